@@ -1,0 +1,469 @@
+//! The board document: tasks, pledges and concerns.
+//!
+//! ```text
+//! schema: "weft/board/1"
+//! tasks:   { <task>: { title, description, sector, guild?, skills: { <skill>: true },
+//!                      hours (minutes per person), slots, urgency, deadline?, location?,
+//!                      open_to_neighbours, status, created_by, created_at, updated_by?, updated_at? } }
+//! pledges: { <task>.<member>: { task, member, state, updated_at } }
+//! flags:   { <flag>: { task?, sector?, raised_by, note, at, resolved, resolved_by? } }
+//! proposals: reserved
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use automerge::transaction::Transactable;
+use automerge::{Automerge, AutomergeError, ObjId, ObjType, ScalarValue};
+
+use super::people::PeopleView;
+use super::read::{Field, Record, SchemaError, child_map, fields, records, root_map};
+use super::{Document, WriteError};
+use crate::id::{FlagId, MemberId, PledgeId, SectorId, TaskId};
+use crate::identity::{Identity, SignedChange};
+use crate::model::{Flag, NewTask, Pledge, PledgeState, Task, TaskEdit, TaskStatus};
+use crate::time::{Date, Minutes, Timestamp};
+use crate::validate::{self, ValidationError};
+
+/// Everything the board says, read and typed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BoardView {
+    pub tasks: BTreeMap<TaskId, Task>,
+    pub pledges: BTreeMap<PledgeId, Pledge>,
+    pub flags: BTreeMap<FlagId, Flag>,
+    pub skipped: Vec<SchemaError>,
+}
+
+impl BoardView {
+    pub fn read(doc: &Automerge) -> Self {
+        let mut view = Self::default();
+        for (key, obj) in root_map(doc, "tasks").map(|o| records(doc, &o)).unwrap_or_default() {
+            match read_task(doc, &key, &obj) {
+                Ok(t) => {
+                    view.tasks.insert(t.id, t);
+                }
+                Err(e) => view.skipped.push(e),
+            }
+        }
+        for (key, obj) in root_map(doc, "pledges").map(|o| records(doc, &o)).unwrap_or_default() {
+            match read_pledge(doc, &key, &obj) {
+                Ok(p) => {
+                    view.pledges.insert(PledgeId { task: p.task, member: p.member }, p);
+                }
+                Err(e) => view.skipped.push(e),
+            }
+        }
+        for (key, obj) in root_map(doc, "flags").map(|o| records(doc, &o)).unwrap_or_default() {
+            match read_flag(doc, &key, &obj) {
+                Ok(f) => {
+                    view.flags.insert(f.id, f);
+                }
+                Err(e) => view.skipped.push(e),
+            }
+        }
+        view
+    }
+
+    /// Every pledge on a task, in member order.
+    pub fn pledges_for(&self, task: TaskId) -> impl Iterator<Item = &Pledge> {
+        let lo = PledgeId { task, member: MemberId::from_bytes([0; 32]) };
+        let hi = PledgeId { task, member: MemberId::from_bytes([0xff; 32]) };
+        self.pledges.range(lo..=hi).map(|(_, p)| p)
+    }
+
+    /// Pledges that hold a place: pledged or done.
+    pub fn taken_slots(&self, task: TaskId) -> u32 {
+        let n = self.pledges_for(task).filter(|p| p.state != PledgeState::Withdrawn).count();
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
+    /// Places still free (never negative, even when concurrent pledges overfilled a task).
+    pub fn free_slots(&self, task: &Task) -> u32 {
+        task.slots.saturating_sub(self.taken_slots(task.id))
+    }
+
+    pub fn pledge(&self, task: TaskId, member: MemberId) -> Option<&Pledge> {
+        self.pledges.get(&PledgeId { task, member })
+    }
+
+    pub fn require_task(&self, id: TaskId) -> Result<&Task, ValidationError> {
+        self.tasks.get(&id).ok_or(ValidationError::UnknownTask(id))
+    }
+}
+
+fn read_task(doc: &Automerge, key: &str, obj: &ObjId) -> Result<Task, SchemaError> {
+    let rec = Record::read(doc, obj, &format!("tasks/{key}"));
+    let mut skills = BTreeSet::new();
+    for (skill, field) in fields(doc, rec.map("skills")?) {
+        if let (Ok(skill), Field::Bool(true)) = (skill.parse(), field) {
+            skills.insert(skill);
+        }
+    }
+    Ok(Task {
+        id: key.parse().map_err(|_| SchemaError {
+            record: key.to_owned(),
+            field: "id".into(),
+            problem: "is not a task id".into(),
+        })?,
+        title: rec.str("title")?.to_owned(),
+        description: rec.opt_str("description")?.unwrap_or_default().to_owned(),
+        sector: rec.parse("sector")?,
+        guild: rec.opt_parse("guild")?,
+        skills,
+        hours: rec.minutes("hours")?,
+        slots: rec.u32("slots")?,
+        urgency: rec.parse("urgency")?,
+        deadline: rec.opt_parse("deadline")?,
+        location: rec.opt_str("location")?.map(str::to_owned),
+        open_to_neighbours: rec.flag("open_to_neighbours")?,
+        status: rec.parse("status")?,
+        created_by: rec.parse("created_by")?,
+        created_at: rec.timestamp("created_at")?,
+    })
+}
+
+fn read_pledge(doc: &Automerge, key: &str, obj: &ObjId) -> Result<Pledge, SchemaError> {
+    let rec = Record::read(doc, obj, &format!("pledges/{key}"));
+    let id: PledgeId = key.parse().map_err(|_| SchemaError {
+        record: key.to_owned(),
+        field: "id".into(),
+        problem: "is not a pledge id".into(),
+    })?;
+    Ok(Pledge {
+        task: id.task,
+        member: id.member,
+        state: rec.parse("state")?,
+        updated_at: rec.timestamp("updated_at")?,
+    })
+}
+
+fn read_flag(doc: &Automerge, key: &str, obj: &ObjId) -> Result<Flag, SchemaError> {
+    let rec = Record::read(doc, obj, &format!("flags/{key}"));
+    Ok(Flag {
+        id: key.parse().map_err(|_| SchemaError {
+            record: key.to_owned(),
+            field: "id".into(),
+            problem: "is not a flag id".into(),
+        })?,
+        task: rec.opt_parse("task")?,
+        sector: rec.opt_parse("sector")?,
+        raised_by: rec.parse("raised_by")?,
+        note: rec.str("note")?.to_owned(),
+        at: rec.timestamp("at")?,
+        resolved: rec.flag("resolved")?,
+    })
+}
+
+/// What a member does with their pledge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PledgeAction {
+    Pledge,
+    Withdraw,
+    Done,
+}
+
+/// A task's fields, checked and normalised.
+struct CheckedTask {
+    title: String,
+    description: String,
+    location: Option<String>,
+}
+
+fn check_task(task: &NewTask, people: &PeopleView, today: Date) -> Result<CheckedTask, ValidationError> {
+    let title = validate::text("title", "give the task a short title", &task.title, 120)?;
+    let description = validate::optional_text("description", &task.description, 4000)?;
+    people.require_sector(&task.sector)?;
+    check_guild(task.guild.as_ref(), &task.sector, people)?;
+    check_hours(task.hours)?;
+    check_slots(task.slots)?;
+    if let Some(d) = task.deadline {
+        validate::deadline(d, today)?;
+    }
+    let location = check_location(task.location.as_deref())?;
+    Ok(CheckedTask { title, description, location })
+}
+
+fn check_guild(
+    guild: Option<&crate::id::GuildId>,
+    sector: &SectorId,
+    people: &PeopleView,
+) -> Result<(), ValidationError> {
+    if let Some(g) = guild {
+        let found = people.guilds.get(g).ok_or(ValidationError::UnknownGuild(*g))?;
+        if &found.sector != sector {
+            return Err(ValidationError::GuildInOtherSector {
+                guild: found.name.clone(),
+                guild_sector: found.sector.clone(),
+                sector: sector.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn check_hours(hours: Minutes) -> Result<(), ValidationError> {
+    if hours.get() == 0 || hours > Minutes::from_hours(200) {
+        return Err(ValidationError::TaskHours(hours));
+    }
+    Ok(())
+}
+
+fn check_slots(slots: u32) -> Result<(), ValidationError> {
+    if !(1..=1000).contains(&slots) {
+        return Err(ValidationError::Slots(slots));
+    }
+    Ok(())
+}
+
+fn check_location(location: Option<&str>) -> Result<Option<String>, ValidationError> {
+    Ok(location.map(|l| validate::optional_text("location", l, 200)).transpose()?.filter(|l| !l.is_empty()))
+}
+
+fn container(doc: &Automerge, key: &str) -> Result<ObjId, AutomergeError> {
+    root_map(doc, key).ok_or_else(|| AutomergeError::InvalidObjId(format!("the board has no '{key}' map")))
+}
+
+impl Document {
+    /// Posts a task.
+    pub fn add_task(
+        &mut self,
+        me: &Identity,
+        task: &NewTask,
+        people: &PeopleView,
+        today: Date,
+        now: Timestamp,
+    ) -> Result<(TaskId, SignedChange), WriteError> {
+        if !people.is_current_member(&me.member()) {
+            return Err(ValidationError::NotAMember.into());
+        }
+        let checked = check_task(task, people, today)?;
+        let tasks = container(&self.doc, "tasks")?;
+        let id = TaskId::random();
+        let change = self.write(me, now, |tx| {
+            let t = tx.put_object(&tasks, id.to_string(), ObjType::Map)?;
+            tx.put(&t, "title", checked.title.as_str())?;
+            tx.put(&t, "description", checked.description.as_str())?;
+            tx.put(&t, "sector", task.sector.as_str())?;
+            if let Some(g) = task.guild {
+                tx.put(&t, "guild", g.to_string())?;
+            }
+            let skills = tx.put_object(&t, "skills", ObjType::Map)?;
+            for s in &task.skills {
+                tx.put(&skills, s.as_str(), true)?;
+            }
+            tx.put(&t, "hours", u64::from(task.hours.get()))?;
+            tx.put(&t, "slots", u64::from(task.slots))?;
+            tx.put(&t, "urgency", task.urgency.as_str())?;
+            if let Some(d) = task.deadline {
+                tx.put(&t, "deadline", d.to_string())?;
+            }
+            if let Some(l) = &checked.location {
+                tx.put(&t, "location", l.as_str())?;
+            }
+            tx.put(&t, "open_to_neighbours", task.open_to_neighbours)?;
+            tx.put(&t, "status", TaskStatus::Open.as_str())?;
+            tx.put(&t, "created_by", me.member().to_string())?;
+            tx.put(&t, "created_at", ScalarValue::Timestamp(now.millis()))?;
+            Ok(())
+        })?;
+        Ok((id, change))
+    }
+
+    /// Changes some fields of a task (any member may; every edit is signed and attributed).
+    pub fn edit_task(
+        &mut self,
+        me: &Identity,
+        id: TaskId,
+        edit: &TaskEdit,
+        people: &PeopleView,
+        today: Date,
+        now: Timestamp,
+    ) -> Result<SignedChange, WriteError> {
+        if !people.is_current_member(&me.member()) {
+            return Err(ValidationError::NotAMember.into());
+        }
+        let board = BoardView::read(&self.doc);
+        let current = board.require_task(id)?;
+        let title = edit
+            .title
+            .as_deref()
+            .map(|t| validate::text("title", "give the task a short title", t, 120))
+            .transpose()?;
+        let description =
+            edit.description.as_deref().map(|d| validate::optional_text("description", d, 4000)).transpose()?;
+        let sector = edit.sector.clone().unwrap_or_else(|| current.sector.clone());
+        if edit.sector.is_some() {
+            people.require_sector(&sector)?;
+        }
+        let guild = edit.guild.unwrap_or(current.guild);
+        if edit.guild.is_some() || edit.sector.is_some() {
+            check_guild(guild.as_ref(), &sector, people)?;
+        }
+        if let Some(h) = edit.hours {
+            check_hours(h)?;
+        }
+        if let Some(s) = edit.slots {
+            check_slots(s)?;
+        }
+        if let Some(Some(d)) = edit.deadline {
+            validate::deadline(d, today)?;
+        }
+        let location = edit.location.as_ref().map(|l| check_location(l.as_deref())).transpose()?;
+        let task_obj = container(&self.doc, "tasks")
+            .ok()
+            .and_then(|t| child_map(&self.doc, &t, &id.to_string()))
+            .ok_or(ValidationError::UnknownTask(id))?;
+        let skills_obj = child_map(&self.doc, &task_obj, "skills").ok_or(ValidationError::UnknownTask(id))?;
+        let old_skills = current.skills.clone();
+        self.write(me, now, |tx| {
+            if let Some(t) = &title {
+                tx.put(&task_obj, "title", t.as_str())?;
+            }
+            if let Some(d) = &description {
+                tx.put(&task_obj, "description", d.as_str())?;
+            }
+            if let Some(s) = &edit.sector {
+                tx.put(&task_obj, "sector", s.as_str())?;
+            }
+            match edit.guild {
+                Some(Some(g)) => tx.put(&task_obj, "guild", g.to_string())?,
+                Some(None) => tx.delete(&task_obj, "guild")?,
+                None => {}
+            }
+            if let Some(skills) = &edit.skills {
+                for s in old_skills.difference(skills) {
+                    tx.delete(&skills_obj, s.as_str())?;
+                }
+                for s in skills.difference(&old_skills) {
+                    tx.put(&skills_obj, s.as_str(), true)?;
+                }
+            }
+            if let Some(h) = edit.hours {
+                tx.put(&task_obj, "hours", u64::from(h.get()))?;
+            }
+            if let Some(s) = edit.slots {
+                tx.put(&task_obj, "slots", u64::from(s))?;
+            }
+            if let Some(u) = edit.urgency {
+                tx.put(&task_obj, "urgency", u.as_str())?;
+            }
+            match edit.deadline {
+                Some(Some(d)) => tx.put(&task_obj, "deadline", d.to_string())?,
+                Some(None) => tx.delete(&task_obj, "deadline")?,
+                None => {}
+            }
+            match &location {
+                Some(Some(l)) => tx.put(&task_obj, "location", l.as_str())?,
+                Some(None) => tx.delete(&task_obj, "location")?,
+                None => {}
+            }
+            if let Some(o) = edit.open_to_neighbours {
+                tx.put(&task_obj, "open_to_neighbours", o)?;
+            }
+            if let Some(s) = edit.status {
+                tx.put(&task_obj, "status", s.as_str())?;
+            }
+            tx.put(&task_obj, "updated_by", me.member().to_string())?;
+            tx.put(&task_obj, "updated_at", ScalarValue::Timestamp(now.millis()))?;
+            Ok(())
+        })
+    }
+
+    /// Takes a place on a task, gives it back, or marks it done.
+    pub fn set_pledge(
+        &mut self,
+        me: &Identity,
+        task: TaskId,
+        action: PledgeAction,
+        people: &PeopleView,
+        now: Timestamp,
+    ) -> Result<SignedChange, WriteError> {
+        if !people.is_current_member(&me.member()) {
+            return Err(ValidationError::NotAMember.into());
+        }
+        let board = BoardView::read(&self.doc);
+        let t = board.require_task(task)?;
+        let existing = board.pledge(task, me.member()).map(|p| p.state);
+        let state = match action {
+            PledgeAction::Pledge => {
+                if t.status == TaskStatus::Closed {
+                    return Err(ValidationError::TaskClosed(t.title.clone()).into());
+                }
+                if matches!(existing, Some(PledgeState::Pledged | PledgeState::Done)) {
+                    return Err(ValidationError::AlreadyPledged(t.title.clone()).into());
+                }
+                if board.free_slots(t) == 0 {
+                    return Err(ValidationError::TaskFull { title: t.title.clone(), slots: t.slots }.into());
+                }
+                PledgeState::Pledged
+            }
+            PledgeAction::Withdraw => {
+                if existing != Some(PledgeState::Pledged) {
+                    return Err(ValidationError::NotPledged(t.title.clone()).into());
+                }
+                PledgeState::Withdrawn
+            }
+            PledgeAction::Done => {
+                if existing != Some(PledgeState::Pledged) {
+                    return Err(ValidationError::NotPledged(t.title.clone()).into());
+                }
+                PledgeState::Done
+            }
+        };
+        let pledges = container(&self.doc, "pledges")?;
+        let key = PledgeId { task, member: me.member() }.to_string();
+        let record = child_map(&self.doc, &pledges, &key);
+        self.write(me, now, |tx| {
+            let obj = match record {
+                Some(obj) => obj,
+                None => {
+                    let obj = tx.put_object(&pledges, key.as_str(), ObjType::Map)?;
+                    tx.put(&obj, "task", task.to_string())?;
+                    tx.put(&obj, "member", me.member().to_string())?;
+                    obj
+                }
+            };
+            tx.put(&obj, "state", state.as_str())?;
+            tx.put(&obj, "updated_at", ScalarValue::Timestamp(now.millis()))?;
+            Ok(())
+        })
+    }
+
+    /// Raises a concern about a task or a sector, for its guild to discuss.
+    pub fn raise_flag(
+        &mut self,
+        me: &Identity,
+        task: Option<TaskId>,
+        sector: Option<&SectorId>,
+        note: &str,
+        people: &PeopleView,
+        now: Timestamp,
+    ) -> Result<(FlagId, SignedChange), WriteError> {
+        if !people.is_current_member(&me.member()) {
+            return Err(ValidationError::NotAMember.into());
+        }
+        let note = validate::text("concern", "say what the concern is", note, 2000)?;
+        if let Some(t) = task {
+            BoardView::read(&self.doc).require_task(t)?;
+        }
+        if let Some(s) = sector {
+            people.require_sector(s)?;
+        }
+        let flags = container(&self.doc, "flags")?;
+        let id = FlagId::random();
+        let change = self.write(me, now, |tx| {
+            let f = tx.put_object(&flags, id.to_string(), ObjType::Map)?;
+            if let Some(t) = task {
+                tx.put(&f, "task", t.to_string())?;
+            }
+            if let Some(s) = sector {
+                tx.put(&f, "sector", s.as_str())?;
+            }
+            tx.put(&f, "raised_by", me.member().to_string())?;
+            tx.put(&f, "note", note.as_str())?;
+            tx.put(&f, "at", ScalarValue::Timestamp(now.millis()))?;
+            tx.put(&f, "resolved", false)?;
+            Ok(())
+        })?;
+        Ok((id, change))
+    }
+}

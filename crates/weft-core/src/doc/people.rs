@@ -1,0 +1,449 @@
+//! The people document: community settings, sectors, guilds, members, their devices and
+//! profiles.
+//!
+//! ```text
+//! schema: "weft/people/1"
+//! community: { name, founder, created_at }          written once, by the founder
+//! settings:  { name }
+//! sectors:   { <sector>: { name, essential, baseline (minutes/year), order, archived } }
+//! guilds:    { <guild>: { name, sector, description, archived, created_by } }
+//! members:   { <member>: { name, admitted_by, admitted_at,
+//!                          devices: { <device>: { cert, added_at } },
+//!                          profile: { skills: { <skill>: 1..5 }, interests: { <sector>: 0..5 },
+//!                                     hours_per_week (minutes), travel, learn: { <skill>: true } } } }
+//! removed, invites, epochs, crews: reserved for membership changes and crews
+//! ```
+
+use std::collections::BTreeMap;
+
+use automerge::transaction::{CommitOptions, Transactable, Transaction};
+use automerge::{Automerge, AutomergeError, ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
+
+use super::read::{Field, Record, SchemaError, child_map, fields, records, root_map};
+use super::{DocId, DocName, Document, PEOPLE_ROOTS, PEOPLE_SCHEMA, WriteError};
+use crate::id::{CommunityId, DeviceId, GuildId, MemberId, SectorId};
+use crate::identity::{DeviceCert, Identity, SignedChange};
+use crate::model::{Guild, Interest, Member, Profile, ProfileUpdate, Sector, SkillLevel, default_sectors};
+use crate::time::{Minutes, Timestamp};
+use crate::validate::{self, ValidationError};
+
+/// Everything the people document says, read and typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeopleView {
+    pub name: String,
+    pub founder: MemberId,
+    pub created_at: Timestamp,
+    pub sectors: BTreeMap<SectorId, Sector>,
+    pub guilds: BTreeMap<GuildId, Guild>,
+    pub members: BTreeMap<MemberId, Member>,
+    /// Records that did not match the schema and were left out.
+    pub skipped: Vec<SchemaError>,
+}
+
+impl PeopleView {
+    /// Reads the whole document. Malformed records are skipped and listed in `skipped`.
+    pub fn read(doc: &Automerge) -> Self {
+        let mut skipped = Vec::new();
+        let (mut name, mut founder, mut created_at) = (String::new(), MemberId::from_bytes([0; 32]), Timestamp(0));
+        if let Some(obj) = root_map(doc, "community") {
+            let rec = Record::read(doc, &obj, "community");
+            match (rec.str("name"), rec.parse("founder"), rec.timestamp("created_at")) {
+                (Ok(n), Ok(f), Ok(t)) => (name, founder, created_at) = (n.to_owned(), f, t),
+                (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => skipped.push(e),
+            }
+        }
+        if let Some(obj) = root_map(doc, "settings")
+            && let Ok(n) = Record::read(doc, &obj, "settings").str("name")
+        {
+            n.clone_into(&mut name);
+        }
+        let mut sectors = BTreeMap::new();
+        for (key, obj) in root_map(doc, "sectors").map(|o| records(doc, &o)).unwrap_or_default() {
+            match read_sector(doc, &key, &obj) {
+                Ok(s) => {
+                    sectors.insert(s.id.clone(), s);
+                }
+                Err(e) => skipped.push(e),
+            }
+        }
+        let mut guilds = BTreeMap::new();
+        for (key, obj) in root_map(doc, "guilds").map(|o| records(doc, &o)).unwrap_or_default() {
+            match read_guild(doc, &key, &obj) {
+                Ok(g) => {
+                    guilds.insert(g.id, g);
+                }
+                Err(e) => skipped.push(e),
+            }
+        }
+        let removed: Vec<String> = root_map(doc, "removed")
+            .map(|o| records(doc, &o).into_iter().map(|(k, _)| k).collect())
+            .unwrap_or_default();
+        let mut members = BTreeMap::new();
+        for (key, obj) in root_map(doc, "members").map(|o| records(doc, &o)).unwrap_or_default() {
+            match read_member(doc, &key, &obj) {
+                Ok(mut m) => {
+                    m.removed = removed.contains(&key);
+                    members.insert(m.id, m);
+                }
+                Err(e) => skipped.push(e),
+            }
+        }
+        Self { name, founder, created_at, sectors, guilds, members, skipped }
+    }
+
+    /// The member a device acts for, if the device is certified and the member current.
+    pub fn member_of_device(&self, device: &DeviceId) -> Option<&Member> {
+        self.members.values().find(|m| !m.removed && m.devices.contains_key(device))
+    }
+
+    pub fn is_current_member(&self, member: &MemberId) -> bool {
+        self.members.get(member).is_some_and(|m| !m.removed)
+    }
+
+    /// Current members, by id.
+    pub fn current_members(&self) -> impl Iterator<Item = &Member> {
+        self.members.values().filter(|m| !m.removed)
+    }
+
+    /// Sectors that are not archived, in display order.
+    pub fn active_sectors(&self) -> Vec<&Sector> {
+        let mut s: Vec<&Sector> = self.sectors.values().filter(|s| !s.archived).collect();
+        s.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.id.cmp(&b.id)));
+        s
+    }
+
+    /// The sector, checked to exist and to be current.
+    pub fn require_sector(&self, id: &SectorId) -> Result<&Sector, ValidationError> {
+        match self.sectors.get(id) {
+            Some(s) if s.archived => Err(ValidationError::ArchivedSector { sector: id.clone() }),
+            Some(s) => Ok(s),
+            None => Err(ValidationError::UnknownSector {
+                sector: id.clone(),
+                known: self.active_sectors().iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(", "),
+            }),
+        }
+    }
+
+    /// The yearly baseline of all sectors together.
+    pub fn total_baseline(&self) -> Minutes {
+        self.active_sectors().iter().map(|s| s.baseline).sum()
+    }
+}
+
+fn read_sector(doc: &Automerge, key: &str, obj: &ObjId) -> Result<Sector, SchemaError> {
+    let rec = Record::read(doc, obj, &format!("sectors/{key}"));
+    Ok(Sector {
+        id: key.parse().map_err(|_| SchemaError {
+            record: key.to_owned(),
+            field: "id".into(),
+            problem: "is not a sector id".into(),
+        })?,
+        name: rec.str("name")?.to_owned(),
+        essential: rec.bool("essential")?,
+        baseline: rec.minutes("baseline")?,
+        order: rec.u32("order")?,
+        archived: rec.flag("archived")?,
+    })
+}
+
+fn read_guild(doc: &Automerge, key: &str, obj: &ObjId) -> Result<Guild, SchemaError> {
+    let rec = Record::read(doc, obj, &format!("guilds/{key}"));
+    Ok(Guild {
+        id: key.parse().map_err(|_| SchemaError {
+            record: key.to_owned(),
+            field: "id".into(),
+            problem: "is not a guild id".into(),
+        })?,
+        name: rec.str("name")?.to_owned(),
+        sector: rec.parse("sector")?,
+        description: rec.opt_str("description")?.unwrap_or_default().to_owned(),
+        archived: rec.flag("archived")?,
+    })
+}
+
+fn read_member(doc: &Automerge, key: &str, obj: &ObjId) -> Result<Member, SchemaError> {
+    let name = format!("members/{key}");
+    let bad =
+        |field: &str, problem: &str| SchemaError { record: name.clone(), field: field.into(), problem: problem.into() };
+    let id: MemberId = key.parse().map_err(|_| bad("id", "is not a member id"))?;
+    let rec = Record::read(doc, obj, &name);
+    let mut devices = BTreeMap::new();
+    for (dkey, dobj) in records(doc, rec.map("devices")?) {
+        let Ok(device) = dkey.parse::<DeviceId>() else { continue };
+        let drec = Record::read(doc, &dobj, &format!("{name}/devices/{dkey}"));
+        let cert = DeviceCert(drec.bytes::<64>("cert")?);
+        // Certificates were verified when the change arrived; a bad one is still never used.
+        if cert.verify(&id, &device) {
+            devices.insert(device, cert);
+        }
+    }
+    let prec = Record::read(doc, rec.map("profile")?, &format!("{name}/profile"));
+    let mut profile = Profile {
+        hours_per_week: if prec.has("hours_per_week") { prec.minutes("hours_per_week")? } else { Minutes::ZERO },
+        willing_to_travel: prec.flag("travel")?,
+        ..Profile::default()
+    };
+    for (skill, field) in fields(doc, prec.map("skills")?) {
+        if let (Ok(skill), Field::Uint(level)) = (skill.parse(), field)
+            && let Some(level) = u8::try_from(level).ok().and_then(SkillLevel::new)
+        {
+            profile.skills.insert(skill, level);
+        }
+    }
+    for (sector, field) in fields(doc, prec.map("interests")?) {
+        if let (Ok(sector), Field::Uint(level)) = (sector.parse(), field)
+            && let Some(level) = u8::try_from(level).ok().and_then(Interest::new)
+        {
+            profile.interests.insert(sector, level);
+        }
+    }
+    for (skill, field) in fields(doc, prec.map("learn")?) {
+        if let (Ok(skill), Field::Bool(true)) = (skill.parse(), field) {
+            profile.wants_to_learn.insert(skill);
+        }
+    }
+    Ok(Member {
+        id,
+        name: rec.str("name")?.to_owned(),
+        admitted_by: rec.parse("admitted_by")?,
+        admitted_at: rec.timestamp("admitted_at")?,
+        devices,
+        profile,
+        removed: false,
+    })
+}
+
+fn put_sector(tx: &mut Transaction<'_>, sectors: &ObjId, s: &Sector) -> Result<(), AutomergeError> {
+    let obj = tx.put_object(sectors, s.id.as_str(), ObjType::Map)?;
+    tx.put(&obj, "name", s.name.as_str())?;
+    tx.put(&obj, "essential", s.essential)?;
+    tx.put(&obj, "baseline", u64::from(s.baseline.get()))?;
+    tx.put(&obj, "order", u64::from(s.order))?;
+    tx.put(&obj, "archived", s.archived)?;
+    Ok(())
+}
+
+fn put_member(
+    tx: &mut Transaction<'_>,
+    members: &ObjId,
+    member: MemberId,
+    name: &str,
+    admitted_by: MemberId,
+    device: DeviceId,
+    cert: DeviceCert,
+    now: Timestamp,
+) -> Result<(), AutomergeError> {
+    let obj = tx.put_object(members, member.to_string(), ObjType::Map)?;
+    tx.put(&obj, "name", name)?;
+    tx.put(&obj, "admitted_by", admitted_by.to_string())?;
+    tx.put(&obj, "admitted_at", ScalarValue::Timestamp(now.millis()))?;
+    let devices = tx.put_object(&obj, "devices", ObjType::Map)?;
+    let d = tx.put_object(&devices, device.to_string(), ObjType::Map)?;
+    tx.put(&d, "cert", ScalarValue::Bytes(cert.0.to_vec()))?;
+    tx.put(&d, "added_at", ScalarValue::Timestamp(now.millis()))?;
+    let profile = tx.put_object(&obj, "profile", ObjType::Map)?;
+    for key in ["skills", "interests", "learn"] {
+        tx.put_object(&profile, key, ObjType::Map)?;
+    }
+    tx.put(&profile, "hours_per_week", 0u64)?;
+    tx.put(&profile, "travel", false)?;
+    Ok(())
+}
+
+fn container(doc: &Automerge, key: &str) -> Result<ObjId, AutomergeError> {
+    root_map(doc, key).ok_or_else(|| AutomergeError::InvalidObjId(format!("the document has no '{key}' map")))
+}
+
+/// Founds a community: writes the people document's genesis as `founder`. The community id
+/// is the hash of that first change.
+pub fn found(
+    founder: &Identity,
+    name: &str,
+    founder_name: &str,
+    now: Timestamp,
+) -> Result<(CommunityId, Document, SignedChange), WriteError> {
+    let name = validate::text("community name", "give the community a name", name, 80)?;
+    let founder_name = validate::text("member name", "say what others should call you", founder_name, 80)?;
+    let mut doc = Automerge::new().with_actor(founder.actor());
+    let mut tx = doc.transaction();
+    let written: Result<(), AutomergeError> = (|| {
+        tx.put(ROOT, "schema", PEOPLE_SCHEMA)?;
+        let mut roots = BTreeMap::new();
+        for root in PEOPLE_ROOTS {
+            roots.insert(*root, tx.put_object(ROOT, *root, ObjType::Map)?);
+        }
+        let get = |k: &str| roots.get(k).cloned().ok_or_else(|| AutomergeError::InvalidObjId(k.to_owned()));
+        let community = get("community")?;
+        tx.put(&community, "name", name.as_str())?;
+        tx.put(&community, "founder", founder.member().to_string())?;
+        tx.put(&community, "created_at", ScalarValue::Timestamp(now.millis()))?;
+        tx.put(&get("settings")?, "name", name.as_str())?;
+        let sectors = get("sectors")?;
+        for s in default_sectors() {
+            put_sector(&mut tx, &sectors, &s)?;
+        }
+        put_member(
+            &mut tx,
+            &get("members")?,
+            founder.member(),
+            &founder_name,
+            founder.member(),
+            founder.device(),
+            founder.cert(),
+            now,
+        )
+    })();
+    if let Err(e) = written {
+        tx.rollback();
+        return Err(e.into());
+    }
+    let (hash, _) = tx.commit_with(CommitOptions::default().with_time(now.millis()));
+    let hash = hash.ok_or(WriteError::Empty)?;
+    let change = doc.get_change_by_hash(&hash).ok_or(WriteError::Empty)?;
+    let community = CommunityId::from_genesis_hash(&hash);
+    let id = DocId { community, name: DocName::People };
+    let signed =
+        SignedChange { hash, bytes: change.raw_bytes().to_vec(), signature: Some(founder.sign_change(&id, &hash)) };
+    Ok((community, Document { id, doc }, signed))
+}
+
+impl Document {
+    /// Admits a new member, written by an existing member. The newcomer's first device comes
+    /// with a certificate signed by the newcomer's own key.
+    pub fn admit_member(
+        &mut self,
+        admitter: &Identity,
+        member: MemberId,
+        name: &str,
+        device: DeviceId,
+        cert: DeviceCert,
+        now: Timestamp,
+    ) -> Result<SignedChange, WriteError> {
+        let name = validate::text("member name", "say what others should call the newcomer", name, 80)?;
+        let view = PeopleView::read(&self.doc);
+        if !view.is_current_member(&admitter.member()) {
+            return Err(ValidationError::NotAMember.into());
+        }
+        if let Some(existing) = view.members.get(&member) {
+            return Err(ValidationError::AlreadyMember(existing.name.clone()).into());
+        }
+        let members = container(&self.doc, "members")?;
+        self.write(admitter, now, |tx| put_member(tx, &members, member, &name, admitter.member(), device, cert, now))
+    }
+
+    /// Changes the writer's own name and profile.
+    pub fn update_profile(
+        &mut self,
+        me: &Identity,
+        update: &ProfileUpdate,
+        now: Timestamp,
+    ) -> Result<SignedChange, WriteError> {
+        let view = PeopleView::read(&self.doc);
+        if !view.is_current_member(&me.member()) {
+            return Err(ValidationError::NotAMember.into());
+        }
+        let name = update
+            .name
+            .as_deref()
+            .map(|n| validate::text("name", "say what others should call you", n, 80))
+            .transpose()?;
+        for sector in update.interests.keys() {
+            view.require_sector(sector)?;
+        }
+        if let Some(h) = update.hours_per_week
+            && u64::from(h.get()) > 7 * 24 * 60
+        {
+            return Err(ValidationError::WeekHours { hours: h }.into());
+        }
+        let member_obj = root_map(&self.doc, "members")
+            .and_then(|m| child_map(&self.doc, &m, &me.member().to_string()))
+            .ok_or(ValidationError::NotAMember)?;
+        let profile = child_map(&self.doc, &member_obj, "profile").ok_or(ValidationError::NotAMember)?;
+        let sub = |k: &str| child_map(&self.doc, &profile, k).ok_or_else(|| AutomergeError::InvalidObjId(k.to_owned()));
+        let (skills, interests, learn) = (sub("skills")?, sub("interests")?, sub("learn")?);
+        self.write(me, now, |tx| {
+            if let Some(name) = &name {
+                tx.put(&member_obj, "name", name.as_str())?;
+            }
+            for (skill, level) in &update.skills {
+                match level {
+                    Some(l) => tx.put(&skills, skill.as_str(), u64::from(l.get()))?,
+                    None => tx.delete(&skills, skill.as_str())?,
+                }
+            }
+            for (sector, level) in &update.interests {
+                tx.put(&interests, sector.as_str(), u64::from(level.get()))?;
+            }
+            if let Some(h) = update.hours_per_week {
+                tx.put(&profile, "hours_per_week", u64::from(h.get()))?;
+            }
+            if let Some(t) = update.willing_to_travel {
+                tx.put(&profile, "travel", t)?;
+            }
+            for (skill, wanted) in &update.wants_to_learn {
+                if *wanted {
+                    tx.put(&learn, skill.as_str(), true)?;
+                } else {
+                    tx.delete(&learn, skill.as_str())?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Adds a guild to a sector.
+    pub fn add_guild(
+        &mut self,
+        me: &Identity,
+        name: &str,
+        sector: &SectorId,
+        description: &str,
+        now: Timestamp,
+    ) -> Result<(GuildId, SignedChange), WriteError> {
+        let view = PeopleView::read(&self.doc);
+        if !view.is_current_member(&me.member()) {
+            return Err(ValidationError::NotAMember.into());
+        }
+        let name = validate::text("guild name", "give the guild a name", name, 80)?;
+        let description = validate::optional_text("description", description, 1000)?;
+        view.require_sector(sector)?;
+        if view.guilds.values().any(|g| &g.sector == sector && g.name.eq_ignore_ascii_case(&name) && !g.archived) {
+            return Err(ValidationError::DuplicateGuild(name).into());
+        }
+        let guilds = container(&self.doc, "guilds")?;
+        let id = GuildId::random();
+        let change = self.write(me, now, |tx| {
+            let g = tx.put_object(&guilds, id.to_string(), ObjType::Map)?;
+            tx.put(&g, "name", name.as_str())?;
+            tx.put(&g, "sector", sector.as_str())?;
+            tx.put(&g, "description", description.as_str())?;
+            tx.put(&g, "archived", false)?;
+            tx.put(&g, "created_by", me.member().to_string())?;
+            Ok(())
+        })?;
+        Ok((id, change))
+    }
+
+    /// Adds a sector or changes one (name, essential, baseline, order, archived).
+    pub fn set_sector(&mut self, me: &Identity, sector: &Sector, now: Timestamp) -> Result<SignedChange, WriteError> {
+        let view = PeopleView::read(&self.doc);
+        if !view.is_current_member(&me.member()) {
+            return Err(ValidationError::NotAMember.into());
+        }
+        let name = validate::text("sector name", "give the sector a name", &sector.name, 60)?;
+        let sectors = container(&self.doc, "sectors")?;
+        let existing = child_map(&self.doc, &sectors, sector.id.as_str());
+        self.write(me, now, |tx| {
+            let obj = match &existing {
+                Some(obj) => obj.clone(),
+                None => tx.put_object(&sectors, sector.id.as_str(), ObjType::Map)?,
+            };
+            tx.put(&obj, "name", name.as_str())?;
+            tx.put(&obj, "essential", sector.essential)?;
+            tx.put(&obj, "baseline", u64::from(sector.baseline.get()))?;
+            tx.put(&obj, "order", u64::from(sector.order))?;
+            tx.put(&obj, "archived", sector.archived)?;
+            Ok(())
+        })
+    }
+}

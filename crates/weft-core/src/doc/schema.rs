@@ -1,0 +1,303 @@
+//! The schema of each kind of document, as data: every path a change may write, what value it
+//! may hold, and who may write it. Verification (`crate::verify`) checks each operation of a
+//! received change against this table; readers in `people`, `board` and `ledger` read the same
+//! fields.
+//!
+//! Paths are map keys from the root. A segment is either a literal or an id of some kind
+//! (`members/<member>/profile/skills/<skill>`). There are no lists and no text objects.
+
+use super::{BOARD_SCHEMA, DocKind, LEDGER_SCHEMA, PEOPLE_SCHEMA};
+
+/// One segment of a path pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seg {
+    Lit(&'static str),
+    Member,
+    Device,
+    Task,
+    Entry,
+    Guild,
+    Flag,
+    Sector,
+    Skill,
+    /// `<task>.<member>`: pledges, feedback, declines.
+    Pair,
+}
+
+/// What a path may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value {
+    /// A map (a container or a record).
+    Map,
+    Const(&'static str),
+    Text {
+        min: usize,
+        max: usize,
+    },
+    Slug,
+    TaskRef,
+    GuildRef,
+    Uint {
+        min: u64,
+        max: u64,
+    },
+    Bool,
+    /// Only `true` (sets of keys: skills wanted, things to learn).
+    True,
+    Timestamp,
+    Date,
+    /// A date inside the ledger's own year.
+    DateInYear,
+    OneOf(&'static [&'static str]),
+    /// The id of the member making the change.
+    Author,
+    /// A device certificate of the member at segment 1 for the device at segment 3.
+    Cert,
+    /// The task, or the member, of the pair id at segment 1.
+    PairTask,
+    PairMember,
+}
+
+/// Who may write a path in a change that does not also create its enclosing record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    /// Only in the people document's genesis.
+    Genesis,
+    /// Only in the change that creates the enclosing record; immutable afterwards.
+    AtCreation,
+    /// Any current member.
+    Member,
+    /// The member whose id is path segment `n`.
+    MemberAt(usize),
+    /// The member of the pair id at segment 1.
+    PairMember,
+    /// The member who logged the ledger entry at segment 1.
+    EntryOwner,
+    /// The member at segment 3, who may not be the entry's own member (checked always, even
+    /// when the entry is created in the same change).
+    Confirmer,
+}
+
+/// What the schema says about one path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    pub path: &'static [Seg],
+    pub value: Value,
+    pub who: Who,
+    pub deletable: bool,
+}
+
+use Seg::{Lit, Member as M};
+
+const fn r(path: &'static [Seg], value: Value, who: Who) -> Rule {
+    Rule { path, value, who, deletable: false }
+}
+const fn d(path: &'static [Seg], value: Value, who: Who) -> Rule {
+    Rule { path, value, who, deletable: true }
+}
+
+const NAME: Value = Value::Text { min: 1, max: 80 };
+const URGENCY: &[&str] = &["normal", "soon", "urgent"];
+const STATUS: &[&str] = &["open", "closed"];
+const PLEDGE: &[&str] = &["pledged", "withdrawn", "done"];
+const VERDICT: &[&str] = &["enjoyed", "too-hard", "not-again", "more"];
+/// Hours are stored in minutes.
+const MAX_TASK_MINUTES: u64 = 200 * 60;
+pub const MAX_ENTRY_MINUTES: u64 = 24 * 60;
+const MAX_WEEK_MINUTES: u64 = 7 * 24 * 60;
+
+pub const PEOPLE: &[Rule] = &[
+    r(&[Lit("schema")], Value::Const(PEOPLE_SCHEMA), Who::Genesis),
+    r(&[Lit("community")], Value::Map, Who::Genesis),
+    r(&[Lit("community"), Lit("name")], NAME, Who::Genesis),
+    r(&[Lit("community"), Lit("founder")], Value::Author, Who::Genesis),
+    r(&[Lit("community"), Lit("created_at")], Value::Timestamp, Who::Genesis),
+    r(&[Lit("settings")], Value::Map, Who::Genesis),
+    r(&[Lit("settings"), Lit("name")], NAME, Who::Member),
+    r(&[Lit("sectors")], Value::Map, Who::Genesis),
+    r(&[Lit("sectors"), Seg::Sector], Value::Map, Who::Member),
+    r(&[Lit("sectors"), Seg::Sector, Lit("name")], Value::Text { min: 1, max: 60 }, Who::Member),
+    r(&[Lit("sectors"), Seg::Sector, Lit("essential")], Value::Bool, Who::Member),
+    r(&[Lit("sectors"), Seg::Sector, Lit("baseline")], Value::Uint { min: 0, max: 1000 * 60 }, Who::Member),
+    r(&[Lit("sectors"), Seg::Sector, Lit("order")], Value::Uint { min: 0, max: 1000 }, Who::Member),
+    r(&[Lit("sectors"), Seg::Sector, Lit("archived")], Value::Bool, Who::Member),
+    r(&[Lit("guilds")], Value::Map, Who::Genesis),
+    r(&[Lit("guilds"), Seg::Guild], Value::Map, Who::Member),
+    r(&[Lit("guilds"), Seg::Guild, Lit("name")], NAME, Who::Member),
+    r(&[Lit("guilds"), Seg::Guild, Lit("sector")], Value::Slug, Who::Member),
+    r(&[Lit("guilds"), Seg::Guild, Lit("description")], Value::Text { min: 0, max: 1000 }, Who::Member),
+    r(&[Lit("guilds"), Seg::Guild, Lit("archived")], Value::Bool, Who::Member),
+    r(&[Lit("guilds"), Seg::Guild, Lit("created_by")], Value::Author, Who::AtCreation),
+    r(&[Lit("members")], Value::Map, Who::Genesis),
+    r(&[Lit("members"), M], Value::Map, Who::Member),
+    r(&[Lit("members"), M, Lit("name")], NAME, Who::MemberAt(1)),
+    r(&[Lit("members"), M, Lit("admitted_by")], Value::Author, Who::AtCreation),
+    r(&[Lit("members"), M, Lit("admitted_at")], Value::Timestamp, Who::AtCreation),
+    r(&[Lit("members"), M, Lit("devices")], Value::Map, Who::AtCreation),
+    r(&[Lit("members"), M, Lit("devices"), Seg::Device], Value::Map, Who::MemberAt(1)),
+    r(&[Lit("members"), M, Lit("devices"), Seg::Device, Lit("cert")], Value::Cert, Who::AtCreation),
+    r(&[Lit("members"), M, Lit("devices"), Seg::Device, Lit("added_at")], Value::Timestamp, Who::AtCreation),
+    r(&[Lit("members"), M, Lit("profile")], Value::Map, Who::AtCreation),
+    r(&[Lit("members"), M, Lit("profile"), Lit("skills")], Value::Map, Who::AtCreation),
+    d(
+        &[Lit("members"), M, Lit("profile"), Lit("skills"), Seg::Skill],
+        Value::Uint { min: 1, max: 5 },
+        Who::MemberAt(1),
+    ),
+    r(&[Lit("members"), M, Lit("profile"), Lit("interests")], Value::Map, Who::AtCreation),
+    d(
+        &[Lit("members"), M, Lit("profile"), Lit("interests"), Seg::Sector],
+        Value::Uint { min: 0, max: 5 },
+        Who::MemberAt(1),
+    ),
+    r(
+        &[Lit("members"), M, Lit("profile"), Lit("hours_per_week")],
+        Value::Uint { min: 0, max: MAX_WEEK_MINUTES },
+        Who::MemberAt(1),
+    ),
+    r(&[Lit("members"), M, Lit("profile"), Lit("travel")], Value::Bool, Who::MemberAt(1)),
+    r(&[Lit("members"), M, Lit("profile"), Lit("learn")], Value::Map, Who::AtCreation),
+    d(&[Lit("members"), M, Lit("profile"), Lit("learn"), Seg::Skill], Value::True, Who::MemberAt(1)),
+    r(&[Lit("removed")], Value::Map, Who::Genesis),
+    r(&[Lit("invites")], Value::Map, Who::Genesis),
+    r(&[Lit("epochs")], Value::Map, Who::Genesis),
+    r(&[Lit("crews")], Value::Map, Who::Genesis),
+];
+
+pub const BOARD: &[Rule] = &[
+    r(&[Lit("schema")], Value::Const(BOARD_SCHEMA), Who::Genesis),
+    r(&[Lit("tasks")], Value::Map, Who::Genesis),
+    r(&[Lit("pledges")], Value::Map, Who::Genesis),
+    r(&[Lit("flags")], Value::Map, Who::Genesis),
+    r(&[Lit("proposals")], Value::Map, Who::Genesis),
+    r(&[Lit("tasks"), Seg::Task], Value::Map, Who::Member),
+    r(&[Lit("tasks"), Seg::Task, Lit("title")], Value::Text { min: 1, max: 120 }, Who::Member),
+    r(&[Lit("tasks"), Seg::Task, Lit("description")], Value::Text { min: 0, max: 4000 }, Who::Member),
+    r(&[Lit("tasks"), Seg::Task, Lit("sector")], Value::Slug, Who::Member),
+    d(&[Lit("tasks"), Seg::Task, Lit("guild")], Value::GuildRef, Who::Member),
+    r(&[Lit("tasks"), Seg::Task, Lit("skills")], Value::Map, Who::AtCreation),
+    d(&[Lit("tasks"), Seg::Task, Lit("skills"), Seg::Skill], Value::True, Who::Member),
+    r(&[Lit("tasks"), Seg::Task, Lit("hours")], Value::Uint { min: 1, max: MAX_TASK_MINUTES }, Who::Member),
+    r(&[Lit("tasks"), Seg::Task, Lit("slots")], Value::Uint { min: 1, max: 1000 }, Who::Member),
+    r(&[Lit("tasks"), Seg::Task, Lit("urgency")], Value::OneOf(URGENCY), Who::Member),
+    d(&[Lit("tasks"), Seg::Task, Lit("deadline")], Value::Date, Who::Member),
+    d(&[Lit("tasks"), Seg::Task, Lit("location")], Value::Text { min: 1, max: 200 }, Who::Member),
+    r(&[Lit("tasks"), Seg::Task, Lit("open_to_neighbours")], Value::Bool, Who::Member),
+    r(&[Lit("tasks"), Seg::Task, Lit("status")], Value::OneOf(STATUS), Who::Member),
+    r(&[Lit("tasks"), Seg::Task, Lit("created_by")], Value::Author, Who::AtCreation),
+    r(&[Lit("tasks"), Seg::Task, Lit("created_at")], Value::Timestamp, Who::AtCreation),
+    r(&[Lit("tasks"), Seg::Task, Lit("updated_by")], Value::Author, Who::Member),
+    r(&[Lit("tasks"), Seg::Task, Lit("updated_at")], Value::Timestamp, Who::Member),
+    r(&[Lit("pledges"), Seg::Pair], Value::Map, Who::PairMember),
+    r(&[Lit("pledges"), Seg::Pair, Lit("task")], Value::PairTask, Who::AtCreation),
+    r(&[Lit("pledges"), Seg::Pair, Lit("member")], Value::PairMember, Who::AtCreation),
+    r(&[Lit("pledges"), Seg::Pair, Lit("state")], Value::OneOf(PLEDGE), Who::PairMember),
+    r(&[Lit("pledges"), Seg::Pair, Lit("updated_at")], Value::Timestamp, Who::PairMember),
+    r(&[Lit("flags"), Seg::Flag], Value::Map, Who::Member),
+    r(&[Lit("flags"), Seg::Flag, Lit("task")], Value::TaskRef, Who::AtCreation),
+    r(&[Lit("flags"), Seg::Flag, Lit("sector")], Value::Slug, Who::AtCreation),
+    r(&[Lit("flags"), Seg::Flag, Lit("raised_by")], Value::Author, Who::AtCreation),
+    r(&[Lit("flags"), Seg::Flag, Lit("note")], Value::Text { min: 1, max: 2000 }, Who::AtCreation),
+    r(&[Lit("flags"), Seg::Flag, Lit("at")], Value::Timestamp, Who::AtCreation),
+    r(&[Lit("flags"), Seg::Flag, Lit("resolved")], Value::Bool, Who::Member),
+    r(&[Lit("flags"), Seg::Flag, Lit("resolved_by")], Value::Author, Who::Member),
+];
+
+pub const LEDGER: &[Rule] = &[
+    r(&[Lit("schema")], Value::Const(LEDGER_SCHEMA), Who::Genesis),
+    r(&[Lit("year")], Value::Uint { min: 2000, max: 9999 }, Who::Genesis),
+    r(&[Lit("entries")], Value::Map, Who::Genesis),
+    r(&[Lit("feedback")], Value::Map, Who::Genesis),
+    r(&[Lit("declines")], Value::Map, Who::Genesis),
+    r(&[Lit("entries"), Seg::Entry], Value::Map, Who::Member),
+    r(&[Lit("entries"), Seg::Entry, Lit("member")], Value::Author, Who::AtCreation),
+    r(&[Lit("entries"), Seg::Entry, Lit("task")], Value::TaskRef, Who::AtCreation),
+    r(&[Lit("entries"), Seg::Entry, Lit("sector")], Value::Slug, Who::AtCreation),
+    r(&[Lit("entries"), Seg::Entry, Lit("minutes")], Value::Uint { min: 1, max: MAX_ENTRY_MINUTES }, Who::AtCreation),
+    r(&[Lit("entries"), Seg::Entry, Lit("date")], Value::DateInYear, Who::AtCreation),
+    r(&[Lit("entries"), Seg::Entry, Lit("note")], Value::Text { min: 0, max: 1000 }, Who::AtCreation),
+    r(&[Lit("entries"), Seg::Entry, Lit("created_at")], Value::Timestamp, Who::AtCreation),
+    r(&[Lit("entries"), Seg::Entry, Lit("retracted")], Value::True, Who::EntryOwner),
+    r(&[Lit("entries"), Seg::Entry, Lit("confirmations")], Value::Map, Who::AtCreation),
+    d(&[Lit("entries"), Seg::Entry, Lit("confirmations"), M], Value::Timestamp, Who::Confirmer),
+    r(&[Lit("feedback"), Seg::Pair], Value::Map, Who::PairMember),
+    r(&[Lit("feedback"), Seg::Pair, Lit("task")], Value::PairTask, Who::AtCreation),
+    r(&[Lit("feedback"), Seg::Pair, Lit("member")], Value::PairMember, Who::AtCreation),
+    r(&[Lit("feedback"), Seg::Pair, Lit("verdict")], Value::OneOf(VERDICT), Who::PairMember),
+    r(&[Lit("feedback"), Seg::Pair, Lit("at")], Value::Timestamp, Who::PairMember),
+    r(&[Lit("declines"), Seg::Pair], Value::Map, Who::PairMember),
+    r(&[Lit("declines"), Seg::Pair, Lit("task")], Value::PairTask, Who::AtCreation),
+    r(&[Lit("declines"), Seg::Pair, Lit("member")], Value::PairMember, Who::AtCreation),
+    r(&[Lit("declines"), Seg::Pair, Lit("at")], Value::Timestamp, Who::PairMember),
+];
+
+/// The rules of a kind of document.
+pub fn rules(kind: DocKind) -> &'static [Rule] {
+    match kind {
+        DocKind::People => PEOPLE,
+        DocKind::Board => BOARD,
+        DocKind::Ledger => LEDGER,
+    }
+}
+
+fn seg_matches(seg: Seg, key: &str) -> bool {
+    use crate::id::{DeviceId, EntryId, FlagId, GuildId, MemberId, PledgeId, SectorId, SkillId, TaskId};
+    match seg {
+        Lit(l) => l == key,
+        Seg::Member => key.parse::<MemberId>().is_ok_and(|m| m.to_string() == key),
+        Seg::Device => key.parse::<DeviceId>().is_ok_and(|m| m.to_string() == key),
+        Seg::Task => key.parse::<TaskId>().is_ok_and(|m| m.to_string() == key),
+        Seg::Entry => key.parse::<EntryId>().is_ok_and(|m| m.to_string() == key),
+        Seg::Guild => key.parse::<GuildId>().is_ok_and(|m| m.to_string() == key),
+        Seg::Flag => key.parse::<FlagId>().is_ok_and(|m| m.to_string() == key),
+        Seg::Sector => key.parse::<SectorId>().is_ok(),
+        Seg::Skill => key.parse::<SkillId>().is_ok(),
+        Seg::Pair => key.parse::<PledgeId>().is_ok_and(|p| p.to_string() == key),
+    }
+}
+
+/// The rule for a concrete path, if the schema has one. Ids must be in canonical form, so two
+/// spellings of one id can never name two records.
+pub fn rule_for<S: AsRef<str>>(kind: DocKind, path: &[S]) -> Option<&'static Rule> {
+    rules(kind).iter().find(|rule| {
+        rule.path.len() == path.len() && rule.path.iter().zip(path).all(|(seg, key)| seg_matches(*seg, key.as_ref()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::id::{MemberId, TaskId};
+
+    #[test]
+    fn paths_find_their_rules() {
+        let m = MemberId::from_bytes([5; 32]).to_string();
+        let rule = rule_for(DocKind::People, &["members", &m, "profile", "skills", "gardening"]).unwrap();
+        assert_eq!(rule.who, Who::MemberAt(1));
+        assert!(rule.deletable);
+        assert!(rule_for(DocKind::People, &["members", &m, "profile", "salary"]).is_none());
+        assert!(rule_for(DocKind::People, &["members", "bob", "name"]).is_none());
+        let upper = m.to_uppercase();
+        assert!(
+            rule_for(DocKind::People, &["members", upper.as_str(), "name"]).is_none(),
+            "non-canonical ids are refused"
+        );
+        let pair = format!("{}.{}", TaskId::from_bytes([1; 12]), m);
+        assert_eq!(rule_for(DocKind::Board, &["pledges", &pair]).unwrap().who, Who::PairMember);
+        assert!(rule_for(DocKind::Ledger, &["entries"]).is_some());
+        assert!(rule_for(DocKind::Ledger, &["tasks"]).is_none());
+    }
+
+    #[test]
+    fn genesis_roots_are_all_in_the_schema() {
+        use super::super::{BOARD_ROOTS, LEDGER_ROOTS, PEOPLE_ROOTS};
+        for (kind, roots) in
+            [(DocKind::People, PEOPLE_ROOTS), (DocKind::Board, BOARD_ROOTS), (DocKind::Ledger, LEDGER_ROOTS)]
+        {
+            for root in roots {
+                let rule = rule_for(kind, &[*root]).unwrap();
+                assert_eq!((rule.value, rule.who), (Value::Map, Who::Genesis), "{root}");
+            }
+        }
+    }
+}
