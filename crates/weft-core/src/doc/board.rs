@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use automerge::transaction::Transactable;
-use automerge::{Automerge, AutomergeError, ObjId, ObjType, ScalarValue};
+use automerge::{Automerge, AutomergeError, ObjId, ObjType, ReadDoc, ScalarValue};
 
 use super::people::PeopleView;
 use super::read::{Field, Record, SchemaError, child_map, fields, records, root_map};
@@ -87,6 +87,28 @@ impl BoardView {
 
     pub fn require_task(&self, id: TaskId) -> Result<&Task, ValidationError> {
         self.tasks.get(&id).ok_or(ValidationError::UnknownTask(id))
+    }
+
+    /// Reads one task and its pledges only (cheap on a large board).
+    pub fn read_task(doc: &Automerge, id: TaskId) -> Result<Self, ValidationError> {
+        let mut view = Self::default();
+        let obj = root_map(doc, "tasks").and_then(|t| child_map(doc, &t, &id.to_string()));
+        let task =
+            obj.and_then(|o| read_task(doc, &id.to_string(), &o).ok()).ok_or(ValidationError::UnknownTask(id))?;
+        view.tasks.insert(id, task);
+        if let Some(pledges) = root_map(doc, "pledges") {
+            // Pledge keys are "<task>.<member>": the task's pledges are one key range.
+            let (lo, hi) = (format!("{id}."), format!("{id}/"));
+            for item in doc.map_range(&pledges, lo..hi) {
+                if let automerge::ValueRef::Object(ObjType::Map) = item.value {
+                    let obj = item.id();
+                    if let Ok(p) = read_pledge(doc, &item.key, &obj) {
+                        view.pledges.insert(PledgeId { task: p.task, member: p.member }, p);
+                    }
+                }
+            }
+        }
+        Ok(view)
     }
 }
 
@@ -281,7 +303,7 @@ impl Document {
         if !people.is_current_member(&me.member()) {
             return Err(ValidationError::NotAMember.into());
         }
-        let board = BoardView::read(&self.doc);
+        let board = BoardView::read_task(&self.doc, id)?;
         let current = board.require_task(id)?;
         let title = edit
             .title
@@ -380,7 +402,7 @@ impl Document {
         if !people.is_current_member(&me.member()) {
             return Err(ValidationError::NotAMember.into());
         }
-        let board = BoardView::read(&self.doc);
+        let board = BoardView::read_task(&self.doc, task)?;
         let t = board.require_task(task)?;
         let existing = board.pledge(task, me.member()).map(|p| p.state);
         let state = match action {
@@ -443,7 +465,7 @@ impl Document {
         }
         let note = validate::text("concern", "say what the concern is", note, 2000)?;
         if let Some(t) = task {
-            BoardView::read(&self.doc).require_task(t)?;
+            BoardView::read_task(&self.doc, t)?;
         }
         if let Some(s) = sector {
             people.require_sector(s)?;

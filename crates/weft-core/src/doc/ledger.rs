@@ -81,6 +81,12 @@ impl LedgerView {
         view
     }
 
+    /// Reads one entry only (cheap on a large ledger).
+    pub fn read_entry(doc: &Automerge, id: EntryId) -> Option<HourEntry> {
+        let obj = root_map(doc, "entries").and_then(|e| child_map(doc, &e, &id.to_string()))?;
+        read_entry(doc, &id.to_string(), &obj).ok()
+    }
+
     /// Entries that count: not retracted.
     pub fn counted(&self) -> impl Iterator<Item = &HourEntry> {
         self.entries.values().filter(|e| !e.retracted)
@@ -179,8 +185,7 @@ impl Document {
 
     /// Confirms another member's entry in this ledger.
     pub fn confirm_entry(&mut self, me: &Identity, id: EntryId, now: Timestamp) -> Result<SignedChange, WriteError> {
-        let view = LedgerView::read(&self.doc);
-        let entry = view.entries.get(&id).ok_or(ValidationError::UnknownEntry(id))?;
+        let entry = LedgerView::read_entry(&self.doc, id).ok_or(ValidationError::UnknownEntry(id))?;
         if entry.member == me.member() {
             return Err(ValidationError::OwnEntry.into());
         }
@@ -200,8 +205,7 @@ impl Document {
 
     /// Retracts one of the writer's own entries (a mistake); it then counts nowhere.
     pub fn retract_entry(&mut self, me: &Identity, id: EntryId, now: Timestamp) -> Result<SignedChange, WriteError> {
-        let view = LedgerView::read(&self.doc);
-        let entry = view.entries.get(&id).ok_or(ValidationError::UnknownEntry(id))?;
+        let entry = LedgerView::read_entry(&self.doc, id).ok_or(ValidationError::UnknownEntry(id))?;
         if entry.member != me.member() {
             return Err(ValidationError::NotYourEntry.into());
         }

@@ -136,6 +136,8 @@ pub enum WriteError {
     Automerge(#[from] AutomergeError),
     #[error("the change was empty")]
     Empty,
+    #[error("hours of {date} belong in the ledger of {}, not in {doc}", date.year())]
+    WrongLedger { date: crate::time::Date, doc: DocName },
 }
 
 /// Why a document could not be loaded.
