@@ -164,6 +164,9 @@ impl Document {
         entry: &CheckedEntry,
         now: Timestamp,
     ) -> Result<(EntryId, SignedChange), WriteError> {
+        if self.id.name != super::DocName::Ledger(entry.date.year()) {
+            return Err(WriteError::WrongLedger { date: entry.date, doc: self.id.name });
+        }
         let entries = container(&self.doc, "entries")?;
         let id = EntryId::random();
         let change = self.write(me, now, |tx| {
