@@ -1,1 +1,1 @@
-pub fn _x() {}
+//! Export: CSV and ValueFlows JSON-LD (being written).

@@ -9,11 +9,13 @@
 //! bytes; it has no async runtime, no network, no database. Callers pass "now" in.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod demo;
 pub mod doc;
 pub mod export;
 pub mod id;
 pub mod identity;
 pub mod model;
+pub mod rng;
 pub mod time;
 pub mod validate;
 pub mod verify;

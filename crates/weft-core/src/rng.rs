@@ -1,0 +1,1 @@
+//! A small deterministic random number generator (being written).
