@@ -44,6 +44,8 @@ pub enum VerifyError {
     NotGenesis,
     #[error("the founding change does not match the community id or does not certify its author")]
     BadGenesis,
+    #[error("the change's bytes are damaged: {0}")]
+    Malformed(String),
     #[error("{} may not write '{path}': {why}", author.short())]
     NotAllowed { author: MemberId, path: String, why: String },
 }
@@ -54,6 +56,18 @@ impl VerifyError {
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::MissingDeps(_) | Self::UnknownDevice(_))
     }
+}
+
+/// Parses a change received from a peer, strictly: Automerge's own checks, plus the chunk's
+/// checksum (Automerge recomputes the hash from the contents and would accept a wrong
+/// checksum), and no bytes beyond the change.
+pub fn parse_change(bytes: &[u8]) -> Result<Change, VerifyError> {
+    let change = Change::from_bytes(bytes.to_vec()).map_err(|e| VerifyError::Malformed(e.to_string()))?;
+    let checksum = bytes.get(4..8).ok_or_else(|| VerifyError::Malformed("too short".into()))?;
+    if checksum != &change.hash().0[..4] {
+        return Err(VerifyError::Malformed("the checksum does not match the contents".into()));
+    }
+    Ok(change)
 }
 
 /// What verification learned about an accepted change.
@@ -336,5 +350,385 @@ impl OpCheck<'_> {
             }
         };
         if ok { Ok(()) } else { Err(self.deny(path, format!("{v} is not a valid value here ({:?})", rule.value))) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::transaction::Transactable;
+    use automerge::{ObjType, ROOT};
+
+    use super::*;
+    use crate::doc::board::PledgeAction;
+    use crate::doc::ledger::check_entry;
+    use crate::doc::people::{self, PeopleView};
+    use crate::doc::read::{child_map, root_map};
+    use crate::identity::{Identity, SecretKey, SignedChange};
+    use crate::model::{NewTask, ProfileUpdate, Urgency};
+    use crate::time::{Minutes, Timestamp};
+    use crate::{CommunityId, DocId, EntryId, TaskId};
+
+    struct World {
+        ana_key: SecretKey,
+        ana: Identity,
+        bob: Identity,
+        stranger: Identity,
+        community: CommunityId,
+        people: Document,
+        board: Document,
+        ledger: Document,
+        task: TaskId,
+        bob_entry: EntryId,
+        now: Timestamp,
+    }
+
+    fn world() -> World {
+        let today: Date = "2026-05-04".parse().unwrap();
+        let now = Timestamp::midday(today);
+        let (ana_key, ana) = Identity::generate();
+        let (_, bob) = Identity::generate();
+        let (_, stranger) = Identity::generate();
+        let (community, mut people, _) = people::found(&ana, "Riverside", "Ana", now).unwrap();
+        people.admit_member(&ana, bob.member(), "Bob", bob.device(), bob.cert(), now).unwrap();
+        let view = PeopleView::read(people.automerge());
+        let (mut board, _) = Document::from_genesis(DocId { community, name: DocName::Board }).unwrap();
+        let task = NewTask {
+            title: "Weed the beds".into(),
+            description: String::new(),
+            sector: "food".parse().unwrap(),
+            guild: None,
+            skills: ["gardening".parse().unwrap()].into(),
+            hours: Minutes::from_hours(2),
+            slots: 3,
+            urgency: Urgency::Soon,
+            deadline: None,
+            location: None,
+            open_to_neighbours: false,
+        };
+        let (task, _) = board.add_task(&ana, &task, &view, today, now).unwrap();
+        board.set_pledge(&ana, task, PledgeAction::Pledge, &view, now).unwrap();
+        let (mut ledger, _) = Document::from_genesis(DocId { community, name: DocName::Ledger(2026) }).unwrap();
+        let entry = check_entry(Minutes(90), Some((task, "food".parse().unwrap())), None, today, "", today).unwrap();
+        let (bob_entry, _) = ledger.log_hours(&bob, &entry, now).unwrap();
+        World { ana_key, ana, bob, stranger, community, people, board, ledger, task, bob_entry, now }
+    }
+
+    impl World {
+        fn view(&self) -> PeopleView {
+            PeopleView::read(self.people.automerge())
+        }
+
+        /// What `who` would send after writing with `f` on their own copy of `doc`.
+        fn attempt<F>(&self, doc: &Document, who: &Identity, f: F) -> SignedChange
+        where
+            F: FnOnce(&mut automerge::transaction::Transaction<'_>) -> Result<(), automerge::AutomergeError>,
+        {
+            doc.clone().write(who, self.now, f).unwrap()
+        }
+
+        fn check(&self, doc: &Document, change: &SignedChange) -> Result<Verified, VerifyError> {
+            let parsed = parse_change(&change.bytes).unwrap();
+            Verifier::new(doc.id()).verify(doc, &self.view(), &parsed, change.signature.as_ref())
+        }
+
+        fn obj(&self, doc: &Document, path: &[&str]) -> ObjId {
+            let am = doc.automerge();
+            let mut obj = root_map(am, path[0]).unwrap();
+            for key in &path[1..] {
+                obj = child_map(am, &obj, key).unwrap();
+            }
+            obj
+        }
+    }
+
+    fn denied(result: Result<Verified, VerifyError>, path_part: &str) {
+        match result {
+            Err(VerifyError::NotAllowed { path, .. }) => {
+                assert!(path.contains(path_part), "denied at {path}, expected {path_part}")
+            }
+            other => panic!("expected a denial at {path_part}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn honest_changes_are_accepted_with_their_author() {
+        let w = world();
+        let view = w.view();
+        let mut board = w.board.clone();
+        let change = board.set_pledge(&w.bob, w.task, PledgeAction::Pledge, &view, w.now).unwrap();
+        assert_eq!(w.check(&w.board, &change).unwrap().author, Some(w.bob.member()));
+        let mut ledger = w.ledger.clone();
+        let change = ledger.confirm_entry(&w.ana, w.bob_entry, w.now).unwrap();
+        assert_eq!(w.check(&w.ledger, &change).unwrap().author, Some(w.ana.member()));
+        let mut people = w.people.clone();
+        let update = ProfileUpdate { hours_per_week: Some(Minutes::from_hours(3)), ..Default::default() };
+        let change = people.update_profile(&w.bob, &update, w.now).unwrap();
+        assert_eq!(w.check(&w.people, &change).unwrap().author, Some(w.bob.member()));
+    }
+
+    #[test]
+    fn the_founding_change_verifies_into_an_empty_document_and_names_the_community() {
+        let (_, founder) = Identity::generate();
+        let (community, _, genesis) = people::found(&founder, "Hill", "Jo", Timestamp(1_000)).unwrap();
+        let empty = Document::load(DocId { community, name: DocName::People }, None, &[]).unwrap();
+        let parsed = Change::from_bytes(genesis.bytes.clone()).unwrap();
+        let no_people = PeopleView::read(empty.automerge());
+        let verified =
+            Verifier::new(empty.id()).verify(&empty, &no_people, &parsed, genesis.signature.as_ref()).unwrap();
+        assert_eq!(verified.author, Some(founder.member()));
+        // The same change presented as another community's genesis is refused.
+        let other =
+            Document::load(DocId { community: CommunityId::from_bytes([9; 16]), name: DocName::People }, None, &[])
+                .unwrap();
+        let resigned = founder.sign_change(&other.id(), &parsed.hash());
+        assert_eq!(
+            Verifier::new(other.id()).verify(&other, &no_people, &parsed, Some(&resigned)),
+            Err(VerifyError::BadGenesis)
+        );
+    }
+
+    #[test]
+    fn deterministic_genesis_needs_no_signature_but_a_stray_root_is_refused() {
+        let w = world();
+        let id = DocId { community: w.community, name: DocName::Ledger(2027) };
+        let empty = Document::load(id, None, &[]).unwrap();
+        let genesis = deterministic_genesis(&w.community, DocName::Ledger(2027)).unwrap();
+        assert_eq!(Verifier::new(id).verify(&empty, &w.view(), &genesis, None).unwrap().author, None);
+        // A member's own "first change" of a ledger would split the entries map: refused.
+        let mut fresh = automerge::Automerge::new().with_actor(w.bob.actor());
+        let mut tx = fresh.transaction();
+        tx.put_object(ROOT, "entries", ObjType::Map).unwrap();
+        let (hash, _) = tx.commit();
+        let change = fresh.get_change_by_hash(&hash.unwrap()).unwrap();
+        let sig = w.bob.sign_change(&id, &change.hash());
+        assert_eq!(Verifier::new(id).verify(&empty, &w.view(), &change, Some(&sig)), Err(VerifyError::NotGenesis));
+    }
+
+    #[test]
+    fn forged_signatures_are_refused() {
+        let w = world();
+        let view = w.view();
+        let mut board = w.board.clone();
+        let mut change = board.set_pledge(&w.bob, w.task, PledgeAction::Pledge, &view, w.now).unwrap();
+        // Signed by someone else's key for Bob's device.
+        change.signature = Some(w.stranger.sign_change(&w.board.id(), &change.hash));
+        assert_eq!(w.check(&w.board, &change), Err(VerifyError::BadSignature));
+        // Bob's real signature, but for another document.
+        change.signature = Some(w.bob.sign_change(&w.ledger.id(), &change.hash));
+        assert_eq!(w.check(&w.board, &change), Err(VerifyError::BadSignature));
+        // No signature at all.
+        change.signature = None;
+        assert_eq!(w.check(&w.board, &change), Err(VerifyError::Unsigned));
+    }
+
+    #[test]
+    fn tampered_changes_are_refused() {
+        let w = world();
+        let view = w.view();
+        let mut board = w.board.clone();
+        let honest = board.set_pledge(&w.bob, w.task, PledgeAction::Pledge, &view, w.now).unwrap();
+        let mut rejected = 0;
+        for i in 0..honest.bytes.len() {
+            let mut bytes = honest.bytes.clone();
+            bytes[i] ^= 0x5a;
+            // Either parsing catches it, or the hash changed and the signature fails.
+            match parse_change(&bytes) {
+                Err(_) => rejected += 1,
+                Ok(parsed) => {
+                    let result =
+                        Verifier::new(w.board.id()).verify(&w.board, &view, &parsed, honest.signature.as_ref());
+                    assert!(result.is_err(), "tampered byte {i} was accepted");
+                    rejected += 1;
+                }
+            }
+        }
+        assert_eq!(rejected, honest.bytes.len());
+    }
+
+    #[test]
+    fn strangers_and_removed_members_write_nothing() {
+        let w = world();
+        let task_obj = w.obj(&w.board, &["tasks", &w.task.to_string()]);
+        let change = w.attempt(&w.board, &w.stranger, |tx| tx.put(&task_obj, "urgency", "urgent"));
+        let err = w.check(&w.board, &change).unwrap_err();
+        assert_eq!(err, VerifyError::UnknownDevice(w.stranger.device()));
+        assert!(err.is_retryable(), "an unknown author may be admitted by a change we have not seen yet");
+
+        let mut view = w.view();
+        view.members.get_mut(&w.bob.member()).unwrap().removed = true;
+        let change = w.attempt(&w.board, &w.bob, |tx| tx.put(&task_obj, "urgency", "urgent"));
+        let parsed = Change::from_bytes(change.bytes.clone()).unwrap();
+        let result = Verifier::new(w.board.id()).verify(&w.board, &view, &parsed, change.signature.as_ref());
+        assert_eq!(result, Err(VerifyError::RemovedMember(w.bob.member())));
+    }
+
+    #[test]
+    fn a_member_logs_only_their_own_hours() {
+        let w = world();
+        let entries = w.obj(&w.ledger, &["entries"]);
+        let ana = w.ana.member().to_string();
+        let change = w.attempt(&w.ledger, &w.bob, |tx| {
+            let e = tx.put_object(&entries, EntryId::random().to_string(), ObjType::Map)?;
+            tx.put(&e, "member", ana.as_str())?;
+            tx.put(&e, "sector", "food")?;
+            tx.put(&e, "minutes", 120u64)?;
+            tx.put(&e, "date", "2026-05-01")?;
+            tx.put(&e, "created_at", ScalarValue::Timestamp(0))?;
+            tx.put_object(&e, "confirmations", ObjType::Map)?;
+            Ok(())
+        });
+        denied(w.check(&w.ledger, &change), "/member");
+    }
+
+    #[test]
+    fn logged_hours_cannot_be_changed_retracted_or_confirmed_by_the_wrong_member() {
+        let w = world();
+        let entry = w.obj(&w.ledger, &["entries", &w.bob_entry.to_string()]);
+        let confirmations = w.obj(&w.ledger, &["entries", &w.bob_entry.to_string(), "confirmations"]);
+        // Nobody rewrites the minutes afterwards, not even Bob.
+        let change = w.attempt(&w.ledger, &w.bob, |tx| tx.put(&entry, "minutes", 600u64));
+        denied(w.check(&w.ledger, &change), "/minutes");
+        // Only Bob retracts Bob's entry.
+        let change = w.attempt(&w.ledger, &w.ana, |tx| tx.put(&entry, "retracted", true));
+        denied(w.check(&w.ledger, &change), "/retracted");
+        let change = w.attempt(&w.ledger, &w.bob, |tx| tx.put(&entry, "retracted", true));
+        assert!(w.check(&w.ledger, &change).is_ok());
+        // Bob cannot confirm his own hours; Ana cannot confirm in Bob's name.
+        let bob = w.bob.member().to_string();
+        let change = w.attempt(&w.ledger, &w.bob, |tx| tx.put(&confirmations, bob.as_str(), ScalarValue::Timestamp(0)));
+        denied(w.check(&w.ledger, &change), "/confirmations/");
+        let change = w.attempt(&w.ledger, &w.ana, |tx| tx.put(&confirmations, bob.as_str(), ScalarValue::Timestamp(0)));
+        denied(w.check(&w.ledger, &change), "/confirmations/");
+        // An entry that confirms itself as it is created is refused too.
+        let entries = w.obj(&w.ledger, &["entries"]);
+        let change = w.attempt(&w.ledger, &w.bob, |tx| {
+            let e = tx.put_object(&entries, EntryId::random().to_string(), ObjType::Map)?;
+            tx.put(&e, "member", bob.as_str())?;
+            tx.put(&e, "sector", "food")?;
+            tx.put(&e, "minutes", 60u64)?;
+            tx.put(&e, "date", "2026-05-01")?;
+            tx.put(&e, "created_at", ScalarValue::Timestamp(0))?;
+            let c = tx.put_object(&e, "confirmations", ObjType::Map)?;
+            tx.put(&c, bob.as_str(), ScalarValue::Timestamp(0))?;
+            Ok(())
+        });
+        denied(w.check(&w.ledger, &change), "/confirmations/");
+    }
+
+    #[test]
+    fn only_the_pledger_withdraws_a_pledge() {
+        let w = world();
+        let key = PledgeId { task: w.task, member: w.ana.member() }.to_string();
+        let pledge = w.obj(&w.board, &["pledges", &key]);
+        let change = w.attempt(&w.board, &w.bob, |tx| tx.put(&pledge, "state", "withdrawn"));
+        denied(w.check(&w.board, &change), "/state");
+        let change = w.attempt(&w.board, &w.ana, |tx| tx.put(&pledge, "state", "withdrawn"));
+        assert!(w.check(&w.board, &change).is_ok());
+        // Nor can Bob pledge Ana to another task.
+        let pledges = w.obj(&w.board, &["pledges"]);
+        let other = PledgeId { task: TaskId::random(), member: w.ana.member() }.to_string();
+        let change =
+            w.attempt(&w.board, &w.bob, |tx| tx.put_object(&pledges, other.as_str(), ObjType::Map).map(|_| ()));
+        denied(w.check(&w.board, &change), "pledges/");
+    }
+
+    #[test]
+    fn profiles_and_devices_belong_to_their_member() {
+        let w = world();
+        let ana = w.ana.member().to_string();
+        let skills = w.obj(&w.people, &["members", &ana, "profile", "skills"]);
+        let change = w.attempt(&w.people, &w.bob, |tx| tx.put(&skills, "gardening", 1u64));
+        denied(w.check(&w.people, &change), "/skills/gardening");
+        // Bob adding his own device to Ana's member record.
+        let devices = w.obj(&w.people, &["members", &ana, "devices"]);
+        let bob_device = w.bob.device().to_string();
+        let change = w.attempt(&w.people, &w.bob, |tx| {
+            let d = tx.put_object(&devices, bob_device.as_str(), ObjType::Map)?;
+            tx.put(&d, "cert", ScalarValue::Bytes(w.bob.cert().0.to_vec()))
+        });
+        denied(w.check(&w.people, &change), "/devices/");
+        // Ana adding a second device of her own, certified by her member key, is fine...
+        let laptop = Identity::certify(&w.ana_key, SecretKey::generate());
+        let laptop_device = laptop.device().to_string();
+        let change = w.attempt(&w.people, &w.ana, |tx| {
+            let d = tx.put_object(&devices, laptop_device.as_str(), ObjType::Map)?;
+            tx.put(&d, "cert", ScalarValue::Bytes(laptop.cert().0.to_vec()))?;
+            tx.put(&d, "added_at", ScalarValue::Timestamp(0))
+        });
+        assert!(w.check(&w.people, &change).is_ok());
+        // ...but one whose certificate does not match is refused.
+        let fake = Identity::certify(&SecretKey::generate(), SecretKey::generate());
+        let fake_device = fake.device().to_string();
+        let change = w.attempt(&w.people, &w.ana, |tx| {
+            let d = tx.put_object(&devices, fake_device.as_str(), ObjType::Map)?;
+            tx.put(&d, "cert", ScalarValue::Bytes(fake.cert().0.to_vec()))
+        });
+        denied(w.check(&w.people, &change), "/cert");
+    }
+
+    #[test]
+    fn admission_needs_the_newcomers_own_certificate_and_never_replaces_a_member() {
+        let w = world();
+        let (_, newcomer) = Identity::generate();
+        let mut people = w.people.clone();
+        let honest =
+            people.admit_member(&w.bob, newcomer.member(), "Cleo", newcomer.device(), newcomer.cert(), w.now).unwrap();
+        assert!(w.check(&w.people, &honest).is_ok());
+        // Re-admitting Ana (replacing her record and devices) is refused.
+        let members = w.obj(&w.people, &["members"]);
+        let ana = w.ana.member().to_string();
+        let change = w.attempt(&w.people, &w.bob, |tx| tx.put_object(&members, ana.as_str(), ObjType::Map).map(|_| ()));
+        denied(w.check(&w.people, &change), "members/");
+        // A newcomer whose device certificate is not signed by the newcomer's key.
+        let (_, other) = Identity::generate();
+        let change = w.attempt(&w.people, &w.bob, |tx| {
+            let m = tx.put_object(&members, newcomer.member().to_string(), ObjType::Map)?;
+            let devices = tx.put_object(&m, "devices", ObjType::Map)?;
+            let d = tx.put_object(&devices, other.device().to_string(), ObjType::Map)?;
+            tx.put(&d, "cert", ScalarValue::Bytes(other.cert().0.to_vec()))
+        });
+        denied(w.check(&w.people, &change), "/cert");
+    }
+
+    #[test]
+    fn the_shape_of_every_write_is_checked() {
+        let w = world();
+        let task = w.obj(&w.board, &["tasks", &w.task.to_string()]);
+        let cases: Vec<(&str, SignedChange)> = vec![
+            ("/hours", w.attempt(&w.board, &w.ana, |tx| tx.put(&task, "hours", "lots"))),
+            ("/urgency", w.attempt(&w.board, &w.ana, |tx| tx.put(&task, "urgency", "whenever"))),
+            ("/salary", w.attempt(&w.board, &w.ana, |tx| tx.put(&task, "salary", 10u64))),
+            ("/title", w.attempt(&w.board, &w.ana, |tx| tx.put(&task, "title", ""))),
+            ("/created_by", w.attempt(&w.board, &w.ana, |tx| tx.put(&task, "created_by", w.bob.member().to_string()))),
+            ("/title", w.attempt(&w.board, &w.ana, |tx| tx.delete(&task, "title"))),
+            ("/notes", w.attempt(&w.board, &w.ana, |tx| tx.put_object(&task, "notes", ObjType::List).map(|_| ()))),
+            ("/slots", w.attempt(&w.board, &w.ana, |tx| tx.put(&task, "slots", ScalarValue::counter(1)))),
+            ("tasks", w.attempt(&w.board, &w.ana, |tx| tx.put_object(ROOT, "tasks", ObjType::Map).map(|_| ()))),
+            ("schema", w.attempt(&w.board, &w.ana, |tx| tx.put(ROOT, "schema", "weft/board/2"))),
+        ];
+        for (path, change) in cases {
+            denied(w.check(&w.board, &change), path);
+        }
+        // An entry dated in another year than its ledger.
+        let entries = w.obj(&w.ledger, &["entries"]);
+        let bob = w.bob.member().to_string();
+        let change = w.attempt(&w.ledger, &w.bob, |tx| {
+            let e = tx.put_object(&entries, EntryId::random().to_string(), ObjType::Map)?;
+            tx.put(&e, "member", bob.as_str())?;
+            tx.put(&e, "date", "2025-12-31")
+        });
+        denied(w.check(&w.ledger, &change), "/date");
+    }
+
+    #[test]
+    fn a_change_whose_parents_are_missing_waits() {
+        let w = world();
+        let view = w.view();
+        let mut board = w.board.clone();
+        let first = board.set_pledge(&w.bob, w.task, PledgeAction::Pledge, &view, w.now).unwrap();
+        let second = board.set_pledge(&w.bob, w.task, PledgeAction::Withdraw, &view, w.now).unwrap();
+        let err = w.check(&w.board, &second).unwrap_err();
+        assert_eq!(err, VerifyError::MissingDeps(vec![first.hash]));
+        assert!(err.is_retryable());
     }
 }

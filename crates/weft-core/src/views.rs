@@ -224,10 +224,10 @@ pub fn progress<'a>(
 
 /// Entries of other members that `me` has not confirmed yet (newest first), and `me`'s own
 /// entries nobody has confirmed.
-pub fn awaiting_confirmation<'a>(
-    ledger: &'a LedgerView,
+pub fn awaiting_confirmation(
+    ledger: &LedgerView,
     me: MemberId,
-) -> (Vec<&'a crate::model::HourEntry>, Vec<&'a crate::model::HourEntry>) {
+) -> (Vec<&crate::model::HourEntry>, Vec<&crate::model::HourEntry>) {
     let mut others: Vec<_> =
         ledger.counted().filter(|e| e.member != me && !e.confirmations.contains_key(&me)).collect();
     let mut mine: Vec<_> = ledger.counted().filter(|e| e.member == me && e.confirmations.is_empty()).collect();

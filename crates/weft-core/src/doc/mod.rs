@@ -14,6 +14,8 @@
 //! never end up with two competing `entries` maps. That genesis is frozen per schema version.
 
 pub mod board;
+#[cfg(test)]
+mod convergence_tests;
 pub mod ledger;
 pub mod people;
 pub(crate) mod read;

@@ -223,23 +223,28 @@ fn put_sector(tx: &mut Transaction<'_>, sectors: &ObjId, s: &Sector) -> Result<(
     Ok(())
 }
 
-fn put_member(
-    tx: &mut Transaction<'_>,
-    members: &ObjId,
+/// A member record as admission writes it.
+struct Admission<'a> {
     member: MemberId,
-    name: &str,
+    name: &'a str,
     admitted_by: MemberId,
     device: DeviceId,
     cert: DeviceCert,
+}
+
+fn put_member(
+    tx: &mut Transaction<'_>,
+    members: &ObjId,
+    a: &Admission<'_>,
     now: Timestamp,
 ) -> Result<(), AutomergeError> {
-    let obj = tx.put_object(members, member.to_string(), ObjType::Map)?;
-    tx.put(&obj, "name", name)?;
-    tx.put(&obj, "admitted_by", admitted_by.to_string())?;
+    let obj = tx.put_object(members, a.member.to_string(), ObjType::Map)?;
+    tx.put(&obj, "name", a.name)?;
+    tx.put(&obj, "admitted_by", a.admitted_by.to_string())?;
     tx.put(&obj, "admitted_at", ScalarValue::Timestamp(now.millis()))?;
     let devices = tx.put_object(&obj, "devices", ObjType::Map)?;
-    let d = tx.put_object(&devices, device.to_string(), ObjType::Map)?;
-    tx.put(&d, "cert", ScalarValue::Bytes(cert.0.to_vec()))?;
+    let d = tx.put_object(&devices, a.device.to_string(), ObjType::Map)?;
+    tx.put(&d, "cert", ScalarValue::Bytes(a.cert.0.to_vec()))?;
     tx.put(&d, "added_at", ScalarValue::Timestamp(now.millis()))?;
     let profile = tx.put_object(&obj, "profile", ObjType::Map)?;
     for key in ["skills", "interests", "learn"] {
@@ -285,11 +290,13 @@ pub fn found(
         put_member(
             &mut tx,
             &get("members")?,
-            founder.member(),
-            &founder_name,
-            founder.member(),
-            founder.device(),
-            founder.cert(),
+            &Admission {
+                member: founder.member(),
+                name: &founder_name,
+                admitted_by: founder.member(),
+                device: founder.device(),
+                cert: founder.cert(),
+            },
             now,
         )
     })();
@@ -328,7 +335,14 @@ impl Document {
             return Err(ValidationError::AlreadyMember(existing.name.clone()).into());
         }
         let members = container(&self.doc, "members")?;
-        self.write(admitter, now, |tx| put_member(tx, &members, member, &name, admitter.member(), device, cert, now))
+        self.write(admitter, now, |tx| {
+            put_member(
+                tx,
+                &members,
+                &Admission { member, name: &name, admitted_by: admitter.member(), device, cert },
+                now,
+            )
+        })
     }
 
     /// Changes the writer's own name and profile.
