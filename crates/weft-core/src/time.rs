@@ -237,18 +237,18 @@ impl Minutes {
         let err = || ParseTimeError::Hours(s.to_owned());
         let t = s.trim().to_ascii_lowercase();
         let t = t.trim_end_matches("hours").trim_end_matches("hour").trim_end();
-        if let Some(m) = t.strip_suffix('m').or_else(|| t.strip_suffix("min")) {
-            let m: u32 = m.trim().parse().map_err(|_| err())?;
-            return Ok(Self(m));
-        }
         if let Some((h, m)) = t.split_once('h') {
             let h: u32 = h.trim().parse().map_err(|_| err())?;
-            let m = m.trim().trim_end_matches('m');
+            let m = m.trim().trim_end_matches("min").trim_end_matches('m').trim();
             let m: u32 = if m.is_empty() { 0 } else { m.parse().map_err(|_| err())? };
             if m >= 60 {
                 return Err(err());
             }
             return h.checked_mul(60).and_then(|x| x.checked_add(m)).map(Self).ok_or_else(err);
+        }
+        if let Some(m) = t.strip_suffix("min").or_else(|| t.strip_suffix('m')) {
+            let m: u32 = m.trim().parse().map_err(|_| err())?;
+            return Ok(Self(m));
         }
         // Decimal hours, read as fixed point so "0.1" is exactly 6 minutes.
         let (int, frac) = t.split_once('.').unwrap_or((t, ""));
