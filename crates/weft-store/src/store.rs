@@ -1,0 +1,339 @@
+//! The database: identity, communities, documents (snapshot + change log) and signatures.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use automerge::ChangeHash;
+use rusqlite::{Connection, OptionalExtension, params};
+use tracing::debug;
+use weft_core::doc::{DocId, DocName, Document};
+use weft_core::identity::{ChangeSignature, DeviceCert, Identity, SecretKey, SignedChange};
+use weft_core::{CommunityId, DeviceId, MemberId};
+
+use crate::dir::{DataDir, DirLock};
+use crate::error::StoreError;
+use crate::keys;
+
+/// The schema migrations, in order. `PRAGMA user_version` is how many have run.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+
+const MEMBER_KEY: &str = "member.key";
+const DEVICE_KEY: &str = "device.key";
+
+/// The local identity: a member's device, and the name it goes by.
+#[derive(Debug, Clone)]
+pub struct StoredIdentity {
+    pub identity: Identity,
+    pub name: String,
+}
+
+/// A community this data directory belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommunityRow {
+    pub id: CommunityId,
+    pub name: String,
+    /// Unix milliseconds.
+    pub added_at: i64,
+}
+
+/// What one commit writes, all or nothing.
+#[derive(Debug, Default, Clone)]
+pub struct Batch {
+    /// Communities to add (ignored if already there).
+    pub communities: Vec<(CommunityId, String)>,
+    /// Signed changes, per document, in the order they were made.
+    pub changes: Vec<(DocId, SignedChange)>,
+}
+
+/// An open data directory's database.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    dir: PathBuf,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)).unwrap_or(0)
+}
+
+fn corrupt(what: impl Into<String>) -> StoreError {
+    StoreError::Corrupt(what.into())
+}
+
+fn hash_of(bytes: &[u8]) -> Result<ChangeHash, StoreError> {
+    ChangeHash::try_from(bytes).map_err(|_| corrupt("a stored change hash is not 32 bytes"))
+}
+
+fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
+    heads.iter().flat_map(|h| h.0).collect()
+}
+
+impl Store {
+    /// Opens the directory's database (the caller holds the lock), migrating it if needed.
+    pub fn open(dir: &DataDir, lock: &DirLock) -> Result<Self, StoreError> {
+        debug_assert_eq!(lock.dir(), dir.path());
+        let path = dir.path().join("weft.sqlite3");
+        let mut conn = Connection::open(&path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&mut conn)?;
+        Ok(Self { conn, dir: dir.path().to_path_buf() })
+    }
+
+    // ---- identity -----------------------------------------------------------------------
+
+    /// The local identity, if `weft init` ran. The key files are checked against the stored
+    /// certificate: a swapped or damaged key is refused, never used.
+    pub fn identity(&self) -> Result<Option<StoredIdentity>, StoreError> {
+        let row = self
+            .conn
+            .query_row("SELECT member, device, cert, name FROM identity WHERE singleton = 1", [], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Vec<u8>>(2)?, r.get::<_, String>(3)?))
+            })
+            .optional()?;
+        let Some((member, device, cert, name)) = row else { return Ok(None) };
+        let key_dir = keys::key_dir(&self.dir);
+        let bad = |why: &str| StoreError::BadIdentity { path: key_dir.clone(), why: why.to_owned() };
+        let member: MemberId = member.parse().map_err(|_| bad("the stored member id is damaged"))?;
+        let device: DeviceId = device.parse().map_err(|_| bad("the stored device id is damaged"))?;
+        let cert = DeviceCert(cert.try_into().map_err(|_| bad("the stored certificate is damaged"))?);
+        let device_key = keys::read_key(&key_dir, DEVICE_KEY)?;
+        let member_key = keys::read_key(&key_dir, MEMBER_KEY)?;
+        if MemberId::from_bytes(member_key.public()) != member {
+            return Err(bad("member.key is not the key of this member"));
+        }
+        let identity = Identity::from_parts(member, device_key, cert)
+            .ok_or_else(|| bad("device.key is not the device this member certified"))?;
+        if identity.device() != device {
+            return Err(bad("device.key is not the stored device"));
+        }
+        Ok(Some(StoredIdentity { identity, name }))
+    }
+
+    /// Creates the local identity: a member key, a device key certified by it, and a name.
+    pub fn create_identity(&mut self, name: &str) -> Result<StoredIdentity, StoreError> {
+        if let Some(existing) = self.identity()? {
+            return Err(StoreError::AlreadyInitialised { name: existing.name });
+        }
+        let (member_key, identity) = Identity::generate();
+        let key_dir = keys::key_dir(&self.dir);
+        keys::write_key(&key_dir, MEMBER_KEY, &member_key)?;
+        keys::write_key(&key_dir, DEVICE_KEY, identity.device_key())?;
+        self.conn.execute(
+            "INSERT INTO identity (singleton, member, device, cert, name, created_at) VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+            params![
+                identity.member().to_string(),
+                identity.device().to_string(),
+                identity.cert().0.to_vec(),
+                name,
+                now_ms()
+            ],
+        )?;
+        Ok(StoredIdentity { identity, name: name.to_owned() })
+    }
+
+    pub fn set_identity_name(&mut self, name: &str) -> Result<(), StoreError> {
+        self.conn.execute("UPDATE identity SET name = ?1 WHERE singleton = 1", params![name])?;
+        Ok(())
+    }
+
+    /// The member's secret key, to certify another device. Never leaves the data directory
+    /// unless a person explicitly exports it.
+    pub fn member_key(&self) -> Result<SecretKey, StoreError> {
+        keys::read_key(&keys::key_dir(&self.dir), MEMBER_KEY)
+    }
+
+    // ---- communities and documents --------------------------------------------------------
+
+    pub fn communities(&self) -> Result<Vec<CommunityRow>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT id, name, added_at FROM communities ORDER BY added_at, id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?;
+        rows.map(|row| {
+            let (id, name, added_at) = row?;
+            Ok(CommunityRow { id: id.parse().map_err(|_| corrupt(format!("community id '{id}'")))?, name, added_at })
+        })
+        .collect()
+    }
+
+    pub fn rename_community(&mut self, id: CommunityId, name: &str) -> Result<(), StoreError> {
+        self.conn.execute("UPDATE communities SET name = ?1 WHERE id = ?2", params![name, id.to_string()])?;
+        Ok(())
+    }
+
+    /// Writes a batch in one transaction; durable when this returns. Changes already stored
+    /// are skipped, so a batch may be committed twice.
+    pub fn commit(&mut self, batch: &Batch) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        let now = now_ms();
+        {
+            let mut add_community =
+                tx.prepare_cached("INSERT OR IGNORE INTO communities (id, name, added_at) VALUES (?1, ?2, ?3)")?;
+            for (id, name) in &batch.communities {
+                add_community.execute(params![id.to_string(), name, now])?;
+            }
+            let mut add_doc = tx.prepare_cached(
+                "INSERT INTO documents (community, name, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (community, name) DO UPDATE SET updated_at = excluded.updated_at",
+            )?;
+            let mut add_change = tx.prepare_cached(
+                "INSERT OR IGNORE INTO changes (community, name, hash, bytes) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            let mut add_signature = tx.prepare_cached(
+                "INSERT OR IGNORE INTO signatures (community, name, hash, signature) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            let mut known =
+                tx.prepare_cached("SELECT 1 FROM signatures WHERE community = ?1 AND name = ?2 AND hash = ?3")?;
+            let mut last_doc = None;
+            for (doc, change) in &batch.changes {
+                let (community, name) = (doc.community.to_string(), doc.name.to_string());
+                if last_doc != Some(*doc) {
+                    add_doc.execute(params![community, name, now])?;
+                    last_doc = Some(*doc);
+                }
+                // A change folded into a snapshot is no longer in `changes`; its row in
+                // `signatures` says we have it.
+                if known.exists(params![community, name, &change.hash.0[..]])? {
+                    continue;
+                }
+                add_change.execute(params![community, name, &change.hash.0[..], change.bytes])?;
+                let sig = change.signature.map(|s| s.0.to_vec());
+                add_signature.execute(params![community, name, &change.hash.0[..], sig])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The documents stored for a community.
+    pub fn doc_names(&self, community: CommunityId) -> Result<Vec<DocName>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT name FROM documents WHERE community = ?1")?;
+        let names = stmt.query_map(params![community.to_string()], |r| r.get::<_, String>(0))?;
+        let mut out = names
+            .map(|n| {
+                let n = n?;
+                n.parse().map_err(|_| corrupt(format!("document name '{n}'")))
+            })
+            .collect::<Result<Vec<DocName>, StoreError>>()?;
+        out.sort();
+        Ok(out)
+    }
+
+    /// Loads a document: its snapshot and the changes logged after it, in order.
+    pub fn load_doc(&self, id: DocId) -> Result<Option<Document>, StoreError> {
+        let (community, name) = (id.community.to_string(), id.name.to_string());
+        let snapshot: Option<Option<Vec<u8>>> = self
+            .conn
+            .prepare_cached("SELECT snapshot FROM documents WHERE community = ?1 AND name = ?2")?
+            .query_row(params![community, name], |r| r.get(0))
+            .optional()?;
+        let Some(snapshot) = snapshot else { return Ok(None) };
+        let mut stmt =
+            self.conn.prepare_cached("SELECT bytes FROM changes WHERE community = ?1 AND name = ?2 ORDER BY seq")?;
+        let changes =
+            stmt.query_map(params![community, name], |r| r.get::<_, Vec<u8>>(0))?.collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(Document::load(id, snapshot.as_deref(), &changes)?))
+    }
+
+    /// Every stored signature of a document's changes.
+    pub fn signatures(&self, id: DocId) -> Result<HashMap<ChangeHash, ChangeSignature>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT hash, signature FROM signatures WHERE community = ?1 AND name = ?2 AND signature IS NOT NULL",
+        )?;
+        let rows = stmt.query_map(params![id.community.to_string(), id.name.to_string()], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        rows.map(|row| {
+            let (hash, sig) = row?;
+            let sig: [u8; 64] = sig.try_into().map_err(|_| corrupt("a stored signature is not 64 bytes"))?;
+            Ok((hash_of(&hash)?, ChangeSignature(sig)))
+        })
+        .collect()
+    }
+
+    /// How many changes are logged after a document's snapshot, and their size in bytes.
+    pub fn log_size(&self, id: DocId) -> Result<(u64, u64), StoreError> {
+        let (n, bytes): (i64, i64) = self
+            .conn
+            .prepare_cached(
+                "SELECT count(*), coalesce(sum(length(bytes)), 0) FROM changes WHERE community = ?1 AND name = ?2",
+            )?
+            .query_row(params![id.community.to_string(), id.name.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok((u64::try_from(n).unwrap_or(0), u64::try_from(bytes).unwrap_or(0)))
+    }
+
+    /// Folds a document's log into a new snapshot, in one transaction. Changes the document
+    /// does not contain stay in the log.
+    pub fn compact(&mut self, doc: &Document) -> Result<(), StoreError> {
+        let id = doc.id();
+        let (community, name) = (id.community.to_string(), id.name.to_string());
+        let snapshot = doc.save();
+        let tx = self.conn.transaction()?;
+        let logged: Vec<(i64, Vec<u8>)> = {
+            let mut stmt = tx.prepare_cached("SELECT seq, hash FROM changes WHERE community = ?1 AND name = ?2")?;
+            let rows = stmt.query_map(params![community, name], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        tx.execute(
+            "INSERT INTO documents (community, name, snapshot, snapshot_heads, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (community, name) DO UPDATE SET snapshot = excluded.snapshot,
+                 snapshot_heads = excluded.snapshot_heads, updated_at = excluded.updated_at",
+            params![community, name, snapshot, encode_heads(&doc.heads()), now_ms()],
+        )?;
+        let mut folded = 0usize;
+        {
+            let mut delete = tx.prepare_cached("DELETE FROM changes WHERE seq = ?1")?;
+            for (seq, hash) in &logged {
+                if doc.has_change(&hash_of(hash)?) {
+                    delete.execute(params![seq])?;
+                    folded += 1;
+                }
+            }
+        }
+        tx.commit()?;
+        debug!(doc = %id, folded, bytes = snapshot.len(), "compacted");
+        Ok(())
+    }
+
+    /// The data directory's size on disk: database, its WAL, and the key files.
+    pub fn disk_usage(&self) -> Result<u64, StoreError> {
+        let mut total = 0;
+        let key_dir = keys::key_dir(&self.dir);
+        let files = ["weft.sqlite3", "weft.sqlite3-wal", "weft.sqlite3-shm"]
+            .iter()
+            .map(|f| self.dir.join(f))
+            .chain([key_dir.join(MEMBER_KEY), key_dir.join(DEVICE_KEY)]);
+        for path in files {
+            match std::fs::metadata(&path) {
+                Ok(m) => total += m.len(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StoreError::io(path)(e)),
+            }
+        }
+        Ok(total)
+    }
+
+    /// SQLite's own integrity check.
+    pub fn check_integrity(&self) -> Result<(), StoreError> {
+        let result: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if result == "ok" { Ok(()) } else { Err(corrupt(result)) }
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let known = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version > known {
+        return Err(StoreError::NewerSchema { found: version, known });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(version).unwrap_or(0)) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i64::try_from(i + 1).unwrap_or(i64::MAX))?;
+        tx.commit()?;
+        debug!(version = i + 1, "database migrated");
+    }
+    Ok(())
+}
