@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use automerge::transaction::Transactable;
 use automerge::{Automerge, AutomergeError, ObjId, ObjType, ReadDoc, ScalarValue};
 
+use super::build::Rec;
 use super::people::PeopleView;
 use super::read::{Field, Record, SchemaError, child_map, fields, records, root_map};
 use super::{Document, WriteError};
@@ -257,35 +258,43 @@ impl Document {
         if !people.is_current_member(&me.member()) {
             return Err(ValidationError::NotAMember.into());
         }
+        self.add_task_with_id(TaskId::random(), me, task, people, today, now)
+    }
+
+    /// `add_task` with a given id (the demo generator draws ids from its seed).
+    pub(crate) fn add_task_with_id(
+        &mut self,
+        id: TaskId,
+        me: &Identity,
+        task: &NewTask,
+        people: &PeopleView,
+        today: Date,
+        now: Timestamp,
+    ) -> Result<(TaskId, SignedChange), WriteError> {
+        if !people.is_current_member(&me.member()) {
+            return Err(ValidationError::NotAMember.into());
+        }
         let checked = check_task(task, people, today)?;
         let tasks = container(&self.doc, "tasks")?;
-        let id = TaskId::random();
         let change = self.write(me, now, |tx| {
-            let t = tx.put_object(&tasks, id.to_string(), ObjType::Map)?;
-            tx.put(&t, "title", checked.title.as_str())?;
-            tx.put(&t, "description", checked.description.as_str())?;
-            tx.put(&t, "sector", task.sector.as_str())?;
-            if let Some(g) = task.guild {
-                tx.put(&t, "guild", g.to_string())?;
-            }
-            let skills = tx.put_object(&t, "skills", ObjType::Map)?;
-            for s in &task.skills {
-                tx.put(&skills, s.as_str(), true)?;
-            }
-            tx.put(&t, "hours", u64::from(task.hours.get()))?;
-            tx.put(&t, "slots", u64::from(task.slots))?;
-            tx.put(&t, "urgency", task.urgency.as_str())?;
-            if let Some(d) = task.deadline {
-                tx.put(&t, "deadline", d.to_string())?;
-            }
-            if let Some(l) = &checked.location {
-                tx.put(&t, "location", l.as_str())?;
-            }
-            tx.put(&t, "open_to_neighbours", task.open_to_neighbours)?;
-            tx.put(&t, "status", TaskStatus::Open.as_str())?;
-            tx.put(&t, "created_by", me.member().to_string())?;
-            tx.put(&t, "created_at", ScalarValue::Timestamp(now.millis()))?;
-            Ok(())
+            let skills = task.skills.iter().fold(Rec::new(), |r, s| r.bool(s.as_str(), true));
+            Rec::new()
+                .str("title", &checked.title)
+                .str("description", &checked.description)
+                .str("sector", task.sector.as_str())
+                .opt_str("guild", task.guild.map(|g| g.to_string()))
+                .map("skills", skills)
+                .uint("hours", u64::from(task.hours.get()))
+                .uint("slots", u64::from(task.slots))
+                .str("urgency", task.urgency.as_str())
+                .opt_str("deadline", task.deadline.map(|d| d.to_string()))
+                .opt_str("location", checked.location.as_deref())
+                .bool("open_to_neighbours", task.open_to_neighbours)
+                .str("status", TaskStatus::Open.as_str())
+                .str("created_by", me.member().to_string())
+                .timestamp("created_at", now.millis())
+                .create(tx, &tasks, &id.to_string())
+                .map(|_| ())
         })?;
         Ok((id, change))
     }
@@ -434,25 +443,39 @@ impl Document {
         let pledges = container(&self.doc, "pledges")?;
         let key = PledgeId { task, member: me.member() }.to_string();
         let record = child_map(&self.doc, &pledges, &key);
-        self.write(me, now, |tx| {
-            let obj = match record {
-                Some(obj) => obj,
-                None => {
-                    let obj = tx.put_object(&pledges, key.as_str(), ObjType::Map)?;
-                    tx.put(&obj, "task", task.to_string())?;
-                    tx.put(&obj, "member", me.member().to_string())?;
-                    obj
-                }
-            };
-            tx.put(&obj, "state", state.as_str())?;
-            tx.put(&obj, "updated_at", ScalarValue::Timestamp(now.millis()))?;
-            Ok(())
+        self.write(me, now, |tx| match record {
+            Some(obj) => {
+                tx.put(&obj, "state", state.as_str())?;
+                tx.put(&obj, "updated_at", ScalarValue::Timestamp(now.millis()))
+            }
+            None => Rec::new()
+                .str("task", task.to_string())
+                .str("member", me.member().to_string())
+                .str("state", state.as_str())
+                .timestamp("updated_at", now.millis())
+                .create(tx, &pledges, &key)
+                .map(|_| ()),
         })
     }
 
     /// Raises a concern about a task or a sector, for its guild to discuss.
     pub fn raise_flag(
         &mut self,
+        me: &Identity,
+        task: Option<TaskId>,
+        sector: Option<&SectorId>,
+        note: &str,
+        people: &PeopleView,
+        now: Timestamp,
+    ) -> Result<(FlagId, SignedChange), WriteError> {
+        self.raise_flag_with_id(FlagId::random(), me, task, sector, note, people, now)
+    }
+
+    /// `raise_flag` with a given id (the demo generator draws ids from its seed).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn raise_flag_with_id(
+        &mut self,
+        id: FlagId,
         me: &Identity,
         task: Option<TaskId>,
         sector: Option<&SectorId>,
@@ -471,19 +494,15 @@ impl Document {
             people.require_sector(s)?;
         }
         let flags = container(&self.doc, "flags")?;
-        let id = FlagId::random();
         let change = self.write(me, now, |tx| {
-            let f = tx.put_object(&flags, id.to_string(), ObjType::Map)?;
-            if let Some(t) = task {
-                tx.put(&f, "task", t.to_string())?;
-            }
-            if let Some(s) = sector {
-                tx.put(&f, "sector", s.as_str())?;
-            }
-            tx.put(&f, "raised_by", me.member().to_string())?;
-            tx.put(&f, "note", note.as_str())?;
-            tx.put(&f, "at", ScalarValue::Timestamp(now.millis()))?;
-            tx.put(&f, "resolved", false)?;
+            Rec::new()
+                .opt_str("task", task.map(|t| t.to_string()))
+                .opt_str("sector", sector.map(SectorId::as_str))
+                .str("raised_by", me.member().to_string())
+                .str("note", &note)
+                .timestamp("at", now.millis())
+                .bool("resolved", false)
+                .create(tx, &flags, &id.to_string())?;
             Ok(())
         })?;
         Ok((id, change))

@@ -12,8 +12,9 @@
 use std::collections::BTreeMap;
 
 use automerge::transaction::Transactable;
-use automerge::{Automerge, AutomergeError, ObjId, ObjType, ScalarValue};
+use automerge::{Automerge, AutomergeError, ObjId, ScalarValue};
 
+use super::build::Rec;
 use super::read::{Field, Record, SchemaError, child_map, fields, records, root_map};
 use super::{Document, WriteError};
 use crate::id::{EntryId, MemberId, PledgeId, SectorId, TaskId};
@@ -164,24 +165,33 @@ impl Document {
         entry: &CheckedEntry,
         now: Timestamp,
     ) -> Result<(EntryId, SignedChange), WriteError> {
+        self.log_hours_with_id(EntryId::random(), me, entry, now)
+    }
+
+    /// `log_hours` with a given id (the demo generator draws ids from its seed).
+    pub(crate) fn log_hours_with_id(
+        &mut self,
+        id: EntryId,
+        me: &Identity,
+        entry: &CheckedEntry,
+        now: Timestamp,
+    ) -> Result<(EntryId, SignedChange), WriteError> {
         if self.id.name != super::DocName::Ledger(entry.date.year()) {
             return Err(WriteError::WrongLedger { date: entry.date, doc: self.id.name });
         }
         let entries = container(&self.doc, "entries")?;
-        let id = EntryId::random();
         let change = self.write(me, now, |tx| {
-            let e = tx.put_object(&entries, id.to_string(), ObjType::Map)?;
-            tx.put(&e, "member", me.member().to_string())?;
-            if let Some(t) = entry.task {
-                tx.put(&e, "task", t.to_string())?;
-            }
-            tx.put(&e, "sector", entry.sector.as_str())?;
-            tx.put(&e, "minutes", u64::from(entry.minutes.get()))?;
-            tx.put(&e, "date", entry.date.to_string())?;
-            tx.put(&e, "note", entry.note.as_str())?;
-            tx.put(&e, "created_at", ScalarValue::Timestamp(now.millis()))?;
-            tx.put_object(&e, "confirmations", ObjType::Map)?;
-            Ok(())
+            Rec::new()
+                .str("member", me.member().to_string())
+                .opt_str("task", entry.task.map(|t| t.to_string()))
+                .str("sector", entry.sector.as_str())
+                .uint("minutes", u64::from(entry.minutes.get()))
+                .str("date", entry.date.to_string())
+                .str("note", &entry.note)
+                .timestamp("created_at", now.millis())
+                .map("confirmations", Rec::new())
+                .create(tx, &entries, &id.to_string())
+                .map(|_| ())
         })?;
         Ok((id, change))
     }
@@ -233,19 +243,18 @@ impl Document {
         let feedback = container(&self.doc, "feedback")?;
         let key = PledgeId { task, member: me.member() }.to_string();
         let existing = child_map(&self.doc, &feedback, &key);
-        self.write(me, now, |tx| {
-            let obj = match existing {
-                Some(obj) => obj,
-                None => {
-                    let obj = tx.put_object(&feedback, key.as_str(), ObjType::Map)?;
-                    tx.put(&obj, "task", task.to_string())?;
-                    tx.put(&obj, "member", me.member().to_string())?;
-                    obj
-                }
-            };
-            tx.put(&obj, "verdict", verdict.as_str())?;
-            tx.put(&obj, "at", ScalarValue::Timestamp(now.millis()))?;
-            Ok(())
+        self.write(me, now, |tx| match existing {
+            Some(obj) => {
+                tx.put(&obj, "verdict", verdict.as_str())?;
+                tx.put(&obj, "at", ScalarValue::Timestamp(now.millis()))
+            }
+            None => Rec::new()
+                .str("task", task.to_string())
+                .str("member", me.member().to_string())
+                .str("verdict", verdict.as_str())
+                .timestamp("at", now.millis())
+                .create(tx, &feedback, &key)
+                .map(|_| ()),
         })
     }
 
@@ -254,18 +263,14 @@ impl Document {
         let declines = container(&self.doc, "declines")?;
         let key = PledgeId { task, member: me.member() }.to_string();
         let existing = child_map(&self.doc, &declines, &key);
-        self.write(me, now, |tx| {
-            let obj = match existing {
-                Some(obj) => obj,
-                None => {
-                    let obj = tx.put_object(&declines, key.as_str(), ObjType::Map)?;
-                    tx.put(&obj, "task", task.to_string())?;
-                    tx.put(&obj, "member", me.member().to_string())?;
-                    obj
-                }
-            };
-            tx.put(&obj, "at", ScalarValue::Timestamp(now.millis()))?;
-            Ok(())
+        self.write(me, now, |tx| match existing {
+            Some(obj) => tx.put(&obj, "at", ScalarValue::Timestamp(now.millis())),
+            None => Rec::new()
+                .str("task", task.to_string())
+                .str("member", me.member().to_string())
+                .timestamp("at", now.millis())
+                .create(tx, &declines, &key)
+                .map(|_| ()),
         })
     }
 }

@@ -14,6 +14,7 @@
 //! never end up with two competing `entries` maps. That genesis is frozen per schema version.
 
 pub mod board;
+mod build;
 #[cfg(test)]
 mod convergence_tests;
 pub mod ledger;

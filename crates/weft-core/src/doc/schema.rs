@@ -259,8 +259,11 @@ fn seg_matches(seg: Seg, key: &str) -> bool {
 /// The rule for a concrete path, if the schema has one. Ids must be in canonical form, so two
 /// spellings of one id can never name two records.
 pub fn rule_for<S: AsRef<str>>(kind: DocKind, path: &[S]) -> Option<&'static Rule> {
+    // Literal segments first (cheap), ids only for the rules that match on them.
     rules(kind).iter().find(|rule| {
-        rule.path.len() == path.len() && rule.path.iter().zip(path).all(|(seg, key)| seg_matches(*seg, key.as_ref()))
+        rule.path.len() == path.len()
+            && rule.path.iter().zip(path).all(|(seg, key)| !matches!(seg, Lit(l) if *l != key.as_ref()))
+            && rule.path.iter().zip(path).all(|(seg, key)| seg_matches(*seg, key.as_ref()))
     })
 }
 
