@@ -1,0 +1,519 @@
+//! The command line: flags, their parsing (a bad value is refused by name, before anything
+//! runs), and their translation into one `weft_node::Request`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use weft_core::model::{Interest, NewTask, ProfileUpdate, SkillLevel, Urgency, Verdict};
+use weft_core::{Date, DocName, Minutes, Month, SectorId, SkillId};
+use weft_node::Request;
+use weft_node::api::{ExportFormatInput, PledgeActionInput, TaskInput};
+
+/// Weft: share the work of a mutual-aid community, peer to peer, without a server.
+#[derive(Debug, Parser)]
+#[command(name = "weft", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// The data directory (default: your per-user data directory). Several peers on one
+    /// machine each use their own.
+    #[arg(long, global = true, env = "WEFT_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Print machine-readable JSON on stdout (errors as JSON on stderr).
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create your identity in this data directory (a member key and a device key).
+    Init {
+        /// What others call you.
+        #[arg(long)]
+        name: String,
+    },
+    /// Show your identity and data directory.
+    Whoami,
+    /// Create or list communities.
+    #[command(subcommand)]
+    Community(CommunityCmd),
+    /// Set or show a profile: skills, interests, hours a week, travel, things to learn.
+    #[command(subcommand)]
+    Profile(ProfileCmd),
+    /// The members directory (profiles; never rankings).
+    Members(CommunityArg),
+    /// The community's sectors and their yearly baselines.
+    Sectors(CommunityArg),
+    /// Add or list guilds.
+    #[command(subcommand)]
+    Guild(GuildCmd),
+    /// Post, list, show, edit and close tasks.
+    #[command(subcommand)]
+    Task(TaskCmd),
+    /// Take a place on a task (or give it back with --withdraw, or mark it done with --done).
+    Pledge {
+        /// The task id (at least 4 characters of it).
+        task: String,
+        #[arg(long, conflicts_with = "done")]
+        withdraw: bool,
+        #[arg(long)]
+        done: bool,
+    },
+    /// Log hours you gave, for a task or for a sector.
+    Log(LogArgs),
+    /// Confirm another member's hours.
+    Confirm {
+        /// The entry id (at least 4 characters of it).
+        entry: String,
+    },
+    /// Retract one of your own entries (a mistake).
+    Retract { entry: String },
+    /// Hours waiting for your confirmation, and yours that nobody confirmed yet.
+    Pending(CommunityArg),
+    /// Say how a task went: enjoyed, too-hard, not-again or more.
+    Feedback {
+        task: String,
+        #[arg(long, value_parser = parse_verdict)]
+        verdict: Verdict,
+    },
+    /// Raise a concern about a task or a sector, for its guild to discuss.
+    Flag {
+        #[arg(long)]
+        task: Option<String>,
+        #[arg(long)]
+        community: Option<String>,
+        #[arg(long, value_parser = parse_sector)]
+        sector: Option<SectorId>,
+        #[arg(long)]
+        note: String,
+    },
+    /// Each sector's collective progress against its monthly goal.
+    Progress {
+        #[arg(long)]
+        community: Option<String>,
+        /// The month, YYYY-MM (default: this month).
+        #[arg(long, value_parser = parse_month)]
+        month: Option<Month>,
+    },
+    /// Your own hours per sector this year, against the baseline (a guideline, never a quota).
+    Hours {
+        #[arg(long)]
+        community: Option<String>,
+        #[arg(long)]
+        year: Option<i32>,
+    },
+    /// Export hours, tasks or members as CSV, everything as ValueFlows JSON-LD, or a raw
+    /// Automerge document.
+    Export(ExportArgs),
+    /// Generate a demo community with a year of believable history.
+    Demo {
+        #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u32).range(2..=500))]
+        members: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The community's name.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Run this peer until Ctrl-C or SIGTERM; other `weft` commands on this data directory go
+    /// through it meanwhile.
+    Serve(ServeArgs),
+    /// The data directory: location, size on disk, documents.
+    Status,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {}
+
+#[derive(Debug, Args)]
+pub struct CommunityArg {
+    /// The community, by name or id (not needed when you are in just one).
+    #[arg(long)]
+    pub community: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CommunityCmd {
+    /// Found a new community (you are its first member).
+    Create { name: String },
+    /// The communities in this data directory.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCmd {
+    /// Change your profile; only what you pass changes.
+    Set(ProfileSetArgs),
+    /// Show a member's profile (yours by default).
+    Show {
+        #[arg(long)]
+        community: Option<String>,
+        /// A member's name or id.
+        member: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileSetArgs {
+    #[arg(long)]
+    pub community: Option<String>,
+    /// Your name as others see it.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A skill and your level from 1 to 5, e.g. gardening:4 (repeat for more).
+    #[arg(long = "skill", value_parser = parse_skill_level, value_name = "SKILL:LEVEL")]
+    pub skills: Vec<(SkillId, SkillLevel)>,
+    /// Remove a skill from your profile.
+    #[arg(long = "drop-skill", value_parser = parse_skill, value_name = "SKILL")]
+    pub drop_skills: Vec<SkillId>,
+    /// Your interest in a sector from 0 to 5, e.g. food=5 (repeat for more).
+    #[arg(long = "interest", value_parser = parse_interest, value_name = "SECTOR=LEVEL")]
+    pub interests: Vec<(SectorId, Interest)>,
+    /// Hours a week you can usually give, e.g. 3 or 1.5.
+    #[arg(long, value_parser = parse_hours, allow_hyphen_values = true)]
+    pub hours_per_week: Option<Minutes>,
+    /// Whether you like to travel to neighbouring communities: yes or no.
+    #[arg(long, value_parser = parse_yes_no, value_name = "yes|no")]
+    pub travel: Option<bool>,
+    /// Something you want to learn (repeat for more).
+    #[arg(long = "learn", value_parser = parse_skill, value_name = "SKILL")]
+    pub learn: Vec<SkillId>,
+    /// Something you no longer want to learn.
+    #[arg(long = "unlearn", value_parser = parse_skill, value_name = "SKILL")]
+    pub unlearn: Vec<SkillId>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GuildCmd {
+    /// Add a guild to a sector.
+    Add {
+        #[arg(long)]
+        community: Option<String>,
+        #[arg(long, value_parser = parse_sector)]
+        sector: SectorId,
+        #[arg(long, default_value = "")]
+        description: String,
+        name: String,
+    },
+    /// The guilds of a community.
+    List(CommunityArg),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TaskCmd {
+    /// Post a task on the board.
+    Add(TaskAddArgs),
+    /// The board: open tasks first, most pressing first.
+    List {
+        #[arg(long)]
+        community: Option<String>,
+        #[arg(long, value_parser = parse_sector)]
+        sector: Option<SectorId>,
+        /// Only open tasks with free places.
+        #[arg(long)]
+        open: bool,
+    },
+    /// A task with its pledges.
+    Show { task: String },
+    /// Change a task; only what you pass changes.
+    Edit(TaskEditArgs),
+    /// Close a task: it takes no more pledges.
+    Close { task: String },
+}
+
+#[derive(Debug, Args)]
+pub struct TaskAddArgs {
+    #[arg(long)]
+    pub community: Option<String>,
+    #[arg(long)]
+    pub title: String,
+    #[arg(long, value_parser = parse_sector)]
+    pub sector: SectorId,
+    /// The guild, by name or id.
+    #[arg(long)]
+    pub guild: Option<String>,
+    #[arg(long, default_value = "")]
+    pub description: String,
+    /// A skill the task wants (repeat for more).
+    #[arg(long = "skill", value_parser = parse_skill, value_name = "SKILL")]
+    pub skills: Vec<SkillId>,
+    /// Hours each person gives, e.g. 2 or 1.5.
+    #[arg(long, default_value = "2", value_parser = parse_hours, allow_hyphen_values = true)]
+    pub hours: Minutes,
+    /// How many people are needed.
+    #[arg(long, default_value_t = 1, allow_hyphen_values = true)]
+    pub slots: u32,
+    #[arg(long, default_value = "normal", value_parser = parse_urgency)]
+    pub urgency: Urgency,
+    /// YYYY-MM-DD.
+    #[arg(long, value_parser = parse_date)]
+    pub deadline: Option<Date>,
+    #[arg(long)]
+    pub location: Option<String>,
+    /// Neighbouring communities may help with it.
+    #[arg(long)]
+    pub open_to_neighbours: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TaskEditArgs {
+    pub task: String,
+    #[arg(long)]
+    pub title: Option<String>,
+    #[arg(long)]
+    pub description: Option<String>,
+    #[arg(long, value_parser = parse_hours)]
+    pub hours: Option<Minutes>,
+    #[arg(long)]
+    pub slots: Option<u32>,
+    #[arg(long, value_parser = parse_urgency)]
+    pub urgency: Option<Urgency>,
+    #[arg(long, value_parser = parse_date, conflicts_with = "no_deadline")]
+    pub deadline: Option<Date>,
+    #[arg(long)]
+    pub no_deadline: bool,
+    #[arg(long)]
+    pub location: Option<String>,
+    #[arg(long = "open-to-neighbours", value_parser = parse_yes_no, value_name = "yes|no")]
+    pub open_to_neighbours: Option<bool>,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Hours given, e.g. 2, 1.5 or 1h30.
+    #[arg(long, value_parser = parse_hours, allow_hyphen_values = true)]
+    pub hours: Minutes,
+    /// The task the hours were for.
+    #[arg(long, conflicts_with = "sector")]
+    pub task: Option<String>,
+    #[arg(long)]
+    pub community: Option<String>,
+    /// The sector, for hours not tied to a posted task.
+    #[arg(long, value_parser = parse_sector, required_unless_present = "task")]
+    pub sector: Option<SectorId>,
+    /// The day of the work, YYYY-MM-DD (default: today).
+    #[arg(long, value_parser = parse_date)]
+    pub date: Option<Date>,
+    #[arg(long, default_value = "")]
+    pub note: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(long)]
+    pub community: Option<String>,
+    /// csv, valueflows or automerge.
+    #[arg(long, value_parser = parse_format)]
+    pub format: ExportFormatInput,
+    /// For csv: people (members), board (tasks) or ledger/YYYY (hours; default this year's
+    /// ledger). For automerge: which document.
+    #[arg(long, value_parser = parse_doc)]
+    pub doc: Option<DocNameArg>,
+    /// The file to write ("-" for standard output).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `--doc ledger` means this year's ledger, resolved by the node's clock.
+#[derive(Debug, Clone, Copy)]
+pub enum DocNameArg {
+    Named(DocName),
+    CurrentLedger,
+}
+
+fn parse_hours(s: &str) -> Result<Minutes, String> {
+    Minutes::parse_hours(s).map_err(|e| e.to_string())
+}
+fn parse_date(s: &str) -> Result<Date, String> {
+    s.parse().map_err(|e: weft_core::time::ParseTimeError| e.to_string())
+}
+fn parse_month(s: &str) -> Result<Month, String> {
+    s.parse().map_err(|e: weft_core::time::ParseTimeError| e.to_string())
+}
+fn parse_sector(s: &str) -> Result<SectorId, String> {
+    s.parse().map_err(|_| format!("'{s}' is not a sector name: use lowercase letters, digits and '-', e.g. food"))
+}
+fn parse_skill(s: &str) -> Result<SkillId, String> {
+    SkillId::slugify(s)
+        .map_err(|_| format!("'{s}' is not a skill: use letters and digits, e.g. gardening or first-aid"))
+}
+fn parse_urgency(s: &str) -> Result<Urgency, String> {
+    s.parse().map_err(|e: weft_core::model::ParseEnumError| e.to_string())
+}
+fn parse_verdict(s: &str) -> Result<Verdict, String> {
+    s.parse().map_err(|e: weft_core::model::ParseEnumError| e.to_string())
+}
+fn parse_yes_no(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "yes" | "y" | "true" => Ok(true),
+        "no" | "n" | "false" => Ok(false),
+        _ => Err(format!("'{s}' is neither yes nor no")),
+    }
+}
+fn parse_skill_level(s: &str) -> Result<(SkillId, SkillLevel), String> {
+    let (skill, level) =
+        s.rsplit_once(':').ok_or_else(|| format!("'{s}' needs a level: write SKILL:LEVEL, e.g. gardening:4"))?;
+    let level =
+        level.trim().parse::<u8>().ok().and_then(SkillLevel::new).ok_or_else(|| {
+            format!("the level in '{s}' must be a whole number from 1 (beginner) to 5 (can teach it)")
+        })?;
+    Ok((parse_skill(skill)?, level))
+}
+fn parse_interest(s: &str) -> Result<(SectorId, Interest), String> {
+    let (sector, level) =
+        s.split_once('=').ok_or_else(|| format!("'{s}' needs a level: write SECTOR=LEVEL, e.g. food=5"))?;
+    let level = level
+        .trim()
+        .parse::<u8>()
+        .ok()
+        .and_then(Interest::new)
+        .ok_or_else(|| format!("the interest in '{s}' must be a whole number from 0 (none) to 5 (love it)"))?;
+    Ok((parse_sector(sector.trim())?, level))
+}
+fn parse_format(s: &str) -> Result<ExportFormatInput, String> {
+    match s.trim() {
+        "csv" => Ok(ExportFormatInput::Csv),
+        "valueflows" => Ok(ExportFormatInput::Valueflows),
+        "automerge" => Ok(ExportFormatInput::Automerge),
+        _ => Err(format!("'{s}' is not an export format: use csv, valueflows or automerge")),
+    }
+}
+fn parse_doc(s: &str) -> Result<DocNameArg, String> {
+    if s.trim() == "ledger" {
+        return Ok(DocNameArg::CurrentLedger);
+    }
+    s.parse().map(DocNameArg::Named).map_err(|e: weft_core::doc::ParseDocNameError| e.to_string())
+}
+
+/// The request a command makes, and where to write an export.
+pub fn to_request(command: &Command) -> anyhow::Result<(Request, Option<PathBuf>)> {
+    let request = match command {
+        Command::Init { name } => Request::Init { name: name.clone() },
+        Command::Whoami => Request::Whoami,
+        Command::Community(CommunityCmd::Create { name }) => Request::CommunityCreate { name: name.clone() },
+        Command::Community(CommunityCmd::List) => Request::CommunityList,
+        Command::Profile(ProfileCmd::Set(a)) => {
+            let mut skills: BTreeMap<SkillId, Option<SkillLevel>> =
+                a.skills.iter().map(|(s, l)| (s.clone(), Some(*l))).collect();
+            skills.extend(a.drop_skills.iter().map(|s| (s.clone(), None)));
+            let mut learn: BTreeMap<SkillId, bool> = a.learn.iter().map(|s| (s.clone(), true)).collect();
+            learn.extend(a.unlearn.iter().map(|s| (s.clone(), false)));
+            let update = ProfileUpdate {
+                name: a.name.clone(),
+                skills,
+                interests: a.interests.iter().cloned().collect(),
+                hours_per_week: a.hours_per_week,
+                willing_to_travel: a.travel,
+                wants_to_learn: learn,
+            };
+            if update == ProfileUpdate::default() {
+                anyhow::bail!(weft_node::ApiError::new(
+                    weft_node::ErrorCode::Invalid,
+                    "nothing to change: pass e.g. --skill gardening:4, --interest food=5, --hours-per-week 3 or --travel yes"
+                ));
+            }
+            Request::ProfileSet { community: a.community.clone(), update }
+        }
+        Command::Profile(ProfileCmd::Show { community, member }) => {
+            Request::ProfileShow { community: community.clone(), member: member.clone() }
+        }
+        Command::Members(c) => Request::Members { community: c.community.clone() },
+        Command::Sectors(c) => Request::Sectors { community: c.community.clone() },
+        Command::Guild(GuildCmd::Add { community, sector, description, name }) => Request::GuildAdd {
+            community: community.clone(),
+            name: name.clone(),
+            sector: sector.clone(),
+            description: description.clone(),
+        },
+        Command::Guild(GuildCmd::List(c)) => Request::Guilds { community: c.community.clone() },
+        Command::Task(TaskCmd::Add(a)) => Request::TaskAdd {
+            community: a.community.clone(),
+            task: TaskInput {
+                task: NewTask {
+                    title: a.title.clone(),
+                    description: a.description.clone(),
+                    sector: a.sector.clone(),
+                    guild: None,
+                    skills: a.skills.iter().cloned().collect::<BTreeSet<_>>(),
+                    hours: a.hours,
+                    slots: a.slots,
+                    urgency: a.urgency,
+                    deadline: a.deadline,
+                    location: a.location.clone(),
+                    open_to_neighbours: a.open_to_neighbours,
+                },
+                guild_ref: a.guild.clone(),
+            },
+        },
+        Command::Task(TaskCmd::List { community, sector, open }) => {
+            Request::TaskList { community: community.clone(), sector: sector.clone(), open_only: *open }
+        }
+        Command::Task(TaskCmd::Show { task }) => Request::TaskShow { task: task.clone() },
+        Command::Task(TaskCmd::Edit(a)) => Request::TaskEdit {
+            task: a.task.clone(),
+            edit: weft_core::model::TaskEdit {
+                title: a.title.clone(),
+                description: a.description.clone(),
+                hours: a.hours,
+                slots: a.slots,
+                urgency: a.urgency,
+                deadline: if a.no_deadline { Some(None) } else { a.deadline.map(Some) },
+                location: a.location.clone().map(|l| Some(l).filter(|l| !l.trim().is_empty())),
+                open_to_neighbours: a.open_to_neighbours,
+                ..Default::default()
+            },
+        },
+        Command::Task(TaskCmd::Close { task }) => Request::TaskClose { task: task.clone() },
+        Command::Pledge { task, withdraw, done } => Request::Pledge {
+            task: task.clone(),
+            action: if *withdraw {
+                PledgeActionInput::Withdraw
+            } else if *done {
+                PledgeActionInput::Done
+            } else {
+                PledgeActionInput::Pledge
+            },
+        },
+        Command::Log(a) => Request::Log {
+            community: a.community.clone(),
+            task: a.task.clone(),
+            sector: a.sector.clone(),
+            minutes: a.hours,
+            date: a.date,
+            note: a.note.clone(),
+        },
+        Command::Confirm { entry } => Request::Confirm { entry: entry.clone() },
+        Command::Retract { entry } => Request::Retract { entry: entry.clone() },
+        Command::Pending(c) => Request::Pending { community: c.community.clone() },
+        Command::Feedback { task, verdict } => Request::Feedback { task: task.clone(), verdict: *verdict },
+        Command::Flag { task, community, sector, note } => Request::Flag {
+            community: community.clone(),
+            task: task.clone(),
+            sector: sector.clone(),
+            note: note.clone(),
+        },
+        Command::Progress { community, month } => Request::Progress { community: community.clone(), month: *month },
+        Command::Hours { community, year } => Request::MyHours { community: community.clone(), year: *year },
+        Command::Export(a) => {
+            let doc = match a.doc {
+                Some(DocNameArg::Named(d)) => Some(d),
+                // This year's ledger is the node's default for CSV; for Automerge say it.
+                Some(DocNameArg::CurrentLedger) => Some(DocName::Ledger(current_year())),
+                None => None,
+            };
+            return Ok((
+                Request::Export { community: a.community.clone(), format: a.format, doc },
+                Some(a.out.clone()),
+            ));
+        }
+        Command::Demo { members, seed, name } => Request::Demo { members: *members, seed: *seed, name: name.clone() },
+        Command::Status => Request::Status,
+        Command::Serve(_) => anyhow::bail!("serve is not a request"),
+    };
+    Ok((request, None))
+}
+
+fn current_year() -> i32 {
+    time::OffsetDateTime::now_utc().year()
+}

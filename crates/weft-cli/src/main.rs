@@ -1,0 +1,213 @@
+//! `weft`: every operation of the app from the command line, for scripts, always-on peers and
+//! demos. Each command turns into one `weft_node::Request`, carried out either in this process
+//! (which then holds the data directory) or, when another Weft process holds the directory, by
+//! that process through its control socket.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod args;
+mod output;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Parser;
+use weft_node::control::{self, Client};
+use weft_node::{ApiError, Clock, ErrorCode, Node, Request, Response};
+use weft_store::{DataDir, StoreError};
+
+use args::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Read the local UTC offset while the process is still single-threaded (the `time` crate
+    // refuses to read it later, for soundness).
+    let offset = time::UtcOffset::current_local_offset().map(|o| o.whole_seconds()).unwrap_or(0);
+    let serving = matches!(cli.command, Command::Serve(_));
+    init_tracing(serving);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: could not start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let json = cli.json;
+    match runtime.block_on(run(cli, offset)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let api = e
+                .downcast_ref::<ApiError>()
+                .cloned()
+                .unwrap_or_else(|| ApiError::new(ErrorCode::Internal, format!("{e:#}")));
+            if json {
+                let body = serde_json::json!({ "error": { "code": api.code, "message": api.message } });
+                eprintln!("{body}");
+            } else {
+                eprintln!("error: {}", api.message);
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(serving: bool) {
+    let default = if serving { "info" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WEFT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}
+
+/// Where this command's data directory is.
+fn data_dir(cli: &Cli) -> anyhow::Result<PathBuf> {
+    match &cli.data_dir {
+        Some(d) => Ok(d.clone()),
+        None => DataDir::default_path().context("no per-user data directory could be found here: pass --data-dir DIR"),
+    }
+}
+
+/// Either this process holds the data directory, or another one does and answers for it.
+enum Backend {
+    Local(Node),
+    Remote(Client),
+}
+
+impl Backend {
+    async fn call(&mut self, request: Request) -> Result<Response, ApiError> {
+        match self {
+            Self::Local(node) => node.execute(request).await,
+            Self::Remote(client) => client.call(&request).await,
+        }
+    }
+
+    async fn close(self) {
+        if let Self::Local(node) = self {
+            node.close().await;
+        }
+    }
+}
+
+/// How long a command waits for a data directory that another short command is using.
+const BUSY_WAIT: Duration = Duration::from_secs(10);
+
+async fn connect(dir: &Path, clock: Clock) -> anyhow::Result<Backend> {
+    let deadline = Instant::now() + BUSY_WAIT;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        let data = DataDir::open(dir).map_err(|e| ApiError::new(ErrorCode::Storage, e.to_string()))?;
+        match data.lock() {
+            Ok(lock) => {
+                let node = Node::start(data, lock, clock).await.map_err(ApiError::from)?;
+                return Ok(Backend::Local(node));
+            }
+            Err(StoreError::Busy { .. }) => {
+                if let Ok(client) = Client::connect(dir).await {
+                    return Ok(Backend::Remote(client));
+                }
+                // Another one-off command holds the directory for a moment: wait our turn.
+                if Instant::now() >= deadline {
+                    return Err(ApiError::new(
+                        ErrorCode::Busy,
+                        format!(
+                            "{} is in use by another Weft process that does not answer; close it (or wait for it) and try again",
+                            dir.display()
+                        ),
+                    )
+                    .into());
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
+            Err(e) => return Err(ApiError::new(ErrorCode::Storage, e.to_string()).into()),
+        }
+    }
+}
+
+async fn run(cli: Cli, offset: i32) -> anyhow::Result<()> {
+    let dir = data_dir(&cli)?;
+    let clock = Clock::system(offset);
+    if let Command::Serve(_) = &cli.command {
+        return serve(&dir, clock).await;
+    }
+    let (request, out) = args::to_request(&cli.command)?;
+    let mut backend = connect(&dir, clock).await?;
+    let result = backend.call(request).await;
+    backend.close().await;
+    let response = result?;
+    if let (Some(path), Response::Export(data)) = (&out, &response) {
+        let bytes = data_encoding::BASE64
+            .decode(data.base64.as_bytes())
+            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("the export came back damaged: {e}")))?;
+        write_out(path, &bytes)?;
+        if path.as_os_str() == "-" {
+            return Ok(());
+        }
+        if cli.json {
+            println!("{}", serde_json::json!({ "format": data.format, "out": path, "bytes": bytes.len() }));
+        } else {
+            println!("Wrote {} ({} bytes).", path.display(), bytes.len());
+        }
+        return Ok(());
+    }
+    let mut stdout = std::io::stdout().lock();
+    if cli.json {
+        output::json(&mut stdout, &response)?;
+    } else {
+        output::human(&mut stdout, &response)?;
+    }
+    stdout.flush()?;
+    Ok(())
+}
+
+/// Writes an export atomically: to a temporary file beside the target, then renamed over it.
+fn write_out(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if path.as_os_str() == "-" {
+        std::io::stdout().write_all(bytes)?;
+        return Ok(());
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "export".into());
+    let tmp = parent.join(format!(".{name}.partial"));
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        ApiError::new(ErrorCode::Storage, format!("could not write {}: {e}", path.display())).into()
+    })
+}
+
+/// `weft serve`: hold the data directory, answer other commands through the control socket,
+/// until Ctrl-C or SIGTERM.
+async fn serve(dir: &Path, clock: Clock) -> anyhow::Result<()> {
+    let data = DataDir::open(dir).map_err(|e| ApiError::new(ErrorCode::Storage, e.to_string()))?;
+    let lock = match data.lock() {
+        Ok(lock) => lock,
+        Err(e @ StoreError::Busy { .. }) => return Err(ApiError::new(ErrorCode::Busy, e.to_string()).into()),
+        Err(e) => return Err(ApiError::new(ErrorCode::Storage, e.to_string()).into()),
+    };
+    let node = Node::start(data, lock, clock).await.map_err(ApiError::from)?;
+    let shutdown = async {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(%e, "cannot listen for SIGTERM");
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => tracing::info!("interrupted; shutting down"),
+            _ = term.recv() => tracing::info!("terminated; shutting down"),
+        }
+    };
+    tracing::info!(dir = %dir.display(), "serving");
+    control::serve(node.clone(), shutdown).await.map_err(ApiError::from)?;
+    node.close().await;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}

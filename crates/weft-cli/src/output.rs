@@ -1,0 +1,337 @@
+//! How answers are printed: for people (short, aligned, collective progress as bars) and for
+//! scripts (`--json`: the response's data as JSON on stdout).
+
+use std::io::{self, Write};
+
+use weft_core::Minutes;
+use weft_core::model::{PledgeState, TaskStatus, Urgency};
+use weft_core::views::TaskSummary;
+use weft_node::Response;
+use weft_node::api::EntryInfo;
+
+/// Prints the data of a response as JSON.
+pub fn json(out: &mut impl Write, response: &Response) -> anyhow::Result<()> {
+    let value = serde_json::to_value(response)?;
+    let data = value.get("data").cloned().unwrap_or(serde_json::Value::Null);
+    serde_json::to_writer_pretty(&mut *out, &data)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn urgency(u: Urgency) -> &'static str {
+    match u {
+        Urgency::Urgent => "URGENT",
+        Urgency::Soon => "soon",
+        Urgency::Normal => "",
+    }
+}
+
+fn bar(percent: u32, width: u32) -> String {
+    let filled = (percent.min(100) * width / 100) as usize;
+    format!("{}{}", "█".repeat(filled), "░".repeat(width as usize - filled))
+}
+
+fn hours(m: Minutes) -> String {
+    let h = m.get() / 60;
+    match m.get() % 60 {
+        0 => format!("{h} h"),
+        r => format!("{:.1} h", f64::from(h) + f64::from(r) / 60.0),
+    }
+}
+
+fn task_row(out: &mut impl Write, t: &TaskSummary) -> io::Result<()> {
+    let task = &t.task;
+    let status = if task.status == TaskStatus::Closed { "closed" } else { urgency(task.urgency) };
+    writeln!(
+        out,
+        "{:<8}  {:<6}  {:<12}  {:>5}  {:>6}  {:<10}  {}{}",
+        task.id.short(),
+        status,
+        task.sector,
+        format!("{}/{}", t.taken, task.slots),
+        hours(task.hours),
+        task.deadline.map(|d| d.to_string()).unwrap_or_default(),
+        task.title,
+        if task.open_to_neighbours { "  (neighbours welcome)" } else { "" }
+    )
+}
+
+fn entry_row(out: &mut impl Write, e: &EntryInfo) -> io::Result<()> {
+    let what = e.task_title.clone().unwrap_or_else(|| e.sector.to_string());
+    let confirmed =
+        if e.confirmed_by.is_empty() { String::new() } else { format!("  ✓ {}", e.confirmed_by.join(", ")) };
+    writeln!(
+        out,
+        "{:<8}  {}  {:>6}  {:<18}  {}{}",
+        e.id.short(),
+        e.date,
+        hours(e.minutes),
+        e.member_name,
+        what,
+        confirmed
+    )
+}
+
+/// Prints a response for a person.
+pub fn human(out: &mut impl Write, response: &Response) -> anyhow::Result<()> {
+    match response {
+        Response::Identity(i) => {
+            writeln!(out, "{} — member {}", i.name, i.member)?;
+            writeln!(out, "device {}", i.device)?;
+            writeln!(out, "data in {}", i.data_dir)?;
+        }
+        Response::Community(c) => {
+            writeln!(out, "{} ({})", c.name, c.id)?;
+            writeln!(
+                out,
+                "{} members · {} open tasks ({} urgent) · baseline {} a year",
+                c.members,
+                c.open_tasks,
+                c.urgent_open,
+                hours(c.baseline)
+            )?;
+        }
+        Response::Communities(list) => {
+            if list.is_empty() {
+                writeln!(out, "No communities yet: `weft community create NAME`, or `weft demo` to try one.")?;
+            }
+            for c in list {
+                writeln!(
+                    out,
+                    "{:<8}  {:<30}  {:>4} members  {:>3} open tasks  {:>2} urgent",
+                    c.id.short(),
+                    c.name,
+                    c.members,
+                    c.open_tasks,
+                    c.urgent_open
+                )?;
+            }
+        }
+        Response::Member(m) => {
+            let p = &m.profile;
+            writeln!(out, "{}{} ({})", m.name, if m.is_me { " (you)" } else { "" }, m.id.short())?;
+            let skills: Vec<String> = p.skills.iter().map(|(s, l)| format!("{s} {}/5", l.get())).collect();
+            writeln!(out, "  skills:    {}", if skills.is_empty() { "—".into() } else { skills.join(", ") })?;
+            let interests: Vec<String> = p.interests.iter().map(|(s, l)| format!("{s} {}/5", l.get())).collect();
+            writeln!(out, "  interests: {}", if interests.is_empty() { "—".into() } else { interests.join(", ") })?;
+            writeln!(out, "  available: {} a week", hours(p.hours_per_week))?;
+            writeln!(out, "  travel:    {}", if p.willing_to_travel { "yes" } else { "no" })?;
+            let learn: Vec<&str> = p.wants_to_learn.iter().map(|s| s.as_str()).collect();
+            writeln!(out, "  learning:  {}", if learn.is_empty() { "—".into() } else { learn.join(", ") })?;
+        }
+        Response::Members(list) => {
+            for m in list {
+                let skills: Vec<&str> = m.profile.skills.keys().map(|s| s.as_str()).take(4).collect();
+                writeln!(
+                    out,
+                    "{:<24}  {}",
+                    format!("{}{}", m.name, if m.is_me { " (you)" } else { "" }),
+                    skills.join(", ")
+                )?;
+            }
+            writeln!(out, "{} members", list.len())?;
+        }
+        Response::Sectors(list) => {
+            for s in list {
+                writeln!(
+                    out,
+                    "{:<12}  {:<30}  {:>5} a year  {}",
+                    s.id,
+                    s.name,
+                    hours(s.baseline),
+                    if s.essential { "essential" } else { "" }
+                )?;
+            }
+        }
+        Response::Guild(g) => writeln!(out, "Guild '{}' in {} ({})", g.name, g.sector, g.id.short())?,
+        Response::Guilds(list) => {
+            for g in list {
+                writeln!(out, "{:<8}  {:<12}  {}", g.id.short(), g.sector, g.name)?;
+            }
+        }
+        Response::Task(t) => {
+            let task = &t.summary.task;
+            writeln!(out, "{}", task.title)?;
+            writeln!(out, "  id:        {}", task.id)?;
+            let guild = t.guild_name.as_deref().map(|g| format!(" · {g}")).unwrap_or_default();
+            writeln!(out, "  sector:    {}{guild}", t.sector_name)?;
+            let state =
+                if task.status == TaskStatus::Closed { "closed".to_owned() } else { format!("open, {}", task.urgency) };
+            writeln!(out, "  status:    {state}")?;
+            writeln!(
+                out,
+                "  places:    {} of {} taken, {} per person",
+                t.summary.taken,
+                task.slots,
+                hours(task.hours)
+            )?;
+            if !task.skills.is_empty() {
+                let skills: Vec<&str> = task.skills.iter().map(|s| s.as_str()).collect();
+                writeln!(out, "  skills:    {}", skills.join(", "))?;
+            }
+            if let Some(d) = task.deadline {
+                writeln!(out, "  deadline:  {d}")?;
+            }
+            if let Some(l) = &task.location {
+                writeln!(out, "  where:     {l}")?;
+            }
+            if task.open_to_neighbours {
+                writeln!(out, "  neighbouring communities are welcome to help")?;
+            }
+            writeln!(out, "  posted by: {}", t.created_by_name)?;
+            if !task.description.is_empty() {
+                writeln!(out, "\n{}\n", task.description)?;
+            }
+            let active: Vec<String> = t
+                .pledges
+                .iter()
+                .filter(|p| p.state != PledgeState::Withdrawn)
+                .map(|p| if p.state == PledgeState::Done { format!("{} (done)", p.name) } else { p.name.clone() })
+                .collect();
+            writeln!(out, "  pledged:   {}", if active.is_empty() { "nobody yet".into() } else { active.join(", ") })?;
+            if t.hours_logged.get() > 0 {
+                writeln!(out, "  logged:    {}", hours(t.hours_logged))?;
+            }
+            if let Some(p) = t.my_pledge {
+                writeln!(out, "  you:       {p}")?;
+            }
+            if t.open_flags > 0 {
+                writeln!(out, "  concerns:  {} open", t.open_flags)?;
+            }
+        }
+        Response::Tasks(list) => {
+            if list.is_empty() {
+                writeln!(out, "No tasks here. Post one with `weft task add`.")?;
+            } else {
+                writeln!(
+                    out,
+                    "{:<8}  {:<6}  {:<12}  {:>5}  {:>6}  {:<10}  TITLE",
+                    "ID", "", "SECTOR", "TAKEN", "HOURS", "DEADLINE"
+                )?;
+                for t in list {
+                    task_row(out, t)?;
+                }
+            }
+        }
+        Response::Pledge(p) => {
+            let verb = match p.state {
+                PledgeState::Pledged => "You pledged to",
+                PledgeState::Withdrawn => "You withdrew from",
+                PledgeState::Done => "Marked done:",
+            };
+            writeln!(out, "{verb} '{}' — {} of {} places taken.", p.title, p.taken, p.slots)?;
+        }
+        Response::Entry(e) => {
+            let what = e.task_title.clone().unwrap_or_else(|| e.sector.to_string());
+            if e.retracted {
+                writeln!(out, "Retracted {} on {} for {what}.", hours(e.minutes), e.date)?;
+            } else if e.confirmed_by.is_empty() {
+                writeln!(out, "Logged {} on {} for {what} (entry {}).", hours(e.minutes), e.date, e.id.short())?;
+            } else {
+                writeln!(
+                    out,
+                    "{}'s {} on {} for {what} — confirmed by {}.",
+                    e.member_name,
+                    hours(e.minutes),
+                    e.date,
+                    e.confirmed_by.join(", ")
+                )?;
+            }
+        }
+        Response::Pending(p) => {
+            writeln!(out, "To confirm ({}):", p.to_confirm.len())?;
+            for e in &p.to_confirm {
+                entry_row(out, e)?;
+            }
+            writeln!(out, "\nYour hours nobody has confirmed yet ({}):", p.mine_unconfirmed.len())?;
+            for e in &p.mine_unconfirmed {
+                entry_row(out, e)?;
+            }
+        }
+        Response::Feedback(f) => writeln!(out, "Thanks: '{}' — {}.", f.title, f.verdict)?,
+        Response::Flag { id } => writeln!(out, "Concern raised ({}); the guild will take it up.", id.short())?,
+        Response::Progress(p) => {
+            writeln!(out, "{} — {} members; each sector against its goal for the month", p.month, p.members)?;
+            for s in &p.sectors {
+                let open = if s.urgent_open > 0 {
+                    format!("{} open tasks, {} urgent", s.open_tasks, s.urgent_open)
+                } else {
+                    format!("{} open tasks", s.open_tasks)
+                };
+                writeln!(
+                    out,
+                    "  {:<30} {:>4}%  {}  {:>6} of {:>6}  {}",
+                    s.name,
+                    s.percent,
+                    bar(s.percent, 20),
+                    hours(s.done),
+                    hours(s.goal),
+                    open
+                )?;
+            }
+            writeln!(
+                out,
+                "  {:<30} {:>4}%  {}  {:>6} of {:>6}",
+                "All sectors",
+                p.percent,
+                bar(p.percent, 20),
+                hours(p.done),
+                hours(p.goal)
+            )?;
+        }
+        Response::Hours(y) => {
+            writeln!(out, "Your hours in {} (as of {}) — the baseline is a guideline, never a quota", y.year, y.as_of)?;
+            for s in &y.sectors {
+                let pct = if s.baseline.get() == 0 { 0 } else { s.hours.get() * 100 / s.baseline.get() };
+                writeln!(
+                    out,
+                    "  {:<30} {:>6} of {:>5}  {}  (a steady pace would be {} by now)",
+                    s.name,
+                    hours(s.hours),
+                    hours(s.baseline),
+                    bar(pct, 20),
+                    hours(s.expected_by_now)
+                )?;
+            }
+            writeln!(out, "  {:<30} {:>6} of {:>5}", "In all", hours(y.total), hours(y.total_baseline))?;
+        }
+        Response::Export(e) => {
+            writeln!(out, "{} export ready: {}", format!("{:?}", e.format).to_lowercase(), e.suggested_name)?
+        }
+        Response::Demo(d) => {
+            writeln!(out, "Demo community '{}' ({}) is ready:", d.community.name, d.community.id)?;
+            writeln!(
+                out,
+                "  {} members, {} guilds, {} tasks ({} open, {} urgent), {} pledges, {} hour entries, {} in all",
+                d.members,
+                d.guilds,
+                d.tasks,
+                d.open_tasks,
+                d.urgent_open,
+                d.pledges,
+                d.entries,
+                hours(d.hours)
+            )?;
+            writeln!(out, "Try: weft task list --open · weft progress · weft hours")?;
+        }
+        Response::Status(s) => {
+            writeln!(out, "data directory: {}", s.data_dir)?;
+            writeln!(out, "size on disk:   {:.1} MB", s.disk_bytes as f64 / 1_000_000.0)?;
+            match &s.identity {
+                Some(i) => writeln!(out, "identity:       {} ({})", i.name, i.member.short())?,
+                None => writeln!(out, "identity:       none yet (`weft init --name NAME`)")?,
+            }
+            for d in &s.documents {
+                writeln!(
+                    out,
+                    "  {:<8} {:<12} {:>6} changes ({} since the last snapshot)",
+                    d.community.short(),
+                    d.name.to_string(),
+                    d.changes,
+                    d.logged_since_snapshot
+                )?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,415 @@
+//! The real `weft` binary against temporary data directories: a member's whole day, every bad
+//! flag value (a clear message, a non-zero exit, nothing changed), commands going through a
+//! running `weft serve`, and the crash test (SIGKILL at random moments loses nothing that was
+//! reported done).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn weft(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_weft"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("WEFT_DATA_DIR")
+        .env("WEFT_LOG", "warn")
+        .output()
+        .expect("the weft binary runs")
+}
+
+#[track_caller]
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = weft(dir, args);
+    assert!(
+        out.status.success(),
+        "weft {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[track_caller]
+fn json(dir: &Path, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    serde_json::from_str(&ok(dir, &all)).unwrap()
+}
+
+/// Everything the data directory holds, as exported raw documents, to prove nothing changed.
+fn snapshot(dir: &Path) -> Vec<Vec<u8>> {
+    let status = json(dir, &["status"]);
+    let mut docs: Vec<(String, String)> = status["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["community"].as_str().unwrap().to_owned(), d["name"].as_str().unwrap().to_owned()))
+        .collect();
+    docs.sort();
+    docs.iter()
+        .map(|(c, name)| {
+            let out = dir.join("snapshot.automerge");
+            ok(
+                dir,
+                &[
+                    "export",
+                    "--community",
+                    &c[..8],
+                    "--format",
+                    "automerge",
+                    "--doc",
+                    name,
+                    "--out",
+                    out.to_str().unwrap(),
+                ],
+            );
+            std::fs::read(out).unwrap()
+        })
+        .collect()
+}
+
+fn today() -> String {
+    // The binary uses the local date; tests stay clear of midnight by using dates far from it.
+    let out = Command::new("date").arg("+%Y-%m-%d").output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn setup() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    ok(dir.path(), &["init", "--name", "Ana"]);
+    let c = json(dir.path(), &["community", "create", "Riverside Commons"]);
+    (dir, c["id"].as_str().unwrap().to_owned())
+}
+
+#[test]
+fn a_member_works_through_a_day_with_the_cli() {
+    let (dir, community) = setup();
+    let d = dir.path();
+    let me = json(d, &["whoami"]);
+    assert_eq!(me["name"], "Ana");
+
+    ok(
+        d,
+        &[
+            "profile",
+            "set",
+            "--community",
+            "riverside commons",
+            "--skill",
+            "gardening:4",
+            "--skill",
+            "first aid:2",
+            "--interest",
+            "food=5",
+            "--hours-per-week",
+            "3",
+            "--travel",
+            "yes",
+            "--learn",
+            "beekeeping",
+        ],
+    );
+    let profile = json(d, &["profile", "show"]);
+    assert_eq!(profile["profile"]["skills"]["gardening"], 4);
+    assert_eq!(profile["profile"]["skills"]["first-aid"], 2);
+    assert_eq!(profile["profile"]["interests"]["food"], 5);
+    assert_eq!(profile["profile"]["hours_per_week"], 180);
+    assert_eq!(profile["profile"]["willing_to_travel"], true);
+
+    let guild = json(d, &["guild", "add", "--sector", "food", "Community garden"]);
+    assert_eq!(guild["name"], "Community garden");
+    let task = json(
+        d,
+        &[
+            "task",
+            "add",
+            "--community",
+            &community[..6],
+            "--title",
+            "Water the seedlings",
+            "--sector",
+            "food",
+            "--guild",
+            "community garden",
+            "--skill",
+            "gardening",
+            "--hours",
+            "1.5",
+            "--slots",
+            "3",
+            "--urgency",
+            "urgent",
+            "--location",
+            "Mill Lane",
+            "--open-to-neighbours",
+        ],
+    );
+    let id = task["id"].as_str().unwrap().to_owned();
+    assert_eq!(task["guild_name"], "Community garden");
+    assert_eq!(task["hours"], 90);
+
+    let list = json(d, &["task", "list", "--open"]);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let human = ok(d, &["task", "list"]);
+    assert!(human.contains("URGENT") && human.contains("Water the seedlings"), "{human}");
+
+    let pledge = json(d, &["pledge", &id[..5]]);
+    assert_eq!(pledge["state"], "pledged");
+    assert_eq!(pledge["taken"], 1);
+    let entry = json(d, &["log", "--hours", "1h30", "--task", &id[..5], "--note", "seedlings, all of them"]);
+    assert_eq!(entry["minutes"], 90);
+    assert_eq!(entry["date"], today());
+    json(d, &["log", "--hours", "2", "--sector", "arts", "--note", "choir practice"]);
+    json(d, &["pledge", &id[..5], "--done"]);
+    json(d, &["feedback", &id[..5], "--verdict", "more"]);
+    let err = weft(d, &["confirm", &entry["id"].as_str().unwrap()[..6]]);
+    assert!(!err.status.success());
+    assert!(String::from_utf8_lossy(&err.stderr).contains("cannot confirm your own hours"));
+
+    let progress = json(d, &["progress"]);
+    let food = progress["sectors"].as_array().unwrap().iter().find(|s| s["sector"] == "food").unwrap();
+    assert_eq!(food["done"], 90);
+    let human = ok(d, &["progress"]);
+    assert!(human.contains("Food") && human.contains('%'), "{human}");
+    let hours = json(d, &["hours"]);
+    assert_eq!(hours["total"], 210);
+
+    // Exports: CSV of hours, ValueFlows of everything, raw Automerge of the board.
+    let csv_path = d.join("hours.csv");
+    ok(d, &["export", "--format", "csv", "--out", csv_path.to_str().unwrap()]);
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    assert!(csv.contains("\"seedlings, all of them\""), "{csv}");
+    let vf_path = d.join("community.jsonld");
+    ok(d, &["export", "--format", "valueflows", "--out", vf_path.to_str().unwrap()]);
+    let vf: Value = serde_json::from_str(&std::fs::read_to_string(&vf_path).unwrap()).unwrap();
+    assert!(vf.to_string().contains("EconomicEvent"));
+    let am_path = d.join("board.automerge");
+    ok(d, &["export", "--format", "automerge", "--doc", "board", "--out", am_path.to_str().unwrap()]);
+    let doc = automerge::Automerge::load(&std::fs::read(&am_path).unwrap()).unwrap();
+    assert!(automerge::ReadDoc::get(&doc, automerge::ROOT, "tasks").unwrap().is_some());
+
+    ok(d, &["task", "close", &id[..5]]);
+    assert_eq!(json(d, &["task", "list", "--open"]).as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn every_bad_flag_value_is_refused_clearly_and_changes_nothing() {
+    let (dir, _) = setup();
+    let d = dir.path();
+    let task = json(d, &["task", "add", "--title", "Fix the pump", "--sector", "maintenance", "--slots", "1"]);
+    let id = task["id"].as_str().unwrap().to_owned();
+    json(d, &["pledge", &id[..6]]);
+    let before = snapshot(d);
+    let future = "2099-01-01";
+    let cases: &[(&[&str], &str)] = &[
+        (&["log", "--hours", "-2", "--sector", "food"], "not a number of hours"),
+        (&["log", "--hours", "25", "--sector", "food"], "at most 24 h"),
+        (&["log", "--hours", "0", "--sector", "food"], "more than 0"),
+        (&["log", "--hours", "abc", "--sector", "food"], "not a number of hours"),
+        (&["log", "--hours", "2", "--sector", "Food!"], "not a sector name"),
+        (&["log", "--hours", "2", "--sector", "fishing"], "no sector 'fishing'"),
+        (&["log", "--hours", "2", "--sector", "food", "--date", future], "in the future"),
+        (&["log", "--hours", "2", "--sector", "food", "--date", "2026-02-30"], "not a date"),
+        (&["log", "--hours", "2", "--sector", "food", "--date", "1999-01-01"], "days ago"),
+        (&["log", "--hours", "2"], "--sector"),
+        (&["task", "add", "--title", "", "--sector", "food"], "title is empty"),
+        (&["task", "add", "--title", "X", "--sector", "nosuch"], "no sector 'nosuch'"),
+        (&["task", "add", "--title", "X", "--sector", "food", "--slots", "0"], "from 1 to 1000"),
+        (&["task", "add", "--title", "X", "--sector", "food", "--slots", "many"], "invalid value"),
+        (&["task", "add", "--title", "X", "--sector", "food", "--hours", "300"], "at most 200 h"),
+        (&["task", "add", "--title", "X", "--sector", "food", "--urgency", "asap"], "not a valid urgency"),
+        (&["task", "add", "--title", "X", "--sector", "food", "--deadline", "2020-01-01"], "already passed"),
+        (&["task", "add", "--title", "X", "--sector", "food", "--deadline", "tomorrow"], "not a date"),
+        (&["task", "add", "--title", "X", "--sector", "food", "--guild", "Nobody's guild"], "no guild"),
+        (&["pledge", &id[..6]], "already pledged"),
+        (&["pledge", "zzzzzz"], "no task"),
+        (&["pledge", "ab"], "at least 4 characters"),
+        (&["profile", "set", "--skill", "gardening:9"], "from 1 (beginner) to 5"),
+        (&["profile", "set", "--skill", "gardening"], "needs a level"),
+        (&["profile", "set", "--interest", "food=7"], "from 0 (none) to 5"),
+        (&["profile", "set", "--interest", "space=3"], "no sector 'space'"),
+        (&["profile", "set", "--travel", "maybe"], "neither yes nor no"),
+        (&["profile", "set", "--hours-per-week", "200"], "more than a week holds"),
+        (&["profile", "set"], "nothing to change"),
+        (&["feedback", &id[..6], "--verdict", "meh"], "not a valid verdict"),
+        (&["progress", "--month", "2026-13"], "not a month"),
+        (&["export", "--format", "pdf", "--out", "x"], "not an export format"),
+        (&["export", "--format", "automerge", "--out", "x"], "say which document"),
+        (&["export", "--format", "csv", "--doc", "tasks", "--out", "x"], "not a document"),
+        (&["community", "create", "   "], "name is empty"),
+        (&["init", "--name", "Someone else"], "already belongs to Ana"),
+        (&["task", "add", "--community", "Elsewhere", "--title", "X", "--sector", "food"], "no community called"),
+        (&["demo", "--members", "1"], "members"),
+    ];
+    for (args, words) in cases {
+        let out = weft(d, args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "weft {args:?} should fail");
+        assert!(stderr.contains(words), "weft {args:?}: '{stderr}' should mention '{words}'");
+        assert!(out.stdout.is_empty(), "weft {args:?} printed to stdout on failure");
+    }
+    // The same refusal as JSON on stderr, with a code.
+    let out = weft(d, &["--json", "pledge", "zzzzzz"]);
+    let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["error"]["code"], "not_found");
+    assert_eq!(before, snapshot(d), "a refused command changed the documents");
+}
+
+fn spawn_serve(dir: &Path) -> (Child, BufReader<std::process::ChildStderr>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("serve")
+        .env("WEFT_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    // Wait for the event "control socket open" in the log, not for a fixed time.
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "weft serve exited before opening its socket");
+        if line.contains("control socket open") {
+            break;
+        }
+    }
+    (child, stderr)
+}
+
+#[test]
+fn commands_go_through_a_running_serve_and_it_stops_cleanly() {
+    let (dir, _) = setup();
+    let d = dir.path();
+    let (mut serve, mut log) = spawn_serve(d);
+    let task = json(d, &["task", "add", "--title", "Soup for the gathering", "--sector", "food", "--slots", "4"]);
+    json(d, &["pledge", &task["id"].as_str().unwrap()[..6]]);
+    assert_eq!(json(d, &["task", "list", "--open"]).as_array().unwrap().len(), 1);
+    // SIGTERM: a clean shutdown.
+    let pid = serve.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = serve.wait().unwrap();
+    assert!(status.success(), "serve exited with {status}");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut log, &mut rest).unwrap();
+    assert!(rest.contains("stopped cleanly"), "{rest}");
+    assert!(!d.join("control.sock").exists());
+    // Everything is there afterwards, opened directly.
+    let list = json(d, &["task", "show", &task["id"].as_str().unwrap()[..6]]);
+    assert_eq!(list["taken"], 1);
+}
+
+#[test]
+fn a_demo_community_is_believable_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let demo = json(d, &["demo", "--members", "40", "--seed", "7"]);
+    assert_eq!(demo["members"], 40);
+    assert!(demo["open_tasks"].as_u64().unwrap() >= 10, "{demo}");
+    assert!(demo["urgent_open"].as_u64().unwrap() >= 1, "{demo}");
+    let open = json(d, &["task", "list", "--open"]);
+    assert!(open.as_array().unwrap().len() >= 10);
+    let progress = json(d, &["progress"]);
+    assert!(progress["done"].as_u64().unwrap() > 0, "{progress}");
+    assert!(json(d, &["members"]).as_array().unwrap().len() == 40);
+}
+
+/// A writer that is killed (SIGKILL) at a random moment, many times: every change it reported
+/// done is still there, and the store opens cleanly afterwards.
+#[test]
+fn a_writer_killed_at_random_moments_loses_nothing_it_reported_done() {
+    let (dir, _) = setup();
+    let d = dir.path();
+    let task = json(d, &["task", "add", "--title", "Long shift", "--sector", "healthcare", "--slots", "1"]);
+    let task = task["id"].as_str().unwrap().to_owned();
+    let mut done: Vec<String> = Vec::new();
+    let mut seed: u64 = 0x5eed_1234_abcd_0001;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rounds = 40;
+    for round in 0..rounds {
+        let (mut serve, _log) = spawn_serve(d);
+        // Writes go through the serving process; each answer means "durable".
+        let kill_after = Duration::from_micros(next() % 150_000);
+        let started = Instant::now();
+        let reported: Vec<String> = runtime.block_on(async {
+            let mut client = weft_node::control::Client::connect(d).await.unwrap();
+            let mut reported = Vec::new();
+            let mut killed = false;
+            loop {
+                if !killed && started.elapsed() >= kill_after {
+                    serve.kill().unwrap(); // SIGKILL, mid-write or between writes
+                    killed = true;
+                }
+                let request = weft_node::Request::Log {
+                    community: None,
+                    task: (next() % 2 == 0).then(|| task.clone()),
+                    sector: Some("healthcare".parse().unwrap()),
+                    minutes: weft_core::Minutes(15 + (next() % 120) as u32),
+                    date: None,
+                    note: format!("round {round}"),
+                };
+                match client.call(&request).await {
+                    Ok(weft_node::Response::Entry(e)) => reported.push(e.id.to_string()),
+                    Ok(other) => panic!("unexpected answer {other:?}"),
+                    Err(_) => break,
+                }
+            }
+            reported
+        });
+        serve.wait().unwrap();
+        done.extend(reported);
+        // The store opens cleanly, and holds every entry that was reported done.
+        let pending = json(d, &["pending"]);
+        let mine: Vec<&str> =
+            pending["mine_unconfirmed"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
+        for id in &done {
+            assert!(mine.contains(&id.as_str()), "round {round}: entry {id} was reported done and is gone");
+        }
+    }
+    // A one-off command killed at random moments too (open, write, compaction).
+    for _ in 0..10 {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
+            .arg("--data-dir")
+            .arg(d)
+            .args(["--json", "log", "--hours", "1", "--sector", "food"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_micros(next() % 30_000)); // a random moment, not a wait
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        if let Ok(v) = serde_json::from_slice::<Value>(&out.stdout) {
+            done.extend(v["id"].as_str().map(str::to_owned));
+        }
+    }
+    let pending = json(d, &["pending"]);
+    let mine: Vec<&str> =
+        pending["mine_unconfirmed"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
+    for id in &done {
+        assert!(mine.contains(&id.as_str()), "entry {id} was reported done and is gone");
+    }
+    // Enough writes went through for the ledger to be compacted (at 500 changes) meanwhile.
+    let status = json(d, &["status"]);
+    let ledger = status["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"].as_str().unwrap().starts_with("ledger/"))
+        .unwrap();
+    assert!(ledger["logged_since_snapshot"].as_u64().unwrap() < ledger["changes"].as_u64().unwrap(), "{ledger}");
+    assert!(done.len() > rounds, "the writer should have reported many entries, got {}", done.len());
+    eprintln!("crash test: {} entries reported done over {rounds} kills, all present", done.len());
+}

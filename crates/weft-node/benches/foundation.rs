@@ -1,0 +1,116 @@
+//! The foundation's speed and size goals, measured:
+//! - opening a data directory that holds a 120-member demo community (a year of history) to a
+//!   usable board — goal < 300 ms — compacted (snapshots) against log-only (every change
+//!   replayed), in the same run;
+//! - logging one hour entry end to end, from request to durable;
+//! - the community's size on disk.
+//!
+//! `cargo bench --workspace --bench foundation`. Under `cargo test --benches` it runs each
+//! benchmark once on a smaller community, as a smoke test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use std::path::Path;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use weft_core::Timestamp;
+use weft_core::demo::{DemoOptions, generate};
+use weft_node::{Clock, Node, NodeConfig, Request, Response};
+use weft_store::{Batch, DataDir, Store};
+
+const NOW: i64 = 1_795_348_800_000; // 2026-11-22 12:00 UTC
+
+fn members() -> u32 {
+    if std::env::args().any(|a| a == "--bench") { 120 } else { 20 }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+async fn open(dir: &Path) -> Node {
+    Node::open(NodeConfig { data_dir: dir.to_path_buf(), clock: Clock::fixed(Timestamp(NOW)) }).await.unwrap()
+}
+
+/// A data directory with the demo community, as `weft demo` leaves it (compacted).
+fn compacted(rt: &tokio::runtime::Runtime, dir: &Path) -> u64 {
+    rt.block_on(async {
+        let node = open(dir).await;
+        node.execute(Request::Demo { members: members(), seed: 1, name: None }).await.unwrap();
+        let Response::Status(s) = node.execute(Request::Status).await.unwrap() else { panic!() };
+        node.close().await;
+        s.disk_bytes
+    })
+}
+
+/// The same community with every change in the log and no snapshot.
+fn log_only(dir: &Path) {
+    let data = DataDir::open(dir).unwrap();
+    let lock = data.lock().unwrap();
+    let mut store = Store::open(&data, &lock).unwrap();
+    let me = store.create_identity("You").unwrap();
+    let opts = DemoOptions { members: members(), seed: 1, today: Timestamp(NOW).date(), name: None };
+    let demo = generate(&me.identity, &me.name, &opts).unwrap();
+    store.commit(&Batch { communities: vec![(demo.community, "Demo".into())], changes: demo.changes }).unwrap();
+}
+
+fn open_to_board(c: &mut Criterion) {
+    let rt = runtime();
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let bytes = compacted(&rt, a.path());
+    log_only(b.path());
+    println!("size on disk of the {}-member demo community: {:.2} MB", members(), bytes as f64 / 1e6);
+
+    let mut group = c.benchmark_group("open to a usable board");
+    group.sample_size(20).measurement_time(Duration::from_secs(10));
+    for (name, dir) in [("compacted", a.path()), ("log only", b.path())] {
+        group.bench_function(name, |bench| {
+            bench.iter(|| {
+                rt.block_on(async {
+                    let node = open(dir).await;
+                    let Response::Tasks(t) = node
+                        .execute(Request::TaskList { community: None, sector: None, open_only: true })
+                        .await
+                        .unwrap()
+                    else {
+                        panic!()
+                    };
+                    assert!(!t.is_empty());
+                    node.close().await;
+                })
+            });
+        });
+    }
+    group.finish();
+}
+
+fn log_one_entry(c: &mut Criterion) {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    compacted(&rt, dir.path());
+    let node = rt.block_on(open(dir.path()));
+    let mut group = c.benchmark_group("log one hour entry, request to durable");
+    group.sample_size(50).measurement_time(Duration::from_secs(10));
+    group.bench_function("in process", |bench| {
+        bench.iter(|| {
+            rt.block_on(async {
+                node.execute(Request::Log {
+                    community: None,
+                    task: None,
+                    sector: Some("food".parse().unwrap()),
+                    minutes: weft_core::Minutes(60),
+                    date: None,
+                    note: "benchmark".into(),
+                })
+                .await
+                .unwrap()
+            })
+        });
+    });
+    group.finish();
+    rt.block_on(node.close());
+}
+
+criterion_group!(benches, open_to_board, log_one_entry);
+criterion_main!(benches);

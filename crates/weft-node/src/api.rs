@@ -1,0 +1,333 @@
+//! The one API every front end calls: requests and their responses, as serde types so the
+//! same request works in-process, over the local control socket, and from the desktop UI.
+//!
+//! References to things are strings as a person types them: a community by name or id
+//! prefix (or nothing, when the data directory has just one community), a task or entry by
+//! an id prefix of at least four characters, a guild by name or id, a member by name or id.
+
+use serde::{Deserialize, Serialize};
+use weft_core::doc::board::PledgeAction;
+use weft_core::id::FlagId;
+use weft_core::model::{Guild, NewTask, PledgeState, ProfileUpdate, Sector, TaskEdit, Verdict};
+use weft_core::views::{MemberYear, Progress, TaskSummary};
+use weft_core::{CommunityId, DeviceId, EntryId, MemberId, Minutes, Month, SectorId, TaskId, Timestamp};
+use weft_core::{Date, DocName};
+
+/// Something a member asks their node to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    /// Creates this data directory's identity (a member key and a device key).
+    Init {
+        name: String,
+    },
+    /// Who this data directory is.
+    Whoami,
+    CommunityCreate {
+        name: String,
+    },
+    CommunityList,
+    /// Sets the caller's name and profile in a community.
+    ProfileSet {
+        community: Option<String>,
+        update: ProfileUpdate,
+    },
+    /// A member's profile (the caller's if `member` is none).
+    ProfileShow {
+        community: Option<String>,
+        member: Option<String>,
+    },
+    /// The members directory (no hours, no rankings).
+    Members {
+        community: Option<String>,
+    },
+    Sectors {
+        community: Option<String>,
+    },
+    GuildAdd {
+        community: Option<String>,
+        name: String,
+        sector: SectorId,
+        description: String,
+    },
+    Guilds {
+        community: Option<String>,
+    },
+    TaskAdd {
+        community: Option<String>,
+        task: TaskInput,
+    },
+    TaskList {
+        community: Option<String>,
+        sector: Option<SectorId>,
+        open_only: bool,
+    },
+    TaskShow {
+        task: String,
+    },
+    TaskEdit {
+        task: String,
+        edit: TaskEdit,
+    },
+    TaskClose {
+        task: String,
+    },
+    Pledge {
+        task: String,
+        action: PledgeActionInput,
+    },
+    /// Logs the caller's hours, for a task or for a sector of a community.
+    Log {
+        community: Option<String>,
+        task: Option<String>,
+        sector: Option<SectorId>,
+        minutes: Minutes,
+        date: Option<Date>,
+        note: String,
+    },
+    Confirm {
+        entry: String,
+    },
+    Retract {
+        entry: String,
+    },
+    /// Entries waiting for the caller's confirmation, and the caller's unconfirmed ones.
+    Pending {
+        community: Option<String>,
+    },
+    Feedback {
+        task: String,
+        verdict: Verdict,
+    },
+    Flag {
+        community: Option<String>,
+        task: Option<String>,
+        sector: Option<SectorId>,
+        note: String,
+    },
+    /// Each sector's collective progress in a month (this month if none).
+    Progress {
+        community: Option<String>,
+        month: Option<Month>,
+    },
+    /// The caller's own hours per sector in a year, against the baseline.
+    MyHours {
+        community: Option<String>,
+        year: Option<i32>,
+    },
+    Export {
+        community: Option<String>,
+        format: ExportFormatInput,
+        doc: Option<DocName>,
+    },
+    /// Generates a demo community with a year of history.
+    Demo {
+        members: u32,
+        seed: u64,
+        name: Option<String>,
+    },
+    /// The data directory: location, size, documents.
+    Status,
+}
+
+/// A task as a member types it: the guild by name or id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskInput {
+    #[serde(flatten)]
+    pub task: NewTask,
+    /// Guild name or id; resolved into `task.guild`.
+    pub guild_ref: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PledgeActionInput {
+    Pledge,
+    Withdraw,
+    Done,
+}
+
+impl From<PledgeActionInput> for PledgeAction {
+    fn from(a: PledgeActionInput) -> Self {
+        match a {
+            PledgeActionInput::Pledge => Self::Pledge,
+            PledgeActionInput::Withdraw => Self::Withdraw,
+            PledgeActionInput::Done => Self::Done,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormatInput {
+    Csv,
+    Valueflows,
+    Automerge,
+}
+
+/// What the node answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
+pub enum Response {
+    Identity(IdentityInfo),
+    Community(CommunityInfo),
+    Communities(Vec<CommunityInfo>),
+    Member(MemberInfo),
+    Members(Vec<MemberInfo>),
+    Sectors(Vec<Sector>),
+    Guild(Guild),
+    Guilds(Vec<Guild>),
+    Task(Box<TaskDetail>),
+    Tasks(Vec<TaskSummary>),
+    Pledge(PledgeInfo),
+    Entry(EntryInfo),
+    Pending(PendingInfo),
+    Feedback(FeedbackInfo),
+    Flag { id: FlagId },
+    Progress(Progress),
+    Hours(MemberYear),
+    Export(ExportData),
+    Demo(DemoInfo),
+    Status(StatusInfo),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityInfo {
+    pub name: String,
+    pub member: MemberId,
+    pub device: DeviceId,
+    pub data_dir: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommunityInfo {
+    pub id: CommunityId,
+    pub name: String,
+    pub members: u32,
+    pub open_tasks: u32,
+    pub urgent_open: u32,
+    /// The yearly baseline per member, all sectors together.
+    pub baseline: Minutes,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberInfo {
+    pub id: MemberId,
+    pub name: String,
+    pub admitted_at: Timestamp,
+    pub devices: u32,
+    pub profile: weft_core::model::Profile,
+    pub is_me: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PledgeView {
+    pub member: MemberId,
+    pub name: String,
+    pub state: PledgeState,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskDetail {
+    pub community: CommunityId,
+    #[serde(flatten)]
+    pub summary: TaskSummary,
+    pub guild_name: Option<String>,
+    pub sector_name: String,
+    pub created_by_name: String,
+    pub pledges: Vec<PledgeView>,
+    pub my_pledge: Option<PledgeState>,
+    /// Hours logged for this task, by everyone (counted entries).
+    pub hours_logged: Minutes,
+    pub open_flags: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PledgeInfo {
+    pub task: TaskId,
+    pub title: String,
+    pub state: PledgeState,
+    pub taken: u32,
+    pub slots: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryInfo {
+    pub id: EntryId,
+    pub community: CommunityId,
+    pub member: MemberId,
+    pub member_name: String,
+    pub task: Option<TaskId>,
+    pub task_title: Option<String>,
+    pub sector: SectorId,
+    pub minutes: Minutes,
+    pub date: Date,
+    pub note: String,
+    pub confirmed_by: Vec<String>,
+    pub retracted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingInfo {
+    /// Others' entries the caller could confirm (newest first, at most 100).
+    pub to_confirm: Vec<EntryInfo>,
+    /// The caller's entries nobody has confirmed yet.
+    pub mine_unconfirmed: Vec<EntryInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackInfo {
+    pub task: TaskId,
+    pub title: String,
+    pub verdict: Verdict,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportData {
+    pub format: ExportFormatInput,
+    /// A name to save it under, e.g. `riverside-hours-2026.csv`.
+    pub suggested_name: String,
+    /// The exported bytes, base64 (binary for Automerge, UTF-8 text otherwise).
+    pub base64: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoInfo {
+    pub community: CommunityInfo,
+    pub members: u32,
+    pub guilds: u32,
+    pub tasks: u32,
+    pub open_tasks: u32,
+    pub urgent_open: u32,
+    pub pledges: u32,
+    pub entries: u32,
+    pub hours: Minutes,
+    pub changes: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocStatus {
+    pub community: CommunityId,
+    pub name: DocName,
+    pub changes: u64,
+    pub logged_since_snapshot: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusInfo {
+    pub data_dir: String,
+    pub disk_bytes: u64,
+    pub identity: Option<IdentityInfo>,
+    pub documents: Vec<DocStatus>,
+}
+
+/// Something changed that a front end may want to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// A document changed (a local change, now durable).
+    DocumentChanged { community: CommunityId, doc: DocName },
+    /// A community was created, joined or generated.
+    CommunityAdded { community: CommunityId },
+}

@@ -1,0 +1,134 @@
+//! The Weft application: weft-core and weft-store wired together on tokio, behind the one API
+//! every front end calls (the `weft` CLI, the control socket, the desktop app).
+//!
+//! A `Node` owns a data directory: it holds the directory's lock for its whole life, keeps the
+//! documents in memory on a dedicated state thread (SQLite never runs inside async code), and
+//! answers [`Request`]s with [`Response`]s or an [`ApiError`] (a code and a message). Every
+//! change is durable before its request answers, and then announced as an [`Event`].
+//!
+//! While a node runs with its control socket open, other processes reach it through
+//! [`control::Client`] instead of opening the directory a second time.
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+pub mod api;
+pub mod clock;
+pub mod control;
+pub mod error;
+mod state;
+
+use std::path::PathBuf;
+use std::thread;
+
+use tokio::sync::{broadcast, mpsc, oneshot};
+use weft_store::{DataDir, DirLock};
+
+pub use api::{Event, Request, Response};
+pub use clock::Clock;
+pub use error::{ApiError, ErrorCode, NodeError};
+
+use state::State;
+
+/// How a node is opened.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    pub data_dir: PathBuf,
+    pub clock: Clock,
+}
+
+type Job = Box<dyn FnOnce(&mut State) + Send>;
+
+enum Msg {
+    Run(Job),
+    /// Stop after the jobs queued before this one; answer once the state (and with it the
+    /// store and the directory lock) is dropped.
+    Stop(oneshot::Sender<()>),
+}
+
+/// A handle to a running node. Cheap to clone; the node stops when the last handle is dropped
+/// (after finishing the requests already queued).
+#[derive(Clone, Debug)]
+pub struct Node {
+    jobs: mpsc::Sender<Msg>,
+    events: broadcast::Sender<Event>,
+    data_dir: PathBuf,
+}
+
+impl Node {
+    /// Opens a data directory, taking its lock. Fails with `ErrorCode::Busy` if another process
+    /// holds it (the caller may then reach that process through its control socket).
+    pub async fn open(config: NodeConfig) -> Result<Self, NodeError> {
+        let dir = DataDir::open(config.data_dir.clone())?;
+        let lock = dir.lock()?;
+        Self::start(dir, lock, config.clock).await
+    }
+
+    /// Starts a node on a directory whose lock the caller already holds.
+    pub async fn start(dir: DataDir, lock: DirLock, clock: Clock) -> Result<Self, NodeError> {
+        let (events, _) = broadcast::channel(256);
+        let (jobs, mut queue) = mpsc::channel::<Msg>(64);
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let data_dir = dir.path().to_path_buf();
+        let thread_events = events.clone();
+        thread::Builder::new()
+            .name("weft-state".into())
+            .spawn(move || {
+                let mut state = match State::open(dir, lock, clock, thread_events) {
+                    Ok(s) => {
+                        let _ = ready_tx.send(Ok(()));
+                        s
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                while let Some(msg) = queue.blocking_recv() {
+                    match msg {
+                        Msg::Run(job) => job(&mut state),
+                        Msg::Stop(done) => {
+                            drop(state);
+                            let _ = done.send(());
+                            return;
+                        }
+                    }
+                }
+            })
+            .map_err(NodeError::Control)?;
+        ready_rx.await.map_err(|_| NodeError::Stopped)??;
+        Ok(Self { jobs, events, data_dir })
+    }
+
+    /// Carries out one request.
+    pub async fn execute(&self, request: Request) -> Result<Response, ApiError> {
+        self.call(move |s| s.execute(request)).await.and_then(|r| r).map_err(ApiError::from)
+    }
+
+    /// Events from now on: document changes, new communities.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
+    }
+
+    async fn call<R: Send + 'static>(&self, f: impl FnOnce(&mut State) -> R + Send + 'static) -> Result<R, NodeError> {
+        let (tx, rx) = oneshot::channel();
+        // A panic on the state thread ends the node (later calls get `Stopped`): carrying on
+        // with documents in an unknown state could write what the disk does not hold.
+        let job: Job = Box::new(move |state| {
+            let _ = tx.send(f(state));
+        });
+        self.jobs.send(Msg::Run(job)).await.map_err(|_| NodeError::Stopped)?;
+        rx.await.map_err(|_| NodeError::Stopped)
+    }
+
+    /// Stops the node once the requests already queued are done, and returns when the data
+    /// directory is closed and unlocked.
+    pub async fn close(self) {
+        let (tx, rx) = oneshot::channel();
+        if self.jobs.send(Msg::Stop(tx)).await.is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
