@@ -45,6 +45,8 @@ pub enum Command {
     Members(CommunityArg),
     /// The community's sectors and their yearly baselines.
     Sectors(CommunityArg),
+    /// Add a sector or change one: its name, whether it is essential, its yearly baseline.
+    Sector(SectorArgs),
     /// Add or list guilds.
     #[command(subcommand)]
     Guild(GuildCmd),
@@ -139,6 +141,34 @@ pub enum CommunityCmd {
     Create { name: String },
     /// The communities in this data directory.
     List,
+    /// Give a community a new name.
+    Rename {
+        #[arg(long)]
+        community: Option<String>,
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SectorArgs {
+    #[arg(long)]
+    pub community: Option<String>,
+    /// The sector's id, e.g. food, or a new one such as water.
+    #[arg(value_parser = parse_sector)]
+    pub sector: SectorId,
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The yearly baseline per member, e.g. 20 (a guideline, never a quota).
+    #[arg(long, value_parser = parse_hours, allow_hyphen_values = true)]
+    pub baseline: Option<Minutes>,
+    #[arg(long, value_parser = parse_yes_no, value_name = "yes|no")]
+    pub essential: Option<bool>,
+    /// Retire the sector (its history stays).
+    #[arg(long, conflicts_with = "restore")]
+    pub archive: bool,
+    /// Bring an archived sector back.
+    #[arg(long)]
+    pub restore: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -393,6 +423,23 @@ pub fn to_request(command: &Command) -> anyhow::Result<(Request, Option<PathBuf>
         Command::Whoami => Request::Whoami,
         Command::Community(CommunityCmd::Create { name }) => Request::CommunityCreate { name: name.clone() },
         Command::Community(CommunityCmd::List) => Request::CommunityList,
+        Command::Community(CommunityCmd::Rename { community, name }) => {
+            Request::CommunityRename { community: community.clone(), name: name.clone() }
+        }
+        Command::Sector(a) => Request::SectorSet {
+            community: a.community.clone(),
+            sector: a.sector.clone(),
+            name: a.name.clone(),
+            essential: a.essential,
+            baseline: a.baseline,
+            archived: if a.archive {
+                Some(true)
+            } else if a.restore {
+                Some(false)
+            } else {
+                None
+            },
+        },
         Command::Profile(ProfileCmd::Set(a)) => {
             let mut skills: BTreeMap<SkillId, Option<SkillLevel>> =
                 a.skills.iter().map(|(s, l)| (s.clone(), Some(*l))).collect();

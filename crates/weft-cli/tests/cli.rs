@@ -193,6 +193,17 @@ fn a_member_works_through_a_day_with_the_cli() {
     let doc = automerge::Automerge::load(&std::fs::read(&am_path).unwrap()).unwrap();
     assert!(automerge::ReadDoc::get(&doc, automerge::ROOT, "tasks").unwrap().is_some());
 
+    // The community sets its own sectors and baselines.
+    let sectors = json(d, &["sector", "water", "--name", "Water & energy", "--baseline", "10", "--essential", "yes"]);
+    assert!(sectors.as_array().unwrap().iter().any(|s| s["id"] == "water" && s["baseline"] == 600));
+    let sectors = json(d, &["sector", "arts", "--baseline", "40"]);
+    let arts = sectors.as_array().unwrap().iter().find(|s| s["id"] == "arts").unwrap().clone();
+    assert_eq!((arts["baseline"].as_u64(), arts["name"].as_str()), (Some(2400), Some("Arts, culture & innovation")));
+    json(d, &["log", "--hours", "1", "--sector", "water"]);
+    let renamed = json(d, &["community", "rename", "Riverside Mutual Aid"]);
+    assert_eq!(renamed["name"], "Riverside Mutual Aid");
+    assert_eq!(json(d, &["community", "list"])[0]["name"], "Riverside Mutual Aid");
+
     ok(d, &["task", "close", &id[..5]]);
     assert_eq!(json(d, &["task", "list", "--open"]).as_array().unwrap().len(), 0);
 }
@@ -245,6 +256,10 @@ fn every_bad_flag_value_is_refused_clearly_and_changes_nothing() {
         (&["init", "--name", "Someone else"], "already belongs to Ana"),
         (&["task", "add", "--community", "Elsewhere", "--title", "X", "--sector", "food"], "no community called"),
         (&["demo", "--members", "1"], "members"),
+        (&["sector", "food", "--baseline", "5000"], "at most 1000 h"),
+        (&["sector", "Food Stuff"], "not a sector name"),
+        (&["sector", "food", "--name", ""], "sector name is empty"),
+        (&["community", "rename", ""], "name is empty"),
     ];
     for (args, words) in cases {
         let out = weft(d, args);

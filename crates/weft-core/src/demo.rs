@@ -1204,6 +1204,10 @@ impl Generator<'_> {
         let horizon = self.today + 28;
         for (g, (_, _, _, templates)) in GUILDS.iter().enumerate() {
             for (k, tpl) in templates.iter().enumerate() {
+                // A smaller community runs fewer of the guilds' regular activities.
+                if k > 0 && self.rng.below(120) >= u64::from(self.size) {
+                    continue;
+                }
                 let mut day = self.first_day;
                 let mut week = 0i64;
                 while day <= horizon {

@@ -61,6 +61,8 @@ pub enum ValidationError {
     NoSectorOrTask,
     #[error("the sector '{sector}' is archived: choose a current sector")]
     ArchivedSector { sector: SectorId },
+    #[error("a yearly baseline of {0} is more than anyone could give; at most 1000 h")]
+    Baseline(Minutes),
     #[error("the guild name '{0}' is already used in this sector")]
     DuplicateGuild(String),
 }

@@ -27,6 +27,10 @@ pub enum Request {
         name: String,
     },
     CommunityList,
+    CommunityRename {
+        community: Option<String>,
+        name: String,
+    },
     /// Sets the caller's name and profile in a community.
     ProfileSet {
         community: Option<String>,
@@ -43,6 +47,16 @@ pub enum Request {
     },
     Sectors {
         community: Option<String>,
+    },
+    /// Adds a sector or changes one; fields left `None` keep their value (a new sector
+    /// defaults to non-essential with a 20 h baseline).
+    SectorSet {
+        community: Option<String>,
+        sector: SectorId,
+        name: Option<String>,
+        essential: Option<bool>,
+        baseline: Option<Minutes>,
+        archived: Option<bool>,
     },
     GuildAdd {
         community: Option<String>,

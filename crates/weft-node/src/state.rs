@@ -387,6 +387,42 @@ impl State {
             Request::CommunityList => {
                 Ok(Response::Communities(self.communities.values_mut().map(Community::info).collect()))
             }
+            Request::CommunityRename { community, name } => {
+                let c = self.resolve_community(community.as_deref())?;
+                let me = self.identity()?.clone();
+                let now = self.clock.now();
+                let change = self.community(c)?.people.rename_community(&me, &name, now)?;
+                self.persist(c, vec![(DocName::People, change)], None)?;
+                let info = self.community(c)?.info();
+                self.store.rename_community(c, &info.name)?;
+                Ok(Response::Community(info))
+            }
+            Request::SectorSet { community, sector, name, essential, baseline, archived } => {
+                let c = self.resolve_community(community.as_deref())?;
+                let me = self.identity()?.clone();
+                let now = self.clock.now();
+                let com = self.community(c)?;
+                let people = com.people();
+                let next_order = people.sectors.values().map(|s| s.order + 1).max().unwrap_or(0);
+                let mut s = people.sectors.get(&sector).cloned().unwrap_or(weft_core::model::Sector {
+                    id: sector.clone(),
+                    name: sector.as_str().to_owned(),
+                    essential: false,
+                    baseline: weft_core::Minutes::from_hours(20),
+                    order: next_order,
+                    archived: false,
+                });
+                if let Some(n) = name {
+                    s.name = n;
+                }
+                s.essential = essential.unwrap_or(s.essential);
+                s.baseline = baseline.unwrap_or(s.baseline);
+                s.archived = archived.unwrap_or(s.archived);
+                let change = com.people.set_sector(&me, &s, now)?;
+                self.persist(c, vec![(DocName::People, change)], None)?;
+                let people = self.community(c)?.people();
+                Ok(Response::Sectors(people.active_sectors().into_iter().cloned().collect()))
+            }
             Request::ProfileSet { community, update } => {
                 let c = self.resolve_community(community.as_deref())?;
                 let me = self.identity()?.clone();

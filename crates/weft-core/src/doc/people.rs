@@ -492,19 +492,31 @@ impl Document {
             return Err(ValidationError::NotAMember.into());
         }
         let name = validate::text("sector name", "give the sector a name", &sector.name, 60)?;
+        if sector.baseline > Minutes::from_hours(1000) {
+            return Err(ValidationError::Baseline(sector.baseline).into());
+        }
         let sectors = container(&self.doc, "sectors")?;
         let existing = child_map(&self.doc, &sectors, sector.id.as_str());
-        self.write(me, now, |tx| {
-            let obj = match &existing {
-                Some(obj) => obj.clone(),
-                None => tx.put_object(&sectors, sector.id.as_str(), ObjType::Map)?,
-            };
-            tx.put(&obj, "name", name.as_str())?;
-            tx.put(&obj, "essential", sector.essential)?;
-            tx.put(&obj, "baseline", u64::from(sector.baseline.get()))?;
-            tx.put(&obj, "order", u64::from(sector.order))?;
-            tx.put(&obj, "archived", sector.archived)?;
-            Ok(())
+        self.write(me, now, |tx| match &existing {
+            Some(obj) => {
+                tx.put(obj, "name", name.as_str())?;
+                tx.put(obj, "essential", sector.essential)?;
+                tx.put(obj, "baseline", u64::from(sector.baseline.get()))?;
+                tx.put(obj, "order", u64::from(sector.order))?;
+                tx.put(obj, "archived", sector.archived)
+            }
+            None => sector_fields(Rec::new(), sector, &name).create(tx, &sectors, sector.id.as_str()).map(|_| ()),
         })
+    }
+
+    /// Renames the community (its founding name stays in `community/name`).
+    pub fn rename_community(&mut self, me: &Identity, name: &str, now: Timestamp) -> Result<SignedChange, WriteError> {
+        let view = PeopleView::read_some(&self.doc, Some(&[me.member()]));
+        if !view.is_current_member(&me.member()) {
+            return Err(ValidationError::NotAMember.into());
+        }
+        let name = validate::text("community name", "give the community a name", name, 80)?;
+        let settings = container(&self.doc, "settings")?;
+        self.write(me, now, |tx| tx.put(&settings, "name", name.as_str()))
     }
 }
