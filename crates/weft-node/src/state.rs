@@ -5,7 +5,7 @@
 //! SQLite (durable, `synchronous=FULL`) → only then answer and emit an event. If the commit
 //! fails, the community is reloaded from disk so memory never holds what the disk does not.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use tokio::sync::broadcast;
 use tracing::{debug, info, warn};
@@ -28,18 +28,57 @@ const COMPACT_AFTER_CHANGES: u64 = 500;
 /// …or how many bytes.
 const COMPACT_AFTER_BYTES: u64 = 4 << 20;
 
-/// One community's documents in memory, with read views cached until the next change.
+/// One community's documents in memory, with read views kept up to date record by record.
+///
+/// Ledgers are loaded when first needed: opening a data directory to a usable board reads
+/// only the people document and the board.
 struct Community {
     id: CommunityId,
     people: Document,
     board: Document,
     ledgers: BTreeMap<i32, Document>,
+    /// Ledgers in the store that are not loaded yet.
+    unloaded: BTreeSet<i32>,
     people_view: Option<PeopleView>,
     board_view: Option<BoardView>,
     ledger_views: BTreeMap<i32, LedgerView>,
 }
 
+/// The read views of a community, borrowed together.
+struct Views<'a> {
+    people: &'a PeopleView,
+    board: &'a BoardView,
+    ledgers: &'a BTreeMap<i32, LedgerView>,
+}
+
+/// What a local change touched, so the cached views are refreshed narrowly.
+#[derive(Debug, Clone, Copy)]
+enum Touched {
+    Member(MemberId),
+    /// Community name, sectors, guilds.
+    Settings,
+    Task(TaskId),
+    Flags,
+    Entry(i32, EntryId),
+    Pair(i32, weft_core::PledgeId),
+    /// A whole new document (genesis).
+    Doc(DocName),
+}
+
 impl Community {
+    fn new(id: CommunityId, people: Document, board: Document, unloaded: BTreeSet<i32>) -> Self {
+        Self {
+            id,
+            people,
+            board,
+            ledgers: BTreeMap::new(),
+            unloaded,
+            people_view: None,
+            board_view: None,
+            ledger_views: BTreeMap::new(),
+        }
+    }
+
     fn people(&mut self) -> &PeopleView {
         self.people_view.get_or_insert_with(|| PeopleView::read(self.people.automerge()))
     }
@@ -48,16 +87,14 @@ impl Community {
         self.board_view.get_or_insert_with(|| BoardView::read(self.board.automerge()))
     }
 
-    fn ledger(&mut self, year: i32) -> Option<&LedgerView> {
-        let doc = self.ledgers.get(&year)?;
-        Some(self.ledger_views.entry(year).or_insert_with(|| LedgerView::read(doc.automerge())))
-    }
-
-    fn all_ledgers(&mut self) -> Vec<&LedgerView> {
+    /// All views of what is loaded, at once (the caller loads the ledgers it needs first).
+    fn views(&mut self) -> Views<'_> {
+        let people = &*self.people_view.get_or_insert_with(|| PeopleView::read(self.people.automerge()));
+        let board = &*self.board_view.get_or_insert_with(|| BoardView::read(self.board.automerge()));
         for (year, doc) in &self.ledgers {
             self.ledger_views.entry(*year).or_insert_with(|| LedgerView::read(doc.automerge()));
         }
-        self.ledger_views.values().collect()
+        Views { people, board, ledgers: &self.ledger_views }
     }
 
     fn doc(&self, name: DocName) -> Option<&Document> {
@@ -68,39 +105,58 @@ impl Community {
         }
     }
 
-    fn invalidate(&mut self, name: DocName) {
-        match name {
-            DocName::People => self.people_view = None,
-            DocName::Board => self.board_view = None,
-            DocName::Ledger(y) => {
+    /// Brings the cached views up to date after a local change.
+    fn refresh(&mut self, touched: Touched) {
+        match touched {
+            Touched::Member(m) => {
+                if let Some(v) = &mut self.people_view {
+                    v.refresh_member(self.people.automerge(), m);
+                }
+            }
+            Touched::Settings => {
+                if let Some(v) = &mut self.people_view {
+                    v.refresh_settings(self.people.automerge());
+                }
+            }
+            Touched::Task(t) => {
+                if let Some(v) = &mut self.board_view {
+                    v.refresh_task(self.board.automerge(), t);
+                }
+            }
+            Touched::Flags => {
+                if let Some(v) = &mut self.board_view {
+                    v.refresh_flags(self.board.automerge());
+                }
+            }
+            Touched::Entry(year, e) => {
+                if let (Some(v), Some(doc)) = (self.ledger_views.get_mut(&year), self.ledgers.get(&year)) {
+                    v.refresh_entry(doc.automerge(), e);
+                }
+            }
+            Touched::Pair(year, p) => {
+                if let (Some(v), Some(doc)) = (self.ledger_views.get_mut(&year), self.ledgers.get(&year)) {
+                    v.refresh_pair(doc.automerge(), p);
+                }
+            }
+            Touched::Doc(DocName::People) => self.people_view = None,
+            Touched::Doc(DocName::Board) => self.board_view = None,
+            Touched::Doc(DocName::Ledger(y)) => {
                 self.ledger_views.remove(&y);
             }
         }
     }
 
-    /// The ledger of a year, created from its deterministic genesis if this device has none
-    /// yet; the genesis change is returned so it is stored with the first write.
-    fn ensure_ledger(&mut self, year: i32) -> Result<Option<SignedChange>, NodeError> {
-        if self.ledgers.contains_key(&year) {
-            return Ok(None);
-        }
-        let id = DocId { community: self.id, name: DocName::Ledger(year) };
-        let (doc, genesis) = Document::from_genesis(id)
-            .ok_or_else(|| NodeError::Write(format!("could not start the ledger of {year}")))?;
-        self.ledgers.insert(year, doc);
-        Ok(Some(genesis))
-    }
-
     fn info(&mut self) -> CommunityInfo {
-        let people = self.people().clone();
-        let open = views::open_tasks(self.board(), None);
+        let id = self.id;
+        let v = self.views();
+        let open = views::open_tasks(v.board, None);
         CommunityInfo {
-            id: self.id,
-            name: people.name.clone(),
-            members: count(people.current_members().count()),
+            id,
+            name: v.people.name.clone(),
+            members: count(v.people.current_members().count()),
             open_tasks: count(open.len()),
             urgent_open: count(open.iter().filter(|t| t.task.urgency == Urgency::Urgent).count()),
-            baseline: people.total_baseline(),
+            baseline: v.people.total_baseline(),
         }
     }
 }
@@ -142,22 +198,16 @@ impl State {
     }
 
     fn load_community(&mut self, id: CommunityId) -> Result<(), NodeError> {
-        let mut people = None;
-        let mut board = None;
-        let mut ledgers = BTreeMap::new();
-        for name in self.store.doc_names(id)? {
-            let Some(doc) = self.store.load_doc(DocId { community: id, name })? else { continue };
-            match name {
-                DocName::People => people = Some(doc),
-                DocName::Board => board = Some(doc),
-                DocName::Ledger(y) => {
-                    ledgers.insert(y, doc);
-                }
-            }
-        }
-        let people =
-            people.ok_or_else(|| NodeError::NotFound(format!("community {} has no people document", id.short())))?;
-        let board = match board {
+        let mut unloaded = BTreeSet::new();
+        let load = |name: DocName| -> Result<Option<Document>, NodeError> {
+            let started = std::time::Instant::now();
+            let doc = self.store.load_doc(DocId { community: id, name })?;
+            debug!(doc = %name, elapsed = ?started.elapsed(), "loaded");
+            Ok(doc)
+        };
+        let people = load(DocName::People)?
+            .ok_or_else(|| NodeError::NotFound(format!("community {} has no people document", id.short())))?;
+        let board = match load(DocName::Board)? {
             Some(b) => b,
             None => {
                 Document::from_genesis(DocId { community: id, name: DocName::Board })
@@ -165,17 +215,61 @@ impl State {
                     .0
             }
         };
-        let c = Community {
-            id,
-            people,
-            board,
-            ledgers,
-            people_view: None,
-            board_view: None,
-            ledger_views: BTreeMap::new(),
-        };
-        self.communities.insert(id, c);
+        for name in self.store.doc_names(id)? {
+            if let DocName::Ledger(y) = name {
+                unloaded.insert(y);
+            }
+        }
+        self.communities.insert(id, Community::new(id, people, board, unloaded));
         Ok(())
+    }
+
+    /// Loads one year's ledger from the store if it is there and not loaded yet.
+    fn load_ledger(&mut self, c: CommunityId, year: i32) -> Result<(), NodeError> {
+        let com =
+            self.communities.get_mut(&c).ok_or_else(|| NodeError::NotFound(format!("no community {}", c.short())))?;
+        if !com.unloaded.remove(&year) {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        if let Some(doc) = self.store.load_doc(DocId { community: c, name: DocName::Ledger(year) })? {
+            debug!(year, elapsed = ?started.elapsed(), "ledger loaded");
+            com.ledgers.insert(year, doc);
+        }
+        Ok(())
+    }
+
+    fn load_ledgers(&mut self, c: CommunityId, years: impl IntoIterator<Item = i32>) -> Result<(), NodeError> {
+        for year in years {
+            self.load_ledger(c, year)?;
+        }
+        Ok(())
+    }
+
+    fn load_all_ledgers(&mut self, c: CommunityId) -> Result<(), NodeError> {
+        let years: Vec<i32> = self.community(c)?.unloaded.iter().copied().collect();
+        self.load_ledgers(c, years)
+    }
+
+    /// The ledger of a year, loaded, or created from its deterministic genesis if this
+    /// device has none yet (the genesis change is returned, to be stored with the write).
+    fn ledger_for_write(
+        &mut self,
+        c: CommunityId,
+        year: i32,
+    ) -> Result<(&mut Document, Option<SignedChange>), NodeError> {
+        self.load_ledger(c, year)?;
+        let com = self.community(c)?;
+        let (doc, genesis) = match com.ledgers.entry(year) {
+            std::collections::btree_map::Entry::Occupied(e) => (e.into_mut(), None),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                let id = DocId { community: c, name: DocName::Ledger(year) };
+                let (doc, genesis) = Document::from_genesis(id)
+                    .ok_or_else(|| NodeError::Write(format!("could not start the ledger of {year}")))?;
+                (e.insert(doc), Some(genesis))
+            }
+        };
+        Ok((doc, genesis))
     }
 
     fn identity(&self) -> Result<&Identity, NodeError> {
@@ -186,12 +280,13 @@ impl State {
         Ok(self.identity()?.member())
     }
 
-    /// Stores changes durably, then emits events. On failure the community is reloaded from
-    /// disk, so nothing that was not stored stays in memory.
+    /// Stores changes durably, refreshes the cached views, then emits events. On failure the
+    /// community is reloaded from disk, so nothing that was not stored stays in memory.
     fn persist(
         &mut self,
         community: CommunityId,
         changes: Vec<(DocName, SignedChange)>,
+        touched: &[Touched],
         add: Option<String>,
     ) -> Result<(), NodeError> {
         let batch = Batch {
@@ -206,12 +301,14 @@ impl State {
             }
             return Err(e.into());
         }
+        if let Some(c) = self.communities.get_mut(&community) {
+            for t in touched {
+                c.refresh(*t);
+            }
+        }
         let mut names: Vec<DocName> = changes.iter().map(|(n, _)| *n).collect();
         names.dedup();
         for name in &names {
-            if let Some(c) = self.communities.get_mut(&community) {
-                c.invalidate(*name);
-            }
             self.maybe_compact(community, *name);
             let _ = self.events.send(Event::DocumentChanged { community, doc: *name });
         }
@@ -317,14 +414,15 @@ impl State {
     /// An hour entry by id or unique id prefix, in any community and year.
     fn resolve_entry(&mut self, reference: &str) -> Result<(CommunityId, i32, EntryId), NodeError> {
         let r = Self::check_prefix(reference, "entry")?;
+        let ids: Vec<CommunityId> = self.communities.keys().copied().collect();
+        for c in &ids {
+            self.load_all_ledgers(*c)?;
+        }
         let mut found = Vec::new();
         for c in self.communities.values_mut() {
             let id = c.id;
-            let years: Vec<i32> = c.ledgers.keys().copied().collect();
-            for year in years {
-                if let Some(l) = c.ledger(year) {
-                    found.extend(l.entries.keys().filter(|e| e.to_string().starts_with(&r)).map(|e| (id, year, *e)));
-                }
+            for (year, l) in c.views().ledgers {
+                found.extend(l.entries.keys().filter(|e| e.to_string().starts_with(&r)).map(|e| (id, *year, *e)));
             }
         }
         match found.as_slice() {
@@ -392,7 +490,7 @@ impl State {
                 let me = self.identity()?.clone();
                 let now = self.clock.now();
                 let change = self.community(c)?.people.rename_community(&me, &name, now)?;
-                self.persist(c, vec![(DocName::People, change)], None)?;
+                self.persist(c, vec![(DocName::People, change)], &[Touched::Settings], None)?;
                 let info = self.community(c)?.info();
                 self.store.rename_community(c, &info.name)?;
                 Ok(Response::Community(info))
@@ -419,7 +517,7 @@ impl State {
                 s.baseline = baseline.unwrap_or(s.baseline);
                 s.archived = archived.unwrap_or(s.archived);
                 let change = com.people.set_sector(&me, &s, now)?;
-                self.persist(c, vec![(DocName::People, change)], None)?;
+                self.persist(c, vec![(DocName::People, change)], &[Touched::Settings], None)?;
                 let people = self.community(c)?.people();
                 Ok(Response::Sectors(people.active_sectors().into_iter().cloned().collect()))
             }
@@ -428,7 +526,7 @@ impl State {
                 let me = self.identity()?.clone();
                 let now = self.clock.now();
                 let change = self.community(c)?.people.update_profile(&me, &update, now)?;
-                self.persist(c, vec![(DocName::People, change)], None)?;
+                self.persist(c, vec![(DocName::People, change)], &[Touched::Member(me.member())], None)?;
                 self.member_info(c, me.member()).map(Response::Member)
             }
             Request::ProfileShow { community, member } => {
@@ -457,7 +555,7 @@ impl State {
                 let me = self.identity()?.clone();
                 let now = self.clock.now();
                 let (id, change) = self.community(c)?.people.add_guild(&me, &name, &sector, &description, now)?;
-                self.persist(c, vec![(DocName::People, change)], None)?;
+                self.persist(c, vec![(DocName::People, change)], &[Touched::Settings], None)?;
                 let guild = self.community(c)?.people().guilds.get(&id).cloned();
                 guild.map(Response::Guild).ok_or_else(|| NodeError::Write("the new guild is missing".into()))
             }
@@ -502,13 +600,19 @@ impl State {
                 let (c, t) = self.resolve_task(&task)?;
                 let me = self.identity()?.clone();
                 let (now, year) = (self.clock.now(), self.clock.today().year());
-                let com = self.community(c)?;
-                let title = com.board().require_task(t)?.title.clone();
-                let genesis = com.ensure_ledger(year)?;
-                let ledger = com.ledgers.get_mut(&year).ok_or_else(|| NodeError::Write("ledger missing".into()))?;
+                let title = self.community(c)?.board().require_task(t)?.title.clone();
+                let (ledger, genesis) = self.ledger_for_write(c, year)?;
                 let change = ledger.give_feedback(&me, t, verdict, now)?;
                 let name = DocName::Ledger(year);
-                self.persist(c, genesis.map(|g| (name, g)).into_iter().chain([(name, change)]).collect(), None)?;
+                let touched =
+                    [Touched::Doc(name), Touched::Pair(year, weft_core::PledgeId { task: t, member: me.member() })];
+                let touched = if genesis.is_some() { &touched[..] } else { &touched[1..] };
+                self.persist(
+                    c,
+                    genesis.map(|g| (name, g)).into_iter().chain([(name, change)]).collect(),
+                    touched,
+                    None,
+                )?;
                 Ok(Response::Feedback(FeedbackInfo { task: t, title, verdict }))
             }
             Request::Flag { community, task, sector, note } => {
@@ -522,30 +626,30 @@ impl State {
                 let me = self.identity()?.clone();
                 let now = self.clock.now();
                 let com = self.community(c)?;
-                let people = com.people().clone();
-                let (id, change) = com.board.raise_flag(&me, t, sector.as_ref(), &note, &people, now)?;
-                self.persist(c, vec![(DocName::Board, change)], None)?;
+                com.people();
+                let people = com.people_view.as_ref().ok_or(NodeError::Stopped)?;
+                let (id, change) = com.board.raise_flag(&me, t, sector.as_ref(), &note, people, now)?;
+                self.persist(c, vec![(DocName::Board, change)], &[Touched::Flags], None)?;
                 Ok(Response::Flag { id })
             }
             Request::Progress { community, month } => {
                 let c = self.resolve_community(community.as_deref())?;
                 let month = month.unwrap_or_else(|| self.clock.today().month());
-                let com = self.community(c)?;
-                let people = com.people().clone();
-                let board = com.board().clone();
-                let ledgers = com.all_ledgers();
-                Ok(Response::Progress(views::progress(&people, &board, ledgers, month)))
+                self.load_ledger(c, month.year())?;
+                let v = self.community(c)?.views();
+                let ledger = v.ledgers.get(&month.year());
+                Ok(Response::Progress(views::progress(v.people, v.board, ledger, month)))
             }
             Request::MyHours { community, year } => {
                 let c = self.resolve_community(community.as_deref())?;
                 let me = self.me()?;
                 let today = self.clock.today();
                 let year = year.unwrap_or(today.year());
-                let com = self.community(c)?;
-                let people = com.people().clone();
+                self.load_ledger(c, year)?;
+                let v = self.community(c)?.views();
                 let empty = LedgerView::default();
-                let ledger = com.ledger(year).unwrap_or(&empty);
-                Ok(Response::Hours(views::member_year(&people, ledger, me, year, today)))
+                let ledger = v.ledgers.get(&year).unwrap_or(&empty);
+                Ok(Response::Hours(views::member_year(v.people, ledger, me, year, today)))
             }
             Request::Export { community, format, doc } => {
                 let c = self.resolve_community(community.as_deref())?;
@@ -582,20 +686,9 @@ impl State {
         let (board, board_genesis) = Document::from_genesis(DocId { community: id, name: DocName::Board })
             .ok_or_else(|| NodeError::Write("could not start the board".into()))?;
         let community_name = PeopleView::read(people.automerge()).name;
-        self.communities.insert(
-            id,
-            Community {
-                id,
-                people,
-                board,
-                ledgers: BTreeMap::new(),
-                people_view: None,
-                board_view: None,
-                ledger_views: BTreeMap::new(),
-            },
-        );
+        self.communities.insert(id, Community::new(id, people, board, BTreeSet::new()));
         let changes = vec![(DocName::People, genesis), (DocName::Board, board_genesis)];
-        if let Err(e) = self.persist(id, changes, Some(community_name)) {
+        if let Err(e) = self.persist(id, changes, &[], Some(community_name)) {
             self.communities.remove(&id);
             return Err(e);
         }
@@ -620,9 +713,10 @@ impl State {
         let me = self.identity()?.clone();
         let (now, today) = (self.clock.now(), self.clock.today());
         let com = self.community(c)?;
-        let people = com.people().clone();
-        let (id, change) = com.board.add_task(&me, &task, &people, today, now)?;
-        self.persist(c, vec![(DocName::Board, change)], None)?;
+        com.people();
+        let people = com.people_view.as_ref().ok_or(NodeError::Stopped)?;
+        let (id, change) = com.board.add_task(&me, &task, people, today, now)?;
+        self.persist(c, vec![(DocName::Board, change)], &[Touched::Task(id)], None)?;
         self.task_detail(c, id).map(|d| Response::Task(Box::new(d)))
     }
 
@@ -631,24 +725,28 @@ impl State {
         let me = self.identity()?.clone();
         let (now, today) = (self.clock.now(), self.clock.today());
         let com = self.community(c)?;
-        let people = com.people().clone();
-        let change = com.board.edit_task(&me, t, edit, &people, today, now)?;
-        self.persist(c, vec![(DocName::Board, change)], None)?;
+        com.people();
+        let people = com.people_view.as_ref().ok_or(NodeError::Stopped)?;
+        let change = com.board.edit_task(&me, t, edit, people, today, now)?;
+        self.persist(c, vec![(DocName::Board, change)], &[Touched::Task(t)], None)?;
         self.task_detail(c, t).map(|d| Response::Task(Box::new(d)))
     }
 
     fn task_detail(&mut self, c: CommunityId, t: TaskId) -> Result<TaskDetail, NodeError> {
         let me = self.identity.as_ref().map(|i| i.identity.member());
-        let com = self.community(c)?;
-        let people = com.people().clone();
-        let board = com.board();
+        // Hours for a task are logged from the year it was posted on.
+        let posted = self.community(c)?.board().require_task(t)?.created_at.date().year();
+        let this_year = self.clock.today().year();
+        self.load_ledgers(c, posted..=this_year.max(posted))?;
+        let v = self.community(c)?.views();
+        let (people, board) = (v.people, v.board);
         let task = board.require_task(t)?.clone();
         let summary = views::summary(board, &task);
         let mut pledges: Vec<PledgeView> = board
             .pledges_for(t)
             .map(|p| PledgeView {
                 member: p.member,
-                name: member_name(&people, &p.member),
+                name: member_name(people, &p.member),
                 state: p.state,
                 at: p.updated_at,
             })
@@ -657,12 +755,12 @@ impl State {
         let my_pledge = me.and_then(|m| board.pledge(t, m)).map(|p| p.state);
         let open_flags = count(board.flags.values().filter(|f| f.task == Some(t) && !f.resolved).count());
         let hours_logged =
-            com.all_ledgers().iter().flat_map(|l| l.counted()).filter(|e| e.task == Some(t)).map(|e| e.minutes).sum();
+            v.ledgers.values().flat_map(|l| l.counted()).filter(|e| e.task == Some(t)).map(|e| e.minutes).sum();
         Ok(TaskDetail {
             community: c,
             guild_name: task.guild.and_then(|g| people.guilds.get(&g)).map(|g| g.name.clone()),
             sector_name: people.sectors.get(&task.sector).map_or_else(|| task.sector.to_string(), |s| s.name.clone()),
-            created_by_name: member_name(&people, &task.created_by),
+            created_by_name: member_name(people, &task.created_by),
             summary,
             pledges,
             my_pledge,
@@ -676,9 +774,10 @@ impl State {
         let me = self.identity()?.clone();
         let now = self.clock.now();
         let com = self.community(c)?;
-        let people = com.people().clone();
-        let change = com.board.set_pledge(&me, t, action, &people, now)?;
-        self.persist(c, vec![(DocName::Board, change)], None)?;
+        com.people();
+        let people = com.people_view.as_ref().ok_or(NodeError::Stopped)?;
+        let change = com.board.set_pledge(&me, t, action, people, now)?;
+        self.persist(c, vec![(DocName::Board, change)], &[Touched::Task(t)], None)?;
         let board = self.community(c)?.board();
         let task = board.require_task(t)?;
         let state = board.pledge(t, me.member()).map(|p| p.state).unwrap_or(weft_core::model::PledgeState::Withdrawn);
@@ -726,21 +825,21 @@ impl State {
             com.people().require_sector(s)?;
         }
         let entry = check_entry(minutes, task_sector, sector, date, note, today)?;
-        let genesis = com.ensure_ledger(date.year())?;
-        let ledger = com.ledgers.get_mut(&date.year()).ok_or_else(|| NodeError::Write("ledger missing".into()))?;
+        let (ledger, genesis) = self.ledger_for_write(c, date.year())?;
         let (id, change) = ledger.log_hours(&me, &entry, now)?;
         let name = DocName::Ledger(date.year());
-        self.persist(c, genesis.map(|g| (name, g)).into_iter().chain([(name, change)]).collect(), None)?;
+        let touched = [Touched::Doc(name), Touched::Entry(date.year(), id)];
+        let touched = if genesis.is_some() { &touched[..] } else { &touched[1..] };
+        self.persist(c, genesis.map(|g| (name, g)).into_iter().chain([(name, change)]).collect(), touched, None)?;
         self.entry_info(c, date.year(), id).map(Response::Entry)
     }
 
     fn entry_info(&mut self, c: CommunityId, year: i32, id: EntryId) -> Result<EntryInfo, NodeError> {
-        let com = self.community(c)?;
-        let people = com.people().clone();
-        let board = com.board().clone();
-        let ledger = com.ledger(year).ok_or_else(|| NodeError::NotFound(format!("no ledger for {year}")))?;
+        self.load_ledger(c, year)?;
+        let v = self.community(c)?.views();
+        let ledger = v.ledgers.get(&year).ok_or_else(|| NodeError::NotFound(format!("no ledger for {year}")))?;
         let e = ledger.entries.get(&id).ok_or_else(|| NodeError::NotFound(format!("no entry {}", id.short())))?;
-        Ok(to_entry_info(c, e, &people, &board))
+        Ok(to_entry_info(c, e, v.people, v.board))
     }
 
     fn confirm(&mut self, entry: &str, retract: bool) -> Result<Response, NodeError> {
@@ -750,7 +849,7 @@ impl State {
         let com = self.community(c)?;
         let ledger = com.ledgers.get_mut(&year).ok_or_else(|| NodeError::NotFound(format!("no ledger for {year}")))?;
         let change = if retract { ledger.retract_entry(&me, id, now)? } else { ledger.confirm_entry(&me, id, now)? };
-        self.persist(c, vec![(DocName::Ledger(year), change)], None)?;
+        self.persist(c, vec![(DocName::Ledger(year), change)], &[Touched::Entry(year, id)], None)?;
         self.entry_info(c, year, id).map(Response::Entry)
     }
 
@@ -758,15 +857,14 @@ impl State {
         let c = self.resolve_community(community)?;
         let me = self.me()?;
         let year = self.clock.today().year();
-        let com = self.community(c)?;
-        let people = com.people().clone();
-        let board = com.board().clone();
+        self.load_ledger(c, year)?;
+        let v = self.community(c)?.views();
         let empty = LedgerView::default();
-        let ledger = com.ledger(year).unwrap_or(&empty);
+        let ledger = v.ledgers.get(&year).unwrap_or(&empty);
         let (others, mine) = views::awaiting_confirmation(ledger, me);
         Ok(Response::Pending(PendingInfo {
-            to_confirm: others.into_iter().take(100).map(|e| to_entry_info(c, e, &people, &board)).collect(),
-            mine_unconfirmed: mine.into_iter().map(|e| to_entry_info(c, e, &people, &board)).collect(),
+            to_confirm: others.into_iter().take(100).map(|e| to_entry_info(c, e, v.people, v.board)).collect(),
+            mine_unconfirmed: mine.into_iter().map(|e| to_entry_info(c, e, v.people, v.board)).collect(),
         }))
     }
 
@@ -778,9 +876,15 @@ impl State {
     ) -> Result<ExportData, NodeError> {
         use weft_core::export;
         let today = self.clock.today();
+        match (format, doc) {
+            (ExportFormatInput::Valueflows, _) => self.load_all_ledgers(c)?,
+            (_, Some(DocName::Ledger(y))) => self.load_ledger(c, y)?,
+            (ExportFormatInput::Csv, None) => self.load_ledger(c, today.year())?,
+            _ => {}
+        }
         let com = self.community(c)?;
-        let people = com.people().clone();
-        let board = com.board().clone();
+        let v = com.views();
+        let (people, board) = (v.people, v.board);
         let slug =
             weft_core::SkillId::slugify(&people.name).map(|s| s.to_string()).unwrap_or_else(|_| "community".into());
         let b64 = |bytes: &[u8]| data_encoding::BASE64.encode(bytes);
@@ -788,12 +892,12 @@ impl State {
             ExportFormatInput::Csv => {
                 let doc = doc.unwrap_or(DocName::Ledger(today.year()));
                 let text = match doc {
-                    DocName::People => export::members_csv(&people),
-                    DocName::Board => export::tasks_csv(&people, &board),
+                    DocName::People => export::members_csv(people),
+                    DocName::Board => export::tasks_csv(people, board),
                     DocName::Ledger(y) => {
                         let empty = LedgerView::default();
-                        let ledger = com.ledger(y).unwrap_or(&empty);
-                        export::hours_csv(&people, &board, &[ledger])
+                        let ledger = v.ledgers.get(&y).unwrap_or(&empty);
+                        export::hours_csv(people, board, &[ledger])
                     }
                 }
                 .map_err(|e| NodeError::Write(e.to_string()))?;
@@ -810,8 +914,8 @@ impl State {
                         "a ValueFlows export holds the whole community: leave out --doc".into(),
                     ));
                 }
-                let ledgers = com.all_ledgers();
-                let value = export::valueflows(c, &people, &board, &ledgers);
+                let ledgers: Vec<&LedgerView> = v.ledgers.values().collect();
+                let value = export::valueflows(c, people, board, &ledgers);
                 let text = serde_json::to_string_pretty(&value).map_err(|e| NodeError::Write(e.to_string()))?;
                 (format!("{slug}-valueflows.jsonld"), text.into_bytes())
             }
@@ -819,8 +923,10 @@ impl State {
                 let doc = doc.ok_or_else(|| {
                     NodeError::BadRequest("say which document to export: --doc people, board or ledger/YYYY".into())
                 })?;
-                let found =
-                    com.doc(doc).ok_or_else(|| NodeError::NotFound(format!("this community has no {doc} document")))?;
+                let found = self
+                    .community(c)?
+                    .doc(doc)
+                    .ok_or_else(|| NodeError::NotFound(format!("this community has no {doc} document")))?;
                 (format!("{slug}-{}.automerge", doc.to_string().replace('/', "-")), found.save())
             }
         };
@@ -874,15 +980,14 @@ impl State {
 
     fn status(&mut self) -> Result<StatusInfo, NodeError> {
         let mut documents = Vec::new();
-        for c in self.communities.values() {
-            let docs = [&c.people, &c.board].into_iter().chain(c.ledgers.values());
-            for d in docs {
-                let (logged, _) = self.store.log_size(d.id())?;
+        for c in self.communities.keys() {
+            for name in self.store.doc_names(*c)? {
+                let id = DocId { community: *c, name };
                 documents.push(DocStatus {
-                    community: c.id,
-                    name: d.id().name,
-                    changes: automerge::ReadDoc::stats(d.automerge()).num_changes,
-                    logged_since_snapshot: logged,
+                    community: *c,
+                    name,
+                    changes: self.store.change_count(id)?,
+                    logged_since_snapshot: self.store.log_size(id)?.0,
                 });
             }
         }

@@ -76,7 +76,11 @@ impl Store {
         let path = dir.path().join("weft.sqlite3");
         let mut conn = Connection::open(&path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Pages freed by compaction go back to the file system (settable only while the
+        // database is empty, so it takes effect on a new data directory).
+        conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "journal_size_limit", 4 << 20)?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrate(&mut conn)?;
@@ -164,7 +168,7 @@ impl Store {
     }
 
     /// Writes a batch in one transaction; durable when this returns. Changes already stored
-    /// are skipped, so a batch may be committed twice.
+    /// (also those folded into a snapshot) are skipped, so a batch may be committed twice.
     pub fn commit(&mut self, batch: &Batch) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         let now = now_ms();
@@ -176,31 +180,28 @@ impl Store {
             }
             let mut add_doc = tx.prepare_cached(
                 "INSERT INTO documents (community, name, updated_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (community, name) DO UPDATE SET updated_at = excluded.updated_at",
+                 ON CONFLICT (community, name) DO UPDATE SET updated_at = excluded.updated_at
+                 RETURNING id",
             )?;
-            let mut add_change = tx.prepare_cached(
-                "INSERT OR IGNORE INTO changes (community, name, hash, bytes) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            let mut add_signature = tx.prepare_cached(
-                "INSERT OR IGNORE INTO signatures (community, name, hash, signature) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            let mut known =
-                tx.prepare_cached("SELECT 1 FROM signatures WHERE community = ?1 AND name = ?2 AND hash = ?3")?;
-            let mut last_doc = None;
+            let mut add_known =
+                tx.prepare_cached("INSERT OR IGNORE INTO known_changes (doc, hash, signature) VALUES (?1, ?2, ?3)")?;
+            let mut add_change = tx.prepare_cached("INSERT INTO changes (doc, hash, bytes) VALUES (?1, ?2, ?3)")?;
+            let mut last: Option<(DocId, i64)> = None;
             for (doc, change) in &batch.changes {
-                let (community, name) = (doc.community.to_string(), doc.name.to_string());
-                if last_doc != Some(*doc) {
-                    add_doc.execute(params![community, name, now])?;
-                    last_doc = Some(*doc);
-                }
-                // A change folded into a snapshot is no longer in `changes`; its row in
-                // `signatures` says we have it.
-                if known.exists(params![community, name, &change.hash.0[..]])? {
-                    continue;
-                }
-                add_change.execute(params![community, name, &change.hash.0[..], change.bytes])?;
+                let row = match last {
+                    Some((d, row)) if d == *doc => row,
+                    _ => {
+                        let row: i64 = add_doc
+                            .query_row(params![doc.community.to_string(), doc.name.to_string(), now], |r| r.get(0))?;
+                        last = Some((*doc, row));
+                        row
+                    }
+                };
                 let sig = change.signature.map(|s| s.0.to_vec());
-                add_signature.execute(params![community, name, &change.hash.0[..], sig])?;
+                if add_known.execute(params![row, &change.hash.0[..], sig])? == 0 {
+                    continue; // we have it already
+                }
+                add_change.execute(params![row, &change.hash.0[..], change.bytes])?;
             }
         }
         tx.commit()?;
@@ -221,30 +222,34 @@ impl Store {
         Ok(out)
     }
 
+    fn doc_row(&self, id: DocId) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT id FROM documents WHERE community = ?1 AND name = ?2")?
+            .query_row(params![id.community.to_string(), id.name.to_string()], |r| r.get(0))
+            .optional()?)
+    }
+
     /// Loads a document: its snapshot and the changes logged after it, in order.
     pub fn load_doc(&self, id: DocId) -> Result<Option<Document>, StoreError> {
-        let (community, name) = (id.community.to_string(), id.name.to_string());
-        let snapshot: Option<Option<Vec<u8>>> = self
+        let row: Option<(i64, Option<Vec<u8>>)> = self
             .conn
-            .prepare_cached("SELECT snapshot FROM documents WHERE community = ?1 AND name = ?2")?
-            .query_row(params![community, name], |r| r.get(0))
+            .prepare_cached("SELECT id, snapshot FROM documents WHERE community = ?1 AND name = ?2")?
+            .query_row(params![id.community.to_string(), id.name.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        let Some(snapshot) = snapshot else { return Ok(None) };
-        let mut stmt =
-            self.conn.prepare_cached("SELECT bytes FROM changes WHERE community = ?1 AND name = ?2 ORDER BY seq")?;
-        let changes =
-            stmt.query_map(params![community, name], |r| r.get::<_, Vec<u8>>(0))?.collect::<Result<Vec<_>, _>>()?;
+        let Some((row, snapshot)) = row else { return Ok(None) };
+        let mut stmt = self.conn.prepare_cached("SELECT bytes FROM changes WHERE doc = ?1 ORDER BY seq")?;
+        let changes = stmt.query_map(params![row], |r| r.get::<_, Vec<u8>>(0))?.collect::<Result<Vec<_>, _>>()?;
         Ok(Some(Document::load(id, snapshot.as_deref(), &changes)?))
     }
 
     /// Every stored signature of a document's changes.
     pub fn signatures(&self, id: DocId) -> Result<HashMap<ChangeHash, ChangeSignature>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT hash, signature FROM signatures WHERE community = ?1 AND name = ?2 AND signature IS NOT NULL",
-        )?;
-        let rows = stmt.query_map(params![id.community.to_string(), id.name.to_string()], |r| {
-            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
-        })?;
+        let Some(row) = self.doc_row(id)? else { return Ok(HashMap::new()) };
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT hash, signature FROM known_changes WHERE doc = ?1 AND signature IS NOT NULL")?;
+        let rows = stmt.query_map(params![row], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
         rows.map(|row| {
             let (hash, sig) = row?;
             let sig: [u8; 64] = sig.try_into().map_err(|_| corrupt("a stored signature is not 64 bytes"))?;
@@ -255,33 +260,43 @@ impl Store {
 
     /// How many changes are logged after a document's snapshot, and their size in bytes.
     pub fn log_size(&self, id: DocId) -> Result<(u64, u64), StoreError> {
+        let Some(row) = self.doc_row(id)? else { return Ok((0, 0)) };
         let (n, bytes): (i64, i64) = self
             .conn
-            .prepare_cached(
-                "SELECT count(*), coalesce(sum(length(bytes)), 0) FROM changes WHERE community = ?1 AND name = ?2",
-            )?
-            .query_row(params![id.community.to_string(), id.name.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            .prepare_cached("SELECT count(*), coalesce(sum(length(bytes)), 0) FROM changes WHERE doc = ?1")?
+            .query_row(params![row], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok((u64::try_from(n).unwrap_or(0), u64::try_from(bytes).unwrap_or(0)))
+    }
+
+    /// How many changes a document has in all (snapshot and log).
+    pub fn change_count(&self, id: DocId) -> Result<u64, StoreError> {
+        let Some(row) = self.doc_row(id)? else { return Ok(0) };
+        let n: i64 = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM known_changes WHERE doc = ?1")?
+            .query_row(params![row], |r| r.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// Folds a document's log into a new snapshot, in one transaction. Changes the document
     /// does not contain stay in the log.
     pub fn compact(&mut self, doc: &Document) -> Result<(), StoreError> {
         let id = doc.id();
-        let (community, name) = (id.community.to_string(), id.name.to_string());
         let snapshot = doc.save();
         let tx = self.conn.transaction()?;
-        let logged: Vec<(i64, Vec<u8>)> = {
-            let mut stmt = tx.prepare_cached("SELECT seq, hash FROM changes WHERE community = ?1 AND name = ?2")?;
-            let rows = stmt.query_map(params![community, name], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect::<Result<_, _>>()?
-        };
-        tx.execute(
+        let row: i64 = tx.query_row(
             "INSERT INTO documents (community, name, snapshot, snapshot_heads, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (community, name) DO UPDATE SET snapshot = excluded.snapshot,
-                 snapshot_heads = excluded.snapshot_heads, updated_at = excluded.updated_at",
-            params![community, name, snapshot, encode_heads(&doc.heads()), now_ms()],
+                 snapshot_heads = excluded.snapshot_heads, updated_at = excluded.updated_at
+             RETURNING id",
+            params![id.community.to_string(), id.name.to_string(), snapshot, encode_heads(&doc.heads()), now_ms()],
+            |r| r.get(0),
         )?;
+        let logged: Vec<(i64, Vec<u8>)> = {
+            let mut stmt = tx.prepare_cached("SELECT seq, hash FROM changes WHERE doc = ?1")?;
+            let rows = stmt.query_map(params![row], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
         let mut folded = 0usize;
         {
             let mut delete = tx.prepare_cached("DELETE FROM changes WHERE seq = ?1")?;
@@ -293,8 +308,21 @@ impl Store {
             }
         }
         tx.commit()?;
+        // Give the log's pages back and keep the WAL small; a failure here costs only space.
+        if let Err(e) = self.reclaim_space() {
+            tracing::warn!(%e, "could not reclaim space after compaction");
+        }
         debug!(doc = %id, folded, bytes = snapshot.len(), "compacted");
         Ok(())
+    }
+
+    /// Returns free pages to the file system and truncates the WAL.
+    fn reclaim_space(&self) -> Result<(), rusqlite::Error> {
+        // Each step of incremental_vacuum frees one page: run it to the end.
+        let mut stmt = self.conn.prepare("PRAGMA incremental_vacuum")?;
+        let mut rows = stmt.query([])?;
+        while rows.next()?.is_some() {}
+        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
     }
 
     /// The data directory's size on disk: database, its WAL, and the key files.

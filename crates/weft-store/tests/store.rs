@@ -136,8 +136,10 @@ fn compaction_keeps_content_and_signatures() {
     store.commit(&batch(&changes, "Riverside")).unwrap();
     let board = &docs[1];
     let before = store.signatures(board.id()).unwrap();
+    let size_before = store.disk_usage().unwrap();
     store.compact(board).unwrap();
     assert_eq!(store.log_size(board.id()).unwrap().0, 0);
+    assert!(store.disk_usage().unwrap() < size_before, "compaction gives the log's space back");
     assert_eq!(store.signatures(board.id()).unwrap(), before);
     // Re-committing compacted changes does not bring them back into the log.
     store.commit(&batch(&changes, "Riverside")).unwrap();

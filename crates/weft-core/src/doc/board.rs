@@ -90,6 +90,31 @@ impl BoardView {
         self.tasks.get(&id).ok_or(ValidationError::UnknownTask(id))
     }
 
+    /// Re-reads one task and its pledges after a change to them, leaving the rest as it is.
+    pub fn refresh_task(&mut self, doc: &Automerge, id: TaskId) {
+        let lo = PledgeId { task: id, member: MemberId::from_bytes([0; 32]) };
+        let hi = PledgeId { task: id, member: MemberId::from_bytes([0xff; 32]) };
+        let stale: Vec<PledgeId> = self.pledges.range(lo..=hi).map(|(k, _)| *k).collect();
+        for k in stale {
+            self.pledges.remove(&k);
+        }
+        self.tasks.remove(&id);
+        if let Ok(fresh) = Self::read_task(doc, id) {
+            self.tasks.extend(fresh.tasks);
+            self.pledges.extend(fresh.pledges);
+        }
+    }
+
+    /// Re-reads the concerns (there are few).
+    pub fn refresh_flags(&mut self, doc: &Automerge) {
+        self.flags.clear();
+        for (key, obj) in root_map(doc, "flags").map(|o| records(doc, &o)).unwrap_or_default() {
+            if let Ok(f) = read_flag(doc, &key, &obj) {
+                self.flags.insert(f.id, f);
+            }
+        }
+    }
+
     /// Reads one task and its pledges only (cheap on a large board).
     pub fn read_task(doc: &Automerge, id: TaskId) -> Result<Self, ValidationError> {
         let mut view = Self::default();

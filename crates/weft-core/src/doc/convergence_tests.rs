@@ -253,3 +253,74 @@ proptest! {
         prop_assert_eq!(PeopleView::read(Document::load(docs[0].id(), Some(&docs[0].save()), &[]).unwrap().automerge()), PeopleView::read(docs[0].automerge()));
     }
 }
+
+/// Views refreshed record by record after each write equal views read anew: the node keeps
+/// its views this way instead of re-reading a year of history after every change.
+#[test]
+fn refreshed_views_equal_fresh_reads() {
+    let today: Date = "2026-06-10".parse().unwrap();
+    let now = Timestamp::midday(today);
+    let (_, ana) = Identity::generate();
+    let (_, bob) = Identity::generate();
+    let (community, mut people, _) = people::found(&ana, "Riverside", "Ana", now).unwrap();
+    people.admit_member(&ana, bob.member(), "Bob", bob.device(), bob.cert(), now).unwrap();
+    let mut pv = PeopleView::read(people.automerge());
+    let update = ProfileUpdate { hours_per_week: Some(Minutes(90)), ..Default::default() };
+    people.update_profile(&bob, &update, now).unwrap();
+    pv.refresh_member(people.automerge(), bob.member());
+    people.add_guild(&ana, "Garden", &"food".parse().unwrap(), "", now).unwrap();
+    pv.refresh_settings(people.automerge());
+    assert_eq!(pv, PeopleView::read(people.automerge()));
+
+    let (mut board, _) = Document::from_genesis(DocId { community, name: DocName::Board }).unwrap();
+    let mut bv = BoardView::read(board.automerge());
+    let mut tasks = Vec::new();
+    for i in 0..5 {
+        let task = NewTask {
+            title: format!("Task {i}"),
+            description: String::new(),
+            sector: "food".parse().unwrap(),
+            guild: None,
+            skills: Default::default(),
+            hours: Minutes(60),
+            slots: 2,
+            urgency: Urgency::Normal,
+            deadline: None,
+            location: None,
+            open_to_neighbours: false,
+        };
+        let (t, _) = board.add_task(&ana, &task, &pv, today, now).unwrap();
+        bv.refresh_task(board.automerge(), t);
+        tasks.push(t);
+    }
+    for (who, t, action) in [
+        (&ana, tasks[0], PledgeAction::Pledge),
+        (&bob, tasks[0], PledgeAction::Pledge),
+        (&bob, tasks[0], PledgeAction::Withdraw),
+        (&bob, tasks[3], PledgeAction::Pledge),
+        (&bob, tasks[3], PledgeAction::Done),
+    ] {
+        board.set_pledge(who, t, action, &pv, now).unwrap();
+        bv.refresh_task(board.automerge(), t);
+        assert_eq!(bv, BoardView::read(board.automerge()));
+    }
+    let edit = crate::model::TaskEdit { title: Some("Renamed".into()), ..Default::default() };
+    board.edit_task(&ana, tasks[2], &edit, &pv, today, now).unwrap();
+    bv.refresh_task(board.automerge(), tasks[2]);
+    board.raise_flag(&bob, Some(tasks[2]), None, "too much at once", &pv, now).unwrap();
+    bv.refresh_flags(board.automerge());
+    assert_eq!(bv, BoardView::read(board.automerge()));
+
+    let (mut ledger, _) = Document::from_genesis(DocId { community, name: DocName::Ledger(2026) }).unwrap();
+    let mut lv = LedgerView::read(ledger.automerge());
+    let entry = check_entry(Minutes(60), Some((tasks[0], "food".parse().unwrap())), None, today, "", today).unwrap();
+    let (e, _) = ledger.log_hours(&ana, &entry, now).unwrap();
+    lv.refresh_entry(ledger.automerge(), e);
+    ledger.confirm_entry(&bob, e, now).unwrap();
+    lv.refresh_entry(ledger.automerge(), e);
+    ledger.give_feedback(&bob, tasks[0], Verdict::More, now).unwrap();
+    lv.refresh_pair(ledger.automerge(), crate::PledgeId { task: tasks[0], member: bob.member() });
+    ledger.decline_task(&ana, tasks[1], now).unwrap();
+    lv.refresh_pair(ledger.automerge(), crate::PledgeId { task: tasks[1], member: ana.member() });
+    assert_eq!(lv, LedgerView::read(ledger.automerge()));
+}

@@ -88,6 +88,36 @@ impl LedgerView {
         read_entry(doc, &id.to_string(), &obj).ok()
     }
 
+    /// Re-reads one entry after a change to it.
+    pub fn refresh_entry(&mut self, doc: &Automerge, id: EntryId) {
+        match Self::read_entry(doc, id) {
+            Some(e) => {
+                self.entries.insert(id, e);
+            }
+            None => {
+                self.entries.remove(&id);
+            }
+        }
+    }
+
+    /// Re-reads one member's feedback on and "not for me" about a task.
+    pub fn refresh_pair(&mut self, doc: &Automerge, id: PledgeId) {
+        let key = id.to_string();
+        self.feedback.remove(&id);
+        self.declines.remove(&id);
+        if let Some(obj) = root_map(doc, "feedback").and_then(|f| child_map(doc, &f, &key)) {
+            let rec = Record::read(doc, &obj, &key);
+            if let (Ok(verdict), Ok(at)) = (rec.parse::<Verdict>("verdict"), rec.timestamp("at")) {
+                self.feedback.insert(id, Feedback { task: id.task, member: id.member, verdict, at });
+            }
+        }
+        if let Some(obj) = root_map(doc, "declines").and_then(|f| child_map(doc, &f, &key))
+            && let Ok(at) = Record::read(doc, &obj, &key).timestamp("at")
+        {
+            self.declines.insert(id, Decline { task: id.task, member: id.member, at });
+        }
+    }
+
     /// Entries that count: not retracted.
     pub fn counted(&self) -> impl Iterator<Item = &HourEntry> {
         self.entries.values().filter(|e| !e.retracted)

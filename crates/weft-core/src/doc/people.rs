@@ -107,6 +107,14 @@ impl PeopleView {
         view
     }
 
+    /// Re-reads everything but the members (name, sectors, guilds) after a change to them.
+    pub fn refresh_settings(&mut self, doc: &Automerge) {
+        let fresh = Self::read_some(doc, Some(&[]));
+        self.name = fresh.name;
+        self.sectors = fresh.sectors;
+        self.guilds = fresh.guilds;
+    }
+
     /// Re-reads one member (after a change to them), leaving the rest of the view as it is.
     pub fn refresh_member(&mut self, doc: &Automerge, id: MemberId) {
         let key = id.to_string();

@@ -1,6 +1,7 @@
 -- Weft's first schema.
 -- Documents are kept as a snapshot (Automerge `save()`) plus the log of changes written after
--- it; signatures are kept for every change forever, because peers need them to verify history.
+-- it; every change ever stored keeps a row in `known_changes`, with its signature, forever,
+-- because peers need the signatures to verify history.
 
 CREATE TABLE identity (
     singleton  INTEGER PRIMARY KEY CHECK (singleton = 1),
@@ -18,33 +19,29 @@ CREATE TABLE communities (
 );
 
 CREATE TABLE documents (
+    id             INTEGER PRIMARY KEY,
     community      TEXT NOT NULL REFERENCES communities(id),
     name           TEXT NOT NULL,
     snapshot       BLOB,
     snapshot_heads BLOB,
     updated_at     INTEGER NOT NULL,
-    PRIMARY KEY (community, name)
+    UNIQUE (community, name)
 );
 
 -- Changes logged after the document's snapshot, in the order they were written.
 CREATE TABLE changes (
-    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
-    community TEXT NOT NULL,
-    name      TEXT NOT NULL,
-    hash      BLOB NOT NULL,
-    bytes     BLOB NOT NULL,
-    UNIQUE (community, name, hash),
-    FOREIGN KEY (community, name) REFERENCES documents(community, name)
+    seq   INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc   INTEGER NOT NULL REFERENCES documents(id),
+    hash  BLOB NOT NULL,
+    bytes BLOB NOT NULL,
+    UNIQUE (doc, hash)
 );
-CREATE INDEX changes_by_doc ON changes (community, name, seq);
 
--- Every change ever stored for a document, with its signature, also after its bytes were
--- folded into a snapshot. The signature is NULL for a deterministic genesis (anyone can
--- recompute it).
-CREATE TABLE signatures (
-    community TEXT NOT NULL,
-    name      TEXT NOT NULL,
+-- Every change ever stored for a document, with its signature (NULL for a deterministic
+-- genesis, which anyone can recompute), also after its bytes were folded into a snapshot.
+CREATE TABLE known_changes (
+    doc       INTEGER NOT NULL REFERENCES documents(id),
     hash      BLOB NOT NULL,
     signature BLOB,
-    PRIMARY KEY (community, name, hash)
+    PRIMARY KEY (doc, hash)
 ) WITHOUT ROWID;
