@@ -118,15 +118,67 @@ pub enum Command {
         #[arg(long)]
         name: Option<String>,
     },
-    /// Run this peer until Ctrl-C or SIGTERM; other `weft` commands on this data directory go
-    /// through it meanwhile.
+    /// Run this peer until Ctrl-C or SIGTERM: sync with other members' peers (found on the LAN
+    /// by mDNS, or at --connect addresses), relay for them; other `weft` commands on this data
+    /// directory go through it meanwhile.
     Serve(ServeArgs),
+    /// Connected peers, how each was found, and per document whether we are in sync.
+    Peers,
+    /// Invite someone: prints a short code and a weft:// link (and writes a QR code).
+    Invite {
+        #[arg(long)]
+        community: Option<String>,
+        /// How many people may join with it.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        uses: u32,
+        /// How long it stays valid: e.g. 7d, 12h (at most 365d).
+        #[arg(long, default_value = "7d", value_parser = parse_expiry)]
+        expires: u32,
+        /// Also write the link as a QR code to this PNG file.
+        #[arg(long, value_name = "FILE.png")]
+        qr: Option<PathBuf>,
+    },
+    /// Join a community with an invitation code or weft:// link.
+    Join {
+        code: String,
+        /// What the community should call you (needed if this data directory has no identity).
+        #[arg(long)]
+        name: Option<String>,
+        /// More addresses to look for members at (besides the link's and the LAN).
+        #[arg(long, value_name = "MULTIADDR", value_parser = parse_multiaddr)]
+        connect: Vec<weft_net::Multiaddr>,
+    },
+    /// Manage members.
+    #[command(subcommand)]
+    Member(MemberCmd),
     /// The data directory: location, size on disk, documents.
     Status,
 }
 
 #[derive(Debug, Args)]
-pub struct ServeArgs {}
+pub struct ServeArgs {
+    /// An address to listen on (default: every interface, a free TCP port and a free QUIC port).
+    #[arg(long, value_name = "MULTIADDR", value_parser = parse_multiaddr)]
+    pub listen: Vec<weft_net::Multiaddr>,
+    /// A peer to connect to, e.g. /ip4/192.168.1.20/tcp/4001 (where mDNS is blocked).
+    #[arg(long, value_name = "MULTIADDR", value_parser = parse_multiaddr)]
+    pub connect: Vec<weft_net::Multiaddr>,
+    /// Do not look for peers on the local network.
+    #[arg(long)]
+    pub no_mdns: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemberCmd {
+    /// Remove a member: their new changes are refused by every peer and the community's data
+    /// key is rotated, so they cannot read new gossip.
+    Remove {
+        #[arg(long)]
+        community: Option<String>,
+        /// The member, by name or id.
+        member: String,
+    },
+}
 
 #[derive(Debug, Args)]
 pub struct CommunityArg {
@@ -358,6 +410,24 @@ fn parse_hours(s: &str) -> Result<Minutes, String> {
 fn parse_date(s: &str) -> Result<Date, String> {
     s.parse().map_err(|e: weft_core::time::ParseTimeError| e.to_string())
 }
+fn parse_multiaddr(s: &str) -> Result<weft_net::Multiaddr, String> {
+    s.parse().map_err(|_| format!("'{s}' is not a network address: use e.g. /ip4/192.168.1.20/tcp/4001"))
+}
+
+/// `7d`, `12h` or a bare number of days, as hours.
+fn parse_expiry(s: &str) -> Result<u32, String> {
+    let bad = || format!("'{s}' is not a duration: use e.g. 7d or 12h (from 1h to 365d)");
+    let s = s.trim();
+    let (n, unit) = match s.char_indices().last() {
+        Some((i, 'd')) => (&s[..i], 24),
+        Some((i, 'h')) => (&s[..i], 1),
+        _ => (s, 24),
+    };
+    let n: u32 = n.parse().map_err(|_| bad())?;
+    let hours = n.checked_mul(unit).ok_or_else(bad)?;
+    if (1..=24 * 365).contains(&hours) { Ok(hours) } else { Err(bad()) }
+}
+
 fn parse_month(s: &str) -> Result<Month, String> {
     s.parse().map_err(|e: weft_core::time::ParseTimeError| e.to_string())
 }
@@ -556,6 +626,14 @@ pub fn to_request(command: &Command) -> anyhow::Result<(Request, Option<PathBuf>
         }
         Command::Demo { members, seed, name } => Request::Demo { members: *members, seed: *seed, name: name.clone() },
         Command::Status => Request::Status,
+        Command::Peers => Request::Peers,
+        Command::Invite { community, uses, expires, qr: _ } => {
+            Request::Invite { community: community.clone(), uses: *uses, hours: *expires }
+        }
+        Command::Join { code, name, connect: _ } => Request::Join { code: code.clone(), name: name.clone() },
+        Command::Member(MemberCmd::Remove { community, member }) => {
+            Request::MemberRemove { community: community.clone(), member: member.clone() }
+        }
         Command::Serve(_) => anyhow::bail!("serve is not a request"),
     };
     Ok((request, None))

@@ -6,6 +6,7 @@
 
 mod args;
 mod output;
+mod qr;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Parser;
 use weft_node::control::{self, Client};
+use weft_node::net::NetOptions;
 use weft_node::{ApiError, Clock, ErrorCode, Node, Request, Response};
 use weft_store::{DataDir, StoreError};
 
@@ -128,14 +130,42 @@ async fn connect(dir: &Path, clock: Clock) -> anyhow::Result<Backend> {
 async fn run(cli: Cli, offset: i32) -> anyhow::Result<()> {
     let dir = data_dir(&cli)?;
     let clock = Clock::system(offset);
-    if let Command::Serve(_) = &cli.command {
-        return serve(&dir, clock).await;
+    if let Command::Serve(opts) = &cli.command {
+        return serve(&dir, clock, opts).await;
     }
     let (request, out) = args::to_request(&cli.command)?;
     let mut backend = connect(&dir, clock).await?;
+    // Joining needs the network; a directory nobody serves starts it just for this.
+    if let (Command::Join { connect, name, .. }, Backend::Local(node)) = (&cli.command, &backend) {
+        // A fresh data directory gets its identity first: the device key is the peer id.
+        if let Err(e) = node.execute(Request::Whoami).await {
+            let init = match name {
+                Some(name) if e.code == ErrorCode::NotInitialised => {
+                    node.execute(Request::Init { name: name.clone() }).await
+                }
+                _ => Err(e),
+            };
+            if let Err(e) = init {
+                backend.close().await;
+                return Err(e.into());
+            }
+        }
+        let options = NetOptions { listen: default_listen(), connect: connect.clone(), ..NetOptions::default() };
+        if let Err(e) = node.start_network(options).await {
+            backend.close().await;
+            return Err(ApiError::from(e).into());
+        }
+    }
     let result = backend.call(request).await;
+    if let Backend::Local(node) = &backend {
+        node.stop_network().await;
+    }
     backend.close().await;
     let response = result?;
+    if let (Command::Invite { qr: Some(path), .. }, Response::Invite(invite)) = (&cli.command, &response) {
+        let png = qr::png(&invite.link)?;
+        write_out(path, &png)?;
+    }
     if let (Some(path), Response::Export(data)) = (&out, &response) {
         let bytes = data_encoding::BASE64
             .decode(data.base64.as_bytes())
@@ -161,6 +191,11 @@ async fn run(cli: Cli, offset: i32) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Every interface, a free TCP port and a free QUIC port.
+fn default_listen() -> Vec<weft_net::Multiaddr> {
+    ["/ip4/0.0.0.0/tcp/0", "/ip4/0.0.0.0/udp/0/quic-v1"].iter().filter_map(|a| a.parse().ok()).collect()
+}
+
 /// Writes an export atomically: to a temporary file beside the target, then renamed over it.
 fn write_out(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     if path.as_os_str() == "-" {
@@ -184,7 +219,7 @@ fn write_out(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 
 /// `weft serve`: hold the data directory, answer other commands through the control socket,
 /// until Ctrl-C or SIGTERM.
-async fn serve(dir: &Path, clock: Clock) -> anyhow::Result<()> {
+async fn serve(dir: &Path, clock: Clock, opts: &args::ServeArgs) -> anyhow::Result<()> {
     let data = DataDir::open(dir).map_err(|e| ApiError::new(ErrorCode::Storage, e.to_string()))?;
     let lock = match data.lock() {
         Ok(lock) => lock,
@@ -205,9 +240,24 @@ async fn serve(dir: &Path, clock: Clock) -> anyhow::Result<()> {
             _ = term.recv() => tracing::info!("terminated; shutting down"),
         }
     };
+    let options = NetOptions {
+        listen: if opts.listen.is_empty() { default_listen() } else { opts.listen.clone() },
+        connect: opts.connect.clone(),
+        mdns: !opts.no_mdns,
+        ..NetOptions::default()
+    };
+    match node.start_network(options).await {
+        Ok(peer) => tracing::info!(%peer, "network started"),
+        Err(e) => {
+            node.close().await;
+            return Err(ApiError::from(e).into());
+        }
+    }
     tracing::info!(dir = %dir.display(), "serving");
-    control::serve(node.clone(), shutdown).await.map_err(ApiError::from)?;
+    let served = control::serve(node.clone(), shutdown).await.map_err(ApiError::from);
+    node.stop_network().await;
     node.close().await;
+    served?;
     tracing::info!("stopped cleanly");
     Ok(())
 }

@@ -314,6 +314,27 @@ pub fn human(out: &mut impl Write, response: &Response) -> anyhow::Result<()> {
             )?;
             writeln!(out, "Try: weft task list --open · weft progress · weft hours")?;
         }
+        Response::Peers(p) => peers(out, p)?,
+        Response::Invite(i) => {
+            writeln!(
+                out,
+                "Invitation to {} ({} use{}, valid until {}):",
+                i.community_name,
+                i.uses,
+                if i.uses == 1 { "" } else { "s" },
+                i.expires.date()
+            )?;
+            writeln!(out)?;
+            writeln!(out, "  code: {}", i.code)?;
+            writeln!(out, "  link: {}", i.link)?;
+            writeln!(out)?;
+            if i.addresses.is_empty() {
+                writeln!(out, "This peer is not online, so the link carries no address: the code works on the same")?;
+                writeln!(out, "network while `weft serve` runs here (mDNS finds it).")?;
+            } else {
+                writeln!(out, "The newcomer runs: weft join '<link>' --name \"Their name\"")?;
+            }
+        }
         Response::Status(s) => {
             writeln!(out, "data directory: {}", s.data_dir)?;
             writeln!(out, "size on disk:   {:.1} MB", s.disk_bytes as f64 / 1_000_000.0)?;
@@ -331,6 +352,45 @@ pub fn human(out: &mut impl Write, response: &Response) -> anyhow::Result<()> {
                     d.logged_since_snapshot
                 )?;
             }
+        }
+    }
+    Ok(())
+}
+
+fn peers(out: &mut impl Write, p: &weft_node::api::PeersInfo) -> anyhow::Result<()> {
+    use weft_node::api::SyncStatus;
+    if !p.online {
+        writeln!(out, "Offline: this data directory is not running the network.")?;
+        writeln!(out, "Run `weft serve` (or open the desktop app) to sync with other members.")?;
+        return Ok(());
+    }
+    if let Some(id) = &p.peer_id {
+        writeln!(out, "This peer: {id}")?;
+    }
+    for a in &p.listening {
+        writeln!(out, "  listening on {a}")?;
+    }
+    if p.peers.is_empty() {
+        writeln!(out, "No peers connected. Members on this network are found automatically; elsewhere,")?;
+        writeln!(out, "connect with `weft serve --connect /ip4/ADDRESS/tcp/PORT`.")?;
+        return Ok(());
+    }
+    for peer in &p.peers {
+        let who = peer.member.clone().unwrap_or_else(|| "not a member".into());
+        let rtt = peer.rtt_ms.map(|ms| format!(", {ms} ms")).unwrap_or_default();
+        writeln!(out, "{who} — found by {}{rtt}", peer.found_by)?;
+        writeln!(out, "  {} at {}", peer.peer_id, peer.address)?;
+        for d in &peer.docs {
+            let state = match &d.state {
+                SyncStatus::InSync => "in sync".to_owned(),
+                SyncStatus::Syncing => "syncing".to_owned(),
+                SyncStatus::Behind { changes } => format!("{changes} changes behind"),
+                SyncStatus::Failed { reason } => format!("failed: {reason}"),
+            };
+            writeln!(out, "  {:<12} {state}", d.doc.to_string())?;
+        }
+        if let Some(problem) = &peer.problem {
+            writeln!(out, "  problem: {problem}")?;
         }
     }
     Ok(())

@@ -156,6 +156,10 @@ random_id!(
     /// A concern raised about a task or an imbalance.
     FlagId, "flag"
 );
+random_id!(
+    /// An invitation to join a community.
+    InviteId, "invite"
+);
 
 impl CommunityId {
     /// The community whose genesis change has this hash.

@@ -76,6 +76,10 @@ impl SecretKey {
     pub fn to_bytes(&self) -> [u8; 32] {
         self.0.to_bytes()
     }
+    /// The X25519 secret scalar of this key (for opening keys sealed to the device).
+    pub fn scalar_bytes(&self) -> [u8; 32] {
+        self.0.to_scalar_bytes()
+    }
     pub fn public(&self) -> [u8; 32] {
         self.0.verifying_key().to_bytes()
     }

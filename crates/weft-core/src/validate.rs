@@ -57,6 +57,18 @@ pub enum ValidationError {
     NotAMember,
     #[error("{0} is already a member of this community")]
     AlreadyMember(String),
+    #[error("this invitation is not known to the community (it may not have reached this device yet)")]
+    InviteUnknown,
+    #[error("this invitation expired; ask a member for a new one")]
+    InviteExpired,
+    #[error("this invitation has been used as many times as it allows; ask a member for a new one")]
+    InviteUsedUp,
+    #[error("the invitation's secret does not match")]
+    InviteMismatch,
+    #[error("{0} has already been removed from the community")]
+    AlreadyRemoved(String),
+    #[error("{0} is not a member of this community")]
+    NotAMemberNamed(String),
     #[error("say which sector the hours were for, or which task")]
     NoSectorOrTask,
     #[error("the sector '{sector}' is archived: choose a current sector")]

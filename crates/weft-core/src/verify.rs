@@ -329,6 +329,7 @@ impl OpCheck<'_> {
             Value::DateInYear => s.and_then(|s| s.parse::<Date>().ok()).is_some_and(|d| Some(d.year()) == self.year),
             Value::OneOf(words) => s.is_some_and(|s| words.contains(&s)),
             Value::Author => s == Some(self.author.to_string().as_str()),
+            Value::Bytes(len) => matches!(v, ScalarValue::Bytes(b) if b.len() == len),
             Value::PairTask => s.is_some() && pair().map(|p| p.task.to_string()).as_deref() == s,
             Value::PairMember => s.is_some() && pair().map(|p| p.member.to_string()).as_deref() == s,
             Value::Cert => {

@@ -27,6 +27,26 @@ pub enum Request {
         name: String,
     },
     CommunityList,
+    /// Connected peers and the sync state of each document with each.
+    Peers,
+    /// Invites someone: a code, a link (with this peer's addresses when it is online).
+    Invite {
+        community: Option<String>,
+        uses: u32,
+        /// How long the invitation is valid, in hours.
+        hours: u32,
+    },
+    /// Joins a community with an invitation code or link (needs the network).
+    Join {
+        code: String,
+        /// The name to go by, if this data directory has no identity yet.
+        name: Option<String>,
+    },
+    /// Removes a member: their new changes are refused and the data key is rotated.
+    MemberRemove {
+        community: Option<String>,
+        member: String,
+    },
     CommunityRename {
         community: Option<String>,
         name: String,
@@ -203,6 +223,68 @@ pub enum Response {
     Export(ExportData),
     Demo(DemoInfo),
     Status(StatusInfo),
+    Peers(PeersInfo),
+    Invite(InviteInfo),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteInfo {
+    pub community: CommunityId,
+    pub community_name: String,
+    /// The short code (enough on the same network).
+    pub code: String,
+    /// The `weft://` link with the addresses to reach this peer.
+    pub link: String,
+    pub addresses: Vec<String>,
+    pub expires: Timestamp,
+    pub uses: u32,
+}
+
+/// The network as this node sees it: who is connected, how they were found, and per
+/// document whether we are in sync — failures in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeersInfo {
+    /// Whether this node runs the network at all (`weft serve` or the desktop app).
+    pub online: bool,
+    pub peer_id: Option<String>,
+    pub listening: Vec<String>,
+    pub peers: Vec<PeerStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerStatus {
+    pub peer_id: String,
+    pub device: Option<DeviceId>,
+    /// The member behind the device, as far as our people documents know.
+    pub member: Option<String>,
+    /// mdns, address, relay or inbound.
+    pub found_by: String,
+    pub address: String,
+    pub rtt_ms: Option<u64>,
+    pub docs: Vec<DocSyncStatus>,
+    /// What went wrong with this peer, if anything, in words.
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocSyncStatus {
+    pub community: CommunityId,
+    pub doc: DocName,
+    pub state: SyncStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SyncStatus {
+    InSync,
+    Syncing,
+    /// We lack about this many of the peer's changes.
+    Behind {
+        changes: u64,
+    },
+    Failed {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -26,6 +26,8 @@ pub enum ErrorCode {
     Busy,
     /// Reading or writing the data directory failed.
     Storage,
+    /// The network could not do what was asked (no peer reachable, a peer refused).
+    Network,
     /// The node stopped, or something that should not happen happened.
     Internal,
 }
@@ -74,6 +76,8 @@ pub enum NodeError {
     Control(#[from] std::io::Error),
     #[error("the node has stopped")]
     Stopped,
+    #[error("{0}")]
+    Network(String),
 }
 
 impl From<WriteError> for NodeError {
@@ -91,6 +95,7 @@ impl NodeError {
             Self::NotInitialised => ErrorCode::NotInitialised,
             Self::AlreadyInitialised { .. } => ErrorCode::AlreadyInitialised,
             Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Network(_) => ErrorCode::Network,
             Self::Ambiguous(_) => ErrorCode::Ambiguous,
             Self::Invalid(_) | Self::BadRequest(_) => ErrorCode::Invalid,
             Self::Busy => ErrorCode::Busy,

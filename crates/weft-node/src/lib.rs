@@ -14,6 +14,7 @@ pub mod api;
 pub mod clock;
 pub mod control;
 pub mod error;
+pub mod net;
 mod state;
 
 use std::path::PathBuf;
@@ -51,6 +52,8 @@ pub struct Node {
     jobs: mpsc::Sender<Msg>,
     events: broadcast::Sender<Event>,
     data_dir: PathBuf,
+    /// The network, while it runs.
+    net: std::sync::Arc<std::sync::Mutex<Option<net::NetLink>>>,
 }
 
 impl Node {
@@ -95,12 +98,20 @@ impl Node {
             })
             .map_err(NodeError::Control)?;
         ready_rx.await.map_err(|_| NodeError::Stopped)??;
-        Ok(Self { jobs, events, data_dir })
+        Ok(Self { jobs, events, data_dir, net: Default::default() })
     }
 
     /// Carries out one request.
     pub async fn execute(&self, request: Request) -> Result<Response, ApiError> {
-        self.call(move |s| s.execute(request)).await.and_then(|r| r).map_err(ApiError::from)
+        match request {
+            Request::Peers => Ok(Response::Peers(match self.net_link() {
+                Some(link) => link.peers(),
+                None => api::PeersInfo { online: false, peer_id: None, listening: Vec::new(), peers: Vec::new() },
+            })),
+            Request::Invite { community, uses, hours } => self.invite(community, uses, hours).await,
+            Request::Join { code, name } => self.join(&code, name).await.map_err(ApiError::from),
+            request => self.call(move |s| s.execute(request)).await.and_then(|r| r).map_err(ApiError::from),
+        }
     }
 
     /// Events from now on: document changes, new communities.
@@ -112,7 +123,10 @@ impl Node {
         &self.data_dir
     }
 
-    async fn call<R: Send + 'static>(&self, f: impl FnOnce(&mut State) -> R + Send + 'static) -> Result<R, NodeError> {
+    pub(crate) async fn call<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut State) -> R + Send + 'static,
+    ) -> Result<R, NodeError> {
         let (tx, rx) = oneshot::channel();
         // A panic on the state thread ends the node (later calls get `Stopped`): carrying on
         // with documents in an unknown state could write what the disk does not hold.

@@ -19,6 +19,11 @@ use weft_core::views;
 use weft_core::{CommunityId, Date, EntryId, GuildId, MemberId, TaskId};
 use weft_store::{Batch, DataDir, DirLock, Store, StoredIdentity};
 
+mod membership;
+mod sync;
+
+pub(crate) use sync::{Ingested, Outgoing, Role};
+
 use crate::api::*;
 use crate::clock::Clock;
 use crate::error::NodeError;
@@ -178,6 +183,9 @@ pub(crate) struct State {
     communities: BTreeMap<CommunityId, Community>,
     clock: Clock,
     events: broadcast::Sender<Event>,
+    sync: sync::SyncBook,
+    /// Where new local changes go to be gossiped, while the network runs.
+    outgoing: Option<tokio::sync::mpsc::Sender<Outgoing>>,
 }
 
 impl State {
@@ -189,7 +197,17 @@ impl State {
     ) -> Result<Self, NodeError> {
         let store = Store::open(&dir, &lock)?;
         let identity = store.identity()?;
-        let mut state = Self { dir, _lock: lock, store, identity, communities: BTreeMap::new(), clock, events };
+        let mut state = Self {
+            dir,
+            _lock: lock,
+            store,
+            identity,
+            communities: BTreeMap::new(),
+            clock,
+            events,
+            sync: sync::SyncBook::default(),
+            outgoing: None,
+        };
         for row in state.store.communities()? {
             state.load_community(row.id)?;
         }
@@ -205,8 +223,13 @@ impl State {
             debug!(doc = %name, elapsed = ?started.elapsed(), "loaded");
             Ok(doc)
         };
-        let people = load(DocName::People)?
-            .ok_or_else(|| NodeError::NotFound(format!("community {} has no people document", id.short())))?;
+        // A community whose people document has not arrived yet (joining was interrupted)
+        // opens empty; the next sync fills it.
+        let people = match load(DocName::People)? {
+            Some(p) => p,
+            None => Document::load(DocId { community: id, name: DocName::People }, None, &[])
+                .map_err(|e| NodeError::Write(e.to_string()))?,
+        };
         let board = match load(DocName::Board)? {
             Some(b) => b,
             None => {
@@ -308,6 +331,16 @@ impl State {
         }
         let mut names: Vec<DocName> = changes.iter().map(|(n, _)| *n).collect();
         names.dedup();
+        if let Some(out) = &self.outgoing {
+            for name in &names {
+                let batch: Vec<SignedChange> =
+                    changes.iter().filter(|(n, _)| n == name).map(|(_, c)| c.clone()).collect();
+                // A full queue only delays: the next sync round carries what gossip missed.
+                if out.try_send(Outgoing { community, doc: *name, changes: batch }).is_err() {
+                    debug!(doc = %name, "gossip queue full; sync will carry the change");
+                }
+            }
+        }
         for name in &names {
             self.maybe_compact(community, *name);
             let _ = self.events.send(Event::DocumentChanged { community, doc: *name });
@@ -334,6 +367,16 @@ impl State {
                 Err(e) => warn!(%e, doc = %id, "compaction failed"),
             }
         }
+    }
+
+    /// Sends new local changes to the network from now on.
+    pub(crate) fn set_outgoing(&mut self, out: Option<tokio::sync::mpsc::Sender<Outgoing>>) {
+        self.outgoing = out;
+    }
+
+    /// The ids of the communities this directory holds.
+    pub(crate) fn community_ids(&self) -> Vec<CommunityId> {
+        self.communities.keys().copied().collect()
     }
 
     fn community(&mut self, id: CommunityId) -> Result<&mut Community, NodeError> {
@@ -482,6 +525,11 @@ impl State {
             Request::Init { name } => self.init(&name),
             Request::Whoami => self.whoami().map(Response::Identity),
             Request::CommunityCreate { name } => self.create_community(&name),
+            Request::MemberRemove { community, member } => self.remove_member(community.as_deref(), &member),
+            // Carried out by the node itself (they need the network).
+            Request::Invite { .. } | Request::Join { .. } => {
+                Err(NodeError::BadRequest("this request is answered by the node, not its state".into()))
+            }
             Request::CommunityList => {
                 Ok(Response::Communities(self.communities.values_mut().map(Community::info).collect()))
             }
@@ -657,6 +705,13 @@ impl State {
             }
             Request::Demo { members, seed, name } => self.demo(members, seed, name),
             Request::Status => self.status().map(Response::Status),
+            // Answered by the node when its network runs; this is the offline answer.
+            Request::Peers => Ok(Response::Peers(PeersInfo {
+                online: false,
+                peer_id: None,
+                listening: Vec::new(),
+                peers: Vec::new(),
+            })),
         }
     }
 
@@ -692,6 +747,7 @@ impl State {
             self.communities.remove(&id);
             return Err(e);
         }
+        self.ensure_epoch(id)?;
         let _ = self.events.send(Event::CommunityAdded { community: id });
         info!(community = %id.short(), "community created");
         Ok(Response::Community(self.community(id)?.info()))
@@ -960,6 +1016,7 @@ impl State {
             self.store.compact(doc)?;
         }
         self.load_community(id)?;
+        self.ensure_epoch(id)?;
         let _ = self.events.send(Event::CommunityAdded { community: id });
         let s = &demo.summary;
         let info = self.community(id)?.info();

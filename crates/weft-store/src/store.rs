@@ -16,7 +16,7 @@ use crate::error::StoreError;
 use crate::keys;
 
 /// The schema migrations, in order. `PRAGMA user_version` is how many have run.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql"), include_str!("migrations/0002_sync.sql")];
 
 const MEMBER_KEY: &str = "member.key";
 const DEVICE_KEY: &str = "device.key";
@@ -256,6 +256,49 @@ impl Store {
             Ok((hash_of(&hash)?, ChangeSignature(sig)))
         })
         .collect()
+    }
+
+    /// The signatures of some changes of a document, in the order asked (`None` for a change
+    /// stored without one, i.e. a deterministic genesis, or not stored at all).
+    pub fn signatures_of(&self, id: DocId, hashes: &[ChangeHash]) -> Result<Vec<Option<ChangeSignature>>, StoreError> {
+        let Some(row) = self.doc_row(id)? else { return Ok(vec![None; hashes.len()]) };
+        let mut stmt = self.conn.prepare_cached("SELECT signature FROM known_changes WHERE doc = ?1 AND hash = ?2")?;
+        hashes
+            .iter()
+            .map(|h| {
+                let sig: Option<Option<Vec<u8>>> = stmt.query_row(params![row, &h.0[..]], |r| r.get(0)).optional()?;
+                match sig.flatten() {
+                    None => Ok(None),
+                    Some(sig) => {
+                        let sig: [u8; 64] =
+                            sig.try_into().map_err(|_| corrupt("a stored signature is not 64 bytes"))?;
+                        Ok(Some(ChangeSignature(sig)))
+                    }
+                }
+            })
+            .collect()
+    }
+
+    /// The saved sync state of a document with a peer.
+    pub fn sync_state(&self, peer: &DeviceId, id: DocId) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(row) = self.doc_row(id)? else { return Ok(None) };
+        Ok(self
+            .conn
+            .prepare_cached("SELECT state FROM sync_states WHERE peer = ?1 AND doc = ?2")?
+            .query_row(params![peer.to_string(), row], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Saves the sync state of a document with a peer (the document must be stored).
+    pub fn save_sync_state(&mut self, peer: &DeviceId, id: DocId, state: &[u8]) -> Result<(), StoreError> {
+        let Some(row) = self.doc_row(id)? else { return Ok(()) };
+        self.conn
+            .prepare_cached(
+                "INSERT INTO sync_states (peer, doc, state) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (peer, doc) DO UPDATE SET state = excluded.state",
+            )?
+            .execute(params![peer.to_string(), row, state])?;
+        Ok(())
     }
 
     /// How many changes are logged after a document's snapshot, and their size in bytes.

@@ -18,6 +18,7 @@ mod build;
 #[cfg(test)]
 mod convergence_tests;
 pub mod ledger;
+pub mod membership;
 pub mod people;
 pub(crate) mod read;
 pub mod schema;
@@ -139,6 +140,8 @@ pub enum WriteError {
     Automerge(#[from] AutomergeError),
     #[error("the change was empty")]
     Empty,
+    #[error("{0}")]
+    Other(String),
     #[error("hours of {date} belong in the ledger of {}, not in {doc}", date.year())]
     WrongLedger { date: crate::time::Date, doc: DocName },
 }
@@ -238,6 +241,35 @@ impl Document {
     pub fn apply(&mut self, changes: impl IntoIterator<Item = Change>) -> Result<(), AutomergeError> {
         let changes: Vec<Change> = changes.into_iter().collect();
         self.doc.apply_changes(changes)
+    }
+
+    /// The next message of Automerge's sync protocol for a peer, or `None` when there is
+    /// nothing to say. Weft speaks the protocol with per-change chunks only (never a whole
+    /// compressed document), because every change travels with its signature and is verified
+    /// on its own: the message advertises no capabilities, so the peer never sends us a
+    /// document either.
+    pub fn generate_sync(&self, state: &mut automerge::sync::State) -> Option<automerge::sync::Message> {
+        use automerge::sync::SyncDoc;
+        state.their_capabilities = None;
+        let mut message = self.doc.generate_sync_message(state)?;
+        message.flags = None;
+        message.version = automerge::sync::MessageVersion::V1;
+        Some(message)
+    }
+
+    /// Takes in a peer's sync message whose changes were already verified and applied (the
+    /// message must carry none: they are taken out before verification).
+    pub fn receive_sync(
+        &mut self,
+        state: &mut automerge::sync::State,
+        mut message: automerge::sync::Message,
+    ) -> Result<(), AutomergeError> {
+        use automerge::sync::SyncDoc;
+        message.changes = automerge::sync::ChunkList::empty();
+        message.flags = None;
+        self.doc.receive_sync_message(state, message)?;
+        state.their_capabilities = None;
+        Ok(())
     }
 
     /// Makes one change as `identity`, signs it, and returns it for storage. If `f` fails the

@@ -375,6 +375,29 @@ impl Document {
         if let Some(existing) = view.members.get(&member) {
             return Err(ValidationError::AlreadyMember(existing.name.clone()).into());
         }
+        self.admit_member_with(admitter, member, &name, device, cert, now, |_| Ok(()))
+    }
+
+    /// Admission, with more writes in the same change (an invitation's use, a sealed key).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn admit_member_with(
+        &mut self,
+        admitter: &Identity,
+        member: MemberId,
+        name: &str,
+        device: DeviceId,
+        cert: DeviceCert,
+        now: Timestamp,
+        more: impl FnOnce(&mut Transaction<'_>) -> Result<(), AutomergeError>,
+    ) -> Result<SignedChange, WriteError> {
+        let name = validate::text("member name", "say what others should call the newcomer", name, 80)?;
+        let view = PeopleView::read_some(&self.doc, Some(&[admitter.member(), member]));
+        if !view.is_current_member(&admitter.member()) {
+            return Err(ValidationError::NotAMember.into());
+        }
+        if let Some(existing) = view.members.get(&member) {
+            return Err(ValidationError::AlreadyMember(existing.name.clone()).into());
+        }
         let members = container(&self.doc, "members")?;
         self.write(admitter, now, |tx| {
             put_member(
@@ -382,7 +405,8 @@ impl Document {
                 &members,
                 &Admission { member, name: &name, admitted_by: admitter.member(), device, cert },
                 now,
-            )
+            )?;
+            more(tx)
         })
     }
 

@@ -7,6 +7,7 @@
 //! (`members/<member>/profile/skills/<skill>`). There are no lists and no text objects.
 
 use super::{BOARD_SCHEMA, DocKind, LEDGER_SCHEMA, PEOPLE_SCHEMA};
+use crate::crypto::SEALED_LEN;
 
 /// One segment of a path pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +23,9 @@ pub enum Seg {
     Skill,
     /// `<task>.<member>`: pledges, feedback, declines.
     Pair,
+    /// A data key's id: 16 lowercase hex characters.
+    KeyId,
+    Invite,
 }
 
 /// What a path may hold.
@@ -53,6 +57,8 @@ pub enum Value {
     Author,
     /// A device certificate of the member at segment 1 for the device at segment 3.
     Cert,
+    /// Bytes of exactly this length.
+    Bytes(usize),
     /// The task, or the member, of the pair id at segment 1.
     PairTask,
     PairMember,
@@ -159,8 +165,25 @@ pub const PEOPLE: &[Rule] = &[
     r(&[Lit("members"), M, Lit("profile"), Lit("learn")], Value::Map, Who::AtCreation),
     d(&[Lit("members"), M, Lit("profile"), Lit("learn"), Seg::Skill], Value::True, Who::MemberAt(1)),
     r(&[Lit("removed")], Value::Map, Who::Genesis),
+    r(&[Lit("removed"), M], Value::Map, Who::Member),
+    r(&[Lit("removed"), M, Lit("by")], Value::Author, Who::AtCreation),
+    r(&[Lit("removed"), M, Lit("at")], Value::Timestamp, Who::AtCreation),
     r(&[Lit("invites")], Value::Map, Who::Genesis),
+    r(&[Lit("invites"), Seg::Invite], Value::Map, Who::Member),
+    r(&[Lit("invites"), Seg::Invite, Lit("secret")], Value::Bytes(32), Who::AtCreation),
+    r(&[Lit("invites"), Seg::Invite, Lit("by")], Value::Author, Who::AtCreation),
+    r(&[Lit("invites"), Seg::Invite, Lit("at")], Value::Timestamp, Who::AtCreation),
+    r(&[Lit("invites"), Seg::Invite, Lit("expires")], Value::Timestamp, Who::AtCreation),
+    r(&[Lit("invites"), Seg::Invite, Lit("uses")], Value::Uint { min: 1, max: 10_000 }, Who::AtCreation),
+    r(&[Lit("invites"), Seg::Invite, Lit("used")], Value::Map, Who::AtCreation),
+    r(&[Lit("invites"), Seg::Invite, Lit("used"), M], Value::Timestamp, Who::Member),
     r(&[Lit("epochs")], Value::Map, Who::Genesis),
+    r(&[Lit("epochs"), Seg::KeyId], Value::Map, Who::Member),
+    r(&[Lit("epochs"), Seg::KeyId, Lit("n")], Value::Uint { min: 0, max: 1_000_000 }, Who::AtCreation),
+    r(&[Lit("epochs"), Seg::KeyId, Lit("by")], Value::Author, Who::AtCreation),
+    r(&[Lit("epochs"), Seg::KeyId, Lit("at")], Value::Timestamp, Who::AtCreation),
+    r(&[Lit("epochs"), Seg::KeyId, Lit("seals")], Value::Map, Who::AtCreation),
+    r(&[Lit("epochs"), Seg::KeyId, Lit("seals"), Seg::Device], Value::Bytes(SEALED_LEN), Who::Member),
     r(&[Lit("crews")], Value::Map, Who::Genesis),
 ];
 
@@ -253,6 +276,8 @@ fn seg_matches(seg: Seg, key: &str) -> bool {
         Seg::Sector => key.parse::<SectorId>().is_ok(),
         Seg::Skill => key.parse::<SkillId>().is_ok(),
         Seg::Pair => key.parse::<PledgeId>().is_ok_and(|p| p.to_string() == key),
+        Seg::KeyId => crate::crypto::unhex::<8>(key).is_some(),
+        Seg::Invite => key.parse::<crate::id::InviteId>().is_ok_and(|m| m.to_string() == key),
     }
 }
 

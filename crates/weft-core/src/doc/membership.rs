@@ -1,0 +1,380 @@
+//! Membership changes in the people document: data-key epochs, invitations, removals.
+//!
+//! ```text
+//! epochs:  { <key id>: { n, by, at, seals: { <device>: sealed data key } } }
+//! invites: { <invite>: { secret (sha-256 of the invite's secret), by, at, expires, uses,
+//!                        used: { <member>: at } } }
+//! removed: { <member>: { by, at } }
+//! ```
+//!
+//! The current epoch is the one with the highest `n`; two members who rotate at once create
+//! two epochs with the same `n`, and every device picks the same one (the smaller key id).
+//! Admission with an invitation writes, in one change, the newcomer's member record, the use
+//! of the invitation and the current data key sealed to the newcomer's device.
+
+use std::collections::BTreeMap;
+
+use automerge::{Automerge, ScalarValue};
+use sha2::{Digest, Sha256};
+
+use super::build::Rec;
+use super::people::PeopleView;
+use super::read::{Field, Record, child_map, fields, records, root_map};
+use super::{Document, WriteError};
+use crate::crypto::{DataKey, unhex};
+use crate::id::{DeviceId, InviteId, MemberId};
+use crate::identity::{DeviceCert, Identity, SecretKey, SignedChange};
+use crate::time::Timestamp;
+use crate::validate::ValidationError;
+
+/// One data-key epoch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Epoch {
+    pub key_id: [u8; 8],
+    pub n: u64,
+    pub by: MemberId,
+    pub at: Timestamp,
+    pub seals: BTreeMap<DeviceId, Vec<u8>>,
+}
+
+/// An invitation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invite {
+    pub id: InviteId,
+    pub secret_hash: [u8; 32],
+    pub by: MemberId,
+    pub at: Timestamp,
+    pub expires: Timestamp,
+    pub uses: u32,
+    pub used: BTreeMap<MemberId, Timestamp>,
+}
+
+/// Epochs and invitations, read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Membership {
+    /// Sorted from oldest to current.
+    pub epochs: Vec<Epoch>,
+    pub invites: BTreeMap<InviteId, Invite>,
+}
+
+/// The hash of an invite's secret, as the people document keeps it.
+pub fn secret_hash(secret: &[u8; 16]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"weft/invite/v1");
+    h.update(secret);
+    h.finalize().into()
+}
+
+impl Membership {
+    pub fn read(doc: &Automerge) -> Self {
+        let mut epochs = Vec::new();
+        for (key, obj) in root_map(doc, "epochs").map(|o| records(doc, &o)).unwrap_or_default() {
+            let Some(key_id) = unhex::<8>(&key) else { continue };
+            let rec = Record::read(doc, &obj, &format!("epochs/{key}"));
+            let (Ok(n), Ok(by), Ok(at)) = (rec.uint("n"), rec.parse("by"), rec.timestamp("at")) else { continue };
+            let mut seals = BTreeMap::new();
+            if let Some(s) = child_map(doc, &obj, "seals") {
+                for (device, value) in fields(doc, &s) {
+                    if let (Ok(device), Field::Bytes(b)) = (device.parse::<DeviceId>(), value) {
+                        seals.insert(device, b);
+                    }
+                }
+            }
+            epochs.push(Epoch { key_id, n, by, at, seals });
+        }
+        // Oldest first; among rotations of the same number the smaller key id counts.
+        epochs.sort_by(|a, b| a.n.cmp(&b.n).then(b.key_id.cmp(&a.key_id)));
+        let mut invites = BTreeMap::new();
+        for (key, obj) in root_map(doc, "invites").map(|o| records(doc, &o)).unwrap_or_default() {
+            let Ok(id) = key.parse::<InviteId>() else { continue };
+            let rec = Record::read(doc, &obj, &format!("invites/{key}"));
+            let (Ok(secret_hash), Ok(by), Ok(at), Ok(expires), Ok(uses)) = (
+                rec.bytes::<32>("secret"),
+                rec.parse("by"),
+                rec.timestamp("at"),
+                rec.timestamp("expires"),
+                rec.u32("uses"),
+            ) else {
+                continue;
+            };
+            let mut used = BTreeMap::new();
+            if let Some(u) = child_map(doc, &obj, "used") {
+                for (m, value) in fields(doc, &u) {
+                    if let (Ok(m), Field::Timestamp(t)) = (m.parse::<MemberId>(), value) {
+                        used.insert(m, Timestamp(t));
+                    }
+                }
+            }
+            invites.insert(id, Invite { id, secret_hash, by, at, expires, uses, used });
+        }
+        Self { epochs, invites }
+    }
+
+    /// The epoch whose key seals new gossip.
+    pub fn current(&self) -> Option<&Epoch> {
+        self.epochs.last()
+    }
+
+    /// Opens the key of an epoch with this device's key, if it was sealed to the device.
+    pub fn key(&self, key_id: &[u8; 8], device_key: &SecretKey) -> Option<DataKey> {
+        let device = DeviceId::from_bytes(device_key.public());
+        let epoch = self.epochs.iter().find(|e| &e.key_id == key_id)?;
+        let sealed = epoch.seals.get(&device)?;
+        DataKey::unseal(device_key, sealed).ok().filter(|k| &k.id() == key_id)
+    }
+
+    /// The current key, opened with this device's key.
+    pub fn current_key(&self, device_key: &SecretKey) -> Option<DataKey> {
+        let epoch = self.current()?;
+        self.key(&epoch.key_id, device_key)
+    }
+
+    /// Checks an invitation for a newcomer at `now`.
+    pub fn check_invite(
+        &self,
+        id: &InviteId,
+        secret: &[u8; 16],
+        newcomer: &MemberId,
+        now: Timestamp,
+    ) -> Result<&Invite, ValidationError> {
+        let invite = self.invites.get(id).ok_or(ValidationError::InviteUnknown)?;
+        if invite.secret_hash != secret_hash(secret) {
+            return Err(ValidationError::InviteMismatch);
+        }
+        if now >= invite.expires {
+            return Err(ValidationError::InviteExpired);
+        }
+        if !invite.used.contains_key(newcomer) && invite.used.len() >= invite.uses as usize {
+            return Err(ValidationError::InviteUsedUp);
+        }
+        Ok(invite)
+    }
+}
+
+/// The devices of current members.
+fn current_devices(view: &PeopleView) -> Vec<DeviceId> {
+    view.current_members().flat_map(|m| m.devices.keys().copied()).collect()
+}
+
+impl Document {
+    /// Starts a new data-key epoch sealed to every current member's device (the founder does
+    /// this right after founding; removal does it to shut the removed member out).
+    pub fn start_epoch(&mut self, me: &Identity, key: &DataKey, now: Timestamp) -> Result<SignedChange, WriteError> {
+        let view = PeopleView::read(&self.doc);
+        if !view.is_current_member(&me.member()) {
+            return Err(ValidationError::NotAMember.into());
+        }
+        let n = Membership::read(&self.doc).current().map_or(0, |e| e.n + 1);
+        let seals = seal_all(key, &current_devices(&view))?;
+        let epochs = container(&self.doc, "epochs")?;
+        self.write(me, now, |tx| epoch_record(key, n, me, now, seals).create(tx, &epochs, &key.id_hex()).map(|_| ()))
+    }
+
+    /// Records an invitation (its secret's hash, expiry and number of uses).
+    pub fn create_invite(
+        &mut self,
+        me: &Identity,
+        id: InviteId,
+        secret: &[u8; 16],
+        expires: Timestamp,
+        uses: u32,
+        now: Timestamp,
+    ) -> Result<SignedChange, WriteError> {
+        let view = PeopleView::read_some(&self.doc, Some(&[me.member()]));
+        if !view.is_current_member(&me.member()) {
+            return Err(ValidationError::NotAMember.into());
+        }
+        if expires <= now {
+            return Err(ValidationError::InviteExpired.into());
+        }
+        let invites = container(&self.doc, "invites")?;
+        self.write(me, now, |tx| {
+            Rec::new()
+                .bytes("secret", &secret_hash(secret))
+                .str("by", me.member().to_string())
+                .timestamp("at", now.millis())
+                .timestamp("expires", expires.millis())
+                .uint("uses", u64::from(uses.clamp(1, 10_000)))
+                .map("used", Rec::new())
+                .create(tx, &invites, &id.to_string())
+                .map(|_| ())
+        })
+    }
+
+    /// Admits a newcomer who holds a valid invitation: member record, the invitation's use and
+    /// the current data key sealed to the newcomer's device, in one change.
+    #[allow(clippy::too_many_arguments)]
+    pub fn admit_with_invite(
+        &mut self,
+        admitter: &Identity,
+        invite: InviteId,
+        secret: &[u8; 16],
+        member: MemberId,
+        name: &str,
+        device: DeviceId,
+        cert: DeviceCert,
+        now: Timestamp,
+    ) -> Result<SignedChange, WriteError> {
+        let membership = Membership::read(&self.doc);
+        membership.check_invite(&invite, secret, &member, now)?;
+        if !cert.verify(&member, &device) {
+            return Err(WriteError::Validation(ValidationError::InviteMismatch));
+        }
+        let seal = match membership.current() {
+            Some(epoch) => {
+                let key = membership
+                    .key(&epoch.key_id, admitter.device_key())
+                    .ok_or_else(|| WriteError::Other("this device does not hold the community's data key".into()))?;
+                Some((
+                    crate::crypto::hex(&epoch.key_id),
+                    key.seal_to(&device).map_err(|e| WriteError::Other(e.to_string()))?,
+                ))
+            }
+            None => None,
+        };
+        let invites = container(&self.doc, "invites")?;
+        let used = child_map(&self.doc, &invites, &invite.to_string())
+            .and_then(|i| child_map(&self.doc, &i, "used"))
+            .ok_or(ValidationError::InviteUnknown)?;
+        let epoch_seals = match &seal {
+            Some((key_hex, _)) => root_map(&self.doc, "epochs")
+                .and_then(|e| child_map(&self.doc, &e, key_hex))
+                .and_then(|e| child_map(&self.doc, &e, "seals")),
+            None => None,
+        };
+        self.admit_member_with(admitter, member, name, device, cert, now, |tx| {
+            use automerge::transaction::Transactable;
+            tx.put(&used, member.to_string(), ScalarValue::Timestamp(now.millis()))?;
+            if let (Some(seals), Some((_, sealed))) = (&epoch_seals, &seal) {
+                tx.put(seals, device.to_string(), ScalarValue::Bytes(sealed.clone()))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Removes a member: their new changes are refused from now on, and a new data key is
+    /// sealed to the remaining members' devices only.
+    pub fn remove_member(
+        &mut self,
+        me: &Identity,
+        member: MemberId,
+        new_key: &DataKey,
+        now: Timestamp,
+    ) -> Result<SignedChange, WriteError> {
+        let view = PeopleView::read(&self.doc);
+        if !view.is_current_member(&me.member()) {
+            return Err(ValidationError::NotAMember.into());
+        }
+        match view.members.get(&member) {
+            None => return Err(ValidationError::NotAMemberNamed(member.short()).into()),
+            Some(m) if m.removed => return Err(ValidationError::AlreadyRemoved(m.name.clone()).into()),
+            Some(_) => {}
+        }
+        let remaining: Vec<DeviceId> =
+            view.current_members().filter(|m| m.id != member).flat_map(|m| m.devices.keys().copied()).collect();
+        let n = Membership::read(&self.doc).current().map_or(0, |e| e.n + 1);
+        let seals = seal_all(new_key, &remaining)?;
+        let removed = container(&self.doc, "removed")?;
+        let epochs = container(&self.doc, "epochs")?;
+        self.write(me, now, |tx| {
+            Rec::new().str("by", me.member().to_string()).timestamp("at", now.millis()).create(
+                tx,
+                &removed,
+                &member.to_string(),
+            )?;
+            epoch_record(new_key, n, me, now, seals).create(tx, &epochs, &new_key.id_hex()).map(|_| ())
+        })
+    }
+}
+
+fn seal_all(key: &DataKey, devices: &[DeviceId]) -> Result<Vec<(DeviceId, Vec<u8>)>, WriteError> {
+    devices.iter().map(|d| key.seal_to(d).map(|s| (*d, s)).map_err(|e| WriteError::Other(e.to_string()))).collect()
+}
+
+fn epoch_record(key: &DataKey, n: u64, me: &Identity, now: Timestamp, seals: Vec<(DeviceId, Vec<u8>)>) -> Rec {
+    let _ = key;
+    let mut sealed = Rec::new();
+    for (device, bytes) in &seals {
+        sealed = sealed.bytes(&device.to_string(), bytes);
+    }
+    Rec::new().uint("n", n).str("by", me.member().to_string()).timestamp("at", now.millis()).map("seals", sealed)
+}
+
+fn container(doc: &Automerge, key: &str) -> Result<automerge::ObjId, WriteError> {
+    root_map(doc, key).ok_or_else(|| WriteError::Other(format!("the document has no '{key}' map")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doc::people::found;
+    use crate::doc::{DocId, DocName};
+    use crate::verify::{Verifier, VerifyError, parse_change};
+
+    /// Verifies a change as a peer would, against a copy of the document before it.
+    fn verified(before: &Document, change: &SignedChange) -> Result<(), VerifyError> {
+        let people = PeopleView::read(before.automerge());
+        let parsed = parse_change(&change.bytes)?;
+        Verifier::new(before.id()).verify(before, &people, &parsed, change.signature.as_ref()).map(|_| ())
+    }
+
+    #[test]
+    fn invitations_admit_epochs_seal_and_removal_shuts_out() {
+        let (_, ana) = Identity::generate();
+        let (bob_key, bob) = Identity::generate();
+        let t = |s: i64| Timestamp(1_800_000_000_000 + s * 1000);
+        let (community, mut doc, _) = found(&ana, "Riverside", "Ana", t(0)).unwrap();
+        assert_eq!(doc.id(), DocId { community, name: DocName::People });
+
+        let key0 = DataKey::generate();
+        let before = doc.clone();
+        let c = doc.start_epoch(&ana, &key0, t(1)).unwrap();
+        verified(&before, &c).unwrap();
+        let m = Membership::read(doc.automerge());
+        assert_eq!(m.current_key(ana.device_key()), Some(key0.clone()));
+
+        let invite = InviteId::random();
+        let secret = [7u8; 16];
+        let before = doc.clone();
+        let c = doc.create_invite(&ana, invite, &secret, t(100), 1, t(2)).unwrap();
+        verified(&before, &c).unwrap();
+
+        let m = Membership::read(doc.automerge());
+        assert_eq!(m.check_invite(&invite, &[8; 16], &bob.member(), t(3)), Err(ValidationError::InviteMismatch));
+        assert_eq!(m.check_invite(&invite, &secret, &bob.member(), t(100)), Err(ValidationError::InviteExpired));
+        let before = doc.clone();
+        let c =
+            doc.admit_with_invite(&ana, invite, &secret, bob.member(), "Bob", bob.device(), bob.cert(), t(3)).unwrap();
+        verified(&before, &c).unwrap();
+        let m = Membership::read(doc.automerge());
+        assert_eq!(m.current_key(bob.device_key()), Some(key0.clone()), "the newcomer can read gossip");
+        let (_, carol) = Identity::generate();
+        assert_eq!(m.check_invite(&invite, &secret, &carol.member(), t(4)), Err(ValidationError::InviteUsedUp));
+        assert!(
+            doc.admit_with_invite(&ana, invite, &secret, carol.member(), "Carol", carol.device(), carol.cert(), t(4))
+                .is_err()
+        );
+
+        // Bob removes nobody; Ana removes Bob: a new key Bob cannot open.
+        let key1 = DataKey::generate();
+        let before = doc.clone();
+        let c = doc.remove_member(&ana, bob.member(), &key1, t(5)).unwrap();
+        verified(&before, &c).unwrap();
+        let m = Membership::read(doc.automerge());
+        assert_eq!(m.current().map(|e| e.n), Some(1));
+        assert_eq!(m.current_key(ana.device_key()), Some(key1));
+        assert_eq!(m.current_key(bob.device_key()), None);
+        // Bob's next change is refused everywhere.
+        let mut bobs = doc.clone();
+        let before = doc.clone();
+        let attempt = bobs.update_profile(
+            &Identity::certify(&bob_key, bob.device_key().clone()),
+            &crate::model::ProfileUpdate { name: Some("Robert".into()), ..Default::default() },
+            t(6),
+        );
+        match attempt {
+            Ok(change) => assert_eq!(verified(&before, &change), Err(VerifyError::RemovedMember(bob.member()))),
+            Err(e) => assert!(e.to_string().contains("not a member"), "{e}"),
+        }
+    }
+}

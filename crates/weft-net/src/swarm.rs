@@ -1,0 +1,445 @@
+//! The swarm task: one tokio task owns the libp2p swarm and serves the handle's commands.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use libp2p::core::ConnectedPoint;
+use libp2p::gossipsub::{self, IdentTopic, MessageAuthenticity, MessageId, ValidationMode};
+use libp2p::multiaddr::Protocol;
+use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
+use libp2p::swarm::dial_opts::DialOpts;
+use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
+use libp2p::{Multiaddr, PeerId, Swarm, autonat, dcutr, identify, mdns, noise, ping, relay, tcp, yamux};
+use sha2::{Digest, Sha256};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, info, warn};
+
+use crate::codec::{Codec, SYNC_PROTOCOL};
+use crate::wire::{MAX_GOSSIP, Response};
+use crate::{Command, Discovery, NetConfig, NetError, NetEvent, NetHandle, PeerInfo, device_of};
+
+#[derive(NetworkBehaviour)]
+struct Behaviour {
+    relay_client: relay::client::Behaviour,
+    relay: relay::Behaviour,
+    dcutr: dcutr::Behaviour,
+    autonat: autonat::Behaviour,
+    identify: identify::Behaviour,
+    ping: ping::Behaviour,
+    mdns: libp2p::swarm::behaviour::toggle::Toggle<mdns::tokio::Behaviour>,
+    gossipsub: gossipsub::Behaviour,
+    sync: request_response::Behaviour<Codec>,
+}
+
+/// Gossip message ids are content hashes, so the same changes sent twice are one message.
+fn message_id(m: &gossipsub::Message) -> MessageId {
+    MessageId::from(Sha256::digest(&m.data)[..20].to_vec())
+}
+
+/// Starts the network. Returns the handle and the stream of events for the node.
+pub fn spawn(config: NetConfig) -> Result<(NetHandle, mpsc::Receiver<NetEvent>), NetError> {
+    let keypair = libp2p::identity::Keypair::ed25519_from_bytes(config.device_key)
+        .map_err(|e| NetError::Start(format!("the device key is not usable: {e}")))?;
+    let local = keypair.public().to_peer_id();
+    let start = |e: &dyn std::fmt::Display| NetError::Start(e.to_string());
+    let heartbeat = config.heartbeat;
+    let mdns_on = config.mdns;
+    let request_timeout = config.request_timeout;
+    let mut swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
+        .with_tokio()
+        .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
+        .map_err(|e| start(&e))?
+        .with_quic()
+        .with_dns()
+        .map_err(|e| start(&e))?
+        .with_relay_client(noise::Config::new, yamux::Config::default)
+        .map_err(|e| start(&e))?
+        .with_behaviour(|key, relay_client| {
+            let peer = key.public().to_peer_id();
+            let gossip_config = gossipsub::ConfigBuilder::default()
+                .heartbeat_interval(heartbeat)
+                .validation_mode(ValidationMode::Strict)
+                .validate_messages()
+                .max_transmit_size(MAX_GOSSIP + 1024)
+                .message_id_fn(message_id)
+                .build()
+                .map_err(|e| e.to_string())?;
+            let mut gossipsub = gossipsub::Behaviour::new(MessageAuthenticity::Signed(key.clone()), gossip_config)?;
+            gossipsub
+                .with_peer_score(gossipsub::PeerScoreParams::default(), gossipsub::PeerScoreThresholds::default())?;
+            let mdns = if mdns_on {
+                Some(mdns::tokio::Behaviour::new(mdns::Config::default(), peer).map_err(|e| e.to_string())?)
+            } else {
+                None
+            };
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(Behaviour {
+                relay_client,
+                relay: relay::Behaviour::new(peer, relay::Config::default()),
+                dcutr: dcutr::Behaviour::new(peer),
+                autonat: autonat::Behaviour::new(peer, autonat::Config::default()),
+                identify: identify::Behaviour::new(identify::Config::new("/weft/1".into(), key.public())),
+                ping: ping::Behaviour::new(ping::Config::new()),
+                mdns: mdns.into(),
+                gossipsub,
+                sync: request_response::Behaviour::new(
+                    [(SYNC_PROTOCOL, ProtocolSupport::Full)],
+                    request_response::Config::default()
+                        .with_request_timeout(request_timeout)
+                        .with_max_concurrent_streams(256),
+                ),
+            })
+        })
+        .map_err(|e| start(&e))?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(config.idle_timeout))
+        .build();
+    for address in &config.listen {
+        swarm.listen_on(address.clone()).map_err(|e| NetError::Start(format!("cannot listen on {address}: {e}")))?;
+    }
+    let mut task = Task {
+        swarm,
+        events: mpsc::channel(1024).0,
+        outbound: HashMap::new(),
+        answering: FuturesUnordered::new(),
+        peers: HashMap::new(),
+        mdns_found: HashSet::new(),
+        dialed: HashSet::new(),
+        banned: HashMap::new(),
+        listening: Vec::new(),
+        waiting_addresses: Vec::new(),
+    };
+    let (events_tx, events_rx) = mpsc::channel(1024);
+    task.events = events_tx;
+    for address in config.connect {
+        if let Err(e) = task.dial(address.clone()) {
+            warn!(%address, %e, "could not dial");
+        }
+    }
+    let (commands, rx) = mpsc::channel(1024);
+    tokio::spawn(task.run(rx));
+    Ok((NetHandle { commands, peer_id: local }, events_rx))
+}
+
+type Answer = futures::future::BoxFuture<'static, (ResponseChannel<Response>, Option<Response>)>;
+
+struct Peer {
+    device: Option<crate::DeviceId>,
+    how: Discovery,
+    address: Multiaddr,
+    connections: usize,
+    rtt: Option<Duration>,
+}
+
+struct Task {
+    swarm: Swarm<Behaviour>,
+    events: mpsc::Sender<NetEvent>,
+    outbound: HashMap<OutboundRequestId, oneshot::Sender<Result<Response, NetError>>>,
+    answering: FuturesUnordered<Answer>,
+    peers: HashMap<PeerId, Peer>,
+    mdns_found: HashSet<PeerId>,
+    dialed: HashSet<Multiaddr>,
+    banned: HashMap<PeerId, Instant>,
+    listening: Vec<Multiaddr>,
+    /// Asked for our addresses before we listened anywhere: answered at the first address.
+    waiting_addresses: Vec<oneshot::Sender<Vec<Multiaddr>>>,
+}
+
+impl Task {
+    async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        loop {
+            tokio::select! {
+                command = commands.recv() => match command {
+                    Some(Command::Shutdown(done)) => {
+                        info!("network stopping");
+                        let _ = done.send(());
+                        return;
+                    }
+                    Some(command) => self.command(command),
+                    None => return,
+                },
+                event = self.swarm.select_next_some() => self.event(event).await,
+                Some((channel, response)) = self.answering.next(), if !self.answering.is_empty() => {
+                    let response = response.unwrap_or_else(|| Response::Refused(crate::wire::Refusal {
+                        code: crate::wire::RefusalCode::Internal,
+                        reason: "the peer could not answer".into(),
+                    }));
+                    if self.swarm.behaviour_mut().sync.send_response(channel, response).is_err() {
+                        debug!("the asking peer left before the answer was ready");
+                    }
+                }
+            }
+        }
+    }
+
+    fn dial(&mut self, address: Multiaddr) -> Result<(), NetError> {
+        self.dialed.insert(strip_peer(&address));
+        self.swarm.dial(address.clone()).map_err(|e| NetError::Unreachable(format!("{address}: {e}")))
+    }
+
+    fn command(&mut self, command: Command) {
+        match command {
+            Command::Request { peer, request, reply } => {
+                if !self.swarm.is_connected(&peer) {
+                    let _ = reply.send(Err(NetError::Closed));
+                    return;
+                }
+                let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
+                self.outbound.insert(id, reply);
+            }
+            Command::Publish { topic, data, reply } => {
+                let result =
+                    self.swarm.behaviour_mut().gossipsub.publish(IdentTopic::new(topic), data).map(|_| ()).or_else(
+                        |e| match e {
+                            // Nobody to send to is not a failure: sync catches peers up later.
+                            gossipsub::PublishError::NoPeersSubscribedToTopic | gossipsub::PublishError::Duplicate => {
+                                Ok(())
+                            }
+                            e => Err(NetError::Publish(e.to_string())),
+                        },
+                    );
+                let _ = reply.send(result);
+            }
+            Command::Subscribe(topic) => {
+                let topic = IdentTopic::new(topic);
+                let g = &mut self.swarm.behaviour_mut().gossipsub;
+                if let Err(e) = g.subscribe(&topic) {
+                    warn!(%e, "could not subscribe");
+                }
+                let _ = g.set_topic_params(topic, topic_score());
+            }
+            Command::Unsubscribe(topic) => {
+                self.swarm.behaviour_mut().gossipsub.unsubscribe(&IdentTopic::new(topic));
+            }
+            Command::Judge { id, source, verdict } => {
+                self.swarm.behaviour_mut().gossipsub.report_message_validation_result(&id, &source, verdict.into());
+            }
+            Command::Dial { address, reply } => {
+                let _ = reply.send(self.dial(address));
+            }
+            Command::Listen { address, reply } => {
+                let r =
+                    self.swarm.listen_on(address.clone()).map(|_| ()).map_err(|e| NetError::Unreachable(e.to_string()));
+                let _ = reply.send(r);
+            }
+            Command::Disconnect(peer) => {
+                let _ = self.swarm.disconnect_peer_id(peer);
+            }
+            Command::Ban(peer, duration) => {
+                warn!(%peer, ?duration, "banning peer");
+                self.banned.insert(peer, Instant::now() + duration);
+                self.swarm.behaviour_mut().gossipsub.blacklist_peer(&peer);
+                let _ = self.swarm.disconnect_peer_id(peer);
+            }
+            Command::Peers(reply) => {
+                let mut out: Vec<PeerInfo> = self
+                    .peers
+                    .iter()
+                    .map(|(peer, p)| PeerInfo {
+                        peer: *peer,
+                        device: p.device,
+                        how: p.how,
+                        address: p.address.clone(),
+                        connections: p.connections,
+                        rtt: p.rtt,
+                    })
+                    .collect();
+                out.sort_by_key(|p| p.peer);
+                let _ = reply.send(out);
+            }
+            Command::Addresses(reply) if self.listening.is_empty() && self.swarm.listeners().next().is_some() => {
+                self.waiting_addresses.push(reply);
+            }
+            Command::Addresses(reply) => {
+                let _ = reply.send(self.addresses());
+            }
+            Command::Shutdown(_) => {}
+        }
+    }
+
+    fn addresses(&self) -> Vec<Multiaddr> {
+        {
+            let local = *self.swarm.local_peer_id();
+            let mut out: Vec<Multiaddr> = self
+                .listening
+                .iter()
+                .chain(self.swarm.external_addresses())
+                .map(|a| a.clone().with_p2p(local).unwrap_or_else(|a| a))
+                .collect();
+            out.dedup();
+            out
+        }
+    }
+
+    async fn event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::NewListenAddr { address, .. } => {
+                info!(%address, "listening");
+                self.listening.push(address.clone());
+                let addresses = self.addresses();
+                for reply in self.waiting_addresses.drain(..) {
+                    let _ = reply.send(addresses.clone());
+                }
+                emit(&self.events, NetEvent::Listening(address)).await;
+            }
+            SwarmEvent::ExpiredListenAddr { address, .. } => self.listening.retain(|a| *a != address),
+            SwarmEvent::ConnectionEstablished { peer_id, endpoint, num_established, .. } => {
+                if let Some(until) = self.banned.get(&peer_id) {
+                    if *until > Instant::now() {
+                        debug!(peer = %peer_id, "refusing a banned peer");
+                        let _ = self.swarm.disconnect_peer_id(peer_id);
+                        return;
+                    }
+                    self.banned.remove(&peer_id);
+                }
+                let (address, how) = match &endpoint {
+                    ConnectedPoint::Dialer { address, .. } => {
+                        let how = if is_relayed(address) {
+                            Discovery::Relay
+                        } else if self.mdns_found.contains(&peer_id) && !self.dialed.contains(&strip_peer(address)) {
+                            Discovery::Mdns
+                        } else {
+                            Discovery::Address
+                        };
+                        (address.clone(), how)
+                    }
+                    ConnectedPoint::Listener { send_back_addr, local_addr } => {
+                        let how = if is_relayed(local_addr) { Discovery::Relay } else { Discovery::Inbound };
+                        (send_back_addr.clone(), how)
+                    }
+                };
+                let entry = self.peers.entry(peer_id).or_insert_with(|| Peer {
+                    device: device_of(&peer_id),
+                    how,
+                    address: address.clone(),
+                    connections: 0,
+                    rtt: None,
+                });
+                entry.connections = num_established.get() as usize;
+                // A direct connection is better news than a relayed one.
+                if entry.how == Discovery::Relay && how != Discovery::Relay {
+                    entry.how = how;
+                    entry.address = address;
+                }
+                if num_established.get() == 1 {
+                    info!(peer = %peer_id, how = how.as_str(), "connected");
+                    let info = PeerInfo {
+                        peer: peer_id,
+                        device: entry.device,
+                        how: entry.how,
+                        address: entry.address.clone(),
+                        connections: entry.connections,
+                        rtt: None,
+                    };
+                    emit(&self.events, NetEvent::Connected(info)).await;
+                }
+            }
+            SwarmEvent::ConnectionClosed { peer_id, num_established, .. } => {
+                if num_established == 0 {
+                    if self.peers.remove(&peer_id).is_some() {
+                        info!(peer = %peer_id, "disconnected");
+                        emit(&self.events, NetEvent::Disconnected { peer: peer_id }).await;
+                    }
+                } else if let Some(p) = self.peers.get_mut(&peer_id) {
+                    p.connections = num_established as usize;
+                }
+            }
+            SwarmEvent::OutgoingConnectionError { peer_id, error, connection_id: _ } => {
+                debug!(?peer_id, %error, "dial failed");
+                if peer_id.is_none_or(|p| !self.mdns_found.contains(&p)) {
+                    emit(&self.events, NetEvent::DialFailed { address: None, error: error.to_string() }).await;
+                }
+            }
+            SwarmEvent::Behaviour(event) => self.behaviour(event).await,
+            _ => {}
+        }
+    }
+
+    async fn behaviour(&mut self, event: BehaviourEvent) {
+        match event {
+            BehaviourEvent::Mdns(mdns::Event::Discovered(found)) => {
+                for (peer, address) in found {
+                    self.mdns_found.insert(peer);
+                    self.swarm.add_peer_address(peer, address.clone());
+                    if !self.swarm.is_connected(&peer) && !self.banned.contains_key(&peer) {
+                        debug!(%peer, %address, "found by mDNS");
+                        let _ = self.swarm.dial(DialOpts::peer_id(peer).addresses(vec![address]).build());
+                    }
+                }
+            }
+            BehaviourEvent::Mdns(mdns::Event::Expired(_)) => {}
+            BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
+                for address in info.listen_addrs {
+                    self.swarm.add_peer_address(peer_id, address);
+                }
+            }
+            BehaviourEvent::Ping(ping::Event { peer, result: Ok(rtt), .. }) => {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.rtt = Some(rtt);
+                }
+            }
+            BehaviourEvent::Gossipsub(gossipsub::Event::Message { propagation_source, message_id, message }) => {
+                emit(&self.events, NetEvent::Gossip { source: propagation_source, id: message_id, data: message.data })
+                    .await;
+            }
+            BehaviourEvent::Sync(request_response::Event::Message { peer, message, .. }) => match message {
+                request_response::Message::Request { request, channel, .. } => {
+                    let (tx, rx) = oneshot::channel();
+                    emit(&self.events, NetEvent::Request { peer, request, reply: tx }).await;
+                    self.answering.push(Box::pin(async move { (channel, rx.await.ok()) }));
+                }
+                request_response::Message::Response { request_id, response } => {
+                    if let Some(reply) = self.outbound.remove(&request_id) {
+                        let _ = reply.send(Ok(response));
+                    }
+                }
+            },
+            BehaviourEvent::Sync(request_response::Event::OutboundFailure { request_id, error, peer, .. }) => {
+                debug!(%peer, %error, "request failed");
+                if let Some(reply) = self.outbound.remove(&request_id) {
+                    let error = match error {
+                        request_response::OutboundFailure::DialFailure => NetError::Unreachable(error.to_string()),
+                        request_response::OutboundFailure::Timeout => NetError::Timeout,
+                        request_response::OutboundFailure::ConnectionClosed => NetError::Closed,
+                        request_response::OutboundFailure::UnsupportedProtocols => NetError::Unsupported,
+                        request_response::OutboundFailure::Io(e) => NetError::Io(e.to_string()),
+                    };
+                    let _ = reply.send(Err(error));
+                }
+            }
+            BehaviourEvent::Sync(request_response::Event::InboundFailure { peer, error, .. }) => {
+                debug!(%peer, %error, "could not answer a request");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Penalties for invalid messages: a peer that forwards changes that fail verification soon
+/// drops below gossipsub's thresholds.
+fn topic_score() -> gossipsub::TopicScoreParams {
+    gossipsub::TopicScoreParams {
+        invalid_message_deliveries_weight: -100.0,
+        invalid_message_deliveries_decay: 0.5,
+        ..Default::default()
+    }
+}
+
+fn is_relayed(address: &Multiaddr) -> bool {
+    address.iter().any(|p| p == Protocol::P2pCircuit)
+}
+
+/// The address without its trailing `/p2p/...`, to compare dialed and connected addresses.
+fn strip_peer(address: &Multiaddr) -> Multiaddr {
+    let mut a = address.clone();
+    if matches!(a.iter().last(), Some(Protocol::P2p(_))) {
+        a.pop();
+    }
+    a
+}
+
+async fn emit(events: &mpsc::Sender<NetEvent>, event: NetEvent) {
+    if events.send(event).await.is_err() {
+        debug!("nobody listens to network events");
+    }
+}

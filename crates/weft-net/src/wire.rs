@@ -1,0 +1,659 @@
+//! The bytes Weft peers exchange, and their strict decoders.
+//!
+//! Everything here is read from untrusted peers: every length is bounded before anything is
+//! allocated, every field is checked, trailing bytes are refused, and a decoder never panics
+//! (the property tests at the bottom feed them arbitrary bytes). Integers are little-endian.
+//! The first byte of every frame is a version, so a future format can be told apart.
+
+use automerge::ChangeHash;
+use weft_core::doc::DocName;
+use weft_core::id::{CommunityId, DeviceId, MemberId};
+
+/// The format version this build speaks.
+pub const VERSION: u8 = 1;
+/// The largest frame read from a stream (a sync message plus its signatures).
+pub const MAX_FRAME: usize = 8 << 20;
+/// The largest Automerge sync message in one frame. Larger batches are split across rounds.
+pub const MAX_SYNC_MESSAGE: usize = 6 << 20;
+/// The largest gossip message; changes that do not fit travel by sync.
+pub const MAX_GOSSIP: usize = 64 << 10;
+/// The most changes (and so signatures) one frame may carry.
+pub const MAX_CHANGES: usize = 65_536;
+/// The most documents a manifest may list, and heads per document.
+pub const MAX_DOCS: usize = 1_024;
+pub const MAX_HEADS: usize = 1_024;
+const MAX_TEXT: usize = 1_024;
+
+/// Why bytes from a peer were refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    #[error("the frame ended early (wanted {wanted} more bytes at offset {at})")]
+    Truncated { at: usize, wanted: usize },
+    #[error("the frame has {0} bytes left over after its end")]
+    Trailing(usize),
+    #[error("frame version {0} is not one this peer speaks (it speaks {VERSION})")]
+    Version(u8),
+    #[error("unknown {what} tag {tag}")]
+    Tag { what: &'static str, tag: u8 },
+    #[error("{what} is too long: {len} (at most {max})")]
+    TooLong { what: &'static str, len: usize, max: usize },
+    #[error("{what} is not valid: {why}")]
+    Invalid { what: &'static str, why: String },
+}
+
+/// A change as it travels: its bytes and its author's signature (none for a deterministic
+/// genesis, which anyone can recompute).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireChange {
+    pub bytes: Vec<u8>,
+    pub signature: Option<[u8; 64]>,
+}
+
+/// What a peer holds of one document: enough to skip documents already in sync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocSummary {
+    pub name: DocName,
+    pub heads: Vec<ChangeHash>,
+    /// How many changes the sender has in this document.
+    pub changes: u64,
+}
+
+/// The documents a peer holds of one community.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manifest {
+    pub community: CommunityId,
+    pub docs: Vec<DocSummary>,
+}
+
+/// One round of Automerge's sync protocol for one document, with the signatures of the
+/// changes the message carries (in the message's order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncFrame {
+    pub community: CommunityId,
+    pub doc: DocName,
+    /// The first frame of a session: the receiver starts from its saved sync state.
+    pub first: bool,
+    /// The Automerge sync message, if the sender had one to send.
+    pub message: Option<Vec<u8>>,
+    pub signatures: Vec<Option<[u8; 64]>>,
+    /// How many changes the sender has in this document (to show how far behind we are).
+    pub changes: u64,
+}
+
+/// A newcomer asking to be admitted with an invitation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinRequest {
+    /// The invitation's id (the member finds the community by it).
+    pub invite: [u8; 12],
+    /// The invitation's secret; its hash is in the people document.
+    pub secret: [u8; 16],
+    pub member: MemberId,
+    pub device: DeviceId,
+    pub cert: [u8; 64],
+    pub name: String,
+}
+
+/// Why a peer refused a request, in a code a program can act on and words a person can read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalCode {
+    NotAMember,
+    UnknownCommunity,
+    BadInvite,
+    InviteExpired,
+    InviteUsedUp,
+    Invalid,
+    Busy,
+    Internal,
+}
+
+impl RefusalCode {
+    fn tag(self) -> u8 {
+        match self {
+            Self::NotAMember => 1,
+            Self::UnknownCommunity => 2,
+            Self::BadInvite => 3,
+            Self::InviteExpired => 4,
+            Self::InviteUsedUp => 5,
+            Self::Invalid => 6,
+            Self::Busy => 7,
+            Self::Internal => 8,
+        }
+    }
+    fn from_tag(tag: u8) -> Result<Self, WireError> {
+        Ok(match tag {
+            1 => Self::NotAMember,
+            2 => Self::UnknownCommunity,
+            3 => Self::BadInvite,
+            4 => Self::InviteExpired,
+            5 => Self::InviteUsedUp,
+            6 => Self::Invalid,
+            7 => Self::Busy,
+            8 => Self::Internal,
+            tag => return Err(WireError::Tag { what: "refusal", tag }),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: RefusalCode,
+    pub reason: String,
+}
+
+/// A request on the sync protocol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    Manifest(Manifest),
+    Sync(SyncFrame),
+    Join(JoinRequest),
+}
+
+/// The answer to a [`Request`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Response {
+    Manifest(Manifest),
+    Sync(SyncFrame),
+    /// The newcomer was admitted; it may now sync the community's documents.
+    Joined {
+        community: CommunityId,
+    },
+    Refused(Refusal),
+}
+
+/// A gossip message as it is published: sealed with the community's data key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GossipFrame {
+    /// Which data key sealed it (the first bytes of the key's hash).
+    pub key_id: [u8; 8],
+    pub nonce: [u8; 24],
+    pub sealed: Vec<u8>,
+}
+
+/// What a gossip message holds once opened: new changes of one document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GossipPayload {
+    pub community: CommunityId,
+    pub doc: DocName,
+    pub changes: Vec<WireChange>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+#[derive(Default)]
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn new(version: u8) -> Self {
+        Self(vec![version])
+    }
+    fn u8(&mut self, v: u8) {
+        self.0.push(v);
+    }
+    fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u64(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn raw(&mut self, v: &[u8]) {
+        self.0.extend_from_slice(v);
+    }
+    fn len(&mut self, n: usize) {
+        // Lengths are bounded far below u32::MAX by the limits above.
+        self.u32(u32::try_from(n).unwrap_or(u32::MAX));
+    }
+    fn bytes(&mut self, v: &[u8]) {
+        self.len(v.len());
+        self.raw(v);
+    }
+    fn text(&mut self, v: &str) {
+        self.bytes(v.as_bytes());
+    }
+    fn doc(&mut self, d: DocName) {
+        self.text(&d.to_string());
+    }
+    fn signature(&mut self, s: &Option<[u8; 64]>) {
+        match s {
+            Some(s) => {
+                self.u8(1);
+                self.raw(s);
+            }
+            None => self.u8(0),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+struct Reader<'a> {
+    buf: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn new(buf: &'a [u8]) -> Result<Self, WireError> {
+        let mut r = Self { buf, at: 0 };
+        match r.u8()? {
+            VERSION => Ok(r),
+            v => Err(WireError::Version(v)),
+        }
+    }
+    fn take(&mut self, n: usize) -> Result<&'a [u8], WireError> {
+        let rest = self.buf.len() - self.at;
+        if n > rest {
+            return Err(WireError::Truncated { at: self.at, wanted: n - rest });
+        }
+        let out = &self.buf[self.at..self.at + n];
+        self.at += n;
+        Ok(out)
+    }
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], WireError> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+    fn u8(&mut self) -> Result<u8, WireError> {
+        Ok(self.take(1)?[0])
+    }
+    fn u32(&mut self) -> Result<u32, WireError> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+    fn u64(&mut self) -> Result<u64, WireError> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+    fn bool(&mut self) -> Result<bool, WireError> {
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            tag => Err(WireError::Tag { what: "flag", tag }),
+        }
+    }
+    /// A count or length, refused before anything is allocated if it is above `max` or
+    /// larger than what is left to read (each item takes at least `min_item` bytes).
+    fn count(&mut self, what: &'static str, max: usize, min_item: usize) -> Result<usize, WireError> {
+        let n = self.u32()? as usize;
+        if n > max {
+            return Err(WireError::TooLong { what, len: n, max });
+        }
+        let rest = self.buf.len() - self.at;
+        if n.saturating_mul(min_item.max(1)) > rest && min_item > 0 {
+            return Err(WireError::Truncated { at: self.at, wanted: n * min_item - rest });
+        }
+        Ok(n)
+    }
+    fn bytes(&mut self, what: &'static str, max: usize) -> Result<&'a [u8], WireError> {
+        let n = self.count(what, max, 1)?;
+        self.take(n)
+    }
+    fn text(&mut self, what: &'static str) -> Result<String, WireError> {
+        let b = self.bytes(what, MAX_TEXT)?;
+        String::from_utf8(b.to_vec()).map_err(|_| WireError::Invalid { what, why: "not UTF-8".into() })
+    }
+    fn doc(&mut self) -> Result<DocName, WireError> {
+        let s = self.text("document name")?;
+        s.parse().map_err(|e: weft_core::doc::ParseDocNameError| WireError::Invalid {
+            what: "document name",
+            why: e.to_string(),
+        })
+    }
+    fn community(&mut self) -> Result<CommunityId, WireError> {
+        Ok(CommunityId::from_bytes(self.array()?))
+    }
+    fn hash(&mut self) -> Result<ChangeHash, WireError> {
+        Ok(ChangeHash(self.array()?))
+    }
+    fn signature(&mut self) -> Result<Option<[u8; 64]>, WireError> {
+        Ok(if self.bool()? { Some(self.array()?) } else { None })
+    }
+    fn end(self) -> Result<(), WireError> {
+        match self.buf.len() - self.at {
+            0 => Ok(()),
+            n => Err(WireError::Trailing(n)),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Frames
+
+fn write_manifest(w: &mut Writer, m: &Manifest) {
+    w.raw(m.community.as_bytes());
+    w.len(m.docs.len());
+    for d in &m.docs {
+        w.doc(d.name);
+        w.u64(d.changes);
+        w.len(d.heads.len());
+        for h in &d.heads {
+            w.raw(&h.0);
+        }
+    }
+}
+
+fn read_manifest(r: &mut Reader<'_>) -> Result<Manifest, WireError> {
+    let community = r.community()?;
+    let n = r.count("document list", MAX_DOCS, 13)?;
+    let mut docs = Vec::with_capacity(n);
+    for _ in 0..n {
+        let name = r.doc()?;
+        let changes = r.u64()?;
+        let h = r.count("heads", MAX_HEADS, 32)?;
+        let mut heads = Vec::with_capacity(h);
+        for _ in 0..h {
+            heads.push(r.hash()?);
+        }
+        docs.push(DocSummary { name, heads, changes });
+    }
+    Ok(Manifest { community, docs })
+}
+
+fn write_sync(w: &mut Writer, s: &SyncFrame) {
+    w.raw(s.community.as_bytes());
+    w.doc(s.doc);
+    w.u8(u8::from(s.first));
+    w.u64(s.changes);
+    match &s.message {
+        Some(m) => {
+            w.u8(1);
+            w.bytes(m);
+        }
+        None => w.u8(0),
+    }
+    w.len(s.signatures.len());
+    for sig in &s.signatures {
+        w.signature(sig);
+    }
+}
+
+fn read_sync(r: &mut Reader<'_>) -> Result<SyncFrame, WireError> {
+    let community = r.community()?;
+    let doc = r.doc()?;
+    let first = r.bool()?;
+    let changes = r.u64()?;
+    let message = if r.bool()? { Some(r.bytes("sync message", MAX_SYNC_MESSAGE)?.to_vec()) } else { None };
+    let n = r.count("signatures", MAX_CHANGES, 1)?;
+    let mut signatures = Vec::with_capacity(n);
+    for _ in 0..n {
+        signatures.push(r.signature()?);
+    }
+    if message.is_none() && !signatures.is_empty() {
+        return Err(WireError::Invalid { what: "sync frame", why: "signatures without a message".into() });
+    }
+    Ok(SyncFrame { community, doc, first, message, signatures, changes })
+}
+
+fn write_join(w: &mut Writer, j: &JoinRequest) {
+    w.raw(&j.invite);
+    w.raw(&j.secret);
+    w.raw(j.member.as_bytes());
+    w.raw(j.device.as_bytes());
+    w.raw(&j.cert);
+    w.text(&j.name);
+}
+
+fn read_join(r: &mut Reader<'_>) -> Result<JoinRequest, WireError> {
+    Ok(JoinRequest {
+        invite: r.array()?,
+        secret: r.array()?,
+        member: MemberId::from_bytes(r.array()?),
+        device: DeviceId::from_bytes(r.array()?),
+        cert: r.array()?,
+        name: r.text("name")?,
+    })
+}
+
+impl Request {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new(VERSION);
+        match self {
+            Self::Manifest(m) => {
+                w.u8(1);
+                write_manifest(&mut w, m);
+            }
+            Self::Sync(s) => {
+                w.u8(2);
+                write_sync(&mut w, s);
+            }
+            Self::Join(j) => {
+                w.u8(3);
+                write_join(&mut w, j);
+            }
+        }
+        w.0
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Self, WireError> {
+        let mut r = Reader::new(bytes)?;
+        let out = match r.u8()? {
+            1 => Self::Manifest(read_manifest(&mut r)?),
+            2 => Self::Sync(read_sync(&mut r)?),
+            3 => Self::Join(read_join(&mut r)?),
+            tag => return Err(WireError::Tag { what: "request", tag }),
+        };
+        r.end()?;
+        Ok(out)
+    }
+}
+
+impl Response {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new(VERSION);
+        match self {
+            Self::Manifest(m) => {
+                w.u8(1);
+                write_manifest(&mut w, m);
+            }
+            Self::Sync(s) => {
+                w.u8(2);
+                write_sync(&mut w, s);
+            }
+            Self::Joined { community } => {
+                w.u8(3);
+                w.raw(community.as_bytes());
+            }
+            Self::Refused(refusal) => {
+                w.u8(4);
+                w.u8(refusal.code.tag());
+                w.text(&refusal.reason);
+            }
+        }
+        w.0
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Self, WireError> {
+        let mut r = Reader::new(bytes)?;
+        let out = match r.u8()? {
+            1 => Self::Manifest(read_manifest(&mut r)?),
+            2 => Self::Sync(read_sync(&mut r)?),
+            3 => Self::Joined { community: r.community()? },
+            4 => {
+                let code = RefusalCode::from_tag(r.u8()?)?;
+                Self::Refused(Refusal { code, reason: r.text("reason")? })
+            }
+            tag => return Err(WireError::Tag { what: "response", tag }),
+        };
+        r.end()?;
+        Ok(out)
+    }
+}
+
+impl GossipFrame {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new(VERSION);
+        w.raw(&self.key_id);
+        w.raw(&self.nonce);
+        w.bytes(&self.sealed);
+        w.0
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Self, WireError> {
+        let mut r = Reader::new(bytes)?;
+        let key_id = r.array()?;
+        let nonce = r.array()?;
+        let sealed = r.bytes("sealed payload", MAX_GOSSIP)?.to_vec();
+        r.end()?;
+        Ok(Self { key_id, nonce, sealed })
+    }
+}
+
+impl GossipPayload {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new(VERSION);
+        w.raw(self.community.as_bytes());
+        w.doc(self.doc);
+        w.len(self.changes.len());
+        for c in &self.changes {
+            w.bytes(&c.bytes);
+            w.signature(&c.signature);
+        }
+        w.0
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Self, WireError> {
+        let mut r = Reader::new(bytes)?;
+        let community = r.community()?;
+        let doc = r.doc()?;
+        let n = r.count("changes", MAX_CHANGES, 5)?;
+        let mut changes = Vec::with_capacity(n);
+        for _ in 0..n {
+            let bytes = r.bytes("change", MAX_GOSSIP)?.to_vec();
+            changes.push(WireChange { bytes, signature: r.signature()? });
+        }
+        r.end()?;
+        Ok(Self { community, doc, changes })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn community() -> CommunityId {
+        CommunityId::from_bytes([7; 16])
+    }
+
+    #[test]
+    fn frames_round_trip() {
+        let requests = vec![
+            Request::Manifest(Manifest {
+                community: community(),
+                docs: vec![
+                    DocSummary { name: DocName::People, heads: vec![ChangeHash([1; 32])], changes: 3 },
+                    DocSummary { name: DocName::Ledger(2026), heads: vec![], changes: 0 },
+                ],
+            }),
+            Request::Sync(SyncFrame {
+                community: community(),
+                doc: DocName::Board,
+                first: true,
+                message: Some(vec![0x42, 1, 2]),
+                signatures: vec![Some([9; 64]), None],
+                changes: 12,
+            }),
+            Request::Join(JoinRequest {
+                invite: [1; 12],
+                secret: [2; 16],
+                member: MemberId::from_bytes([3; 32]),
+                device: DeviceId::from_bytes([4; 32]),
+                cert: [5; 64],
+                name: "Ada".into(),
+            }),
+        ];
+        for r in requests {
+            assert_eq!(Request::decode(&r.encode()), Ok(r));
+        }
+        let responses = vec![
+            Response::Joined { community: community() },
+            Response::Refused(Refusal { code: RefusalCode::InviteExpired, reason: "expired".into() }),
+            Response::Sync(SyncFrame {
+                community: community(),
+                doc: DocName::People,
+                first: false,
+                message: None,
+                signatures: vec![],
+                changes: 0,
+            }),
+        ];
+        for r in responses {
+            assert_eq!(Response::decode(&r.encode()), Ok(r));
+        }
+        let g = GossipFrame { key_id: [1; 8], nonce: [2; 24], sealed: vec![3; 40] };
+        assert_eq!(GossipFrame::decode(&g.encode()), Ok(g));
+        let p = GossipPayload {
+            community: community(),
+            doc: DocName::Ledger(2025),
+            changes: vec![WireChange { bytes: vec![1, 2, 3], signature: None }],
+        };
+        assert_eq!(GossipPayload::decode(&p.encode()), Ok(p));
+    }
+
+    #[test]
+    fn damaged_frames_get_clear_errors() {
+        let good = Request::Sync(SyncFrame {
+            community: community(),
+            doc: DocName::Board,
+            first: false,
+            message: Some(vec![1]),
+            signatures: vec![None],
+            changes: 1,
+        })
+        .encode();
+        let mut trailing = good.clone();
+        trailing.push(0);
+        assert_eq!(Request::decode(&trailing), Err(WireError::Trailing(1)));
+        assert!(matches!(Request::decode(&good[..good.len() - 1]), Err(WireError::Truncated { .. })));
+        let mut version = good.clone();
+        version[0] = 9;
+        assert_eq!(Request::decode(&version), Err(WireError::Version(9)));
+        // A count that promises more than the frame holds is refused before allocating.
+        let mut huge = Writer::new(VERSION);
+        huge.u8(1);
+        huge.raw(community().as_bytes());
+        huge.u32(u32::MAX);
+        assert!(matches!(Request::decode(&huge.0), Err(WireError::TooLong { .. })));
+        let mut bad_doc = Writer::new(VERSION);
+        bad_doc.u8(2);
+        bad_doc.raw(community().as_bytes());
+        bad_doc.text("ledger/abcd");
+        let err = Request::decode(&bad_doc.0).unwrap_err();
+        assert!(err.to_string().contains("ledger/abcd"), "{err}");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = Request::decode(&bytes);
+            let _ = Response::decode(&bytes);
+            let _ = GossipFrame::decode(&bytes);
+            let _ = GossipPayload::decode(&bytes);
+        }
+
+        #[test]
+        fn mutated_frames_never_panic(
+            flip in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8),
+            cut in any::<usize>(),
+        ) {
+            let frame = Request::Sync(SyncFrame {
+                community: CommunityId::from_bytes([7; 16]),
+                doc: DocName::Ledger(2026),
+                first: true,
+                message: Some(vec![0x42; 40]),
+                signatures: vec![Some([1; 64]), None],
+                changes: 5,
+            }).encode();
+            let mut bytes = frame.clone();
+            for (at, v) in flip {
+                let i = at % bytes.len();
+                bytes[i] = v;
+            }
+            bytes.truncate(cut % (bytes.len() + 1));
+            let _ = Request::decode(&bytes);
+            let _ = Response::decode(&bytes);
+        }
+    }
+}

@@ -1,0 +1,815 @@
+//! The node's network driver: runs weft-net's swarm and speaks Weft's protocols over it.
+//!
+//! - On every new connection with a member's device, and every [`RESYNC_EVERY`], both sides
+//!   run a sync session per community: exchange manifests, then run Automerge's sync protocol
+//!   for each document whose heads differ, people first (so authors are known before their
+//!   changes arrive), until neither side has anything more to say, within [`MAX_ROUNDS`].
+//! - New local changes are gossiped at once on the community's topic; a batch too large for
+//!   gossip makes a sync session with every connected member instead.
+//! - Every received change is verified on the state thread before it is applied or
+//!   forwarded; a peer whose changes fail verification is disconnected and refused for a
+//!   while, and the reason is kept for `weft peers`.
+//! - A peer that is not a member's device gets nothing but the join protocol, and is
+//!   disconnected after [`STRANGER_GRACE`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc};
+use tracing::{debug, info, warn};
+use weft_core::CommunityId;
+use weft_core::doc::{DocId, DocName};
+use weft_net::wire::{
+    GossipFrame, GossipPayload, MAX_GOSSIP, Manifest, Refusal, RefusalCode, Request, Response, WireChange,
+};
+use weft_net::{NetConfig, NetEvent, NetHandle, PeerId, PeerInfo, Verdict, topic_for};
+
+use crate::Node;
+use crate::api::{DocSyncStatus, Event, PeerStatus, PeersInfo, SyncStatus};
+use crate::error::NodeError;
+use crate::state::{Ingested, Outgoing, Role};
+
+/// How often connected members are synced even when gossip seems to carry everything.
+pub const RESYNC_EVERY: Duration = Duration::from_secs(30);
+/// The most request/response rounds one document's sync session may take.
+pub const MAX_ROUNDS: u32 = 2_000;
+/// How long a peer that is not a member may stay connected (to join).
+pub const STRANGER_GRACE: Duration = Duration::from_secs(60);
+/// What sealing and framing add to a gossip payload.
+const GOSSIP_OVERHEAD: usize = weft_core::crypto::SEAL_OVERHEAD + 64;
+/// How long a peer that sent invalid changes is refused.
+pub const BAN_FOR: Duration = Duration::from_secs(600);
+
+/// How the network is started.
+#[derive(Debug, Clone)]
+pub struct NetOptions {
+    pub listen: Vec<weft_net::Multiaddr>,
+    pub connect: Vec<weft_net::Multiaddr>,
+    pub mdns: bool,
+    pub resync_every: Duration,
+}
+
+impl Default for NetOptions {
+    fn default() -> Self {
+        Self { listen: Vec::new(), connect: Vec::new(), mdns: true, resync_every: RESYNC_EVERY }
+    }
+}
+
+#[derive(Debug, Default)]
+struct PeerEntry {
+    info: Option<PeerInfo>,
+    member: Option<String>,
+    docs: BTreeMap<DocId, SyncStatus>,
+    problem: Option<String>,
+}
+
+/// What the driver knows of each peer, shared with whoever asks (`weft peers`).
+#[derive(Debug, Default)]
+pub(crate) struct PeerBook {
+    peers: HashMap<PeerId, PeerEntry>,
+    listening: Vec<String>,
+    /// Document sessions running, and whether another round was asked for meanwhile.
+    running: HashMap<(PeerId, DocId), bool>,
+}
+
+/// The running network, held by the node.
+#[derive(Debug, Clone)]
+pub(crate) struct NetLink {
+    pub handle: NetHandle,
+    book: Arc<Mutex<PeerBook>>,
+    /// Bumped on every new connection.
+    connected: tokio::sync::watch::Receiver<u64>,
+}
+
+fn lock(book: &Mutex<PeerBook>) -> std::sync::MutexGuard<'_, PeerBook> {
+    book.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl NetLink {
+    pub(crate) fn peers(&self) -> PeersInfo {
+        let book = lock(&self.book);
+        let mut peers: Vec<PeerStatus> = book
+            .peers
+            .iter()
+            .filter_map(|(id, e)| {
+                let info = e.info.as_ref()?;
+                Some(PeerStatus {
+                    peer_id: id.to_string(),
+                    device: info.device,
+                    member: e.member.clone(),
+                    found_by: info.how.as_str().to_owned(),
+                    address: info.address.to_string(),
+                    rtt_ms: info.rtt.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+                    docs: e
+                        .docs
+                        .iter()
+                        .map(|(doc, state)| DocSyncStatus {
+                            community: doc.community,
+                            doc: doc.name,
+                            state: state.clone(),
+                        })
+                        .collect(),
+                    problem: e.problem.clone(),
+                })
+            })
+            .collect();
+        peers.sort_by(|a, b| a.peer_id.cmp(&b.peer_id));
+        PeersInfo {
+            online: true,
+            peer_id: Some(self.handle.peer_id().to_string()),
+            listening: book.listening.clone(),
+            peers,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Ctx {
+    node: Node,
+    net: NetHandle,
+    book: Arc<Mutex<PeerBook>>,
+}
+
+/// The driver's own state besides the shared context.
+struct Driver {
+    ctx: Ctx,
+    connected: tokio::sync::watch::Sender<u64>,
+}
+
+impl Ctx {
+    fn set_doc(&self, peer: PeerId, doc: DocId, state: SyncStatus) {
+        lock(&self.book).peers.entry(peer).or_default().docs.insert(doc, state);
+    }
+
+    fn set_problem(&self, peer: PeerId, problem: Option<String>) {
+        lock(&self.book).peers.entry(peer).or_default().problem = problem;
+    }
+
+    async fn state<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut crate::state::State) -> R + Send + 'static,
+    ) -> Result<R, NodeError> {
+        self.node.call(f).await
+    }
+
+    /// Disconnects and refuses a peer that sent changes failing verification.
+    async fn penalise(&self, peer: PeerId, why: String) {
+        warn!(%peer, %why, "peer sent invalid changes; disconnecting it");
+        self.set_problem(peer, Some(format!("disconnected: it sent a change that failed verification ({why})")));
+        let _ = self.net.ban(peer, BAN_FOR).await;
+    }
+}
+
+fn rejection_words(report: &Ingested) -> Option<String> {
+    let first = report.rejected.first()?;
+    let hash = first.hash.map(|h| h.to_string()).unwrap_or_default();
+    Some(format!(
+        "{} change(s) of {} rejected, first {}: {}",
+        report.rejected.len(),
+        first.doc,
+        hash.get(..8).unwrap_or("(unreadable)"),
+        first.why
+    ))
+}
+
+impl Node {
+    /// Starts the network for this node: listens, dials, discovers, syncs and gossips until
+    /// the node is closed. Returns the peer id.
+    pub async fn start_network(&self, options: NetOptions) -> Result<PeerId, NodeError> {
+        let key = self.call(|s| s.device_key()).await??;
+        let mut config = NetConfig::new(key);
+        config.listen = options.listen;
+        config.connect = options.connect;
+        config.mdns = options.mdns;
+        let (handle, events) = weft_net::spawn(config).map_err(|e| NodeError::Network(e.to_string()))?;
+        let (out_tx, out_rx) = mpsc::channel(1024);
+        let communities = self
+            .call(move |s| {
+                s.set_outgoing(Some(out_tx));
+                let ids = s.community_ids();
+                for c in &ids {
+                    if let Err(e) = s.ensure_epoch(*c) {
+                        warn!(%e, community = %c.short(), "could not start the community's data key");
+                    }
+                }
+                ids
+            })
+            .await?;
+        let book = Arc::new(Mutex::new(PeerBook::default()));
+        for c in communities {
+            let _ = handle.subscribe(topic_for(&c)).await;
+        }
+        let ctx = Ctx { node: self.clone(), net: handle.clone(), book: book.clone() };
+        let node_events = self.subscribe();
+        let (connected_tx, connected) = tokio::sync::watch::channel(0u64);
+        let driver = Driver { ctx, connected: connected_tx };
+        tokio::spawn(drive(driver, events, out_rx, node_events, options.resync_every));
+        let peer_id = handle.peer_id();
+        *self.net.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(NetLink { handle, book, connected });
+        info!(%peer_id, "network started");
+        Ok(peer_id)
+    }
+
+    pub(crate) fn net_link(&self) -> Option<NetLink> {
+        self.net.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// The addresses the network listens on (waits for the first one).
+    pub async fn listen_addresses(&self) -> Result<Vec<weft_net::Multiaddr>, NodeError> {
+        let link = self.net_link().ok_or_else(|| NodeError::Network("the network is not running".into()))?;
+        link.handle.addresses().await.map_err(|e| NodeError::Network(e.to_string()))
+    }
+
+    /// Connects to a peer at an address.
+    pub async fn dial(&self, address: weft_net::Multiaddr) -> Result<(), NodeError> {
+        let link = self.net_link().ok_or_else(|| NodeError::Network("the network is not running".into()))?;
+        link.handle.dial(address).await.map_err(|e| NodeError::Network(e.to_string()))
+    }
+
+    /// Stops the network (the swarm closes its connections).
+    pub async fn stop_network(&self) {
+        let link = self.net.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if let Some(link) = link {
+            link.handle.shutdown().await;
+            let _ = self.call(|s| s.set_outgoing(None)).await;
+        }
+    }
+}
+
+async fn drive(
+    driver: Driver,
+    mut events: mpsc::Receiver<NetEvent>,
+    mut outgoing: mpsc::Receiver<Outgoing>,
+    mut node_events: broadcast::Receiver<Event>,
+    resync_every: Duration,
+) {
+    let ctx = driver.ctx.clone();
+    let mut tick = tokio::time::interval(resync_every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Some(event) => {
+                    if matches!(event, NetEvent::Connected(_)) {
+                        driver.connected.send_modify(|n| *n += 1);
+                    }
+                    on_event(&ctx, event)
+                }
+                None => {
+                    debug!("network stopped; driver ends");
+                    return;
+                }
+            },
+            Some(out) = outgoing.recv() => {
+                let ctx = ctx.clone();
+                tokio::spawn(async move { publish(&ctx, out).await });
+            }
+            event = node_events.recv() => match event {
+                Ok(Event::CommunityAdded { community }) => {
+                    let _ = ctx.net.subscribe(topic_for(&community)).await;
+                    let peers: Vec<PeerId> = lock(&ctx.book).peers.keys().copied().collect();
+                    for peer in peers {
+                        tokio::spawn(sync_peer(ctx.clone(), peer, community));
+                    }
+                }
+                Ok(_) => {}
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            _ = tick.tick() => {
+                let peers: Vec<PeerId> = lock(&ctx.book).peers.keys().copied().collect();
+                for peer in peers {
+                    tokio::spawn(sync_all(ctx.clone(), peer));
+                }
+            }
+        }
+    }
+}
+
+fn on_event(ctx: &Ctx, event: NetEvent) {
+    match event {
+        NetEvent::Listening(address) => lock(&ctx.book).listening.push(address.to_string()),
+        NetEvent::Connected(info) => {
+            let peer = info.peer;
+            lock(&ctx.book).peers.entry(peer).or_default().info = Some(info);
+            tokio::spawn(sync_all(ctx.clone(), peer));
+        }
+        NetEvent::Disconnected { peer } => {
+            let device = {
+                let mut book = lock(&ctx.book);
+                let device = book.peers.remove(&peer).and_then(|e| e.info.and_then(|i| i.device));
+                book.running.retain(|(p, _), _| *p != peer);
+                device
+            };
+            if let Some(device) = device {
+                let ctx = ctx.clone();
+                tokio::spawn(async move {
+                    let _ = ctx.state(move |s| s.sync_forget(device)).await;
+                });
+            }
+        }
+        NetEvent::Request { peer, request, reply } => {
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                let response = answer(&ctx, peer, request).await;
+                let _ = reply.send(response);
+            });
+        }
+        NetEvent::Gossip { source, id, data } => {
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                let verdict = on_gossip(&ctx, source, data).await;
+                let _ = ctx.net.judge(id, source, verdict).await;
+            });
+        }
+        NetEvent::DialFailed { address, error } => {
+            warn!(?address, %error, "could not connect");
+        }
+    }
+}
+
+/// Syncs every community we share with a peer; disconnects strangers after a grace period.
+async fn sync_all(ctx: Ctx, peer: PeerId) {
+    let Some(communities) = identify(&ctx, peer).await else { return };
+    if communities.is_empty() {
+        let Some(device) = weft_net::device_of(&peer) else { return };
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(STRANGER_GRACE).await;
+            let still = ctx.state(move |s| s.communities_of_device(&device).is_empty()).await.unwrap_or(true);
+            if still {
+                debug!(%peer, "disconnecting a peer that is not a member");
+                let _ = ctx.net.disconnect(peer).await;
+            }
+        });
+        return;
+    }
+    for community in communities {
+        sync_peer(ctx.clone(), peer, community).await;
+    }
+}
+
+/// Finds out which of our communities a peer's device belongs to, and notes who it is.
+async fn identify(ctx: &Ctx, peer: PeerId) -> Option<Vec<CommunityId>> {
+    let Some(device) = weft_net::device_of(&peer) else {
+        ctx.set_problem(peer, Some("not a Weft peer (its id is not a device key)".into()));
+        let _ = ctx.net.disconnect(peer).await;
+        return None;
+    };
+    let (communities, name) = ctx
+        .state(move |s| {
+            let cs = s.communities_of_device(&device);
+            let name = cs.first().and_then(|c| s.member_name_of_device(*c, &device));
+            (cs, name)
+        })
+        .await
+        .ok()?;
+    let mut book = lock(&ctx.book);
+    let e = book.peers.entry(peer).or_default();
+    if communities.is_empty() {
+        e.problem = Some("not a member of any of our communities (yet)".into());
+    } else {
+        e.member = name;
+        if e.problem.as_deref().is_some_and(|p| p.starts_with("not a member")) {
+            e.problem = None;
+        }
+    }
+    Some(communities)
+}
+
+/// One sync session with a peer for one community: manifests, then each differing document.
+async fn sync_peer(ctx: Ctx, peer: PeerId, community: CommunityId) {
+    let Ok(Ok(mine)) = ctx.state(move |s| s.manifest(community)).await else { return };
+    let theirs = match ctx.net.request(peer, Request::Manifest(mine.clone())).await {
+        Ok(Response::Manifest(m)) if m.community == community => m,
+        Ok(Response::Refused(r)) => {
+            ctx.set_problem(peer, Some(format!("it refused to sync: {}", r.reason)));
+            return;
+        }
+        Ok(other) => {
+            ctx.set_problem(peer, Some(format!("it answered a manifest with {}", kind(&other))));
+            return;
+        }
+        Err(e) => {
+            ctx.set_problem(peer, Some(format!("sync failed: {e}")));
+            return;
+        }
+    };
+    note_manifests(&ctx, peer, &mine, &theirs);
+    for name in docs_to_sync(&mine, &theirs) {
+        sync_doc(ctx.clone(), peer, DocId { community, name }).await;
+    }
+}
+
+/// Notes, from a peer's manifest and ours, which documents are in sync and how far behind
+/// we are on the others (the peer is about to sync them with us).
+fn note_manifests(ctx: &Ctx, peer: PeerId, mine: &Manifest, theirs: &Manifest) {
+    let differ = docs_to_sync(mine, theirs);
+    let ours: BTreeMap<DocName, u64> = mine.docs.iter().map(|d| (d.name, d.changes)).collect();
+    let mut book = lock(&ctx.book);
+    let entry = book.peers.entry(peer).or_default();
+    for d in &theirs.docs {
+        let doc = DocId { community: theirs.community, name: d.name };
+        let state = if !differ.contains(&d.name) {
+            SyncStatus::InSync
+        } else {
+            match d.changes.checked_sub(ours.get(&d.name).copied().unwrap_or(0)) {
+                Some(n) if n > 0 => SyncStatus::Behind { changes: n },
+                _ => SyncStatus::Syncing,
+            }
+        };
+        entry.docs.insert(doc, state);
+    }
+}
+
+/// The documents whose heads differ, people first, then the board, then ledgers by year.
+fn docs_to_sync(mine: &Manifest, theirs: &Manifest) -> Vec<DocName> {
+    let mut names: BTreeMap<DocName, (Vec<_>, Vec<_>)> = BTreeMap::new();
+    for d in &mine.docs {
+        names.entry(d.name).or_default().0 = sorted(&d.heads);
+    }
+    for d in &theirs.docs {
+        names.entry(d.name).or_default().1 = sorted(&d.heads);
+    }
+    names.into_iter().filter(|(_, (a, b))| a != b).map(|(n, _)| n).collect()
+}
+
+fn sorted(heads: &[automerge::ChangeHash]) -> Vec<automerge::ChangeHash> {
+    let mut h = heads.to_vec();
+    h.sort();
+    h
+}
+
+fn kind(r: &Response) -> &'static str {
+    match r {
+        Response::Manifest(_) => "a manifest",
+        Response::Sync(_) => "a sync frame",
+        Response::Joined { .. } => "a join answer",
+        Response::Refused(_) => "a refusal",
+    }
+}
+
+/// Runs Automerge's sync protocol for one document with one peer until neither side has
+/// anything more to send. One session per (peer, document) at a time; a request for another
+/// while one runs makes it go round once more.
+async fn sync_doc(ctx: Ctx, peer: PeerId, doc: DocId) {
+    {
+        let mut book = lock(&ctx.book);
+        if let Some(again) = book.running.get_mut(&(peer, doc)) {
+            *again = true;
+            return;
+        }
+        book.running.insert((peer, doc), false);
+    }
+    loop {
+        let result = sync_doc_once(&ctx, peer, doc).await;
+        match result {
+            Ok(()) => ctx.set_doc(peer, doc, SyncStatus::InSync),
+            Err(reason) => {
+                debug!(%peer, %doc, %reason, "sync failed");
+                ctx.set_doc(peer, doc, SyncStatus::Failed { reason });
+            }
+        }
+        let mut book = lock(&ctx.book);
+        match book.running.get(&(peer, doc)) {
+            Some(true) => {
+                book.running.insert((peer, doc), false);
+            }
+            _ => {
+                book.running.remove(&(peer, doc));
+                return;
+            }
+        }
+    }
+}
+
+async fn sync_doc_once(ctx: &Ctx, peer: PeerId, doc: DocId) -> Result<(), String> {
+    let device = weft_net::device_of(&peer).ok_or("not a device")?;
+    ctx.set_doc(peer, doc, SyncStatus::Syncing);
+    let mut first = true;
+    let mut their_last_empty = false;
+    for _ in 0..MAX_ROUNDS {
+        let frame = ctx
+            .state(move |s| s.sync_generate(device, doc, Role::Initiator, first))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|r| r.reason)?;
+        if frame.message.is_none() && their_last_empty && !first {
+            return Ok(());
+        }
+        let mine = frame.changes;
+        let response = ctx.net.request(peer, Request::Sync(frame)).await.map_err(|e| e.to_string())?;
+        let theirs = match response {
+            Response::Sync(f) if f.community == doc.community && f.doc == doc.name => f,
+            Response::Refused(r) => return Err(format!("the peer refused: {}", r.reason)),
+            other => return Err(format!("the peer answered with {}", kind(&other))),
+        };
+        their_last_empty = theirs.message.is_none();
+        if theirs.changes > mine {
+            ctx.set_doc(peer, doc, SyncStatus::Behind { changes: theirs.changes - mine });
+        }
+        let report = ctx
+            .state(move |s| s.sync_receive(device, theirs, Role::Initiator))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|r| r.reason)?;
+        if let Some(words) = rejection_words(&report) {
+            ctx.penalise(peer, words.clone()).await;
+            return Err(words);
+        }
+        first = false;
+    }
+    Err(format!("gave up after {MAX_ROUNDS} rounds"))
+}
+
+/// Answers a peer's request.
+async fn answer(ctx: &Ctx, peer: PeerId, request: Request) -> Response {
+    let Some(device) = weft_net::device_of(&peer) else {
+        return refused(RefusalCode::NotAMember, "not a device key");
+    };
+    match request {
+        Request::Manifest(theirs) => {
+            let community = theirs.community;
+            let theirs_kept = theirs.clone();
+            let result = ctx
+                .state(move |s| {
+                    if !s.is_member_device(community, &device) {
+                        return Err(Refusal {
+                            code: RefusalCode::NotAMember,
+                            reason: "you are not a member of this community (yet)".into(),
+                        });
+                    }
+                    s.manifest(community)
+                })
+                .await;
+            match result {
+                Ok(Ok(m)) => {
+                    note_manifests(ctx, peer, &m, &theirs_kept);
+                    Response::Manifest(m)
+                }
+                Ok(Err(r)) => Response::Refused(r),
+                Err(e) => refused(RefusalCode::Internal, e.to_string()),
+            }
+        }
+        Request::Sync(frame) => {
+            let doc = DocId { community: frame.community, name: frame.doc };
+            let result = ctx
+                .state(move |s| {
+                    let report = s.sync_receive(device, frame, Role::Responder)?;
+                    let reply = s.sync_generate(device, doc, Role::Responder, false)?;
+                    Ok::<_, Refusal>((report, reply))
+                })
+                .await;
+            match result {
+                Ok(Ok((report, reply))) => {
+                    if let Some(words) = rejection_words(&report) {
+                        let ctx = ctx.clone();
+                        tokio::spawn(async move { ctx.penalise(peer, words).await });
+                        return refused(RefusalCode::Invalid, "changes failed verification");
+                    }
+                    Response::Sync(reply)
+                }
+                Ok(Err(r)) => Response::Refused(r),
+                Err(e) => refused(RefusalCode::Internal, e.to_string()),
+            }
+        }
+        Request::Join(join) => {
+            let result = ctx.state(move |s| s.admit_by_invite(device, join)).await;
+            match result {
+                Ok(Ok(community)) => {
+                    tokio::spawn(sync_all(ctx.clone(), peer));
+                    Response::Joined { community }
+                }
+                Ok(Err(r)) => Response::Refused(r),
+                Err(e) => refused(RefusalCode::Internal, e.to_string()),
+            }
+        }
+    }
+}
+
+fn refused(code: RefusalCode, reason: impl Into<String>) -> Response {
+    Response::Refused(Refusal { code, reason: reason.into() })
+}
+
+/// Judges a gossip message: opens it, verifies and applies its changes.
+async fn on_gossip(ctx: &Ctx, source: PeerId, data: Vec<u8>) -> Verdict {
+    let frame = match GossipFrame::decode(&data) {
+        Ok(f) => f,
+        Err(e) => {
+            ctx.penalise(source, format!("an unreadable gossip frame: {e}")).await;
+            return Verdict::Reject;
+        }
+    };
+    let opened = ctx.state(move |s| s.open_gossip(&frame)).await;
+    let payload = match opened {
+        Ok(Ok(Some((community, bytes)))) => match GossipPayload::decode(&bytes) {
+            Ok(p) if p.community == community => p,
+            Ok(_) => {
+                ctx.penalise(source, "a gossip payload for another community than its key's".into()).await;
+                return Verdict::Reject;
+            }
+            Err(e) => {
+                ctx.penalise(source, format!("a gossip payload that does not decode: {e}")).await;
+                return Verdict::Reject;
+            }
+        },
+        // Sealed with a key we do not hold (yet): not for us, or our people document is
+        // behind; sync will tell.
+        Ok(Ok(None)) => return Verdict::Ignore,
+        Ok(Err(e)) => {
+            ctx.penalise(source, e).await;
+            return Verdict::Reject;
+        }
+        Err(_) => return Verdict::Ignore,
+    };
+    let (community, doc) = (payload.community, payload.doc);
+    let ingested = ctx.state(move |s| s.ingest(payload.community, payload.doc, payload.changes)).await;
+    match ingested {
+        Ok(Ok(report)) => {
+            if let Some(words) = rejection_words(&report) {
+                ctx.penalise(source, words).await;
+                return Verdict::Reject;
+            }
+            if report.waiting > 0 {
+                // Its parents or author are unknown here: the peer that sent it has them.
+                tokio::spawn(sync_doc(ctx.clone(), source, DocId { community, name: doc }));
+                return Verdict::Ignore;
+            }
+            Verdict::Accept
+        }
+        _ => Verdict::Ignore,
+    }
+}
+
+/// Gossips new local changes, or syncs them to every connected member when too large.
+async fn publish(ctx: &Ctx, out: Outgoing) {
+    let payload = GossipPayload {
+        community: out.community,
+        doc: out.doc,
+        changes: out
+            .changes
+            .iter()
+            .map(|c| WireChange { bytes: c.bytes.clone(), signature: c.signature.map(|s| s.0) })
+            .collect(),
+    };
+    let bytes = payload.encode();
+    let doc = DocId { community: out.community, name: out.doc };
+    if bytes.len() + GOSSIP_OVERHEAD <= MAX_GOSSIP {
+        let community = out.community;
+        match ctx.state(move |s| s.seal_gossip(community, &bytes)).await {
+            Ok(Ok(frame)) => {
+                if let Err(e) = ctx.net.publish(topic_for(&community), frame.encode()).await {
+                    warn!(%e, "could not gossip a change; sync will carry it");
+                }
+                return;
+            }
+            Ok(Err(e)) => warn!(%e, "could not seal a change for gossip; sync will carry it"),
+            Err(_) => return,
+        }
+    }
+    let peers: Vec<PeerId> = lock(&ctx.book).peers.keys().copied().collect();
+    for peer in peers {
+        let Some(device) = weft_net::device_of(&peer) else { continue };
+        let member = ctx.state(move |s| s.is_member_device(doc.community, &device)).await.unwrap_or(false);
+        if member {
+            tokio::spawn(sync_doc(ctx.clone(), peer, doc));
+        }
+    }
+}
+
+impl Node {
+    /// Creates an invitation and the code and link that carry it.
+    pub(crate) async fn invite(
+        &self,
+        community: Option<String>,
+        uses: u32,
+        hours: u32,
+    ) -> Result<crate::api::Response, crate::error::ApiError> {
+        if hours == 0 || hours > 24 * 365 {
+            return Err(NodeError::BadRequest(format!(
+                "an invitation is valid from 1 hour to a year, not {hours} hours"
+            ))
+            .into());
+        }
+        let valid_for = i64::from(hours) * 3_600_000;
+        let new = self.call(move |s| s.create_invite(community.as_deref(), uses, valid_for)).await??;
+        let c = new.community;
+        let community_name = self.call(move |s| s.people_view(c).map(|p| p.name.clone()).unwrap_or_default()).await?;
+        let addresses = match self.net_link() {
+            Some(link) => link.handle.addresses().await.unwrap_or_default(),
+            None => Vec::new(),
+        };
+        // Loopback addresses help nobody on another machine; keep them only if there is
+        // nothing else (tests on one host).
+        let mut shared: Vec<weft_net::Multiaddr> = addresses.iter().filter(|a| !is_loopback(a)).cloned().collect();
+        if shared.is_empty() {
+            shared = addresses;
+        }
+        shared.truncate(weft_net::invite::MAX_ADDRESSES);
+        let code = weft_net::invite::InviteCode {
+            invite: *new.invite.as_bytes(),
+            secret: new.secret,
+            community: Some(c),
+            addresses: shared.clone(),
+        };
+        Ok(crate::api::Response::Invite(crate::api::InviteInfo {
+            community: c,
+            community_name,
+            code: code.short(),
+            link: code.link(),
+            addresses: shared.iter().map(ToString::to_string).collect(),
+            expires: new.expires,
+            uses: new.uses,
+        }))
+    }
+
+    /// Joins a community with an invitation: reaches a member (by the link's addresses or
+    /// on the LAN), asks to be admitted, then syncs the community's documents from them.
+    pub(crate) async fn join(&self, text: &str, name: Option<String>) -> Result<crate::api::Response, NodeError> {
+        let code = weft_net::invite::InviteCode::parse(text).map_err(|e| NodeError::BadRequest(e.to_string()))?;
+        let link = self.net_link().ok_or_else(|| {
+            NodeError::Network("joining needs the network: run `weft serve`, or `weft join` without it running".into())
+        })?;
+        let me = self.call(move |s| s.identity_for_join(name.as_deref())).await??;
+        for address in &code.addresses {
+            if let Err(e) = link.handle.dial(address.clone()).await {
+                debug!(%address, %e, "could not dial an invitation address");
+            }
+        }
+        let mut connected = link.connected.clone();
+        let deadline = tokio::time::Instant::now() + JOIN_TIMEOUT;
+        let mut tried = std::collections::HashSet::new();
+        let mut last_refusal: Option<String> = None;
+        loop {
+            let peers = link.handle.peers().await.map_err(|e| NodeError::Network(e.to_string()))?;
+            for p in peers.into_iter().filter(|p| tried.insert(p.peer)) {
+                let request = Request::Join(weft_net::wire::JoinRequest {
+                    invite: code.invite,
+                    secret: code.secret,
+                    member: me.member,
+                    device: me.device,
+                    cert: me.cert,
+                    name: me.name.clone(),
+                });
+                match link.handle.request(p.peer, request).await {
+                    Ok(Response::Joined { community }) => {
+                        if code.community.is_some_and(|c| c != community) {
+                            last_refusal = Some("a peer admitted us to another community than the link's".into());
+                            continue;
+                        }
+                        let device =
+                            weft_net::device_of(&p.peer).ok_or_else(|| NodeError::Network("bad peer".into()))?;
+                        self.call(move |s| s.begin_join(community, device)).await??;
+                        let ctx = Ctx { node: self.clone(), net: link.handle.clone(), book: link.book.clone() };
+                        sync_peer(ctx.clone(), p.peer, community).await;
+                        identify(&ctx, p.peer).await;
+                        let joined = self.call(move |s| s.is_joined(community)).await?;
+                        if !joined {
+                            return Err(NodeError::Network(
+                                "we were admitted but the community's documents did not arrive; keep `weft serve` \
+                                 running and they will"
+                                    .into(),
+                            ));
+                        }
+                        let info = self.call(move |s| s.community_info(community)).await??;
+                        return Ok(crate::api::Response::Community(info));
+                    }
+                    Ok(Response::Refused(r)) => match r.code {
+                        RefusalCode::InviteExpired | RefusalCode::InviteUsedUp => {
+                            return Err(NodeError::Invalid(match r.code {
+                                RefusalCode::InviteExpired => weft_core::validate::ValidationError::InviteExpired,
+                                _ => weft_core::validate::ValidationError::InviteUsedUp,
+                            }));
+                        }
+                        _ => last_refusal = Some(r.reason),
+                    },
+                    Ok(other) => last_refusal = Some(format!("a peer answered with {}", kind(&other))),
+                    Err(e) => debug!(peer = %p.peer, %e, "join request failed"),
+                }
+            }
+            tokio::select! {
+                changed = connected.changed() => if changed.is_err() { break },
+                _ = tokio::time::sleep_until(deadline) => break,
+            }
+        }
+        Err(NodeError::Network(match last_refusal {
+            Some(r) => format!("no member admitted us: {r}"),
+            None => "no member of the community could be reached: check the link's addresses, or join on the same \
+                     network as a member running Weft"
+                .into(),
+        }))
+    }
+}
+
+/// How long `join` looks for a member who admits us.
+pub const JOIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn is_loopback(a: &weft_net::Multiaddr) -> bool {
+    a.iter().any(|p| match p {
+        weft_net::multiaddr::Protocol::Ip4(ip) => ip.is_loopback(),
+        weft_net::multiaddr::Protocol::Ip6(ip) => ip.is_loopback(),
+        _ => false,
+    })
+}

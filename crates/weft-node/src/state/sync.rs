@@ -1,0 +1,434 @@
+//! The state thread's half of sync: manifests, Automerge sync rounds, and taking in changes
+//! from peers — every one verified before it is applied, stored before it is acknowledged.
+//!
+//! A received change is applied only if weft-core's [`Verifier`] accepts it. A change whose
+//! parents or author we do not know yet waits in a bounded pending set and is tried again
+//! whenever something new is applied to its community (membership arrives by the people
+//! document, which syncs first). A change that fails is rejected with every change that
+//! depends on it, and the caller penalises the peer that sent it.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use automerge::sync::{ChunkList, Message, MessageVersion, State as SyncState};
+use automerge::{Change, ChangeHash};
+use tracing::{debug, warn};
+use weft_core::doc::people::PeopleView;
+use weft_core::doc::{DocId, DocName};
+use weft_core::identity::{ChangeSignature, SignedChange};
+use weft_core::verify::{Verifier, parse_change};
+use weft_core::{CommunityId, DeviceId, MemberId};
+use weft_net::wire::{
+    DocSummary, MAX_CHANGES, MAX_SYNC_MESSAGE, Manifest, Refusal, RefusalCode, SyncFrame, WireChange,
+};
+use weft_store::Batch;
+
+use super::{State, Touched};
+use crate::api::Event;
+
+/// The most changes (and bytes) waiting for their parents or author, per community.
+const MAX_PENDING: usize = 100_000;
+const MAX_PENDING_BYTES: usize = 64 << 20;
+
+/// Which side of a sync session this is: each side keeps its own Automerge sync state per
+/// role, so sessions both peers start at once do not trip over each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Role {
+    Initiator,
+    Responder,
+}
+
+#[derive(Debug)]
+struct Pending {
+    doc: DocName,
+    change: Change,
+    signature: Option<ChangeSignature>,
+}
+
+/// Sync bookkeeping on the state thread.
+#[derive(Debug, Default)]
+pub(crate) struct SyncBook {
+    states: HashMap<(DeviceId, DocId, Role), SyncState>,
+    pending: HashMap<CommunityId, Vec<Pending>>,
+    /// Communities we were admitted to and whose people document is still on its way, with
+    /// the device of the member who admitted us.
+    pub(super) joining: HashMap<CommunityId, DeviceId>,
+    /// Data keys opened so far, by key id.
+    pub(super) keys: HashMap<[u8; 8], (CommunityId, weft_core::crypto::DataKey)>,
+}
+
+/// A change that was refused, and why.
+#[derive(Debug, Clone)]
+pub(crate) struct Rejection {
+    pub doc: DocName,
+    pub hash: Option<ChangeHash>,
+    pub why: String,
+}
+
+/// What taking in a batch of changes did.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Ingested {
+    pub applied: usize,
+    pub already: usize,
+    pub waiting: usize,
+    pub rejected: Vec<Rejection>,
+}
+
+/// New local changes for the network to gossip.
+#[derive(Debug, Clone)]
+pub(crate) struct Outgoing {
+    pub community: CommunityId,
+    pub doc: DocName,
+    pub changes: Vec<SignedChange>,
+}
+
+fn refuse(code: RefusalCode, reason: impl Into<String>) -> Refusal {
+    Refusal { code, reason: reason.into() }
+}
+
+fn internal(e: impl std::fmt::Display) -> Refusal {
+    refuse(RefusalCode::Internal, e.to_string())
+}
+
+/// Member ids a people change writes under (admissions, profiles, removals), so the cached
+/// view is refreshed for exactly those members.
+fn members_touched(change: &Change) -> BTreeSet<MemberId> {
+    use automerge::legacy::Key;
+    change
+        .decode()
+        .operations
+        .iter()
+        .filter_map(|op| match &op.key {
+            Key::Map(k) => k.parse().ok(),
+            _ => None,
+        })
+        .collect()
+}
+
+impl State {
+    /// The communities in which `device` is a device of a current member.
+    pub(crate) fn communities_of_device(&mut self, device: &DeviceId) -> Vec<CommunityId> {
+        let ids: Vec<CommunityId> = self.communities.keys().copied().collect();
+        ids.into_iter().filter(|c| self.is_member_device(*c, device)).collect()
+    }
+
+    pub(crate) fn is_member_device(&mut self, community: CommunityId, device: &DeviceId) -> bool {
+        self.sync.joining.get(&community) == Some(device)
+            || self.communities.get_mut(&community).is_some_and(|c| c.people().member_of_device(device).is_some())
+    }
+
+    /// The documents we hold of a community, people first.
+    pub(crate) fn manifest(&mut self, community: CommunityId) -> Result<Manifest, Refusal> {
+        self.load_all_ledgers(community).map_err(internal)?;
+        let com = self
+            .communities
+            .get(&community)
+            .ok_or_else(|| refuse(RefusalCode::UnknownCommunity, "this peer does not hold that community"))?;
+        let mut docs = vec![(DocName::People, com.people.heads()), (DocName::Board, com.board.heads())];
+        for (year, doc) in &com.ledgers {
+            docs.push((DocName::Ledger(*year), doc.heads()));
+        }
+        let mut out = Vec::with_capacity(docs.len());
+        for (name, heads) in docs {
+            let changes = self.store.change_count(DocId { community, name }).map_err(internal)?;
+            out.push(DocSummary { name, heads, changes });
+        }
+        Ok(Manifest { community, docs: out })
+    }
+
+    /// A document, created from its deterministic genesis (and stored) if we have none yet.
+    fn doc_for_sync(&mut self, doc: DocId) -> Result<(), Refusal> {
+        match doc.name {
+            DocName::People => {
+                if !self.communities.contains_key(&doc.community) {
+                    return Err(refuse(RefusalCode::UnknownCommunity, "this peer does not hold that community"));
+                }
+                Ok(())
+            }
+            DocName::Board => Ok(()),
+            DocName::Ledger(year) => {
+                let (_, genesis) = self.ledger_for_write(doc.community, year).map_err(internal)?;
+                if let Some(genesis) = genesis {
+                    let batch = Batch { communities: Vec::new(), changes: vec![(doc, genesis)] };
+                    self.store.commit(&batch).map_err(internal)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn sync_state(&mut self, peer: DeviceId, doc: DocId, role: Role, fresh: bool) -> SyncState {
+        let key = (peer, doc, role);
+        if !fresh && let Some(s) = self.sync.states.remove(&key) {
+            return s;
+        }
+        // A session starts from what both sides were known to share, nothing else.
+        match self.store.sync_state(&peer, doc) {
+            Ok(Some(bytes)) => SyncState::decode(&bytes).unwrap_or_default(),
+            Ok(None) => SyncState::new(),
+            Err(e) => {
+                warn!(%e, "could not read a saved sync state");
+                SyncState::new()
+            }
+        }
+    }
+
+    /// The next frame of a sync session with `peer` for `doc`.
+    pub(crate) fn sync_generate(
+        &mut self,
+        peer: DeviceId,
+        doc: DocId,
+        role: Role,
+        first: bool,
+    ) -> Result<SyncFrame, Refusal> {
+        self.doc_for_sync(doc)?;
+        let mut state = self.sync_state(peer, doc, role, first);
+        let result = self.generate_with(&mut state, doc);
+        self.sync.states.insert((peer, doc, role), state);
+        let (message, signatures) = result?;
+        let changes = self.store.change_count(doc).map_err(internal)?;
+        Ok(SyncFrame { community: doc.community, doc: doc.name, first, message, signatures, changes })
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn generate_with(
+        &mut self,
+        state: &mut SyncState,
+        id: DocId,
+    ) -> Result<(Option<Vec<u8>>, Vec<Option<[u8; 64]>>), Refusal> {
+        let com = self.communities.get(&id.community).ok_or_else(|| internal("the community is gone"))?;
+        let doc = com.doc(id.name).ok_or_else(|| internal("the document is not loaded"))?;
+        let Some(mut message) = doc.generate_sync(state) else { return Ok((None, Vec::new())) };
+        let mut chunks = Vec::with_capacity(message.changes.len());
+        let mut hashes = Vec::with_capacity(message.changes.len());
+        let mut size = 0usize;
+        let mut unsent = Vec::new();
+        for chunk in message.changes.iter() {
+            let change = Change::from_bytes(chunk.to_vec()).map_err(internal)?;
+            // Stay under the frame limit; what is left goes in the next round.
+            if size + chunk.len() > MAX_SYNC_MESSAGE - (64 << 10) || chunks.len() >= MAX_CHANGES {
+                unsent.push(change.hash());
+                continue;
+            }
+            size += chunk.len();
+            hashes.push(change.hash());
+            chunks.push(chunk.to_vec());
+        }
+        for h in &unsent {
+            state.sent_hashes.remove(h);
+        }
+        let signatures =
+            self.store.signatures_of(id, &hashes).map_err(internal)?.into_iter().map(|s| s.map(|s| s.0)).collect();
+        message.changes = ChunkList::from(chunks);
+        Ok((Some(message.encode()), signatures))
+    }
+
+    /// Takes in a peer's sync frame: verifies and applies its changes, then advances the sync
+    /// state. Bad bytes are refused whole; bad changes are rejected one by one (and reported).
+    pub(crate) fn sync_receive(&mut self, peer: DeviceId, frame: SyncFrame, role: Role) -> Result<Ingested, Refusal> {
+        let doc = DocId { community: frame.community, name: frame.doc };
+        if !self.is_member_device(doc.community, &peer) {
+            return Err(refuse(RefusalCode::NotAMember, "you are not a member of this community (yet)"));
+        }
+        self.doc_for_sync(doc)?;
+        if frame.first {
+            self.sync.states.remove(&(peer, doc, role));
+        }
+        let Some(bytes) = frame.message else { return Ok(Ingested::default()) };
+        let message = Message::decode(&bytes)
+            .map_err(|e| refuse(RefusalCode::Invalid, format!("the sync message could not be read: {e}")))?;
+        if message.version != MessageVersion::V1 {
+            return Err(refuse(RefusalCode::Invalid, "whole-document sync messages are not accepted"));
+        }
+        if message.changes.len() != frame.signatures.len() {
+            return Err(refuse(RefusalCode::Invalid, "the frame's signatures do not match its changes"));
+        }
+        let changes = message
+            .changes
+            .iter()
+            .zip(&frame.signatures)
+            .map(|(bytes, signature)| WireChange { bytes: bytes.to_vec(), signature: *signature })
+            .collect();
+        let report = self.ingest(doc.community, doc.name, changes).map_err(internal)?;
+        let mut state = self.sync_state(peer, doc, role, false);
+        let com = self.communities.get_mut(&doc.community).ok_or_else(|| internal("the community is gone"))?;
+        let target = match doc.name {
+            DocName::People => &mut com.people,
+            DocName::Board => &mut com.board,
+            DocName::Ledger(y) => com.ledgers.get_mut(&y).ok_or_else(|| internal("the ledger is not loaded"))?,
+        };
+        let received = target.receive_sync(&mut state, message);
+        if let Err(e) = received {
+            self.sync.states.insert((peer, doc, role), state);
+            return Err(refuse(RefusalCode::Invalid, format!("the sync message was not usable: {e}")));
+        }
+        if let Err(e) = self.store.save_sync_state(&peer, doc, &state.encode()) {
+            warn!(%e, "could not save the sync state");
+        }
+        self.sync.states.insert((peer, doc, role), state);
+        Ok(report)
+    }
+
+    /// Forgets the in-memory sync states of a peer that left (what both sides share is saved).
+    pub(crate) fn sync_forget(&mut self, peer: DeviceId) {
+        self.sync.states.retain(|(p, _, _), _| *p != peer);
+    }
+
+    /// Verifies, applies and stores changes of one document received from a peer, and tries
+    /// again the changes of the community that were waiting.
+    pub(crate) fn ingest(
+        &mut self,
+        community: CommunityId,
+        doc: DocName,
+        changes: Vec<WireChange>,
+    ) -> Result<Ingested, crate::error::NodeError> {
+        let mut report = Ingested::default();
+        if !self.communities.contains_key(&community) {
+            return Err(crate::error::NodeError::NotFound(format!("no community {}", community.short())));
+        }
+        let mut queue: Vec<Pending> = Vec::with_capacity(changes.len());
+        let mut seen = HashSet::new();
+        for c in changes {
+            match parse_change(&c.bytes) {
+                Ok(change) => {
+                    if seen.insert(change.hash()) {
+                        queue.push(Pending { doc, change, signature: c.signature.map(ChangeSignature) });
+                    }
+                }
+                Err(e) => report.rejected.push(Rejection { doc, hash: None, why: e.to_string() }),
+            }
+        }
+        let waiting = self.sync.pending.remove(&community).unwrap_or_default();
+        queue.extend(waiting.into_iter().filter(|p| seen.insert(p.change.hash())));
+        let docs: BTreeSet<DocName> = queue.iter().map(|p| p.doc).collect();
+        for name in &docs {
+            if let DocName::Ledger(_) = name {
+                self.doc_for_sync(DocId { community, name: *name })
+                    .map_err(|r| crate::error::NodeError::Write(r.reason))?;
+            }
+        }
+        let com = self.communities.get_mut(&community).ok_or_else(|| crate::error::NodeError::Stopped)?;
+        com.people();
+        let mut verifiers: HashMap<DocName, Verifier> = HashMap::new();
+        let mut rejected: HashSet<ChangeHash> = HashSet::new();
+        let mut batch = Vec::new();
+        let mut touched_docs = BTreeSet::new();
+        loop {
+            let mut progress = false;
+            let mut next = Vec::with_capacity(queue.len());
+            for p in queue.drain(..) {
+                let hash = p.change.hash();
+                let Some(target) = com.doc(p.doc) else {
+                    next.push(p);
+                    continue;
+                };
+                if target.has_change(&hash) {
+                    report.already += 1;
+                    continue;
+                }
+                if p.change.deps().iter().any(|d| rejected.contains(d)) {
+                    rejected.insert(hash);
+                    report.rejected.push(Rejection {
+                        doc: p.doc,
+                        hash: Some(hash),
+                        why: "it depends on a rejected change".into(),
+                    });
+                    continue;
+                }
+                let verifier =
+                    verifiers.entry(p.doc).or_insert_with(|| Verifier::new(DocId { community, name: p.doc }));
+                let Some(people) = com.people_view.as_ref() else {
+                    next.push(p);
+                    continue;
+                };
+                match verifier.verify(target, people, &p.change, p.signature.as_ref()) {
+                    Ok(_) => {
+                        let target = match p.doc {
+                            DocName::People => &mut com.people,
+                            DocName::Board => &mut com.board,
+                            DocName::Ledger(y) => match com.ledgers.get_mut(&y) {
+                                Some(d) => d,
+                                None => {
+                                    next.push(p);
+                                    continue;
+                                }
+                            },
+                        };
+                        if let Err(e) = target.apply([p.change.clone()]) {
+                            rejected.insert(hash);
+                            report.rejected.push(Rejection { doc: p.doc, hash: Some(hash), why: e.to_string() });
+                            continue;
+                        }
+                        if p.doc == DocName::People
+                            && let Some(view) = com.people_view.as_mut()
+                        {
+                            view.refresh_settings(com.people.automerge());
+                            for m in members_touched(&p.change) {
+                                view.refresh_member(com.people.automerge(), m);
+                            }
+                        }
+                        touched_docs.insert(p.doc);
+                        report.applied += 1;
+                        progress = true;
+                        batch.push((
+                            DocId { community, name: p.doc },
+                            SignedChange { hash, bytes: p.change.raw_bytes().to_vec(), signature: p.signature },
+                        ));
+                    }
+                    Err(e) if e.is_retryable() => next.push(p),
+                    Err(e) => {
+                        debug!(doc = %p.doc, %e, "change rejected");
+                        rejected.insert(hash);
+                        report.rejected.push(Rejection { doc: p.doc, hash: Some(hash), why: e.to_string() });
+                    }
+                }
+            }
+            queue = next;
+            if !progress || queue.is_empty() {
+                break;
+            }
+        }
+        // What is still waiting stays, within bounds (the oldest go first; sync brings them
+        // back later).
+        report.waiting = queue.len();
+        let mut bytes = 0usize;
+        queue.retain(|p| {
+            bytes += p.change.raw_bytes().len();
+            bytes <= MAX_PENDING_BYTES
+        });
+        if queue.len() > MAX_PENDING {
+            queue.drain(..queue.len() - MAX_PENDING);
+        }
+        if !queue.is_empty() {
+            self.sync.pending.insert(community, queue);
+        }
+        if batch.is_empty() {
+            return Ok(report);
+        }
+        if let Err(e) = self.store.commit(&Batch { communities: Vec::new(), changes: batch }) {
+            warn!(%e, "storing received changes failed; reloading the community from disk");
+            self.communities.remove(&community);
+            self.load_community(community)?;
+            return Err(e.into());
+        }
+        if let Some(c) = self.communities.get_mut(&community) {
+            for name in &touched_docs {
+                if *name != DocName::People {
+                    c.refresh(Touched::Doc(*name));
+                }
+            }
+        }
+        if touched_docs.contains(&DocName::People) && self.sync.joining.contains_key(&community) {
+            self.finish_join(community)?;
+        }
+        for name in touched_docs {
+            self.maybe_compact(community, name);
+            let _ = self.events.send(Event::DocumentChanged { community, doc: name });
+        }
+        Ok(report)
+    }
+
+    /// The people view of a community, for membership decisions.
+    pub(crate) fn people_view(&mut self, community: CommunityId) -> Option<&PeopleView> {
+        self.communities.get_mut(&community).map(|c| c.people())
+    }
+}
