@@ -370,6 +370,9 @@ fn peers(out: &mut impl Write, p: &weft_node::api::PeersInfo) -> anyhow::Result<
     for a in &p.listening {
         writeln!(out, "  listening on {a}")?;
     }
+    for incident in &p.incidents {
+        writeln!(out, "recently: {incident}")?;
+    }
     if p.peers.is_empty() {
         writeln!(out, "No peers connected. Members on this network are found automatically; elsewhere,")?;
         writeln!(out, "connect with `weft serve --connect /ip4/ADDRESS/tcp/PORT`.")?;

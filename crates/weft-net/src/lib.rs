@@ -20,7 +20,8 @@ pub mod wire;
 
 use std::time::Duration;
 
-use libp2p::gossipsub::{MessageAcceptance, MessageId};
+use libp2p::gossipsub::MessageAcceptance;
+pub use libp2p::gossipsub::MessageId;
 pub use libp2p::{Multiaddr, PeerId, multiaddr};
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
@@ -112,6 +113,11 @@ pub enum NetEvent {
     DialFailed {
         address: Option<Multiaddr>,
         error: String,
+    },
+    /// A peer subscribed to a gossip topic (so publishing there reaches it).
+    Subscribed {
+        peer: PeerId,
+        topic: String,
     },
 }
 

@@ -94,8 +94,12 @@ pub fn spawn(config: NetConfig) -> Result<(NetHandle, mpsc::Receiver<NetEvent>),
         .map_err(|e| start(&e))?
         .with_swarm_config(|c| c.with_idle_connection_timeout(config.idle_timeout))
         .build();
+    let mut listeners = HashSet::new();
     for address in &config.listen {
-        swarm.listen_on(address.clone()).map_err(|e| NetError::Start(format!("cannot listen on {address}: {e}")))?;
+        let id = swarm
+            .listen_on(address.clone())
+            .map_err(|e| NetError::Start(format!("cannot listen on {address}: {e}")))?;
+        listeners.insert(id);
     }
     let mut task = Task {
         swarm,
@@ -108,6 +112,10 @@ pub fn spawn(config: NetConfig) -> Result<(NetHandle, mpsc::Receiver<NetEvent>),
         banned: HashMap::new(),
         listening: Vec::new(),
         waiting_addresses: Vec::new(),
+        listeners,
+        inbound: HashMap::new(),
+        ban_after_answer: HashSet::new(),
+        hanging_up: FuturesUnordered::new(),
     };
     let (events_tx, events_rx) = mpsc::channel(1024);
     task.events = events_tx;
@@ -143,7 +151,18 @@ struct Task {
     listening: Vec<Multiaddr>,
     /// Asked for our addresses before we listened anywhere: answered at the first address.
     waiting_addresses: Vec<oneshot::Sender<Vec<Multiaddr>>>,
+    /// Listeners opened and not closed.
+    listeners: HashSet<libp2p::core::transport::ListenerId>,
+    /// Requests from each peer not answered yet.
+    inbound: HashMap<PeerId, usize>,
+    /// Banned peers to disconnect once their pending answers (e.g. the refusal) are sent.
+    ban_after_answer: HashSet<PeerId>,
+    /// Banned peers about to be disconnected.
+    hanging_up: FuturesUnordered<futures::future::BoxFuture<'static, PeerId>>,
 }
+
+/// How long a banned peer's connection stays open after its last answer.
+const HANG_UP_AFTER: Duration = Duration::from_millis(500);
 
 impl Task {
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
@@ -159,6 +178,9 @@ impl Task {
                     None => return,
                 },
                 event = self.swarm.select_next_some() => self.event(event).await,
+                Some(peer) = self.hanging_up.next(), if !self.hanging_up.is_empty() => {
+                    let _ = self.swarm.disconnect_peer_id(peer);
+                }
                 Some((channel, response)) = self.answering.next(), if !self.answering.is_empty() => {
                     let response = response.unwrap_or_else(|| Response::Refused(crate::wire::Refusal {
                         code: crate::wire::RefusalCode::Internal,
@@ -229,7 +251,13 @@ impl Task {
                 warn!(%peer, ?duration, "banning peer");
                 self.banned.insert(peer, Instant::now() + duration);
                 self.swarm.behaviour_mut().gossipsub.blacklist_peer(&peer);
-                let _ = self.swarm.disconnect_peer_id(peer);
+                // The peer hears why first: the refusal it is waiting for goes out, and a moment
+                // later we hang up (closing at once can cut the answer off on its way).
+                if self.inbound.get(&peer).copied().unwrap_or(0) > 0 {
+                    self.ban_after_answer.insert(peer);
+                } else {
+                    self.hang_up_soon(peer);
+                }
             }
             Command::Peers(reply) => {
                 let mut out: Vec<PeerInfo> = self
@@ -247,13 +275,37 @@ impl Task {
                 out.sort_by_key(|p| p.peer);
                 let _ = reply.send(out);
             }
-            Command::Addresses(reply) if self.listening.is_empty() && self.swarm.listeners().next().is_some() => {
+            Command::Addresses(reply) if self.listening.is_empty() && !self.listeners.is_empty() => {
                 self.waiting_addresses.push(reply);
             }
             Command::Addresses(reply) => {
                 let _ = reply.send(self.addresses());
             }
             Command::Shutdown(_) => {}
+        }
+    }
+
+    fn hang_up_soon(&mut self, peer: PeerId) {
+        self.hanging_up.push(Box::pin(async move {
+            tokio::time::sleep(HANG_UP_AFTER).await;
+            peer
+        }));
+    }
+
+    /// One request of `peer` is answered (or failed); a banned peer is let go once none is left.
+    fn answered(&mut self, peer: PeerId) {
+        let left = match self.inbound.get_mut(&peer) {
+            Some(n) => {
+                *n = n.saturating_sub(1);
+                *n
+            }
+            None => 0,
+        };
+        if left == 0 {
+            self.inbound.remove(&peer);
+            if self.ban_after_answer.remove(&peer) {
+                self.hang_up_soon(peer);
+            }
         }
     }
 
@@ -283,6 +335,18 @@ impl Task {
                 emit(&self.events, NetEvent::Listening(address)).await;
             }
             SwarmEvent::ExpiredListenAddr { address, .. } => self.listening.retain(|a| *a != address),
+            SwarmEvent::ListenerClosed { listener_id, reason, .. } => {
+                self.listeners.remove(&listener_id);
+                if let Err(e) = reason {
+                    warn!(%e, "a listener closed");
+                }
+                if self.listeners.is_empty() {
+                    let addresses = self.addresses();
+                    for reply in self.waiting_addresses.drain(..) {
+                        let _ = reply.send(addresses.clone());
+                    }
+                }
+            }
             SwarmEvent::ConnectionEstablished { peer_id, endpoint, num_established, .. } => {
                 if let Some(until) = self.banned.get(&peer_id) {
                     if *until > Instant::now() {
@@ -382,8 +446,20 @@ impl Task {
                 emit(&self.events, NetEvent::Gossip { source: propagation_source, id: message_id, data: message.data })
                     .await;
             }
+            BehaviourEvent::Gossipsub(gossipsub::Event::Subscribed { peer_id, topic }) => {
+                emit(&self.events, NetEvent::Subscribed { peer: peer_id, topic: topic.into_string() }).await;
+            }
             BehaviourEvent::Sync(request_response::Event::Message { peer, message, .. }) => match message {
                 request_response::Message::Request { request, channel, .. } => {
+                    *self.inbound.entry(peer).or_default() += 1;
+                    if self.banned.get(&peer).is_some_and(|until| *until > Instant::now()) {
+                        let refusal = Response::Refused(crate::wire::Refusal {
+                            code: crate::wire::RefusalCode::Invalid,
+                            reason: "this peer is refused for a while after sending invalid changes".into(),
+                        });
+                        let _ = self.swarm.behaviour_mut().sync.send_response(channel, refusal);
+                        return;
+                    }
                     let (tx, rx) = oneshot::channel();
                     emit(&self.events, NetEvent::Request { peer, request, reply: tx }).await;
                     self.answering.push(Box::pin(async move { (channel, rx.await.ok()) }));
@@ -409,7 +485,9 @@ impl Task {
             }
             BehaviourEvent::Sync(request_response::Event::InboundFailure { peer, error, .. }) => {
                 debug!(%peer, %error, "could not answer a request");
+                self.answered(peer);
             }
+            BehaviourEvent::Sync(request_response::Event::ResponseSent { peer, .. }) => self.answered(peer),
             _ => {}
         }
     }

@@ -249,6 +249,8 @@ pub struct PeersInfo {
     pub peer_id: Option<String>,
     pub listening: Vec<String>,
     pub peers: Vec<PeerStatus>,
+    /// Recent problems with peers that may be gone (e.g. disconnected for invalid changes).
+    pub incidents: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -426,4 +428,6 @@ pub enum Event {
     DocumentChanged { community: CommunityId, doc: DocName },
     /// A community was created, joined or generated.
     CommunityAdded { community: CommunityId },
+    /// Something went wrong with a peer (e.g. it sent changes that failed verification).
+    PeerIncident { peer: String, what: String },
 }

@@ -106,7 +106,13 @@ impl Node {
         match request {
             Request::Peers => Ok(Response::Peers(match self.net_link() {
                 Some(link) => link.peers(),
-                None => api::PeersInfo { online: false, peer_id: None, listening: Vec::new(), peers: Vec::new() },
+                None => api::PeersInfo {
+                    online: false,
+                    peer_id: None,
+                    listening: Vec::new(),
+                    peers: Vec::new(),
+                    incidents: Vec::new(),
+                },
             })),
             Request::Invite { community, uses, hours } => self.invite(community, uses, hours).await,
             Request::Join { code, name } => self.join(&code, name).await.map_err(ApiError::from),

@@ -48,13 +48,32 @@ pub struct NetOptions {
     pub connect: Vec<weft_net::Multiaddr>,
     pub mdns: bool,
     pub resync_every: Duration,
+    /// Batches of new changes larger than this go by sync instead of gossip.
+    pub gossip_limit: usize,
 }
 
 impl Default for NetOptions {
     fn default() -> Self {
-        Self { listen: Vec::new(), connect: Vec::new(), mdns: true, resync_every: RESYNC_EVERY }
+        Self {
+            listen: Vec::new(),
+            connect: Vec::new(),
+            mdns: true,
+            resync_every: RESYNC_EVERY,
+            gossip_limit: MAX_GOSSIP,
+        }
     }
 }
+
+/// Something that went wrong with a peer, kept after the peer is gone.
+#[derive(Debug, Clone)]
+struct Incident {
+    peer: PeerId,
+    member: Option<String>,
+    what: String,
+}
+
+/// How many past incidents `weft peers` shows.
+const INCIDENTS: usize = 20;
 
 #[derive(Debug, Default)]
 struct PeerEntry {
@@ -71,6 +90,7 @@ pub(crate) struct PeerBook {
     listening: Vec<String>,
     /// Document sessions running, and whether another round was asked for meanwhile.
     running: HashMap<(PeerId, DocId), bool>,
+    incidents: std::collections::VecDeque<Incident>,
 }
 
 /// The running network, held by the node.
@@ -120,6 +140,14 @@ impl NetLink {
             peer_id: Some(self.handle.peer_id().to_string()),
             listening: book.listening.clone(),
             peers,
+            incidents: book
+                .incidents
+                .iter()
+                .map(|i| {
+                    let who = i.member.clone().unwrap_or_else(|| format!("peer {}", i.peer));
+                    format!("{who}: {}", i.what)
+                })
+                .collect(),
         }
     }
 }
@@ -129,6 +157,7 @@ struct Ctx {
     node: Node,
     net: NetHandle,
     book: Arc<Mutex<PeerBook>>,
+    gossip_limit: usize,
 }
 
 /// The driver's own state besides the shared context.
@@ -156,7 +185,17 @@ impl Ctx {
     /// Disconnects and refuses a peer that sent changes failing verification.
     async fn penalise(&self, peer: PeerId, why: String) {
         warn!(%peer, %why, "peer sent invalid changes; disconnecting it");
-        self.set_problem(peer, Some(format!("disconnected: it sent a change that failed verification ({why})")));
+        let what = format!("disconnected: it sent a change that failed verification ({why})");
+        self.set_problem(peer, Some(what.clone()));
+        {
+            let mut book = lock(&self.book);
+            let member = book.peers.get(&peer).and_then(|e| e.member.clone());
+            if book.incidents.len() >= INCIDENTS {
+                book.incidents.pop_front();
+            }
+            book.incidents.push_back(Incident { peer, member, what: what.clone() });
+        }
+        let _ = self.node.events.send(Event::PeerIncident { peer: peer.to_string(), what });
         let _ = self.net.ban(peer, BAN_FOR).await;
     }
 }
@@ -200,7 +239,8 @@ impl Node {
         for c in communities {
             let _ = handle.subscribe(topic_for(&c)).await;
         }
-        let ctx = Ctx { node: self.clone(), net: handle.clone(), book: book.clone() };
+        let ctx =
+            Ctx { node: self.clone(), net: handle.clone(), book: book.clone(), gossip_limit: options.gossip_limit };
         let node_events = self.subscribe();
         let (connected_tx, connected) = tokio::sync::watch::channel(0u64);
         let driver = Driver { ctx, connected: connected_tx };
@@ -213,6 +253,11 @@ impl Node {
 
     pub(crate) fn net_link(&self) -> Option<NetLink> {
         self.net.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// This node's peer id, while the network runs.
+    pub fn peer_id(&self) -> Option<PeerId> {
+        self.net_link().map(|l| l.handle.peer_id())
     }
 
     /// The addresses the network listens on (waits for the first one).
@@ -245,6 +290,16 @@ async fn drive(
     resync_every: Duration,
 ) {
     let ctx = driver.ctx.clone();
+    let (gossip_tx, mut gossip_rx) = mpsc::channel::<(PeerId, weft_net::MessageId, Vec<u8>)>(1024);
+    {
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            while let Some((source, id, data)) = gossip_rx.recv().await {
+                let verdict = on_gossip(&ctx, source, data).await;
+                let _ = ctx.net.judge(id, source, verdict).await;
+            }
+        });
+    }
     let mut tick = tokio::time::interval(resync_every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tick.tick().await;
@@ -255,7 +310,7 @@ async fn drive(
                     if matches!(event, NetEvent::Connected(_)) {
                         driver.connected.send_modify(|n| *n += 1);
                     }
-                    on_event(&ctx, event)
+                    on_event(&ctx, &gossip_tx, event)
                 }
                 None => {
                     debug!("network stopped; driver ends");
@@ -288,7 +343,7 @@ async fn drive(
     }
 }
 
-fn on_event(ctx: &Ctx, event: NetEvent) {
+fn on_event(ctx: &Ctx, gossip: &mpsc::Sender<(PeerId, weft_net::MessageId, Vec<u8>)>, event: NetEvent) {
     match event {
         NetEvent::Listening(address) => lock(&ctx.book).listening.push(address.to_string()),
         NetEvent::Connected(info) => {
@@ -318,15 +373,20 @@ fn on_event(ctx: &Ctx, event: NetEvent) {
             });
         }
         NetEvent::Gossip { source, id, data } => {
-            let ctx = ctx.clone();
-            tokio::spawn(async move {
-                let verdict = on_gossip(&ctx, source, data).await;
-                let _ = ctx.net.judge(id, source, verdict).await;
-            });
+            // One at a time, in the order they came: a new member's or a new key's change
+            // usually comes just before the changes that need it.
+            if gossip.try_send((source, id.clone(), data)).is_err() {
+                let ctx = ctx.clone();
+                tokio::spawn(async move {
+                    debug!("gossip queue full; the next sync carries what was dropped");
+                    let _ = ctx.net.judge(id, source, Verdict::Ignore).await;
+                });
+            }
         }
         NetEvent::DialFailed { address, error } => {
             warn!(?address, %error, "could not connect");
         }
+        NetEvent::Subscribed { .. } => {}
     }
 }
 
@@ -398,6 +458,8 @@ async fn sync_peer(ctx: Ctx, peer: PeerId, community: CommunityId) {
         }
     };
     note_manifests(&ctx, peer, &mine, &theirs);
+    // A manifest answered: whatever went wrong before is over.
+    ctx.set_problem(peer, None);
     for name in docs_to_sync(&mine, &theirs) {
         sync_doc(ctx.clone(), peer, DocId { community, name }).await;
     }
@@ -519,9 +581,27 @@ async fn sync_doc_once(ctx: &Ctx, peer: PeerId, doc: DocId) -> Result<(), String
             ctx.penalise(peer, words.clone()).await;
             return Err(words);
         }
+        if report.applied > 0 {
+            spread(ctx, doc, peer);
+        }
         first = false;
     }
     Err(format!("gave up after {MAX_ROUNDS} rounds"))
+}
+
+/// Changes that arrived by sync (not gossip, which forwards by itself) go on to the other
+/// connected peers: a sync session with each, which ends at once where nothing is new.
+fn spread(ctx: &Ctx, doc: DocId, from: PeerId) {
+    let peers: Vec<PeerId> = lock(&ctx.book).peers.keys().copied().filter(|p| *p != from).collect();
+    for peer in peers {
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            let Some(device) = weft_net::device_of(&peer) else { return };
+            if ctx.state(move |s| s.is_member_device(doc.community, &device)).await.unwrap_or(false) {
+                sync_doc(ctx, peer, doc).await;
+            }
+        });
+    }
 }
 
 /// Answers a peer's request.
@@ -568,6 +648,9 @@ async fn answer(ctx: &Ctx, peer: PeerId, request: Request) -> Response {
                         let ctx = ctx.clone();
                         tokio::spawn(async move { ctx.penalise(peer, words).await });
                         return refused(RefusalCode::Invalid, "changes failed verification");
+                    }
+                    if report.applied > 0 {
+                        spread(ctx, doc, peer);
                     }
                     Response::Sync(reply)
                 }
@@ -616,8 +699,11 @@ async fn on_gossip(ctx: &Ctx, source: PeerId, data: Vec<u8>) -> Verdict {
             }
         },
         // Sealed with a key we do not hold (yet): not for us, or our people document is
-        // behind; sync will tell.
-        Ok(Ok(None)) => return Verdict::Ignore,
+        // behind (a new key, or our own admission): a sync with the sender tells.
+        Ok(Ok(None)) => {
+            tokio::spawn(sync_all(ctx.clone(), source));
+            return Verdict::Ignore;
+        }
         Ok(Err(e)) => {
             ctx.penalise(source, e).await;
             return Verdict::Reject;
@@ -656,18 +742,18 @@ async fn publish(ctx: &Ctx, out: Outgoing) {
     };
     let bytes = payload.encode();
     let doc = DocId { community: out.community, name: out.doc };
-    if bytes.len() + GOSSIP_OVERHEAD <= MAX_GOSSIP {
+    if bytes.len() + GOSSIP_OVERHEAD <= ctx.gossip_limit.min(MAX_GOSSIP) {
         let community = out.community;
         match ctx.state(move |s| s.seal_gossip(community, &bytes)).await {
-            Ok(Ok(frame)) => {
-                if let Err(e) = ctx.net.publish(topic_for(&community), frame.encode()).await {
-                    warn!(%e, "could not gossip a change; sync will carry it");
-                }
-                return;
-            }
-            Ok(Err(e)) => warn!(%e, "could not seal a change for gossip; sync will carry it"),
+            Ok(Ok(frame)) => match ctx.net.publish(topic_for(&community), frame.encode()).await {
+                Ok(()) => return,
+                Err(e) => warn!(%e, "could not gossip a change; syncing it instead"),
+            },
+            Ok(Err(e)) => warn!(%e, "could not seal a change for gossip; syncing it instead"),
             Err(_) => return,
         }
+    } else {
+        debug!(bytes = bytes.len(), doc = %doc, "too large for gossip; syncing it instead");
     }
     let peers: Vec<PeerId> = lock(&ctx.book).peers.keys().copied().collect();
     for peer in peers {
@@ -762,7 +848,12 @@ impl Node {
                         let device =
                             weft_net::device_of(&p.peer).ok_or_else(|| NodeError::Network("bad peer".into()))?;
                         self.call(move |s| s.begin_join(community, device)).await??;
-                        let ctx = Ctx { node: self.clone(), net: link.handle.clone(), book: link.book.clone() };
+                        let ctx = Ctx {
+                            node: self.clone(),
+                            net: link.handle.clone(),
+                            book: link.book.clone(),
+                            gossip_limit: MAX_GOSSIP,
+                        };
                         sync_peer(ctx.clone(), p.peer, community).await;
                         identify(&ctx, p.peer).await;
                         let joined = self.call(move |s| s.is_joined(community)).await?;

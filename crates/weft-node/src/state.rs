@@ -711,6 +711,7 @@ impl State {
                 peer_id: None,
                 listening: Vec::new(),
                 peers: Vec::new(),
+                incidents: Vec::new(),
             })),
         }
     }

@@ -2,158 +2,12 @@
 //! TCP on loopback. Nothing sleeps to wait: every wait is for an event, with a timeout.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::future::Future;
-use std::time::Duration;
+mod common;
 
-use tokio::sync::broadcast::error::RecvError;
-use weft_core::Minutes;
-use weft_core::model::{NewTask, Urgency};
-use weft_net::Multiaddr;
-use weft_node::api::{PeersInfo, SyncStatus, TaskInput};
+use common::*;
+use weft_node::api::SyncStatus;
 use weft_node::net::NetOptions;
-use weft_node::{Clock, Node, NodeConfig, Request, Response};
-
-const WAIT: Duration = Duration::from_secs(60);
-
-struct Peer {
-    node: Node,
-    _dir: tempfile::TempDir,
-    address: Multiaddr,
-}
-
-fn options() -> NetOptions {
-    NetOptions {
-        listen: vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()],
-        connect: Vec::new(),
-        mdns: false,
-        ..NetOptions::default()
-    }
-}
-
-/// A node with a fresh data directory, its network listening on loopback.
-async fn peer(name: Option<&str>) -> Peer {
-    let dir = tempfile::tempdir().unwrap();
-    let node = Node::open(NodeConfig { data_dir: dir.path().to_path_buf(), clock: Clock::system(0) }).await.unwrap();
-    if let Some(name) = name {
-        node.execute(Request::Init { name: name.into() }).await.unwrap();
-    }
-    let address = start(&node).await;
-    Peer { node, _dir: dir, address }
-}
-
-async fn start(node: &Node) -> Multiaddr {
-    node.start_network(options()).await.unwrap();
-    node.listen_addresses().await.unwrap().into_iter().next().expect("listening")
-}
-
-fn task(title: &str) -> Request {
-    Request::TaskAdd {
-        community: None,
-        task: TaskInput {
-            task: NewTask {
-                title: title.into(),
-                description: String::new(),
-                sector: "food".parse().unwrap(),
-                guild: None,
-                skills: Default::default(),
-                hours: Minutes::from_hours(2),
-                slots: 2,
-                urgency: Urgency::Normal,
-                deadline: None,
-                location: None,
-                open_to_neighbours: false,
-            },
-            guild_ref: None,
-        },
-    }
-}
-
-async fn titles(node: &Node) -> Vec<String> {
-    match node.execute(Request::TaskList { community: None, sector: None, open_only: false }).await {
-        Ok(Response::Tasks(t)) => {
-            let mut v: Vec<String> = t.into_iter().map(|t| t.task.title).collect();
-            v.sort();
-            v
-        }
-        _ => Vec::new(),
-    }
-}
-
-async fn member_count(node: &Node) -> usize {
-    match node.execute(Request::Members { community: None }).await {
-        Ok(Response::Members(m)) => m.len(),
-        _ => 0,
-    }
-}
-
-/// Waits until `check` holds, re-checking after every document change on `node`.
-async fn until<F, Fut>(node: &Node, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let mut events = node.subscribe();
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        if check().await {
-            return;
-        }
-        tokio::select! {
-            e = events.recv() => match e {
-                Ok(_) | Err(RecvError::Lagged(_)) => {}
-                Err(RecvError::Closed) => panic!("node stopped while waiting for {what}"),
-            },
-            _ = tokio::time::sleep_until(deadline) => panic!("timed out waiting for {what}"),
-        }
-    }
-}
-
-async fn until_members(node: &Node, n: usize) {
-    let probe = node.clone();
-    until(node, &format!("{n} members"), move || {
-        let probe = probe.clone();
-        async move { member_count(&probe).await == n }
-    })
-    .await;
-}
-
-async fn invite(founder: &Node) -> String {
-    match founder.execute(Request::Invite { community: None, uses: 20, hours: 24 }).await.unwrap() {
-        Response::Invite(i) => {
-            assert!(!i.addresses.is_empty(), "the link carries where to reach the inviter");
-            i.link
-        }
-        other => panic!("{other:?}"),
-    }
-}
-
-async fn join(p: &Peer, link: &str, name: &str) {
-    match p.node.execute(Request::Join { code: link.into(), name: Some(name.into()) }).await {
-        Ok(Response::Community(c)) => assert_eq!(c.name, "Riverside"),
-        other => panic!("{name} could not join: {other:?}"),
-    }
-}
-
-/// A founder and `n - 1` members who joined with an invitation link.
-async fn community(n: usize) -> Vec<Peer> {
-    let a = peer(Some("Ana")).await;
-    a.node.execute(Request::CommunityCreate { name: "Riverside".into() }).await.unwrap();
-    let link = invite(&a.node).await;
-    let mut peers = vec![a];
-    for i in 1..n {
-        let p = peer(Some(&format!("Member {i}"))).await;
-        join(&p, &link, &format!("Member {i}")).await;
-        peers.push(p);
-    }
-    peers
-}
-
-async fn peers_of(node: &Node) -> PeersInfo {
-    match node.execute(Request::Peers).await.unwrap() {
-        Response::Peers(p) => p,
-        other => panic!("{other:?}"),
-    }
-}
+use weft_node::{Request, Response};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_peers_converge_after_concurrent_edits() {
@@ -190,4 +44,87 @@ async fn three_peers_converge_after_concurrent_edits() {
     assert!(info.peers.len() >= 2, "{info:?}");
     assert!(info.peers.iter().all(|p| p.member.is_some() && p.problem.is_none()), "{info:?}");
     assert!(info.peers.iter().any(|p| p.docs.iter().any(|d| d.state == SyncStatus::InSync)), "{info:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_partitioned_group_and_the_rest_edit_then_heal_and_converge() {
+    let peers = community(4).await;
+    for p in &peers {
+        until_members(&p.node, 4).await;
+    }
+    let (a, b, c, d) = (&peers[0], &peers[1], &peers[2], &peers[3]);
+    // C and D leave for a gathering with no internet: their own network, just the two of them.
+    c.node.stop_network().await;
+    d.node.stop_network().await;
+    let _ = start(&c.node).await;
+    let d_address = start(&d.node).await;
+    c.node.dial(d_address).await.unwrap();
+
+    let edit = |p: &Peer, who: &'static str| {
+        let node = p.node.clone();
+        async move {
+            for k in 0..3 {
+                node.execute(task(&format!("{who} {k}"))).await.unwrap();
+            }
+        }
+    };
+    futures::future::join4(edit(a, "a"), edit(b, "b"), edit(c, "c"), edit(d, "d")).await;
+    let side = |x: &str, y: &str| -> Vec<String> {
+        let mut v: Vec<String> = (0..3).flat_map(|k| [format!("{x} {k}"), format!("{y} {k}")]).collect();
+        v.sort();
+        v
+    };
+    until_titles(&a.node, &side("a", "b")).await;
+    until_titles(&b.node, &side("a", "b")).await;
+    until_titles(&c.node, &side("c", "d")).await;
+    until_titles(&d.node, &side("c", "d")).await;
+
+    // The partition heals: C reaches A again.
+    c.node.dial(a.address.clone()).await.unwrap();
+    let all: Vec<String> = ["a", "b", "c", "d"].iter().flat_map(|w| (0..3).map(move |k| format!("{w} {k}"))).collect();
+    for p in &peers {
+        until_titles(&p.node, &all).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_change_larger_than_the_gossip_limit_arrives_by_sync() {
+    let peers = community(2).await;
+    let (a, b) = (&peers[0], &peers[1]);
+    until_members(&b.node, 2).await;
+    // A's gossip takes nothing over 1 KiB; the task below is a 3 KiB change.
+    a.node.stop_network().await;
+    a.node.start_network(NetOptions { gossip_limit: 1024, ..options() }).await.unwrap();
+    b.node.dial(a.node.listen_addresses().await.unwrap()[0].clone()).await.unwrap();
+    let mut big = task("A long recipe");
+    if let Request::TaskAdd { task, .. } = &mut big {
+        task.task.description = "Soak the beans overnight, then simmer gently. ".repeat(60);
+    }
+    a.node.execute(big).await.unwrap();
+    until_has(&b.node, "A long recipe").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_peer_that_was_away_for_ten_thousand_changes_catches_up() {
+    let a = peer(Some("Ana")).await;
+    // A year of a 60-member community: more than 10,000 signed changes.
+    let demo = match a.node.execute(Request::Demo { members: 60, seed: 3, name: Some("Riverside".into()) }).await {
+        Ok(Response::Demo(d)) => d,
+        other => panic!("{other:?}"),
+    };
+    assert!(demo.changes > 10_000, "{} changes", demo.changes);
+    let link = invite(&a.node).await;
+    let b = peer(Some("Bea")).await;
+    join(&b, &link, "Bea").await;
+    // Everything arrived, verified: the same documents on both sides.
+    let want = titles(&a.node).await;
+    assert_eq!(titles(&b.node).await, want);
+    let status = |r: Response| match r {
+        Response::Status(s) => s.documents.into_iter().map(|d| (d.name, d.changes)).collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    let theirs = status(a.node.execute(Request::Status).await.unwrap());
+    let ours = status(b.node.execute(Request::Status).await.unwrap());
+    // B also holds its own admission; otherwise the same changes.
+    assert_eq!(ours, theirs);
 }

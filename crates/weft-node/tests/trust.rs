@@ -1,0 +1,309 @@
+//! A peer never trusts another peer's bytes: forged, tampered, non-member and removed-member
+//! changes are refused and never reach anyone else, and a non-member on the gossip topic
+//! cannot read what is said there. The attackers are raw weft-net swarms driven by the test,
+//! speaking Weft's protocols with changes made by weft-core and then damaged.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use automerge::sync::{ChunkList, Message, MessageVersion};
+use common::*;
+use tokio::sync::mpsc;
+use weft_core::doc::membership::Membership;
+use weft_core::doc::people::PeopleView;
+use weft_core::doc::{DocId, DocName, Document};
+use weft_core::identity::{Identity, SignedChange};
+use weft_core::model::{NewTask, Urgency};
+use weft_core::{CommunityId, Minutes, Timestamp};
+use weft_net::invite::InviteCode;
+use weft_net::wire::{GossipFrame, GossipPayload, JoinRequest, RefusalCode, SyncFrame, WireChange};
+use weft_net::{NetConfig, NetEvent, NetHandle, Request as Wire, Response as WireResponse, topic_for};
+use weft_node::api::ExportFormatInput;
+use weft_node::{Event, Node, Request, Response};
+
+struct Evil {
+    id: Identity,
+    net: NetHandle,
+    events: mpsc::Receiver<NetEvent>,
+}
+
+/// A raw peer with a fresh identity, connected to `target`.
+async fn evil(target: &Peer) -> Evil {
+    let (_, id) = Identity::generate();
+    let mut config = NetConfig::new(id.device_key().to_bytes());
+    config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()];
+    config.mdns = false;
+    let (net, mut events) = weft_net::spawn(config).unwrap();
+    net.dial(target.address.clone()).await.unwrap();
+    loop {
+        match tokio::time::timeout(WAIT, events.recv()).await.expect("connected in time") {
+            Some(NetEvent::Connected(_)) => break,
+            Some(_) => {}
+            None => panic!("the evil peer's network stopped"),
+        }
+    }
+    Evil { id, net, events }
+}
+
+impl Evil {
+    /// Joins with the invitation, as any newcomer would.
+    async fn join(&self, link: &str, founder: &Peer) {
+        let code = InviteCode::parse(link).unwrap();
+        let request = Wire::Join(JoinRequest {
+            invite: code.invite,
+            secret: code.secret,
+            member: self.id.member(),
+            device: self.id.device(),
+            cert: self.id.cert().0,
+            name: "Mallory".into(),
+        });
+        let peer = founder.node.peer_id().unwrap();
+        match self.net.request(peer, request).await.unwrap() {
+            WireResponse::Joined { .. } => {}
+            other => panic!("{other:?}"),
+        }
+    }
+
+    async fn wait_subscribed(&mut self, topic: &str) {
+        loop {
+            match tokio::time::timeout(WAIT, self.events.recv()).await.expect("subscription in time") {
+                Some(NetEvent::Subscribed { topic: t, .. }) if t == topic => return,
+                Some(_) => {}
+                None => panic!("the evil peer's network stopped"),
+            }
+        }
+    }
+
+    /// Publishes changes on the community's topic, sealed with `people`'s current data key as
+    /// this peer can open it.
+    async fn gossip(&mut self, community: CommunityId, people: &Document, changes: Vec<WireChange>) {
+        let key = Membership::read(people.automerge()).current_key(self.id.device_key()).expect("holds the key");
+        let payload = GossipPayload { community, doc: DocName::Board, changes }.encode();
+        let (nonce, sealed) = key.seal(&payload).unwrap();
+        let frame = GossipFrame { key_id: key.id(), nonce, sealed };
+        self.net.publish(topic_for(&community), frame.encode()).await.unwrap();
+    }
+
+    /// Sends changes to `peer` as one round of the sync protocol.
+    async fn sync(
+        &self,
+        founder: &Peer,
+        community: CommunityId,
+        board: &Document,
+        change: &WireChange,
+    ) -> WireResponse {
+        let message = Message {
+            heads: board.heads(),
+            need: Vec::new(),
+            have: Vec::new(),
+            changes: ChunkList::from(vec![change.bytes.clone()]),
+            flags: None,
+            version: MessageVersion::V1,
+        };
+        let frame = SyncFrame {
+            community,
+            doc: DocName::Board,
+            first: true,
+            message: Some(message.encode()),
+            signatures: vec![change.signature],
+            changes: 1,
+        };
+        self.net.request(founder.node.peer_id().unwrap(), Wire::Sync(frame)).await.unwrap()
+    }
+}
+
+async fn export(node: &Node, doc: DocName, community: CommunityId) -> Document {
+    let data = match node
+        .execute(Request::Export { community: None, format: ExportFormatInput::Automerge, doc: Some(doc) })
+        .await
+        .unwrap()
+    {
+        Response::Export(d) => d,
+        other => panic!("{other:?}"),
+    };
+    let bytes = data_encoding::BASE64.decode(data.base64.as_bytes()).unwrap();
+    Document::load(DocId { community, name: doc }, Some(&bytes), &[]).unwrap()
+}
+
+/// A task written by `who` on top of the documents as exported, signed properly.
+fn task_change(who: &Identity, people: &Document, board: &mut Document, title: &str) -> SignedChange {
+    let view = PeopleView::read(people.automerge());
+    let now = Timestamp(1_790_000_000_000);
+    board.add_task(who, &new_task(title), &view, now.date(), now).map(|(_, c)| c).unwrap()
+}
+
+fn wire(change: &SignedChange) -> WireChange {
+    WireChange { bytes: change.bytes.clone(), signature: change.signature.map(|s| s.0) }
+}
+
+/// Waits for the node to report an incident whose words contain `words`.
+async fn until_incident(events: &mut tokio::sync::broadcast::Receiver<Event>, words: &str) -> String {
+    loop {
+        match tokio::time::timeout(WAIT, events.recv()).await.expect("an incident in time") {
+            Ok(Event::PeerIncident { what, .. }) if what.contains(words) => return what,
+            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+async fn community_id(node: &Node) -> CommunityId {
+    match node.execute(Request::CommunityList).await.unwrap() {
+        Response::Communities(c) => c[0].id,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The founder A and a member C who is connected to A only; C must never see what A refused.
+async fn setup() -> (Peer, Peer, String, CommunityId) {
+    let a = peer(Some("Ana")).await;
+    a.node.execute(Request::CommunityCreate { name: "Riverside".into() }).await.unwrap();
+    let link = invite(&a.node).await;
+    let c = peer(Some("Cleo")).await;
+    join(&c, &link, "Cleo").await;
+    let community = community_id(&a.node).await;
+    (a, c, link, community)
+}
+
+/// A makes a change after the attack; once C has it, C would have had the attacker's too.
+async fn control_change_arrives(a: &Peer, c: &Peer, forbidden: &str) {
+    a.node.execute(task("after the attack")).await.unwrap();
+    until_has(&c.node, "after the attack").await;
+    assert!(!titles(&a.node).await.contains(&forbidden.to_owned()), "A applied '{forbidden}'");
+    assert!(!titles(&c.node).await.contains(&forbidden.to_owned()), "'{forbidden}' was forwarded to C");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_forged_signature_is_rejected_and_not_forwarded() {
+    let (a, c, link, community) = setup().await;
+    let mut incidents = a.node.subscribe();
+    let mut e = evil(&a).await;
+    e.join(&link, &a).await;
+    let people = export(&a.node, DocName::People, community).await;
+    let mut board = export(&a.node, DocName::Board, community).await;
+    let change = task_change(&e.id, &people, &mut board, "forged");
+    let mut forged = wire(&change);
+    if let Some(sig) = &mut forged.signature {
+        sig[10] ^= 0x40;
+    }
+    e.wait_subscribed(&topic_for(&community)).await;
+    e.gossip(community, &people, vec![forged]).await;
+    let what = until_incident(&mut incidents, "signature").await;
+    assert!(what.contains("failed verification"), "{what}");
+    control_change_arrives(&a, &c, "forged").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_tampered_change_is_refused() {
+    let (a, c, link, community) = setup().await;
+    let mut incidents = a.node.subscribe();
+    let e = evil(&a).await;
+    e.join(&link, &a).await;
+    let people = export(&a.node, DocName::People, community).await;
+    let mut board = export(&a.node, DocName::Board, community).await;
+    let change = task_change(&e.id, &people, &mut board, "tampered");
+    let mut tampered = wire(&change);
+    let at = tampered.bytes.len() - 3;
+    tampered.bytes[at] ^= 0x01;
+    let before = export(&a.node, DocName::Board, community).await;
+    match e.sync(&a, community, &before, &tampered).await {
+        WireResponse::Refused(r) => assert_eq!(r.code, RefusalCode::Invalid, "{r:?}"),
+        other => panic!("{other:?}"),
+    }
+    until_incident(&mut incidents, "failed verification").await;
+    control_change_arrives(&a, &c, "tampered").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_non_member_can_neither_write_nor_read() {
+    let (a, c, _link, community) = setup().await;
+    let mut e = evil(&a).await;
+    let people = export(&a.node, DocName::People, community).await;
+    let mut board = export(&a.node, DocName::Board, community).await;
+    // Its own change, properly signed by a device nobody admitted.
+    let change = task_change_unchecked(&e.id, &people, &mut board, "from outside");
+    let before = export(&a.node, DocName::Board, community).await;
+    match e.sync(&a, community, &before, &wire(&change)).await {
+        WireResponse::Refused(r) => assert_eq!(r.code, RefusalCode::NotAMember, "{r:?}"),
+        other => panic!("{other:?}"),
+    }
+    // It listens on the topic: what it hears is sealed, and no key is sealed to it.
+    let topic = topic_for(&community);
+    e.net.subscribe(topic.clone()).await.unwrap();
+    a.node.execute(task("a secret meeting place")).await.unwrap();
+    let heard = loop {
+        match tokio::time::timeout(WAIT, e.events.recv()).await.expect("gossip in time") {
+            Some(NetEvent::Gossip { data, .. }) => break data,
+            Some(_) => {}
+            None => panic!("stopped"),
+        }
+    };
+    let frame = GossipFrame::decode(&heard).unwrap();
+    assert!(!heard.windows(6).any(|w| w == b"secret"), "the payload travels in the clear");
+    let people = export(&a.node, DocName::People, community).await;
+    let membership = Membership::read(people.automerge());
+    assert!(membership.key(&frame.key_id, e.id.device_key()).is_none());
+    control_change_arrives(&a, &c, "from outside").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_removed_member_is_refused_and_cannot_read_new_gossip() {
+    let (a, c, link, community) = setup().await;
+    let mut incidents = a.node.subscribe();
+    let mut e = evil(&a).await;
+    e.join(&link, &a).await;
+    // What Mallory holds before being removed: the documents and the data key of the time.
+    let people = export(&a.node, DocName::People, community).await;
+    let mut board = export(&a.node, DocName::Board, community).await;
+    e.wait_subscribed(&topic_for(&community)).await;
+    a.node.execute(Request::MemberRemove { community: None, member: e.id.member().to_string() }).await.unwrap();
+    // Mallory writes anyway, with the old key.
+    let change = task_change(&e.id, &people, &mut board, "after removal");
+    e.gossip(community, &people, vec![wire(&change)]).await;
+    let what = until_incident(&mut incidents, "removed").await;
+    assert!(what.contains("failed verification"), "{what}");
+    control_change_arrives(&a, &c, "after removal").await;
+    // The new key was sealed to Cleo, not to Mallory.
+    let people = export(&a.node, DocName::People, community).await;
+    let m = Membership::read(people.automerge());
+    assert_eq!(m.current().map(|e| e.n), Some(1));
+    assert!(m.current_key(e.id.device_key()).is_none());
+    assert_eq!(m.current().map(|ep| ep.seals.len()), Some(2), "sealed to Ana's and Cleo's devices only");
+}
+
+/// A task change by someone the documents do not know as a member: the writer's own check
+/// would refuse it, so the attacker writes against a view that pretends it is one.
+fn task_change_unchecked(who: &Identity, people: &Document, board: &mut Document, title: &str) -> SignedChange {
+    let mut view = PeopleView::read(people.automerge());
+    view.members.insert(
+        who.member(),
+        weft_core::model::Member {
+            id: who.member(),
+            name: "Outsider".into(),
+            admitted_by: who.member(),
+            admitted_at: Timestamp(0),
+            devices: [(who.device(), who.cert())].into(),
+            profile: Default::default(),
+            removed: false,
+        },
+    );
+    let task = new_task(title);
+    let now = Timestamp(1_790_000_000_000);
+    board.add_task(who, &task, &view, now.date(), now).map(|(_, c)| c).unwrap()
+}
+
+fn new_task(title: &str) -> NewTask {
+    NewTask {
+        title: title.into(),
+        description: String::new(),
+        sector: "food".parse().unwrap(),
+        guild: None,
+        skills: Default::default(),
+        hours: Minutes::from_hours(1),
+        slots: 1,
+        urgency: Urgency::Normal,
+        deadline: None,
+        location: None,
+        open_to_neighbours: false,
+    }
+}
