@@ -163,6 +163,10 @@ pub struct ServeArgs {
     /// A peer to connect to, e.g. /ip4/192.168.1.20/tcp/4001 (where mDNS is blocked).
     #[arg(long, value_name = "MULTIADDR", value_parser = parse_multiaddr)]
     pub connect: Vec<weft_net::Multiaddr>,
+    /// This peer's public address, if it has one (an always-on server): announced to others,
+    /// and it makes this peer relay for members behind NAT.
+    #[arg(long, value_name = "MULTIADDR", value_parser = parse_multiaddr)]
+    pub external: Vec<weft_net::Multiaddr>,
     /// Do not look for peers on the local network.
     #[arg(long)]
     pub no_mdns: bool,

@@ -243,6 +243,7 @@ async fn serve(dir: &Path, clock: Clock, opts: &args::ServeArgs) -> anyhow::Resu
     let options = NetOptions {
         listen: if opts.listen.is_empty() { default_listen() } else { opts.listen.clone() },
         connect: opts.connect.clone(),
+        external: opts.external.clone(),
         mdns: !opts.no_mdns,
         ..NetOptions::default()
     };

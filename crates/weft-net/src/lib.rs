@@ -152,6 +152,9 @@ pub struct NetConfig {
     pub listen: Vec<Multiaddr>,
     /// Addresses to dial at start.
     pub connect: Vec<Multiaddr>,
+    /// Addresses others can reach us at from outside (a server's public address): they are
+    /// announced, and make this peer offer to relay for others.
+    pub external: Vec<Multiaddr>,
     /// Whether to find peers by mDNS (off in tests on loopback, where it does not work).
     pub mdns: bool,
     /// How long a connection with nothing to do stays open.
@@ -160,6 +163,9 @@ pub struct NetConfig {
     pub request_timeout: Duration,
     /// Gossipsub's heartbeat (mesh upkeep).
     pub heartbeat: Duration,
+    /// Reserve a slot on up to two connected peers that offer to relay, while we know of no
+    /// public address of our own, so peers behind NAT can reach us through them.
+    pub auto_relay: bool,
 }
 
 impl NetConfig {
@@ -168,10 +174,12 @@ impl NetConfig {
             device_key,
             listen: Vec::new(),
             connect: Vec::new(),
+            external: Vec::new(),
             mdns: true,
             idle_timeout: Duration::from_secs(300),
             request_timeout: Duration::from_secs(60),
             heartbeat: Duration::from_millis(700),
+            auto_relay: true,
         }
     }
 }
@@ -203,6 +211,7 @@ enum Command {
         reply: oneshot::Sender<Result<(), NetError>>,
     },
     Disconnect(PeerId),
+    AddExternal(Multiaddr),
     /// Disconnect and refuse the peer for a while.
     Ban(PeerId, Duration),
     Peers(oneshot::Sender<Vec<PeerInfo>>),
@@ -267,6 +276,12 @@ impl NetHandle {
     /// Listens on one more address (e.g. a relay's circuit address).
     pub async fn listen(&self, address: Multiaddr) -> Result<(), NetError> {
         self.ask(|reply| Command::Listen { address, reply }).await?
+    }
+
+    /// Announces an address others can reach us at (a server's public address); with one,
+    /// this peer relays for others.
+    pub async fn add_external(&self, address: Multiaddr) -> Result<(), NetError> {
+        self.send(Command::AddExternal(address)).await
     }
 
     pub async fn disconnect(&self, peer: PeerId) -> Result<(), NetError> {

@@ -76,7 +76,16 @@ pub fn spawn(config: NetConfig) -> Result<(NetHandle, mpsc::Receiver<NetEvent>),
             };
             Ok::<_, Box<dyn std::error::Error + Send + Sync>>(Behaviour {
                 relay_client,
-                relay: relay::Behaviour::new(peer, relay::Config::default()),
+                relay: relay::Behaviour::new(
+                    peer,
+                    relay::Config {
+                        // Members sync through a relay until DCUtR finds a direct path: a
+                        // catch-up is megabytes, not the default's 128 KiB.
+                        max_circuit_duration: Duration::from_secs(30 * 60),
+                        max_circuit_bytes: 256 << 20,
+                        ..relay::Config::default()
+                    },
+                ),
                 dcutr: dcutr::Behaviour::new(peer),
                 autonat: autonat::Behaviour::new(peer, autonat::Config::default()),
                 identify: identify::Behaviour::new(identify::Config::new("/weft/1".into(), key.public())),
@@ -94,6 +103,9 @@ pub fn spawn(config: NetConfig) -> Result<(NetHandle, mpsc::Receiver<NetEvent>),
         .map_err(|e| start(&e))?
         .with_swarm_config(|c| c.with_idle_connection_timeout(config.idle_timeout))
         .build();
+    for address in &config.external {
+        swarm.add_external_address(address.clone());
+    }
     let mut listeners = HashSet::new();
     for address in &config.listen {
         let id = swarm
@@ -101,6 +113,7 @@ pub fn spawn(config: NetConfig) -> Result<(NetHandle, mpsc::Receiver<NetEvent>),
             .map_err(|e| NetError::Start(format!("cannot listen on {address}: {e}")))?;
         listeners.insert(id);
     }
+    let auto_relay = config.auto_relay;
     let mut task = Task {
         swarm,
         events: mpsc::channel(1024).0,
@@ -116,6 +129,8 @@ pub fn spawn(config: NetConfig) -> Result<(NetHandle, mpsc::Receiver<NetEvent>),
         inbound: HashMap::new(),
         ban_after_answer: HashSet::new(),
         hanging_up: FuturesUnordered::new(),
+        auto_relay,
+        relays: HashSet::new(),
     };
     let (events_tx, events_rx) = mpsc::channel(1024);
     task.events = events_tx;
@@ -159,6 +174,9 @@ struct Task {
     ban_after_answer: HashSet<PeerId>,
     /// Banned peers about to be disconnected.
     hanging_up: FuturesUnordered<futures::future::BoxFuture<'static, PeerId>>,
+    auto_relay: bool,
+    /// Peers we hold a relay reservation on (or asked for one).
+    relays: HashSet<PeerId>,
 }
 
 /// How long a banned peer's connection stays open after its last answer.
@@ -196,7 +214,7 @@ impl Task {
 
     fn dial(&mut self, address: Multiaddr) -> Result<(), NetError> {
         self.dialed.insert(strip_peer(&address));
-        self.swarm.dial(address.clone()).map_err(|e| NetError::Unreachable(format!("{address}: {e}")))
+        self.swarm.dial(address.clone()).map_err(|e| NetError::Unreachable(format!("{address}: {e} ({e:?})")))
     }
 
     fn command(&mut self, command: Command) {
@@ -240,10 +258,14 @@ impl Task {
                 let _ = reply.send(self.dial(address));
             }
             Command::Listen { address, reply } => {
-                let r =
-                    self.swarm.listen_on(address.clone()).map(|_| ()).map_err(|e| NetError::Unreachable(e.to_string()));
+                let r = self
+                    .swarm
+                    .listen_on(address.clone())
+                    .map(|_| ())
+                    .map_err(|e| NetError::Unreachable(format!("cannot listen on {address}: {e:?}")));
                 let _ = reply.send(r);
             }
+            Command::AddExternal(address) => self.swarm.add_external_address(address),
             Command::Disconnect(peer) => {
                 let _ = self.swarm.disconnect_peer_id(peer);
             }
@@ -282,6 +304,31 @@ impl Task {
                 let _ = reply.send(self.addresses());
             }
             Command::Shutdown(_) => {}
+        }
+    }
+
+    /// Listens through a peer that relays, if we have no public address and fewer than two.
+    fn maybe_reserve(&mut self, relay: PeerId) {
+        if !self.auto_relay || self.relays.len() >= 2 || self.relays.contains(&relay) {
+            return;
+        }
+        if self.swarm.external_addresses().next().is_some() {
+            return;
+        }
+        let Some(address) = self.peers.get(&relay).map(|p| p.address.clone()).filter(|a| !is_relayed(a)) else {
+            return;
+        };
+        if !matches!(self.peers.get(&relay).map(|p| p.how), Some(Discovery::Address | Discovery::Mdns)) {
+            return; // the relay's own listening address is known only when we dialed it
+        }
+        let circuit = strip_peer(&address).with(Protocol::P2p(relay)).with(Protocol::P2pCircuit);
+        match self.swarm.listen_on(circuit.clone()) {
+            Ok(id) => {
+                debug!(%circuit, "asking for a relay reservation");
+                self.listeners.insert(id);
+                self.relays.insert(relay);
+            }
+            Err(e) => debug!(%e, "could not listen through a relay"),
         }
     }
 
@@ -380,9 +427,9 @@ impl Task {
                     rtt: None,
                 });
                 entry.connections = num_established.get() as usize;
-                // A direct connection is better news than a relayed one.
-                if entry.how == Discovery::Relay && how != Discovery::Relay {
-                    entry.how = how;
+                // Found through a relay, it stays so; but a direct connection (DCUtR's hole
+                // punch) is the address worth showing.
+                if is_relayed(&entry.address) && !is_relayed(&address) {
                     entry.address = address;
                 }
                 if num_established.get() == 1 {
@@ -400,6 +447,7 @@ impl Task {
             }
             SwarmEvent::ConnectionClosed { peer_id, num_established, .. } => {
                 if num_established == 0 {
+                    self.relays.remove(&peer_id);
                     if self.peers.remove(&peer_id).is_some() {
                         info!(peer = %peer_id, "disconnected");
                         emit(&self.events, NetEvent::Disconnected { peer: peer_id }).await;
@@ -433,9 +481,16 @@ impl Task {
             }
             BehaviourEvent::Mdns(mdns::Event::Expired(_)) => {}
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
+                let relays = info.protocols.contains(&relay::HOP_PROTOCOL_NAME);
                 for address in info.listen_addrs {
                     self.swarm.add_peer_address(peer_id, address);
                 }
+                if relays {
+                    self.maybe_reserve(peer_id);
+                }
+            }
+            BehaviourEvent::RelayClient(relay::client::Event::ReservationReqAccepted { relay_peer_id, .. }) => {
+                info!(relay = %relay_peer_id, "reachable through a relay");
             }
             BehaviourEvent::Ping(ping::Event { peer, result: Ok(rtt), .. }) => {
                 if let Some(p) = self.peers.get_mut(&peer) {

@@ -430,4 +430,6 @@ pub enum Event {
     CommunityAdded { community: CommunityId },
     /// Something went wrong with a peer (e.g. it sent changes that failed verification).
     PeerIncident { peer: String, what: String },
+    /// Peers came or went, or we listen somewhere new (`Request::Peers` tells the rest).
+    NetworkChanged,
 }

@@ -46,10 +46,15 @@ pub const BAN_FOR: Duration = Duration::from_secs(600);
 pub struct NetOptions {
     pub listen: Vec<weft_net::Multiaddr>,
     pub connect: Vec<weft_net::Multiaddr>,
+    /// This peer's public addresses, if it has any (an always-on server): announced, and
+    /// they make it relay for members behind NAT.
+    pub external: Vec<weft_net::Multiaddr>,
     pub mdns: bool,
     pub resync_every: Duration,
     /// Batches of new changes larger than this go by sync instead of gossip.
     pub gossip_limit: usize,
+    /// Reserve a slot on peers that relay, while we have no public address.
+    pub auto_relay: bool,
 }
 
 impl Default for NetOptions {
@@ -57,9 +62,11 @@ impl Default for NetOptions {
         Self {
             listen: Vec::new(),
             connect: Vec::new(),
+            external: Vec::new(),
             mdns: true,
             resync_every: RESYNC_EVERY,
             gossip_limit: MAX_GOSSIP,
+            auto_relay: true,
         }
     }
 }
@@ -167,8 +174,13 @@ struct Driver {
 }
 
 impl Ctx {
+    /// Notes how a document stands with a peer; a change of state is an event (the UI shows
+    /// sync progress live).
     fn set_doc(&self, peer: PeerId, doc: DocId, state: SyncStatus) {
-        lock(&self.book).peers.entry(peer).or_default().docs.insert(doc, state);
+        let old = lock(&self.book).peers.entry(peer).or_default().docs.insert(doc, state.clone());
+        if old.as_ref() != Some(&state) {
+            let _ = self.node.events.send(Event::NetworkChanged);
+        }
     }
 
     fn set_problem(&self, peer: PeerId, problem: Option<String>) {
@@ -220,7 +232,9 @@ impl Node {
         let mut config = NetConfig::new(key);
         config.listen = options.listen;
         config.connect = options.connect;
+        config.external = options.external;
         config.mdns = options.mdns;
+        config.auto_relay = options.auto_relay;
         let (handle, events) = weft_net::spawn(config).map_err(|e| NodeError::Network(e.to_string()))?;
         let (out_tx, out_rx) = mpsc::channel(1024);
         let communities = self
@@ -266,6 +280,19 @@ impl Node {
         link.handle.addresses().await.map_err(|e| NodeError::Network(e.to_string()))
     }
 
+    /// Listens on one more address, e.g. a relay's circuit
+    /// (`/ip4/…/tcp/…/p2p/RELAY/p2p-circuit`).
+    pub async fn listen(&self, address: weft_net::Multiaddr) -> Result<(), NodeError> {
+        let link = self.net_link().ok_or_else(|| NodeError::Network("the network is not running".into()))?;
+        link.handle.listen(address).await.map_err(|e| NodeError::Network(e.to_string()))
+    }
+
+    /// Announces a public address of this peer (it then relays for members behind NAT).
+    pub async fn add_external_address(&self, address: weft_net::Multiaddr) -> Result<(), NodeError> {
+        let link = self.net_link().ok_or_else(|| NodeError::Network("the network is not running".into()))?;
+        link.handle.add_external(address).await.map_err(|e| NodeError::Network(e.to_string()))
+    }
+
     /// Connects to a peer at an address.
     pub async fn dial(&self, address: weft_net::Multiaddr) -> Result<(), NodeError> {
         let link = self.net_link().ok_or_else(|| NodeError::Network("the network is not running".into()))?;
@@ -309,6 +336,9 @@ async fn drive(
                 Some(event) => {
                     if matches!(event, NetEvent::Connected(_)) {
                         driver.connected.send_modify(|n| *n += 1);
+                    }
+                    if matches!(event, NetEvent::Connected(_) | NetEvent::Disconnected { .. } | NetEvent::Listening(_)) {
+                        let _ = ctx.node.events.send(Event::NetworkChanged);
                     }
                     on_event(&ctx, &gossip_tx, event)
                 }
@@ -470,8 +500,6 @@ async fn sync_peer(ctx: Ctx, peer: PeerId, community: CommunityId) {
 fn note_manifests(ctx: &Ctx, peer: PeerId, mine: &Manifest, theirs: &Manifest) {
     let differ = docs_to_sync(mine, theirs);
     let ours: BTreeMap<DocName, u64> = mine.docs.iter().map(|d| (d.name, d.changes)).collect();
-    let mut book = lock(&ctx.book);
-    let entry = book.peers.entry(peer).or_default();
     for d in &theirs.docs {
         let doc = DocId { community: theirs.community, name: d.name };
         let state = if !differ.contains(&d.name) {
@@ -482,7 +510,7 @@ fn note_manifests(ctx: &Ctx, peer: PeerId, mine: &Manifest, theirs: &Manifest) {
                 _ => SyncStatus::Syncing,
             }
         };
-        entry.docs.insert(doc, state);
+        ctx.set_doc(peer, doc, state);
     }
 }
 

@@ -14,7 +14,7 @@ use weft_node::api::{PeersInfo, TaskInput};
 use weft_node::net::NetOptions;
 use weft_node::{Clock, Node, NodeConfig, Request, Response};
 
-pub const WAIT: Duration = Duration::from_secs(60);
+pub const WAIT: Duration = Duration::from_secs(20);
 
 pub struct Peer {
     pub node: Node,
@@ -27,6 +27,7 @@ pub fn options() -> NetOptions {
         listen: vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()],
         connect: Vec::new(),
         mdns: false,
+        auto_relay: false,
         ..NetOptions::default()
     }
 }
@@ -47,7 +48,11 @@ pub async fn peer(name: Option<&str>) -> Peer {
 }
 
 pub async fn start(node: &Node) -> Multiaddr {
-    node.start_network(options()).await.unwrap();
+    start_with(node, options()).await
+}
+
+pub async fn start_with(node: &Node, options: NetOptions) -> Multiaddr {
+    node.start_network(options).await.unwrap();
     node.listen_addresses().await.unwrap().into_iter().next().expect("listening")
 }
 
