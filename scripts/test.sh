@@ -28,4 +28,18 @@ cargo test --workspace --benches --locked
 step "Automerge interop: exported documents load in @automerge/automerge"
 bash scripts/interop.sh
 
+step "peers in network namespaces: mDNS discovery, convergence, 20% loss + 200 ms latency"
+if ! command -v ip >/dev/null || ! command -v tc >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends iproute2 >/dev/null
+fi
+if ip netns add weft-probe 2>/dev/null; then
+    ip netns del weft-probe
+    WEFT=target/debug/weft bash tests/netns/run.sh
+elif [[ "${CI:-}" == "true" ]]; then
+    echo "network namespaces are not available here (needs root and CAP_NET_ADMIN)" >&2
+    exit 1
+else
+    echo "SKIPPED: network namespaces need root; run as root to include this test"
+fi
+
 step "all tests passed"

@@ -70,7 +70,12 @@ pub fn spawn(config: NetConfig) -> Result<(NetHandle, mpsc::Receiver<NetEvent>),
             gossipsub
                 .with_peer_score(gossipsub::PeerScoreParams::default(), gossipsub::PeerScoreThresholds::default())?;
             let mdns = if mdns_on {
-                Some(mdns::tokio::Behaviour::new(mdns::Config::default(), peer).map_err(|e| e.to_string())?)
+                {
+                    // Ask every few seconds: at a gathering laptops come and go, and a lost
+                    // answer should not hide a peer for the default five minutes.
+                    let config = mdns::Config { query_interval: Duration::from_secs(5), ..mdns::Config::default() };
+                    Some(mdns::tokio::Behaviour::new(config, peer).map_err(|e| e.to_string())?)
+                }
             } else {
                 None
             };
@@ -130,14 +135,15 @@ pub fn spawn(config: NetConfig) -> Result<(NetHandle, mpsc::Receiver<NetEvent>),
         ban_after_answer: HashSet::new(),
         hanging_up: FuturesUnordered::new(),
         auto_relay,
+        dialing: HashMap::new(),
+        persistent: HashMap::new(),
+        redialing: FuturesUnordered::new(),
         relays: HashSet::new(),
     };
     let (events_tx, events_rx) = mpsc::channel(1024);
     task.events = events_tx;
     for address in config.connect {
-        if let Err(e) = task.dial(address.clone()) {
-            warn!(%address, %e, "could not dial");
-        }
+        task.keep(address);
     }
     let (commands, rx) = mpsc::channel(1024);
     tokio::spawn(task.run(rx));
@@ -175,6 +181,11 @@ struct Task {
     /// Banned peers about to be disconnected.
     hanging_up: FuturesUnordered<futures::future::BoxFuture<'static, PeerId>>,
     auto_relay: bool,
+    /// Dials in progress, to know which address failed.
+    dialing: HashMap<libp2p::swarm::ConnectionId, Multiaddr>,
+    /// Addresses to stay connected to, with the next back-off.
+    persistent: HashMap<Multiaddr, Duration>,
+    redialing: FuturesUnordered<futures::future::BoxFuture<'static, Multiaddr>>,
     /// Peers we hold a relay reservation on (or asked for one).
     relays: HashSet<PeerId>,
 }
@@ -196,6 +207,13 @@ impl Task {
                     None => return,
                 },
                 event = self.swarm.select_next_some() => self.event(event).await,
+                Some(address) = self.redialing.next(), if !self.redialing.is_empty() => {
+                    let connected = matches!(address.iter().last(), Some(Protocol::P2p(p)) if self.swarm.is_connected(&p));
+                    if !connected && let Err(e) = self.dial(address.clone()) {
+                        debug!(%address, %e, "could not dial");
+                        self.keep(address);
+                    }
+                }
                 Some(peer) = self.hanging_up.next(), if !self.hanging_up.is_empty() => {
                     let _ = self.swarm.disconnect_peer_id(peer);
                 }
@@ -214,7 +232,23 @@ impl Task {
 
     fn dial(&mut self, address: Multiaddr) -> Result<(), NetError> {
         self.dialed.insert(strip_peer(&address));
-        self.swarm.dial(address.clone()).map_err(|e| NetError::Unreachable(format!("{address}: {e} ({e:?})")))
+        let opts = DialOpts::from(address.clone());
+        let id = opts.connection_id();
+        self.swarm.dial(opts).map_err(|e| NetError::Unreachable(format!("{address}: {e}")))?;
+        self.dialing.insert(id, address);
+        Ok(())
+    }
+
+    /// Dials an address we were told to keep a connection to (`--connect`), now and again
+    /// whenever the connection fails or drops, backing off up to a minute.
+    fn keep(&mut self, address: Multiaddr) {
+        let backoff = self.persistent.entry(address.clone()).or_insert(Duration::ZERO);
+        let wait = *backoff;
+        *backoff = (wait * 2).clamp(Duration::from_secs(1), Duration::from_secs(60));
+        self.redialing.push(Box::pin(async move {
+            tokio::time::sleep(wait).await;
+            address
+        }));
     }
 
     fn command(&mut self, command: Command) {
@@ -394,7 +428,12 @@ impl Task {
                     }
                 }
             }
-            SwarmEvent::ConnectionEstablished { peer_id, endpoint, num_established, .. } => {
+            SwarmEvent::ConnectionEstablished { peer_id, endpoint, num_established, connection_id, .. } => {
+                if let Some(address) = self.dialing.remove(&connection_id)
+                    && let Some(backoff) = self.persistent.get_mut(&address)
+                {
+                    *backoff = Duration::ZERO;
+                }
                 if let Some(until) = self.banned.get(&peer_id) {
                     if *until > Instant::now() {
                         debug!(peer = %peer_id, "refusing a banned peer");
@@ -415,7 +454,14 @@ impl Task {
                         (address.clone(), how)
                     }
                     ConnectedPoint::Listener { send_back_addr, local_addr } => {
-                        let how = if is_relayed(local_addr) { Discovery::Relay } else { Discovery::Inbound };
+                        let how = if is_relayed(local_addr) {
+                            Discovery::Relay
+                        } else if self.mdns_found.contains(&peer_id) {
+                            // We found it on the LAN too; it just dialed first.
+                            Discovery::Mdns
+                        } else {
+                            Discovery::Inbound
+                        };
                         (send_back_addr.clone(), how)
                     }
                 };
@@ -448,6 +494,15 @@ impl Task {
             SwarmEvent::ConnectionClosed { peer_id, num_established, .. } => {
                 if num_established == 0 {
                     self.relays.remove(&peer_id);
+                    let lost: Vec<Multiaddr> = self
+                        .persistent
+                        .keys()
+                        .filter(|a| matches!(a.iter().last(), Some(Protocol::P2p(p)) if p == peer_id))
+                        .cloned()
+                        .collect();
+                    for address in lost {
+                        self.keep(address);
+                    }
                     if self.peers.remove(&peer_id).is_some() {
                         info!(peer = %peer_id, "disconnected");
                         emit(&self.events, NetEvent::Disconnected { peer: peer_id }).await;
@@ -456,8 +511,13 @@ impl Task {
                     p.connections = num_established as usize;
                 }
             }
-            SwarmEvent::OutgoingConnectionError { peer_id, error, connection_id: _ } => {
+            SwarmEvent::OutgoingConnectionError { peer_id, error, connection_id } => {
                 debug!(?peer_id, %error, "dial failed");
+                if let Some(address) = self.dialing.remove(&connection_id)
+                    && self.persistent.contains_key(&address)
+                {
+                    self.keep(address);
+                }
                 if peer_id.is_none_or(|p| !self.mdns_found.contains(&p)) {
                     emit(&self.events, NetEvent::DialFailed { address: None, error: error.to_string() }).await;
                 }
@@ -472,6 +532,11 @@ impl Task {
             BehaviourEvent::Mdns(mdns::Event::Discovered(found)) => {
                 for (peer, address) in found {
                     self.mdns_found.insert(peer);
+                    if let Some(p) = self.peers.get_mut(&peer)
+                        && p.how == Discovery::Inbound
+                    {
+                        p.how = Discovery::Mdns;
+                    }
                     self.swarm.add_peer_address(peer, address.clone());
                     if !self.swarm.is_connected(&peer) && !self.banned.contains_key(&peer) {
                         debug!(%peer, %address, "found by mDNS");

@@ -856,9 +856,11 @@ impl Node {
         let deadline = tokio::time::Instant::now() + JOIN_TIMEOUT;
         let mut tried = std::collections::HashSet::new();
         let mut last_refusal: Option<String> = None;
+        let mut retry = false;
         loop {
             let peers = link.handle.peers().await.map_err(|e| NodeError::Network(e.to_string()))?;
-            for p in peers.into_iter().filter(|p| tried.insert(p.peer)) {
+            let fresh: Vec<weft_net::PeerInfo> = peers.into_iter().filter(|p| tried.insert(p.peer)).collect();
+            for p in fresh {
                 let request = Request::Join(weft_net::wire::JoinRequest {
                     invite: code.invite,
                     secret: code.secret,
@@ -905,11 +907,20 @@ impl Node {
                         _ => last_refusal = Some(r.reason),
                     },
                     Ok(other) => last_refusal = Some(format!("a peer answered with {}", kind(&other))),
-                    Err(e) => debug!(peer = %p.peer, %e, "join request failed"),
+                    Err(e) => {
+                        // The connection may have been replaced (both sides dialed at once):
+                        // ask again shortly.
+                        debug!(peer = %p.peer, %e, "join request failed");
+                        tried.remove(&p.peer);
+                        retry = true;
+                    }
                 }
             }
+            let pause = if retry { Duration::from_millis(500) } else { JOIN_TIMEOUT };
+            retry = false;
             tokio::select! {
                 changed = connected.changed() => if changed.is_err() { break },
+                _ = tokio::time::sleep(pause) => {}
                 _ = tokio::time::sleep_until(deadline) => break,
             }
         }
