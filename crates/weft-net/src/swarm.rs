@@ -195,8 +195,13 @@ const HANG_UP_AFTER: Duration = Duration::from_millis(500);
 
 impl Task {
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        // Now and then, dial again the peers found on the LAN that we are not connected to
+        // (a dial can fail while both sides start at once; mDNS reports a peer only once).
+        let mut lan = tokio::time::interval(Duration::from_secs(5));
+        lan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
+                _ = lan.tick() => self.redial_lan(),
                 command = commands.recv() => match command {
                     Some(Command::Shutdown(done)) => {
                         info!("network stopping");
@@ -338,6 +343,19 @@ impl Task {
                 let _ = reply.send(self.addresses());
             }
             Command::Shutdown(_) => {}
+        }
+    }
+
+    fn redial_lan(&mut self) {
+        let missing: Vec<PeerId> = self
+            .mdns_found
+            .iter()
+            .filter(|p| !self.swarm.is_connected(p) && !self.banned.contains_key(p))
+            .copied()
+            .collect();
+        for peer in missing {
+            debug!(%peer, "dialing a LAN peer again");
+            let _ = self.swarm.dial(DialOpts::peer_id(peer).build());
         }
     }
 
@@ -544,7 +562,13 @@ impl Task {
                     }
                 }
             }
-            BehaviourEvent::Mdns(mdns::Event::Expired(_)) => {}
+            BehaviourEvent::Mdns(mdns::Event::Expired(gone)) => {
+                for (peer, _) in gone {
+                    if !self.swarm.is_connected(&peer) {
+                        self.mdns_found.remove(&peer);
+                    }
+                }
+            }
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
                 let relays = info.protocols.contains(&relay::HOP_PROTOCOL_NAME);
                 for address in info.listen_addrs {

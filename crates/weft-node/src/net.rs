@@ -422,7 +422,16 @@ fn on_event(ctx: &Ctx, gossip: &mpsc::Sender<(PeerId, weft_net::MessageId, Vec<u
 
 /// Syncs every community we share with a peer; disconnects strangers after a grace period.
 async fn sync_all(ctx: Ctx, peer: PeerId) {
-    let Some(communities) = identify(&ctx, peer).await else { return };
+    let Some(mut communities) = identify(&ctx, peer).await else { return };
+    if communities.is_empty() {
+        // Maybe our people document is older than its admission: take the peer's (verified
+        // change by change; we send it nothing) and look again.
+        let ours = ctx.state(|s| s.community_ids()).await.unwrap_or_default();
+        for c in ours {
+            let _ = sync_doc_once(&ctx, peer, DocId { community: c, name: DocName::People }, Role::Pull).await;
+        }
+        communities = identify(&ctx, peer).await.unwrap_or_default();
+    }
     if communities.is_empty() {
         let Some(device) = weft_net::device_of(&peer) else { return };
         let ctx = ctx.clone();
@@ -554,7 +563,7 @@ async fn sync_doc(ctx: Ctx, peer: PeerId, doc: DocId) {
         book.running.insert((peer, doc), false);
     }
     loop {
-        let result = sync_doc_once(&ctx, peer, doc).await;
+        let result = sync_doc_once(&ctx, peer, doc, Role::Initiator).await;
         match result {
             Ok(()) => ctx.set_doc(peer, doc, SyncStatus::InSync),
             Err(reason) => {
@@ -575,14 +584,16 @@ async fn sync_doc(ctx: Ctx, peer: PeerId, doc: DocId) {
     }
 }
 
-async fn sync_doc_once(ctx: &Ctx, peer: PeerId, doc: DocId) -> Result<(), String> {
+async fn sync_doc_once(ctx: &Ctx, peer: PeerId, doc: DocId, role: Role) -> Result<(), String> {
     let device = weft_net::device_of(&peer).ok_or("not a device")?;
-    ctx.set_doc(peer, doc, SyncStatus::Syncing);
+    if role != Role::Pull {
+        ctx.set_doc(peer, doc, SyncStatus::Syncing);
+    }
     let mut first = true;
     let mut their_last_empty = false;
     for _ in 0..MAX_ROUNDS {
         let frame = ctx
-            .state(move |s| s.sync_generate(device, doc, Role::Initiator, first))
+            .state(move |s| s.sync_generate(device, doc, role, first))
             .await
             .map_err(|e| e.to_string())?
             .map_err(|r| r.reason)?;
@@ -597,11 +608,11 @@ async fn sync_doc_once(ctx: &Ctx, peer: PeerId, doc: DocId) -> Result<(), String
             other => return Err(format!("the peer answered with {}", kind(&other))),
         };
         their_last_empty = theirs.message.is_none();
-        if theirs.changes > mine {
+        if theirs.changes > mine && role != Role::Pull {
             ctx.set_doc(peer, doc, SyncStatus::Behind { changes: theirs.changes - mine });
         }
         let report = ctx
-            .state(move |s| s.sync_receive(device, theirs, Role::Initiator))
+            .state(move |s| s.sync_receive(device, theirs, role))
             .await
             .map_err(|e| e.to_string())?
             .map_err(|r| r.reason)?;
@@ -859,7 +870,7 @@ impl Node {
         let mut retry = false;
         loop {
             let peers = link.handle.peers().await.map_err(|e| NodeError::Network(e.to_string()))?;
-            let fresh: Vec<weft_net::PeerInfo> = peers.into_iter().filter(|p| tried.insert(p.peer)).collect();
+            let fresh: Vec<PeerInfo> = peers.into_iter().filter(|p| tried.insert(p.peer)).collect();
             for p in fresh {
                 let request = Request::Join(weft_net::wire::JoinRequest {
                     invite: code.invite,

@@ -35,6 +35,10 @@ const MAX_PENDING_BYTES: usize = 64 << 20;
 pub(crate) enum Role {
     Initiator,
     Responder,
+    /// An initiator that only takes: the peer is not a member as far as we know (yet), so we
+    /// send it nothing, but we take its people document's changes — verified as always — in
+    /// case they admit it (our copy may be older than its admission).
+    Pull,
 }
 
 #[derive(Debug)]
@@ -182,6 +186,12 @@ impl State {
     ) -> Result<SyncFrame, Refusal> {
         self.doc_for_sync(doc)?;
         let mut state = self.sync_state(peer, doc, role, first);
+        if role == Role::Pull {
+            if doc.name != DocName::People {
+                return Err(refuse(RefusalCode::Invalid, "only the people document is pulled from a stranger"));
+            }
+            state.peer_read_only = true;
+        }
         let result = self.generate_with(&mut state, doc);
         self.sync.states.insert((peer, doc, role), state);
         let (message, signatures) = result?;
@@ -226,7 +236,10 @@ impl State {
     /// state. Bad bytes are refused whole; bad changes are rejected one by one (and reported).
     pub(crate) fn sync_receive(&mut self, peer: DeviceId, frame: SyncFrame, role: Role) -> Result<Ingested, Refusal> {
         let doc = DocId { community: frame.community, name: frame.doc };
-        if !self.is_member_device(doc.community, &peer) {
+        if role == Role::Pull && doc.name != DocName::People {
+            return Err(refuse(RefusalCode::Invalid, "only the people document is pulled from a stranger"));
+        }
+        if role != Role::Pull && !self.is_member_device(doc.community, &peer) {
             return Err(refuse(RefusalCode::NotAMember, "you are not a member of this community (yet)"));
         }
         self.doc_for_sync(doc)?;
