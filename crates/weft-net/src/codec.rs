@@ -1,6 +1,8 @@
 //! The request-response codec of the sync protocol: one length-prefixed frame each way.
 
 use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
@@ -10,8 +12,17 @@ use crate::wire::{MAX_FRAME, Request, Response};
 /// The protocol name. The version changes whenever the frames do.
 pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/weft/sync/1");
 
+/// Bytes of sync frames sent and received, for `weft peers` and the benchmarks.
+#[derive(Debug, Default)]
+pub struct Traffic {
+    pub sent: AtomicU64,
+    pub received: AtomicU64,
+}
+
 #[derive(Debug, Clone, Default)]
-pub struct Codec;
+pub struct Codec {
+    pub traffic: Arc<Traffic>,
+}
 
 async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T) -> io::Result<Vec<u8>> {
     let mut len = [0u8; 4];
@@ -52,7 +63,9 @@ impl libp2p::request_response::Codec for Codec {
         _: &StreamProtocol,
         io: &mut T,
     ) -> io::Result<Request> {
-        Request::decode(&read_frame(io).await?).map_err(invalid)
+        let frame = read_frame(io).await?;
+        self.traffic.received.fetch_add(frame.len() as u64 + 4, Ordering::Relaxed);
+        Request::decode(&frame).map_err(invalid)
     }
 
     async fn read_response<T: AsyncRead + Unpin + Send>(
@@ -60,7 +73,9 @@ impl libp2p::request_response::Codec for Codec {
         _: &StreamProtocol,
         io: &mut T,
     ) -> io::Result<Response> {
-        Response::decode(&read_frame(io).await?).map_err(invalid)
+        let frame = read_frame(io).await?;
+        self.traffic.received.fetch_add(frame.len() as u64 + 4, Ordering::Relaxed);
+        Response::decode(&frame).map_err(invalid)
     }
 
     async fn write_request<T: AsyncWrite + Unpin + Send>(
@@ -69,7 +84,9 @@ impl libp2p::request_response::Codec for Codec {
         io: &mut T,
         req: Request,
     ) -> io::Result<()> {
-        write_frame(io, req.encode()).await
+        let frame = req.encode();
+        self.traffic.sent.fetch_add(frame.len() as u64 + 4, Ordering::Relaxed);
+        write_frame(io, frame).await
     }
 
     async fn write_response<T: AsyncWrite + Unpin + Send>(
@@ -78,6 +95,8 @@ impl libp2p::request_response::Codec for Codec {
         io: &mut T,
         res: Response,
     ) -> io::Result<()> {
-        write_frame(io, res.encode()).await
+        let frame = res.encode();
+        self.traffic.sent.fetch_add(frame.len() as u64 + 4, Ordering::Relaxed);
+        write_frame(io, frame).await
     }
 }

@@ -224,6 +224,7 @@ enum Command {
 pub struct NetHandle {
     commands: mpsc::Sender<Command>,
     peer_id: PeerId,
+    traffic: std::sync::Arc<codec::Traffic>,
 }
 
 impl std::fmt::Debug for Command {
@@ -235,6 +236,12 @@ impl std::fmt::Debug for Command {
 impl NetHandle {
     pub fn peer_id(&self) -> PeerId {
         self.peer_id
+    }
+
+    /// Bytes of sync-protocol frames sent and received so far (gossip not included).
+    pub fn sync_traffic(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering;
+        (self.traffic.sent.load(Ordering::Relaxed), self.traffic.received.load(Ordering::Relaxed))
     }
 
     async fn send(&self, command: Command) -> Result<(), NetError> {

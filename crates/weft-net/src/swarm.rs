@@ -47,6 +47,8 @@ pub fn spawn(config: NetConfig) -> Result<(NetHandle, mpsc::Receiver<NetEvent>),
     let heartbeat = config.heartbeat;
     let mdns_on = config.mdns;
     let request_timeout = config.request_timeout;
+    let codec = Codec::default();
+    let traffic = codec.traffic.clone();
     let mut swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
         .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
@@ -97,7 +99,8 @@ pub fn spawn(config: NetConfig) -> Result<(NetHandle, mpsc::Receiver<NetEvent>),
                 ping: ping::Behaviour::new(ping::Config::new()),
                 mdns: mdns.into(),
                 gossipsub,
-                sync: request_response::Behaviour::new(
+                sync: request_response::Behaviour::with_codec(
+                    codec,
                     [(SYNC_PROTOCOL, ProtocolSupport::Full)],
                     request_response::Config::default()
                         .with_request_timeout(request_timeout)
@@ -147,7 +150,7 @@ pub fn spawn(config: NetConfig) -> Result<(NetHandle, mpsc::Receiver<NetEvent>),
     }
     let (commands, rx) = mpsc::channel(1024);
     tokio::spawn(task.run(rx));
-    Ok((NetHandle { commands, peer_id: local }, events_rx))
+    Ok((NetHandle { commands, peer_id: local, traffic }, events_rx))
 }
 
 type Answer = futures::future::BoxFuture<'static, (ResponseChannel<Response>, Option<Response>)>;

@@ -348,12 +348,30 @@ fn read_manifest(r: &mut Reader<'_>) -> Result<Manifest, WireError> {
     Ok(Manifest { community, docs })
 }
 
+/// Messages larger than this are sent deflated: a catch-up's thousands of changes share
+/// actors, keys and field names, and shrink several times.
+const COMPRESS_ABOVE: usize = 1024;
+
 fn write_sync(w: &mut Writer, s: &SyncFrame) {
     w.raw(s.community.as_bytes());
     w.doc(s.doc);
     w.u8(u8::from(s.first));
     w.u64(s.changes);
     match &s.message {
+        Some(m) if m.len() > COMPRESS_ABOVE => {
+            use std::io::Write;
+            let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+            match z.write_all(m).and_then(|()| z.finish()) {
+                Ok(packed) if packed.len() < m.len() => {
+                    w.u8(2);
+                    w.bytes(&packed);
+                }
+                _ => {
+                    w.u8(1);
+                    w.bytes(m);
+                }
+            }
+        }
         Some(m) => {
             w.u8(1);
             w.bytes(m);
@@ -371,7 +389,12 @@ fn read_sync(r: &mut Reader<'_>) -> Result<SyncFrame, WireError> {
     let doc = r.doc()?;
     let first = r.bool()?;
     let changes = r.u64()?;
-    let message = if r.bool()? { Some(r.bytes("sync message", MAX_SYNC_MESSAGE)?.to_vec()) } else { None };
+    let message = match r.u8()? {
+        0 => None,
+        1 => Some(r.bytes("sync message", MAX_SYNC_MESSAGE)?.to_vec()),
+        2 => Some(inflate(r.bytes("sync message", MAX_SYNC_MESSAGE)?)?),
+        tag => return Err(WireError::Tag { what: "sync message", tag }),
+    };
     let n = r.count("signatures", MAX_CHANGES, 1)?;
     let mut signatures = Vec::with_capacity(n);
     for _ in 0..n {
@@ -381,6 +404,21 @@ fn read_sync(r: &mut Reader<'_>) -> Result<SyncFrame, WireError> {
         return Err(WireError::Invalid { what: "sync frame", why: "signatures without a message".into() });
     }
     Ok(SyncFrame { community, doc, first, message, signatures, changes })
+}
+
+/// Inflates a deflated message, refusing to grow past the message limit (a small frame must
+/// not become gigabytes).
+fn inflate(packed: &[u8]) -> Result<Vec<u8>, WireError> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::DeflateDecoder::new(packed)
+        .take(MAX_SYNC_MESSAGE as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| WireError::Invalid { what: "sync message", why: format!("it does not inflate: {e}") })?;
+    if out.len() > MAX_SYNC_MESSAGE {
+        return Err(WireError::TooLong { what: "inflated sync message", len: out.len(), max: MAX_SYNC_MESSAGE });
+    }
+    Ok(out)
 }
 
 fn write_join(w: &mut Writer, j: &JoinRequest) {
@@ -620,6 +658,36 @@ mod tests {
         bad_doc.text("ledger/abcd");
         let err = Request::decode(&bad_doc.0).unwrap_err();
         assert!(err.to_string().contains("ledger/abcd"), "{err}");
+    }
+
+    #[test]
+    fn large_messages_travel_deflated_and_bombs_are_refused() {
+        let big = SyncFrame {
+            community: community(),
+            doc: DocName::Board,
+            first: false,
+            message: Some(b"tasks/abc/title ".repeat(500)),
+            signatures: vec![None],
+            changes: 1,
+        };
+        let bytes = Request::Sync(big.clone()).encode();
+        assert!(bytes.len() < 1000, "{} bytes", bytes.len());
+        assert_eq!(Request::decode(&bytes), Ok(Request::Sync(big)));
+        // Eight megabytes of zeros deflate to a few kilobytes: refused, not inflated.
+        use std::io::Write;
+        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(&vec![0u8; MAX_SYNC_MESSAGE + 10]).unwrap();
+        let bomb = z.finish().unwrap();
+        let mut w = Writer::new(VERSION);
+        w.u8(2);
+        w.raw(community().as_bytes());
+        w.doc(DocName::Board);
+        w.u8(0);
+        w.u64(0);
+        w.u8(2);
+        w.bytes(&bomb);
+        w.u32(0);
+        assert!(matches!(Request::decode(&w.0), Err(WireError::TooLong { .. })));
     }
 
     proptest! {

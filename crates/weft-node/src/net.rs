@@ -269,6 +269,11 @@ impl Node {
         self.net.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
+    /// Bytes of sync frames sent and received since the network started.
+    pub fn sync_traffic(&self) -> Option<(u64, u64)> {
+        self.net_link().map(|l| l.handle.sync_traffic())
+    }
+
     /// This node's peer id, while the network runs.
     pub fn peer_id(&self) -> Option<PeerId> {
         self.net_link().map(|l| l.handle.peer_id())
@@ -379,7 +384,10 @@ fn on_event(ctx: &Ctx, gossip: &mpsc::Sender<(PeerId, weft_net::MessageId, Vec<u
         NetEvent::Connected(info) => {
             let peer = info.peer;
             lock(&ctx.book).peers.entry(peer).or_default().info = Some(info);
-            tokio::spawn(sync_all(ctx.clone(), peer));
+            // One side starts the sessions of a new connection (both would send everything
+            // twice); the other only finds out who it is. The periodic round covers both.
+            let initiate = ctx.net.peer_id() < peer;
+            tokio::spawn(meet(ctx.clone(), peer, initiate));
         }
         NetEvent::Disconnected { peer } => {
             let device = {
@@ -422,6 +430,13 @@ fn on_event(ctx: &Ctx, gossip: &mpsc::Sender<(PeerId, weft_net::MessageId, Vec<u
 
 /// Syncs every community we share with a peer; disconnects strangers after a grace period.
 async fn sync_all(ctx: Ctx, peer: PeerId) {
+    meet(ctx, peer, true).await;
+}
+
+/// Finds out who a peer is (pulling its people document if it may have been admitted after
+/// ours was written), disconnects strangers after a grace period, and, if `initiate`, syncs
+/// every community we share with it.
+async fn meet(ctx: Ctx, peer: PeerId, initiate: bool) {
     let Some(mut communities) = identify(&ctx, peer).await else { return };
     if communities.is_empty() {
         // Maybe our people document is older than its admission: take the peer's (verified
@@ -443,6 +458,9 @@ async fn sync_all(ctx: Ctx, peer: PeerId) {
                 let _ = ctx.net.disconnect(peer).await;
             }
         });
+        return;
+    }
+    if !initiate {
         return;
     }
     for community in communities {
@@ -701,7 +719,9 @@ async fn answer(ctx: &Ctx, peer: PeerId, request: Request) -> Response {
             let result = ctx.state(move |s| s.admit_by_invite(device, join)).await;
             match result {
                 Ok(Ok(community)) => {
-                    tokio::spawn(sync_all(ctx.clone(), peer));
+                    // The newcomer starts the sync; we only note who it is now.
+                    let ctx = ctx.clone();
+                    tokio::spawn(async move { identify(&ctx, peer).await });
                     Response::Joined { community }
                 }
                 Ok(Err(r)) => Response::Refused(r),
