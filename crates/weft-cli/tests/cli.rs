@@ -276,10 +276,15 @@ fn every_bad_flag_value_is_refused_clearly_and_changes_nothing() {
 }
 
 fn spawn_serve(dir: &Path) -> (Child, BufReader<std::process::ChildStderr>) {
+    spawn_serve_with(dir, &[])
+}
+
+fn spawn_serve_with(dir: &Path, args: &[&str]) -> (Child, BufReader<std::process::ChildStderr>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
         .arg("--data-dir")
         .arg(dir)
         .arg("serve")
+        .args(args)
         .env("WEFT_LOG", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -427,4 +432,52 @@ fn a_writer_killed_at_random_moments_loses_nothing_it_reported_done() {
     assert!(ledger["logged_since_snapshot"].as_u64().unwrap() < ledger["changes"].as_u64().unwrap(), "{ledger}");
     assert!(done.len() > rounds, "the writer should have reported many entries, got {}", done.len());
     eprintln!("crash test: {} entries reported done over {rounds} kills, all present", done.len());
+}
+
+#[test]
+fn invite_join_peers_and_remove_from_the_command_line() {
+    let (a_dir, _) = setup();
+    let a = a_dir.path();
+    let (mut serve, _log) = spawn_serve_with(a, &["--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"]);
+    let qr = a.join("invite.png");
+    let invite = json(a, &["invite", "--uses", "1", "--expires", "2d", "--qr", qr.to_str().unwrap()]);
+    let link = invite["link"].as_str().unwrap().to_owned();
+    assert!(link.starts_with("weft://join/") && link.contains("/ip4/127.0.0.1/tcp/"), "{link}");
+    assert_eq!(invite["code"].as_str().unwrap().len(), 48 + 7);
+    assert_eq!(&std::fs::read(&qr).unwrap()[1..4], b"PNG");
+
+    let b_dir = tempfile::tempdir().unwrap();
+    let b = b_dir.path();
+    let joined = json(b, &["join", &link, "--name", "Bea"]);
+    assert_eq!(joined["members"], 2);
+    assert_eq!(json(b, &["members"]).as_array().unwrap().len(), 2);
+
+    // The invitation was for one person.
+    let c_dir = tempfile::tempdir().unwrap();
+    let out = weft(c_dir.path(), &["join", &link, "--name", "Cai"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("used as many times"), "{out:?}");
+    // Bad input is refused by name.
+    for (args, words) in [
+        (vec!["join", "abc-def", "--name", "Cai"], "48 letters"),
+        (vec!["invite", "--expires", "0d"], "is not a duration"),
+        (vec!["invite", "--uses", "0"], "uses"),
+        (vec!["serve", "--connect", "not-an-address"], "not a network address"),
+    ] {
+        let out = weft(c_dir.path(), &args);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(words), "{args:?}: {out:?}");
+    }
+
+    let peers = json(a, &["peers"]);
+    assert_eq!(peers["online"], true);
+    assert!(!peers["listening"].as_array().unwrap().is_empty());
+    let removed = json(a, &["member", "remove", "Bea"]);
+    assert_eq!(removed["name"], "Bea");
+    let out = weft(a, &["member", "remove", "Bea"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already been removed"), "{out:?}");
+
+    let pid = serve.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(serve.wait().unwrap().success());
 }

@@ -513,7 +513,12 @@ impl State {
         };
         match found.as_slice() {
             [one] => Ok(*one),
-            [] => Err(NodeError::NotFound(format!("no member '{reference}' in {}", people.name))),
+            [] => match people.members.values().find(|m| m.removed && m.name.to_lowercase() == lower) {
+                Some(m) => {
+                    Err(NodeError::Invalid(weft_core::validate::ValidationError::AlreadyRemoved(m.name.clone())))
+                }
+                None => Err(NodeError::NotFound(format!("no member '{reference}' in {}", people.name))),
+            },
             _ => Err(NodeError::Ambiguous(format!("more than one member is called '{reference}': use their id"))),
         }
     }
