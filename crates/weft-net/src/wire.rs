@@ -701,6 +701,16 @@ mod tests {
             let _ = GossipPayload::decode(&bytes);
         }
 
+        /// The Automerge sync message inside a frame is decoded by Automerge itself: it too
+        /// must refuse garbage without panicking.
+        #[test]
+        fn arbitrary_sync_messages_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = automerge::sync::Message::decode(&bytes);
+            let mut tagged = vec![0x42];
+            tagged.extend_from_slice(&bytes);
+            let _ = automerge::sync::Message::decode(&tagged);
+        }
+
         #[test]
         fn mutated_frames_never_panic(
             flip in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8),
