@@ -195,6 +195,9 @@ async fn catch_up(members: u32) {
 }
 
 fn main() {
+    if let Ok(filter) = std::env::var("WEFT_LOG") {
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    }
     let full = std::env::args().any(|a| a == "--bench");
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(async {

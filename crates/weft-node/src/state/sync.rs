@@ -93,6 +93,38 @@ fn internal(e: impl std::fmt::Display) -> Refusal {
     refuse(RefusalCode::Internal, e.to_string())
 }
 
+/// Orders changes so that each comes after those of its parents that are in the batch
+/// (Kahn's algorithm; ties keep arrival order). Changes in a cycle — impossible for honest
+/// hashes — keep their place at the end, and verification refuses them.
+fn causal_order(batch: Vec<Pending>) -> Vec<Pending> {
+    let index: HashMap<ChangeHash, usize> = batch.iter().enumerate().map(|(i, p)| (p.change.hash(), i)).collect();
+    let mut waiting_on = vec![0usize; batch.len()];
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); batch.len()];
+    for (i, p) in batch.iter().enumerate() {
+        for dep in p.change.deps() {
+            if let Some(&j) = index.get(dep) {
+                waiting_on[i] += 1;
+                children[j].push(i);
+            }
+        }
+    }
+    let mut ready: std::collections::VecDeque<usize> = (0..batch.len()).filter(|i| waiting_on[*i] == 0).collect();
+    let mut order = Vec::with_capacity(batch.len());
+    while let Some(i) = ready.pop_front() {
+        order.push(i);
+        for &c in &children[i] {
+            waiting_on[c] -= 1;
+            if waiting_on[c] == 0 {
+                ready.push_back(c);
+            }
+        }
+    }
+    let placed: HashSet<usize> = order.iter().copied().collect();
+    order.extend((0..batch.len()).filter(|i| !placed.contains(i)));
+    let mut slots: Vec<Option<Pending>> = batch.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
 /// Member ids a people change writes under (admissions, profiles, removals), so the cached
 /// view is refreshed for exactly those members.
 fn members_touched(change: &Change) -> BTreeSet<MemberId> {
@@ -196,6 +228,7 @@ impl State {
         self.sync.states.insert((peer, doc, role), state);
         let (message, signatures) = result?;
         let changes = self.store.change_count(doc).map_err(internal)?;
+        debug!(%doc, ?role, to = %peer.short(), me = %self.me().map(|m| m.short()).unwrap_or_default(), bytes = message.as_ref().map_or(0, Vec::len), sigs = signatures.len(), "sync frame");
         Ok(SyncFrame { community: doc.community, doc: doc.name, first, message, signatures, changes })
     }
 
@@ -294,6 +327,7 @@ impl State {
         doc: DocName,
         changes: Vec<WireChange>,
     ) -> Result<Ingested, crate::error::NodeError> {
+        let started = std::time::Instant::now();
         let mut report = Ingested::default();
         if !self.communities.contains_key(&community) {
             return Err(crate::error::NodeError::NotFound(format!("no community {}", community.short())));
@@ -312,6 +346,9 @@ impl State {
         }
         let waiting = self.sync.pending.remove(&community).unwrap_or_default();
         queue.extend(waiting.into_iter().filter(|p| seen.insert(p.change.hash())));
+        // Parents before children: a sync message lists changes in no particular order, and
+        // verifying in arrival order would retry the whole batch once per generation.
+        let mut queue = causal_order(queue);
         let docs: BTreeSet<DocName> = queue.iter().map(|p| p.doc).collect();
         for name in &docs {
             if let DocName::Ledger(_) = name {
@@ -414,6 +451,7 @@ impl State {
         if !queue.is_empty() {
             self.sync.pending.insert(community, queue);
         }
+        let verified = started.elapsed();
         if batch.is_empty() {
             return Ok(report);
         }
@@ -430,6 +468,14 @@ impl State {
                 }
             }
         }
+        debug!(
+            applied = report.applied,
+            already = report.already,
+            waiting = report.waiting,
+            ?verified,
+            stored = ?started.elapsed(),
+            "ingested"
+        );
         if touched_docs.contains(&DocName::People) && self.sync.joining.contains_key(&community) {
             self.finish_join(community)?;
         }
