@@ -38,6 +38,8 @@ pub const MAX_ROUNDS: u32 = 2_000;
 pub const STRANGER_GRACE: Duration = Duration::from_secs(60);
 /// What sealing and framing add to a gossip payload.
 const GOSSIP_OVERHEAD: usize = weft_core::crypto::SEAL_OVERHEAD + 64;
+/// How long after admitting a newcomer we leave the syncing to it.
+const NEWCOMER_DRIVES: Duration = Duration::from_secs(60);
 /// How long a peer that sent invalid changes is refused.
 pub const BAN_FOR: Duration = Duration::from_secs(600);
 
@@ -97,6 +99,9 @@ pub(crate) struct PeerBook {
     listening: Vec<String>,
     /// Document sessions running, and whether another round was asked for meanwhile.
     running: HashMap<(PeerId, DocId), bool>,
+    /// Peers we just admitted: they start the sessions that bring them everything, and ours
+    /// would send it all a second time.
+    newcomers: HashMap<PeerId, std::time::Instant>,
     incidents: std::collections::VecDeque<Incident>,
 }
 
@@ -394,6 +399,7 @@ fn on_event(ctx: &Ctx, gossip: &mpsc::Sender<(PeerId, weft_net::MessageId, Vec<u
                 let mut book = lock(&ctx.book);
                 let device = book.peers.remove(&peer).and_then(|e| e.info.and_then(|i| i.device));
                 book.running.retain(|(p, _), _| *p != peer);
+                book.newcomers.remove(&peer);
                 device
             };
             if let Some(device) = device {
@@ -460,7 +466,8 @@ async fn meet(ctx: Ctx, peer: PeerId, initiate: bool) {
         });
         return;
     }
-    if !initiate {
+    let newcomer = lock(&ctx.book).newcomers.get(&peer).is_some_and(|t| t.elapsed() < NEWCOMER_DRIVES);
+    if !initiate || newcomer {
         return;
     }
     for community in communities {
@@ -720,6 +727,7 @@ async fn answer(ctx: &Ctx, peer: PeerId, request: Request) -> Response {
             match result {
                 Ok(Ok(community)) => {
                     // The newcomer starts the sync; we only note who it is now.
+                    lock(&ctx.book).newcomers.insert(peer, std::time::Instant::now());
                     let ctx = ctx.clone();
                     tokio::spawn(async move { identify(&ctx, peer).await });
                     Response::Joined { community }
