@@ -362,6 +362,7 @@ impl State {
         let mut rejected: HashSet<ChangeHash> = HashSet::new();
         let mut batch = Vec::new();
         let mut touched_docs = BTreeSet::new();
+        let (mut verify_time, mut apply_time) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
         loop {
             let mut progress = false;
             let mut next = Vec::with_capacity(queue.len());
@@ -390,7 +391,10 @@ impl State {
                     next.push(p);
                     continue;
                 };
-                match verifier.verify(target, people, &p.change, p.signature.as_ref()) {
+                let t = std::time::Instant::now();
+                let verdict = verifier.verify(target, people, &p.change, p.signature.as_ref());
+                verify_time += t.elapsed();
+                match verdict {
                     Ok(_) => {
                         let target = match p.doc {
                             DocName::People => &mut com.people,
@@ -403,7 +407,10 @@ impl State {
                                 }
                             },
                         };
-                        if let Err(e) = target.apply([p.change.clone()]) {
+                        let t = std::time::Instant::now();
+                        let applied = target.apply([p.change.clone()]);
+                        apply_time += t.elapsed();
+                        if let Err(e) = applied {
                             rejected.insert(hash);
                             report.rejected.push(Rejection { doc: p.doc, hash: Some(hash), why: e.to_string() });
                             continue;
@@ -473,6 +480,8 @@ impl State {
             already = report.already,
             waiting = report.waiting,
             ?verified,
+            ?verify_time,
+            ?apply_time,
             stored = ?started.elapsed(),
             "ingested"
         );
