@@ -99,11 +99,28 @@ impl Verifier {
         change: &Change,
         signature: Option<&ChangeSignature>,
     ) -> Result<Verified, VerifyError> {
+        self.verify_after(doc, people, change, signature, &|_| false)
+    }
+
+    /// Like [`verify`](Self::verify), for a change whose parents may be among changes already
+    /// verified but not applied yet (`verified_parent`). Everything that reads the document
+    /// (the objects written into, who owns an entry) still reads it as applied: a change that
+    /// needs what the unapplied ones create fails here, and the caller applies them and asks
+    /// again. So a change is never accepted on weaker grounds than [`verify`] would.
+    pub fn verify_after(
+        &self,
+        doc: &Document,
+        people: &PeopleView,
+        change: &Change,
+        signature: Option<&ChangeSignature>,
+        verified_parent: &dyn Fn(&ChangeHash) -> bool,
+    ) -> Result<Verified, VerifyError> {
         let hash = change.hash();
         if Some(hash) == self.genesis {
             return Ok(Verified { author: None });
         }
-        let missing: Vec<ChangeHash> = change.deps().iter().filter(|d| !doc.has_change(d)).copied().collect();
+        let missing: Vec<ChangeHash> =
+            change.deps().iter().filter(|d| !doc.has_change(d) && !verified_parent(d)).copied().collect();
         if !missing.is_empty() {
             return Err(VerifyError::MissingDeps(missing));
         }

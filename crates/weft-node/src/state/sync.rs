@@ -15,7 +15,7 @@ use tracing::{debug, warn};
 use weft_core::doc::people::PeopleView;
 use weft_core::doc::{DocId, DocName};
 use weft_core::identity::{ChangeSignature, SignedChange};
-use weft_core::verify::{Verifier, parse_change};
+use weft_core::verify::{Verifier, VerifyError, parse_change};
 use weft_core::{CommunityId, DeviceId, MemberId};
 use weft_net::wire::{
     DocSummary, MAX_CHANGES, MAX_SYNC_MESSAGE, Manifest, Refusal, RefusalCode, SyncFrame, WireChange,
@@ -91,6 +91,50 @@ fn refuse(code: RefusalCode, reason: impl Into<String>) -> Refusal {
 
 fn internal(e: impl std::fmt::Display) -> Refusal {
     refuse(RefusalCode::Internal, e.to_string())
+}
+
+/// Applies a run of verified changes, document by document, in one call each (change by
+/// change if Automerge refuses the run, to find the one it refuses). Returns the time spent.
+fn flush_run(
+    com: &mut super::Community,
+    run: &mut Vec<(DocName, Change)>,
+    run_set: &mut HashSet<ChangeHash>,
+    rejected: &mut HashSet<ChangeHash>,
+    report: &mut Ingested,
+) -> std::time::Duration {
+    if run.is_empty() {
+        return std::time::Duration::ZERO;
+    }
+    let t = std::time::Instant::now();
+    let mut by_doc: Vec<(DocName, Vec<Change>)> = Vec::new();
+    for (doc, change) in run.drain(..) {
+        match by_doc.iter_mut().find(|(d, _)| *d == doc) {
+            Some((_, changes)) => changes.push(change),
+            None => by_doc.push((doc, vec![change])),
+        }
+    }
+    run_set.clear();
+    for (doc, changes) in by_doc {
+        let target = match doc {
+            DocName::People => &mut com.people,
+            DocName::Board => &mut com.board,
+            DocName::Ledger(y) => match com.ledgers.get_mut(&y) {
+                Some(d) => d,
+                None => continue,
+            },
+        };
+        if target.apply(changes.iter().cloned()).is_err() {
+            for change in changes {
+                if !target.has_change(&change.hash())
+                    && let Err(e) = target.apply([change.clone()])
+                {
+                    rejected.insert(change.hash());
+                    report.rejected.push(Rejection { doc, hash: Some(change.hash()), why: format!("apply: {e}") });
+                }
+            }
+        }
+    }
+    t.elapsed()
 }
 
 /// Orders changes so that each comes after those of its parents that are in the batch
@@ -363,16 +407,22 @@ impl State {
         let mut batch = Vec::new();
         let mut touched_docs = BTreeSet::new();
         let (mut verify_time, mut apply_time) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
+        // Verified changes of the board and ledgers wait in a run and are applied together
+        // (Automerge applies a run far faster than change by change); a change that needs
+        // what the run creates is verified again once the run is applied. People changes are
+        // applied at once: membership decides everything after them.
+        let mut run: Vec<(DocName, Change)> = Vec::new();
+        let mut run_set: HashSet<ChangeHash> = HashSet::new();
         loop {
             let mut progress = false;
             let mut next = Vec::with_capacity(queue.len());
             for p in queue.drain(..) {
                 let hash = p.change.hash();
-                let Some(target) = com.doc(p.doc) else {
+                if com.doc(p.doc).is_none() {
                     next.push(p);
                     continue;
-                };
-                if target.has_change(&hash) {
+                }
+                if run_set.contains(&hash) || com.doc(p.doc).is_some_and(|d| d.has_change(&hash)) {
                     report.already += 1;
                     continue;
                 }
@@ -385,39 +435,55 @@ impl State {
                     });
                     continue;
                 }
+                if p.doc == DocName::People {
+                    apply_time += flush_run(com, &mut run, &mut run_set, &mut rejected, &mut report);
+                }
                 let verifier =
                     verifiers.entry(p.doc).or_insert_with(|| Verifier::new(DocId { community, name: p.doc }));
-                let Some(people) = com.people_view.as_ref() else {
-                    next.push(p);
-                    continue;
-                };
                 let t = std::time::Instant::now();
-                let verdict = verifier.verify(target, people, &p.change, p.signature.as_ref());
-                verify_time += t.elapsed();
+                let mut verdict = match (com.doc(p.doc), com.people_view.as_ref()) {
+                    (Some(target), Some(people)) => {
+                        verifier.verify_after(target, people, &p.change, p.signature.as_ref(), &|h| run_set.contains(h))
+                    }
+                    _ => Err(VerifyError::MissingDeps(Vec::new())),
+                };
+                if verdict.is_err() && !run.is_empty() {
+                    // Perhaps it needs what the run creates: apply the run, ask again.
+                    verify_time += t.elapsed();
+                    apply_time += flush_run(com, &mut run, &mut run_set, &mut rejected, &mut report);
+                    let t = std::time::Instant::now();
+                    verdict = match (com.doc(p.doc), com.people_view.as_ref()) {
+                        (Some(target), Some(people)) => {
+                            verifier.verify(target, people, &p.change, p.signature.as_ref())
+                        }
+                        _ => Err(VerifyError::MissingDeps(Vec::new())),
+                    };
+                    verify_time += t.elapsed();
+                } else {
+                    verify_time += t.elapsed();
+                }
                 match verdict {
+                    Ok(_) if p.doc != DocName::People => {
+                        run_set.insert(hash);
+                        run.push((p.doc, p.change.clone()));
+                        touched_docs.insert(p.doc);
+                        report.applied += 1;
+                        progress = true;
+                        batch.push((
+                            DocId { community, name: p.doc },
+                            SignedChange { hash, bytes: p.change.raw_bytes().to_vec(), signature: p.signature },
+                        ));
+                    }
                     Ok(_) => {
-                        let target = match p.doc {
-                            DocName::People => &mut com.people,
-                            DocName::Board => &mut com.board,
-                            DocName::Ledger(y) => match com.ledgers.get_mut(&y) {
-                                Some(d) => d,
-                                None => {
-                                    next.push(p);
-                                    continue;
-                                }
-                            },
-                        };
                         let t = std::time::Instant::now();
-                        let applied = target.apply([p.change.clone()]);
+                        let applied = com.people.apply([p.change.clone()]);
                         apply_time += t.elapsed();
                         if let Err(e) = applied {
                             rejected.insert(hash);
                             report.rejected.push(Rejection { doc: p.doc, hash: Some(hash), why: e.to_string() });
                             continue;
                         }
-                        if p.doc == DocName::People
-                            && let Some(view) = com.people_view.as_mut()
-                        {
+                        if let Some(view) = com.people_view.as_mut() {
                             view.refresh_settings(com.people.automerge());
                             for m in members_touched(&p.change) {
                                 view.refresh_member(com.people.automerge(), m);
@@ -439,11 +505,16 @@ impl State {
                     }
                 }
             }
+            apply_time += flush_run(com, &mut run, &mut run_set, &mut rejected, &mut report);
             queue = next;
             if !progress || queue.is_empty() {
                 break;
             }
         }
+        // A change that Automerge refused when its run was applied is not stored either.
+        batch.retain(|(_, c)| !rejected.contains(&c.hash));
+        report.applied =
+            report.applied.saturating_sub(report.rejected.iter().filter(|r| r.why.starts_with("apply:")).count());
         // What is still waiting stays, within bounds (the oldest go first; sync brings them
         // back later).
         report.waiting = queue.len();
