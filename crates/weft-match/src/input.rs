@@ -1,0 +1,299 @@
+//! What the matcher reads: a snapshot of one community on one day, in plain values.
+//!
+//! [`Input::from_views`] builds it from the merged documents; the simulation builds it from its
+//! own synthetic state. Every collection is ordered by id (`BTreeMap`/sorted `Vec`), so the
+//! same documents give the same input, and so the same output, on every device.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use weft_core::doc::board::BoardView;
+use weft_core::doc::ledger::LedgerView;
+use weft_core::doc::people::PeopleView;
+use weft_core::model::{PledgeState, TaskStatus, Urgency, Verdict};
+use weft_core::views::pro_rated;
+use weft_core::{Date, GuildId, MemberId, Minutes, SectorId, SkillId, TaskId};
+
+/// One community on one day, as the matcher sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Input {
+    pub today: Date,
+    /// Active sectors, by id.
+    pub sectors: BTreeMap<SectorId, SectorInput>,
+    /// Guild names, for reasons.
+    pub guilds: BTreeMap<GuildId, String>,
+    /// Current members, by id.
+    pub members: BTreeMap<MemberId, MemberInput>,
+    /// Open tasks with at least one free place: this community's, then neighbours' calls
+    /// (tasks other communities opened to visitors), by id.
+    pub tasks: BTreeMap<TaskId, TaskInput>,
+}
+
+/// A sector's guideline and this month's collective progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SectorInput {
+    pub name: String,
+    /// The yearly baseline per member, in minutes.
+    pub baseline: u32,
+    /// Minutes the whole community gave in this sector this month.
+    pub month_done: u32,
+    /// This month's goal: baseline × members ÷ 12.
+    pub month_goal: u32,
+}
+
+/// A member: what they told the community (profile) and what the documents say they did.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MemberInput {
+    pub name: String,
+    /// Skill levels 1–5.
+    pub skills: BTreeMap<SkillId, u8>,
+    /// Interest per sector 0–5 (a sector not listed counts as 2, "no opinion").
+    pub interests: BTreeMap<SectorId, u8>,
+    /// Stated availability: minutes a week.
+    pub week_minutes: u32,
+    pub travel: bool,
+    pub learn: BTreeSet<SkillId>,
+    /// Minutes logged this calendar year, per sector.
+    pub year: BTreeMap<SectorId, u32>,
+    /// Minutes logged this calendar week, Monday to today: what the burnout guard weighs
+    /// against the stated hours a week.
+    pub this_week: u32,
+    /// Minutes logged in the last 28 days, per sector.
+    pub last_28: BTreeMap<SectorId, u32>,
+    /// Minutes pledged to open tasks and not logged yet: work already promised.
+    pub committed: u32,
+    /// Tasks the member already pledged to, did, or declined: never suggested again.
+    pub seen: BTreeSet<TaskId>,
+    /// What the member did and said before, oldest first: what the matcher learns from.
+    pub history: Vec<Signal>,
+}
+
+/// A task with free places.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskInput {
+    pub title: String,
+    pub sector: SectorId,
+    pub guild: Option<GuildId>,
+    pub skills: BTreeSet<SkillId>,
+    /// Minutes asked of each person.
+    pub minutes: u32,
+    pub slots: u32,
+    pub free: u32,
+    pub urgency: Urgency,
+    pub deadline: Option<Date>,
+    /// The day it was posted.
+    pub posted: Date,
+    /// The community that posted it, when it is a neighbour's call; `None` for our own.
+    pub neighbour: Option<String>,
+}
+
+/// Something a member did or said about a task: the matcher's training data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signal {
+    pub kind: SignalKind,
+    pub on: Date,
+    pub sector: SectorId,
+    pub guild: Option<GuildId>,
+    pub skills: BTreeSet<SkillId>,
+    pub minutes: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignalKind {
+    /// Took a place on the task.
+    Pledged,
+    /// Said "not for me" to it.
+    Declined,
+    /// Feedback afterwards.
+    Said(Verdict),
+}
+
+/// A neighbouring community's board, for its calls open to visitors.
+#[derive(Debug, Clone, Copy)]
+pub struct Neighbour<'a> {
+    pub name: &'a str,
+    pub people: &'a PeopleView,
+    pub board: &'a BoardView,
+}
+
+fn signal_of(task: &weft_core::model::Task, kind: SignalKind, on: Date) -> Signal {
+    Signal {
+        kind,
+        on,
+        sector: task.sector.clone(),
+        guild: task.guild,
+        skills: task.skills.clone(),
+        minutes: task.hours.get(),
+    }
+}
+
+fn task_input(board: &BoardView, t: &weft_core::model::Task, neighbour: Option<&str>) -> Option<TaskInput> {
+    if t.status != TaskStatus::Open {
+        return None;
+    }
+    let free = board.free_slots(t);
+    (free > 0).then(|| TaskInput {
+        title: t.title.clone(),
+        sector: t.sector.clone(),
+        guild: t.guild,
+        skills: t.skills.clone(),
+        minutes: t.hours.get(),
+        slots: t.slots,
+        free,
+        urgency: t.urgency,
+        deadline: t.deadline,
+        posted: t.created_at.date(),
+        neighbour: neighbour.map(str::to_owned),
+    })
+}
+
+impl Input {
+    /// Reads one community's merged documents as of `today`. `ledgers` are the ledger
+    /// documents to read hours and feedback from (this year's at least; last year's too in
+    /// January, for the last 28 days). `neighbours` are other communities this device knows
+    /// whose calls open to visitors are offered to members who like to travel.
+    pub fn from_views<'a>(
+        people: &PeopleView,
+        board: &BoardView,
+        ledgers: impl IntoIterator<Item = &'a LedgerView>,
+        neighbours: &[Neighbour<'_>],
+        today: Date,
+    ) -> Self {
+        let ledgers: Vec<&LedgerView> = ledgers.into_iter().collect();
+        let month = today.month();
+        let members_now = u64::try_from(people.current_members().count()).unwrap_or(u64::MAX);
+        let mut sectors: BTreeMap<SectorId, SectorInput> = people
+            .active_sectors()
+            .into_iter()
+            .map(|s| {
+                let goal = u64::from(s.baseline.get()) * members_now / 12;
+                (
+                    s.id.clone(),
+                    SectorInput {
+                        name: s.name.clone(),
+                        baseline: s.baseline.get(),
+                        month_done: 0,
+                        month_goal: u32::try_from(goal).unwrap_or(u32::MAX),
+                    },
+                )
+            })
+            .collect();
+        let mut members: BTreeMap<MemberId, MemberInput> = people
+            .current_members()
+            .map(|m| {
+                let p = &m.profile;
+                (
+                    m.id,
+                    MemberInput {
+                        name: m.name.clone(),
+                        skills: p.skills.iter().map(|(k, l)| (k.clone(), l.get())).collect(),
+                        interests: p.interests.iter().map(|(s, i)| (s.clone(), i.get())).collect(),
+                        week_minutes: p.hours_per_week.get(),
+                        travel: p.willing_to_travel,
+                        learn: p.wants_to_learn.clone(),
+                        ..MemberInput::default()
+                    },
+                )
+            })
+            .collect();
+
+        let today_n = today.days_since_epoch();
+        let mut logged_for: BTreeSet<(MemberId, TaskId)> = BTreeSet::new();
+        let mut dated: Vec<(Date, u8, MemberId, Signal)> = Vec::new();
+        for ledger in &ledgers {
+            for e in ledger.counted() {
+                if let Some(t) = e.task {
+                    logged_for.insert((e.member, t));
+                }
+                if month.contains(e.date)
+                    && let Some(s) = sectors.get_mut(&e.sector)
+                {
+                    s.month_done = s.month_done.saturating_add(e.minutes.get());
+                }
+                let Some(m) = members.get_mut(&e.member) else { continue };
+                let age = today_n - e.date.days_since_epoch();
+                if e.date.year() == today.year() && age >= 0 {
+                    *m.year.entry(e.sector.clone()).or_default() += e.minutes.get();
+                }
+                if (0..=i64::from(today.weekday())).contains(&age) {
+                    m.this_week = m.this_week.saturating_add(e.minutes.get());
+                }
+                if (0..28).contains(&age) {
+                    *m.last_28.entry(e.sector.clone()).or_default() += e.minutes.get();
+                }
+            }
+            for f in ledger.feedback.values() {
+                if let (Some(t), true) = (board.tasks.get(&f.task), members.contains_key(&f.member)) {
+                    let on = f.at.date();
+                    dated.push((on, 2, f.member, signal_of(t, SignalKind::Said(f.verdict), on)));
+                }
+            }
+            for d in ledger.declines.values() {
+                if let (Some(t), Some(m)) = (board.tasks.get(&d.task), members.get_mut(&d.member)) {
+                    m.seen.insert(d.task);
+                    let on = d.at.date();
+                    dated.push((on, 1, d.member, signal_of(t, SignalKind::Declined, on)));
+                }
+            }
+        }
+        for p in board.pledges.values() {
+            let (Some(t), Some(m)) = (board.tasks.get(&p.task), members.get_mut(&p.member)) else { continue };
+            if p.state == PledgeState::Withdrawn {
+                continue;
+            }
+            m.seen.insert(p.task);
+            let on = p.updated_at.date();
+            dated.push((on, 0, p.member, signal_of(t, SignalKind::Pledged, on)));
+            if p.state == PledgeState::Pledged
+                && t.status == TaskStatus::Open
+                && !logged_for.contains(&(p.member, p.task))
+            {
+                m.committed = m.committed.saturating_add(t.hours.get());
+            }
+        }
+        // Oldest first; same day: pledges, then declines, then feedback; then by member, so the
+        // order never depends on which document was read first.
+        dated.sort_by(|a, b| {
+            (a.0, a.1, a.2)
+                .cmp(&(b.0, b.1, b.2))
+                .then_with(|| a.3.sector.cmp(&b.3.sector))
+                .then(a.3.guild.cmp(&b.3.guild))
+        });
+        for (_, _, member, signal) in dated {
+            if let Some(m) = members.get_mut(&member) {
+                m.history.push(signal);
+            }
+        }
+
+        let mut tasks: BTreeMap<TaskId, TaskInput> = BTreeMap::new();
+        let mut guilds: BTreeMap<GuildId, String> = people.guilds.iter().map(|(id, g)| (*id, g.name.clone())).collect();
+        for t in board.tasks.values() {
+            if let Some(ti) = task_input(board, t, None)
+                && sectors.contains_key(&ti.sector)
+            {
+                tasks.insert(t.id, ti);
+            }
+        }
+        for n in neighbours {
+            for (id, g) in &n.people.guilds {
+                guilds.entry(*id).or_insert_with(|| g.name.clone());
+            }
+            for t in n.board.tasks.values().filter(|t| t.open_to_neighbours) {
+                if let Some(ti) = task_input(n.board, t, Some(n.name)) {
+                    tasks.entry(t.id).or_insert(ti);
+                }
+            }
+        }
+        for s in sectors.values_mut() {
+            // Keep the goal meaningful for a community that has no members yet.
+            s.month_goal = s.month_goal.max(1);
+        }
+        Self { today, sectors, guilds, members, tasks }
+    }
+
+    /// The share of a sector's yearly baseline a steady pace reaches by today, in minutes.
+    pub fn expected_by_now(&self, baseline: u32) -> u32 {
+        pro_rated(Minutes(baseline), self.today.year(), self.today).get()
+    }
+}
