@@ -79,6 +79,12 @@ pub enum Command {
         #[arg(long, value_parser = parse_verdict)]
         verdict: Verdict,
     },
+    /// Tasks that would suit you now, ranked, each with its reasons (your part of the community
+    /// plan first); or say a task is not for you with --decline.
+    Suggest(SuggestArgs),
+    /// The community plan for this week: who could take which open place, urgent ones first.
+    /// It suggests; it never assigns.
+    Plan(CommunityArg),
     /// Raise a concern about a task or a sector, for its guild to discuss.
     Flag {
         #[arg(long)]
@@ -117,6 +123,18 @@ pub enum Command {
         /// The community's name.
         #[arg(long)]
         name: Option<String>,
+    },
+    /// Simulate synthetic communities over a year under Weft's matcher and under simple
+    /// baselines (random, greedy by skill, first come first served), and compare what happens
+    /// to people: urgent tasks' fill time, balance across sectors, fairness, overload,
+    /// acceptance. Needs no data directory.
+    Simulate {
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(2..=2000))]
+        members: u32,
+        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=36))]
+        months: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
     /// Run this peer until Ctrl-C or SIGTERM: sync with other members' peers (found on the LAN
     /// by mDNS, or at --connect addresses), relay for them; other `weft` commands on this data
@@ -182,6 +200,27 @@ pub enum MemberCmd {
         /// The member, by name or id.
         member: String,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct SuggestArgs {
+    /// The community, by name or id (not needed when you are in just one).
+    #[arg(long)]
+    pub community: Option<String>,
+    /// Another member's suggestions, by name or id (yours by default).
+    #[arg(long, conflicts_with = "decline")]
+    pub member: Option<String>,
+    /// How many suggestions.
+    #[arg(
+        long,
+        default_value_t = 5,
+        value_parser = clap::value_parser!(u32).range(1..=i64::from(weft_node::api::MAX_SUGGESTIONS))
+    )]
+    pub limit: u32,
+    /// Say "not for me" to a task (at least 4 characters of its id): it won't be suggested to
+    /// you again.
+    #[arg(long, value_name = "TASK", conflicts_with = "limit")]
+    pub decline: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -608,6 +647,11 @@ pub fn to_request(command: &Command) -> anyhow::Result<(Request, Option<PathBuf>
         Command::Retract { entry } => Request::Retract { entry: entry.clone() },
         Command::Pending(c) => Request::Pending { community: c.community.clone() },
         Command::Feedback { task, verdict } => Request::Feedback { task: task.clone(), verdict: *verdict },
+        Command::Suggest(a) => match &a.decline {
+            Some(task) => Request::Decline { community: a.community.clone(), task: task.clone() },
+            None => Request::Suggest { community: a.community.clone(), member: a.member.clone(), limit: a.limit },
+        },
+        Command::Plan(c) => Request::Plan { community: c.community.clone() },
         Command::Flag { task, community, sector, note } => Request::Flag {
             community: community.clone(),
             task: task.clone(),
@@ -639,6 +683,7 @@ pub fn to_request(command: &Command) -> anyhow::Result<(Request, Option<PathBuf>
             Request::MemberRemove { community: community.clone(), member: member.clone() }
         }
         Command::Serve(_) => anyhow::bail!("serve is not a request"),
+        Command::Simulate { .. } => anyhow::bail!("simulate is not a request"),
     };
     Ok((request, None))
 }

@@ -128,6 +128,17 @@ async fn connect(dir: &Path, clock: Clock) -> anyhow::Result<Backend> {
 }
 
 async fn run(cli: Cli, offset: i32) -> anyhow::Result<()> {
+    if let Command::Simulate { members, months, seed } = cli.command {
+        let config = weft_match::sim::SimConfig { members, months, seed };
+        let report = tokio::task::spawn_blocking(move || weft_match::sim::simulate(&config)).await?;
+        let mut out = std::io::stdout().lock();
+        if cli.json {
+            output::simulation_json(&mut out, &report)?;
+        } else {
+            output::simulation(&mut out, &report)?;
+        }
+        return Ok(());
+    }
     let dir = data_dir(&cli)?;
     let clock = Clock::system(offset);
     if let Command::Serve(opts) = &cli.command {

@@ -6,8 +6,9 @@ use std::io::{self, Write};
 use weft_core::Minutes;
 use weft_core::model::{PledgeState, TaskStatus, Urgency};
 use weft_core::views::TaskSummary;
+use weft_match::Resting;
 use weft_node::Response;
-use weft_node::api::EntryInfo;
+use weft_node::api::{EntryInfo, PlanInfo, SuggestionsInfo};
 
 /// Prints the data of a response as JSON.
 pub fn json(out: &mut impl Write, response: &Response) -> anyhow::Result<()> {
@@ -315,6 +316,11 @@ pub fn human(out: &mut impl Write, response: &Response) -> anyhow::Result<()> {
             writeln!(out, "Try: weft task list --open · weft progress · weft hours")?;
         }
         Response::Peers(p) => peers(out, p)?,
+        Response::Suggestions(s) => suggestions(out, s)?,
+        Response::Plan(p) => plan(out, p)?,
+        Response::Declined { title, .. } => {
+            writeln!(out, "Noted: '{title}' is not for you; it won't be suggested again.")?
+        }
         Response::Invite(i) => {
             writeln!(
                 out,
@@ -352,6 +358,117 @@ pub fn human(out: &mut impl Write, response: &Response) -> anyhow::Result<()> {
                     d.logged_since_snapshot
                 )?;
             }
+        }
+    }
+    Ok(())
+}
+
+fn suggestions(out: &mut impl Write, s: &SuggestionsInfo) -> anyhow::Result<()> {
+    let m = &s.suggestions;
+    let whose = if s.is_me { "Your".to_owned() } else { format!("{}'s", s.member_name) };
+    match &m.resting {
+        Some(Resting::NoHours) if s.is_me => {
+            writeln!(out, "Your profile says 0 hours a week: nothing to suggest.")?;
+            writeln!(out, "Set your hours with `weft profile set --hours-per-week HOURS`.")?;
+            return Ok(());
+        }
+        Some(Resting::NoHours) => {
+            writeln!(out, "{whose} profile says 0 hours a week: nothing to suggest.")?;
+            return Ok(());
+        }
+        Some(Resting::WeekFull { load, week }) => {
+            let (who, their) =
+                if s.is_me { ("You've".to_owned(), "your") } else { (format!("{} has", s.member_name), "their") };
+            writeln!(
+                out,
+                "{who} logged or pledged {} of {their} {} this week: time to rest — nothing suggested until next week.",
+                weft_match::hours(*load),
+                weft_match::hours(*week)
+            )?;
+            return Ok(());
+        }
+        None => {}
+    }
+    if m.items.is_empty() {
+        writeln!(out, "Nothing to suggest right now: no open task fits {} week.", whose.to_lowercase())?;
+        return Ok(());
+    }
+    let whom = if s.is_me { "you".to_owned() } else { s.member_name.clone() };
+    writeln!(
+        out,
+        "Suggested for {whom} ({} of {} taken this week):",
+        weft_match::hours(m.week.load()),
+        weft_match::hours(m.week.available)
+    )?;
+    for (rank, item) in m.items.iter().enumerate() {
+        let mut line = format!("{}. {} — {} · {}", rank + 1, item.title, item.sector, weft_match::hours(item.minutes));
+        match item.urgency {
+            Urgency::Urgent => line.push_str(" · urgent"),
+            Urgency::Soon => line.push_str(" · needed soon"),
+            Urgency::Normal => line.push_str(" · not urgent"),
+        }
+        if let Some(n) = &item.neighbour {
+            line.push_str(&format!(" · in {n}"));
+        }
+        if item.planned {
+            line.push_str(if s.is_me { " (your part of the plan)" } else { " (their part of the plan)" });
+        }
+        writeln!(out, "{line}  [{}]", item.task.short())?;
+        for r in &item.reasons {
+            let mark = match r.points.signum() {
+                1 => '+',
+                -1 => '-',
+                _ => '·',
+            };
+            writeln!(out, "     {mark} {}", r.text)?;
+        }
+    }
+    if s.is_me {
+        writeln!(out)?;
+        writeln!(out, "Take one with `weft pledge ID`; not for you? `weft suggest --decline ID`.")?;
+    }
+    Ok(())
+}
+
+fn plan(out: &mut impl Write, p: &PlanInfo) -> anyhow::Result<()> {
+    writeln!(out, "This week's plan for {} — suggestions, never assignments", p.community_name)?;
+    writeln!(out, "  Urgent places covered: {} of {}", p.urgent_covered, p.urgent_open)?;
+    writeln!(out, "  Places covered: {} of {}", p.places_covered, p.places_open)?;
+    writeln!(out, "  Members with a part: {} of {} with time this week", p.members_with_part, p.members_available)?;
+    if !p.parts.is_empty() {
+        writeln!(out)?;
+    }
+    // Parts come ordered by member name; one line per member.
+    let mut i = 0;
+    while i < p.parts.len() {
+        let member = p.parts[i].member;
+        let mine: Vec<String> = p.parts[i..]
+            .iter()
+            .take_while(|part| part.member == member)
+            .map(|part| {
+                let mut what = weft_match::hours(part.minutes);
+                if part.urgent {
+                    what.push_str(", urgent");
+                }
+                if let Some(n) = &part.neighbour {
+                    what.push_str(&format!(", in {n}"));
+                }
+                format!("{} ({what})", part.title)
+            })
+            .collect();
+        writeln!(out, "{} — {}", p.parts[i].member_name, mine.join("; "))?;
+        i += mine.len();
+    }
+    if !p.urgent_uncovered.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Urgent places nobody here can take this week:")?;
+        for t in &p.urgent_uncovered {
+            let places = format!("{} place{}", t.places, if t.places == 1 { "" } else { "s" });
+            let whose = match &t.neighbour {
+                Some(n) => format!("a call from {n}"),
+                None => "ask a neighbouring community?".to_owned(),
+            };
+            writeln!(out, "  {} — {places} [{}] — {whose}", t.title, t.task.short())?;
         }
     }
     Ok(())
@@ -395,6 +512,68 @@ fn peers(out: &mut impl Write, p: &weft_node::api::PeersInfo) -> anyhow::Result<
         if let Some(problem) = &peer.problem {
             writeln!(out, "  problem: {problem}")?;
         }
+    }
+    Ok(())
+}
+
+/// The simulation's report and the goals, as JSON.
+pub fn simulation_json(out: &mut impl Write, report: &weft_match::sim::Report) -> anyhow::Result<()> {
+    let body = serde_json::json!({ "report": report, "goals": report.goals() });
+    serde_json::to_writer_pretty(&mut *out, &body)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// The simulation's report as a table, then Weft against the goals.
+pub fn simulation(out: &mut impl Write, r: &weft_match::sim::Report) -> anyhow::Result<()> {
+    use weft_match::sim::percent;
+    let c = &r.config;
+    writeln!(
+        out,
+        "Simulated {} members over {} month{} (seed {}): {} tasks, {} of them urgent; {} members stayed to the end.",
+        c.members,
+        c.months,
+        if c.months == 1 { "" } else { "s" },
+        c.seed,
+        r.tasks,
+        r.urgent_tasks,
+        r.members_at_end
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:<24} {:>16} {:>12} {:>6} {:>9} {:>11} {:>9}",
+        "", "urgent filled in", "within ±25%", "Gini", "overload", "acceptance", "unfilled"
+    )?;
+    writeln!(
+        out,
+        "{:<24} {:>16} {:>12} {:>6} {:>9} {:>11} {:>9}",
+        "", "median / p90", "all sectors", "", "weeks", "", "tasks"
+    )?;
+    let h = |x: Option<u32>| x.map_or_else(|| "never".to_owned(), |x| format!("{x} h"));
+    for o in &r.outcomes {
+        writeln!(
+            out,
+            "{:<24} {:>16} {:>12} {:>6} {:>9} {:>11} {:>9}",
+            o.policy.name(),
+            format!("{} / {}", h(o.urgent_fill_median_h), h(o.urgent_fill_p90_h)),
+            percent(o.within_baseline_pm),
+            format!("0.{:03}", o.gini_pm),
+            o.overload_incidents,
+            percent(o.acceptance_pm),
+            percent(o.unfilled_pm),
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(out, "Within ±25% of the baseline, sector by sector:")?;
+    for o in &r.outcomes {
+        let per: Vec<String> = o.within_by_sector_pm.iter().map(|(s, pm)| format!("{s} {}", percent(*pm))).collect();
+        writeln!(out, "  {:<22} {}", o.policy.name(), per.join(", "))?;
+    }
+    writeln!(out)?;
+    writeln!(out, "Weft against the goals:")?;
+    for g in r.goals() {
+        writeln!(out, "  [{}] {}: {}", if g.met { "met" } else { "not met" }, g.goal, g.reached)?;
     }
     Ok(())
 }

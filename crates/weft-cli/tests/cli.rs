@@ -481,3 +481,125 @@ fn invite_join_peers_and_remove_from_the_command_line() {
     assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     assert!(serve.wait().unwrap().success());
 }
+
+#[test]
+fn suggestions_declines_and_the_plan_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    json(d, &["demo", "--members", "30", "--seed", "3"]);
+    // Time this week, whatever the demo's year left in it.
+    ok(d, &["profile", "set", "--hours-per-week", "30"]);
+
+    let s = json(d, &["suggest", "--limit", "8"]);
+    assert_eq!(s["is_me"], true);
+    assert!(s["resting"].is_null(), "{s}");
+    let items = s["items"].as_array().unwrap().clone();
+    assert!(!items.is_empty() && items.len() <= 8, "{s}");
+    for item in &items {
+        let reasons = item["reasons"].as_array().unwrap();
+        assert!(!reasons.is_empty(), "{item}");
+        assert!(reasons.iter().all(|r| !r["text"].as_str().unwrap().trim().is_empty()), "{item}");
+        for term in ["skill", "urgency"] {
+            assert!(reasons.iter().any(|r| r["term"] == term), "{item} has no {term} reason");
+        }
+    }
+    let human = ok(d, &["suggest"]);
+    let top_title = items[0]["title"].as_str().unwrap();
+    assert!(human.lines().any(|l| l.starts_with("1. ") && l.contains(top_title)), "{human}");
+    let reason_lines = human.lines().filter(|l| ["+ ", "- ", "· "].iter().any(|m| l.trim_start().starts_with(m)));
+    assert!(reason_lines.count() >= items.len().min(5) * 4, "every item has its reasons: {human}");
+    if items[0]["planned"] == true {
+        assert!(human.lines().next().unwrap_or("").contains("this week") && human.contains("(your part of the plan)"));
+    }
+
+    // "Not for me": said once, never suggested again.
+    let top = items[0]["task"].as_str().unwrap().to_owned();
+    let said = ok(d, &["suggest", "--decline", &top[..8]]);
+    assert_eq!(said.trim(), format!("Noted: '{top_title}' is not for you; it won't be suggested again."));
+    let after = json(d, &["suggest", "--limit", "100"]);
+    assert!(after["items"].as_array().unwrap().iter().all(|i| i["task"] != top.as_str()), "{after}");
+    let second = after["items"][0]["task"].as_str().unwrap().to_owned();
+    let declined = json(d, &["suggest", "--decline", &second]);
+    assert_eq!(
+        (declined["task"].as_str(), declined["title"].as_str()),
+        (Some(second.as_str()), after["items"][0]["title"].as_str())
+    );
+
+    // The plan: counters, then parts by member; never hours per person or rankings.
+    let plan = json(d, &["plan"]);
+    let (covered, open) = (plan["urgent_covered"].as_u64().unwrap(), plan["urgent_open"].as_u64().unwrap());
+    assert!(covered > 0 && covered <= open, "{plan}");
+    let parts = plan["parts"].as_array().unwrap();
+    assert_eq!(parts.len() as u64, plan["places_covered"].as_u64().unwrap());
+    let human = ok(d, &["plan"]);
+    assert!(human.contains(&format!("Urgent places covered: {covered} of {open}")), "{human}");
+    assert!(human.contains("Places covered: ") && human.contains("Members with a part: "), "{human}");
+    let first = &parts[0];
+    let line = format!("{} — {} (", first["member_name"].as_str().unwrap(), first["title"].as_str().unwrap());
+    assert!(human.contains(&line), "'{line}' not in {human}");
+    if let Some(t) = plan["urgent_uncovered"].as_array().unwrap().first() {
+        assert!(human.contains("Urgent places nobody here can take this week:"), "{human}");
+        assert!(human.contains(t["title"].as_str().unwrap()), "{human}");
+    }
+
+    // Bad references and values are refused clearly, and change nothing.
+    let before = snapshot(d);
+    for (args, words) in [
+        (vec!["suggest", "--decline", "nosuchtask"], "no task nosuchtask"),
+        (vec!["suggest", "--decline", "ab"], "at least 4 characters"),
+        (vec!["suggest", "--limit", "0"], "--limit"),
+        (vec!["suggest", "--member", "Nobody"], "no member 'Nobody'"),
+        (vec!["plan", "--community", "Elsewhere"], "no community called"),
+    ] {
+        let out = weft(d, &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "weft {args:?} should fail");
+        assert!(stderr.contains(words), "weft {args:?}: '{stderr}' should mention '{words}'");
+        assert!(out.stdout.is_empty(), "weft {args:?} printed to stdout on failure");
+    }
+    let out = weft(d, &["--json", "suggest", "--decline", "nosuchtask"]);
+    let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["error"]["code"], "not_found");
+    assert_eq!(before, snapshot(d));
+
+    // The same through a running `weft serve`.
+    let (mut serve, _log) = spawn_serve_with(d, &["--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"]);
+    let served = json(d, &["suggest", "--limit", "100"]);
+    assert!(
+        served["items"].as_array().unwrap().iter().all(|i| i["task"] != top.as_str() && i["task"] != second.as_str())
+    );
+    assert_eq!(json(d, &["plan"]), plan, "the same documents give the same plan");
+    let third = served["items"][0]["task"].as_str().unwrap().to_owned();
+    assert!(ok(d, &["suggest", "--decline", &third[..6]]).starts_with("Noted: "));
+    // At rest: a kind sentence instead of a list.
+    ok(d, &["profile", "set", "--hours-per-week", "0"]);
+    let resting = ok(d, &["suggest"]);
+    assert!(resting.contains("Your profile says 0 hours a week") && resting.contains("--hours-per-week"), "{resting}");
+    assert_eq!(json(d, &["suggest"])["resting"]["why"], "no_hours");
+    let pid = serve.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(serve.wait().unwrap().success());
+}
+
+#[test]
+fn simulate_compares_weft_with_the_baselines_without_a_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("never-created");
+    let text = ok(&missing, &["simulate", "--members", "24", "--months", "2", "--seed", "5"]);
+    for row in ["weft ", "weft, no notifications", "random", "greedy by skill", "first come", "Weft against the goals:"]
+    {
+        assert!(text.contains(row), "missing {row:?} in\n{text}");
+    }
+    assert!(!missing.exists(), "simulate needs no data directory");
+    let v = json(&missing, &["simulate", "--members", "24", "--months", "2", "--seed", "5"]);
+    let outcomes = v["report"]["outcomes"].as_array().unwrap();
+    assert_eq!(outcomes.len(), 5);
+    assert_eq!(outcomes[0]["policy"], "weft");
+    assert_eq!(outcomes[0]["overload_incidents"], 0);
+    assert_eq!(v["goals"].as_array().unwrap().len(), 5);
+    // Same seed, same report.
+    assert_eq!(v, json(&missing, &["simulate", "--members", "24", "--months", "2", "--seed", "5"]));
+    let out = weft(&missing, &["simulate", "--months", "0"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--months"));
+}

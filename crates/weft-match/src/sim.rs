@@ -113,9 +113,64 @@ pub struct Report {
     pub outcomes: Vec<Outcome>,
 }
 
+/// One of the goals for Weft, and whether this run reached it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Goal {
+    pub goal: String,
+    pub reached: String,
+    pub met: bool,
+}
+
+const BASELINES: [Policy; 3] = [Policy::Random, Policy::GreedySkill, Policy::FirstCome];
+
+/// "12.5%" from permille.
+pub fn percent(pm: u32) -> String {
+    format!("{}.{}%", pm / 10, pm % 10)
+}
+
 impl Report {
     pub fn outcome(&self, policy: Policy) -> Option<&Outcome> {
         self.outcomes.iter().find(|o| o.policy == policy)
+    }
+
+    /// Weft (with notifications) against the goals: urgent places filled in at most half the
+    /// best baseline's median time, ≥ 90 % of members within ±25 % of the baseline in every
+    /// sector, Gini ≤ 0.15, no overload, acceptance ≥ 1.5 × the best baseline's.
+    pub fn goals(&self) -> Vec<Goal> {
+        let Some(w) = self.outcome(Policy::Weft) else { return Vec::new() };
+        let baselines: Vec<&Outcome> = BASELINES.iter().filter_map(|p| self.outcome(*p)).collect();
+        let best_fill = baselines.iter().filter_map(|o| o.urgent_fill_median_h).min();
+        let best_accept = baselines.iter().map(|o| o.acceptance_pm).max().unwrap_or(0);
+        let hours = |h: Option<u32>| h.map_or_else(|| "never".to_owned(), |h| format!("{h} h"));
+        vec![
+            Goal {
+                goal: "urgent fill time (median) ≤ ½ of the best baseline".into(),
+                reached: format!("{} against {}", hours(w.urgent_fill_median_h), hours(best_fill)),
+                met: match (w.urgent_fill_median_h, best_fill) {
+                    (Some(x), Some(b)) => x * 2 <= b,
+                    (Some(_), None) => true,
+                    (None, _) => false,
+                },
+            },
+            Goal {
+                goal: "≥ 90% of members within ±25% of the baseline in every sector".into(),
+                reached: percent(w.within_baseline_pm),
+                met: w.within_baseline_pm >= 900,
+            },
+            Goal {
+                goal: "Gini of hours ≤ 0.15".into(), reached: format!("0.{:03}", w.gini_pm), met: w.gini_pm <= 150
+            },
+            Goal {
+                goal: "no overload incidents".into(),
+                reached: w.overload_incidents.to_string(),
+                met: w.overload_incidents == 0,
+            },
+            Goal {
+                goal: "acceptance ≥ 1.5 × the best baseline".into(),
+                reached: format!("{} against {}", percent(w.acceptance_pm), percent(best_accept)),
+                met: u64::from(w.acceptance_pm) * 2 >= u64::from(best_accept) * 3,
+            },
+        ]
     }
 }
 

@@ -2,6 +2,7 @@
 //! arrived in: the state is built three ways from a demo community's signed changes — in the
 //! order they were made, in reverse, and shuffled in small batches — and every member's
 //! suggestions and the plan are compared as JSON bytes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,5 @@
 //! What the matcher promises, on small hand-made communities.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
 

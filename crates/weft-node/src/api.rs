@@ -13,6 +13,9 @@ use weft_core::views::{MemberYear, Progress, TaskSummary};
 use weft_core::{CommunityId, DeviceId, EntryId, MemberId, Minutes, Month, SectorId, TaskId, Timestamp};
 use weft_core::{Date, DocName};
 
+/// The most suggestions one [`Request::Suggest`] returns.
+pub const MAX_SUGGESTIONS: u32 = 100;
+
 /// Something a member asks their node to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -154,6 +157,27 @@ pub enum Request {
         format: ExportFormatInput,
         doc: Option<DocName>,
     },
+    /// What the matcher suggests to a member (the caller if `member` is none): their parts
+    /// of the community plan first, then the tasks that suit them best, each with its reasons.
+    Suggest {
+        community: Option<String>,
+        /// A member's name or id.
+        member: Option<String>,
+        /// How many suggestions, from 1 to [`MAX_SUGGESTIONS`].
+        limit: u32,
+    },
+    /// The community plan for this week: who could take which open place, urgent ones first.
+    Plan {
+        community: Option<String>,
+    },
+    /// "Not for me": the caller declines a task, which is then never suggested to them again.
+    /// It is written in the ledger of the task's own community; `community`, if given, is the
+    /// community whose suggestions it came from (the task must be its own, or a call opened
+    /// to neighbours).
+    Decline {
+        community: Option<String>,
+        task: String,
+    },
     /// Generates a demo community with a year of history.
     Demo {
         members: u32,
@@ -225,6 +249,71 @@ pub enum Response {
     Status(StatusInfo),
     Peers(PeersInfo),
     Invite(InviteInfo),
+    Suggestions(SuggestionsInfo),
+    Plan(PlanInfo),
+    Declined { task: TaskId, title: String },
+}
+
+/// A member's suggestions: the matcher's answer, with who and where it is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuggestionsInfo {
+    pub community: CommunityId,
+    pub member_name: String,
+    /// Whether these are the caller's own suggestions.
+    pub is_me: bool,
+    /// The member, their week, why they should rest (if so), and the ranked items with their
+    /// titles and reasons.
+    #[serde(flatten)]
+    pub suggestions: weft_match::Suggestions,
+}
+
+/// The community plan, with names and titles for display. It suggests; it never assigns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanInfo {
+    pub community: CommunityId,
+    pub community_name: String,
+    /// Every part of the plan, by member name, then as the plan orders a member's parts (the
+    /// most valuable first).
+    pub parts: Vec<PlanPartInfo>,
+    /// Free places on the open tasks the plan considered (neighbours' calls included).
+    pub places_open: u32,
+    pub places_covered: u32,
+    pub urgent_open: u32,
+    pub urgent_covered: u32,
+    /// Members with time this week, and how many of them have a part.
+    pub members_available: u32,
+    pub members_with_part: u32,
+    /// Parts dropped because a member's parts together did not fit their week.
+    pub trimmed: u32,
+    /// Urgent tasks with places nobody here has the time or the fit for this week (this
+    /// community's, and neighbours' calls).
+    pub urgent_uncovered: Vec<UncoveredTask>,
+}
+
+/// One member's part of the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanPartInfo {
+    pub member: MemberId,
+    pub member_name: String,
+    pub task: TaskId,
+    pub title: String,
+    /// The community that posted it, for a neighbour's call.
+    pub neighbour: Option<String>,
+    pub minutes: u32,
+    pub urgent: bool,
+    /// How well the task suits the member (the matcher's points, every term but urgency).
+    pub fit: i64,
+}
+
+/// An urgent task the plan leaves places open on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UncoveredTask {
+    pub task: TaskId,
+    pub title: String,
+    /// The community that posted it, for a neighbour's call.
+    pub neighbour: Option<String>,
+    /// Its free places nobody in the plan takes.
+    pub places: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -89,6 +89,17 @@ impl From<WriteError> for NodeError {
     }
 }
 
+impl From<weft_match::MatchError> for NodeError {
+    fn from(e: weft_match::MatchError) -> Self {
+        match e {
+            weft_match::MatchError::UnknownMember(m) => Self::NotFound(format!(
+                "member {} is not a current member of this community: there is nothing to suggest to them",
+                m.short()
+            )),
+        }
+    }
+}
+
 impl NodeError {
     pub fn code(&self) -> ErrorCode {
         match self {

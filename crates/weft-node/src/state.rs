@@ -12,11 +12,11 @@ use tracing::{debug, info, warn};
 use weft_core::doc::board::{BoardView, PledgeAction};
 use weft_core::doc::ledger::{LedgerView, check_entry};
 use weft_core::doc::people::{self, PeopleView};
-use weft_core::doc::{DocId, DocName, Document};
+use weft_core::doc::{DocId, DocName, Document, WriteError};
 use weft_core::identity::{Identity, SignedChange};
-use weft_core::model::{HourEntry, TaskEdit, TaskStatus, Urgency};
+use weft_core::model::{HourEntry, PledgeState, TaskEdit, TaskStatus, Urgency};
 use weft_core::views;
-use weft_core::{CommunityId, Date, EntryId, GuildId, MemberId, TaskId};
+use weft_core::{CommunityId, Date, EntryId, GuildId, MemberId, TaskId, Timestamp};
 use weft_store::{Batch, DataDir, DirLock, Store, StoredIdentity};
 
 mod membership;
@@ -100,6 +100,15 @@ impl Community {
             self.ledger_views.entry(*year).or_insert_with(|| LedgerView::read(doc.automerge()));
         }
         Views { people, board, ledgers: &self.ledger_views }
+    }
+
+    /// The views `views()` filled, borrowed shared (to read several communities at once).
+    fn cached_views(&self) -> Option<Views<'_>> {
+        Some(Views {
+            people: self.people_view.as_ref()?,
+            board: self.board_view.as_ref()?,
+            ledgers: &self.ledger_views,
+        })
     }
 
     fn doc(&self, name: DocName) -> Option<&Document> {
@@ -651,23 +660,15 @@ impl State {
             Request::Pending { community } => self.pending(community.as_deref()),
             Request::Feedback { task, verdict } => {
                 let (c, t) = self.resolve_task(&task)?;
-                let me = self.identity()?.clone();
-                let (now, year) = (self.clock.now(), self.clock.today().year());
                 let title = self.community(c)?.board().require_task(t)?.title.clone();
-                let (ledger, genesis) = self.ledger_for_write(c, year)?;
-                let change = ledger.give_feedback(&me, t, verdict, now)?;
-                let name = DocName::Ledger(year);
-                let touched =
-                    [Touched::Doc(name), Touched::Pair(year, weft_core::PledgeId { task: t, member: me.member() })];
-                let touched = if genesis.is_some() { &touched[..] } else { &touched[1..] };
-                self.persist(
-                    c,
-                    genesis.map(|g| (name, g)).into_iter().chain([(name, change)]).collect(),
-                    touched,
-                    None,
-                )?;
+                self.write_pair(c, t, |ledger, me, now| ledger.give_feedback(me, t, verdict, now))?;
                 Ok(Response::Feedback(FeedbackInfo { task: t, title, verdict }))
             }
+            Request::Suggest { community, member, limit } => {
+                self.suggest(community.as_deref(), member.as_deref(), limit)
+            }
+            Request::Plan { community } => self.plan(community.as_deref()),
+            Request::Decline { community, task } => self.decline(community.as_deref(), &task),
             Request::Flag { community, task, sector, note } => {
                 let (c, t) = match task {
                     Some(t) => {
@@ -842,7 +843,7 @@ impl State {
         self.persist(c, vec![(DocName::Board, change)], &[Touched::Task(t)], None)?;
         let board = self.community(c)?.board();
         let task = board.require_task(t)?;
-        let state = board.pledge(t, me.member()).map(|p| p.state).unwrap_or(weft_core::model::PledgeState::Withdrawn);
+        let state = board.pledge(t, me.member()).map(|p| p.state).unwrap_or(PledgeState::Withdrawn);
         Ok(Response::Pledge(PledgeInfo {
             task: t,
             title: task.title.clone(),
@@ -928,6 +929,180 @@ impl State {
             to_confirm: others.into_iter().take(100).map(|e| to_entry_info(c, e, v.people, v.board)).collect(),
             mine_unconfirmed: mine.into_iter().map(|e| to_entry_info(c, e, v.people, v.board)).collect(),
         }))
+    }
+
+    /// Writes the caller's record about a task (feedback, a decline: keyed `<task>.<member>`)
+    /// into this year's ledger of the task's community, starting that ledger if need be.
+    fn write_pair(
+        &mut self,
+        c: CommunityId,
+        t: TaskId,
+        write: impl FnOnce(&mut Document, &Identity, Timestamp) -> Result<SignedChange, WriteError>,
+    ) -> Result<(), NodeError> {
+        let me = self.identity()?.clone();
+        let (now, year) = (self.clock.now(), self.clock.today().year());
+        let (ledger, genesis) = self.ledger_for_write(c, year)?;
+        let change = match write(ledger, &me, now) {
+            Ok(change) => change,
+            // Recorded just so already (the same verdict in the same millisecond): done.
+            Err(WriteError::Empty) if genesis.is_none() => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        let name = DocName::Ledger(year);
+        let touched = [Touched::Doc(name), Touched::Pair(year, weft_core::PledgeId { task: t, member: me.member() })];
+        let touched = if genesis.is_some() { &touched[..] } else { &touched[1..] };
+        self.persist(c, genesis.map(|g| (name, g)).into_iter().chain([(name, change)]).collect(), touched, None)
+    }
+
+    // ---- the matcher ------------------------------------------------------------------
+
+    /// What the matcher reads for a community today: its documents, this year's ledger and
+    /// last year's (for the last 28 days in January), and the calls the other communities of
+    /// this data directory opened to neighbours.
+    fn match_input(&mut self, c: CommunityId) -> Result<weft_match::Input, NodeError> {
+        let today = self.clock.today();
+        let years = [today.year() - 1, today.year()];
+        let ids: Vec<CommunityId> = self.communities.keys().copied().collect();
+        for id in ids {
+            self.load_ledgers(id, years)?;
+            self.community(id)?.views();
+        }
+        let this = self
+            .communities
+            .get(&c)
+            .and_then(Community::cached_views)
+            .ok_or_else(|| NodeError::NotFound(format!("no community {}", c.short())))?;
+        // In id order, so the first community to offer a call names it on every device.
+        let others: Vec<Views<'_>> = self
+            .communities
+            .iter()
+            .filter(|(id, _)| **id != c)
+            .filter_map(|(_, com)| com.cached_views())
+            // A community whose people document has not arrived yet has nothing to offer.
+            .filter(|v| !v.people.name.is_empty())
+            .collect();
+        let neighbours: Vec<weft_match::Neighbour<'_>> = others
+            .iter()
+            .map(|v| weft_match::Neighbour { name: &v.people.name, people: v.people, board: v.board })
+            .collect();
+        let ledgers = years.iter().filter_map(|y| this.ledgers.get(y));
+        let mut input = weft_match::Input::from_views(this.people, this.board, ledgers, &neighbours, today);
+        for v in &others {
+            let ledgers: Vec<&LedgerView> = years.iter().filter_map(|y| v.ledgers.get(y)).collect();
+            mark_neighbour_calls_seen(&mut input, v.board, &ledgers);
+        }
+        Ok(input)
+    }
+
+    fn suggest(&mut self, community: Option<&str>, member: Option<&str>, limit: u32) -> Result<Response, NodeError> {
+        if !(1..=MAX_SUGGESTIONS).contains(&limit) {
+            return Err(NodeError::BadRequest(format!(
+                "ask for 1 to {MAX_SUGGESTIONS} suggestions at a time, not {limit}"
+            )));
+        }
+        let c = self.resolve_community(community)?;
+        let me = self.identity.as_ref().map(|i| i.identity.member());
+        let who = match member {
+            Some(m) => self.resolve_member(c, m)?,
+            None => self.me()?,
+        };
+        let started = std::time::Instant::now();
+        let input = self.match_input(c)?;
+        let Some(member_name) = input.members.get(&who).map(|m| m.name.clone()) else {
+            let people = self.community(c)?.people();
+            return Err(NodeError::NotFound(if me == Some(who) {
+                format!("you are not a current member of {}: there is nothing to suggest", people.name)
+            } else {
+                format!("{} is not a current member of {}", member_name(people, &who), people.name)
+            }));
+        };
+        let plan = weft_match::plan(&input);
+        let suggestions = weft_match::suggest(&input, who, usize::try_from(limit).unwrap_or(usize::MAX), Some(&plan))?;
+        debug!(
+            community = %c.short(),
+            tasks = input.tasks.len(),
+            members = input.members.len(),
+            items = suggestions.items.len(),
+            elapsed = ?started.elapsed(),
+            "suggested"
+        );
+        Ok(Response::Suggestions(SuggestionsInfo { community: c, member_name, is_me: me == Some(who), suggestions }))
+    }
+
+    fn plan(&mut self, community: Option<&str>) -> Result<Response, NodeError> {
+        let c = self.resolve_community(community)?;
+        let started = std::time::Instant::now();
+        let input = self.match_input(c)?;
+        let plan = weft_match::plan(&input);
+        debug!(community = %c.short(), parts = plan.parts.len(), elapsed = ?started.elapsed(), "planned");
+        let member_name =
+            |m: &MemberId| input.members.get(m).map_or_else(|| format!("member {}", m.short()), |m| m.name.clone());
+        let title = |t: &TaskId| input.tasks.get(t).map_or_else(|| format!("task {}", t.short()), |t| t.title.clone());
+        let neighbour = |t: &TaskId| input.tasks.get(t).and_then(|t| t.neighbour.clone());
+        let mut parts: Vec<PlanPartInfo> = plan
+            .parts
+            .iter()
+            .map(|p| PlanPartInfo {
+                member: p.member,
+                member_name: member_name(&p.member),
+                task: p.task,
+                title: title(&p.task),
+                neighbour: neighbour(&p.task),
+                minutes: p.minutes,
+                urgent: p.urgent,
+                fit: p.fit,
+            })
+            .collect();
+        // By name for people to read; stable, so each member's parts keep the plan's order.
+        parts.sort_by(|a, b| {
+            a.member_name.to_lowercase().cmp(&b.member_name.to_lowercase()).then(a.member.cmp(&b.member))
+        });
+        let urgent_uncovered = plan
+            .urgent_uncovered
+            .iter()
+            .map(|t| {
+                let free = input.tasks.get(t).map_or(0, |t| t.free);
+                let covered = count(plan.parts.iter().filter(|p| p.task == *t).count());
+                UncoveredTask {
+                    task: *t,
+                    title: title(t),
+                    neighbour: neighbour(t),
+                    places: free.saturating_sub(covered),
+                }
+            })
+            .collect();
+        let community_name = self.community(c)?.people().name.clone();
+        Ok(Response::Plan(PlanInfo {
+            community: c,
+            community_name,
+            parts,
+            places_open: plan.places_open,
+            places_covered: plan.places_covered,
+            urgent_open: plan.urgent_open,
+            urgent_covered: plan.urgent_covered,
+            members_available: plan.members_available,
+            members_with_part: plan.members_with_part,
+            trimmed: plan.trimmed,
+            urgent_uncovered,
+        }))
+    }
+
+    fn decline(&mut self, community: Option<&str>, task: &str) -> Result<Response, NodeError> {
+        let (c, t) = self.resolve_task(task)?;
+        let (title, open_to_neighbours) = {
+            let task = self.community(c)?.board().require_task(t)?;
+            (task.title.clone(), task.open_to_neighbours)
+        };
+        if let Some(r) = community {
+            let named = self.resolve_community(Some(r))?;
+            if named != c && !open_to_neighbours {
+                return Err(NodeError::BadRequest(format!(
+                    "'{title}' belongs to another community and is not open to neighbours"
+                )));
+            }
+        }
+        self.write_pair(c, t, |ledger, me, now| ledger.decline_task(me, t, now))?;
+        Ok(Response::Declined { task: t, title })
     }
 
     fn export(
@@ -1060,6 +1235,20 @@ impl State {
             identity: self.whoami().ok(),
             documents,
         })
+    }
+}
+
+/// The matcher reads pledges and declines from a community's own documents; a member's pledge
+/// to a neighbour's call, or their "not for me" on it, lives in that neighbour's documents.
+/// Marks those calls seen too, so they are not suggested or planned for the member again.
+fn mark_neighbour_calls_seen(input: &mut weft_match::Input, board: &BoardView, ledgers: &[&LedgerView]) {
+    let pledged = board.pledges.values().filter(|p| p.state != PledgeState::Withdrawn).map(|p| (p.member, p.task));
+    let declined = ledgers.iter().flat_map(|l| l.declines.values()).map(|d| (d.member, d.task));
+    for (member, task) in pledged.chain(declined) {
+        let is_call = input.tasks.get(&task).is_some_and(|t| t.neighbour.is_some()) && board.tasks.contains_key(&task);
+        if let (true, Some(m)) = (is_call, input.members.get_mut(&member)) {
+            m.seen.insert(task);
+        }
     }
 }
 
