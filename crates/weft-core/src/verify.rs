@@ -82,11 +82,31 @@ pub struct Verified {
 pub struct Verifier {
     doc: DocId,
     genesis: Option<ChangeHash>,
+    /// Changes whose signatures were already checked in bulk ([`Verifier::presign`]).
+    signed: std::collections::HashSet<ChangeHash>,
 }
 
 impl Verifier {
     pub fn new(doc: DocId) -> Self {
-        Self { doc, genesis: deterministic_genesis(&doc.community, doc.name).map(|c| c.hash()) }
+        Self {
+            doc,
+            genesis: deterministic_genesis(&doc.community, doc.name).map(|c| c.hash()),
+            signed: std::collections::HashSet::new(),
+        }
+    }
+
+    /// Checks the signatures of a batch of changes at once (on all cores), so that verifying
+    /// each change afterwards skips its signature. Changes whose signature fails, or that
+    /// have none, are simply not remembered: [`verify`](Self::verify) checks them again and
+    /// says why.
+    pub fn presign<'a>(&mut self, changes: impl IntoIterator<Item = (&'a Change, Option<&'a ChangeSignature>)>) {
+        let items: Vec<(DeviceId, ChangeHash, ChangeSignature)> = changes
+            .into_iter()
+            .filter_map(|(c, sig)| Some((device_of(c.actor_id())?, c.hash(), *sig?)))
+            .filter(|(_, hash, _)| !self.signed.contains(hash))
+            .collect();
+        let ok = crate::identity::verify_signatures(&self.doc, &items);
+        self.signed.extend(items.iter().zip(ok).filter(|(_, ok)| *ok).map(|((_, hash, _), _)| *hash));
     }
 
     /// Checks one change against the document as it is now and the community's membership.
@@ -126,7 +146,7 @@ impl Verifier {
         }
         let device = device_of(change.actor_id()).ok_or(VerifyError::BadActor)?;
         let signature = signature.ok_or(VerifyError::Unsigned)?;
-        if !signature.verify(&device, &self.doc, &hash) {
+        if !self.signed.contains(&hash) && !signature.verify(&device, &self.doc, &hash) {
             return Err(VerifyError::BadSignature);
         }
         let founding = change.deps().is_empty();
