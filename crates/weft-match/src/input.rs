@@ -109,12 +109,17 @@ pub enum SignalKind {
     Said(Verdict),
 }
 
-/// A neighbouring community's board, for its calls open to visitors.
-#[derive(Debug, Clone, Copy)]
+/// Another community this device holds: its calls open to visitors are offered to members who
+/// like to travel, and what our members did there counts too — their pledges and "not for me"
+/// on its calls (never suggested again, and learned from), and their hours and promises there
+/// this week (the burnout guard is about a person, not a community).
+#[derive(Debug, Clone)]
 pub struct Neighbour<'a> {
     pub name: &'a str,
     pub people: &'a PeopleView,
     pub board: &'a BoardView,
+    /// Its ledgers holding this week and this year (this year's at least).
+    pub ledgers: Vec<&'a LedgerView>,
 }
 
 fn signal_of(task: &weft_core::model::Task, kind: SignalKind, on: Date) -> Signal {
@@ -250,6 +255,47 @@ impl Input {
                 && !logged_for.contains(&(p.member, p.task))
             {
                 m.committed = m.committed.saturating_add(t.hours.get());
+            }
+        }
+        // What our members did in the other communities this device holds.
+        for n in neighbours {
+            let mut logged_there: BTreeSet<(MemberId, TaskId)> = BTreeSet::new();
+            for ledger in &n.ledgers {
+                for e in ledger.counted() {
+                    let Some(m) = members.get_mut(&e.member) else { continue };
+                    if let Some(t) = e.task {
+                        logged_there.insert((e.member, t));
+                    }
+                    let age = today_n - e.date.days_since_epoch();
+                    if (0..=i64::from(today.weekday())).contains(&age) {
+                        m.this_week = m.this_week.saturating_add(e.minutes.get());
+                    }
+                }
+                for f in ledger.feedback.values() {
+                    if let (Some(t), true) = (n.board.tasks.get(&f.task), members.contains_key(&f.member)) {
+                        let on = f.at.date();
+                        dated.push((on, 2, f.member, signal_of(t, SignalKind::Said(f.verdict), on)));
+                    }
+                }
+                for d in ledger.declines.values() {
+                    if let (Some(t), Some(m)) = (n.board.tasks.get(&d.task), members.get_mut(&d.member)) {
+                        m.seen.insert(d.task);
+                        let on = d.at.date();
+                        dated.push((on, 1, d.member, signal_of(t, SignalKind::Declined, on)));
+                    }
+                }
+            }
+            for p in n.board.pledges.values().filter(|p| p.state != PledgeState::Withdrawn) {
+                let (Some(t), Some(m)) = (n.board.tasks.get(&p.task), members.get_mut(&p.member)) else { continue };
+                m.seen.insert(p.task);
+                let on = p.updated_at.date();
+                dated.push((on, 0, p.member, signal_of(t, SignalKind::Pledged, on)));
+                if p.state == PledgeState::Pledged
+                    && t.status == TaskStatus::Open
+                    && !logged_there.contains(&(p.member, p.task))
+                {
+                    m.committed = m.committed.saturating_add(t.hours.get());
+                }
             }
         }
         // Oldest first; same day: pledges, then declines, then feedback; then by member, so the

@@ -983,15 +983,15 @@ impl State {
             .collect();
         let neighbours: Vec<weft_match::Neighbour<'_>> = others
             .iter()
-            .map(|v| weft_match::Neighbour { name: &v.people.name, people: v.people, board: v.board })
+            .map(|v| weft_match::Neighbour {
+                name: &v.people.name,
+                people: v.people,
+                board: v.board,
+                ledgers: years.iter().filter_map(|y| v.ledgers.get(y)).collect(),
+            })
             .collect();
         let ledgers = years.iter().filter_map(|y| this.ledgers.get(y));
-        let mut input = weft_match::Input::from_views(this.people, this.board, ledgers, &neighbours, today);
-        for v in &others {
-            let ledgers: Vec<&LedgerView> = years.iter().filter_map(|y| v.ledgers.get(y)).collect();
-            mark_neighbour_calls_seen(&mut input, v.board, &ledgers);
-        }
-        Ok(input)
+        Ok(weft_match::Input::from_views(this.people, this.board, ledgers, &neighbours, today))
     }
 
     fn suggest(&mut self, community: Option<&str>, member: Option<&str>, limit: u32) -> Result<Response, NodeError> {
@@ -1235,20 +1235,6 @@ impl State {
             identity: self.whoami().ok(),
             documents,
         })
-    }
-}
-
-/// The matcher reads pledges and declines from a community's own documents; a member's pledge
-/// to a neighbour's call, or their "not for me" on it, lives in that neighbour's documents.
-/// Marks those calls seen too, so they are not suggested or planned for the member again.
-fn mark_neighbour_calls_seen(input: &mut weft_match::Input, board: &BoardView, ledgers: &[&LedgerView]) {
-    let pledged = board.pledges.values().filter(|p| p.state != PledgeState::Withdrawn).map(|p| (p.member, p.task));
-    let declined = ledgers.iter().flat_map(|l| l.declines.values()).map(|d| (d.member, d.task));
-    for (member, task) in pledged.chain(declined) {
-        let is_call = input.tasks.get(&task).is_some_and(|t| t.neighbour.is_some()) && board.tasks.contains_key(&task);
-        if let (true, Some(m)) = (is_call, input.members.get_mut(&member)) {
-            m.seen.insert(task);
-        }
     }
 }
 

@@ -517,6 +517,23 @@ async fn a_neighbours_call_is_offered_to_travellers_and_declines_and_pledges_sti
     node.execute(Request::Pledge { task: calls[1].to_string(), action: PledgeActionInput::Pledge }).await.unwrap();
     assert!(ours(&suggest(&node, &c, 100).await).is_empty());
 
+    // The burnout guard is about a person: what they promised and logged in Hilltop this week
+    // counts in this community's week too.
+    let before = suggest(&node, &c, 100).await.suggestions.week;
+    assert!(before.committed >= 60, "the Hilltop pledge is work promised: {before:?}");
+    node.execute(Request::Log {
+        community: Some("Hilltop".into()),
+        task: None,
+        sector: Some("food".parse().unwrap()),
+        minutes: Minutes(90),
+        date: None,
+        note: String::new(),
+    })
+    .await
+    .unwrap();
+    let after = suggest(&node, &c, 100).await.suggestions.week;
+    assert_eq!(after.logged, before.logged + 90, "{before:?} then {after:?}");
+
     // A task neither of this community nor open to it cannot be declined from here.
     let err =
         node.execute(Request::Decline { community: Some(c.clone()), task: calls[2].to_string() }).await.unwrap_err();
