@@ -86,6 +86,33 @@ pub struct Verifier {
     signed: std::collections::HashSet<ChangeHash>,
 }
 
+/// Changes of one document that were verified but are not applied yet, and what they created:
+/// the objects (with their paths) and the ledger entries (with their member). A change checked
+/// with [`Verifier::verify_in_run`] may write into these as if they were applied, so a batch
+/// can be verified in full and applied in one call. Clear it once the run is applied.
+#[derive(Debug, Default)]
+pub struct Run {
+    hashes: std::collections::HashSet<ChangeHash>,
+    created: HashMap<OpId, Vec<String>>,
+    /// `None` when two changes of the run created the same entry: then the entry is read from
+    /// the document, after the run is applied.
+    entries: HashMap<String, Option<MemberId>>,
+}
+
+impl Run {
+    pub fn contains(&self, hash: &ChangeHash) -> bool {
+        self.hashes.contains(hash)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.hashes.is_empty()
+    }
+    pub fn clear(&mut self) {
+        self.hashes.clear();
+        self.created.clear();
+        self.entries.clear();
+    }
+}
+
 impl Verifier {
     pub fn new(doc: DocId) -> Self {
         Self {
@@ -119,28 +146,51 @@ impl Verifier {
         change: &Change,
         signature: Option<&ChangeSignature>,
     ) -> Result<Verified, VerifyError> {
-        self.verify_after(doc, people, change, signature, &|_| false)
+        self.check(doc, people, change, signature, None).map(|(v, _, _)| v)
     }
 
-    /// Like [`verify`](Self::verify), for a change whose parents may be among changes already
-    /// verified but not applied yet (`verified_parent`). Everything that reads the document
-    /// (the objects written into, who owns an entry) still reads it as applied: a change that
-    /// needs what the unapplied ones create fails here, and the caller applies them and asks
-    /// again. So a change is never accepted on weaker grounds than [`verify`] would.
-    pub fn verify_after(
+    /// Like [`verify`](Self::verify), for a change whose parents, and the objects it writes
+    /// into, may be among the verified but unapplied changes of `run`. On success the change
+    /// joins the run. What a change may do is decided exactly as [`verify`](Self::verify)
+    /// would decide it once the run is applied: objects keep the path they were created at,
+    /// and an entry's member is fixed when it is created.
+    pub fn verify_in_run(
         &self,
         doc: &Document,
         people: &PeopleView,
         change: &Change,
         signature: Option<&ChangeSignature>,
-        verified_parent: &dyn Fn(&ChangeHash) -> bool,
+        run: &mut Run,
     ) -> Result<Verified, VerifyError> {
+        let (verified, created, entries) = self.check(doc, people, change, signature, Some(run))?;
+        run.hashes.insert(change.hash());
+        run.created.extend(created);
+        for (key, member) in entries {
+            run.entries.entry(key).and_modify(|m| *m = None).or_insert(Some(member));
+        }
+        Ok(verified)
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn check(
+        &self,
+        doc: &Document,
+        people: &PeopleView,
+        change: &Change,
+        signature: Option<&ChangeSignature>,
+        run: Option<&Run>,
+    ) -> Result<(Verified, HashMap<OpId, Vec<String>>, Vec<(String, MemberId)>), VerifyError> {
+        let none = HashMap::new();
         let hash = change.hash();
         if Some(hash) == self.genesis {
-            return Ok(Verified { author: None });
+            return Ok((Verified { author: None }, none, Vec::new()));
         }
-        let missing: Vec<ChangeHash> =
-            change.deps().iter().filter(|d| !doc.has_change(d) && !verified_parent(d)).copied().collect();
+        let missing: Vec<ChangeHash> = change
+            .deps()
+            .iter()
+            .filter(|d| !doc.has_change(d) && !run.is_some_and(|r| r.hashes.contains(*d)))
+            .copied()
+            .collect();
         if !missing.is_empty() {
             return Err(VerifyError::MissingDeps(missing));
         }
@@ -183,12 +233,14 @@ impl Verifier {
             certified_self: false,
             created: HashMap::new(),
             resolved: HashMap::new(),
+            run,
+            new_entries: Vec::new(),
         };
         check.run(change)?;
         if founding && !check.certified_self {
             return Err(VerifyError::BadGenesis);
         }
-        Ok(Verified { author: Some(author) })
+        Ok((Verified { author: Some(author) }, check.created, check.new_entries))
     }
 }
 
@@ -218,6 +270,10 @@ struct OpCheck<'a> {
     created: HashMap<OpId, Vec<String>>,
     /// Paths of existing objects this change writes into.
     resolved: HashMap<OpId, Vec<String>>,
+    /// Verified changes not applied yet, whose objects count as existing.
+    run: Option<&'a Run>,
+    /// Ledger entries this change creates, with the member it names.
+    new_entries: Vec<(String, MemberId)>,
 }
 
 impl OpCheck<'_> {
@@ -261,6 +317,15 @@ impl OpCheck<'_> {
                         return Err(self.deny(&path, "is a record and cannot be replaced by a value"));
                     }
                     self.check_value(rule, &path, v)?;
+                    if parent_new
+                        && self.kind == DocKind::Ledger
+                        && let ([root, key, field], ScalarValue::Str(m)) = (path.as_slice(), v)
+                        && root == "entries"
+                        && field == "member"
+                        && let Ok(member) = m.parse()
+                    {
+                        self.new_entries.push((key.clone(), member));
+                    }
                 }
                 OpType::Delete => {
                     if !rule.deletable {
@@ -278,7 +343,7 @@ impl OpCheck<'_> {
 
     /// The path of an object that existed before this change.
     fn existing_path(&mut self, id: &OpId) -> Result<Vec<String>, VerifyError> {
-        if let Some(p) = self.resolved.get(id) {
+        if let Some(p) = self.resolved.get(id).or_else(|| self.run.and_then(|r| r.created.get(id))) {
             return Ok(p.clone());
         }
         let exid = ObjId::Id(id.counter(), id.actor().clone(), 0);
@@ -297,6 +362,11 @@ impl OpCheck<'_> {
 
     /// The member who logged a ledger entry (the author, if the entry is new in this change).
     fn entry_member(&self, entry_key: &str) -> Option<MemberId> {
+        self.entry_member_in_doc(entry_key)
+            .or_else(|| self.run.and_then(|r| r.entries.get(entry_key).copied().flatten()))
+    }
+
+    fn entry_member_in_doc(&self, entry_key: &str) -> Option<MemberId> {
         let entries = crate::doc::read::root_map(self.doc, "entries")?;
         let entry = crate::doc::read::child_map(self.doc, &entries, entry_key)?;
         match self.doc.get(&entry, "member") {
@@ -477,6 +547,46 @@ mod tests {
             }
             obj
         }
+    }
+
+    #[test]
+    fn a_run_of_unapplied_changes_is_judged_as_if_it_were_applied() {
+        let w = world();
+        let id = DocId { community: w.community, name: DocName::Ledger(2026) };
+        let (mut sender, _) = Document::from_genesis(id).unwrap();
+        let (receiver, _) = Document::from_genesis(id).unwrap();
+        let today = w.now.date();
+        let entry = check_entry(Minutes(60), Some((w.task, "food".parse().unwrap())), None, today, "", today).unwrap();
+        let (eid, c1) = sender.log_hours(&w.bob, &entry, w.now).unwrap();
+        let c2 = sender.confirm_entry(&w.ana, eid, w.now).unwrap();
+        // Bob confirming his own entry, and Ana changing Bob's minutes, written raw.
+        let confirmations = w.obj(&sender, &["entries", &eid.to_string(), "confirmations"]);
+        let bob = w.bob.member().to_string();
+        let c3 = w.attempt(&sender, &w.bob, |tx| tx.put(&confirmations, bob.as_str(), ScalarValue::Timestamp(w.now.0)));
+        let e = w.obj(&sender, &["entries", &eid.to_string()]);
+        let c4 = w.attempt(&sender, &w.ana, |tx| tx.put(&e, "minutes", 600u64));
+
+        let view = w.view();
+        let v = Verifier::new(id);
+        let mut run = Run::default();
+        let p = |c: &SignedChange| parse_change(&c.bytes).unwrap();
+        // Ana's confirmation writes into an entry that exists only in the run: judged as applied.
+        v.verify_in_run(&receiver, &view, &p(&c1), c1.signature.as_ref(), &mut run).unwrap();
+        v.verify_in_run(&receiver, &view, &p(&c2), c2.signature.as_ref(), &mut run).unwrap();
+        // The run lends no rights: Bob still cannot confirm his own hours, Ana still cannot edit them.
+        denied(v.verify_in_run(&receiver, &view, &p(&c3), c3.signature.as_ref(), &mut run), "confirmations");
+        denied(v.verify_in_run(&receiver, &view, &p(&c4), c4.signature.as_ref(), &mut run), "minutes");
+        assert!(run.contains(&c1.hash) && run.contains(&c2.hash));
+        assert!(!run.contains(&c3.hash) && !run.contains(&c4.hash));
+        // The same verdicts as against the document with the run applied.
+        denied(w.check(&sender, &c3), "confirmations");
+        denied(w.check(&sender, &c4), "minutes");
+        // A change whose parent is neither in the document nor in the run waits.
+        let mut empty = Run::default();
+        assert!(matches!(
+            v.verify_in_run(&receiver, &view, &p(&c2), c2.signature.as_ref(), &mut empty),
+            Err(VerifyError::MissingDeps(_))
+        ));
     }
 
     fn denied(result: Result<Verified, VerifyError>, path_part: &str) {

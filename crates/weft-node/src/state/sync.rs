@@ -15,7 +15,7 @@ use tracing::{debug, warn};
 use weft_core::doc::people::PeopleView;
 use weft_core::doc::{DocId, DocName};
 use weft_core::identity::{ChangeSignature, SignedChange};
-use weft_core::verify::{Verifier, VerifyError, parse_change};
+use weft_core::verify::{Run, Verifier, VerifyError, parse_change};
 use weft_core::{CommunityId, DeviceId, MemberId};
 use weft_net::wire::{
     DocSummary, MAX_CHANGES, MAX_SYNC_MESSAGE, Manifest, Refusal, RefusalCode, SyncFrame, WireChange,
@@ -98,7 +98,7 @@ fn internal(e: impl std::fmt::Display) -> Refusal {
 fn flush_run(
     com: &mut super::Community,
     run: &mut Vec<(DocName, Change)>,
-    run_set: &mut HashSet<ChangeHash>,
+    runs: &mut HashMap<DocName, Run>,
     rejected: &mut HashSet<ChangeHash>,
     report: &mut Ingested,
 ) -> std::time::Duration {
@@ -113,7 +113,7 @@ fn flush_run(
             None => by_doc.push((doc, vec![change])),
         }
     }
-    run_set.clear();
+    runs.values_mut().for_each(Run::clear);
     for (doc, changes) in by_doc {
         let target = match doc {
             DocName::People => &mut com.people,
@@ -416,11 +416,12 @@ impl State {
         let mut touched_docs = BTreeSet::new();
         let mut apply_time = std::time::Duration::ZERO;
         // Verified changes of the board and ledgers wait in a run and are applied together
-        // (Automerge applies a run far faster than change by change); a change that needs
-        // what the run creates is verified again once the run is applied. People changes are
-        // applied at once: membership decides everything after them.
+        // (Automerge applies a run far faster than change by change). The verifier reads the
+        // objects and entries the run created as if they were applied; a change it still
+        // cannot judge is verified again once the run is applied. People changes are applied
+        // at once: membership decides everything after them.
         let mut run: Vec<(DocName, Change)> = Vec::new();
-        let mut run_set: HashSet<ChangeHash> = HashSet::new();
+        let mut runs: HashMap<DocName, Run> = HashMap::new();
         loop {
             let mut progress = false;
             let mut next = Vec::with_capacity(queue.len());
@@ -430,7 +431,7 @@ impl State {
                     next.push(p);
                     continue;
                 }
-                if run_set.contains(&hash) || com.doc(p.doc).is_some_and(|d| d.has_change(&hash)) {
+                if runs.values().any(|r| r.contains(&hash)) || com.doc(p.doc).is_some_and(|d| d.has_change(&hash)) {
                     report.already += 1;
                     continue;
                 }
@@ -444,35 +445,40 @@ impl State {
                     continue;
                 }
                 if p.doc == DocName::People {
-                    apply_time += flush_run(com, &mut run, &mut run_set, &mut rejected, &mut report);
+                    apply_time += flush_run(com, &mut run, &mut runs, &mut rejected, &mut report);
                 }
                 let verifier =
                     verifiers.entry(p.doc).or_insert_with(|| Verifier::new(DocId { community, name: p.doc }));
                 let t = std::time::Instant::now();
-                let mut verdict = match (com.doc(p.doc), com.people_view.as_ref()) {
-                    (Some(target), Some(people)) => {
-                        verifier.verify_after(target, people, &p.change, p.signature.as_ref(), &|h| run_set.contains(h))
+                let check = |com: &super::Community, runs: &mut HashMap<DocName, Run>| match (
+                    com.doc(p.doc),
+                    com.people_view.as_ref(),
+                ) {
+                    (Some(target), Some(people)) if p.doc == DocName::People => {
+                        verifier.verify(target, people, &p.change, p.signature.as_ref())
                     }
+                    (Some(target), Some(people)) => verifier.verify_in_run(
+                        target,
+                        people,
+                        &p.change,
+                        p.signature.as_ref(),
+                        runs.entry(p.doc).or_default(),
+                    ),
                     _ => Err(VerifyError::MissingDeps(Vec::new())),
                 };
+                let mut verdict = check(com, &mut runs);
                 if verdict.is_err() && !run.is_empty() {
                     // Perhaps it needs what the run creates: apply the run, ask again.
                     verify_time += t.elapsed();
-                    apply_time += flush_run(com, &mut run, &mut run_set, &mut rejected, &mut report);
+                    apply_time += flush_run(com, &mut run, &mut runs, &mut rejected, &mut report);
                     let t = std::time::Instant::now();
-                    verdict = match (com.doc(p.doc), com.people_view.as_ref()) {
-                        (Some(target), Some(people)) => {
-                            verifier.verify(target, people, &p.change, p.signature.as_ref())
-                        }
-                        _ => Err(VerifyError::MissingDeps(Vec::new())),
-                    };
+                    verdict = check(com, &mut runs);
                     verify_time += t.elapsed();
                 } else {
                     verify_time += t.elapsed();
                 }
                 match verdict {
                     Ok(_) if p.doc != DocName::People => {
-                        run_set.insert(hash);
                         run.push((p.doc, p.change.clone()));
                         touched_docs.insert(p.doc);
                         report.applied += 1;
@@ -513,7 +519,7 @@ impl State {
                     }
                 }
             }
-            apply_time += flush_run(com, &mut run, &mut run_set, &mut rejected, &mut report);
+            apply_time += flush_run(com, &mut run, &mut runs, &mut rejected, &mut report);
             queue = next;
             if !progress || queue.is_empty() {
                 break;
