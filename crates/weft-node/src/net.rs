@@ -97,12 +97,19 @@ struct PeerEntry {
 pub(crate) struct PeerBook {
     peers: HashMap<PeerId, PeerEntry>,
     listening: Vec<String>,
-    /// Document sessions running, and whether another round was asked for meanwhile.
-    running: HashMap<(PeerId, DocId), bool>,
+    /// Document sessions running: whether another round was asked for meanwhile, and the
+    /// signal its end sends to whoever waits for it.
+    running: HashMap<(PeerId, DocId), Running>,
     /// Peers we just admitted: they start the sessions that bring them everything, and ours
     /// would send it all a second time.
     newcomers: HashMap<PeerId, std::time::Instant>,
     incidents: std::collections::VecDeque<Incident>,
+}
+
+#[derive(Debug)]
+struct Running {
+    again: bool,
+    done: tokio::sync::watch::Sender<bool>,
 }
 
 /// The running network, held by the node.
@@ -524,9 +531,18 @@ async fn sync_peer(ctx: Ctx, peer: PeerId, community: CommunityId) {
     note_manifests(&ctx, peer, &mine, &theirs);
     // A manifest answered: whatever went wrong before is over.
     ctx.set_problem(peer, None);
-    for name in docs_to_sync(&mine, &theirs) {
+    // People first: membership decides whether the rest verifies. Then the other documents at
+    // once, so the peer prepares the next one while we verify the one before.
+    let (people, rest): (Vec<DocName>, Vec<DocName>) =
+        docs_to_sync(&mine, &theirs).into_iter().partition(|n| *n == DocName::People);
+    for name in people {
         sync_doc(ctx.clone(), peer, DocId { community, name }).await;
     }
+    let mut sessions = tokio::task::JoinSet::new();
+    for name in rest {
+        sessions.spawn(sync_doc(ctx.clone(), peer, DocId { community, name }));
+    }
+    while sessions.join_next().await.is_some() {}
 }
 
 /// Notes, from a peer's manifest and ours, which documents are in sync and how far behind
@@ -578,14 +594,27 @@ fn kind(r: &Response) -> &'static str {
 /// Runs Automerge's sync protocol for one document with one peer until neither side has
 /// anything more to send. One session per (peer, document) at a time; a request for another
 /// while one runs makes it go round once more.
+/// Syncs one document with a peer. If a session for it is already running, asks it for one
+/// more round and waits until it ends: whoever calls this (joining, above all) can count on
+/// the document being in sync when it returns.
 async fn sync_doc(ctx: Ctx, peer: PeerId, doc: DocId) {
-    {
+    let waiting = {
         let mut book = lock(&ctx.book);
-        if let Some(again) = book.running.get_mut(&(peer, doc)) {
-            *again = true;
-            return;
+        match book.running.get_mut(&(peer, doc)) {
+            Some(running) => {
+                running.again = true;
+                Some(running.done.subscribe())
+            }
+            None => {
+                book.running.insert((peer, doc), Running { again: false, done: tokio::sync::watch::channel(false).0 });
+                None
+            }
         }
-        book.running.insert((peer, doc), false);
+    };
+    if let Some(mut done) = waiting {
+        // Ends with the session, or when the peer disconnects (the sender is dropped).
+        let _ = done.wait_for(|d| *d).await;
+        return;
     }
     loop {
         let result = sync_doc_once(&ctx, peer, doc, Role::Initiator).await;
@@ -597,12 +626,12 @@ async fn sync_doc(ctx: Ctx, peer: PeerId, doc: DocId) {
             }
         }
         let mut book = lock(&ctx.book);
-        match book.running.get(&(peer, doc)) {
-            Some(true) => {
-                book.running.insert((peer, doc), false);
-            }
+        match book.running.get_mut(&(peer, doc)) {
+            Some(running) if running.again => running.again = false,
             _ => {
-                book.running.remove(&(peer, doc));
+                if let Some(running) = book.running.remove(&(peer, doc)) {
+                    running.done.send_replace(true);
+                }
                 return;
             }
         }
