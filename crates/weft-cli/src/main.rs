@@ -39,6 +39,8 @@ fn main() -> ExitCode {
     let json = cli.json;
     match runtime.block_on(run(cli, offset)) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`weft task list | head`): nothing to report.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             let api = e
                 .downcast_ref::<ApiError>()
@@ -53,6 +55,14 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|j| j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
+    })
 }
 
 fn init_tracing(serving: bool) {
