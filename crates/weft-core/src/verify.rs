@@ -328,7 +328,14 @@ impl OpCheck<'_> {
                     }
                 }
                 OpType::Delete => {
-                    if !rule.deletable {
+                    if !rule.deletable
+                        && !self.delete_resolves_a_conflict(
+                            &op.obj,
+                            &op.pred.iter().cloned().collect::<Vec<_>>(),
+                            rule,
+                            &path,
+                        )?
+                    {
                         return Err(self.deny(&path, "cannot be deleted"));
                     }
                 }
@@ -339,6 +346,40 @@ impl OpCheck<'_> {
             self.check_who(rule, &path, parent_new)?;
         }
         Ok(())
+    }
+
+    /// Whether a delete of a field that cannot be deleted only settles a conflict: Automerge
+    /// writes "put the value one of the conflicting values already has" as a delete of the
+    /// others. Allowed when a value stays and the author could have put each value that stays.
+    fn delete_resolves_a_conflict(
+        &mut self,
+        obj: &ObjectId,
+        pred: &[OpId],
+        rule: &Rule,
+        path: &[String],
+    ) -> Result<bool, VerifyError> {
+        let Some(key) = path.last() else { return Ok(false) };
+        let exid = match obj {
+            ObjectId::Root => ObjId::Root,
+            ObjectId::Id(id) => ObjId::Id(id.counter(), id.actor().clone(), 0),
+        };
+        let Ok(values) = self.doc.get_all(&exid, key.as_str()) else { return Ok(false) };
+        let deleted = |id: &ObjId| match id {
+            ObjId::Id(counter, actor, _) => pred.iter().any(|p| p.counter() == *counter && p.actor() == actor),
+            ObjId::Root => false,
+        };
+        let mut stays = 0;
+        for (value, id) in &values {
+            if deleted(id) {
+                continue;
+            }
+            stays += 1;
+            match value {
+                automerge::Value::Scalar(v) => self.check_value(rule, path, v)?,
+                automerge::Value::Object(_) => return Ok(false),
+            }
+        }
+        Ok(stays > 0)
     }
 
     /// The path of an object that existed before this change.
@@ -612,6 +653,43 @@ mod tests {
         let update = ProfileUpdate { hours_per_week: Some(Minutes::from_hours(3)), ..Default::default() };
         let change = people.update_profile(&w.bob, &update, w.now).unwrap();
         assert_eq!(w.check(&w.people, &change).unwrap().author, Some(w.bob.member()));
+    }
+
+    #[test]
+    fn settling_a_conflict_is_not_a_delete_but_removing_a_field_is() {
+        let edit = |u| crate::model::TaskEdit { urgency: Some(u), ..Default::default() };
+        // Whether Automerge writes the delete depends on the (random) actors: try fresh
+        // communities until it does, and check every honest edit on the way.
+        let mut settled = 0;
+        for _ in 0..40 {
+            let w = world();
+            let view = w.view();
+            let today = w.now.date();
+            // Ana and Bob edit the same task at once: `updated_by` now holds two values.
+            let mut ana_board = w.board.clone();
+            let mut bob_board = w.board.clone();
+            ana_board.edit_task(&w.ana, w.task, &edit(Urgency::Urgent), &view, today, w.now).unwrap();
+            ana_board.edit_task(&w.ana, w.task, &edit(Urgency::Normal), &view, today, w.now).unwrap();
+            let b1 = bob_board.edit_task(&w.bob, w.task, &edit(Urgency::Normal), &view, today, w.now).unwrap();
+            ana_board.apply([parse_change(&b1.bytes).unwrap()]).unwrap();
+            // Ana edits again. When one of the values is already hers, Automerge writes her
+            // `updated_by` as a delete of Bob's: honest, and accepted.
+            let before = ana_board.clone();
+            let a2 = ana_board.edit_task(&w.ana, w.task, &edit(Urgency::Soon), &view, today, w.now).unwrap();
+            assert_eq!(w.check(&before, &a2).unwrap().author, Some(w.ana.member()));
+            let deletes_updated_by = parse_change(&a2.bytes).unwrap().decode().operations.iter().any(|op| {
+                matches!(op.action, OpType::Delete) && matches!(&op.key, Key::Map(k) if k.as_str() == "updated_by")
+            });
+            if deletes_updated_by {
+                settled += 1;
+                // Removing the field itself is still refused.
+                let task_obj = w.obj(&ana_board, &["tasks", &w.task.to_string()]);
+                let removal = w.attempt(&ana_board, &w.bob, |tx| tx.delete(&task_obj, "updated_by"));
+                denied(w.check(&ana_board, &removal), "updated_by");
+                break;
+            }
+        }
+        assert!(settled > 0, "Automerge never settled the conflict with a delete");
     }
 
     #[test]
