@@ -27,6 +27,7 @@ In another terminal, act as its founder, e.g.:
   alias weft='$root/target/debug/weft --data-dir $data'
   weft task list --open        weft pledge TASK        weft log --hours 2 --task TASK
   weft hours                   weft progress           weft members
+  weft suggest                 weft plan               weft simulate --members 100
 Stop with Ctrl-C. (The desktop app will start here once it exists: see the issues.)
 MSG
 exec "$root/target/debug/weft" --data-dir "$data" serve
