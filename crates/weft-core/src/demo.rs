@@ -1036,7 +1036,7 @@ impl Generator<'_> {
                 name = format!("{base} {}", self.rng.pick(INITIALS).unwrap_or(&"A."));
             }
             let activity = match (i, self.rng.below(100)) {
-                (0, _) => Activity::VeryActive,
+                (0, _) => Activity::Moderate,
                 (_, 0..=14) => Activity::VeryActive,
                 (_, 15..=59) => Activity::Moderate,
                 (_, 60..=89) => Activity::Occasional,
@@ -1091,6 +1091,9 @@ impl Generator<'_> {
                 8 => 6,
                 _ => 8,
             };
+            // The person running the demo gives a few hours a week, so "for you" has something
+            // to say to them (drawn anyway, to keep everyone else's draws the same).
+            let hours = if i == 0 { 4 } else { hours };
             let founding = i < 8 || self.rng.chance(550);
             let joined = if i == 0 {
                 self.first_day - 21
