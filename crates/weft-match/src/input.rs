@@ -153,6 +153,55 @@ fn task_input(board: &BoardView, t: &weft_core::model::Task, neighbour: Option<&
     })
 }
 
+/// Adds to our members what one community's board and ledgers say about them: hours logged
+/// this week, work pledged and not logged yet, and every pledge, "not for me" and feedback
+/// (as dated signals, and as tasks never to suggest again).
+fn note_week_and_choices(
+    members: &mut BTreeMap<MemberId, MemberInput>,
+    board: &BoardView,
+    ledgers: &[&LedgerView],
+    today: Date,
+    dated: &mut Vec<(Date, u8, MemberId, Signal)>,
+) {
+    let today_n = today.days_since_epoch();
+    let mut logged_for: BTreeSet<(MemberId, TaskId)> = BTreeSet::new();
+    for ledger in ledgers {
+        for e in ledger.counted() {
+            let Some(m) = members.get_mut(&e.member) else { continue };
+            if let Some(t) = e.task {
+                logged_for.insert((e.member, t));
+            }
+            let age = today_n - e.date.days_since_epoch();
+            if (0..=i64::from(today.weekday())).contains(&age) {
+                m.this_week = m.this_week.saturating_add(e.minutes.get());
+            }
+        }
+        for f in ledger.feedback.values() {
+            if let (Some(t), true) = (board.tasks.get(&f.task), members.contains_key(&f.member)) {
+                let on = f.at.date();
+                dated.push((on, 2, f.member, signal_of(t, SignalKind::Said(f.verdict), on)));
+            }
+        }
+        for d in ledger.declines.values() {
+            if let (Some(t), Some(m)) = (board.tasks.get(&d.task), members.get_mut(&d.member)) {
+                m.seen.insert(d.task);
+                let on = d.at.date();
+                dated.push((on, 1, d.member, signal_of(t, SignalKind::Declined, on)));
+            }
+        }
+    }
+    for p in board.pledges.values().filter(|p| p.state != PledgeState::Withdrawn) {
+        let (Some(t), Some(m)) = (board.tasks.get(&p.task), members.get_mut(&p.member)) else { continue };
+        m.seen.insert(p.task);
+        let on = p.updated_at.date();
+        dated.push((on, 0, p.member, signal_of(t, SignalKind::Pledged, on)));
+        if p.state == PledgeState::Pledged && t.status == TaskStatus::Open && !logged_for.contains(&(p.member, p.task))
+        {
+            m.committed = m.committed.saturating_add(t.hours.get());
+        }
+    }
+}
+
 impl Input {
     /// Reads one community's merged documents as of `today`. `ledgers` are the ledger
     /// documents to read hours and feedback from (this year's at least; last year's too in
@@ -203,100 +252,28 @@ impl Input {
             })
             .collect();
 
+        // Hours that count only in this community: the year, the last 28 days, the month.
         let today_n = today.days_since_epoch();
-        let mut logged_for: BTreeSet<(MemberId, TaskId)> = BTreeSet::new();
-        let mut dated: Vec<(Date, u8, MemberId, Signal)> = Vec::new();
-        for ledger in &ledgers {
-            for e in ledger.counted() {
-                if let Some(t) = e.task {
-                    logged_for.insert((e.member, t));
-                }
-                if month.contains(e.date)
-                    && let Some(s) = sectors.get_mut(&e.sector)
-                {
-                    s.month_done = s.month_done.saturating_add(e.minutes.get());
-                }
-                let Some(m) = members.get_mut(&e.member) else { continue };
-                let age = today_n - e.date.days_since_epoch();
-                if e.date.year() == today.year() && age >= 0 {
-                    *m.year.entry(e.sector.clone()).or_default() += e.minutes.get();
-                }
-                if (0..=i64::from(today.weekday())).contains(&age) {
-                    m.this_week = m.this_week.saturating_add(e.minutes.get());
-                }
-                if (0..28).contains(&age) {
-                    *m.last_28.entry(e.sector.clone()).or_default() += e.minutes.get();
-                }
-            }
-            for f in ledger.feedback.values() {
-                if let (Some(t), true) = (board.tasks.get(&f.task), members.contains_key(&f.member)) {
-                    let on = f.at.date();
-                    dated.push((on, 2, f.member, signal_of(t, SignalKind::Said(f.verdict), on)));
-                }
-            }
-            for d in ledger.declines.values() {
-                if let (Some(t), Some(m)) = (board.tasks.get(&d.task), members.get_mut(&d.member)) {
-                    m.seen.insert(d.task);
-                    let on = d.at.date();
-                    dated.push((on, 1, d.member, signal_of(t, SignalKind::Declined, on)));
-                }
-            }
-        }
-        for p in board.pledges.values() {
-            let (Some(t), Some(m)) = (board.tasks.get(&p.task), members.get_mut(&p.member)) else { continue };
-            if p.state == PledgeState::Withdrawn {
-                continue;
-            }
-            m.seen.insert(p.task);
-            let on = p.updated_at.date();
-            dated.push((on, 0, p.member, signal_of(t, SignalKind::Pledged, on)));
-            if p.state == PledgeState::Pledged
-                && t.status == TaskStatus::Open
-                && !logged_for.contains(&(p.member, p.task))
+        for e in ledgers.iter().flat_map(|l| l.counted()) {
+            if month.contains(e.date)
+                && let Some(s) = sectors.get_mut(&e.sector)
             {
-                m.committed = m.committed.saturating_add(t.hours.get());
+                s.month_done = s.month_done.saturating_add(e.minutes.get());
+            }
+            let Some(m) = members.get_mut(&e.member) else { continue };
+            let age = today_n - e.date.days_since_epoch();
+            if e.date.year() == today.year() && age >= 0 {
+                *m.year.entry(e.sector.clone()).or_default() += e.minutes.get();
+            }
+            if (0..28).contains(&age) {
+                *m.last_28.entry(e.sector.clone()).or_default() += e.minutes.get();
             }
         }
-        // What our members did in the other communities this device holds.
+        // A person's week and choices, here and in the other communities this device holds.
+        let mut dated: Vec<(Date, u8, MemberId, Signal)> = Vec::new();
+        note_week_and_choices(&mut members, board, &ledgers, today, &mut dated);
         for n in neighbours {
-            let mut logged_there: BTreeSet<(MemberId, TaskId)> = BTreeSet::new();
-            for ledger in &n.ledgers {
-                for e in ledger.counted() {
-                    let Some(m) = members.get_mut(&e.member) else { continue };
-                    if let Some(t) = e.task {
-                        logged_there.insert((e.member, t));
-                    }
-                    let age = today_n - e.date.days_since_epoch();
-                    if (0..=i64::from(today.weekday())).contains(&age) {
-                        m.this_week = m.this_week.saturating_add(e.minutes.get());
-                    }
-                }
-                for f in ledger.feedback.values() {
-                    if let (Some(t), true) = (n.board.tasks.get(&f.task), members.contains_key(&f.member)) {
-                        let on = f.at.date();
-                        dated.push((on, 2, f.member, signal_of(t, SignalKind::Said(f.verdict), on)));
-                    }
-                }
-                for d in ledger.declines.values() {
-                    if let (Some(t), Some(m)) = (n.board.tasks.get(&d.task), members.get_mut(&d.member)) {
-                        m.seen.insert(d.task);
-                        let on = d.at.date();
-                        dated.push((on, 1, d.member, signal_of(t, SignalKind::Declined, on)));
-                    }
-                }
-            }
-            for p in n.board.pledges.values().filter(|p| p.state != PledgeState::Withdrawn) {
-                let (Some(t), Some(m)) = (n.board.tasks.get(&p.task), members.get_mut(&p.member)) else { continue };
-                m.seen.insert(p.task);
-                let on = p.updated_at.date();
-                dated.push((on, 0, p.member, signal_of(t, SignalKind::Pledged, on)));
-                if p.state == PledgeState::Pledged
-                    && t.status == TaskStatus::Open
-                    && !logged_there.contains(&(p.member, p.task))
-                {
-                    m.committed = m.committed.saturating_add(t.hours.get());
-                }
-            }
+            note_week_and_choices(&mut members, n.board, &n.ledgers, today, &mut dated);
         }
         // Oldest first; same day: pledges, then declines, then feedback; then by member, so the
         // order never depends on which document was read first.

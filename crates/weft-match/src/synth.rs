@@ -21,10 +21,6 @@ pub(crate) fn skills_by_sector() -> Vec<(SectorId, Vec<SkillId>)> {
         .collect()
 }
 
-fn id_bytes<const N: usize>(rng: &mut Rng) -> [u8; N] {
-    rng.bytes::<N>()
-}
-
 /// A community of `members` people with `tasks` open tasks; `name` tags its neighbour calls.
 pub fn community(seed: u64, members: usize, tasks: usize) -> Input {
     let mut rng = Rng::new(seed);
@@ -42,7 +38,7 @@ pub fn community(seed: u64, members: usize, tasks: usize) -> Input {
     let mut guilds_of: BTreeMap<SectorId, Vec<GuildId>> = BTreeMap::new();
     for (s, _) in &catalogue {
         for g in 0..3 {
-            let id = GuildId::from_bytes(id_bytes(&mut rng));
+            let id = GuildId::from_bytes(rng.bytes());
             guilds.insert(id, format!("{s} guild {g}"));
             guilds_of.entry(s.clone()).or_default().push(id);
         }
@@ -67,7 +63,7 @@ pub fn community(seed: u64, members: usize, tasks: usize) -> Input {
         };
         let posted = today.add_days(-rng.range_i64(0, 40)).unwrap_or(today);
         let deadline = rng.chance(300).then(|| today.add_days(rng.range_i64(0, 30)).unwrap_or(today));
-        let id = TaskId::from_bytes(id_bytes(&mut rng));
+        let id = TaskId::from_bytes(rng.bytes());
         let t = TaskInput {
             title: format!("{sector} task"),
             sector: sector.clone(),
@@ -134,7 +130,7 @@ pub fn community(seed: u64, members: usize, tasks: usize) -> Input {
         history.sort_by_key(|s| s.on);
         let week_minutes = 60 * rng.range_u32(2, 9);
         member_map.insert(
-            MemberId::from_bytes(id_bytes(&mut rng)),
+            MemberId::from_bytes(rng.bytes()),
             MemberInput {
                 name: format!("member {i}"),
                 skills,
