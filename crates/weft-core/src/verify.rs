@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 
-use automerge::legacy::{Key, ObjectId, OpId, OpType};
+use automerge::legacy::{Key, ObjectId, OpId, OpType, SortedVec};
 use automerge::{ActorId, Change, ChangeHash, ObjId, ObjType, Prop, ReadDoc, ScalarValue};
 
 use crate::doc::people::PeopleView;
@@ -99,12 +99,16 @@ pub struct Run {
     entries: HashMap<String, Option<MemberId>>,
 }
 
+/// A change's verdict, with what it creates (for a [`Run`]).
+struct Checked {
+    verified: Verified,
+    created: HashMap<OpId, Vec<String>>,
+    entries: Vec<(String, MemberId)>,
+}
+
 impl Run {
     pub fn contains(&self, hash: &ChangeHash) -> bool {
         self.hashes.contains(hash)
-    }
-    pub fn is_empty(&self) -> bool {
-        self.hashes.is_empty()
     }
     pub fn clear(&mut self) {
         self.hashes.clear();
@@ -146,7 +150,7 @@ impl Verifier {
         change: &Change,
         signature: Option<&ChangeSignature>,
     ) -> Result<Verified, VerifyError> {
-        self.check(doc, people, change, signature, None).map(|(v, _, _)| v)
+        self.check(doc, people, change, signature, None).map(|c| c.verified)
     }
 
     /// Like [`verify`](Self::verify), for a change whose parents, and the objects it writes
@@ -162,16 +166,15 @@ impl Verifier {
         signature: Option<&ChangeSignature>,
         run: &mut Run,
     ) -> Result<Verified, VerifyError> {
-        let (verified, created, entries) = self.check(doc, people, change, signature, Some(run))?;
+        let checked = self.check(doc, people, change, signature, Some(run))?;
         run.hashes.insert(change.hash());
-        run.created.extend(created);
-        for (key, member) in entries {
+        run.created.extend(checked.created);
+        for (key, member) in checked.entries {
             run.entries.entry(key).and_modify(|m| *m = None).or_insert(Some(member));
         }
-        Ok(verified)
+        Ok(checked.verified)
     }
 
-    #[allow(clippy::type_complexity)]
     fn check(
         &self,
         doc: &Document,
@@ -179,11 +182,10 @@ impl Verifier {
         change: &Change,
         signature: Option<&ChangeSignature>,
         run: Option<&Run>,
-    ) -> Result<(Verified, HashMap<OpId, Vec<String>>, Vec<(String, MemberId)>), VerifyError> {
-        let none = HashMap::new();
+    ) -> Result<Checked, VerifyError> {
         let hash = change.hash();
         if Some(hash) == self.genesis {
-            return Ok((Verified { author: None }, none, Vec::new()));
+            return Ok(Checked { verified: Verified { author: None }, created: HashMap::new(), entries: Vec::new() });
         }
         let missing: Vec<ChangeHash> = change
             .deps()
@@ -240,7 +242,7 @@ impl Verifier {
         if founding && !check.certified_self {
             return Err(VerifyError::BadGenesis);
         }
-        Ok((Verified { author: Some(author) }, check.created, check.new_entries))
+        Ok(Checked { verified: Verified { author: Some(author) }, created: check.created, entries: check.new_entries })
     }
 }
 
@@ -328,14 +330,7 @@ impl OpCheck<'_> {
                     }
                 }
                 OpType::Delete => {
-                    if !rule.deletable
-                        && !self.delete_resolves_a_conflict(
-                            &op.obj,
-                            &op.pred.iter().cloned().collect::<Vec<_>>(),
-                            rule,
-                            &path,
-                        )?
-                    {
+                    if !rule.deletable && !self.delete_resolves_a_conflict(&op.obj, &op.pred, rule, &path)? {
                         return Err(self.deny(&path, "cannot be deleted"));
                     }
                 }
@@ -354,7 +349,7 @@ impl OpCheck<'_> {
     fn delete_resolves_a_conflict(
         &mut self,
         obj: &ObjectId,
-        pred: &[OpId],
+        pred: &SortedVec<OpId>,
         rule: &Rule,
         path: &[String],
     ) -> Result<bool, VerifyError> {

@@ -478,30 +478,24 @@ impl State {
                     verify_time += t.elapsed();
                 }
                 match verdict {
-                    Ok(_) if p.doc != DocName::People => {
-                        run.push((p.doc, p.change.clone()));
-                        touched_docs.insert(p.doc);
-                        report.applied += 1;
-                        progress = true;
-                        batch.push((
-                            DocId { community, name: p.doc },
-                            SignedChange { hash, bytes: p.change.raw_bytes().to_vec(), signature: p.signature },
-                        ));
-                    }
                     Ok(_) => {
-                        let t = std::time::Instant::now();
-                        let applied = com.people.apply([p.change.clone()]);
-                        apply_time += t.elapsed();
-                        if let Err(e) = applied {
-                            rejected.insert(hash);
-                            report.rejected.push(Rejection { doc: p.doc, hash: Some(hash), why: e.to_string() });
-                            continue;
-                        }
-                        if let Some(view) = com.people_view.as_mut() {
-                            view.refresh_settings(com.people.automerge());
-                            for m in members_touched(&p.change) {
-                                view.refresh_member(com.people.automerge(), m);
+                        if p.doc == DocName::People {
+                            let t = std::time::Instant::now();
+                            let applied = com.people.apply([p.change.clone()]);
+                            apply_time += t.elapsed();
+                            if let Err(e) = applied {
+                                rejected.insert(hash);
+                                report.rejected.push(Rejection { doc: p.doc, hash: Some(hash), why: e.to_string() });
+                                continue;
                             }
+                            if let Some(view) = com.people_view.as_mut() {
+                                view.refresh_settings(com.people.automerge());
+                                for m in members_touched(&p.change) {
+                                    view.refresh_member(com.people.automerge(), m);
+                                }
+                            }
+                        } else {
+                            run.push((p.doc, p.change.clone()));
                         }
                         touched_docs.insert(p.doc);
                         report.applied += 1;
