@@ -334,18 +334,21 @@ pub struct NewTask {
 }
 
 /// An edit to a task: only the fields that are `Some` change (`Some(None)` clears an
-/// optional field).
+/// optional field). In JSON, a field left out keeps its value and `null` clears it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct TaskEdit {
     pub title: Option<String>,
     pub description: Option<String>,
     pub sector: Option<SectorId>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub guild: Option<Option<GuildId>>,
     pub skills: Option<BTreeSet<SkillId>>,
     pub hours: Option<Minutes>,
     pub slots: Option<u32>,
     pub urgency: Option<Urgency>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub deadline: Option<Option<Date>>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub location: Option<Option<String>>,
     pub open_to_neighbours: Option<bool>,
     pub status: Option<TaskStatus>,
@@ -362,4 +365,34 @@ pub struct NewEntry {
     pub date: Date,
     #[serde(default)]
     pub note: String,
+}
+
+/// A field that is present: `null` becomes `Some(None)` ("clear it"); a missing field stays
+/// `None` through `#[serde(default)]` ("keep it").
+fn present<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[cfg(test)]
+mod edit_tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_field_keeps_its_value_and_null_clears_it() {
+        let keep: TaskEdit = serde_json::from_str(r#"{"title": "Weed"}"#).unwrap();
+        assert_eq!((&keep.deadline, &keep.guild, &keep.location), (&None, &None, &None));
+        let clear: TaskEdit = serde_json::from_str(r#"{"deadline": null, "guild": null, "location": null}"#).unwrap();
+        assert_eq!((&clear.deadline, &clear.guild, &clear.location), (&Some(None), &Some(None), &Some(None)));
+        let set: TaskEdit = serde_json::from_str(r#"{"deadline": "2026-12-01"}"#).unwrap();
+        assert_eq!(set.deadline, Some(Some("2026-12-01".parse().unwrap())));
+        // And back: what serializes reads the same.
+        for edit in [keep, clear, set] {
+            let again: TaskEdit = serde_json::from_str(&serde_json::to_string(&edit).unwrap()).unwrap();
+            assert_eq!(again, edit);
+        }
+    }
 }
