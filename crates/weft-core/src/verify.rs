@@ -34,7 +34,7 @@ pub enum VerifyError {
     UnknownDevice(DeviceId),
     #[error("the change was made by a device of {}, who has been removed from the community", .0.short())]
     RemovedMember(MemberId),
-    #[error("the change carries no signature")]
+    #[error("the change carries no signature, and no signed later change of its device vouches for it")]
     Unsigned,
     #[error("the change's signature does not verify for its device and document")]
     BadSignature,
@@ -68,6 +68,22 @@ pub fn parse_change(bytes: &[u8]) -> Result<Change, VerifyError> {
         return Err(VerifyError::Malformed("the checksum does not match the contents".into()));
     }
     Ok(change)
+}
+
+/// Reads a bundle of changes received from a peer (Automerge's compressed form of a set of
+/// changes: a peer far behind receives one instead of the changes one by one). The changes'
+/// hashes are computed from their contents, so a damaged bundle yields changes no signature
+/// vouches for. Automerge's bundle reader is young: a panic in it is caught and reported as
+/// damaged bytes, never taken down with the peer.
+pub fn parse_bundle(bytes: &[u8]) -> Result<Vec<Change>, VerifyError> {
+    let read = std::panic::catch_unwind(|| {
+        automerge::Bundle::try_from(bytes).map_err(|e| e.to_string())?.to_changes().map_err(|e| e.to_string())
+    });
+    match read {
+        Ok(Ok(changes)) => Ok(changes),
+        Ok(Err(e)) => Err(VerifyError::Malformed(format!("the bundle could not be read: {e}"))),
+        Err(_) => Err(VerifyError::Malformed("the bundle could not be read".into())),
+    }
 }
 
 /// What verification learned about an accepted change.
@@ -127,17 +143,38 @@ impl Verifier {
     }
 
     /// Checks the signatures of a batch of changes at once (on all cores), so that verifying
-    /// each change afterwards skips its signature. Changes whose signature fails, or that
-    /// have none, are simply not remembered: [`verify`](Self::verify) checks them again and
-    /// says why.
+    /// each change afterwards skips its signature, and notes the changes of the batch that a
+    /// valid signature vouches for without their own ([`crate::cover`]: a signed change vouches
+    /// for its device's earlier changes it descends from). Changes whose signature fails, or
+    /// that have none and are not vouched for, are simply not remembered:
+    /// [`verify`](Self::verify) checks them again and says why.
     pub fn presign<'a>(&mut self, changes: impl IntoIterator<Item = (&'a Change, Option<&'a ChangeSignature>)>) {
-        let items: Vec<(DeviceId, ChangeHash, ChangeSignature)> = changes
-            .into_iter()
-            .filter_map(|(c, sig)| Some((device_of(c.actor_id())?, c.hash(), *sig?)))
-            .filter(|(_, hash, _)| !self.signed.contains(hash))
+        let batch: Vec<(&Change, Option<&ChangeSignature>)> = changes.into_iter().collect();
+        let items: Vec<(usize, DeviceId, ChangeHash, ChangeSignature)> = batch
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (c, sig))| Some((i, device_of(c.actor_id())?, c.hash(), **sig.as_ref()?)))
+            .filter(|(_, _, hash, _)| !self.signed.contains(hash))
             .collect();
-        let ok = crate::identity::verify_signatures(&self.doc, &items);
-        self.signed.extend(items.iter().zip(ok).filter(|(_, ok)| *ok).map(|((_, hash, _), _)| *hash));
+        let to_check: Vec<(DeviceId, ChangeHash, ChangeSignature)> =
+            items.iter().map(|(_, device, hash, sig)| (*device, *hash, *sig)).collect();
+        let ok = crate::identity::verify_signatures(&self.doc, &to_check);
+        let mut valid = vec![false; batch.len()];
+        for ((i, _, hash, _), ok) in items.iter().zip(ok) {
+            if ok {
+                valid[*i] = true;
+                self.signed.insert(*hash);
+            }
+        }
+        for (i, (c, _)) in batch.iter().enumerate() {
+            valid[i] |= self.signed.contains(&c.hash());
+        }
+        let changes: Vec<&Change> = batch.iter().map(|(c, _)| *c).collect();
+        for (c, cover) in changes.iter().zip(crate::cover::cover(&changes, &valid)) {
+            if cover == crate::cover::Cover::Covered {
+                self.signed.insert(c.hash());
+            }
+        }
     }
 
     /// Checks one change against the document as it is now and the community's membership.
@@ -197,8 +234,7 @@ impl Verifier {
             return Err(VerifyError::MissingDeps(missing));
         }
         let device = device_of(change.actor_id()).ok_or(VerifyError::BadActor)?;
-        let signature = signature.ok_or(VerifyError::Unsigned)?;
-        if !self.signed.contains(&hash) && !signature.verify(&device, &self.doc, &hash) {
+        if !self.signed.contains(&hash) && !signature.ok_or(VerifyError::Unsigned)?.verify(&device, &self.doc, &hash) {
             return Err(VerifyError::BadSignature);
         }
         let founding = change.deps().is_empty();
@@ -951,5 +987,76 @@ mod tests {
         let err = w.check(&w.board, &second).unwrap_err();
         assert_eq!(err, VerifyError::MissingDeps(vec![first.hash]));
         assert!(err.is_retryable());
+    }
+
+    /// A newcomer receives the board as one bundle with one signature per device, over that
+    /// device's latest change: everything verifies. Without it, nothing of that device does.
+    #[test]
+    fn a_bundle_needs_one_signature_per_device_and_vouches_for_nothing_else() {
+        let w = world();
+        let id = w.board.id();
+        let all = w.board.automerge().get_changes(&[]);
+        let bundle = w.board.automerge().bundle(all.iter().map(|c| c.hash())).unwrap();
+        let changes = parse_bundle(bundle.bytes()).unwrap();
+        let mut got: Vec<ChangeHash> = changes.iter().map(|c| c.hash()).collect();
+        let mut want: Vec<ChangeHash> = all.iter().map(|c| c.hash()).collect();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want);
+        let refs: Vec<&Change> = changes.iter().collect();
+        let order = crate::cover::causal_order(&refs);
+        let last = refs[*order.last().unwrap()];
+        assert_eq!(last.actor_id(), &w.ana.actor(), "the pledge is Ana's latest change");
+        let sig = w.ana.sign_change(&id, &last.hash());
+        let view = w.view();
+        for with_signature in [true, false] {
+            // A peer creates the board from its deterministic genesis before it syncs.
+            let (empty, _) = Document::from_genesis(id).unwrap();
+            let signature = |c: &Change| (with_signature && c.hash() == last.hash()).then_some(&sig);
+            let mut v = Verifier::new(id);
+            v.presign(refs.iter().map(|c| (*c, signature(c))));
+            let mut run = Run::default();
+            for i in &order {
+                let c = refs[*i];
+                if empty.has_change(&c.hash()) {
+                    continue;
+                }
+                let verdict = v.verify_in_run(&empty, &view, c, signature(c), &mut run);
+                match (with_signature, c.deps().is_empty()) {
+                    (true, _) | (false, true) => assert!(verdict.is_ok(), "{verdict:?}"),
+                    (false, false) => {
+                        assert_eq!(verdict, Err(VerifyError::Unsigned));
+                        assert!(!verdict.unwrap_err().is_retryable());
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// A real bundle, damaged anywhere: read or refused, never a panic.
+        #[test]
+        fn damaged_bundles_never_panic(
+            flips in proptest::collection::vec((proptest::prelude::any::<usize>(), proptest::prelude::any::<u8>()), 1..6),
+            cut in proptest::prelude::any::<usize>(),
+        ) {
+            thread_local! {
+                static BUNDLE: Vec<u8> = {
+                    let w = world();
+                    let all = w.board.automerge().get_changes(&[]);
+                    w.board.automerge().bundle(all.iter().map(|c| c.hash())).unwrap().bytes().to_vec()
+                };
+            }
+            let mut bytes = BUNDLE.with(Clone::clone);
+            for (at, v) in flips {
+                let i = at % bytes.len();
+                bytes[i] ^= v | 1;
+            }
+            bytes.truncate(cut % (bytes.len() + 1));
+            let _ = parse_bundle(&bytes);
+        }
     }
 }

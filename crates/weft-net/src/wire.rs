@@ -10,8 +10,8 @@ use weft_core::doc::DocName;
 use weft_core::id::{CommunityId, DeviceId, MemberId};
 
 /// The format version this build speaks.
-pub const VERSION: u8 = 1;
-/// The largest frame read from a stream (a sync message plus its signatures).
+pub const VERSION: u8 = 2;
+/// The largest frame read from a stream (a sync message or bundle, plus signatures).
 pub const MAX_FRAME: usize = 8 << 20;
 /// The largest Automerge sync message in one frame. Larger batches are split across rounds.
 pub const MAX_SYNC_MESSAGE: usize = 6 << 20;
@@ -65,8 +65,10 @@ pub struct Manifest {
     pub docs: Vec<DocSummary>,
 }
 
-/// One round of Automerge's sync protocol for one document, with the signatures of the
-/// changes the message carries (in the message's order).
+/// One round of Automerge's sync protocol for one document. Its changes travel in the
+/// message, or, when there are many, in a bundle (Automerge's compressed form of a set of
+/// changes). Signatures are named by the hash of the change they sign; one per device is
+/// enough, over that device's latest change in the frame (`weft_core::cover`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncFrame {
     pub community: CommunityId,
@@ -75,7 +77,9 @@ pub struct SyncFrame {
     pub first: bool,
     /// The Automerge sync message, if the sender had one to send.
     pub message: Option<Vec<u8>>,
-    pub signatures: Vec<Option<[u8; 64]>>,
+    /// The changes of this round as an Automerge bundle (the message then carries none).
+    pub bundle: Option<Vec<u8>>,
+    pub signatures: Vec<(ChangeHash, [u8; 64])>,
     /// How many changes the sender has in this document (to show how far behind we are).
     pub changes: u64,
 }
@@ -378,9 +382,17 @@ fn write_sync(w: &mut Writer, s: &SyncFrame) {
         }
         None => w.u8(0),
     }
+    match &s.bundle {
+        Some(b) => {
+            w.u8(1);
+            w.bytes(b);
+        }
+        None => w.u8(0),
+    }
     w.len(s.signatures.len());
-    for sig in &s.signatures {
-        w.signature(sig);
+    for (hash, sig) in &s.signatures {
+        w.raw(&hash.0);
+        w.raw(sig);
     }
 }
 
@@ -395,15 +407,20 @@ fn read_sync(r: &mut Reader<'_>) -> Result<SyncFrame, WireError> {
         2 => Some(inflate(r.bytes("sync message", MAX_SYNC_MESSAGE)?)?),
         tag => return Err(WireError::Tag { what: "sync message", tag }),
     };
-    let n = r.count("signatures", MAX_CHANGES, 1)?;
+    let bundle = match r.u8()? {
+        0 => None,
+        1 => Some(r.bytes("bundle", MAX_SYNC_MESSAGE)?.to_vec()),
+        tag => return Err(WireError::Tag { what: "bundle", tag }),
+    };
+    let n = r.count("signatures", MAX_CHANGES, 96)?;
     let mut signatures = Vec::with_capacity(n);
     for _ in 0..n {
-        signatures.push(r.signature()?);
+        signatures.push((r.hash()?, r.array()?));
     }
-    if message.is_none() && !signatures.is_empty() {
-        return Err(WireError::Invalid { what: "sync frame", why: "signatures without a message".into() });
+    if message.is_none() && (bundle.is_some() || !signatures.is_empty()) {
+        return Err(WireError::Invalid { what: "sync frame", why: "changes or signatures without a message".into() });
     }
-    Ok(SyncFrame { community, doc, first, message, signatures, changes })
+    Ok(SyncFrame { community, doc, first, message, bundle, signatures, changes })
 }
 
 /// Inflates a deflated message, refusing to grow past the message limit (a small frame must
@@ -588,7 +605,8 @@ mod tests {
                 doc: DocName::Board,
                 first: true,
                 message: Some(vec![0x42, 1, 2]),
-                signatures: vec![Some([9; 64]), None],
+                bundle: Some(vec![7; 30]),
+                signatures: vec![(ChangeHash([8; 32]), [9; 64])],
                 changes: 12,
             }),
             Request::Join(JoinRequest {
@@ -611,6 +629,7 @@ mod tests {
                 doc: DocName::People,
                 first: false,
                 message: None,
+                bundle: None,
                 signatures: vec![],
                 changes: 0,
             }),
@@ -635,7 +654,8 @@ mod tests {
             doc: DocName::Board,
             first: false,
             message: Some(vec![1]),
-            signatures: vec![None],
+            bundle: None,
+            signatures: vec![(ChangeHash([1; 32]), [2; 64])],
             changes: 1,
         })
         .encode();
@@ -667,7 +687,8 @@ mod tests {
             doc: DocName::Board,
             first: false,
             message: Some(b"tasks/abc/title ".repeat(500)),
-            signatures: vec![None],
+            bundle: None,
+            signatures: vec![],
             changes: 1,
         };
         let bytes = Request::Sync(big.clone()).encode();
@@ -686,6 +707,7 @@ mod tests {
         w.u64(0);
         w.u8(2);
         w.bytes(&bomb);
+        w.u8(0);
         w.u32(0);
         assert!(matches!(Request::decode(&w.0), Err(WireError::TooLong { .. })));
     }
@@ -711,6 +733,15 @@ mod tests {
             let _ = automerge::sync::Message::decode(&tagged);
         }
 
+        /// So is a bundle: arbitrary bytes, and bytes after a bundle's magic and header.
+        #[test]
+        fn arbitrary_bundles_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = weft_core::verify::parse_bundle(&bytes);
+            let mut tagged = vec![0x85, 0x6f, 0x4a, 0x83];
+            tagged.extend_from_slice(&bytes);
+            let _ = weft_core::verify::parse_bundle(&tagged);
+        }
+
         #[test]
         fn mutated_frames_never_panic(
             flip in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8),
@@ -721,7 +752,8 @@ mod tests {
                 doc: DocName::Ledger(2026),
                 first: true,
                 message: Some(vec![0x42; 40]),
-                signatures: vec![Some([1; 64]), None],
+                bundle: Some(vec![0x85; 20]),
+                signatures: vec![(ChangeHash([3; 32]), [1; 64])],
                 changes: 5,
             }).encode();
             let mut bytes = frame.clone();

@@ -807,7 +807,16 @@ async fn on_gossip(ctx: &Ctx, source: PeerId, data: Vec<u8>) -> Verdict {
         Err(_) => return Verdict::Ignore,
     };
     let (community, doc) = (payload.community, payload.doc);
-    let ingested = ctx.state(move |s| s.ingest(payload.community, payload.doc, payload.changes)).await;
+    let ingested = ctx
+        .state(move |s| {
+            let mut report = Ingested::default();
+            let changes = crate::state::parse_wire(payload.doc, payload.changes, &mut report);
+            s.ingest(payload.community, payload.doc, changes).map(|mut r| {
+                r.rejected.extend(report.rejected);
+                r
+            })
+        })
+        .await;
     match ingested {
         Ok(Ok(report)) => {
             if let Some(words) = rejection_words(&report) {

@@ -100,13 +100,48 @@ impl Evil {
             flags: None,
             version: MessageVersion::V1,
         };
+        let hash = automerge::Change::from_bytes(change.bytes.clone()).map(|c| c.hash());
         let frame = SyncFrame {
             community,
             doc: DocName::Board,
             first: true,
             message: Some(message.encode()),
-            signatures: vec![change.signature],
+            bundle: None,
+            signatures: match (hash, change.signature) {
+                (Ok(hash), Some(sig)) => vec![(hash, sig)],
+                _ => Vec::new(),
+            },
             changes: 1,
+        };
+        self.net.request(founder.node.peer_id().unwrap(), Wire::Sync(frame)).await.unwrap()
+    }
+
+    /// Sends changes to `peer` as one round of the sync protocol, in a bundle, with the given
+    /// signatures.
+    async fn sync_bundle(
+        &self,
+        founder: &Peer,
+        community: CommunityId,
+        board: &Document,
+        bundle: Vec<u8>,
+        signatures: Vec<(automerge::ChangeHash, [u8; 64])>,
+    ) -> WireResponse {
+        let message = Message {
+            heads: board.heads(),
+            need: Vec::new(),
+            have: Vec::new(),
+            changes: ChunkList::empty(),
+            flags: None,
+            version: MessageVersion::V1,
+        };
+        let frame = SyncFrame {
+            community,
+            doc: DocName::Board,
+            first: true,
+            message: Some(message.encode()),
+            bundle: Some(bundle),
+            signatures,
+            changes: 2,
         };
         self.net.request(founder.node.peer_id().unwrap(), Wire::Sync(frame)).await.unwrap()
     }
@@ -212,6 +247,56 @@ async fn a_tampered_change_is_refused() {
     }
     until_incident(&mut incidents, "failed verification").await;
     control_change_arrives(&a, &c, "tampered").await;
+}
+
+/// A frame needs one signature per device: a signed change vouches for its device's earlier
+/// changes it descends from. So a member could try to slip in, under another member's name, an
+/// unsigned change that its own signed change builds on. Nothing vouches for it: refused, and
+/// the member's own change with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_bundle_cannot_carry_a_change_under_another_members_name() {
+    use automerge::transaction::Transactable;
+    let (a, c, link, community) = setup().await;
+    let mut incidents = a.node.subscribe();
+    let e = evil(&a).await;
+    e.join(&link, &a).await;
+    let cleo = match c.node.execute(Request::Whoami).await.unwrap() {
+        Response::Identity(i) => i.device,
+        other => panic!("{other:?}"),
+    };
+    let people = export(&a.node, DocName::People, community).await;
+    let before = export(&a.node, DocName::Board, community).await;
+    let mut board = export(&a.node, DocName::Board, community).await;
+    // In Cleo's name, unsigned: a note on the board's root.
+    let mut raw = board.automerge().clone();
+    raw.set_actor(automerge::ActorId::from(cleo.as_bytes().as_slice()));
+    let mut tx = raw.transaction();
+    tx.put(automerge::ROOT, "in cleo's name", "forged").unwrap();
+    tx.commit();
+    let forged = raw.get_last_local_change().unwrap();
+    board.apply([forged.clone()]).unwrap();
+    // The evil member's own task on top of it, properly signed.
+    let own = task_change(&e.id, &people, &mut board, "built on a forgery");
+    let bundle = board.automerge().bundle([forged.hash(), own.hash]).unwrap().bytes().to_vec();
+    let signatures = vec![(own.hash, own.signature.unwrap().0)];
+    // A bundle that cannot be read is refused whole (and costs the sender nothing more: it
+    // may be a bug rather than an attack).
+    let mut damaged = bundle.clone();
+    damaged[0] ^= 0x55;
+    match e.sync_bundle(&a, community, &before, damaged, signatures.clone()).await {
+        WireResponse::Refused(r) => {
+            assert_eq!(r.code, RefusalCode::Invalid, "{r:?}");
+            assert!(r.reason.contains("bundle"), "{r:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    match e.sync_bundle(&a, community, &before, bundle, signatures).await {
+        WireResponse::Refused(r) => assert_eq!(r.code, RefusalCode::Invalid, "{r:?}"),
+        other => panic!("{other:?}"),
+    }
+    let what = until_incident(&mut incidents, "vouches").await;
+    assert!(what.contains("failed verification"), "{what}");
+    control_change_arrives(&a, &c, "built on a forgery").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

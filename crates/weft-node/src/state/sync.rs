@@ -12,10 +12,11 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use automerge::sync::{ChunkList, Message, MessageVersion, State as SyncState};
 use automerge::{Change, ChangeHash};
 use tracing::{debug, warn};
+use weft_core::cover::{Cover, cover};
 use weft_core::doc::people::PeopleView;
 use weft_core::doc::{DocId, DocName};
 use weft_core::identity::{ChangeSignature, SignedChange};
-use weft_core::verify::{Run, Verifier, VerifyError, parse_change};
+use weft_core::verify::{Run, Verifier, VerifyError, parse_bundle, parse_change};
 use weft_core::{CommunityId, DeviceId, MemberId};
 use weft_net::wire::{
     DocSummary, MAX_CHANGES, MAX_SYNC_MESSAGE, Manifest, Refusal, RefusalCode, SyncFrame, WireChange,
@@ -46,6 +47,38 @@ struct Pending {
     doc: DocName,
     change: Change,
     signature: Option<ChangeSignature>,
+}
+
+/// A change received from a peer, parsed, with the signature it came with (if any).
+#[derive(Debug)]
+pub(crate) struct Incoming {
+    pub change: Change,
+    pub signature: Option<ChangeSignature>,
+}
+
+/// Parses changes as gossip carries them (each with its own signature); the ones that do not
+/// parse are rejected.
+pub(crate) fn parse_wire(doc: DocName, changes: Vec<WireChange>, report: &mut Ingested) -> Vec<Incoming> {
+    let mut out = Vec::with_capacity(changes.len());
+    for c in changes {
+        match parse_change(&c.bytes) {
+            Ok(change) => out.push(Incoming { change, signature: c.signature.map(ChangeSignature) }),
+            Err(e) => report.rejected.push(Rejection { doc, hash: None, why: e.to_string() }),
+        }
+    }
+    out
+}
+
+/// Changes this many or more travel in a bundle.
+const BUNDLE_FROM: usize = 32;
+
+/// What one round sends: the Automerge sync message, the bundle of its changes (if bundled),
+/// and the signatures that vouch for them.
+#[derive(Debug, Default)]
+struct FrameBody {
+    message: Option<Vec<u8>>,
+    bundle: Option<Vec<u8>>,
+    signatures: Vec<(ChangeHash, [u8; 64])>,
 }
 
 /// Sync bookkeeping on the state thread.
@@ -137,34 +170,10 @@ fn flush_run(
     t.elapsed()
 }
 
-/// Orders changes so that each comes after those of its parents that are in the batch
-/// (Kahn's algorithm; ties keep arrival order). Changes in a cycle — impossible for honest
-/// hashes — keep their place at the end, and verification refuses them.
+/// Orders changes so that each comes after those of its parents that are in the batch.
 fn causal_order(batch: Vec<Pending>) -> Vec<Pending> {
-    let index: HashMap<ChangeHash, usize> = batch.iter().enumerate().map(|(i, p)| (p.change.hash(), i)).collect();
-    let mut waiting_on = vec![0usize; batch.len()];
-    let mut children: Vec<Vec<usize>> = vec![Vec::new(); batch.len()];
-    for (i, p) in batch.iter().enumerate() {
-        for dep in p.change.deps() {
-            if let Some(&j) = index.get(dep) {
-                waiting_on[i] += 1;
-                children[j].push(i);
-            }
-        }
-    }
-    let mut ready: std::collections::VecDeque<usize> = (0..batch.len()).filter(|i| waiting_on[*i] == 0).collect();
-    let mut order = Vec::with_capacity(batch.len());
-    while let Some(i) = ready.pop_front() {
-        order.push(i);
-        for &c in &children[i] {
-            waiting_on[c] -= 1;
-            if waiting_on[c] == 0 {
-                ready.push_back(c);
-            }
-        }
-    }
-    let placed: HashSet<usize> = order.iter().copied().collect();
-    order.extend((0..batch.len()).filter(|i| !placed.contains(i)));
+    let changes: Vec<&Change> = batch.iter().map(|p| &p.change).collect();
+    let order = weft_core::cover::causal_order(&changes);
     let mut slots: Vec<Option<Pending>> = batch.into_iter().map(Some).collect();
     order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
@@ -268,45 +277,96 @@ impl State {
             }
             state.peer_read_only = true;
         }
+        let started = std::time::Instant::now();
         let result = self.generate_with(&mut state, doc);
         self.sync.states.insert((peer, doc, role), state);
-        let (message, signatures) = result?;
+        let body = result?;
         let changes = self.store.change_count(doc).map_err(internal)?;
-        debug!(%doc, ?role, to = %peer.short(), me = %self.me().map(|m| m.short()).unwrap_or_default(), bytes = message.as_ref().map_or(0, Vec::len), sigs = signatures.len(), "sync frame");
-        Ok(SyncFrame { community: doc.community, doc: doc.name, first, message, signatures, changes })
+        debug!(%doc, ?role, to = %peer.short(), me = %self.me().map(|m| m.short()).unwrap_or_default(),
+            bytes = body.message.as_ref().map_or(0, Vec::len), bundle = body.bundle.as_ref().map_or(0, Vec::len),
+            sigs = body.signatures.len(), took = ?started.elapsed(), "sync frame");
+        Ok(SyncFrame {
+            community: doc.community,
+            doc: doc.name,
+            first,
+            message: body.message,
+            bundle: body.bundle,
+            signatures: body.signatures,
+            changes,
+        })
     }
 
-    #[allow(clippy::type_complexity)]
-    fn generate_with(
-        &mut self,
-        state: &mut SyncState,
-        id: DocId,
-    ) -> Result<(Option<Vec<u8>>, Vec<Option<[u8; 64]>>), Refusal> {
+    /// One round's message, with its changes and the signatures that vouch for them.
+    ///
+    /// The changes go in causal order, as many as fit in a frame; the rest wait for the next
+    /// round. Each device's changes need one signature, over its latest change in the frame;
+    /// a change no signature we hold can vouch for in this frame (its signed descendant did not
+    /// fit) waits too. Many changes travel as one Automerge bundle, several times smaller.
+    fn generate_with(&mut self, state: &mut SyncState, id: DocId) -> Result<FrameBody, Refusal> {
         let com = self.communities.get(&id.community).ok_or_else(|| internal("the community is gone"))?;
         let doc = com.doc(id.name).ok_or_else(|| internal("the document is not loaded"))?;
-        let Some(mut message) = doc.generate_sync(state) else { return Ok((None, Vec::new())) };
-        let mut chunks = Vec::with_capacity(message.changes.len());
-        let mut hashes = Vec::with_capacity(message.changes.len());
+        let Some(mut message) = doc.generate_sync(state) else { return Ok(FrameBody::default()) };
+        let parsed: Vec<Change> = message
+            .changes
+            .iter()
+            .map(|chunk| Change::from_bytes(chunk.to_vec()))
+            .collect::<Result<_, _>>()
+            .map_err(internal)?;
+        let refs: Vec<&Change> = parsed.iter().collect();
+        let order = weft_core::cover::causal_order(&refs);
         let mut size = 0usize;
-        let mut unsent = Vec::new();
-        for chunk in message.changes.iter() {
-            let change = Change::from_bytes(chunk.to_vec()).map_err(internal)?;
+        let mut taken: Vec<usize> = Vec::with_capacity(order.len());
+        let mut unsent: Vec<ChangeHash> = Vec::new();
+        for i in order {
+            let len = parsed[i].raw_bytes().len();
             // Stay under the frame limit; what is left goes in the next round.
-            if size + chunk.len() > MAX_SYNC_MESSAGE - (64 << 10) || chunks.len() >= MAX_CHANGES {
-                unsent.push(change.hash());
-                continue;
+            if size + len > MAX_SYNC_MESSAGE - (64 << 10) || taken.len() >= MAX_CHANGES {
+                unsent.push(parsed[i].hash());
+            } else {
+                size += len;
+                taken.push(i);
             }
-            size += chunk.len();
-            hashes.push(change.hash());
-            chunks.push(chunk.to_vec());
+        }
+        let hashes: Vec<ChangeHash> = taken.iter().map(|i| parsed[*i].hash()).collect();
+        // Many changes: one scan of the document's signatures beats a lookup per change.
+        let stored = if hashes.len() > 256 {
+            let all = self.store.signatures(id).map_err(internal)?;
+            hashes.iter().map(|h| all.get(h).copied()).collect()
+        } else {
+            self.store.signatures_of(id, &hashes).map_err(internal)?
+        };
+        let frame_changes: Vec<&Change> = taken.iter().map(|i| &parsed[*i]).collect();
+        let has: Vec<bool> = stored.iter().map(Option::is_some).collect();
+        let mut signatures = Vec::new();
+        let mut send = Vec::with_capacity(taken.len());
+        for ((change, cover), sig) in frame_changes.iter().zip(cover(&frame_changes, &has)).zip(&stored) {
+            match (cover, sig) {
+                (Cover::Signed, Some(sig)) => {
+                    signatures.push((change.hash(), sig.0));
+                    send.push(*change);
+                }
+                (Cover::Uncovered, _) if !change.deps().is_empty() => unsent.push(change.hash()),
+                _ => send.push(*change),
+            }
         }
         for h in &unsent {
             state.sent_hashes.remove(h);
         }
-        let signatures =
-            self.store.signatures_of(id, &hashes).map_err(internal)?.into_iter().map(|s| s.map(|s| s.0)).collect();
-        message.changes = ChunkList::from(chunks);
-        Ok((Some(message.encode()), signatures))
+        if send.is_empty() && message.changes.is_empty() {
+            return Ok(FrameBody { message: Some(message.encode()), ..FrameBody::default() });
+        }
+        let mut bundle = None;
+        if send.len() >= BUNDLE_FROM {
+            match doc.automerge().bundle(send.iter().map(|c| c.hash())) {
+                Ok(b) => bundle = Some(b.bytes().to_vec()),
+                Err(e) => warn!(%e, "could not bundle changes; sending them one by one"),
+            }
+        }
+        message.changes = match bundle {
+            Some(_) => ChunkList::empty(),
+            None => ChunkList::from(send.iter().map(|c| c.raw_bytes().to_vec()).collect::<Vec<_>>()),
+        };
+        Ok(FrameBody { message: Some(message.encode()), bundle, signatures })
     }
 
     /// Takes in a peer's sync frame: verifies and applies its changes, then advances the sync
@@ -329,16 +389,33 @@ impl State {
         if message.version != MessageVersion::V1 {
             return Err(refuse(RefusalCode::Invalid, "whole-document sync messages are not accepted"));
         }
-        if message.changes.len() != frame.signatures.len() {
-            return Err(refuse(RefusalCode::Invalid, "the frame's signatures do not match its changes"));
+        let mut report = Ingested::default();
+        let mut changes: Vec<Change> = Vec::with_capacity(message.changes.len());
+        for chunk in message.changes.iter() {
+            match parse_change(chunk) {
+                Ok(c) => changes.push(c),
+                Err(e) => report.rejected.push(Rejection { doc: doc.name, hash: None, why: e.to_string() }),
+            }
         }
-        let changes = message
-            .changes
-            .iter()
-            .zip(&frame.signatures)
-            .map(|(bytes, signature)| WireChange { bytes: bytes.to_vec(), signature: *signature })
+        if let Some(bundle) = &frame.bundle {
+            changes.extend(parse_bundle(bundle).map_err(|e| refuse(RefusalCode::Invalid, e.to_string()))?);
+        }
+        let mut signatures: HashMap<ChangeHash, ChangeSignature> =
+            frame.signatures.iter().map(|(h, s)| (*h, ChangeSignature(*s))).collect();
+        let incoming: Vec<Incoming> = changes
+            .into_iter()
+            .map(|change| Incoming { signature: signatures.remove(&change.hash()), change })
             .collect();
-        let report = self.ingest(doc.community, doc.name, changes).map_err(internal)?;
+        // (A change that did not parse leaves its signature behind: that frame is rejected
+        // for the change, below.)
+        if !signatures.is_empty() && report.rejected.is_empty() {
+            return Err(refuse(RefusalCode::Invalid, "the frame signs changes it does not carry"));
+        }
+        let ingested = self.ingest(doc.community, doc.name, incoming).map_err(internal)?;
+        report.applied = ingested.applied;
+        report.already = ingested.already;
+        report.waiting = ingested.waiting;
+        report.rejected.extend(ingested.rejected);
         let mut state = self.sync_state(peer, doc, role, false);
         let com = self.communities.get_mut(&doc.community).ok_or_else(|| internal("the community is gone"))?;
         let target = match doc.name {
@@ -369,7 +446,7 @@ impl State {
         &mut self,
         community: CommunityId,
         doc: DocName,
-        changes: Vec<WireChange>,
+        changes: Vec<Incoming>,
     ) -> Result<Ingested, crate::error::NodeError> {
         let started = std::time::Instant::now();
         let mut report = Ingested::default();
@@ -379,13 +456,8 @@ impl State {
         let mut queue: Vec<Pending> = Vec::with_capacity(changes.len());
         let mut seen = HashSet::new();
         for c in changes {
-            match parse_change(&c.bytes) {
-                Ok(change) => {
-                    if seen.insert(change.hash()) {
-                        queue.push(Pending { doc, change, signature: c.signature.map(ChangeSignature) });
-                    }
-                }
-                Err(e) => report.rejected.push(Rejection { doc, hash: None, why: e.to_string() }),
+            if seen.insert(c.change.hash()) {
+                queue.push(Pending { doc, change: c.change, signature: c.signature });
             }
         }
         let waiting = self.sync.pending.remove(&community).unwrap_or_default();
