@@ -110,10 +110,10 @@ export async function saveFile(path: string, base64: string): Promise<void> {
   }
 }
 
-export function onNodeEvent(handler: (e: NodeEvent) => void): Promise<Unlisten> {
+export async function onNodeEvent(handler: (e: NodeEvent) => void): Promise<Unlisten> {
   return current().listen<NodeEvent>('weft-event', handler);
 }
 
-export function onLink(handler: (link: string) => void): Promise<Unlisten> {
+export async function onLink(handler: (link: string) => void): Promise<Unlisten> {
   return current().listen<string>('weft-link', handler);
 }

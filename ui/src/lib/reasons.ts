@@ -104,10 +104,9 @@ export function reasonParts(r: Reason, ctx: ReasonContext, taskMinutes: number):
         msg('reasons.sector', { sector: ctx.sector(f.sector), percent: f.percent, month: f.month_percent }),
       ];
     case 'urgency': {
-      const out: Msg[] = [
-        msg(`reasons.urgency.${f.urgency}`),
-        msg('reasons.urgency.places', { count: f.free, slots: f.slots }),
-      ];
+      // Plural on the number of places, as in "1 of 1 place" / "1 of 3 places".
+      const places = msg('reasons.urgency.places', { free: f.free, count: f.slots });
+      const out: Msg[] = [msg(`reasons.urgency.${f.urgency}`, { places })];
       if (f.waiting_days > 0) out.push(msg('reasons.urgency.waiting', { count: f.waiting_days }));
       const d = f.deadline_days;
       if (d !== null && d !== undefined) {
