@@ -120,7 +120,7 @@ describe('suggestions from the node', () => {
 
 describe('other answers', () => {
   it('members carry profiles and never hours', () => {
-    for (const m of membersJson as MemberInfo[]) {
+    for (const m of membersJson as unknown as MemberInfo[]) {
       expect(m.profile).toBeDefined();
       expect(JSON.stringify(m)).not.toMatch(/"hours"|"total"/);
     }
