@@ -1,6 +1,6 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vitest/config';
-import { nodeBridge } from './dev/node-bridge';
+import { nodeBridge } from './dev/node-bridge.ts';
 
 // The shell (src-tauri) embeds `dist/`; in development it loads the dev server on 5173.
 // WEFT_DEV_SOCKET (development only) points a plain browser at a running `weft serve`.
