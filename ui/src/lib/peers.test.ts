@@ -69,3 +69,14 @@ describe('sync in words', () => {
     ).toBe('peers.advice.failed');
   });
 });
+
+describe('a real answer with a peer connected (two demo peers on loopback)', async () => {
+  const real = (await import('./fixtures/peers-connected.json')).default as PeersInfo;
+  it('is in sync on every document, with nothing to advise', () => {
+    expect(real.online).toBe(true);
+    expect(real.peers.length).toBeGreaterThan(0);
+    expect(real.peers.map(peerState)).toEqual(real.peers.map(() => 'in_sync'));
+    expect(behindTotal(real)).toBe(0);
+    expect(networkAdvice(real)).toBeNull();
+  });
+});
