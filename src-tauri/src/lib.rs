@@ -143,6 +143,14 @@ fn run_app<R: tauri::Runtime>(builder: tauri::Builder<R>, launch: Launch) -> any
             tauri::async_runtime::spawn(async move {
                 let _ = shell.node().await;
             });
+            // Ctrl-C in the terminal or SIGTERM end the app as closing its window does.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                if stop_signal().await {
+                    info!("asked to stop; closing");
+                    handle.exit(0);
+                }
+            });
             Ok(())
         })
         .build(tauri::generate_context!())?;
@@ -150,8 +158,25 @@ fn run_app<R: tauri::Runtime>(builder: tauri::Builder<R>, launch: Launch) -> any
         if let RunEvent::Exit = event
             && let Some(shell) = app.try_state::<Arc<Shell>>()
         {
+            info!("closing the data directory");
             tauri::async_runtime::block_on(shell.shutdown());
         }
     });
     Ok(())
+}
+
+/// Waits for Ctrl-C or SIGTERM; false if they cannot be listened for.
+async fn stop_signal() -> bool {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            warn!(%e, "cannot listen for SIGTERM");
+            return false;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => true,
+        r = tokio::signal::ctrl_c() => r.is_ok(),
+    }
 }

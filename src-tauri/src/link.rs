@@ -31,6 +31,11 @@ pub fn hand_over(dir: &Path, link: Option<&str>) -> std::io::Result<()> {
     stream.flush()
 }
 
+/// Removes the socket when the app stops listening (it still holds the directory's lock).
+pub fn forget(dir: &Path) {
+    let _ = std::fs::remove_file(socket_path(dir));
+}
+
 /// Listens for links from later launches until the task is dropped, calling `on_link` with
 /// each one (`None`: just show the window). The caller holds the directory's lock, so a
 /// socket file found here was left by an app that died.

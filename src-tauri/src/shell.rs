@@ -273,6 +273,7 @@ impl Shell {
         for task in lock(&self.tasks).drain(..) {
             task.abort();
         }
+        link::forget(&self.data_dir);
         if let Some(Ok(node)) = self.node.get() {
             node.stop_network().await;
             node.clone().close().await;
