@@ -31,7 +31,11 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [[ -f ui/package-lock.json ]]; then
+# npm writes node_modules/.package-lock.json on every install: newer than the lock file and
+# package.json means the packages are already what the lock file says.
+installed=ui/node_modules/.package-lock.json
+if [[ -f ui/package-lock.json ]] &&
+  [[ ! -f $installed || ui/package-lock.json -nt $installed || ui/package.json -nt $installed ]]; then
   echo "== installing the UI's npm packages"
   (cd ui && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -248,6 +248,49 @@ async fn a_peers_new_task_appears_in_the_app_without_a_reload() -> Result<()> {
     app.close().await
 }
 
+#[tokio::test]
+#[ignore = "drives the built app: needs Xvfb and tauri-driver (scripts/test.sh runs it)"]
+async fn a_link_opened_while_the_app_runs_reaches_its_join_form() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let dir = data.path();
+    founded(dir)?;
+    let app = App::launch(dir, &loopback_args(free_port()?)).await?;
+    app.wait_text("The board is empty", LAUNCH).await?;
+    // A click on a link starts a second app on the same directory: it hands the link over
+    // and exits, and the running app shows it in the join form.
+    let link = format!("weft://join/{}", "b".repeat(48));
+    let second = std::process::Command::new(weft_e2e::app_binary()?)
+        .arg("--data-dir")
+        .arg(dir)
+        .arg(&link)
+        .env_remove("DISPLAY")
+        .output()?;
+    ensure!(second.status.success(), "the second launch failed: {}", String::from_utf8_lossy(&second.stderr));
+    app.wait_until("the link in the join form", SHORT, async || {
+        Ok(app.by_testid("join-code").await?.prop("value").await?.as_deref() == Some(link.as_str()))
+    })
+    .await?;
+    app.screenshot("join-from-link").await?;
+    app.close().await
+}
+
+#[tokio::test]
+#[ignore = "drives the built app: needs Xvfb and tauri-driver (scripts/test.sh runs it)"]
+async fn a_data_directory_held_by_weft_serve_is_explained() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let dir = data.path();
+    founded(dir)?;
+    let serve = Serve::start(dir, &["--no-mdns", "--listen", "/ip4/127.0.0.1/tcp/0"])?;
+    let app = App::launch(dir, &["--no-mdns".into()]).await?;
+    app.wait_text("Weft could not open your data", LAUNCH).await?;
+    let error = app.by_testid("fatal-error").await?;
+    ensure!(error.attr("data-code").await?.as_deref() == Some("busy"));
+    app.wait_text(&format!("Another Weft program (process {}) is using the data directory", serve.pid()), SHORT)
+        .await?;
+    app.screenshot("busy").await?;
+    app.close().await
+}
+
 /// Not a test of behaviour but a measurement, printed: from asking for the app to a board
 /// a member can use on the 120-member demo community, and the memory the running app takes.
 #[tokio::test]
