@@ -184,10 +184,7 @@ impl Shell {
             return;
         }
         match node.start_network(self.net.clone()).await {
-            Ok(peer) => {
-                info!(%peer, "network started");
-                *started = true;
-            }
+            Ok(_) => *started = true,
             Err(e) => warn!(%e, "the network could not start; working offline"),
         }
     }
