@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of the project, as CI does. Installs what the tests need on a fresh machine
-# (Debian, root, with Rust, Node and npm) and nothing else.
+# (Debian, root, with Rust, Node and npm) and nothing else (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +9,20 @@ step() { printf '\n== %s\n' "$*"; }
 step "toolchain"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 cargo --version
+
+step "system packages, the UI's npm packages, tauri-driver"
+bash scripts/setup.sh
+
+# The UI comes first: the desktop app embeds ui/dist when it is compiled.
+has_script() { (cd ui && node -e 'process.exit(require("./package.json").scripts?.[process.argv[1]] ? 0 : 1)' "$1"); }
+if has_script check; then
+    step "UI: type check"
+    (cd ui && npm run --silent check)
+fi
+step "UI: unit tests"
+(cd ui && npm test --silent)
+step "UI: build"
+(cd ui && npm run --silent build)
 
 step "format"
 cargo fmt --all -- --check
@@ -41,5 +55,10 @@ elif [[ "${CI:-}" == "true" ]]; then
 else
     echo "SKIPPED: network namespaces need root; run as root to include this test"
 fi
+
+step "desktop app end to end: the built app driven through WebDriver under Xvfb"
+xvfb-run -a -s "-screen 0 1400x1000x24" \
+    cargo test --workspace --locked --test app -- --ignored --test-threads=1
+echo "screenshots: target/e2e-artifacts/"
 
 step "all tests passed"

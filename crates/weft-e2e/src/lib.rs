@@ -1,0 +1,552 @@
+//! A harness that drives the real, built desktop app (`target/debug/weft-app`) through
+//! WebDriver: `tauri-driver` in front of WebKitGTK's `WebKitWebDriver`, under Xvfb.
+//!
+//! Each [`App`] starts its own `tauri-driver` (on free ports, in its own process group so
+//! the driver, the app and WebKit's helpers all go when it ends), opens a session that
+//! launches the app on a data directory of the test's, and offers waits with deadlines —
+//! never a fixed sleep: a wait polls until what it waits for is there, or fails saying what
+//! the page showed instead and leaving a screenshot.
+//!
+//! Screenshots go to `target/e2e-artifacts/`. The second peer of a test is the real `weft`
+//! binary ([`weft`], [`Serve`]). The tests are in `tests/app.rs`, all `#[ignore]`d: they
+//! need a display and the built binaries, and `scripts/test.sh` runs them explicitly.
+#![allow(clippy::print_stderr)]
+
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+/// How long the app may take to show its first screen (WebKit's first start under Xvfb is slow).
+pub const LAUNCH: Duration = Duration::from_secs(60);
+/// How long an action's visible result may take.
+pub const SHORT: Duration = Duration::from_secs(15);
+/// How long a change may take to travel from another peer.
+pub const SYNC: Duration = Duration::from_secs(60);
+/// How often waits look again.
+const POLL: Duration = Duration::from_millis(50);
+
+/// `target/debug` (or whichever profile built this test).
+pub fn bin_dir() -> Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    // target/<profile>/deps/app-<hash>
+    exe.parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .ok_or_else(|| anyhow!("cannot tell the build directory from {}", exe.display()))
+}
+
+fn built(name: &str) -> Result<PathBuf> {
+    let path = bin_dir()?.join(name);
+    if !path.exists() {
+        bail!("{} is not built: run `cargo build --workspace` first (scripts/test.sh does)", path.display());
+    }
+    Ok(path)
+}
+
+/// The built desktop app.
+pub fn app_binary() -> Result<PathBuf> {
+    match std::env::var_os("WEFT_APP_BIN") {
+        Some(p) => Ok(PathBuf::from(p)),
+        None => built("weft-app"),
+    }
+}
+
+/// The built `weft` command.
+pub fn weft_binary() -> Result<PathBuf> {
+    built("weft")
+}
+
+/// `target/e2e-artifacts`, created.
+pub fn artifacts_dir() -> Result<PathBuf> {
+    let dir = bin_dir()?.parent().map(|t| t.join("e2e-artifacts")).ok_or_else(|| anyhow!("no target directory"))?;
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// A port nobody listens on now (the OS picks it).
+pub fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Waits until something listens on `port`, or the deadline passes, or `alive` says the
+/// process that should listen is gone.
+fn wait_for_port(port: u16, timeout: Duration, mut alive: impl FnMut() -> Result<()>) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        alive()?;
+        if Instant::now() >= deadline {
+            bail!("nothing listened on port {port} within {timeout:?}");
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// Sends `signal` to every process in the group `pgid`.
+fn signal_group(pgid: u32, signal: &str) {
+    let _ = Command::new("kill")
+        .args([format!("-{signal}"), "--".into(), format!("-{pgid}")])
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// Whether any process of the group `pgid` is still there.
+fn group_alive(pgid: u32) -> bool {
+    Command::new("kill")
+        .args(["-0".to_owned(), "--".into(), format!("-{pgid}")])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// A child process in its own process group, ended with everything it started: SIGTERM,
+/// then SIGKILL if it has not gone within a few seconds.
+#[derive(Debug)]
+pub struct Group {
+    child: Child,
+    name: &'static str,
+}
+
+impl Group {
+    fn spawn(name: &'static str, mut command: Command) -> Result<Self> {
+        command.process_group(0);
+        let child = command.spawn().with_context(|| format!("could not start {name}"))?;
+        Ok(Self { child, name })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// An error if the process has exited.
+    fn check_alive(&mut self) -> Result<()> {
+        match self.child.try_wait()? {
+            Some(status) => bail!("{} exited early ({status})", self.name),
+            None => Ok(()),
+        }
+    }
+
+    fn stop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(Some(_))) {
+            // The leader is gone; its group may not be.
+            signal_group(self.child.id(), "KILL");
+        }
+        signal_group(self.child.id(), "TERM");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(POLL);
+        }
+        signal_group(self.child.id(), "KILL");
+        let _ = self.child.wait();
+        // Wait for the whole group (the app among it) to be gone, so the next test finds its
+        // data directory unlocked and its ports free.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while group_alive(self.child.id()) && Instant::now() < deadline {
+            std::thread::sleep(POLL);
+        }
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn tauri_driver() -> PathBuf {
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join("tauri-driver"))
+        .find(|p| p.exists());
+    on_path.unwrap_or_else(|| {
+        let cargo_home = std::env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+            .unwrap_or_default();
+        cargo_home.join("bin").join("tauri-driver")
+    })
+}
+
+/// The running app, driven through a WebDriver session.
+#[derive(Debug)]
+pub struct App {
+    pub client: Client,
+    /// When the session was asked for: the app's launch, as near as we can tell.
+    pub launched: Instant,
+    pub data_dir: PathBuf,
+    driver: Group,
+}
+
+impl App {
+    /// Starts a `tauri-driver` and, through it, the app on `data_dir` with `args` (e.g.
+    /// `--listen`), and waits until the window has a document.
+    pub async fn launch(data_dir: &Path, args: &[String]) -> Result<Self> {
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let log = std::fs::File::create(artifacts_dir()?.join("tauri-driver.log"))?;
+        let mut command = Command::new(tauri_driver());
+        command
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log);
+        let mut driver = Group::spawn("tauri-driver", command)?;
+        wait_for_port(port, SHORT, || driver.check_alive())?;
+        wait_for_port(native_port, SHORT, || driver.check_alive())?;
+
+        let mut app_args = vec!["--data-dir".to_owned(), data_dir.display().to_string()];
+        app_args.extend_from_slice(args);
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), "wry".into());
+        caps.insert("tauri:options".into(), serde_json::json!({ "application": app_binary()?, "args": app_args }));
+        let launched = Instant::now();
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .context("could not open a WebDriver session with the app")?;
+        let app = Self { client, launched, data_dir: data_dir.to_path_buf(), driver };
+        app.wait_until("the page to load", LAUNCH, async || {
+            let state = app.client.execute("return document.readyState", vec![]).await?;
+            Ok(state == "complete")
+        })
+        .await?;
+        Ok(app)
+    }
+
+    /// Polls `ready` until it says yes or `timeout` passes; then fails with what the page
+    /// showed and a screenshot (`timeout-*.png`).
+    pub async fn wait_until(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut ready: impl AsyncFnMut() -> Result<bool>,
+    ) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        let mut last_error = None;
+        loop {
+            match ready().await {
+                Ok(true) => return Ok(()),
+                Ok(false) => {}
+                Err(e) => last_error = Some(e),
+            }
+            if Instant::now() >= deadline {
+                let shown = self.page_text().await.unwrap_or_else(|e| format!("(page unreadable: {e})"));
+                let name = format!("timeout-{}", slug(what));
+                let _ = self.screenshot(&name).await;
+                let why = last_error.map(|e| format!(" (last error: {e:#})")).unwrap_or_default();
+                bail!("timed out after {timeout:?} waiting for {what}{why}; the page showed:\n{shown}");
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// The text a person sees on the page.
+    pub async fn page_text(&self) -> Result<String> {
+        let text = self.client.execute("return document.body ? document.body.innerText : ''", vec![]).await?;
+        Ok(text.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Waits until the page shows `needle`.
+    pub async fn wait_text(&self, needle: &str, timeout: Duration) -> Result<()> {
+        self.wait_until(&format!("the text '{needle}'"), timeout, async || Ok(self.page_text().await?.contains(needle)))
+            .await
+    }
+
+    /// Waits until the page no longer shows `needle`.
+    pub async fn wait_no_text(&self, needle: &str, timeout: Duration) -> Result<()> {
+        self.wait_until(&format!("the text '{needle}' to go"), timeout, async || {
+            Ok(!self.page_text().await?.contains(needle))
+        })
+        .await
+    }
+
+    /// Waits for a displayed element matching the CSS `selector`.
+    pub async fn wait_css(&self, selector: &str, timeout: Duration) -> Result<Element> {
+        let mut found = None;
+        self.wait_until(&format!("an element '{selector}'"), timeout, async || {
+            for e in self.client.find_all(Locator::Css(selector)).await? {
+                if e.is_displayed().await.unwrap_or(false) {
+                    found = Some(e);
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        })
+        .await?;
+        found.ok_or_else(|| anyhow!("'{selector}' vanished"))
+    }
+
+    /// Waits for the element with `data-testid="id"`.
+    pub async fn by_testid(&self, id: &str) -> Result<Element> {
+        self.wait_css(&format!("[data-testid=\"{id}\"]"), SHORT).await
+    }
+
+    /// The text of the element with `data-testid="id"`.
+    pub async fn testid_text(&self, id: &str) -> Result<String> {
+        Ok(self.by_testid(id).await?.text().await?)
+    }
+
+    /// Clicks the element with `data-testid="id"` once it is there.
+    pub async fn click(&self, id: &str) -> Result<()> {
+        let element = self.by_testid(id).await?;
+        element.click().await.with_context(|| format!("could not click '{id}'"))?;
+        Ok(())
+    }
+
+    /// Clicks a displayed button whose text (or accessible label) is `label`.
+    pub async fn click_button(&self, label: &str) -> Result<()> {
+        let xpath = format!(
+            "//button[normalize-space(.)={q} or @aria-label={q}] | //*[@role='button' or @role='tab' or @role='link'][normalize-space(.)={q} or @aria-label={q}] | //a[normalize-space(.)={q}]",
+            q = xpath_literal(label)
+        );
+        let mut found = None;
+        self.wait_until(&format!("a button '{label}'"), SHORT, async || {
+            for e in self.client.find_all(Locator::XPath(&xpath)).await? {
+                if e.is_displayed().await.unwrap_or(false) && e.is_enabled().await.unwrap_or(false) {
+                    found = Some(e);
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        })
+        .await?;
+        found.ok_or_else(|| anyhow!("button '{label}' vanished"))?.click().await?;
+        Ok(())
+    }
+
+    /// Replaces the value of the input with `data-testid="id"` by typing `value`.
+    pub async fn fill(&self, id: &str, value: &str) -> Result<()> {
+        let element = self.by_testid(id).await?;
+        element.clear().await.with_context(|| format!("could not clear '{id}'"))?;
+        element.send_keys(value).await.with_context(|| format!("could not type into '{id}'"))?;
+        Ok(())
+    }
+
+    /// Chooses the option with `value` in the `<select data-testid="id">`.
+    pub async fn select(&self, id: &str, value: &str) -> Result<()> {
+        self.by_testid(id)
+            .await?
+            .select_by_value(value)
+            .await
+            .with_context(|| format!("no option '{value}' in '{id}'"))?;
+        Ok(())
+    }
+
+    /// Sets a value the way a person's input would (for sliders and date fields, which
+    /// WebDriver cannot type into portably), firing `input` and `change`.
+    pub async fn set_value(&self, id: &str, value: &str) -> Result<()> {
+        let element = self.by_testid(id).await?;
+        let script = "const [e, v] = arguments; \
+            const setter = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(e), 'value').set; \
+            setter.call(e, v); \
+            e.dispatchEvent(new Event('input', { bubbles: true })); \
+            e.dispatchEvent(new Event('change', { bubbles: true }));";
+        self.client.execute(script, vec![serde_json::to_value(&element)?, value.into()]).await?;
+        Ok(())
+    }
+
+    /// Saves a screenshot of the window as `target/e2e-artifacts/<name>.png`.
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        // Let the page paint what it just rendered: two animation frames.
+        let _ = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                vec![],
+            )
+            .await;
+        let png = self.client.screenshot().await?;
+        let path = artifacts_dir()?.join(format!("{name}.png"));
+        std::fs::write(&path, png)?;
+        Ok(path)
+    }
+
+    /// The app's process id (found by its command line), once it runs.
+    pub fn pid(&self) -> Result<u32> {
+        let exe = app_binary()?;
+        let dir = self.data_dir.display().to_string();
+        find_process(|argv| argv.first().is_some_and(|a| Path::new(a) == exe) && argv.contains(&dir))
+            .ok_or_else(|| anyhow!("the app's process was not found"))
+    }
+
+    /// Ends the session (which closes the app), then the driver.
+    pub async fn close(mut self) -> Result<()> {
+        let closed = self.client.clone().close().await;
+        self.driver.stop();
+        closed.context("the WebDriver session did not end cleanly")
+    }
+}
+
+fn slug(s: &str) -> String {
+    let s: String = s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    s.split('-').filter(|p| !p.is_empty()).take(8).collect::<Vec<_>>().join("-")
+}
+
+/// `s` as an XPath string literal.
+fn xpath_literal(s: &str) -> String {
+    if !s.contains('\'') {
+        format!("'{s}'")
+    } else if !s.contains('"') {
+        format!("\"{s}\"")
+    } else {
+        let parts: Vec<String> = s.split('\'').map(|p| format!("'{p}'")).collect();
+        format!("concat({})", parts.join(", \"'\", "))
+    }
+}
+
+/// Runs `weft --data-dir DIR --json ARGS` and returns its standard output.
+pub fn weft(data_dir: &Path, args: &[&str]) -> Result<String> {
+    let out = Command::new(weft_binary()?)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--json")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()?;
+    if !out.status.success() {
+        bail!("weft {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+/// A `weft serve` on a data directory, stopped (SIGTERM) when dropped.
+#[derive(Debug)]
+pub struct Serve {
+    group: Group,
+    pub data_dir: PathBuf,
+}
+
+impl Serve {
+    /// Starts `weft --data-dir DIR serve ARGS` and waits until its control socket answers.
+    pub fn start(data_dir: &Path, args: &[&str]) -> Result<Self> {
+        let log = std::fs::File::create(artifacts_dir()?.join("weft-serve.log"))?;
+        let mut command = Command::new(weft_binary()?);
+        command
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("serve")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log);
+        let mut group = Group::spawn("weft serve", command)?;
+        let socket = data_dir.join("control.sock");
+        let deadline = Instant::now() + SHORT;
+        while std::os::unix::net::UnixStream::connect(&socket).is_err() {
+            group.check_alive()?;
+            if Instant::now() >= deadline {
+                bail!("weft serve did not open its control socket within {SHORT:?}");
+            }
+            std::thread::sleep(POLL);
+        }
+        Ok(Self { group, data_dir: data_dir.to_path_buf() })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.group.pid()
+    }
+}
+
+/// The first process whose command line satisfies `matches`.
+pub fn find_process(matches: impl Fn(&[String]) -> bool) -> Option<u32> {
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        let mut raw = Vec::new();
+        if std::fs::File::open(entry.path().join("cmdline")).and_then(|mut f| f.read_to_end(&mut raw)).is_err() {
+            continue;
+        }
+        let argv: Vec<String> =
+            raw.split(|b| *b == 0).filter(|a| !a.is_empty()).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+        if matches(&argv) {
+            return Some(pid);
+        }
+    }
+    None
+}
+
+/// The parent of a process.
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Every process started (directly or not) by `pid`.
+pub fn descendants(pid: u32) -> Vec<u32> {
+    let all: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
+                .filter_map(|p| parent_of(p).map(|pp| (p, pp)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut found = vec![pid];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(all.iter().filter(|(_, pp)| *pp == parent).map(|(p, _)| *p));
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
+/// A process's resident memory (VmRSS), in KiB.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A process's proportional memory (Pss: shared pages divided among the processes that
+/// map them), in KiB.
+pub fn pss_kib(pid: u32) -> Option<u64> {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    let line = rollup.lines().find(|l| l.starts_with("Pss:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A process's name (`comm`).
+pub fn process_name(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).map(|s| s.trim().to_owned()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xpath_literals_quote_anything() {
+        assert_eq!(xpath_literal("Pledge"), "'Pledge'");
+        assert_eq!(xpath_literal("Don't"), "\"Don't\"");
+        assert_eq!(xpath_literal("a'b\"c"), "concat('a', \"'\", 'b\"c')");
+    }
+
+    #[test]
+    fn this_process_is_found_with_its_memory() {
+        let me = std::process::id();
+        assert!(rss_kib(me).unwrap() > 0);
+        assert!(pss_kib(me).unwrap() > 0);
+        assert!(parent_of(me).is_some());
+        let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+        assert!(descendants(me).contains(&child.id()));
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}

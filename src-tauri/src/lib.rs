@@ -1,0 +1,182 @@
+//! Weft on the desktop: a thin Tauri 2 shell over weft-node.
+//!
+//! The shell opens the data directory in-process, starts the network as `weft serve` does,
+//! and gives the web UI (`ui/`) three commands and two events:
+//! - `execute({ request })`: a weft-node [`weft_node::Request`] as JSON; resolves with the
+//!   [`weft_node::Response`] JSON or rejects with the [`weft_node::ApiError`] JSON
+//!   (`{ code, message }`);
+//! - `app_info()`: the data directory, the version, whether the network runs, the `weft://`
+//!   link the app was launched with, and why the directory could not be opened, if so;
+//! - `save_file({ path, base64 })`: writes an export where the member chose;
+//! - events `weft-event` (every node event) and `weft-link` (a link handed over by a later
+//!   launch).
+//!
+//! What a request means is weft-node's business; the shell only translates.
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+mod args;
+mod link;
+pub mod shell;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use tauri::{Emitter, Manager, RunEvent, State};
+use tracing::{error, info, warn};
+use weft_node::net::NetOptions;
+use weft_node::{ApiError, Clock, ErrorCode, Response};
+use weft_store::DataDir;
+
+use args::Args;
+use shell::{AppInfo, Launch, Shell, Window};
+
+#[tauri::command]
+async fn execute(shell: State<'_, Arc<Shell>>, request: serde_json::Value) -> Result<Response, ApiError> {
+    shell.execute(request).await
+}
+
+#[tauri::command]
+async fn app_info(shell: State<'_, Arc<Shell>>) -> Result<AppInfo, ApiError> {
+    Ok(shell.app_info().await)
+}
+
+#[tauri::command]
+async fn save_file(shell: State<'_, Arc<Shell>>, path: PathBuf, base64: String) -> Result<(), ApiError> {
+    shell.save_file(path, base64).await
+}
+
+impl<R: tauri::Runtime> Window for tauri::AppHandle<R> {
+    fn emit(&self, event: &str, payload: serde_json::Value) {
+        if let Err(e) = Emitter::emit(self, event, payload) {
+            warn!(%e, event, "could not send an event to the window");
+        }
+    }
+
+    fn raise(&self) {
+        if let Some(window) = self.get_webview_window("main") {
+            let _ = window.unminimize();
+            let _ = window.show();
+            let _ = window.set_focus();
+        }
+    }
+}
+
+/// Every interface, a free TCP port and a free QUIC port (as `weft serve`).
+fn default_listen() -> Vec<weft_net::Multiaddr> {
+    ["/ip4/0.0.0.0/tcp/0", "/ip4/0.0.0.0/udp/0/quic-v1"].iter().filter_map(|a| a.parse().ok()).collect()
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WEFT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .with_target(false)
+        .init();
+}
+
+/// Runs the app until its window closes.
+pub fn run() -> ExitCode {
+    let args = Args::parse();
+    // Read the local UTC offset while the process is still single-threaded (the `time` crate
+    // refuses to read it later, for soundness).
+    let offset = time::UtcOffset::current_local_offset().map(|o| o.whole_seconds()).unwrap_or(0);
+    init_tracing();
+    let Some(data_dir) = args.data_dir.clone().or_else(DataDir::default_path) else {
+        error!("no per-user data directory could be found here: start Weft with --data-dir DIR");
+        return ExitCode::FAILURE;
+    };
+    // Take the directory before the window exists, so a second launch on it can hand its
+    // link to the app already running instead of opening a window that cannot work.
+    let held = shell::hold(&data_dir);
+    if let Err(e) = &held
+        && e.code == ErrorCode::Busy
+        && link::hand_over(&data_dir, args.link.as_deref()).is_ok()
+    {
+        info!("Weft is already open on this data directory; handed over to it");
+        return ExitCode::SUCCESS;
+    }
+    if let Err(e) = &held {
+        warn!(message = %e.message, "the data directory cannot be used; the window will say why");
+    }
+    let launch = Launch {
+        data_dir,
+        held,
+        clock: Clock::system(offset),
+        net: NetOptions {
+            listen: if args.listen.is_empty() { default_listen() } else { args.listen },
+            connect: args.connect,
+            mdns: !args.no_mdns,
+            ..NetOptions::default()
+        },
+        link: args.link,
+    };
+    match run_app(tauri::Builder::default(), launch) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            error!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_app<R: tauri::Runtime>(builder: tauri::Builder<R>, launch: Launch) -> anyhow::Result<()> {
+    let launch = std::sync::Mutex::new(Some(launch));
+    let app = builder
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
+        .invoke_handler(tauri::generate_handler![execute, app_info, save_file])
+        .setup(move |app| {
+            let launch = launch
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take()
+                .ok_or_else(|| anyhow::anyhow!("the app was set up twice"))?;
+            let shell = Arc::new(Shell::new(launch, Arc::new(app.handle().clone())));
+            app.manage(shell.clone());
+            // Open the data directory now, while the window loads; commands wait for it.
+            tauri::async_runtime::spawn(async move {
+                let _ = shell.node().await;
+            });
+            // Ctrl-C in the terminal or SIGTERM end the app as closing its window does.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                if stop_signal().await {
+                    info!("asked to stop; closing");
+                    handle.exit(0);
+                }
+            });
+            Ok(())
+        })
+        .build(tauri::generate_context!())?;
+    app.run(|app, event| {
+        if let RunEvent::Exit = event
+            && let Some(shell) = app.try_state::<Arc<Shell>>()
+        {
+            info!("closing the data directory");
+            tauri::async_runtime::block_on(shell.shutdown());
+        }
+    });
+    Ok(())
+}
+
+/// Waits for Ctrl-C or SIGTERM; false if they cannot be listened for.
+async fn stop_signal() -> bool {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            warn!(%e, "cannot listen for SIGTERM");
+            return false;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => true,
+        r = tokio::signal::ctrl_c() => r.is_ok(),
+    }
+}

@@ -1,0 +1,119 @@
+// The one door to the node: `execute` for requests, `onNodeEvent` / `onLink` for what the
+// shell emits. Everything goes through a Transport so tests and the browser preview can
+// stand in for the Tauri shell.
+
+import type { ApiError, AppInfo, DataOf, ErrorCode, NodeEvent, Request, Response, ResponseKind } from './types';
+
+export type Unlisten = () => void;
+
+export interface Transport {
+  invoke<T>(command: string, args?: Record<string, unknown>): Promise<T>;
+  listen<T>(event: string, handler: (payload: T) => void): Promise<Unlisten>;
+}
+
+const CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  'not_initialised',
+  'already_initialised',
+  'not_found',
+  'ambiguous',
+  'invalid',
+  'busy',
+  'storage',
+  'network',
+  'internal',
+]);
+
+/** An error from the node as the UI shows it: a code to branch on and a message to show. */
+export class WeftError extends Error implements ApiError {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'WeftError';
+    this.code = code;
+  }
+}
+
+/** Turns whatever a rejected command gave us into `{ code, message }`. */
+export function toApiError(e: unknown): WeftError {
+  if (e instanceof WeftError) return e;
+  if (e && typeof e === 'object' && 'code' in e && 'message' in e) {
+    const { code, message } = e as { code: unknown; message: unknown };
+    const c = typeof code === 'string' && CODES.has(code) ? (code as ErrorCode) : 'internal';
+    return new WeftError(c, String(message));
+  }
+  if (typeof e === 'string') {
+    // The shell promises JSON; a string may still be the JSON of an ApiError.
+    try {
+      const parsed: unknown = JSON.parse(e);
+      if (parsed && typeof parsed === 'object' && 'code' in parsed) return toApiError(parsed);
+    } catch {
+      /* not JSON: fall through */
+    }
+    return new WeftError('internal', e);
+  }
+  if (e instanceof Error) return new WeftError('internal', e.message);
+  return new WeftError('internal', String(e));
+}
+
+let transport: Transport | null = null;
+
+export function setTransport(t: Transport): void {
+  transport = t;
+}
+
+function current(): Transport {
+  if (!transport) throw new WeftError('internal', 'the app is not connected to its node');
+  return transport;
+}
+
+/** Whether this page runs inside the Tauri shell. */
+export function inTauri(): boolean {
+  return typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
+}
+
+/** The Tauri shell as a Transport (loaded lazily so unit tests never touch it). */
+export async function tauriTransport(): Promise<Transport> {
+  const [{ invoke }, { listen }] = await Promise.all([import('@tauri-apps/api/core'), import('@tauri-apps/api/event')]);
+  return {
+    invoke: <T>(command: string, args?: Record<string, unknown>) => invoke<T>(command, args),
+    listen: async <T>(event: string, handler: (payload: T) => void) => listen<T>(event, (e) => handler(e.payload)),
+  };
+}
+
+/** Sends a request and returns the response's data, checking it is of the expected kind. */
+export async function execute<K extends ResponseKind>(request: Request, expect: K): Promise<DataOf<K>> {
+  let response: Response;
+  try {
+    response = await current().invoke<Response>('execute', { request });
+  } catch (e) {
+    throw toApiError(e);
+  }
+  if (!response || response.kind !== expect) {
+    throw new WeftError('internal', `expected a '${expect}' answer, got '${response?.kind ?? 'nothing'}'`);
+  }
+  return response.data as DataOf<K>;
+}
+
+export async function appInfo(): Promise<AppInfo> {
+  try {
+    return await current().invoke<AppInfo>('app_info');
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+
+export async function saveFile(path: string, base64: string): Promise<void> {
+  try {
+    await current().invoke<void>('save_file', { path, base64 });
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+
+export async function onNodeEvent(handler: (e: NodeEvent) => void): Promise<Unlisten> {
+  return current().listen<NodeEvent>('weft-event', handler);
+}
+
+export async function onLink(handler: (link: string) => void): Promise<Unlisten> {
+  return current().listen<string>('weft-link', handler);
+}

@@ -1,0 +1,182 @@
+// The app's shared state: who we are, the communities, the current screen, whether we are
+// online, and a `refresh` counter every screen re-fetches on (bumped by each node event and
+// by the member's own actions).
+
+import { appInfo, execute, onLink, onNodeEvent, WeftError, toApiError } from './api';
+import { batch, newUrgent, remember } from './notify';
+import { parseRoute, routeHash, type Route } from './route';
+import { settings, t } from './settings.svelte';
+import type { AppInfo, CommunityInfo, IdentityInfo, NodeEvent } from './types';
+
+export const app = $state({
+  phase: 'loading' as 'loading' | 'first-run' | 'ready' | 'broken',
+  fatal: null as WeftError | null,
+  info: null as AppInfo | null,
+  identity: null as IdentityInfo | null,
+  communities: [] as CommunityInfo[],
+  /** The current community's id (null: none yet). */
+  community: null as string | null,
+  online: false,
+  peers: 0,
+  /** Bumped on every node event and after the member's own changes. */
+  refresh: 0,
+  /** A `weft://` link waiting to be joined (from launch, a `weft-link` event or a QR). */
+  pendingLink: null as string | null,
+  /** A short message for everyone's eyes (and screen readers: a polite live region). */
+  notice: '',
+  route: { name: 'board' } as Route,
+});
+
+export function currentCommunity(): CommunityInfo | null {
+  return app.communities.find((c) => c.id === app.community) ?? null;
+}
+
+export function navigate(r: Route): void {
+  app.route = r;
+  const hash = routeHash(r);
+  if (typeof location !== 'undefined' && location.hash !== hash) history.pushState(null, '', hash);
+}
+
+export function announce(text: string): void {
+  app.notice = '';
+  // A new string each time so the live region speaks it again.
+  queueMicrotask(() => (app.notice = text));
+}
+
+/** After the member's own change: show it at once, without waiting for the event. */
+export function changed(): void {
+  app.refresh++;
+  void refreshCommunities();
+}
+
+export async function refreshCommunities(): Promise<void> {
+  try {
+    const list = await execute({ op: 'community_list' }, 'communities');
+    app.communities = list;
+    if (!app.community || !list.some((c) => c.id === app.community)) {
+      const saved = localStorage.getItem('weft.community');
+      app.community = list.find((c) => c.id === saved)?.id ?? list[0]?.id ?? null;
+    }
+  } catch {
+    /* shown by the screens that need it */
+  }
+}
+
+export function chooseCommunity(id: string): void {
+  app.community = id;
+  try {
+    localStorage.setItem('weft.community', id);
+  } catch {
+    /* not kept */
+  }
+  app.refresh++;
+}
+
+export async function refreshNetwork(): Promise<void> {
+  try {
+    const p = await execute({ op: 'peers' }, 'peers');
+    app.online = p.online;
+    app.peers = p.peers.length;
+  } catch {
+    app.online = false;
+    app.peers = 0;
+  }
+}
+
+/** Finds out where we are: no identity → first run; identity without community → first run. */
+export async function loadIdentity(): Promise<void> {
+  try {
+    app.identity = await execute({ op: 'whoami' }, 'identity');
+  } catch (e) {
+    const err = toApiError(e);
+    if (err.code === 'not_initialised') {
+      app.identity = null;
+      app.phase = 'first-run';
+      return;
+    }
+    app.fatal = err;
+    app.phase = 'broken';
+    return;
+  }
+  await refreshCommunities();
+  app.phase = app.communities.length ? 'ready' : 'first-run';
+}
+
+let refreshTimer: ReturnType<typeof setTimeout> | null = null;
+let notifyTimer: ReturnType<typeof setTimeout> | null = null;
+
+function onEvent(e: NodeEvent): void {
+  // Coalesce bursts (a sync brings many changes) into one re-fetch.
+  if (!refreshTimer)
+    refreshTimer = setTimeout(() => {
+      refreshTimer = null;
+      app.refresh++;
+    }, 150);
+  if (e.event === 'community_added' || e.event === 'document_changed') void refreshCommunities();
+  if (e.event === 'network_changed' || e.event === 'peer_incident') void refreshNetwork();
+  if (e.event === 'document_changed' && app.phase === 'ready' && settings.notifications) {
+    if (notifyTimer) clearTimeout(notifyTimer);
+    notifyTimer = setTimeout(() => void notifyUrgent(), 2000);
+  }
+}
+
+function seenIds(): string[] {
+  try {
+    return JSON.parse(localStorage.getItem('weft.notified') ?? '[]') as string[];
+  } catch {
+    return [];
+  }
+}
+
+/** Urgent tasks that fit the member, each notified once. */
+export async function notifyUrgent(): Promise<void> {
+  if (!app.community) return;
+  let items;
+  try {
+    items = (await execute({ op: 'suggest', community: app.community, member: null, limit: 20 }, 'suggestions')).items;
+  } catch {
+    return;
+  }
+  const seen = seenIds();
+  const fresh = newUrgent(items, new Set(seen));
+  if (!fresh.length) return;
+  try {
+    localStorage.setItem('weft.notified', JSON.stringify(remember(seen, fresh)));
+  } catch {
+    /* notified again next time */
+  }
+  try {
+    const n = await import('@tauri-apps/plugin-notification');
+    let granted = await n.isPermissionGranted();
+    if (!granted) granted = (await n.requestPermission()) === 'granted';
+    if (!granted) return;
+    const { show, more } = batch(fresh);
+    for (const s of show) n.sendNotification({ title: t('notify.title'), body: s.title });
+    if (more) n.sendNotification({ title: t('notify.title'), body: t('notify.more', { count: more }) });
+  } catch {
+    /* no notification service: the For you screen still shows them */
+  }
+}
+
+/** Starts listening to the shell; called once at start. */
+export async function start(): Promise<void> {
+  app.route = parseRoute(location.hash);
+  window.addEventListener('popstate', () => (app.route = parseRoute(location.hash)));
+  window.addEventListener('hashchange', () => (app.route = parseRoute(location.hash)));
+  try {
+    app.info = await appInfo();
+    app.online = app.info.online;
+    if (app.info.pendingLink) app.pendingLink = app.info.pendingLink;
+  } catch {
+    /* an older shell without app_info: carry on */
+  }
+  await onNodeEvent(onEvent).catch(() => undefined);
+  await onLink((link) => {
+    app.pendingLink = link;
+    if (app.phase === 'ready') navigate({ name: 'peers' });
+  }).catch(() => undefined);
+  await loadIdentity();
+  void refreshNetwork();
+  setInterval(() => void refreshNetwork(), 10_000);
+  if (app.phase === 'ready' && app.pendingLink) navigate({ name: 'peers' });
+}

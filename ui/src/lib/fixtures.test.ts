@@ -1,0 +1,135 @@
+// The view logic against what the node really answers (saved from `weft --json` on the
+// demo community, 60 members, seed 1): the shapes match the TypeScript mirrors, and the UI
+// computes the same figures and order as the node.
+import { describe, expect, it } from 'vitest';
+import en from '../locales/en.json';
+import es from '../locales/es.json';
+import { EMPTY_FILTER, filterTasks, groupBoard, sortPressing } from './board';
+import { hasDefaultName } from './catalogue';
+import { renderMsg, translate, type MessageTree } from './i18n';
+import { percentOf, progressSeries, yearRows, yearTotals } from './progress';
+import { reasonParts, type ReasonContext } from './reasons';
+import type { Guild, MemberInfo, MemberYear, PendingInfo, Progress, Sector, SuggestionsInfo, TaskDetail, TaskSummary } from './types';
+import guildsJson from './fixtures/guilds.json';
+import hoursJson from './fixtures/hours.json';
+import membersJson from './fixtures/members.json';
+import pendingJson from './fixtures/pending.json';
+import progressJanJson from './fixtures/progress-2026-01.json';
+import progressJson from './fixtures/progress.json';
+import sectorsJson from './fixtures/sectors.json';
+import suggestJson from './fixtures/suggest.json';
+import taskJson from './fixtures/task-show.json';
+import tasksJson from './fixtures/tasks-open.json';
+
+const tasks = tasksJson as TaskSummary[];
+const sectors = sectorsJson as Sector[];
+const guilds = guildsJson as Guild[];
+const progress = progressJson as Progress;
+const year = hoursJson as MemberYear;
+const suggestions = suggestJson as SuggestionsInfo;
+
+describe('the board from the node', () => {
+  it('keeps the node order (most pressing first) when the UI sorts it again', () => {
+    const shuffled = [...tasks].reverse();
+    expect(sortPressing(shuffled).map((t) => t.id)).toEqual(tasks.map((t) => t.id));
+  });
+  it('every open task shows by default and lands in exactly one group', () => {
+    const shown = filterTasks(tasks, EMPTY_FILTER);
+    expect(shown).toHaveLength(tasks.length);
+    const groups = groupBoard(shown, sectors, guilds);
+    expect(groups.reduce((n, g) => n + g.count, 0)).toBe(tasks.length);
+    for (const g of groups) expect(sectors.some((s) => s.id === g.sector)).toBe(true);
+  });
+  it('the urgency filter finds the urgent ones', () => {
+    const urgent = filterTasks(tasks, { ...EMPTY_FILTER, urgency: 'urgent' });
+    expect(urgent.length).toBeGreaterThan(0);
+    expect(urgent.every((t) => t.urgency === 'urgent')).toBe(true);
+  });
+  it('a task page has what the task page shows', () => {
+    const t = taskJson as TaskDetail;
+    expect(t.free).toBe(t.slots - t.taken);
+    expect(Array.isArray(t.pledges)).toBe(true);
+  });
+});
+
+describe('progress from the node', () => {
+  it('the UI percent is the node percent, sector by sector and overall', () => {
+    for (const p of [progress, progressJanJson as Progress]) {
+      for (const s of p.sectors) expect(percentOf(s.done, s.goal)).toBe(s.percent);
+      expect(percentOf(p.done, p.goal)).toBe(p.percent);
+    }
+  });
+  it('months become a table of every sector', () => {
+    const s = progressSeries([progress, progressJanJson as Progress]);
+    expect(s.months).toEqual(['2026-01', progress.month]);
+    expect(s.sectors.map((x) => x.sector)).toEqual(progress.sectors.map((x) => x.sector));
+  });
+  it('default sectors keep their default names, so they show translated', () => {
+    expect(sectors.filter(hasDefaultName).map((s) => s.id)).toEqual(['food', 'healthcare', 'education', 'maintenance', 'governance', 'arts']);
+  });
+});
+
+describe("my year from the node", () => {
+  it('rows and totals add up to the node total', () => {
+    const rows = yearRows(year);
+    expect(rows).toHaveLength(year.sectors.length);
+    const t = yearTotals(year);
+    expect(t.hours).toBeCloseTo((year.total - year.other) / 60, 1);
+    expect(t.baseline).toBe(year.total_baseline / 60);
+  });
+});
+
+describe('suggestions from the node', () => {
+  const ctx: ReasonContext = {
+    skill: (s) => s,
+    sector: (n) => n.toLowerCase(),
+    list: (x) => new Intl.ListFormat('en', { type: 'conjunction' }).format(x),
+  };
+  it.each([
+    ['en', en],
+    ['es', es],
+  ] as const)('every reason reads as a sentence in %s, with no key or placeholder left', (lang, messages) => {
+    expect(suggestions.items.length).toBeGreaterThan(0);
+    for (const s of suggestions.items)
+      for (const r of s.reasons) {
+        const text = reasonParts(r, ctx, s.minutes)
+          .map((m) => renderMsg(m, (k, p) => translate(messages as MessageTree, lang, k, p, en)))
+          .join('; ');
+        expect(text, JSON.stringify(r.facts)).not.toMatch(/\{|\}|reasons\./);
+        expect(text.length).toBeGreaterThan(5);
+      }
+  });
+  it('in English, the worded reasons say what the node says', () => {
+    // The UI writes hours as decimals ("3.5 h") where the node writes "3 h 30 min".
+    const decimal = (h: number, m: number) => `${Math.round((h + m / 60) * 100) / 100} h`;
+    const node = (x: string) =>
+      x
+        .replace(/(\d+) h (\d+) min/g, (_, h: string, m: string) => decimal(Number(h), Number(m)))
+        .replace(/\b(\d+) min/g, (_, m: string) => decimal(0, Number(m)));
+    const strip = (x: string) => x.replace(/[“”]/g, "'").replace(/, with (\d+)% of the month gone/, ', $1% of the month gone');
+    for (const s of suggestions.items)
+      for (const r of s.reasons) {
+        if (r.term === 'rotation' || r.term === 'learned') continue; // worded a little differently on purpose
+        const text = reasonParts(r, ctx, s.minutes)
+          .map((m) => renderMsg(m, (k, p) => translate(en as MessageTree, 'en', k, p)))
+          .join('; ');
+        expect(strip(text)).toBe(node(r.text));
+      }
+  });
+});
+
+describe('other answers', () => {
+  it('members carry profiles and never hours', () => {
+    for (const m of membersJson as unknown as MemberInfo[]) {
+      expect(m.profile).toBeDefined();
+      expect(JSON.stringify(m)).not.toMatch(/"hours"|"total"/);
+    }
+  });
+  it('pending entries are in minutes with a date', () => {
+    const p = pendingJson as PendingInfo;
+    for (const e of [...p.to_confirm, ...p.mine_unconfirmed]) {
+      expect(Number.isInteger(e.minutes)).toBe(true);
+      expect(e.date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    }
+  });
+});

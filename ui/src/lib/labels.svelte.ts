@@ -1,0 +1,61 @@
+// Names in the member's language: default sectors and catalogue skills are translated; what
+// a community named itself is shown as written.
+
+import { execute } from './api';
+import { app } from './app.svelte';
+import { hasDefaultName } from './catalogue';
+import { formatList, humanize } from './format';
+import type { ReasonContext } from './reasons';
+import { settings, t } from './settings.svelte';
+import type { Sector } from './types';
+
+export const basics = $state({ sectors: [] as Sector[], guilds: [] as import('./types').Guild[] });
+
+export function sectorLabel(s: Pick<Sector, 'id' | 'name'>): string {
+  return hasDefaultName(s) ? t(`sectors.${s.id}`) : s.name;
+}
+
+export function sectorById(id: string): string {
+  const s = basics.sectors.find((x) => x.id === id);
+  return s ? sectorLabel(s) : humanize(id);
+}
+
+export function guildName(id: string | null): string | null {
+  if (!id) return null;
+  return basics.guilds.find((g) => g.id === id)?.name ?? null;
+}
+
+export function skillLabel(slug: string): string {
+  const key = `skills.${slug}`;
+  const v = t(key);
+  return v === key ? humanize(slug) : v;
+}
+
+/** A sector named in the matcher's facts (its name, any case), as words in a sentence. */
+export function sectorInSentence(name: string): string {
+  const s = basics.sectors.find((x) => x.name.toLowerCase() === name.toLowerCase());
+  const label = s ? sectorLabel(s) : name;
+  return label.toLocaleLowerCase(settings.lang);
+}
+
+export function reasonContext(): ReasonContext {
+  return {
+    skill: skillLabel,
+    sector: sectorInSentence,
+    list: (items) => formatList(settings.lang, items),
+  };
+}
+
+export async function loadBasics(): Promise<void> {
+  if (!app.community) return;
+  try {
+    const [sectors, guilds] = await Promise.all([
+      execute({ op: 'sectors', community: app.community }, 'sectors'),
+      execute({ op: 'guilds', community: app.community }, 'guilds'),
+    ]);
+    basics.sectors = [...sectors].sort((a, b) => a.order - b.order);
+    basics.guilds = guilds;
+  } catch {
+    /* the screens show their own errors */
+  }
+}

@@ -1,0 +1,111 @@
+// A stand-in node for looking at the UI in a plain browser (`npm run dev`): it answers from
+// the saved demo fixtures and keeps a few changes in memory. Never part of the app the shell
+// embeds (main.ts loads it only in development).
+
+import type { Transport } from './api';
+import type { Request, Response, TaskDetail, TaskSummary } from './types';
+import communities from './fixtures/communities.json';
+import guilds from './fixtures/guilds.json';
+import hours from './fixtures/hours.json';
+import members from './fixtures/members.json';
+import peers from './fixtures/peers.json';
+import pending from './fixtures/pending.json';
+import progress from './fixtures/progress.json';
+import progressJan from './fixtures/progress-2026-01.json';
+import sectors from './fixtures/sectors.json';
+import suggest from './fixtures/suggest.json';
+import taskShow from './fixtures/task-show.json';
+import tasksOpen from './fixtures/tasks-open.json';
+
+declare const __WEFT_BRIDGE__: boolean;
+
+/** A real node behind the dev server's bridge (see dev/node-bridge.ts). */
+function bridgeTransport(): Transport {
+  return {
+    async invoke<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+      if (command === 'app_info') return { dataDir: '(dev bridge)', version: 'dev', online: true, pendingLink: null } as T;
+      if (command !== 'execute') throw { code: 'internal', message: `the dev bridge has no command ${command}` };
+      const r = await fetch('/__weft/execute', { method: 'POST', body: JSON.stringify(args?.request) });
+      const reply = (await r.json()) as { ok?: T; err?: unknown };
+      if (reply.err) throw reply.err;
+      return reply.ok as T;
+    },
+    // The control socket carries no events: look again every few seconds instead.
+    async listen<T>(event: string, handler: (payload: T) => void) {
+      if (event !== 'weft-event') return () => undefined;
+      const timer = setInterval(() => handler({ event: 'network_changed' } as T), 4000);
+      return () => clearInterval(timer);
+    },
+  };
+}
+
+export function previewTransport(): Transport {
+  if (__WEFT_BRIDGE__) return bridgeTransport();
+  return fixtureTransport();
+}
+
+function fixtureTransport(): Transport {
+  const tasks = structuredClone(tasksOpen) as TaskSummary[];
+  const mine = new Set<string>();
+  const detail = (id: string): TaskDetail => {
+    const t = tasks.find((x) => x.id.startsWith(id)) ?? (taskShow as TaskDetail);
+    return {
+      ...(taskShow as TaskDetail),
+      ...t,
+      my_pledge: mine.has(t.id) ? 'pledged' : null,
+      pledges: mine.has(t.id) ? [{ member: 'me', name: 'You', state: 'pledged', at: Date.now() }] : [],
+    };
+  };
+  const answer = (r: Request): Response => {
+    switch (r.op) {
+      case 'whoami':
+        return { kind: 'identity', data: { name: 'You', member: 'me', device: 'dev', data_dir: '~/.local/share/weft' } };
+      case 'community_list':
+        return { kind: 'communities', data: communities };
+      case 'sectors':
+        return { kind: 'sectors', data: sectors };
+      case 'guilds':
+        return { kind: 'guilds', data: guilds };
+      case 'task_list':
+        return { kind: 'tasks', data: tasks };
+      case 'task_show':
+      case 'task_edit':
+      case 'task_close':
+        return { kind: 'task', data: detail(r.task) };
+      case 'pledge': {
+        const t = detail(r.task);
+        if (r.action === 'pledge') mine.add(t.id);
+        else mine.delete(t.id);
+        return { kind: 'pledge', data: { task: t.id, title: t.title, state: r.action === 'pledge' ? 'pledged' : 'withdrawn', taken: t.taken, slots: t.slots } };
+      }
+      case 'suggest':
+        return { kind: 'suggestions', data: suggest as never };
+      case 'progress':
+        return { kind: 'progress', data: (r.month && r.month < progress.month ? { ...progressJan, month: r.month } : progress) as never };
+      case 'my_hours':
+        return { kind: 'hours', data: hours };
+      case 'pending':
+        return { kind: 'pending', data: pending as never };
+      case 'members':
+        return { kind: 'members', data: members as never };
+      case 'profile_show':
+        return { kind: 'member', data: (members as never[])[0] };
+      case 'peers':
+        return { kind: 'peers', data: peers as never };
+      case 'status':
+        return { kind: 'status', data: { data_dir: '~/.local/share/weft', disk_bytes: 4_200_000, identity: null, documents: [] } };
+      default:
+        throw { code: 'invalid', message: `the preview does not do '${r.op}'` };
+    }
+  };
+  return {
+    async invoke<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+      if (command === 'app_info') return { dataDir: '~/.local/share/weft', version: 'preview', online: false, pendingLink: null } as T;
+      if (command !== 'execute') throw { code: 'internal', message: `no command ${command}` };
+      return answer(args?.request as Request) as T;
+    },
+    async listen() {
+      return () => undefined;
+    },
+  };
+}

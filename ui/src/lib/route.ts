@@ -1,0 +1,54 @@
+// Screens and their addresses (`#/board`, `#/task/<id>`): plain functions, no DOM needed.
+
+export type Route =
+  | { name: 'board' }
+  | { name: 'task'; id: string }
+  | { name: 'task-new' }
+  | { name: 'task-edit'; id: string }
+  | { name: 'foryou' }
+  | { name: 'hours' }
+  | { name: 'community' }
+  | { name: 'peers' }
+  | { name: 'settings' }
+  | { name: 'profile' };
+
+export const NAV: readonly Route['name'][] = ['board', 'foryou', 'hours', 'community', 'peers', 'settings'];
+
+export function parseRoute(hash: string): Route {
+  const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  switch (parts[0]) {
+    case 'task':
+      if (parts[1] === 'new') return { name: 'task-new' };
+      if (parts[1] && parts[2] === 'edit') return { name: 'task-edit', id: parts[1] };
+      if (parts[1]) return { name: 'task', id: parts[1] };
+      return { name: 'board' };
+    case 'foryou':
+    case 'hours':
+    case 'community':
+    case 'peers':
+    case 'settings':
+    case 'profile':
+      return { name: parts[0] };
+    default:
+      return { name: 'board' };
+  }
+}
+
+export function routeHash(r: Route): string {
+  switch (r.name) {
+    case 'task':
+      return `#/task/${encodeURIComponent(r.id)}`;
+    case 'task-new':
+      return '#/task/new';
+    case 'task-edit':
+      return `#/task/${encodeURIComponent(r.id)}/edit`;
+    default:
+      return `#/${r.name}`;
+  }
+}
+
+/** The nav entry a screen belongs to (a task page belongs to the board). */
+export function navOf(r: Route): Route['name'] {
+  if (r.name === 'task' || r.name === 'task-new' || r.name === 'task-edit') return 'board';
+  return r.name;
+}

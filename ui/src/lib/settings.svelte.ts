@@ -1,0 +1,98 @@
+// The member's settings (language, theme, notifications) and the translator the components
+// use. `t` reads the language from reactive state, so every text re-renders when it changes.
+
+import en from '../locales/en.json';
+import es from '../locales/es.json';
+import { formatDate, formatMonth, hoursOf } from './format';
+import { renderMsg, translate, type MessageTree, type Msg, type Params } from './i18n';
+
+export const MESSAGES: Record<Lang, MessageTree> = { en, es };
+export const LANGS = ['en', 'es'] as const;
+export type Lang = (typeof LANGS)[number];
+export type Theme = 'system' | 'light' | 'dark';
+
+function stored(key: string): string | null {
+  try {
+    return globalThis.localStorage?.getItem(`weft.${key}`) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function store(key: string, value: string): void {
+  try {
+    globalThis.localStorage?.setItem(`weft.${key}`, value);
+  } catch {
+    /* private mode: the setting lasts for this session */
+  }
+}
+
+function initialLang(): Lang {
+  const s = stored('lang');
+  if (s === 'en' || s === 'es') return s;
+  const nav = globalThis.navigator?.language ?? 'en';
+  return nav.toLowerCase().startsWith('es') ? 'es' : 'en';
+}
+
+function initialTheme(): Theme {
+  const s = stored('theme');
+  return s === 'light' || s === 'dark' ? s : 'system';
+}
+
+export const settings = $state({
+  lang: initialLang() as Lang,
+  theme: initialTheme() as Theme,
+  notifications: stored('notifications') !== 'off',
+});
+
+export function applySettings(): void {
+  if (typeof document === 'undefined') return;
+  document.documentElement.lang = settings.lang;
+  if (settings.theme === 'system') delete document.documentElement.dataset.theme;
+  else document.documentElement.dataset.theme = settings.theme;
+}
+
+export function setLang(lang: Lang): void {
+  settings.lang = lang;
+  store('lang', lang);
+  applySettings();
+}
+
+export function setTheme(theme: Theme): void {
+  settings.theme = theme;
+  store('theme', theme);
+  applySettings();
+}
+
+export function setNotifications(on: boolean): void {
+  settings.notifications = on;
+  store('notifications', on ? 'on' : 'off');
+}
+
+/** Translates a key in the member's language. */
+export function t(key: string, params?: Params): string {
+  return translate(MESSAGES[settings.lang], settings.lang, key, params, en);
+}
+
+/** Translates a message from view logic; a `date` or `month` parameter is formatted. */
+export function tm(m: Msg): string {
+  return renderMsg(m, (key, params) => {
+    if (params && typeof params.date === 'string') params = { ...params, date: formatDate(settings.lang, params.date) };
+    if (params && typeof params.month === 'string')
+      params = { ...params, month: formatMonth(settings.lang, params.month) };
+    return t(key, params);
+  });
+}
+
+/** "1.5 h" in the member's language. */
+export function hours(minutes: number): string {
+  return t('units.hours', { hours: hoursOf(minutes) });
+}
+
+export function date(d: string): string {
+  return formatDate(settings.lang, d);
+}
+
+export function month(m: string, style: 'long' | 'short' = 'long'): string {
+  return formatMonth(settings.lang, m, style);
+}

@@ -1,0 +1,354 @@
+// Form validation: the same limits the node enforces, checked before anything is sent, with
+// a message per field. A form with any error sends nothing.
+
+import { msg, type Msg } from './i18n';
+import { daysBetween, isDate, parseHours, slugify } from './format';
+import type { DateStr, ProfileUpdate, SectorId, TaskDetail, TaskEdit, TaskInput, Urgency } from './types';
+
+export type Errors<F extends string> = Partial<Record<F, Msg>>;
+export type Checked<T, F extends string> = { ok: true; value: T } | { ok: false; errors: Errors<F> };
+
+/** Limits, as in weft-core's validation. */
+export const LIMITS = {
+  title: 120,
+  description: 4000,
+  location: 200,
+  name: 80,
+  note: 1000,
+  concern: 2000,
+  taskHoursMax: 200 * 60,
+  entryMinutesMax: 24 * 60,
+  slotsMax: 1000,
+  weekMinutesMax: 168 * 60,
+  entryMaxAgeDays: 400,
+  deadlineMaxDays: 5 * 366,
+} as const;
+
+function len(s: string): number {
+  return [...s.trim()].length;
+}
+
+function done<T, F extends string>(errors: Errors<F>, value: () => T): Checked<T, F> {
+  return Object.keys(errors).length ? { ok: false, errors } : { ok: true, value: value() };
+}
+
+/** A required short text: a name, a title. */
+function required(value: string, max: number, emptyKey: string): Msg | null {
+  if (!value.trim()) return msg(emptyKey);
+  if (len(value) > max) return msg('errors.tooLong', { max, count: len(value) });
+  return null;
+}
+
+function optional(value: string, max: number): Msg | null {
+  if (len(value) > max) return msg('errors.tooLong', { max, count: len(value) });
+  return null;
+}
+
+/** Skills typed as "gardening, First aid": slugs, or an error naming the first bad one. */
+export function parseSkills(text: string): { skills: string[] } | { bad: string } {
+  const out: string[] = [];
+  for (const part of text.split(/[,;\n]/)) {
+    if (!part.trim()) continue;
+    const slug = slugify(part);
+    if (!slug) return { bad: part.trim() };
+    if (!out.includes(slug)) out.push(slug);
+  }
+  return { skills: out };
+}
+
+// ---- identity and community ----
+
+export function checkName(name: string): Msg | null {
+  return required(name, LIMITS.name, 'errors.nameEmpty');
+}
+
+export function checkCommunityName(name: string): Msg | null {
+  return required(name, LIMITS.name, 'errors.communityNameEmpty');
+}
+
+/** An invitation: a 48-letter code (dashes and spaces allowed) or a `weft://join/` link. */
+export function checkInvite(text: string): Msg | null {
+  const t = text.trim();
+  if (!t) return msg('errors.inviteEmpty');
+  if (/^weft:\/\//i.test(t)) {
+    if (!/^weft:\/\/join\/[A-Za-z2-7-]+(\?.*)?$/.test(t)) return msg('errors.inviteLink');
+    const code = t.slice('weft://join/'.length).split('?')[0].replace(/-/g, '');
+    return code.length === 48 ? null : msg('errors.inviteLength', { count: code.length });
+  }
+  const compact = t.replace(/[-\s]/g, '');
+  if (!/^[A-Za-z2-7]*$/.test(compact)) return msg('errors.inviteAlphabet');
+  if (compact.length !== 48) return msg('errors.inviteLength', { count: compact.length });
+  return null;
+}
+
+// ---- tasks ----
+
+export interface TaskForm {
+  title: string;
+  description: string;
+  sector: SectorId;
+  /** A guild id, or '' for none. */
+  guild: string;
+  /** Comma-separated skills. */
+  skills: string;
+  /** Hours per person as typed: "2", "1.5", "1h30". */
+  hours: string;
+  slots: string;
+  urgency: Urgency;
+  /** '' or YYYY-MM-DD. */
+  deadline: string;
+  location: string;
+  openToNeighbours: boolean;
+}
+
+export type TaskField = 'title' | 'description' | 'sector' | 'guild' | 'skills' | 'hours' | 'slots' | 'deadline' | 'location';
+
+export const EMPTY_TASK_FORM: TaskForm = {
+  title: '',
+  description: '',
+  sector: '',
+  guild: '',
+  skills: '',
+  hours: '',
+  slots: '1',
+  urgency: 'normal',
+  deadline: '',
+  location: '',
+  openToNeighbours: false,
+};
+
+export interface Context {
+  today: DateStr;
+  sectors: { id: SectorId }[];
+  guilds: { id: string; sector: SectorId }[];
+}
+
+function checkHoursPerPerson(text: string): { minutes: number } | { error: Msg } {
+  if (!text.trim()) return { error: msg('errors.hoursEmpty') };
+  const minutes = parseHours(text);
+  if (minutes === null) return { error: msg('errors.hoursFormat') };
+  if (minutes <= 0 || minutes > LIMITS.taskHoursMax) return { error: msg('errors.taskHoursRange') };
+  return { minutes };
+}
+
+function checkSlots(text: string): { slots: number } | { error: Msg } {
+  const t = text.trim();
+  if (!/^\d+$/.test(t)) return { error: msg('errors.slotsNumber') };
+  const n = Number(t);
+  if (n < 1 || n > LIMITS.slotsMax) return { error: msg('errors.slotsRange') };
+  return { slots: n };
+}
+
+function checkDeadline(text: string, today: DateStr): Msg | null {
+  if (!text.trim()) return null;
+  if (!isDate(text)) return msg('errors.dateFormat');
+  const d = daysBetween(today, text.trim());
+  if (d < 0) return msg('errors.deadlinePast');
+  if (d > LIMITS.deadlineMaxDays) return msg('errors.deadlineTooFar');
+  return null;
+}
+
+export function checkTask(f: TaskForm, ctx: Context): Checked<TaskInput, TaskField> {
+  const errors: Errors<TaskField> = {};
+  const title = required(f.title, LIMITS.title, 'errors.titleEmpty');
+  if (title) errors.title = title;
+  const description = optional(f.description, LIMITS.description);
+  if (description) errors.description = description;
+  if (!f.sector) errors.sector = msg('errors.sectorEmpty');
+  else if (!ctx.sectors.some((s) => s.id === f.sector)) errors.sector = msg('errors.sectorUnknown');
+  if (f.guild) {
+    const g = ctx.guilds.find((x) => x.id === f.guild);
+    if (!g) errors.guild = msg('errors.guildUnknown');
+    else if (f.sector && g.sector !== f.sector) errors.guild = msg('errors.guildOtherSector');
+  }
+  const skills = parseSkills(f.skills);
+  if ('bad' in skills) errors.skills = msg('errors.skillBad', { skill: skills.bad });
+  const hours = checkHoursPerPerson(f.hours);
+  if ('error' in hours) errors.hours = hours.error;
+  const slots = checkSlots(f.slots);
+  if ('error' in slots) errors.slots = slots.error;
+  const deadline = checkDeadline(f.deadline, ctx.today);
+  if (deadline) errors.deadline = deadline;
+  const location = optional(f.location, LIMITS.location);
+  if (location) errors.location = location;
+  return done(errors, () => ({
+    title: f.title.trim(),
+    description: f.description.trim(),
+    sector: f.sector,
+    guild: f.guild || null,
+    guild_ref: null,
+    skills: 'skills' in skills ? skills.skills : [],
+    hours: 'minutes' in hours ? hours.minutes : 0,
+    slots: 'slots' in slots ? slots.slots : 1,
+    urgency: f.urgency,
+    deadline: f.deadline.trim() || null,
+    location: f.location.trim() || null,
+    open_to_neighbours: f.openToNeighbours,
+  }));
+}
+
+/** The form for editing an existing task. */
+export function taskToForm(t: TaskDetail): TaskForm {
+  return {
+    title: t.title,
+    description: t.description,
+    sector: t.sector,
+    guild: t.guild ?? '',
+    skills: t.skills.join(', '),
+    hours: String(Math.round((t.hours / 60) * 100) / 100),
+    slots: String(t.slots),
+    urgency: t.urgency,
+    deadline: t.deadline ?? '',
+    location: t.location ?? '',
+    openToNeighbours: t.open_to_neighbours,
+  };
+}
+
+/**
+ * Checks an edit and keeps only what changed. A deadline cannot be removed once set (the
+ * node reads a cleared deadline as "no change"), so clearing one is refused in words.
+ */
+export function checkTaskEdit(original: TaskDetail, f: TaskForm, ctx: Context): Checked<TaskEdit, TaskField> {
+  // An existing deadline that has passed may stay as it is.
+  const keepsPastDeadline = f.deadline.trim() === (original.deadline ?? '');
+  const checked = checkTask(keepsPastDeadline ? { ...f, deadline: '' } : f, ctx);
+  if (!checked.ok) return checked;
+  const v = { ...checked.value, deadline: f.deadline.trim() || null };
+  const errors: Errors<TaskField> = {};
+  if (original.deadline && !v.deadline) errors.deadline = msg('errors.deadlineCannotClear');
+  if (original.guild && !v.guild) errors.guild = msg('errors.guildCannotClear');
+  if (Object.keys(errors).length) return { ok: false, errors };
+  const edit: TaskEdit = {};
+  if (v.title !== original.title) edit.title = v.title;
+  if (v.description !== original.description) edit.description = v.description;
+  if (v.sector !== original.sector) edit.sector = v.sector;
+  if (v.guild && v.guild !== original.guild) edit.guild = v.guild;
+  const sameSkills = v.skills.length === original.skills.length && v.skills.every((s) => original.skills.includes(s));
+  if (!sameSkills) edit.skills = v.skills;
+  if (v.hours !== original.hours) edit.hours = v.hours;
+  if (v.slots !== original.slots) edit.slots = v.slots;
+  if (v.urgency !== original.urgency) edit.urgency = v.urgency;
+  if (v.deadline && v.deadline !== original.deadline) edit.deadline = v.deadline;
+  if ((v.location ?? '') !== (original.location ?? '')) edit.location = v.location ?? '';
+  if (v.open_to_neighbours !== original.open_to_neighbours) edit.open_to_neighbours = v.open_to_neighbours;
+  return { ok: true, value: edit };
+}
+
+// ---- hours ----
+
+export interface LogForm {
+  /** A task id, or '' to log for a sector. */
+  task: string;
+  sector: SectorId;
+  hours: string;
+  date: string;
+  note: string;
+}
+
+export type LogField = 'task' | 'sector' | 'hours' | 'date' | 'note';
+
+export interface CheckedLog {
+  task: string | null;
+  sector: SectorId | null;
+  minutes: number;
+  date: DateStr;
+  note: string;
+}
+
+export function checkLog(f: LogForm, today: DateStr): Checked<CheckedLog, LogField> {
+  const errors: Errors<LogField> = {};
+  if (!f.task && !f.sector) errors.sector = msg('errors.logWhere');
+  let minutes = 0;
+  if (!f.hours.trim()) errors.hours = msg('errors.hoursEmpty');
+  else {
+    const m = parseHours(f.hours);
+    if (m === null) errors.hours = msg('errors.hoursFormat');
+    else if (m <= 0 || m > LIMITS.entryMinutesMax) errors.hours = msg('errors.entryHoursRange');
+    else minutes = m;
+  }
+  const date = f.date.trim() || today;
+  if (!isDate(date)) errors.date = msg('errors.dateFormat');
+  else {
+    const d = daysBetween(today, date);
+    if (d > 1) errors.date = msg('errors.dateFuture');
+    else if (-d > LIMITS.entryMaxAgeDays) errors.date = msg('errors.dateTooOld', { count: LIMITS.entryMaxAgeDays });
+  }
+  const note = optional(f.note, LIMITS.note);
+  if (note) errors.note = note;
+  return done(errors, () => ({
+    task: f.task || null,
+    sector: f.task ? null : f.sector,
+    minutes,
+    date,
+    note: f.note.trim(),
+  }));
+}
+
+// ---- concerns ----
+
+export function checkConcern(note: string): Msg | null {
+  return required(note, LIMITS.concern, 'errors.concernEmpty');
+}
+
+// ---- profile ----
+
+export interface ProfileForm {
+  name: string;
+  /** Skill slug → level 1–5 (0 or absent: not offered). */
+  skills: Record<string, number>;
+  /** Extra skills typed: "knitting, sign language" (level 3 unless set in `skills`). */
+  typedSkills: string;
+  interests: Record<SectorId, number>;
+  hoursPerWeek: string;
+  travel: boolean;
+  /** Catalogue skills to learn, plus typed ones. */
+  learn: string[];
+  typedLearn: string;
+}
+
+export type ProfileField = 'name' | 'typedSkills' | 'hoursPerWeek' | 'typedLearn';
+
+/**
+ * The profile update to send: every field of the form, with skills and things to learn that
+ * were in the old profile but are no longer chosen removed.
+ */
+export function checkProfile(
+  f: ProfileForm,
+  previous: { skills: Record<string, number>; wants_to_learn: string[] } | null,
+): Checked<ProfileUpdate, ProfileField> {
+  const errors: Errors<ProfileField> = {};
+  const name = checkName(f.name);
+  if (name) errors.name = name;
+  const typed = parseSkills(f.typedSkills);
+  if ('bad' in typed) errors.typedSkills = msg('errors.skillBad', { skill: typed.bad });
+  const typedLearn = parseSkills(f.typedLearn);
+  if ('bad' in typedLearn) errors.typedLearn = msg('errors.skillBad', { skill: typedLearn.bad });
+  let minutes = 0;
+  const h = f.hoursPerWeek.trim();
+  if (h) {
+    const m = parseHours(h);
+    if (m === null) errors.hoursPerWeek = msg('errors.hoursFormat');
+    else if (m > LIMITS.weekMinutesMax) errors.hoursPerWeek = msg('errors.weekHoursRange');
+    else minutes = m;
+  }
+  return done(errors, () => {
+    const skills: Record<string, number | null> = {};
+    for (const [s, level] of Object.entries(f.skills)) if (level >= 1 && level <= 5) skills[s] = Math.round(level);
+    if ('skills' in typed) for (const s of typed.skills) if (!(s in skills)) skills[s] = 3;
+    for (const s of Object.keys(previous?.skills ?? {})) if (!(s in skills)) skills[s] = null;
+    const learn: Record<string, boolean> = {};
+    for (const s of f.learn) learn[s] = true;
+    if ('skills' in typedLearn) for (const s of typedLearn.skills) learn[s] = true;
+    for (const s of previous?.wants_to_learn ?? []) if (!(s in learn)) learn[s] = false;
+    const interests: Record<string, number> = {};
+    for (const [s, v] of Object.entries(f.interests)) interests[s] = Math.max(0, Math.min(5, Math.round(v)));
+    return {
+      name: f.name.trim(),
+      skills,
+      interests,
+      hours_per_week: minutes,
+      willing_to_travel: f.travel,
+      wants_to_learn: learn,
+    };
+  });
+}
