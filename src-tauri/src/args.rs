@@ -49,7 +49,7 @@ mod tests {
         let args = Args::try_parse_from([
             "weft-app",
             "--data-dir",
-            "/tmp/a",
+            "weft-data",
             "--listen",
             "/ip4/127.0.0.1/tcp/0",
             "--connect",
@@ -59,7 +59,7 @@ mod tests {
             "weft://join/abc",
         ])
         .unwrap();
-        assert_eq!(args.data_dir, Some(PathBuf::from("/tmp/a")));
+        assert_eq!(args.data_dir, Some(PathBuf::from("weft-data")));
         assert_eq!(args.listen.len(), 1);
         assert_eq!(args.connect.len(), 2);
         assert_eq!(args.link.as_deref(), Some("weft://join/abc"));

@@ -93,7 +93,7 @@ pub fn run() -> ExitCode {
     };
     // Take the directory before the window exists, so a second launch on it can hand its
     // link to the app already running instead of opening a window that cannot work.
-    let held = shell::hold(&data_dir);
+    let held = shell::hold_waiting(&data_dir, std::time::Duration::from_secs(5));
     if let Err(e) = &held
         && e.code == ErrorCode::Busy
         && link::hand_over(&data_dir, args.link.as_deref()).is_ok()

@@ -54,6 +54,28 @@ pub fn hold(dir: &Path) -> Held {
     }
 }
 
+/// Takes a data directory's lock like [`hold`], but waits up to `wait` while it is held by a
+/// process that serves neither `weft` commands nor links: a one-off `weft` command that
+/// will be done in a moment.
+pub fn hold_waiting(dir: &Path, wait: Duration) -> Held {
+    let deadline = std::time::Instant::now() + wait;
+    let serving = |name: &str| std::os::unix::net::UnixStream::connect(dir.join(name)).is_ok();
+    loop {
+        let held = hold(dir);
+        match &held {
+            Err(e)
+                if e.code == ErrorCode::Busy
+                    && std::time::Instant::now() < deadline
+                    && !serving("control.sock")
+                    && !serving("app.sock") =>
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            _ => return held,
+        }
+    }
+}
+
 /// What `app_info` answers.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -401,6 +423,27 @@ mod tests {
         assert!(error.message.contains("weft serve"), "{}", error.message);
         let err = shell.execute(serde_json::json!({ "op": "whoami" })).await.unwrap_err();
         assert_eq!(err.code, ErrorCode::Busy);
+    }
+
+    #[test]
+    fn a_directory_held_for_a_moment_is_waited_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = hold(dir.path()).unwrap();
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let releaser = std::thread::spawn(move || {
+            // Released while the waiter may already be waiting.
+            rx.recv().unwrap();
+            drop(held);
+        });
+        assert_eq!(hold(dir.path()).unwrap_err().code, ErrorCode::Busy);
+        tx.send(()).unwrap();
+        assert!(hold_waiting(dir.path(), Duration::from_secs(10)).is_ok());
+        releaser.join().unwrap();
+        // Held for good: the wait ends with the error in words.
+        let _held = hold(dir.path()).unwrap();
+        let started = std::time::Instant::now();
+        assert_eq!(hold_waiting(dir.path(), Duration::from_millis(200)).unwrap_err().code, ErrorCode::Busy);
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
