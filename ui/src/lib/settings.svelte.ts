@@ -45,11 +45,19 @@ export const settings = $state({
   notifications: stored('notifications') !== 'off',
 });
 
+// The system's colour scheme, followed while the member keeps the "system" theme.
+const systemDark = typeof matchMedia === 'function' ? matchMedia('(prefers-color-scheme: dark)') : null;
+systemDark?.addEventListener('change', () => {
+  if (settings.theme === 'system') applySettings();
+});
+
 export function applySettings(): void {
   if (typeof document === 'undefined') return;
   document.documentElement.lang = settings.lang;
-  if (settings.theme === 'system') delete document.documentElement.dataset.theme;
-  else document.documentElement.dataset.theme = settings.theme;
+  // The stylesheet knows one dark palette, under html[data-theme='dark']; "system" resolves
+  // here to the scheme the system asks for.
+  const system = systemDark?.matches ? 'dark' : 'light';
+  document.documentElement.dataset.theme = settings.theme === 'system' ? system : settings.theme;
 }
 
 export function setLang(lang: Lang): void {
