@@ -59,14 +59,18 @@ pub(crate) struct Incoming {
 /// Parses changes as gossip carries them (each with its own signature); the ones that do not
 /// parse are rejected.
 pub(crate) fn parse_wire(doc: DocName, changes: Vec<WireChange>, report: &mut Ingested) -> Vec<Incoming> {
-    let mut out = Vec::with_capacity(changes.len());
-    for c in changes {
-        match parse_change(&c.bytes) {
-            Ok(change) => out.push(Incoming { change, signature: c.signature.map(ChangeSignature) }),
-            Err(e) => report.rejected.push(Rejection { doc, hash: None, why: e.to_string() }),
-        }
-    }
-    out
+    changes
+        .into_iter()
+        .filter_map(|c| {
+            let change = parse_or_reject(doc, &c.bytes, report)?;
+            Some(Incoming { change, signature: c.signature.map(ChangeSignature) })
+        })
+        .collect()
+}
+
+/// Parses one change strictly; one that does not parse is noted as rejected.
+fn parse_or_reject(doc: DocName, bytes: &[u8], report: &mut Ingested) -> Option<Change> {
+    parse_change(bytes).map_err(|e| report.rejected.push(Rejection { doc, hash: None, why: e.to_string() })).ok()
 }
 
 /// Changes this many or more travel in a bundle.
@@ -390,13 +394,8 @@ impl State {
             return Err(refuse(RefusalCode::Invalid, "whole-document sync messages are not accepted"));
         }
         let mut report = Ingested::default();
-        let mut changes: Vec<Change> = Vec::with_capacity(message.changes.len());
-        for chunk in message.changes.iter() {
-            match parse_change(chunk) {
-                Ok(c) => changes.push(c),
-                Err(e) => report.rejected.push(Rejection { doc: doc.name, hash: None, why: e.to_string() }),
-            }
-        }
+        let mut changes: Vec<Change> =
+            message.changes.iter().filter_map(|chunk| parse_or_reject(doc.name, chunk, &mut report)).collect();
         if let Some(bundle) = &frame.bundle {
             changes.extend(parse_bundle(bundle).map_err(|e| refuse(RefusalCode::Invalid, e.to_string()))?);
         }
