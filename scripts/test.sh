@@ -4,7 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n== %s\n' "$*"; }
+# Each step says how long the one before it took, so a slow CI run shows where it went.
+STEP_NAME="" STEP_START=$SECONDS
+step() {
+    [[ -z "$STEP_NAME" ]] || printf -- '-- %s: %d s\n' "$STEP_NAME" "$((SECONDS - STEP_START))"
+    STEP_NAME="$*" STEP_START=$SECONDS
+    printf '\n== %s\n' "$*"
+}
 
 step "toolchain"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
@@ -30,9 +36,8 @@ cargo fmt --all -- --check
 step "lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "build"
-cargo build --workspace --all-targets --locked
-
+# `cargo test` builds every binary, test and example it runs, the desktop app and `weft`
+# among them, so there is no separate build step.
 step "tests (unit, property, integration, CLI, crash)"
 cargo test --workspace --locked
 
@@ -57,8 +62,14 @@ else
 fi
 
 step "desktop app end to end: the built app driven through WebDriver under Xvfb"
-xvfb-run -a -s "-screen 0 1400x1000x24" \
-    cargo test --workspace --locked --test app -- --ignored --test-threads=1
+# The e2e test binary was built above with the whole workspace's features. Asking cargo for
+# `--test app` alone would resolve fewer features and compile ~50 crates again, so it is run
+# directly.
+E2E="$(cargo test --workspace --locked --no-run --message-format=json 2>/dev/null |
+    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{for(const l of s.split("\n")){try{const m=JSON.parse(l);if(m.reason==="compiler-artifact"&&m.target.name==="app"&&m.target.kind.includes("test")&&m.executable)console.log(m.executable)}catch{}}})')"
+[[ -x "$E2E" ]] || { echo "the e2e test binary was not built" >&2; exit 1; }
+xvfb-run -a -s "-screen 0 1400x1000x24" "$E2E" --ignored --test-threads=1
 echo "screenshots: target/e2e-artifacts/"
 
 step "all tests passed"
+printf -- '-- in all: %d s\n' "$SECONDS"
