@@ -3,7 +3,7 @@
 //! - propagation: a change made on one of 20 peers; the time until all 20 have applied it
 //!   (each peer's node reports the board changed). Median and p99 over the rounds.
 //! - catch-up: a peer joins a community with more than 10,000 changes behind it; the time
-//!   until it holds everything, and the bytes of sync frames it received against the
+//!   until it holds everything (median of five newcomers, one after another), and the bytes of sync frames it received against the
 //!   compressed size of those documents (Automerge's `save()`).
 //!
 //! `cargo bench --bench sync` runs it in full; `cargo test --benches` runs a small version to
@@ -151,7 +151,7 @@ async fn propagation(n: usize, rounds: usize) {
     }
 }
 
-async fn catch_up(members: u32) {
+async fn catch_up(members: u32, runs: usize) {
     let a = peer("Ana").await;
     let demo = match a.node.execute(Request::Demo { members, seed: 7, name: Some("Bench".into()) }).await.unwrap() {
         Response::Demo(d) => d,
@@ -169,24 +169,46 @@ async fn catch_up(members: u32) {
             compressed += data_encoding::BASE64.decode(e.base64.as_bytes()).unwrap().len();
         }
     }
-    let b = peer("Bea").await;
-    let started = Instant::now();
-    join(&b, &link).await;
-    let took = started.elapsed();
-    let (_, received) = b.node.sync_traffic().unwrap();
-    println!(
-        "catch-up, {} changes: {:.0} ms ({:.0} ms per 10,000 changes); {:.2} MB of sync frames received for {:.2} MB of compressed documents ({:.2}x)",
-        demo.changes,
-        took.as_secs_f64() * 1e3,
-        took.as_secs_f64() * 1e3 * 10_000.0 / f64::from(demo.changes),
-        received as f64 / 1e6,
-        compressed as f64 / 1e6,
-        received as f64 / compressed as f64,
-    );
-    for p in [a, b] {
-        p.node.stop_network().await;
-        p.node.close().await;
+    // Each run is a fresh newcomer joining the same community (the founder admits each, so
+    // the history grows by one admission per run).
+    let mut times = Vec::new();
+    let mut ratio = 0.0;
+    for run in 0..runs {
+        let b = peer(&format!("Newcomer {run}")).await;
+        let started = Instant::now();
+        join(&b, &link).await;
+        let took = started.elapsed();
+        let (_, received) = b.node.sync_traffic().unwrap();
+        ratio = received as f64 / compressed as f64;
+        println!(
+            "catch-up run {}, {} changes: {:.0} ms ({:.0} ms per 10,000 changes); {:.2} MB of sync frames received for {:.2} MB of compressed documents ({:.2}x)",
+            run + 1,
+            demo.changes,
+            took.as_secs_f64() * 1e3,
+            per_10k(took, demo.changes),
+            received as f64 / 1e6,
+            compressed as f64 / 1e6,
+            ratio,
+        );
+        times.push(took);
+        b.node.stop_network().await;
+        b.node.close().await;
     }
+    times.sort();
+    let median = percentile(&times, 0.5);
+    println!(
+        "catch-up, {} changes, median of {runs}: {:.0} ms per 10,000 changes (min {:.0}, max {:.0}); bytes {ratio:.2}x",
+        demo.changes,
+        per_10k(median, demo.changes),
+        per_10k(times[0], demo.changes),
+        per_10k(times[times.len() - 1], demo.changes),
+    );
+    a.node.stop_network().await;
+    a.node.close().await;
+}
+
+fn per_10k(took: Duration, changes: u32) -> f64 {
+    took.as_secs_f64() * 1e3 * 10_000.0 / f64::from(changes)
 }
 
 fn main() {
@@ -198,10 +220,10 @@ fn main() {
     runtime.block_on(async {
         if full {
             propagation(20, 200).await;
-            catch_up(60).await;
+            catch_up(60, 5).await;
         } else {
             propagation(4, 5).await;
-            catch_up(10).await;
+            catch_up(10, 2).await;
         }
     });
 }

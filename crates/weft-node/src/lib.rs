@@ -38,6 +38,14 @@ pub struct NodeConfig {
 
 type Job = Box<dyn FnOnce(&mut State) + Send>;
 
+/// How long the state thread waits with no job before it compacts a document whose log grew
+/// long. Compaction takes a few hundred milliseconds on a big document; done between jobs it
+/// would hold up the next one, such as the next frame of a sync session.
+const QUIET_BEFORE_HOUSEKEEPING: std::time::Duration = std::time::Duration::from_millis(300);
+/// A node that is never idle (a window polling it, a busy peer) compacts between two jobs
+/// after this long.
+const HOUSEKEEPING_AT_THE_LATEST: std::time::Duration = std::time::Duration::from_secs(10);
+
 enum Msg {
     Run(Job),
     /// Stop after the jobs queued before this one; answer once the state (and with it the
@@ -75,6 +83,14 @@ impl Node {
         thread::Builder::new()
             .name("weft-state".into())
             .spawn(move || {
+                // Only to wait for a job with a timeout, so housekeeping runs once jobs pause.
+                let timer = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(NodeError::Control(e)));
+                        return;
+                    }
+                };
                 let mut state = match State::open(dir, lock, clock, thread_events) {
                     Ok(s) => {
                         let _ = ready_tx.send(Ok(()));
@@ -85,12 +101,34 @@ impl Node {
                         return;
                     }
                 };
-                while let Some(msg) = queue.blocking_recv() {
+                loop {
+                    if state.housekeeping_overdue(HOUSEKEEPING_AT_THE_LATEST) {
+                        state.housekeep();
+                    }
+                    let msg = if state.housekeeping_due() {
+                        // (The timeout is made inside the runtime: its timer needs one.)
+                        let next = timer
+                            .block_on(async { tokio::time::timeout(QUIET_BEFORE_HOUSEKEEPING, queue.recv()).await });
+                        match next {
+                            Ok(msg) => msg,
+                            Err(_) => {
+                                state.housekeep();
+                                continue;
+                            }
+                        }
+                    } else {
+                        queue.blocking_recv()
+                    };
                     match msg {
-                        Msg::Run(job) => job(&mut state),
-                        Msg::Stop(done) => {
+                        Some(Msg::Run(job)) => job(&mut state),
+                        Some(Msg::Stop(done)) => {
+                            state.housekeep_all();
                             drop(state);
                             let _ = done.send(());
+                            return;
+                        }
+                        None => {
+                            state.housekeep_all();
                             return;
                         }
                     }

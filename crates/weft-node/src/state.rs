@@ -195,6 +195,9 @@ pub(crate) struct State {
     sync: sync::SyncBook,
     /// Where new local changes go to be gossiped, while the network runs.
     outgoing: Option<tokio::sync::mpsc::Sender<Outgoing>>,
+    /// Documents whose log grew long enough to compact, when the thread is idle, and since
+    /// when.
+    compact_due: BTreeMap<DocId, std::time::Instant>,
 }
 
 impl State {
@@ -216,6 +219,7 @@ impl State {
             events,
             sync: sync::SyncBook::default(),
             outgoing: None,
+            compact_due: BTreeMap::new(),
         };
         for row in state.store.communities()? {
             state.load_community(row.id)?;
@@ -357,24 +361,48 @@ impl State {
         Ok(())
     }
 
+    /// Notes a document for compaction if its log of changes since the snapshot grew long. The
+    /// state thread compacts it once no job has come for a moment (`housekeep`), or when the
+    /// node stops: compaction only makes the next open faster, the log is complete without it.
     fn maybe_compact(&mut self, community: CommunityId, name: DocName) {
         let id = DocId { community, name };
-        let due = match self.store.log_size(id) {
-            Ok((n, bytes)) => n >= COMPACT_AFTER_CHANGES || bytes >= COMPACT_AFTER_BYTES,
-            Err(e) => {
-                warn!(%e, doc = %id, "could not read the log size");
-                false
+        match self.store.log_size(id) {
+            Ok((n, bytes)) if n >= COMPACT_AFTER_CHANGES || bytes >= COMPACT_AFTER_BYTES => {
+                self.compact_due.entry(id).or_insert_with(std::time::Instant::now);
             }
-        };
-        if !due {
-            return;
+            Ok(_) => {}
+            Err(e) => warn!(%e, doc = %id, "could not read the log size"),
         }
-        if let Some(doc) = self.communities.get(&community).and_then(|c| c.doc(name)) {
+    }
+
+    /// Whether a document waits to be compacted.
+    pub(crate) fn housekeeping_due(&self) -> bool {
+        !self.compact_due.is_empty()
+    }
+
+    /// Whether a document has waited longer than `limit` to be compacted.
+    pub(crate) fn housekeeping_overdue(&self, limit: std::time::Duration) -> bool {
+        self.compact_due.values().any(|since| since.elapsed() >= limit)
+    }
+
+    /// Compacts one document that waits for it (the one waiting longest).
+    pub(crate) fn housekeep(&mut self) {
+        let Some(id) = self.compact_due.iter().min_by_key(|(_, since)| **since).map(|(id, _)| *id) else { return };
+        self.compact_due.remove(&id);
+        if let Some(doc) = self.communities.get(&id.community).and_then(|c| c.doc(id.name)) {
+            let started = std::time::Instant::now();
             match self.store.compact(doc) {
-                Ok(()) => debug!(doc = %id, "compacted"),
+                Ok(()) => debug!(doc = %id, took = ?started.elapsed(), "compacted"),
                 // Compaction is an optimisation: the log is still complete.
                 Err(e) => warn!(%e, doc = %id, "compaction failed"),
             }
+        }
+    }
+
+    /// Compacts every document that waits for it (before the node stops).
+    pub(crate) fn housekeep_all(&mut self) {
+        while self.housekeeping_due() {
+            self.housekeep();
         }
     }
 

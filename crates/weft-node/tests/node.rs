@@ -604,3 +604,48 @@ async fn suggestions_for_a_small_community_and_clear_refusals() {
         assert!(err.message.contains(words), "{request:?}: '{}' should mention '{words}'", err.message);
     }
 }
+
+/// The ledger's changes since its snapshot, as `status` reports them.
+async fn ledger_log(node: &Node) -> (u64, u64) {
+    let Response::Status(s) = node.execute(Request::Status).await.unwrap() else { panic!() };
+    let d = s.documents.iter().find(|d| matches!(d.name, weft_core::doc::DocName::Ledger(_))).unwrap();
+    (d.logged_since_snapshot, d.changes)
+}
+
+#[tokio::test]
+async fn a_long_log_is_compacted_once_the_node_is_idle_and_requests_go_on_meanwhile() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = founded(dir.path()).await;
+    let log = |i: u32| Request::Log {
+        community: None,
+        task: None,
+        sector: Some("food".parse().unwrap()),
+        minutes: Minutes(30),
+        date: None,
+        note: format!("entry {i}"),
+    };
+    // Past 500 changes the ledger is due; requests that come without a pause are answered
+    // first, and compaction waits.
+    for i in 0..520 {
+        node.execute(log(i)).await.unwrap();
+    }
+    // Then the node goes idle and compacts (it waits for 300 ms without a job; the polls
+    // below leave it that).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (since, all) = ledger_log(&node).await;
+        if since < all {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the ledger was never compacted: {since} of {all} in the log");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    // The node still answers, and a log that grows again is compacted when it stops.
+    for i in 520..1040 {
+        node.execute(log(i)).await.unwrap();
+    }
+    node.close().await;
+    let node = open(dir.path()).await;
+    assert_eq!(ledger_log(&node).await, (0, 1041));
+    node.close().await;
+}
