@@ -76,6 +76,8 @@ pub fn parse_change(bytes: &[u8]) -> Result<Change, VerifyError> {
 /// vouches for. Automerge's bundle reader is young: a panic in it is caught and reported as
 /// damaged bytes, never taken down with the peer.
 pub fn parse_bundle(bytes: &[u8]) -> Result<Vec<Change>, VerifyError> {
+    // Automerge inflates compressed columns without a limit: bound that first.
+    crate::bundle_guard::check(bytes).map_err(|e| VerifyError::Malformed(e.to_string()))?;
     let read = std::panic::catch_unwind(|| {
         automerge::Bundle::try_from(bytes).map_err(|e| e.to_string())?.to_changes().map_err(|e| e.to_string())
     });
