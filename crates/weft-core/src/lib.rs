@@ -9,6 +9,7 @@
 //! bytes; it has no async runtime, no network, no database. Callers pass "now" in.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod bundle_guard;
 pub mod cover;
 pub mod crypto;
 pub mod demo;

@@ -62,6 +62,9 @@ impl VerifyError {
 /// checksum (Automerge recomputes the hash from the contents and would accept a wrong
 /// checksum), and no bytes beyond the change.
 pub fn parse_change(bytes: &[u8]) -> Result<Change, VerifyError> {
+    // Automerge trusts the run lengths in a change's columns (and inflates a compressed one, or
+    // reads a bundle or document handed to it, without a limit): bound those first.
+    crate::bundle_guard::check_change(bytes).map_err(|e| VerifyError::Malformed(e.to_string()))?;
     let change = Change::from_bytes(bytes.to_vec()).map_err(|e| VerifyError::Malformed(e.to_string()))?;
     let checksum = bytes.get(4..8).ok_or_else(|| VerifyError::Malformed("too short".into()))?;
     if checksum != &change.hash().0[..4] {
@@ -76,6 +79,8 @@ pub fn parse_change(bytes: &[u8]) -> Result<Change, VerifyError> {
 /// vouches for. Automerge's bundle reader is young: a panic in it is caught and reported as
 /// damaged bytes, never taken down with the peer.
 pub fn parse_bundle(bytes: &[u8]) -> Result<Vec<Change>, VerifyError> {
+    // Automerge inflates compressed columns and expands runs without a limit: bound those first.
+    crate::bundle_guard::check(bytes).map_err(|e| VerifyError::Malformed(e.to_string()))?;
     let read = std::panic::catch_unwind(|| {
         automerge::Bundle::try_from(bytes).map_err(|e| e.to_string())?.to_changes().map_err(|e| e.to_string())
     });
