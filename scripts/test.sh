@@ -54,6 +54,8 @@ fi
 if ip netns add weft-probe 2>/dev/null; then
     ip netns del weft-probe
     WEFT=target/debug/weft bash tests/netns/run.sh
+    step "members behind NAT: reached through a relay, DCUtR hole punch over TCP and QUIC"
+    WEFT=target/debug/weft bash tests/netns/nat.sh
 elif [[ "${CI:-}" == "true" ]]; then
     echo "network namespaces are not available here (needs root and CAP_NET_ADMIN)" >&2
     exit 1

@@ -80,7 +80,8 @@ pub fn parse_change(bytes: &[u8]) -> Result<Change, VerifyError> {
 /// damaged bytes, never taken down with the peer.
 pub fn parse_bundle(bytes: &[u8]) -> Result<Vec<Change>, VerifyError> {
     // Automerge inflates compressed columns and expands runs without a limit: bound those first.
-    crate::bundle_guard::check(bytes).map_err(|e| VerifyError::Malformed(e.to_string()))?;
+    crate::bundle_guard::check(bytes)
+        .map_err(|e| VerifyError::Malformed(format!("the bundle could not be read: {e}")))?;
     let read = std::panic::catch_unwind(|| {
         automerge::Bundle::try_from(bytes).map_err(|e| e.to_string())?.to_changes().map_err(|e| e.to_string())
     });

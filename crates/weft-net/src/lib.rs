@@ -185,6 +185,7 @@ impl NetConfig {
 }
 
 enum Command {
+    DialViaRelays(PeerId),
     Request {
         peer: PeerId,
         request: Request,
@@ -289,6 +290,12 @@ impl NetHandle {
     /// this peer relays for others.
     pub async fn add_external(&self, address: Multiaddr) -> Result<(), NetError> {
         self.send(Command::AddExternal(address)).await
+    }
+
+    /// Dials a peer at the circuit address of every relay we hold a slot on (a peer behind NAT
+    /// is reachable only there, and only its relay knows it is there).
+    pub async fn dial_via_relays(&self, peer: PeerId) -> Result<(), NetError> {
+        self.send(Command::DialViaRelays(peer)).await
     }
 
     pub async fn disconnect(&self, peer: PeerId) -> Result<(), NetError> {

@@ -137,11 +137,13 @@ pub fn spawn(config: NetConfig) -> Result<(NetHandle, mpsc::Receiver<NetEvent>),
         inbound: HashMap::new(),
         ban_after_answer: HashSet::new(),
         hanging_up: FuturesUnordered::new(),
+        retiring: FuturesUnordered::new(),
         auto_relay,
         dialing: HashMap::new(),
         persistent: HashMap::new(),
         redialing: FuturesUnordered::new(),
         relays: HashSet::new(),
+        relayed: HashMap::new(),
     };
     let (events_tx, events_rx) = mpsc::channel(1024);
     task.events = events_tx;
@@ -166,7 +168,7 @@ struct Peer {
 struct Task {
     swarm: Swarm<Behaviour>,
     events: mpsc::Sender<NetEvent>,
-    outbound: HashMap<OutboundRequestId, oneshot::Sender<Result<Response, NetError>>>,
+    outbound: HashMap<OutboundRequestId, Outbound>,
     answering: FuturesUnordered<Answer>,
     peers: HashMap<PeerId, Peer>,
     mdns_found: HashSet<PeerId>,
@@ -191,7 +193,24 @@ struct Task {
     redialing: FuturesUnordered<futures::future::BoxFuture<'static, Multiaddr>>,
     /// Peers we hold a relay reservation on (or asked for one).
     relays: HashSet<PeerId>,
+    /// Relayed connections to close, a grace period after a direct one came up.
+    retiring: FuturesUnordered<futures::future::BoxFuture<'static, libp2p::swarm::ConnectionId>>,
+    /// Open relayed connections, by peer.
+    relayed: HashMap<PeerId, HashSet<libp2p::swarm::ConnectionId>>,
 }
+
+/// A request waiting for its answer.
+struct Outbound {
+    reply: oneshot::Sender<Result<Response, NetError>>,
+    /// The request again, sent once more if its connection closes while another one to the
+    /// peer stays: kept only while the peer has a relayed connection (closed soon after a hole
+    /// punch), and never for a join.
+    again: Option<crate::wire::Request>,
+}
+
+/// How long a relayed connection stays open once a direct one to the same peer is up (both
+/// sides then have the direct one before either closes the relayed one).
+const RELAYED_GRACE: Duration = Duration::from_secs(2);
 
 /// How long a banned peer's connection stays open after its last answer.
 const HANG_UP_AFTER: Duration = Duration::from_millis(500);
@@ -224,6 +243,9 @@ impl Task {
                 }
                 Some(peer) = self.hanging_up.next(), if !self.hanging_up.is_empty() => {
                     let _ = self.swarm.disconnect_peer_id(peer);
+                }
+                Some(id) = self.retiring.next(), if !self.retiring.is_empty() => {
+                    self.swarm.close_connection(id);
                 }
                 Some((channel, response)) = self.answering.next(), if !self.answering.is_empty() => {
                     let response = response.unwrap_or_else(|| Response::Refused(crate::wire::Refusal {
@@ -266,8 +288,10 @@ impl Task {
                     let _ = reply.send(Err(NetError::Closed));
                     return;
                 }
+                let again = (self.relayed.contains_key(&peer) && !matches!(request, crate::wire::Request::Join(_)))
+                    .then(|| request.clone());
                 let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
-                self.outbound.insert(id, reply);
+                self.outbound.insert(id, Outbound { reply, again });
             }
             Command::Publish { topic, data, reply } => {
                 let result =
@@ -295,6 +319,21 @@ impl Task {
             }
             Command::Judge { id, source, verdict } => {
                 self.swarm.behaviour_mut().gossipsub.report_message_validation_result(&id, &source, verdict.into());
+            }
+            Command::DialViaRelays(peer) => {
+                let circuits: Vec<Multiaddr> = self
+                    .relays
+                    .iter()
+                    .filter(|r| **r != peer)
+                    .filter_map(|r| {
+                        let address = self.peers.get(r).map(|p| p.address.clone()).filter(|a| !is_relayed(a))?;
+                        Some(strip_peer(&address).with(Protocol::P2p(*r)).with(Protocol::P2pCircuit))
+                    })
+                    .collect();
+                if !circuits.is_empty() && !self.swarm.is_connected(&peer) && !self.banned.contains_key(&peer) {
+                    debug!(%peer, ?circuits, "looking for a peer through our relays");
+                    let _ = self.swarm.dial(DialOpts::peer_id(peer).addresses(circuits).build());
+                }
             }
             Command::Dial { address, reply } => {
                 let _ = reply.send(self.dial(address));
@@ -367,7 +406,8 @@ impl Task {
         if !self.auto_relay || self.relays.len() >= 2 || self.relays.contains(&relay) {
             return;
         }
-        if self.swarm.external_addresses().next().is_some() {
+        // (A relayed address counts as external once confirmed; it does not make us public.)
+        if self.swarm.external_addresses().any(|a| !is_relayed(a)) {
             return;
         }
         let Some(address) = self.peers.get(&relay).map(|p| p.address.clone()).filter(|a| !is_relayed(a)) else {
@@ -420,7 +460,9 @@ impl Task {
                 .chain(self.swarm.external_addresses())
                 .map(|a| a.clone().with_p2p(local).unwrap_or_else(|a| a))
                 .collect();
-            out.dedup();
+            // An external address is often also a listening one, and not next to it.
+            let mut seen = HashSet::new();
+            out.retain(|a| seen.insert(a.clone()));
             out
         }
     }
@@ -483,9 +525,28 @@ impl Task {
                         } else {
                             Discovery::Inbound
                         };
-                        (send_back_addr.clone(), how)
+                        // A relayed connection's send_back_addr is only `/p2p/<peer>`: note
+                        // the circuit it came through, so that a direct connection (DCUtR's
+                        // hole punch) replaces it below.
+                        let address = if is_relayed(local_addr) { local_addr.clone() } else { send_back_addr.clone() };
+                        (address, how)
                     }
                 };
+                if endpoint.is_relayed() {
+                    self.relayed.entry(peer_id).or_default().insert(connection_id);
+                } else if let Some(relayed) = self.relayed.get(&peer_id) {
+                    // A direct connection (DCUtR's hole punch) makes the relayed ones
+                    // redundant; left open, they would go on carrying the traffic through the
+                    // relay (gossipsub sends on whichever connection is ready first,
+                    // request-response takes turns) until the circuit's limits close them.
+                    for id in relayed.iter().copied() {
+                        debug!(peer = %peer_id, "a direct connection: closing the relayed one soon");
+                        self.retiring.push(Box::pin(async move {
+                            tokio::time::sleep(RELAYED_GRACE).await;
+                            id
+                        }));
+                    }
+                }
                 let entry = self.peers.entry(peer_id).or_insert_with(|| Peer {
                     device: device_of(&peer_id),
                     how,
@@ -512,7 +573,13 @@ impl Task {
                     emit(&self.events, NetEvent::Connected(info)).await;
                 }
             }
-            SwarmEvent::ConnectionClosed { peer_id, num_established, .. } => {
+            SwarmEvent::ConnectionClosed { peer_id, num_established, connection_id, .. } => {
+                if let Some(relayed) = self.relayed.get_mut(&peer_id) {
+                    relayed.remove(&connection_id);
+                    if relayed.is_empty() {
+                        self.relayed.remove(&peer_id);
+                    }
+                }
                 if num_established == 0 {
                     self.relays.remove(&peer_id);
                     let lost: Vec<Multiaddr> = self
@@ -612,14 +679,23 @@ impl Task {
                     self.answering.push(Box::pin(async move { (channel, rx.await.ok()) }));
                 }
                 request_response::Message::Response { request_id, response } => {
-                    if let Some(reply) = self.outbound.remove(&request_id) {
-                        let _ = reply.send(Ok(response));
+                    if let Some(out) = self.outbound.remove(&request_id) {
+                        let _ = out.reply.send(Ok(response));
                     }
                 }
             },
             BehaviourEvent::Sync(request_response::Event::OutboundFailure { request_id, error, peer, .. }) => {
                 debug!(%peer, %error, "request failed");
-                if let Some(reply) = self.outbound.remove(&request_id) {
+                if let Some(out) = self.outbound.remove(&request_id) {
+                    if let (request_response::OutboundFailure::ConnectionClosed, Some(request)) = (&error, out.again)
+                        && self.swarm.is_connected(&peer)
+                    {
+                        debug!(%peer, "a request's connection closed; sending it again on another");
+                        let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
+                        self.outbound.insert(id, Outbound { reply: out.reply, again: None });
+                        return;
+                    }
+                    let reply = out.reply;
                     let error = match error {
                         request_response::OutboundFailure::DialFailure => NetError::Unreachable(error.to_string()),
                         request_response::OutboundFailure::Timeout => NetError::Timeout,

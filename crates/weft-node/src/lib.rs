@@ -143,7 +143,7 @@ impl Node {
     pub async fn execute(&self, request: Request) -> Result<Response, ApiError> {
         match request {
             Request::Peers => Ok(Response::Peers(match self.net_link() {
-                Some(link) => link.peers(),
+                Some(link) => link.peers().await,
                 None => api::PeersInfo {
                     online: false,
                     peer_id: None,

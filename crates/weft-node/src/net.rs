@@ -126,13 +126,17 @@ fn lock(book: &Mutex<PeerBook>) -> std::sync::MutexGuard<'_, PeerBook> {
 }
 
 impl NetLink {
-    pub(crate) fn peers(&self) -> PeersInfo {
+    pub(crate) async fn peers(&self) -> PeersInfo {
+        // The swarm's view is live (a hole punch's direct address, the last ping); the book's
+        // is what was true when the peer connected.
+        let live: HashMap<PeerId, PeerInfo> =
+            self.handle.peers().await.unwrap_or_default().into_iter().map(|p| (p.peer, p)).collect();
         let book = lock(&self.book);
         let mut peers: Vec<PeerStatus> = book
             .peers
             .iter()
             .filter_map(|(id, e)| {
-                let info = e.info.as_ref()?;
+                let info = live.get(id).or(e.info.as_ref())?;
                 Some(PeerStatus {
                     peer_id: id.to_string(),
                     device: info.device,
@@ -381,6 +385,7 @@ async fn drive(
                 Err(broadcast::error::RecvError::Closed) => return,
             },
             _ = tick.tick() => {
+                tokio::spawn(reach_members(ctx.clone()));
                 let peers: Vec<PeerId> = lock(&ctx.book).peers.keys().copied().collect();
                 for peer in peers {
                     tokio::spawn(sync_all(ctx.clone(), peer));
@@ -392,7 +397,13 @@ async fn drive(
 
 fn on_event(ctx: &Ctx, gossip: &mpsc::Sender<(PeerId, weft_net::MessageId, Vec<u8>)>, event: NetEvent) {
     match event {
-        NetEvent::Listening(address) => lock(&ctx.book).listening.push(address.to_string()),
+        NetEvent::Listening(address) => {
+            // A relay slot: the other members who hold one on the same relay are reachable now.
+            if address.iter().any(|p| p == weft_net::multiaddr::Protocol::P2pCircuit) {
+                tokio::spawn(reach_members(ctx.clone()));
+            }
+            lock(&ctx.book).listening.push(address.to_string());
+        }
         NetEvent::Connected(info) => {
             let peer = info.peer;
             lock(&ctx.book).peers.entry(peer).or_default().info = Some(info);
@@ -438,6 +449,31 @@ fn on_event(ctx: &Ctx, gossip: &mpsc::Sender<(PeerId, weft_net::MessageId, Vec<u
             warn!(?address, %error, "could not connect");
         }
         NetEvent::Subscribed { .. } => {}
+    }
+}
+
+/// Dials, through the relays we hold a slot on, every device of a fellow member we are not
+/// connected to: members at home behind NAT are reachable only there (a relay that does not
+/// hold the device's slot just says no).
+async fn reach_members(ctx: Ctx) {
+    let devices = ctx
+        .state(|s| {
+            let mut devices = std::collections::BTreeSet::new();
+            for c in s.community_ids() {
+                if let Some(people) = s.people_view(c) {
+                    devices.extend(people.current_members().flat_map(|m| m.devices.keys().copied()));
+                }
+            }
+            devices
+        })
+        .await
+        .unwrap_or_default();
+    let me = ctx.net.peer_id();
+    for device in devices {
+        let Some(peer) = weft_net::peer_of(&device) else { continue };
+        if peer != me && !lock(&ctx.book).peers.contains_key(&peer) {
+            let _ = ctx.net.dial_via_relays(peer).await;
+        }
     }
 }
 
