@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # Each step says how long the one before it took, so a slow CI run shows where it went.
 STEP_NAME="" STEP_START=$SECONDS
 step() {
-    [[ -z "$STEP_NAME" ]] || printf -- '-- %s: %d s\n' "$STEP_NAME" "$((SECONDS - STEP_START))"
+    [[ -z "$STEP_NAME" ]] || printf -- '\n-- %s: %d s\n' "$STEP_NAME" "$((SECONDS - STEP_START))"
     STEP_NAME="$*" STEP_START=$SECONDS
     printf '\n== %s\n' "$*"
 }
@@ -42,7 +42,7 @@ step "tests (unit, property, integration, CLI, crash)"
 cargo test --workspace --locked
 
 step "benchmarks compile and run once"
-cargo test --workspace --benches --locked
+cargo test --workspace --locked --bench '*'
 
 step "Automerge interop: exported documents load in @automerge/automerge"
 bash scripts/interop.sh

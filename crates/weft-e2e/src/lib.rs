@@ -31,6 +31,8 @@ pub const SHORT: Duration = Duration::from_secs(15);
 pub const SYNC: Duration = Duration::from_secs(60);
 /// How often waits look again.
 const POLL: Duration = Duration::from_millis(50);
+/// How long a screenshot (and the frames before it) may take.
+const SCREENSHOT: Duration = Duration::from_secs(20);
 
 /// `target/debug` (or whichever profile built this test).
 pub fn bin_dir() -> Result<PathBuf> {
@@ -361,15 +363,19 @@ impl App {
 
     /// Saves a screenshot of the window as `target/e2e-artifacts/<name>.png`.
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
-        // Let the page paint what it just rendered: two animation frames.
-        let _ = self
-            .client
-            .execute_async(
+        // Let the page paint what it just rendered: two animation frames. Both calls are
+        // bounded: a WebDriver call that never answers would hang the whole run.
+        let _ = tokio::time::timeout(
+            SCREENSHOT,
+            self.client.execute_async(
                 "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
                 vec![],
-            )
-            .await;
-        let png = self.client.screenshot().await?;
+            ),
+        )
+        .await;
+        let png = tokio::time::timeout(SCREENSHOT, self.client.screenshot())
+            .await
+            .map_err(|_| anyhow!("the screenshot '{name}' did not come within {SCREENSHOT:?}"))??;
         let path = artifacts_dir()?.join(format!("{name}.png"));
         std::fs::write(&path, png)?;
         Ok(path)

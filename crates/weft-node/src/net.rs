@@ -788,11 +788,16 @@ async fn answer(ctx: &Ctx, peer: PeerId, request: Request) -> Response {
             }
         }
         Request::Join(join) => {
+            // The newcomer starts the sync. Noted before the admission is written: our own
+            // look at this new connection (`meet`) may find the admission at once, and would
+            // then start sessions of its own that send everything a second time.
+            lock(&ctx.book).newcomers.insert(peer, std::time::Instant::now());
             let result = ctx.state(move |s| s.admit_by_invite(device, join)).await;
+            if !matches!(result, Ok(Ok(_))) {
+                lock(&ctx.book).newcomers.remove(&peer);
+            }
             match result {
                 Ok(Ok(community)) => {
-                    // The newcomer starts the sync; we only note who it is now.
-                    lock(&ctx.book).newcomers.insert(peer, std::time::Instant::now());
                     let ctx = ctx.clone();
                     tokio::spawn(async move { identify(&ctx, peer).await });
                     Response::Joined { community }
