@@ -185,6 +185,21 @@ has_task() { weft "$1" --json task list | grep -qF "\"title\": \"$2\""; }
 # The lines of $1's log since its last start.
 since_start() { plain "$RUN/$1.log" | awk '/^=== weft serve/ { n = NR } { l[NR] = $0 } END { for (i = n; i <= NR; i++) print l[i] }'; }
 # A direct (not relayed) libp2p connection of peer $1 to peer id $2 at the public address $3.
+# Runs a command every 0.2 s until it succeeds; fails saying why after so many seconds.
+within() {
+    local deadline=$((SECONDS + $1)) why=$2
+    shift 2
+    until "$@"; do
+        ((SECONDS < deadline)) || fail "$why"
+        sleep 0.2
+    done
+}
+# Whether A and B see each other in sync, found through the relay (sets ab and ba).
+synced_via_relay() { ab="$(seen a "$BID")" ba="$(seen b "$AID")"; [[ $ab == relay* && $ba == relay* ]]; }
+# Whether A and B each logged a direct connection to the other's router (sets ab and ba).
+connected_directly() { ab="$(direct a "$BID" 198.51.100.2)" ba="$(direct b "$AID" 198.51.100.1)"; [[ -n $ab && -n $ba ]]; }
+has_relay_slot() { peers "$1" 'p.listening.some(l => l.includes("p2p-circuit"))' | grep -q true; }
+tried_to_punch() { since_start "$1" | grep -q "Attempting to hole-punch.*target=$2"; }
 direct() { since_start "$1" | grep "Connection established peer=$2 " | grep -F "/ip4/$3/" | grep -v p2p-circuit | head -n 1 || true; }
 
 weft r init --name Rosa >/dev/null
@@ -215,11 +230,7 @@ phase() {
     serve a "$NSA" "${listen[@]}" --connect "$via"
     AID="$(peers a 'p.peer_id')"
     # A takes a slot on R: it is reachable at R's circuit address.
-    local deadline=$((SECONDS + 15))
-    until peers a 'p.listening.some(l => l.includes("p2p-circuit"))' | grep -q true; do
-        ((SECONDS < deadline)) || fail "A took no relay slot on R within 15 s"
-        sleep 0.1
-    done
+    within 15 "A took no relay slot on R within 15 s" has_relay_slot a
     # B's first dial through R is refused while B is still dialing R itself; it dials again a
     # second later, once identify has told B its public address, which DCUtR needs.
     local hint=()
@@ -227,34 +238,20 @@ phase() {
     serve b "$NSB" "${listen[@]}" --connect "$via" "${hint[@]}"
     BID="$(peers b 'p.peer_id')"
     # B reaches A through R's relay, and they sync with each other.
-    deadline=$((SECONDS + 20))
-    local ab="" ba=""
-    while [[ $ab != relay* || $ba != relay* ]]; do
-        ((SECONDS < deadline)) || fail "A and B did not sync with each other through R within 20 s (A sees B: '$ab'; B sees A: '$ba')"
-        sleep 0.2
-        ab="$(seen a "$BID")" ba="$(seen b "$AID")"
-    done
+    within 20 "A and B did not sync with each other through R within 20 s" synced_via_relay
     say "A sees B: found by $ab"
     say "B sees A: found by $ba"
     # An edit on A reaches B.
     local title="Mend the fence ($transport, $mode NAT)"
     weft a task add --title "$title" --sector maintenance >/dev/null
-    deadline=$((SECONDS + 20))
-    until has_task b "$title"; do
-        ((SECONDS < deadline)) || fail "B did not get A's edit within 20 s"
-        sleep 0.2
-    done
+    within 20 "B did not get A's edit within 20 s" has_task b "$title"
     say "A's edit reached B"
 }
 
 # Waits (bounded) for DCUtR's direct connection between A and B through both NATs.
 punched() {
-    local transport=$1 deadline=$((SECONDS + 15)) ab="" ba=""
-    until [[ -n $ab && -n $ba ]]; do
-        ((SECONDS < deadline)) || fail "no direct $transport connection between A and B within 15 s (the hole punch failed)"
-        sleep 0.2
-        ab="$(direct a "$BID" 198.51.100.2)" ba="$(direct b "$AID" 198.51.100.1)"
-    done
+    local transport=$1
+    within 15 "no direct $transport connection between A and B within 15 s (the hole punch failed)" connected_directly
     say "A: ${ab#*Connection established }"
     say "B: ${ba#*Connection established }"
     if [[ $transport == tcp ]]; then
@@ -264,7 +261,7 @@ punched() {
         [[ -n $sock ]] || fail "A's libp2p reports a direct connection but A has no TCP connection with B's router"
         say "A's socket: $(tr -s ' ' <<<"$sock")"
     fi
-    # What `weft peers` shows (the node keeps the address the peer first connected at).
+    # What `weft peers` shows: the swarm's live address, the punched one.
     local shown
     shown="$(peers b 'p.peers.filter(x => x.peer_id == a[0]).map(x => x.found_by + " " + x.address)[0]' "$AID")"
     if [[ $shown == *p2p-circuit* ]]; then
@@ -289,11 +286,7 @@ say "phase 2: DCUtR punched a direct QUIC connection through both NATs"
 # --- 3. B behind a strict NAT: only the relay -------------------------------------------------
 say "phase 3: B behind a strict NAT (random port per connection, nothing in but R), TCP"
 phase tcp 4013 strict
-deadline=$((SECONDS + 15))
-until since_start a | grep -q "Attempting to hole-punch.*target=$BID"; do
-    ((SECONDS < deadline)) || fail "A never tried to punch a hole to B"
-    sleep 0.2
-done
+within 15 "A never tried to punch a hole to B" tried_to_punch a "$BID"
 say "A tried: $(since_start a | grep -o "Attempting to hole-punch.*target=$BID.*" | head -n 1)"
 # The phase above went on for a while after the attempt (a sync and an edit); a punch that
 # worked would have connected within milliseconds, as in phase 1.
