@@ -4,10 +4,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Each step says how long the one before it took, so a slow CI run shows where it went.
+# A clean run builds everything once; incremental caches would only add gigabytes to target/.
+if [[ "${CI:-}" == "true" ]]; then
+    export CARGO_INCREMENTAL=0
+fi
+
+# Each step says how long the one before it took and how much disk is left, so a slow or
+# full CI run shows where it went.
 STEP_NAME="" STEP_START=$SECONDS
 step() {
-    [[ -z "$STEP_NAME" ]] || printf -- '\n-- %s: %d s\n' "$STEP_NAME" "$((SECONDS - STEP_START))"
+    [[ -z "$STEP_NAME" ]] || printf -- '\n-- %s: %d s (disk free: %s)\n' "$STEP_NAME" \
+        "$((SECONDS - STEP_START))" "$(df -h --output=avail . | tail -1 | tr -d ' ')"
     STEP_NAME="$*" STEP_START=$SECONDS
     printf '\n== %s\n' "$*"
 }
