@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 packages=(
   libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev librsvg2-dev libayatana-appindicator3-dev
   libjavascriptcoregtk-4.1-dev libxdo-dev libssl-dev build-essential pkg-config file
-  webkit2gtk-driver xvfb xauth iproute2
+  webkit2gtk-driver xvfb xauth scrot iproute2
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -87,6 +87,7 @@ pub fn run() -> ExitCode {
     // refuses to read it later, for soundness).
     let offset = time::UtcOffset::current_local_offset().map(|o| o.whole_seconds()).unwrap_or(0);
     init_tracing();
+    draw_in_software_without_gpu();
     let Some(data_dir) = args.data_dir.clone().or_else(DataDir::default_path) else {
         error!("no per-user data directory could be found here: start Weft with --data-dir DIR");
         return ExitCode::FAILURE;
@@ -163,6 +164,36 @@ fn run_app<R: tauri::Runtime>(builder: tauri::Builder<R>, launch: Launch) -> any
         }
     });
     Ok(())
+}
+
+/// Whether the machine has a GPU that the window can draw with (a DRM render node). Without
+/// one, Mesa draws in software (llvmpipe).
+fn has_gpu() -> bool {
+    std::fs::read_dir("/dev/dri")
+        .map(|dir| dir.flatten().any(|e| e.file_name().to_string_lossy().starts_with("renderD")))
+        .unwrap_or(false)
+}
+
+/// Without a GPU, starts again with WebKit's accelerated compositing off (unless whoever
+/// started us chose already). With GL drawn in software it buys nothing for a page like ours
+/// and costs WebKit's page process 120–170 MiB (measured under Xvfb on the demo community's
+/// board: about 410 against 230 MiB RSS). A GPU-less laptop is exactly where memory is short.
+/// WebKit reads this setting only from the environment, and changing our own environment
+/// takes unsafe code, which this project forbids: so the same program starts again in the
+/// same process (exec) with the variable set, before anything else happens. (WebKit's
+/// per-view setting for this did not take effect when the window was driven by WebDriver.)
+fn draw_in_software_without_gpu() {
+    const VAR: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
+    if has_gpu() || std::env::var_os(VAR).is_some() {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else { return };
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let error = std::process::Command::new(exe).args(std::env::args_os().skip(1)).env(VAR, "1").exec();
+        warn!(%error, "could not start again without accelerated compositing; carrying on with it");
+    }
 }
 
 /// Waits for Ctrl-C or SIGTERM; false if they cannot be listened for.

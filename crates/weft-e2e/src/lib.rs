@@ -361,10 +361,14 @@ impl App {
         Ok(())
     }
 
-    /// Saves a screenshot of the window as `target/e2e-artifacts/<name>.png`.
+    /// Saves a screenshot of the display the app draws on as `target/e2e-artifacts/<name>.png`.
+    ///
+    /// The picture comes from the X server (`scrot`), as a member would see the window, not
+    /// from WebDriver: WebKit's own snapshot never returns when accelerated compositing is
+    /// off, which is how the app runs on machines without a GPU (Xvfb among them).
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
-        // Let the page paint what it just rendered: two animation frames. Both calls are
-        // bounded: a WebDriver call that never answers would hang the whole run.
+        // Let the page paint what it just rendered: two animation frames, bounded: a
+        // WebDriver call that never answers would hang the whole run.
         let _ = tokio::time::timeout(
             SCREENSHOT,
             self.client.execute_async(
@@ -373,11 +377,41 @@ impl App {
             ),
         )
         .await;
-        let png = tokio::time::timeout(SCREENSHOT, self.client.screenshot())
-            .await
-            .map_err(|_| anyhow!("the screenshot '{name}' did not come within {SCREENSHOT:?}"))??;
         let path = artifacts_dir()?.join(format!("{name}.png"));
-        std::fs::write(&path, png)?;
+        let mut grab = Command::new("scrot");
+        grab.arg("--overwrite").arg("--silent");
+        // Only the window, where WebDriver can tell where it is.
+        if let Ok(Ok((x, y, w, h))) = tokio::time::timeout(SHORT, self.client.get_window_rect()).await
+            && w > 0
+            && h > 0
+        {
+            grab.arg("--autoselect").arg(format!("{x},{y},{w},{h}"));
+        }
+        let mut grab = grab
+            .arg(&path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("could not run scrot (scripts/setup.sh installs it)")?;
+        let deadline = Instant::now() + SCREENSHOT;
+        let status = loop {
+            if let Some(status) = grab.try_wait()? {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = grab.kill();
+                let _ = grab.wait();
+                bail!("the screenshot '{name}' did not come within {SCREENSHOT:?}");
+            }
+            tokio::time::sleep(POLL).await;
+        };
+        if !status.success() {
+            let mut why = String::new();
+            if let Some(mut err) = grab.stderr.take() {
+                let _ = err.read_to_string(&mut why);
+            }
+            bail!("scrot could not take the screenshot '{name}': {}", why.trim());
+        }
         Ok(path)
     }
 
