@@ -21,14 +21,14 @@ use tracing::{debug, info, warn};
 use weft_core::CommunityId;
 use weft_core::doc::{DocId, DocName};
 use weft_net::wire::{
-    GossipFrame, GossipPayload, MAX_GOSSIP, Manifest, Refusal, RefusalCode, Request, Response, WireChange,
+    GossipFrame, GossipPayload, MAX_GOSSIP, Manifest, Refusal, RefusalCode, Request, Response, SyncFrame, WireChange,
 };
 use weft_net::{NetConfig, NetEvent, NetHandle, PeerId, PeerInfo, Verdict, topic_for};
 
 use crate::Node;
 use crate::api::{DocSyncStatus, Event, PeerStatus, PeersInfo, SyncStatus};
 use crate::error::NodeError;
-use crate::state::{Ingested, Outgoing, Role};
+use crate::state::{Ingested, Outgoing, ReadFrame, Role, read_frame};
 
 /// How often connected members are synced even when gossip seems to carry everything.
 pub const RESYNC_EVERY: Duration = Duration::from_secs(30);
@@ -701,6 +701,7 @@ async fn sync_doc_once(ctx: &Ctx, peer: PeerId, doc: DocId, role: Role) -> Resul
         if theirs.changes > mine && role != Role::Pull {
             ctx.set_doc(peer, doc, SyncStatus::Behind { changes: theirs.changes - mine });
         }
+        let theirs = read_off_state_thread(theirs).await.map_err(|r| r.reason)?;
         let report = ctx
             .state(move |s| s.sync_receive(device, theirs, role))
             .await
@@ -716,6 +717,15 @@ async fn sync_doc_once(ctx: &Ctx, peer: PeerId, doc: DocId, role: Role) -> Resul
         first = false;
     }
     Err(format!("gave up after {MAX_ROUNDS} rounds"))
+}
+
+/// Reads a sync frame on a blocking thread: parsing a big frame takes tens of milliseconds,
+/// too long for the network's tasks, and the state thread may meanwhile take in the frame
+/// before.
+async fn read_off_state_thread(frame: SyncFrame) -> Result<ReadFrame, Refusal> {
+    tokio::task::spawn_blocking(move || read_frame(frame)).await.unwrap_or_else(|e| {
+        Err(Refusal { code: RefusalCode::Internal, reason: format!("reading the frame failed: {e}") })
+    })
 }
 
 /// Changes that arrived by sync (not gossip, which forwards by itself) go on to the other
@@ -764,6 +774,10 @@ async fn answer(ctx: &Ctx, peer: PeerId, request: Request) -> Response {
         }
         Request::Sync(frame) => {
             let doc = DocId { community: frame.community, name: frame.doc };
+            let frame = match read_off_state_thread(frame).await {
+                Ok(f) => f,
+                Err(r) => return Response::Refused(r),
+            };
             let result = ctx
                 .state(move |s| {
                     let report = s.sync_receive(device, frame, Role::Responder)?;

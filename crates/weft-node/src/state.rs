@@ -22,7 +22,7 @@ use weft_store::{Batch, DataDir, DirLock, Store, StoredIdentity};
 mod membership;
 mod sync;
 
-pub(crate) use sync::{Ingested, Outgoing, Role, parse_wire};
+pub(crate) use sync::{Ingested, Outgoing, ReadFrame, Role, parse_wire, read_frame};
 
 use crate::api::*;
 use crate::clock::Clock;

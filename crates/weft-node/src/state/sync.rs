@@ -73,6 +73,59 @@ fn parse_or_reject(doc: DocName, bytes: &[u8], report: &mut Ingested) -> Option<
     parse_change(bytes).map_err(|e| report.rejected.push(Rejection { doc, hash: None, why: e.to_string() })).ok()
 }
 
+/// A sync frame as the state thread takes it in: its message decoded and its changes parsed.
+///
+/// Reading touches nothing of ours and is the heaviest pure part of a big frame (a year of a
+/// board's changes takes tens of milliseconds to parse), so it is done off the state thread,
+/// while that thread is still taking in the frame before.
+#[derive(Debug)]
+pub(crate) struct ReadFrame {
+    pub community: CommunityId,
+    pub doc: DocName,
+    pub first: bool,
+    message: Option<Message>,
+    incoming: Vec<Incoming>,
+    /// Changes that did not parse (the frame is then rejected for them).
+    unparsed: Vec<Rejection>,
+}
+
+/// Reads a peer's sync frame: bytes that cannot be read are refused whole, before anything
+/// of ours is touched.
+pub(crate) fn read_frame(frame: SyncFrame) -> Result<ReadFrame, Refusal> {
+    let mut read = ReadFrame {
+        community: frame.community,
+        doc: frame.doc,
+        first: frame.first,
+        message: None,
+        incoming: Vec::new(),
+        unparsed: Vec::new(),
+    };
+    let Some(bytes) = frame.message else { return Ok(read) };
+    let message = Message::decode(&bytes)
+        .map_err(|e| refuse(RefusalCode::Invalid, format!("the sync message could not be read: {e}")))?;
+    if message.version != MessageVersion::V1 {
+        return Err(refuse(RefusalCode::Invalid, "whole-document sync messages are not accepted"));
+    }
+    let mut report = Ingested::default();
+    let mut changes: Vec<Change> =
+        message.changes.iter().filter_map(|chunk| parse_or_reject(frame.doc, chunk, &mut report)).collect();
+    if let Some(bundle) = &frame.bundle {
+        changes.extend(parse_bundle(bundle).map_err(|e| refuse(RefusalCode::Invalid, e.to_string()))?);
+    }
+    let mut signatures: HashMap<ChangeHash, ChangeSignature> =
+        frame.signatures.iter().map(|(h, s)| (*h, ChangeSignature(*s))).collect();
+    read.incoming =
+        changes.into_iter().map(|change| Incoming { signature: signatures.remove(&change.hash()), change }).collect();
+    // (A change that did not parse leaves its signature behind: that frame is rejected for
+    // the change.)
+    if !signatures.is_empty() && report.rejected.is_empty() {
+        return Err(refuse(RefusalCode::Invalid, "the frame signs changes it does not carry"));
+    }
+    read.unparsed = report.rejected;
+    read.message = Some(message);
+    Ok(read)
+}
+
 /// Changes this many or more travel in a bundle.
 const BUNDLE_FROM: usize = 32;
 
@@ -373,9 +426,9 @@ impl State {
         Ok(FrameBody { message: Some(message.encode()), bundle, signatures })
     }
 
-    /// Takes in a peer's sync frame: verifies and applies its changes, then advances the sync
-    /// state. Bad bytes are refused whole; bad changes are rejected one by one (and reported).
-    pub(crate) fn sync_receive(&mut self, peer: DeviceId, frame: SyncFrame, role: Role) -> Result<Ingested, Refusal> {
+    /// Takes in a peer's sync frame, read by [`read_frame`]: verifies and applies its changes,
+    /// then advances the sync state. Bad changes are rejected one by one (and reported).
+    pub(crate) fn sync_receive(&mut self, peer: DeviceId, frame: ReadFrame, role: Role) -> Result<Ingested, Refusal> {
         let doc = DocId { community: frame.community, name: frame.doc };
         if role == Role::Pull && doc.name != DocName::People {
             return Err(refuse(RefusalCode::Invalid, "only the people document is pulled from a stranger"));
@@ -387,29 +440,9 @@ impl State {
         if frame.first {
             self.sync.states.remove(&(peer, doc, role));
         }
-        let Some(bytes) = frame.message else { return Ok(Ingested::default()) };
-        let message = Message::decode(&bytes)
-            .map_err(|e| refuse(RefusalCode::Invalid, format!("the sync message could not be read: {e}")))?;
-        if message.version != MessageVersion::V1 {
-            return Err(refuse(RefusalCode::Invalid, "whole-document sync messages are not accepted"));
-        }
-        let mut report = Ingested::default();
-        let mut changes: Vec<Change> =
-            message.changes.iter().filter_map(|chunk| parse_or_reject(doc.name, chunk, &mut report)).collect();
-        if let Some(bundle) = &frame.bundle {
-            changes.extend(parse_bundle(bundle).map_err(|e| refuse(RefusalCode::Invalid, e.to_string()))?);
-        }
-        let mut signatures: HashMap<ChangeHash, ChangeSignature> =
-            frame.signatures.iter().map(|(h, s)| (*h, ChangeSignature(*s))).collect();
-        let incoming: Vec<Incoming> = changes
-            .into_iter()
-            .map(|change| Incoming { signature: signatures.remove(&change.hash()), change })
-            .collect();
-        // (A change that did not parse leaves its signature behind: that frame is rejected
-        // for the change, below.)
-        if !signatures.is_empty() && report.rejected.is_empty() {
-            return Err(refuse(RefusalCode::Invalid, "the frame signs changes it does not carry"));
-        }
+        let Some(message) = frame.message else { return Ok(Ingested::default()) };
+        let mut report = Ingested { rejected: frame.unparsed, ..Ingested::default() };
+        let incoming = frame.incoming;
         let ingested = self.ingest(doc.community, doc.name, incoming).map_err(internal)?;
         report.applied = ingested.applied;
         report.already = ingested.already;
