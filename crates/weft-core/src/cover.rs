@@ -13,7 +13,39 @@
 
 use std::collections::HashMap;
 
-use automerge::{ActorId, Change, ChangeHash};
+use automerge::{ActorId, Change, ChangeHash, ChangeMetadata};
+
+/// What [`cover`] and [`causal_order`] read of a change: a parsed [`Change`] as received, or
+/// a document's own metadata of a change it is about to send.
+pub trait Linked {
+    fn hash(&self) -> ChangeHash;
+    fn deps(&self) -> &[ChangeHash];
+    fn actor(&self) -> &ActorId;
+}
+
+impl Linked for Change {
+    fn hash(&self) -> ChangeHash {
+        Change::hash(self)
+    }
+    fn deps(&self) -> &[ChangeHash] {
+        Change::deps(self)
+    }
+    fn actor(&self) -> &ActorId {
+        self.actor_id()
+    }
+}
+
+impl Linked for ChangeMetadata<'_> {
+    fn hash(&self) -> ChangeHash {
+        self.hash
+    }
+    fn deps(&self) -> &[ChangeHash] {
+        &self.deps
+    }
+    fn actor(&self) -> &ActorId {
+        &self.actor
+    }
+}
 
 /// How a change of a batch is vouched for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +65,7 @@ pub enum Cover {
 ///
 /// Linear in the batch: one pass in reverse causal order carries, for each change, the set of
 /// devices with a signed descendant, as a bit set.
-pub fn cover(changes: &[&Change], signed: &[bool]) -> Vec<Cover> {
+pub fn cover<C: Linked>(changes: &[&C], signed: &[bool]) -> Vec<Cover> {
     let n = changes.len();
     let index: HashMap<ChangeHash, usize> = changes.iter().enumerate().map(|(i, c)| (c.hash(), i)).collect();
     let mut actors: HashMap<&ActorId, usize> = HashMap::new();
@@ -41,7 +73,7 @@ pub fn cover(changes: &[&Change], signed: &[bool]) -> Vec<Cover> {
         .iter()
         .map(|c| {
             let next = actors.len();
-            *actors.entry(c.actor_id()).or_insert(next)
+            *actors.entry(c.actor()).or_insert(next)
         })
         .collect();
     let words = actors.len().div_ceil(64).max(1);
@@ -70,7 +102,7 @@ pub fn cover(changes: &[&Change], signed: &[bool]) -> Vec<Cover> {
 /// The order in which to take a batch of changes so that each comes after those of its
 /// parents that are in the batch (Kahn's algorithm; ties keep the batch's order). Changes in a
 /// hash cycle, impossible for honest bytes, come last in their batch order.
-pub fn causal_order(changes: &[&Change]) -> Vec<usize> {
+pub fn causal_order<C: Linked>(changes: &[&C]) -> Vec<usize> {
     let index: HashMap<ChangeHash, usize> = changes.iter().enumerate().map(|(i, c)| (c.hash(), i)).collect();
     let mut order = order_by(&batch_deps(changes, &index));
     let mut placed = vec![false; changes.len()];
@@ -82,7 +114,7 @@ pub fn causal_order(changes: &[&Change]) -> Vec<usize> {
 }
 
 /// For each change, the indices of its parents within the batch.
-fn batch_deps(changes: &[&Change], index: &HashMap<ChangeHash, usize>) -> Vec<Vec<usize>> {
+fn batch_deps<C: Linked>(changes: &[&C], index: &HashMap<ChangeHash, usize>) -> Vec<Vec<usize>> {
     changes.iter().map(|c| c.deps().iter().filter_map(|d| index.get(d).copied()).collect()).collect()
 }
 
@@ -166,7 +198,7 @@ mod tests {
         assert_eq!(got, [Cover::Covered, Cover::Uncovered, Cover::Signed]);
         // Without the signed change, nothing is vouched for.
         assert_eq!(cover(&[&a1], &[false]), [Cover::Uncovered]);
-        assert_eq!(cover(&[], &[]), []);
+        assert_eq!(cover::<Change>(&[], &[]), []);
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use automerge::sync::{ChunkList, Message, MessageVersion, State as SyncState};
-use automerge::{Change, ChangeHash};
+use automerge::{Change, ChangeHash, ChangeMetadata};
 use tracing::{debug, warn};
 use weft_core::cover::{Cover, cover};
 use weft_core::doc::people::PeopleView;
@@ -227,6 +227,24 @@ fn flush_run(
     t.elapsed()
 }
 
+/// The changes of one frame: many as one bundle (several times smaller than the changes),
+/// few (or if bundling fails) as the changes' own bytes.
+fn encode_changes(doc: &automerge::Automerge, hashes: &[ChangeHash]) -> (Option<Vec<u8>>, Vec<Vec<u8>>) {
+    use automerge::ReadDoc;
+    if hashes.len() >= BUNDLE_FROM {
+        match doc.bundle(hashes.iter().copied()) {
+            Ok(b) => return (Some(b.bytes().to_vec()), Vec::new()),
+            Err(e) => warn!(%e, "could not bundle changes; sending them one by one"),
+        }
+    }
+    let chunks = hashes.iter().filter_map(|h| doc.get_change_by_hash(h)).map(|c| c.raw_bytes().to_vec()).collect();
+    (None, chunks)
+}
+
+fn change_short(hash: &ChangeHash) -> String {
+    hash.to_string().chars().take(12).collect()
+}
+
 /// Orders changes so that each comes after those of its parents that are in the batch.
 fn causal_order(batch: Vec<Pending>) -> Vec<Pending> {
     let changes: Vec<&Change> = batch.iter().map(|p| &p.change).collect();
@@ -358,33 +376,19 @@ impl State {
     /// The changes go in causal order, as many as fit in a frame; the rest wait for the next
     /// round. Each device's changes need one signature, over its latest change in the frame;
     /// a change no signature we hold can vouch for in this frame (its signed descendant did not
-    /// fit) waits too. Many changes travel as one Automerge bundle, several times smaller.
+    /// fit) waits too. Many changes travel as one Automerge bundle, several times smaller,
+    /// built from their hashes: the changes themselves are never built one by one.
     fn generate_with(&mut self, state: &mut SyncState, id: DocId) -> Result<FrameBody, Refusal> {
         let com = self.communities.get(&id.community).ok_or_else(|| internal("the community is gone"))?;
         let doc = com.doc(id.name).ok_or_else(|| internal("the document is not loaded"))?;
-        let Some(mut message) = doc.generate_sync(state) else { return Ok(FrameBody::default()) };
-        let parsed: Vec<Change> = message
-            .changes
-            .iter()
-            .map(|chunk| Change::from_bytes(chunk.to_vec()))
-            .collect::<Result<_, _>>()
-            .map_err(internal)?;
-        let refs: Vec<&Change> = parsed.iter().collect();
-        let order = weft_core::cover::causal_order(&refs);
-        let mut size = 0usize;
-        let mut taken: Vec<usize> = Vec::with_capacity(order.len());
-        let mut unsent: Vec<ChangeHash> = Vec::new();
-        for i in order {
-            let len = parsed[i].raw_bytes().len();
-            // Stay under the frame limit; what is left goes in the next round.
-            if size + len > MAX_SYNC_MESSAGE - (64 << 10) || taken.len() >= MAX_CHANGES {
-                unsent.push(parsed[i].hash());
-            } else {
-                size += len;
-                taken.push(i);
-            }
+        let Some((mut message, to_send)) = doc.generate_sync_lean(state) else { return Ok(FrameBody::default()) };
+        if to_send.is_empty() {
+            return Ok(FrameBody { message: Some(message.encode()), ..FrameBody::default() });
         }
-        let hashes: Vec<ChangeHash> = taken.iter().map(|i| parsed[*i].hash()).collect();
+        let refs: Vec<&ChangeMetadata<'_>> = to_send.iter().collect();
+        let ordered: Vec<&ChangeMetadata<'_>> =
+            weft_core::cover::causal_order(&refs).into_iter().take(MAX_CHANGES).map(|i| refs[i]).collect();
+        let hashes: Vec<ChangeHash> = ordered.iter().map(|c| c.hash).collect();
         // Many changes: one scan of the document's signatures beats a lookup per change.
         let stored = if hashes.len() > 256 {
             let all = self.store.signatures(id).map_err(internal)?;
@@ -392,38 +396,38 @@ impl State {
         } else {
             self.store.signatures_of(id, &hashes).map_err(internal)?
         };
-        let frame_changes: Vec<&Change> = taken.iter().map(|i| &parsed[*i]).collect();
         let has: Vec<bool> = stored.iter().map(Option::is_some).collect();
-        let mut signatures = Vec::new();
-        let mut send = Vec::with_capacity(taken.len());
-        for ((change, cover), sig) in frame_changes.iter().zip(cover(&frame_changes, &has)).zip(&stored) {
-            match (cover, sig) {
-                (Cover::Signed, Some(sig)) => {
-                    signatures.push((change.hash(), sig.0));
-                    send.push(*change);
+        // All of them if they fit, else the first half, and so on: a prefix of a causal order
+        // still has every change's parents before it.
+        let mut take = ordered.len();
+        loop {
+            let batch = &ordered[..take];
+            let mut signatures = Vec::new();
+            let mut send = Vec::with_capacity(take);
+            for ((change, cover), sig) in batch.iter().zip(cover(batch, &has[..take])).zip(&stored) {
+                match (cover, sig) {
+                    (Cover::Signed, Some(sig)) => {
+                        signatures.push((change.hash, sig.0));
+                        send.push(change.hash);
+                    }
+                    (Cover::Uncovered, _) if !change.deps.is_empty() => {}
+                    _ => send.push(change.hash),
                 }
-                (Cover::Uncovered, _) if !change.deps().is_empty() => unsent.push(change.hash()),
-                _ => send.push(*change),
             }
-        }
-        for h in &unsent {
-            state.sent_hashes.remove(h);
-        }
-        if send.is_empty() && message.changes.is_empty() {
-            return Ok(FrameBody { message: Some(message.encode()), ..FrameBody::default() });
-        }
-        let mut bundle = None;
-        if send.len() >= BUNDLE_FROM {
-            match doc.automerge().bundle(send.iter().map(|c| c.hash())) {
-                Ok(b) => bundle = Some(b.bytes().to_vec()),
-                Err(e) => warn!(%e, "could not bundle changes; sending them one by one"),
+            let (bundle, chunks) = encode_changes(doc.automerge(), &send);
+            let size = bundle.as_ref().map_or_else(|| chunks.iter().map(Vec::len).sum(), Vec::len);
+            if size <= MAX_SYNC_MESSAGE - (64 << 10) {
+                state.sent_hashes.extend(send);
+                message.changes = ChunkList::from(chunks);
+                return Ok(FrameBody { message: Some(message.encode()), bundle, signatures });
             }
+            if take == 1 {
+                // One change larger than a frame: nothing of it can be sent.
+                warn!(%id, hash = %change_short(&hashes[0]), size, "a change is too large for a sync frame");
+                return Ok(FrameBody { message: Some(message.encode()), ..FrameBody::default() });
+            }
+            take /= 2;
         }
-        message.changes = match bundle {
-            Some(_) => ChunkList::empty(),
-            None => ChunkList::from(send.iter().map(|c| c.raw_bytes().to_vec()).collect::<Vec<_>>()),
-        };
-        Ok(FrameBody { message: Some(message.encode()), bundle, signatures })
     }
 
     /// Takes in a peer's sync frame, read by [`read_frame`]: verifies and applies its changes,
