@@ -273,17 +273,12 @@ impl Document {
         &self,
         state: &mut automerge::sync::State,
     ) -> Option<(automerge::sync::Message, Vec<ChangeMetadata<'_>>)> {
-        use automerge::sync::SyncDoc;
-        state.their_capabilities = None;
         let to_send = if state.peer_read_only { Vec::new() } else { self.changes_to_send(state) };
         let peer_read_only = state.peer_read_only;
         state.peer_read_only = true;
-        let message = self.doc.generate_sync_message(state);
+        let message = self.generate_sync(state);
         state.peer_read_only = peer_read_only;
-        let mut message = message?;
-        message.flags = None;
-        message.version = automerge::sync::MessageVersion::V1;
-        Some((message, to_send))
+        Some((message?, to_send))
     }
 
     /// The changes a peer should get next, by Automerge's rule (see

@@ -241,10 +241,6 @@ fn encode_changes(doc: &automerge::Automerge, hashes: &[ChangeHash]) -> (Option<
     (None, chunks)
 }
 
-fn change_short(hash: &ChangeHash) -> String {
-    hash.to_string().chars().take(12).collect()
-}
-
 /// Orders changes so that each comes after those of its parents that are in the batch.
 fn causal_order(batch: Vec<Pending>) -> Vec<Pending> {
     let changes: Vec<&Change> = batch.iter().map(|p| &p.change).collect();
@@ -423,7 +419,7 @@ impl State {
             }
             if take == 1 {
                 // One change larger than a frame: nothing of it can be sent.
-                warn!(%id, hash = %change_short(&hashes[0]), size, "a change is too large for a sync frame");
+                warn!(%id, hash = %hashes[0], size, "a change is too large for a sync frame");
                 return Ok(FrameBody { message: Some(message.encode()), ..FrameBody::default() });
             }
             take /= 2;
