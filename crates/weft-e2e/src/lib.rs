@@ -196,12 +196,18 @@ impl App {
     /// Starts a `tauri-driver` and, through it, the app on `data_dir` with `args` (e.g.
     /// `--listen`), and waits until the window has a document.
     pub async fn launch(data_dir: &Path, args: &[String]) -> Result<Self> {
+        Self::launch_with_env(data_dir, args, &[]).await
+    }
+
+    /// [`App::launch`], with `env` set for the driver and so for the app it starts.
+    pub async fn launch_with_env(data_dir: &Path, args: &[String], env: &[(&str, &str)]) -> Result<Self> {
         let port = free_port()?;
         let native_port = free_port()?;
         let log = std::fs::File::create(artifacts_dir()?.join("tauri-driver.log"))?;
         let mut command = Command::new(tauri_driver());
         command
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log);
@@ -501,6 +507,136 @@ impl Serve {
     }
 }
 
+/// A desktop notification as it went over D-Bus.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub summary: String,
+    pub body: String,
+}
+
+/// A private D-Bus session bus for one test, with a `dbus-monitor` on it that records every
+/// desktop notification sent over it (`org.freedesktop.Notifications.Notify`, the call a
+/// desktop's notification service answers). Give the app its address
+/// (`DBUS_SESSION_BUS_ADDRESS`); both processes end when this is dropped.
+#[derive(Debug)]
+pub struct SessionBus {
+    address: String,
+    log: PathBuf,
+    monitor: Group,
+    _daemon: Group,
+}
+
+impl SessionBus {
+    pub fn start() -> Result<Self> {
+        let mut command = Command::new("dbus-daemon");
+        command
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut daemon = Group::spawn("dbus-daemon", command)?;
+        let mut out = daemon.child.stdout.take().context("dbus-daemon has no output")?;
+        // It prints its address as soon as it listens; read it off this thread so a daemon
+        // that says nothing cannot hang the test.
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        std::thread::spawn(move || {
+            let mut line = Vec::new();
+            let mut byte = [0u8; 1];
+            while out.read(&mut byte).is_ok_and(|n| n == 1) && byte[0] != b'\n' {
+                line.push(byte[0]);
+            }
+            let _ = tx.send(String::from_utf8_lossy(&line).into_owned());
+        });
+        let address = rx.recv_timeout(SHORT).context("dbus-daemon did not print its address")?;
+        if address.is_empty() {
+            bail!("dbus-daemon exited without an address");
+        }
+
+        let log = artifacts_dir()?.join("notifications.log");
+        let file = std::fs::File::create(&log)?;
+        let mut command = Command::new("dbus-monitor");
+        command
+            .args(["--address", &address])
+            .arg("type='method_call',interface='org.freedesktop.Notifications',member='Notify'")
+            .stdin(Stdio::null())
+            .stdout(file)
+            .stderr(Stdio::null());
+        let mut monitor = Group::spawn("dbus-monitor", command)?;
+        // The bus takes the monitor's name away when it becomes a monitor: from then on it
+        // sees every call.
+        let deadline = Instant::now() + SHORT;
+        while !std::fs::read_to_string(&log)?.contains("member=NameLost") {
+            monitor.check_alive()?;
+            if Instant::now() >= deadline {
+                bail!("dbus-monitor did not start watching within {SHORT:?}");
+            }
+            std::thread::sleep(POLL);
+        }
+        Ok(Self { address, log, monitor, _daemon: daemon })
+    }
+
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// Every notification sent so far, oldest first.
+    pub fn notifications(&mut self) -> Result<Vec<Notification>> {
+        self.monitor.check_alive()?;
+        Ok(parse_notify_calls(&std::fs::read_to_string(&self.log)?))
+    }
+
+    /// Waits until a notification with `body` has been sent; returns all sent by then.
+    pub fn wait_notification(&mut self, body: &str, timeout: Duration) -> Result<Vec<Notification>> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let sent = self.notifications()?;
+            if sent.iter().any(|n| n.body == body) {
+                return Ok(sent);
+            }
+            if Instant::now() >= deadline {
+                bail!("no notification saying {body:?} within {timeout:?}; sent: {sent:?}");
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+}
+
+/// The `Notify` calls in `dbus-monitor`'s output. Its arguments are printed one per line,
+/// indented three spaces; the strings among them are, in order, the application's name,
+/// the icon, the summary and the body.
+fn parse_notify_calls(log: &str) -> Vec<Notification> {
+    let mut out = Vec::new();
+    let mut strings: Option<Vec<String>> = None;
+    for line in log.lines() {
+        if !line.starts_with(' ') {
+            if let Some(s) = strings.take() {
+                out.extend(notification(&s));
+            }
+            if line.starts_with("method call") && line.contains("member=Notify") {
+                strings = Some(Vec::new());
+            }
+            continue;
+        }
+        let top_level = line.len() > 3 && line.starts_with("   ") && !line[3..].starts_with(' ');
+        if let (Some(s), true) = (strings.as_mut(), top_level)
+            && let Some(text) = line[3..].strip_prefix("string \"").and_then(|t| t.strip_suffix('"'))
+        {
+            s.push(text.to_owned());
+        }
+    }
+    if let Some(s) = strings {
+        out.extend(notification(&s));
+    }
+    out
+}
+
+fn notification(strings: &[String]) -> Option<Notification> {
+    match strings {
+        [_app, _icon, summary, body, ..] => Some(Notification { summary: summary.clone(), body: body.clone() }),
+        _ => None,
+    }
+}
+
 /// The first process whose command line satisfies `matches`.
 pub fn find_process(matches: impl Fn(&[String]) -> bool) -> Option<u32> {
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
@@ -570,6 +706,44 @@ pub fn process_name(pid: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn notify_calls_are_read_from_the_monitor() {
+        let log = r#"signal time=1.0 sender=org.freedesktop.DBus -> destination=:1.0 serial=2 path=/org/freedesktop/DBus; interface=org.freedesktop.DBus; member=NameLost
+   string ":1.0"
+method call time=2.0 sender=:1.1 -> destination=org.freedesktop.Notifications serial=3 path=/org/freedesktop/Notifications; interface=org.freedesktop.Notifications; member=Notify
+   string "weft-app"
+   uint32 0
+   string ""
+   string "An urgent task that suits you"
+   string "Fix the bike trailer"
+   array [
+      string "default"
+      string "Open"
+   ]
+   array [
+      dict entry(
+         string "urgency"
+         variant             byte 1
+      )
+   ]
+   int32 -1
+method call time=3.0 sender=:1.1 -> destination=org.freedesktop.Notifications serial=4 path=/org/freedesktop/Notifications; interface=org.freedesktop.Notifications; member=Notify
+   string "weft-app"
+   uint32 0
+   string ""
+   string "Title"
+   string "Second"
+"#;
+        let sent = parse_notify_calls(log);
+        assert_eq!(
+            sent,
+            vec![
+                Notification { summary: "An urgent task that suits you".into(), body: "Fix the bike trailer".into() },
+                Notification { summary: "Title".into(), body: "Second".into() },
+            ]
+        );
+    }
 
     #[test]
     fn xpath_literals_quote_anything() {

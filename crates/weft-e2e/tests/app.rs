@@ -10,7 +10,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result, ensure};
-use weft_e2e::{App, LAUNCH, SHORT, SYNC, Serve, descendants, free_port, process_name, pss_kib, rss_kib, weft};
+use weft_e2e::{
+    App, LAUNCH, SHORT, SYNC, Serve, SessionBus, descendants, free_port, process_name, pss_kib, rss_kib, weft,
+};
 
 /// The app on its own loopback port, away from mDNS: tests wire peers by hand.
 fn loopback_args(port: u16) -> Vec<String> {
@@ -245,6 +247,60 @@ async fn a_peers_new_task_appears_in_the_app_without_a_reload() -> Result<()> {
     app.screenshot("board-after-peer-change").await?;
     app.click("nav-community").await?;
     app.wait_text("Bea", SHORT).await?;
+    app.close().await
+}
+
+#[tokio::test]
+#[ignore = "drives the built app: needs Xvfb and tauri-driver (scripts/test.sh runs it)"]
+async fn an_urgent_task_that_fits_reaches_the_desktop_as_one_notification() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let (a, b) = (data.path().join("a"), data.path().join("b"));
+    founded(&a)?;
+    weft(&a, &["profile", "set", "--skill", "bike-repair:3", "--interest", "maintenance=5", "--hours-per-week", "4"])?;
+    let mut bus = SessionBus::start()?;
+    let port = free_port()?;
+    let address = format!("/ip4/127.0.0.1/tcp/{port}");
+    let app = App::launch_with_env(&a, &loopback_args(port), &[("DBUS_SESSION_BUS_ADDRESS", bus.address())]).await?;
+    app.wait_text("The board is empty", LAUNCH).await?;
+
+    // Bea joins (the invitation made through the running app) and posts from her own peer.
+    let invite: serde_json::Value = serde_json::from_str(&weft(&a, &["invite"])?)?;
+    let code = invite["code"].as_str().context("the invitation has no code")?;
+    weft(&b, &["join", code, "--name", "Bea", "--connect", &address])?;
+    let _serve = Serve::start(&b, &["--no-mdns", "--listen", "/ip4/127.0.0.1/tcp/0", "--connect", &address])?;
+    app.click("nav-peers").await?;
+    app.wait_text("Connected to 1 member's app.", SYNC).await?;
+    app.click("nav-board").await?;
+    let post = |title: &str, urgency: &str| {
+        weft(
+            &b,
+            &[
+                "task",
+                "add",
+                "--title",
+                title,
+                "--sector",
+                "maintenance",
+                "--skill",
+                "bike-repair",
+                "--urgency",
+                urgency,
+            ],
+        )
+    };
+
+    post("Fix the bike trailer", "urgent")?;
+    let sent = bus.wait_notification("Fix the bike trailer", SYNC)?;
+    ensure!(sent[0].summary == "An urgent task that suits you", "sent: {sent:?}");
+
+    // A task that is not urgent is on the board but raises nothing; the first urgent one is
+    // not raised again when the next one comes.
+    post("Oil the chains", "normal")?;
+    app.wait_text("Oil the chains", SYNC).await?;
+    post("Mend the workshop door", "urgent")?;
+    let sent = bus.wait_notification("Mend the workshop door", SYNC)?;
+    let bodies: Vec<&str> = sent.iter().map(|n| n.body.as_str()).collect();
+    ensure!(bodies == ["Fix the bike trailer", "Mend the workshop door"], "sent: {bodies:?}");
     app.close().await
 }
 
