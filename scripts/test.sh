@@ -57,6 +57,10 @@ cargo test --workspace --benches --locked
 step "Automerge interop: exported documents load in @automerge/automerge"
 bash scripts/interop.sh
 
+step "Debian package: built from the debug build, checked"
+WEFT_PACKAGE_PROFILE=debug bash scripts/package.sh
+bash tests/package/check.sh target/package/weft_*_"$(dpkg --print-architecture)".deb
+
 step "peers in network namespaces: mDNS discovery, convergence, 20% loss + 200 ms latency"
 if ! command -v ip >/dev/null || ! command -v tc >/dev/null; then
     apt-get update -qq && apt-get install -y -qq --no-install-recommends iproute2 >/dev/null
