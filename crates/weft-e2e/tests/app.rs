@@ -304,6 +304,82 @@ async fn an_urgent_task_that_fits_reaches_the_desktop_as_one_notification() -> R
     app.close().await
 }
 
+/// A sector's baseline as the node has it, in minutes (read through the app's socket).
+fn baseline_of(dir: &Path, sector: &str) -> Result<Option<u64>> {
+    let sectors: serde_json::Value = serde_json::from_str(&weft(dir, &["sectors"])?)?;
+    let list = sectors.as_array().context("sectors is not a list")?;
+    Ok(list.iter().find(|s| s["id"] == sector).and_then(|s| s["baseline"].as_u64()))
+}
+
+#[tokio::test]
+#[ignore = "drives the built app: needs Xvfb and tauri-driver (scripts/test.sh runs it)"]
+async fn the_community_changes_its_sectors_and_removes_a_member() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let (a, b) = (data.path().join("a"), data.path().join("b"));
+    founded(&a)?;
+    let port = free_port()?;
+    let address = format!("/ip4/127.0.0.1/tcp/{port}");
+    let app = App::launch(&a, &loopback_args(port)).await?;
+    app.wait_text("The board is empty", LAUNCH).await?;
+    let invite: serde_json::Value = serde_json::from_str(&weft(&a, &["invite"])?)?;
+    let code = invite["code"].as_str().context("the invitation has no code")?;
+    weft(&b, &["join", code, "--name", "Bea", "--connect", &address])?;
+
+    app.click("nav-community").await?;
+    app.wait_text("150 h in all", SHORT).await?;
+    app.wait_text("Bea", SYNC).await?;
+
+    // A baseline that is not a number of hours is refused and nothing changes.
+    app.click_button("Change the Food sector").await?;
+    app.fill("sector-baseline-input", "lots").await?;
+    app.click("sector-save").await?;
+    app.wait_text("Give the yearly baseline in hours, from 0 to 1,000, e.g. 20.", SHORT).await?;
+    ensure!(baseline_of(&a, "food")? == Some(20 * 60), "a refused baseline was saved");
+
+    app.fill("sector-baseline-input", "25").await?;
+    app.click("sector-save").await?;
+    app.wait_text("The Food sector is saved.", SHORT).await?;
+    app.wait_text("155 h in all", SHORT).await?;
+    ensure!(baseline_of(&a, "food")? == Some(25 * 60));
+
+    // A new sector, and a second one of the same name is refused.
+    app.click("add-sector").await?;
+    app.fill("new-sector-name", "Water & energy").await?;
+    app.fill("new-sector-baseline", "10").await?;
+    app.click("new-sector-submit").await?;
+    app.wait_text("The Water & energy sector is added.", SHORT).await?;
+    app.wait_text("165 h in all", SHORT).await?;
+    ensure!(baseline_of(&a, "water-energy")? == Some(10 * 60));
+    app.fill("new-sector-name", "water & ENERGY").await?;
+    app.fill("new-sector-baseline", "5").await?;
+    app.click("new-sector-submit").await?;
+    app.wait_text("There is already a sector called Water & energy.", SHORT).await?;
+    app.screenshot("community-sectors").await?;
+
+    // Retiring a sector is asked for twice; its baseline leaves the total.
+    app.click_button("Change the Water & energy sector").await?;
+    app.click("sector-retire").await?;
+    app.click("sector-retire-confirm").await?;
+    app.wait_text("The Water & energy sector is retired.", SHORT).await?;
+    app.wait_text("155 h in all", SHORT).await?;
+    ensure!(baseline_of(&a, "water-energy")?.is_none(), "a retired sector is still in use");
+
+    // Removing Bea is asked for twice and says what it does.
+    app.click_button("Remove Bea from the community").await?;
+    app.wait_text("Do this only when the community has decided it together.", SHORT).await?;
+    app.click("member-remove-confirm").await?;
+    app.wait_text("Bea is no longer a member.", SHORT).await?;
+    let members: serde_json::Value = serde_json::from_str(&weft(&a, &["members"])?)?;
+    let names: Vec<&str> = members.as_array().context("members")?.iter().filter_map(|m| m["name"].as_str()).collect();
+    ensure!(names == ["Ana"], "members after the removal: {names:?}");
+    app.wait_until("Bea gone from the directory", SHORT, async || {
+        let shown = app.testid_text("members").await?;
+        Ok(!shown.contains("Bea"))
+    })
+    .await?;
+    app.close().await
+}
+
 #[tokio::test]
 #[ignore = "drives the built app: needs Xvfb and tauri-driver (scripts/test.sh runs it)"]
 async fn a_link_opened_while_the_app_runs_reaches_its_join_form() -> Result<()> {

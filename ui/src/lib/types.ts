@@ -441,6 +441,15 @@ export type Request =
   | { op: 'profile_show'; community: string | null; member: string | null }
   | { op: 'members'; community: string | null }
   | { op: 'sectors'; community: string | null }
+  | {
+      op: 'sector_set';
+      community: string | null;
+      sector: SectorId;
+      name: string | null;
+      essential: boolean | null;
+      baseline: Minutes | null;
+      archived: boolean | null;
+    }
   | { op: 'guild_add'; community: string | null; name: string; sector: SectorId; description: string }
   | { op: 'guilds'; community: string | null }
   | { op: 'task_add'; community: string | null; task: TaskInput }
