@@ -87,7 +87,7 @@ pub fn run() -> ExitCode {
     // refuses to read it later, for soundness).
     let offset = time::UtcOffset::current_local_offset().map(|o| o.whole_seconds()).unwrap_or(0);
     init_tracing();
-    draw_in_software_without_gpu();
+    start_with_environment();
     let Some(data_dir) = args.data_dir.clone().or_else(DataDir::default_path) else {
         error!("no per-user data directory could be found here: start Weft with --data-dir DIR");
         return ExitCode::FAILURE;
@@ -174,25 +174,42 @@ fn has_gpu() -> bool {
         .unwrap_or(false)
 }
 
-/// Without a GPU, starts again with WebKit's accelerated compositing off (unless whoever
-/// started us chose already). With GL drawn in software it buys nothing for a page like ours
-/// and costs WebKit's page process 120–170 MiB (measured under Xvfb on the demo community's
-/// board: about 410 against 230 MiB RSS). A GPU-less laptop is exactly where memory is short.
-/// WebKit reads this setting only from the environment, and changing our own environment
-/// takes unsafe code, which this project forbids: so the same program starts again in the
-/// same process (exec) with the variable set, before anything else happens. (WebKit's
-/// per-view setting for this did not take effect when the window was driven by WebDriver.)
-fn draw_in_software_without_gpu() {
-    const VAR: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
-    if has_gpu() || std::env::var_os(VAR).is_some() {
+/// Starts the program again (exec, same process) with the environment the app wants, for
+/// itself and for WebKit's processes after it, unless whoever started it chose already:
+///
+/// - `WEBKIT_DISABLE_COMPOSITING_MODE=1` on a machine without a GPU. With GL drawn in
+///   software, accelerated compositing buys nothing for a page like ours and costs WebKit's
+///   page process 120–170 MiB (measured under Xvfb on the demo community's board: about 410
+///   against 230 MiB RSS). A GPU-less laptop is exactly where memory is short. (WebKit's
+///   per-view setting for this did not take effect when the window was driven by WebDriver.)
+/// - `MALLOC_MMAP_THRESHOLD_=131072`: glibc serves blocks over 128 KiB from mappings of their
+///   own, returned to the system when freed. By default it raises that threshold each time
+///   such a block is freed, after which the large buffers of loading and syncing documents
+///   stay behind in the heap: 8 MiB of the app process's 201 MiB at rest on the demo
+///   community (release build).
+///
+/// WebKit and glibc read these only from the environment, at start, and changing our own
+/// environment takes unsafe code, which this project forbids: hence the exec, before
+/// anything else happens.
+pub fn start_with_environment() {
+    const COMPOSITING: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
+    const MMAP_THRESHOLD: &str = "MALLOC_MMAP_THRESHOLD_";
+    let mut set = Vec::new();
+    if !has_gpu() && std::env::var_os(COMPOSITING).is_none() {
+        set.push((COMPOSITING, "1"));
+    }
+    if std::env::var_os(MMAP_THRESHOLD).is_none() {
+        set.push((MMAP_THRESHOLD, "131072"));
+    }
+    if set.is_empty() {
         return;
     }
     let Ok(exe) = std::env::current_exe() else { return };
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
-        let error = std::process::Command::new(exe).args(std::env::args_os().skip(1)).env(VAR, "1").exec();
-        warn!(%error, "could not start again without accelerated compositing; carrying on with it");
+        let error = std::process::Command::new(exe).args(std::env::args_os().skip(1)).envs(set).exec();
+        warn!(%error, "could not start again with the environment the app wants; carrying on without it");
     }
 }
 

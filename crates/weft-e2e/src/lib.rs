@@ -60,6 +60,16 @@ pub fn app_binary() -> Result<PathBuf> {
     }
 }
 
+/// The empty Tauri window built from `src-tauri/examples/shell_floor`: the memory floor
+/// under the app. `WEFT_SHELL_FLOOR_BIN` names another build of it, as `WEFT_APP_BIN` does
+/// for the app (to weigh optimised builds).
+pub fn shell_floor_binary() -> Result<PathBuf> {
+    match std::env::var_os("WEFT_SHELL_FLOOR_BIN") {
+        Some(p) => Ok(PathBuf::from(p)),
+        None => built("examples/shell_floor"),
+    }
+}
+
 /// The built `weft` command.
 pub fn weft_binary() -> Result<PathBuf> {
     built("weft")
@@ -189,6 +199,8 @@ pub struct App {
     /// When the session was asked for: the app's launch, as near as we can tell.
     pub launched: Instant,
     pub data_dir: PathBuf,
+    /// The program the session started.
+    program: PathBuf,
     driver: Group,
 }
 
@@ -201,6 +213,16 @@ impl App {
 
     /// [`App::launch`], with `env` set for the driver and so for the app it starts.
     pub async fn launch_with_env(data_dir: &Path, args: &[String], env: &[(&str, &str)]) -> Result<Self> {
+        let mut app_args = vec!["--data-dir".to_owned(), data_dir.display().to_string()];
+        app_args.extend_from_slice(args);
+        let mut app = Self::launch_program(&app_binary()?, &app_args, env).await?;
+        app.data_dir = data_dir.to_path_buf();
+        Ok(app)
+    }
+
+    /// Starts `program` with `args` through a `tauri-driver`, as [`App::launch`] starts the
+    /// app.
+    pub async fn launch_program(program: &Path, args: &[String], env: &[(&str, &str)]) -> Result<Self> {
         let port = free_port()?;
         let native_port = free_port()?;
         let log = std::fs::File::create(artifacts_dir()?.join("tauri-driver.log"))?;
@@ -215,18 +237,16 @@ impl App {
         wait_for_port(port, SHORT, || driver.check_alive())?;
         wait_for_port(native_port, SHORT, || driver.check_alive())?;
 
-        let mut app_args = vec!["--data-dir".to_owned(), data_dir.display().to_string()];
-        app_args.extend_from_slice(args);
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), "wry".into());
-        caps.insert("tauri:options".into(), serde_json::json!({ "application": app_binary()?, "args": app_args }));
+        caps.insert("tauri:options".into(), serde_json::json!({ "application": program, "args": args }));
         let launched = Instant::now();
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .context("could not open a WebDriver session with the app")?;
-        let app = Self { client, launched, data_dir: data_dir.to_path_buf(), driver };
+        let app = Self { client, launched, data_dir: PathBuf::new(), program: program.to_path_buf(), driver };
         app.wait_until("the page to load", LAUNCH, async || {
             let state = app.client.execute("return document.readyState", vec![]).await?;
             Ok(state == "complete")
@@ -423,9 +443,9 @@ impl App {
 
     /// The app's process id (found by its command line), once it runs.
     pub fn pid(&self) -> Result<u32> {
-        let exe = app_binary()?;
         let dir = self.data_dir.display().to_string();
-        find_process(|argv| argv.first().is_some_and(|a| Path::new(a) == exe) && argv.contains(&dir))
+        let ours = |argv: &[String]| dir.is_empty() || argv.contains(&dir);
+        find_process(|argv| argv.first().is_some_and(|a| Path::new(a) == self.program) && ours(argv))
             .ok_or_else(|| anyhow!("the app's process was not found"))
     }
 
