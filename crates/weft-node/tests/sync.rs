@@ -125,12 +125,16 @@ async fn a_peer_that_was_away_for_ten_thousand_changes_catches_up() {
         Response::Status(s) => s.documents.into_iter().map(|d| (d.name, d.changes)).collect::<Vec<_>>(),
         other => panic!("{other:?}"),
     };
-    let theirs = status(a.node.execute(Request::Status).await.unwrap());
-    // B also holds its own admission; otherwise the same changes.
-    let probe = b.node.clone();
-    until(&b.node, "the same changes in every document", move || {
-        let (probe, theirs) = (probe.clone(), theirs.clone());
-        async move { status(probe.execute(Request::Status).await.unwrap()) == theirs }
+    // Both sides end with the same changes in every document, B's own admission among them.
+    // Compared live on both sides: A may still be taking in what B sent it (its admission,
+    // its device) after a snapshot of A's would have been taken.
+    let (probe_a, probe_b) = (a.node.clone(), b.node.clone());
+    until_on(&[&a.node, &b.node], "the same changes in every document", move || {
+        let (probe_a, probe_b) = (probe_a.clone(), probe_b.clone());
+        async move {
+            let ours = status(probe_b.execute(Request::Status).await.unwrap());
+            ours == status(probe_a.execute(Request::Status).await.unwrap())
+        }
     })
     .await;
 }

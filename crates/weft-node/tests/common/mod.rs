@@ -97,22 +97,46 @@ pub async fn member_count(node: &Node) -> usize {
 }
 
 /// Waits until `check` holds, re-checking after every document change on `node`.
-pub async fn until<F, Fut>(node: &Node, what: &str, mut check: F)
+pub async fn until<F, Fut>(node: &Node, what: &str, check: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
 {
-    let mut events = node.subscribe();
+    until_on(&[node], what, check).await;
+}
+
+/// Waits until `check` holds, re-checking after every event of any of `nodes`.
+pub async fn until_on<F, Fut>(nodes: &[&Node], what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let (tx, mut woken) = tokio::sync::mpsc::channel::<()>(1);
+    let listeners: Vec<_> = nodes
+        .iter()
+        .map(|node| {
+            let (mut events, tx) = (node.subscribe(), tx.clone());
+            tokio::spawn(async move {
+                loop {
+                    match events.recv().await {
+                        Ok(_) | Err(RecvError::Lagged(_)) => {
+                            let _ = tx.try_send(());
+                        }
+                        Err(RecvError::Closed) => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(tx);
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         if check().await {
+            listeners.iter().for_each(tokio::task::JoinHandle::abort);
             return;
         }
         tokio::select! {
-            e = events.recv() => match e {
-                Ok(_) | Err(RecvError::Lagged(_)) => {}
-                Err(RecvError::Closed) => panic!("node stopped while waiting for {what}"),
-            },
+            w = woken.recv() => if w.is_none() { panic!("the nodes stopped while waiting for {what}") },
             _ = tokio::time::sleep_until(deadline) => panic!("timed out waiting for {what}"),
         }
     }
