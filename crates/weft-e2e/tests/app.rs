@@ -313,7 +313,7 @@ fn baseline_of(dir: &Path, sector: &str) -> Result<Option<u64>> {
 
 #[tokio::test]
 #[ignore = "drives the built app: needs Xvfb and tauri-driver (scripts/test.sh runs it)"]
-async fn the_community_changes_its_sectors_and_removes_a_member() -> Result<()> {
+async fn the_community_renames_itself_changes_its_sectors_and_removes_a_member() -> Result<()> {
     let data = tempfile::tempdir()?;
     let (a, b) = (data.path().join("a"), data.path().join("b"));
     founded(&a)?;
@@ -328,6 +328,21 @@ async fn the_community_changes_its_sectors_and_removes_a_member() -> Result<()> 
     app.click("nav-community").await?;
     app.wait_text("150 h in all", SHORT).await?;
     app.wait_text("Bea", SYNC).await?;
+
+    // The community's name: an empty one is refused; a new one shows in the header.
+    app.click("rename-community").await?;
+    app.fill("rename-community-name", "   ").await?;
+    app.click("rename-submit").await?;
+    app.wait_text("Give the community a name.", SHORT).await?;
+    app.fill("rename-community-name", "Riverside Commons & Orchard").await?;
+    app.click("rename-submit").await?;
+    app.wait_text("The community is now called Riverside Commons & Orchard.", SHORT).await?;
+    app.wait_until("the new name in the header", SHORT, async || {
+        Ok(app.testid_text("community-name").await? == "Riverside Commons & Orchard")
+    })
+    .await?;
+    let list: serde_json::Value = serde_json::from_str(&weft(&a, &["community", "list"])?)?;
+    ensure!(list[0]["name"] == "Riverside Commons & Orchard", "communities: {list}");
 
     // A baseline that is not a number of hours is refused and nothing changes.
     app.click_button("Change the Food sector").await?;
