@@ -250,6 +250,19 @@ async fn a_peers_new_task_appears_in_the_app_without_a_reload() -> Result<()> {
     app.close().await
 }
 
+/// The app on Ana's founded directory `a` (with `env`), and Bea joined from `b` with an
+/// invitation made through the running app; returns the app and its address.
+async fn app_with_bea(a: &Path, b: &Path, env: &[(&str, &str)]) -> Result<(App, String)> {
+    let port = free_port()?;
+    let address = format!("/ip4/127.0.0.1/tcp/{port}");
+    let app = App::launch_with_env(a, &loopback_args(port), env).await?;
+    app.wait_text("The board is empty", LAUNCH).await?;
+    let invite: serde_json::Value = serde_json::from_str(&weft(a, &["invite"])?)?;
+    let code = invite["code"].as_str().context("the invitation has no code")?;
+    weft(b, &["join", code, "--name", "Bea", "--connect", &address])?;
+    Ok((app, address))
+}
+
 #[tokio::test]
 #[ignore = "drives the built app: needs Xvfb and tauri-driver (scripts/test.sh runs it)"]
 async fn an_urgent_task_that_fits_reaches_the_desktop_as_one_notification() -> Result<()> {
@@ -258,15 +271,9 @@ async fn an_urgent_task_that_fits_reaches_the_desktop_as_one_notification() -> R
     founded(&a)?;
     weft(&a, &["profile", "set", "--skill", "bike-repair:3", "--interest", "maintenance=5", "--hours-per-week", "4"])?;
     let mut bus = SessionBus::start()?;
-    let port = free_port()?;
-    let address = format!("/ip4/127.0.0.1/tcp/{port}");
-    let app = App::launch_with_env(&a, &loopback_args(port), &[("DBUS_SESSION_BUS_ADDRESS", bus.address())]).await?;
-    app.wait_text("The board is empty", LAUNCH).await?;
+    let (app, address) = app_with_bea(&a, &b, &[("DBUS_SESSION_BUS_ADDRESS", bus.address())]).await?;
 
-    // Bea joins (the invitation made through the running app) and posts from her own peer.
-    let invite: serde_json::Value = serde_json::from_str(&weft(&a, &["invite"])?)?;
-    let code = invite["code"].as_str().context("the invitation has no code")?;
-    weft(&b, &["join", code, "--name", "Bea", "--connect", &address])?;
+    // Bea posts from her own peer.
     let _serve = Serve::start(&b, &["--no-mdns", "--listen", "/ip4/127.0.0.1/tcp/0", "--connect", &address])?;
     app.click("nav-peers").await?;
     app.wait_text("Connected to 1 member's app.", SYNC).await?;
@@ -317,13 +324,7 @@ async fn the_community_renames_itself_changes_its_sectors_and_removes_a_member()
     let data = tempfile::tempdir()?;
     let (a, b) = (data.path().join("a"), data.path().join("b"));
     founded(&a)?;
-    let port = free_port()?;
-    let address = format!("/ip4/127.0.0.1/tcp/{port}");
-    let app = App::launch(&a, &loopback_args(port)).await?;
-    app.wait_text("The board is empty", LAUNCH).await?;
-    let invite: serde_json::Value = serde_json::from_str(&weft(&a, &["invite"])?)?;
-    let code = invite["code"].as_str().context("the invitation has no code")?;
-    weft(&b, &["join", code, "--name", "Bea", "--connect", &address])?;
+    let (app, _) = app_with_bea(&a, &b, &[]).await?;
 
     app.click("nav-community").await?;
     app.wait_text("150 h in all", SHORT).await?;
