@@ -40,12 +40,8 @@ for bin in weft weft-app; do
     objcopy --strip-all "target/$profile/$bin" "$root/usr/bin/$bin"
 done
 
-for size in 32 128 256; do
-    case $size in
-    32) src=32x32.png ;;
-    128) src=128x128.png ;;
-    256) src=128x128@2x.png ;;
-    esac
+for icon in 32:32x32.png 128:128x128.png 256:128x128@2x.png; do
+    size=${icon%%:*} src=${icon#*:}
     dir="$root/usr/share/icons/hicolor/${size}x${size}/apps"
     mkdir -p "$dir"
     install -m 0644 "src-tauri/icons/$src" "$dir/org.weft.app.png"

@@ -90,14 +90,33 @@ pub fn free_port() -> Result<u16> {
 /// Waits until something listens on `port`, or the deadline passes, or `alive` says the
 /// process that should listen is gone.
 fn wait_for_port(port: u16, timeout: Duration, mut alive: impl FnMut() -> Result<()>) -> Result<()> {
+    poll_until(
+        timeout,
+        || {
+            let listening = TcpStream::connect(("127.0.0.1", port)).is_ok();
+            if !listening {
+                alive()?;
+            }
+            Ok(listening)
+        },
+        || anyhow!("nothing listened on port {port} within {timeout:?}"),
+    )
+}
+
+/// Checks `ready` until it says yes (or fails), looking again every [`POLL`]; after
+/// `timeout`, fails with what `timed_out` says.
+fn poll_until(
+    timeout: Duration,
+    mut ready: impl FnMut() -> Result<bool>,
+    timed_out: impl FnOnce() -> anyhow::Error,
+) -> Result<()> {
     let deadline = Instant::now() + timeout;
     loop {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        if ready()? {
             return Ok(());
         }
-        alive()?;
         if Instant::now() >= deadline {
-            bail!("nothing listened on port {port} within {timeout:?}");
+            return Err(timed_out());
         }
         std::thread::sleep(POLL);
     }
@@ -511,14 +530,17 @@ impl Serve {
             .stderr(log);
         let mut group = Group::spawn("weft serve", command)?;
         let socket = data_dir.join("control.sock");
-        let deadline = Instant::now() + SHORT;
-        while std::os::unix::net::UnixStream::connect(&socket).is_err() {
-            group.check_alive()?;
-            if Instant::now() >= deadline {
-                bail!("weft serve did not open its control socket within {SHORT:?}");
-            }
-            std::thread::sleep(POLL);
-        }
+        poll_until(
+            SHORT,
+            || {
+                let open = std::os::unix::net::UnixStream::connect(&socket).is_ok();
+                if !open {
+                    group.check_alive()?;
+                }
+                Ok(open)
+            },
+            || anyhow!("weft serve did not open its control socket within {SHORT:?}"),
+        )?;
         Ok(Self { group, data_dir: data_dir.to_path_buf() })
     }
 
@@ -584,14 +606,17 @@ impl SessionBus {
         let mut monitor = Group::spawn("dbus-monitor", command)?;
         // The bus takes the monitor's name away when it becomes a monitor: from then on it
         // sees every call.
-        let deadline = Instant::now() + SHORT;
-        while !std::fs::read_to_string(&log)?.contains("member=NameLost") {
-            monitor.check_alive()?;
-            if Instant::now() >= deadline {
-                bail!("dbus-monitor did not start watching within {SHORT:?}");
-            }
-            std::thread::sleep(POLL);
-        }
+        poll_until(
+            SHORT,
+            || {
+                let watching = std::fs::read_to_string(&log)?.contains("member=NameLost");
+                if !watching {
+                    monitor.check_alive()?;
+                }
+                Ok(watching)
+            },
+            || anyhow!("dbus-monitor did not start watching within {SHORT:?}"),
+        )?;
         Ok(Self { address, log, monitor, _daemon: daemon })
     }
 
@@ -607,17 +632,18 @@ impl SessionBus {
 
     /// Waits until a notification with `body` has been sent; returns all sent by then.
     pub fn wait_notification(&mut self, body: &str, timeout: Duration) -> Result<Vec<Notification>> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let sent = self.notifications()?;
-            if sent.iter().any(|n| n.body == body) {
-                return Ok(sent);
-            }
-            if Instant::now() >= deadline {
-                bail!("no notification saying {body:?} within {timeout:?}; sent: {sent:?}");
-            }
-            std::thread::sleep(POLL);
-        }
+        let sent = std::cell::RefCell::new(Vec::new());
+        poll_until(
+            timeout,
+            || {
+                let now = self.notifications()?;
+                let found = now.iter().any(|n| n.body == body);
+                *sent.borrow_mut() = now;
+                Ok(found)
+            },
+            || anyhow!("no notification saying {body:?} within {timeout:?}; sent: {:?}", sent.borrow()),
+        )?;
+        Ok(sent.into_inner())
     }
 }
 

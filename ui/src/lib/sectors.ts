@@ -2,10 +2,10 @@
 // member (a guideline, never a quota), which are essential, and a new sector's id. The limits
 // are weft-core's; a form with any error sends nothing.
 
-import { msg, type Msg } from './i18n';
-import { parseHours, slugify } from './format';
+import { msg } from './i18n';
+import { hoursOf, parseHours, slugify } from './format';
 import type { Minutes, Sector, SectorId } from './types';
-import type { Checked, Errors } from './validate';
+import { required, type Checked, type Errors } from './validate';
 
 export const SECTOR_NAME_MAX = 60;
 export const BASELINE_MAX_HOURS = 1000;
@@ -44,10 +44,9 @@ export function checkSector(
 ): Checked<SectorChange, SectorField> {
   const errors: Errors<SectorField> = {};
   const name = form.name.trim();
-  const length = [...name].length;
   let id: SectorId | null = editing;
-  if (!name) errors.name = msg('errors.sectorNameEmpty');
-  else if (length > SECTOR_NAME_MAX) errors.name = msg('errors.tooLong', { max: SECTOR_NAME_MAX, count: length });
+  const nameError = required(name, SECTOR_NAME_MAX, 'errors.sectorNameEmpty');
+  if (nameError) errors.name = nameError;
   else if (!editing) {
     id = newSectorId(name);
     const taken = sectors.find((s) => !s.archived && (s.id === id || s.name.toLowerCase() === name.toLowerCase()));
@@ -55,19 +54,16 @@ export function checkSector(
     else if (taken) errors.name = msg('errors.sectorExists', { name: taken.name });
   }
   const minutes = parseHours(form.baseline);
-  if (minutes === null || minutes > BASELINE_MAX_HOURS * 60) errors.baseline = baselineError();
+  if (minutes === null || minutes > BASELINE_MAX_HOURS * 60)
+    errors.baseline = msg('errors.baselineHours', { max: BASELINE_MAX_HOURS });
   return Object.keys(errors).length || !id || minutes === null
     ? { ok: false, errors }
     : { ok: true, value: { sector: id, name, baseline: minutes, essential: form.essential } };
 }
 
-function baselineError(): Msg {
-  return msg('errors.baselineHours', { max: BASELINE_MAX_HOURS });
-}
-
 /** The form for an existing sector, as it is now. */
 export function formOf(s: Sector): SectorForm {
-  return { name: s.name, baseline: String(Math.round((s.baseline / 60) * 100) / 100), essential: s.essential };
+  return { name: s.name, baseline: String(hoursOf(s.baseline)), essential: s.essential };
 }
 
 /** The yearly baseline of the sectors in use, summed: the default community's is 150 h. */

@@ -33,7 +33,7 @@ function done<T, F extends string>(errors: Errors<F>, value: () => T): Checked<T
 }
 
 /** A required short text: a name, a title. */
-function required(value: string, max: number, emptyKey: string): Msg | null {
+export function required(value: string, max: number, emptyKey: string): Msg | null {
   if (!value.trim()) return msg(emptyKey);
   if (len(value) > max) return msg('errors.tooLong', { max, count: len(value) });
   return null;
