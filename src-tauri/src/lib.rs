@@ -189,8 +189,8 @@ fn has_gpu() -> bool {
 ///   community (release build).
 ///
 /// WebKit and glibc read these only from the environment, at start, and changing our own
-/// environment takes unsafe code, which this project forbids: hence the exec, before
-/// anything else happens.
+/// environment takes unsafe code (and is unsound once other threads run), which this project
+/// denies: hence the exec, before anything else happens.
 pub fn start_with_environment() {
     const COMPOSITING: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
     const MMAP_THRESHOLD: &str = "MALLOC_MMAP_THRESHOLD_";

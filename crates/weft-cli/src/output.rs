@@ -351,11 +351,12 @@ pub fn human(out: &mut impl Write, response: &Response) -> anyhow::Result<()> {
             for d in &s.documents {
                 writeln!(
                     out,
-                    "  {:<8} {:<12} {:>6} changes ({} since the last snapshot)",
+                    "  {:<8} {:<12} {:>6} changes ({} since the last snapshot), {}",
                     d.community.short(),
                     d.name.to_string(),
                     d.changes,
-                    d.logged_since_snapshot
+                    d.logged_since_snapshot,
+                    if d.in_memory { "in memory" } else { "at rest" }
                 )?;
             }
         }

@@ -480,7 +480,18 @@ async fn measure_launch_to_board_and_memory_on_the_demo_community() -> Result<()
     app.screenshot("demo-community").await?;
     app.click("nav-board").await?;
     app.wait_css("[data-testid=\"task-link\"]", SHORT).await?;
-    let weft = Weighed::of(&app)?;
+    let looked = Weighed::of(&app)?;
+    // Left alone, the board's and the ledgers' documents rest (weft-node's REST_AFTER, 30 s):
+    // their views stay, and the memory they held goes back to the system.
+    let rested = Instant::now();
+    app.wait_until("the documents to rest", std::time::Duration::from_secs(90), async || {
+        let status: serde_json::Value = serde_json::from_str(&weft(dir, &["status"])?)?;
+        let docs = status["documents"].as_array().context("no documents in the status")?;
+        Ok(docs.iter().all(|d| d["in_memory"] == false || d["name"] == "people"))
+    })
+    .await?;
+    let rest_secs = rested.elapsed().as_secs_f64();
+    let at_rest = Weighed::of(&app)?;
     // It weighs less for starting again with glibc's mmap threshold fixed (src-tauri/src/lib.rs).
     let environ = std::fs::read(format!("/proc/{}/environ", app.pid()?))?;
     ensure!(
@@ -500,18 +511,23 @@ async fn measure_launch_to_board_and_memory_on_the_demo_community() -> Result<()
         "app: {}\n\
          demo community (120 members, a year) generated in {demo_secs:.1} s\n\
          launch to a usable board: {:.2} s (median of {:.2?})\n\
-         memory, RSS/PSS in MiB: the app process {}; with WebKit's processes {}\n\
+         memory, RSS/PSS in MiB, after a look at every screen: the app process {}; with WebKit's processes {}\n\
+         the same at rest, {rest_secs:.0} s later (documents rest, views stay): the app process {}; with WebKit's processes {}\n\
          an empty Tauri window of the same build: its process {}; with WebKit's processes {}\n\
-         Weft's own share of the app process: {}/{} MiB\n",
+         Weft's own share of the app process: {}/{} MiB after the look around, {}/{} MiB at rest\n",
         weft_e2e::app_binary()?.display(),
         to_board.as_secs_f64(),
         times,
-        weft.own(),
-        weft.all(),
+        looked.own(),
+        looked.all(),
+        at_rest.own(),
+        at_rest.all(),
         shell.own(),
         shell.all(),
-        mib(weft.own.0.saturating_sub(shell.own.0)),
-        mib(weft.own.1.saturating_sub(shell.own.1)),
+        mib(looked.own.0.saturating_sub(shell.own.0)),
+        mib(looked.own.1.saturating_sub(shell.own.1)),
+        mib(at_rest.own.0.saturating_sub(shell.own.0)),
+        mib(at_rest.own.1.saturating_sub(shell.own.1)),
     );
     eprintln!("{report}");
     std::fs::write(weft_e2e::artifacts_dir()?.join("measures.txt"), &report).context("could not write the measures")

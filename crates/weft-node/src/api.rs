@@ -499,6 +499,8 @@ pub struct DocStatus {
     pub name: DocName,
     pub changes: u64,
     pub logged_since_snapshot: u64,
+    /// Whether its Automerge document is in memory now; a resting one keeps only its view.
+    pub in_memory: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

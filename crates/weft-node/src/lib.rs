@@ -14,6 +14,7 @@ pub mod api;
 pub mod clock;
 pub mod control;
 pub mod error;
+mod memory;
 pub mod net;
 mod state;
 
@@ -26,6 +27,7 @@ use weft_store::{DataDir, DirLock};
 pub use api::{Event, Request, Response};
 pub use clock::Clock;
 pub use error::{ApiError, ErrorCode, NodeError};
+pub use state::REST_AFTER;
 
 use state::State;
 
@@ -105,22 +107,32 @@ impl Node {
                     if state.housekeeping_overdue(HOUSEKEEPING_AT_THE_LATEST) {
                         state.housekeep();
                     }
-                    let msg = if state.housekeeping_due() {
-                        // (The timeout is made inside the runtime: its timer needs one.)
-                        let next = timer
-                            .block_on(async { tokio::time::timeout(QUIET_BEFORE_HOUSEKEEPING, queue.recv()).await });
-                        match next {
-                            Ok(msg) => msg,
-                            Err(_) => {
-                                state.housekeep();
-                                continue;
+                    // Wait for a job; meanwhile, compact once jobs pause, and let documents
+                    // unused for a while rest.
+                    let compact = state.housekeeping_due().then_some(QUIET_BEFORE_HOUSEKEEPING);
+                    let rest = state.rest_due_in();
+                    let msg = match compact.into_iter().chain(rest).min() {
+                        Some(wait) => {
+                            // (The timeout is made inside the runtime: its timer needs one.)
+                            let next = timer.block_on(async { tokio::time::timeout(wait, queue.recv()).await });
+                            match next {
+                                Ok(msg) => msg,
+                                Err(_) => {
+                                    if compact == Some(wait) {
+                                        state.housekeep();
+                                    }
+                                    state.rest();
+                                    continue;
+                                }
                             }
                         }
-                    } else {
-                        queue.blocking_recv()
+                        None => queue.blocking_recv(),
                     };
                     match msg {
-                        Some(Msg::Run(job)) => job(&mut state),
+                        Some(Msg::Run(job)) => {
+                            job(&mut state);
+                            state.worked();
+                        }
                         Some(Msg::Stop(done)) => {
                             state.housekeep_all();
                             drop(state);
@@ -179,6 +191,12 @@ impl Node {
         });
         self.jobs.send(Msg::Run(job)).await.map_err(|_| NodeError::Stopped)?;
         rx.await.map_err(|_| NodeError::Stopped)
+    }
+
+    /// How long the board's and the ledgers' documents stay in memory unused before they rest
+    /// (only their views stay); [`REST_AFTER`] unless changed here.
+    pub async fn set_rest_after(&self, after: std::time::Duration) -> Result<(), NodeError> {
+        self.call(move |state| state.rest_after = after).await
     }
 
     /// Stops the node once the requests already queued are done, and returns when the data

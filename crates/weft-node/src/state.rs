@@ -28,6 +28,11 @@ use crate::api::*;
 use crate::clock::Clock;
 use crate::error::NodeError;
 
+/// How long the board's or a ledger's Automerge document stays in memory after it was last
+/// loaded, written or synced. Then it rests: its read view stays, the document (several times
+/// larger) is dropped, and the next write or sync loads it again from the store.
+pub const REST_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// How many changes may pile up in a document's log before it is folded into a snapshot.
 const COMPACT_AFTER_CHANGES: u64 = 500;
 /// …or how many bytes.
@@ -36,14 +41,19 @@ const COMPACT_AFTER_BYTES: u64 = 4 << 20;
 /// One community's documents in memory, with read views kept up to date record by record.
 ///
 /// Ledgers are loaded when first needed: opening a data directory to a usable board reads
-/// only the people document and the board.
+/// only the people document and the board. The board's and the ledgers' documents rest (are
+/// dropped, their views kept) once unused for [`REST_AFTER`]; reads need only the views.
+/// The people document stays: membership and gossip read it all the time, and it is small.
 struct Community {
     id: CommunityId,
     people: Document,
-    board: Document,
+    /// `None` while the board rests; its view is then always there.
+    board: Option<Document>,
     ledgers: BTreeMap<i32, Document>,
-    /// Ledgers in the store that are not loaded yet.
+    /// Ledgers in the store whose document is not in memory (not loaded yet, or resting).
     unloaded: BTreeSet<i32>,
+    /// When the board's and each loaded ledger's document was last loaded, written or synced.
+    used: BTreeMap<DocName, std::time::Instant>,
     people_view: Option<PeopleView>,
     board_view: Option<BoardView>,
     ledger_views: BTreeMap<i32, LedgerView>,
@@ -75,9 +85,10 @@ impl Community {
         Self {
             id,
             people,
-            board,
+            board: Some(board),
             ledgers: BTreeMap::new(),
             unloaded,
+            used: BTreeMap::from([(DocName::Board, std::time::Instant::now())]),
             people_view: None,
             board_view: None,
             ledger_views: BTreeMap::new(),
@@ -89,13 +100,13 @@ impl Community {
     }
 
     fn board(&mut self) -> &BoardView {
-        self.board_view.get_or_insert_with(|| BoardView::read(self.board.automerge()))
+        self.board_view.get_or_insert_with(|| read_board(self.board.as_ref()))
     }
 
     /// All views of what is loaded, at once (the caller loads the ledgers it needs first).
     fn views(&mut self) -> Views<'_> {
         let people = &*self.people_view.get_or_insert_with(|| PeopleView::read(self.people.automerge()));
-        let board = &*self.board_view.get_or_insert_with(|| BoardView::read(self.board.automerge()));
+        let board = &*self.board_view.get_or_insert_with(|| read_board(self.board.as_ref()));
         for (year, doc) in &self.ledgers {
             self.ledger_views.entry(*year).or_insert_with(|| LedgerView::read(doc.automerge()));
         }
@@ -114,7 +125,7 @@ impl Community {
     fn doc(&self, name: DocName) -> Option<&Document> {
         match name {
             DocName::People => Some(&self.people),
-            DocName::Board => Some(&self.board),
+            DocName::Board => self.board.as_ref(),
             DocName::Ledger(y) => self.ledgers.get(&y),
         }
     }
@@ -133,13 +144,13 @@ impl Community {
                 }
             }
             Touched::Task(t) => {
-                if let Some(v) = &mut self.board_view {
-                    v.refresh_task(self.board.automerge(), t);
+                if let (Some(v), Some(doc)) = (&mut self.board_view, &self.board) {
+                    v.refresh_task(doc.automerge(), t);
                 }
             }
             Touched::Flags => {
-                if let Some(v) = &mut self.board_view {
-                    v.refresh_flags(self.board.automerge());
+                if let (Some(v), Some(doc)) = (&mut self.board_view, &self.board) {
+                    v.refresh_flags(doc.automerge());
                 }
             }
             Touched::Entry(year, e) => {
@@ -160,6 +171,61 @@ impl Community {
         }
     }
 
+    /// Notes that a document was loaded, written or synced now.
+    fn use_doc(&mut self, name: DocName) {
+        if name != DocName::People {
+            self.used.insert(name, std::time::Instant::now());
+        }
+    }
+
+    fn in_memory(&self, name: DocName) -> bool {
+        self.doc(name).is_some()
+    }
+
+    /// The documents that may rest: unused for `after` and waiting for no compaction.
+    fn restable<'a>(
+        &'a self,
+        after: std::time::Duration,
+        waits: impl Fn(DocName) -> bool + 'a,
+    ) -> impl Iterator<Item = (DocName, std::time::Instant)> + 'a {
+        let board = self.board.as_ref().map(|_| DocName::Board);
+        let ledgers = self.ledgers.keys().map(|y| DocName::Ledger(*y));
+        board
+            .into_iter()
+            .chain(ledgers)
+            .filter(move |name| !waits(*name))
+            .map(move |name| (name, self.used.get(&name).map_or_else(std::time::Instant::now, |at| *at + after)))
+    }
+
+    /// Drops the documents unused for `after` (and waiting for no compaction). The board's view
+    /// is made first if it is not there: reads need it. A ledger without a view goes back to
+    /// not loaded. Returns how many documents rest now.
+    fn rest(&mut self, after: std::time::Duration, waits: impl Fn(DocName) -> bool) -> usize {
+        let now = std::time::Instant::now();
+        let due: Vec<DocName> =
+            self.restable(after, waits).filter(|(_, at)| *at <= now).map(|(name, _)| name).collect();
+        for name in &due {
+            self.used.remove(name);
+            match name {
+                DocName::Board => {
+                    self.board();
+                    self.board = None;
+                }
+                DocName::Ledger(year) => {
+                    self.ledgers.remove(year);
+                    self.unloaded.insert(*year);
+                }
+                DocName::People => {}
+            }
+        }
+        due.len()
+    }
+
+    /// When the next document in memory may rest.
+    fn next_rest(&self, after: std::time::Duration, waits: impl Fn(DocName) -> bool) -> Option<std::time::Instant> {
+        self.restable(after, waits).map(|(_, at)| at).min()
+    }
+
     fn info(&mut self) -> CommunityInfo {
         let id = self.id;
         let v = self.views();
@@ -171,6 +237,23 @@ impl Community {
             open_tasks: count(open.len()),
             urgent_open: count(open.iter().filter(|t| t.task.urgency == Urgency::Urgent).count()),
             baseline: v.people.total_baseline(),
+        }
+    }
+}
+
+/// The board's document, which `State::load_board` loaded just before.
+fn loaded(board: &mut Option<Document>) -> Result<&mut Document, NodeError> {
+    board.as_mut().ok_or_else(|| NodeError::Write("the board's document is not loaded".into()))
+}
+
+/// The board's view, read from its document. The document rests only while the view is kept,
+/// and the view is dropped only while the document is loaded, so it is always here.
+fn read_board(doc: Option<&Document>) -> BoardView {
+    match doc {
+        Some(doc) => BoardView::read(doc.automerge()),
+        None => {
+            tracing::error!("the board's view was asked for while its document rested");
+            BoardView::default()
         }
     }
 }
@@ -198,6 +281,10 @@ pub(crate) struct State {
     /// Documents whose log grew long enough to compact, when the thread is idle, and since
     /// when.
     compact_due: BTreeMap<DocId, std::time::Instant>,
+    /// How long a document stays in memory unused ([`REST_AFTER`] by default).
+    pub(crate) rest_after: std::time::Duration,
+    /// When a job last ran, if memory was not returned to the system since.
+    worked_at: Option<std::time::Instant>,
 }
 
 impl State {
@@ -220,6 +307,8 @@ impl State {
             sync: sync::SyncBook::default(),
             outgoing: None,
             compact_due: BTreeMap::new(),
+            rest_after: REST_AFTER,
+            worked_at: None,
         };
         for row in state.store.communities()? {
             state.load_community(row.id)?;
@@ -243,14 +332,7 @@ impl State {
             None => Document::load(DocId { community: id, name: DocName::People }, None, &[])
                 .map_err(|e| NodeError::Write(e.to_string()))?,
         };
-        let board = match load(DocName::Board)? {
-            Some(b) => b,
-            None => {
-                Document::from_genesis(DocId { community: id, name: DocName::Board })
-                    .ok_or_else(|| NodeError::Write("could not start the board".into()))?
-                    .0
-            }
-        };
+        let board = self.board_from_store(id)?;
         for name in self.store.doc_names(id)? {
             if let DocName::Ledger(y) = name {
                 unloaded.insert(y);
@@ -260,31 +342,120 @@ impl State {
         Ok(())
     }
 
-    /// Loads one year's ledger from the store if it is there and not loaded yet.
+    /// The board's document as stored, or its deterministic genesis if none is stored yet.
+    fn board_from_store(&self, id: CommunityId) -> Result<Document, NodeError> {
+        let started = std::time::Instant::now();
+        let board = match self.store.load_doc(DocId { community: id, name: DocName::Board })? {
+            Some(b) => b,
+            None => {
+                Document::from_genesis(DocId { community: id, name: DocName::Board })
+                    .ok_or_else(|| NodeError::Write("could not start the board".into()))?
+                    .0
+            }
+        };
+        debug!(community = %id.short(), elapsed = ?started.elapsed(), "board loaded");
+        Ok(board)
+    }
+
+    /// The board's document, loaded again if it rests (before a write or a sync).
+    fn load_board(&mut self, c: CommunityId) -> Result<(), NodeError> {
+        if self.community(c)?.board.is_none() {
+            let board = self.board_from_store(c)?;
+            self.community(c)?.board = Some(board);
+        }
+        self.community(c)?.use_doc(DocName::Board);
+        Ok(())
+    }
+
+    /// Loads one year's ledger document from the store if it is there and not in memory (before
+    /// a write or a sync, or to read a year whose view is not made yet).
     fn load_ledger(&mut self, c: CommunityId, year: i32) -> Result<(), NodeError> {
         let com =
             self.communities.get_mut(&c).ok_or_else(|| NodeError::NotFound(format!("no community {}", c.short())))?;
         if !com.unloaded.remove(&year) {
+            if com.ledgers.contains_key(&year) {
+                com.use_doc(DocName::Ledger(year));
+            }
             return Ok(());
         }
         let started = std::time::Instant::now();
         if let Some(doc) = self.store.load_doc(DocId { community: c, name: DocName::Ledger(year) })? {
             debug!(year, elapsed = ?started.elapsed(), "ledger loaded");
             com.ledgers.insert(year, doc);
+            com.use_doc(DocName::Ledger(year));
         }
         Ok(())
     }
 
-    fn load_ledgers(&mut self, c: CommunityId, years: impl IntoIterator<Item = i32>) -> Result<(), NodeError> {
+    /// Makes a year's ledger readable: its view is kept even while its document rests.
+    fn read_ledger(&mut self, c: CommunityId, year: i32) -> Result<(), NodeError> {
+        if self.community(c)?.ledger_views.contains_key(&year) {
+            return Ok(());
+        }
+        self.load_ledger(c, year)
+    }
+
+    fn read_ledgers(&mut self, c: CommunityId, years: impl IntoIterator<Item = i32>) -> Result<(), NodeError> {
+        for year in years {
+            self.read_ledger(c, year)?;
+        }
+        Ok(())
+    }
+
+    fn read_all_ledgers(&mut self, c: CommunityId) -> Result<(), NodeError> {
+        let years: Vec<i32> = self.community(c)?.unloaded.iter().copied().collect();
+        self.read_ledgers(c, years)
+    }
+
+    /// Lets the documents unused for a while (`rest_after`) rest (their views stay), and gives
+    /// the memory freed meanwhile back to the system.
+    pub(crate) fn rest(&mut self) {
+        let waiting: BTreeSet<DocId> = self.compact_due.keys().copied().collect();
+        let mut rested = 0;
+        for (id, com) in &mut self.communities {
+            let now = com.rest(self.rest_after, |name| waiting.contains(&DocId { community: *id, name }));
+            if now > 0 {
+                debug!(community = %id.short(), rested = now, "documents rest");
+            }
+            rested += now;
+        }
+        // What they held, and what the jobs since the last time freed, is free, but glibc
+        // keeps it resident unless asked.
+        let quiet = self.worked_at.is_some_and(|at| at.elapsed() >= self.rest_after);
+        if rested > 0 || quiet {
+            self.worked_at = None;
+            let started = std::time::Instant::now();
+            let released = crate::memory::release_free_memory();
+            debug!(released, took = ?started.elapsed(), "freed memory returned");
+        }
+    }
+
+    /// Notes that a job ran: once the node was idle for `rest_after`, memory is given back.
+    pub(crate) fn worked(&mut self) {
+        self.worked_at = Some(std::time::Instant::now());
+    }
+
+    /// How long until a document may rest or memory is to be given back, if either is due.
+    pub(crate) fn rest_due_in(&self) -> Option<std::time::Duration> {
+        let next = self
+            .communities
+            .iter()
+            .filter_map(|(id, c)| {
+                c.next_rest(self.rest_after, |name| self.compact_due.contains_key(&DocId { community: *id, name }))
+            })
+            .chain(self.worked_at.map(|at| at + self.rest_after))
+            .min()?;
+        Some(next.saturating_duration_since(std::time::Instant::now()))
+    }
+
+    /// Every year's ledger document in memory (before a sync).
+    fn load_all_ledgers(&mut self, c: CommunityId) -> Result<(), NodeError> {
+        let com = self.community(c)?;
+        let years: Vec<i32> = com.unloaded.iter().chain(com.ledgers.keys()).copied().collect();
         for year in years {
             self.load_ledger(c, year)?;
         }
         Ok(())
-    }
-
-    fn load_all_ledgers(&mut self, c: CommunityId) -> Result<(), NodeError> {
-        let years: Vec<i32> = self.community(c)?.unloaded.iter().copied().collect();
-        self.load_ledgers(c, years)
     }
 
     /// The ledger of a year, loaded, or created from its deterministic genesis if this
@@ -496,7 +667,7 @@ impl State {
         let r = Self::check_prefix(reference, "entry")?;
         let ids: Vec<CommunityId> = self.communities.keys().copied().collect();
         for c in &ids {
-            self.load_all_ledgers(*c)?;
+            self.read_all_ledgers(*c)?;
         }
         let mut found = Vec::new();
         for c in self.communities.values_mut() {
@@ -707,17 +878,18 @@ impl State {
                 };
                 let me = self.identity()?.clone();
                 let now = self.clock.now();
+                self.load_board(c)?;
                 let com = self.community(c)?;
                 com.people();
                 let people = com.people_view.as_ref().ok_or(NodeError::Stopped)?;
-                let (id, change) = com.board.raise_flag(&me, t, sector.as_ref(), &note, people, now)?;
+                let (id, change) = loaded(&mut com.board)?.raise_flag(&me, t, sector.as_ref(), &note, people, now)?;
                 self.persist(c, vec![(DocName::Board, change)], &[Touched::Flags], None)?;
                 Ok(Response::Flag { id })
             }
             Request::Progress { community, month } => {
                 let c = self.resolve_community(community.as_deref())?;
                 let month = month.unwrap_or_else(|| self.clock.today().month());
-                self.load_ledger(c, month.year())?;
+                self.read_ledger(c, month.year())?;
                 let v = self.community(c)?.views();
                 let ledger = v.ledgers.get(&month.year());
                 Ok(Response::Progress(views::progress(v.people, v.board, ledger, month)))
@@ -727,7 +899,7 @@ impl State {
                 let me = self.me()?;
                 let today = self.clock.today();
                 let year = year.unwrap_or(today.year());
-                self.load_ledger(c, year)?;
+                self.read_ledger(c, year)?;
                 let v = self.community(c)?.views();
                 let empty = LedgerView::default();
                 let ledger = v.ledgers.get(&year).unwrap_or(&empty);
@@ -803,10 +975,11 @@ impl State {
         }
         let me = self.identity()?.clone();
         let (now, today) = (self.clock.now(), self.clock.today());
+        self.load_board(c)?;
         let com = self.community(c)?;
         com.people();
         let people = com.people_view.as_ref().ok_or(NodeError::Stopped)?;
-        let (id, change) = com.board.add_task(&me, &task, people, today, now)?;
+        let (id, change) = loaded(&mut com.board)?.add_task(&me, &task, people, today, now)?;
         self.persist(c, vec![(DocName::Board, change)], &[Touched::Task(id)], None)?;
         self.task_detail(c, id).map(|d| Response::Task(Box::new(d)))
     }
@@ -815,10 +988,11 @@ impl State {
         let (c, t) = self.resolve_task(task)?;
         let me = self.identity()?.clone();
         let (now, today) = (self.clock.now(), self.clock.today());
+        self.load_board(c)?;
         let com = self.community(c)?;
         com.people();
         let people = com.people_view.as_ref().ok_or(NodeError::Stopped)?;
-        let change = com.board.edit_task(&me, t, edit, people, today, now)?;
+        let change = loaded(&mut com.board)?.edit_task(&me, t, edit, people, today, now)?;
         self.persist(c, vec![(DocName::Board, change)], &[Touched::Task(t)], None)?;
         self.task_detail(c, t).map(|d| Response::Task(Box::new(d)))
     }
@@ -828,7 +1002,7 @@ impl State {
         // Hours for a task are logged from the year it was posted on.
         let posted = self.community(c)?.board().require_task(t)?.created_at.date().year();
         let this_year = self.clock.today().year();
-        self.load_ledgers(c, posted..=this_year.max(posted))?;
+        self.read_ledgers(c, posted..=this_year.max(posted))?;
         let v = self.community(c)?.views();
         let (people, board) = (v.people, v.board);
         let task = board.require_task(t)?.clone();
@@ -864,10 +1038,11 @@ impl State {
         let (c, t) = self.resolve_task(task)?;
         let me = self.identity()?.clone();
         let now = self.clock.now();
+        self.load_board(c)?;
         let com = self.community(c)?;
         com.people();
         let people = com.people_view.as_ref().ok_or(NodeError::Stopped)?;
-        let change = com.board.set_pledge(&me, t, action, people, now)?;
+        let change = loaded(&mut com.board)?.set_pledge(&me, t, action, people, now)?;
         self.persist(c, vec![(DocName::Board, change)], &[Touched::Task(t)], None)?;
         let board = self.community(c)?.board();
         let task = board.require_task(t)?;
@@ -926,7 +1101,7 @@ impl State {
     }
 
     fn entry_info(&mut self, c: CommunityId, year: i32, id: EntryId) -> Result<EntryInfo, NodeError> {
-        self.load_ledger(c, year)?;
+        self.read_ledger(c, year)?;
         let v = self.community(c)?.views();
         let ledger = v.ledgers.get(&year).ok_or_else(|| NodeError::NotFound(format!("no ledger for {year}")))?;
         let e = ledger.entries.get(&id).ok_or_else(|| NodeError::NotFound(format!("no entry {}", id.short())))?;
@@ -937,6 +1112,7 @@ impl State {
         let (c, year, id) = self.resolve_entry(entry)?;
         let me = self.identity()?.clone();
         let now = self.clock.now();
+        self.load_ledger(c, year)?;
         let com = self.community(c)?;
         let ledger = com.ledgers.get_mut(&year).ok_or_else(|| NodeError::NotFound(format!("no ledger for {year}")))?;
         let change = if retract { ledger.retract_entry(&me, id, now)? } else { ledger.confirm_entry(&me, id, now)? };
@@ -948,7 +1124,7 @@ impl State {
         let c = self.resolve_community(community)?;
         let me = self.me()?;
         let year = self.clock.today().year();
-        self.load_ledger(c, year)?;
+        self.read_ledger(c, year)?;
         let v = self.community(c)?.views();
         let empty = LedgerView::default();
         let ledger = v.ledgers.get(&year).unwrap_or(&empty);
@@ -992,7 +1168,7 @@ impl State {
         let years = [today.year() - 1, today.year()];
         let ids: Vec<CommunityId> = self.communities.keys().copied().collect();
         for id in ids {
-            self.load_ledgers(id, years)?;
+            self.read_ledgers(id, years)?;
             self.community(id)?.views();
         }
         let this = self
@@ -1142,9 +1318,12 @@ impl State {
         use weft_core::export;
         let today = self.clock.today();
         match (format, doc) {
-            (ExportFormatInput::Valueflows, _) => self.load_all_ledgers(c)?,
-            (_, Some(DocName::Ledger(y))) => self.load_ledger(c, y)?,
-            (ExportFormatInput::Csv, None) => self.load_ledger(c, today.year())?,
+            (ExportFormatInput::Valueflows, _) => self.read_all_ledgers(c)?,
+            // The raw document itself, loaded if it rests.
+            (ExportFormatInput::Automerge, Some(DocName::Ledger(y))) => self.load_ledger(c, y)?,
+            (ExportFormatInput::Automerge, Some(DocName::Board)) => self.load_board(c)?,
+            (_, Some(DocName::Ledger(y))) => self.read_ledger(c, y)?,
+            (ExportFormatInput::Csv, None) => self.read_ledger(c, today.year())?,
             _ => {}
         }
         let com = self.community(c)?;
@@ -1246,7 +1425,7 @@ impl State {
 
     fn status(&mut self) -> Result<StatusInfo, NodeError> {
         let mut documents = Vec::new();
-        for c in self.communities.keys() {
+        for (c, com) in &self.communities {
             for name in self.store.doc_names(*c)? {
                 let id = DocId { community: *c, name };
                 documents.push(DocStatus {
@@ -1254,6 +1433,7 @@ impl State {
                     name,
                     changes: self.store.change_count(id)?,
                     logged_since_snapshot: self.store.log_size(id)?.0,
+                    in_memory: com.in_memory(name),
                 });
             }
         }

@@ -11,7 +11,12 @@ use weft_node::{Clock, ErrorCode, Event, Node, NodeConfig, Request, Response};
 const NOW: i64 = 1_779_796_800_000; // 2026-05-26 12:00 UTC
 
 async fn open(dir: &std::path::Path) -> Node {
-    Node::open(NodeConfig { data_dir: dir.to_path_buf(), clock: Clock::fixed(Timestamp(NOW)) }).await.unwrap()
+    let node =
+        Node::open(NodeConfig { data_dir: dir.to_path_buf(), clock: Clock::fixed(Timestamp(NOW)) }).await.unwrap();
+    // Documents rest whenever the node waits for a request, so every test here also checks
+    // that loading them again on demand loses and breaks nothing.
+    node.set_rest_after(Duration::ZERO).await.unwrap();
+    node
 }
 
 fn task(title: &str, slots: u32) -> TaskInput {
@@ -648,4 +653,90 @@ async fn a_long_log_is_compacted_once_the_node_is_idle_and_requests_go_on_meanwh
     let node = open(dir.path()).await;
     assert_eq!(ledger_log(&node).await, (0, 1041));
     node.close().await;
+}
+
+/// Whether each document of the data directory is in memory, by name.
+async fn in_memory(node: &Node) -> Vec<(String, bool)> {
+    let Response::Status(s) = node.execute(Request::Status).await.unwrap() else { panic!() };
+    s.documents.iter().map(|d| (d.name.to_string(), d.in_memory)).collect()
+}
+
+/// Waits (bounded) until every document but the people document rests.
+async fn until_at_rest(node: &Node) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let docs = in_memory(node).await;
+        if docs.iter().all(|(name, loaded)| !loaded || name == "people") {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "still in memory: {docs:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn unused_documents_rest_reads_need_only_their_views_and_writes_load_them_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = founded(dir.path()).await;
+    node.set_rest_after(Duration::from_secs(3600)).await.unwrap();
+    let Response::Task(t) =
+        node.execute(Request::TaskAdd { community: None, task: task("Weed the beds", 2) }).await.unwrap()
+    else {
+        panic!()
+    };
+    let short = t.summary.task.id.to_string()[..6].to_string();
+    let log = |minutes: u32| Request::Log {
+        community: None,
+        task: Some(short.clone()),
+        sector: None,
+        minutes: Minutes(minutes),
+        date: None,
+        note: String::new(),
+    };
+    node.execute(Request::Pledge { task: short.clone(), action: PledgeActionInput::Pledge }).await.unwrap();
+    node.execute(log(90)).await.unwrap();
+    assert_eq!(
+        in_memory(&node).await,
+        [("people".into(), true), ("board".into(), true), ("ledger/2026".into(), true)],
+        "used a moment ago"
+    );
+
+    node.set_rest_after(Duration::ZERO).await.unwrap();
+    until_at_rest(&node).await;
+    // Reads are answered from the views: nothing is loaded for them.
+    let Response::Task(t) = node.execute(Request::TaskShow { task: short.clone() }).await.unwrap() else { panic!() };
+    assert_eq!((t.summary.taken, t.hours_logged), (1, Minutes(90)));
+    let Response::Progress(p) = node.execute(Request::Progress { community: None, month: None }).await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(p.sectors.iter().find(|s| s.sector.as_str() == "food").unwrap().done, Minutes(90));
+    node.execute(Request::TaskList { community: None, open_only: true, sector: None }).await.unwrap();
+    assert!(in_memory(&node).await.iter().all(|(name, loaded)| !loaded || name == "people"));
+
+    // Writes load what they change, and nothing stored is lost on the way.
+    let Response::Pledge(p) =
+        node.execute(Request::Pledge { task: short.clone(), action: PledgeActionInput::Withdraw }).await.unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(p.taken, 0);
+    node.execute(log(30)).await.unwrap();
+    until_at_rest(&node).await;
+    let Response::Export(raw) = node
+        .execute(Request::Export {
+            community: None,
+            format: weft_node::api::ExportFormatInput::Automerge,
+            doc: Some(weft_core::DocName::Board),
+        })
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert!(!raw.base64.is_empty());
+    node.close().await;
+
+    let node = open(dir.path()).await;
+    let Response::Task(t) = node.execute(Request::TaskShow { task: short }).await.unwrap() else { panic!() };
+    assert_eq!((t.summary.taken, t.hours_logged), (0, Minutes(120)));
 }

@@ -343,6 +343,7 @@ export interface DocStatus {
   name: DocName;
   changes: number;
   logged_since_snapshot: number;
+  in_memory: boolean;
 }
 
 export interface StatusInfo {

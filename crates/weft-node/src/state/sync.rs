@@ -207,7 +207,10 @@ fn flush_run(
     for (doc, changes) in by_doc {
         let target = match doc {
             DocName::People => &mut com.people,
-            DocName::Board => &mut com.board,
+            DocName::Board => match com.board.as_mut() {
+                Some(d) => d,
+                None => continue,
+            },
             DocName::Ledger(y) => match com.ledgers.get_mut(&y) {
                 Some(d) => d,
                 None => continue,
@@ -276,14 +279,19 @@ impl State {
             || self.communities.get_mut(&community).is_some_and(|c| c.people().member_of_device(device).is_some())
     }
 
-    /// The documents we hold of a community, people first.
+    /// The documents we hold of a community, people first (all loaded: a sync follows).
     pub(crate) fn manifest(&mut self, community: CommunityId) -> Result<Manifest, Refusal> {
+        if !self.communities.contains_key(&community) {
+            return Err(refuse(RefusalCode::UnknownCommunity, "this peer does not hold that community"));
+        }
+        self.load_board(community).map_err(internal)?;
         self.load_all_ledgers(community).map_err(internal)?;
         let com = self
             .communities
             .get(&community)
             .ok_or_else(|| refuse(RefusalCode::UnknownCommunity, "this peer does not hold that community"))?;
-        let mut docs = vec![(DocName::People, com.people.heads()), (DocName::Board, com.board.heads())];
+        let board = com.board.as_ref().ok_or_else(|| internal("the board is not loaded"))?;
+        let mut docs = vec![(DocName::People, com.people.heads()), (DocName::Board, board.heads())];
         for (year, doc) in &com.ledgers {
             docs.push((DocName::Ledger(*year), doc.heads()));
         }
@@ -304,7 +312,7 @@ impl State {
                 }
                 Ok(())
             }
-            DocName::Board => Ok(()),
+            DocName::Board => self.load_board(doc.community).map_err(internal),
             DocName::Ledger(year) => {
                 let (_, genesis) = self.ledger_for_write(doc.community, year).map_err(internal)?;
                 if let Some(genesis) = genesis {
@@ -452,7 +460,7 @@ impl State {
         let com = self.communities.get_mut(&doc.community).ok_or_else(|| internal("the community is gone"))?;
         let target = match doc.name {
             DocName::People => &mut com.people,
-            DocName::Board => &mut com.board,
+            DocName::Board => com.board.as_mut().ok_or_else(|| internal("the board is not loaded"))?,
             DocName::Ledger(y) => com.ledgers.get_mut(&y).ok_or_else(|| internal("the ledger is not loaded"))?,
         };
         let received = target.receive_sync(&mut state, message);
@@ -499,7 +507,7 @@ impl State {
         let mut queue = causal_order(queue);
         let docs: BTreeSet<DocName> = queue.iter().map(|p| p.doc).collect();
         for name in &docs {
-            if let DocName::Ledger(_) = name {
+            if *name != DocName::People {
                 self.doc_for_sync(DocId { community, name: *name })
                     .map_err(|r| crate::error::NodeError::Write(r.reason))?;
             }

@@ -40,6 +40,8 @@ pub async fn peer(name: Option<&str>) -> Peer {
     }
     let dir = tempfile::tempdir().unwrap();
     let node = Node::open(NodeConfig { data_dir: dir.path().to_path_buf(), clock: Clock::system(0) }).await.unwrap();
+    // Documents rest whenever the node waits: every sync test also loads them again on demand.
+    node.set_rest_after(Duration::ZERO).await.unwrap();
     if let Some(name) = name {
         node.execute(Request::Init { name: name.into() }).await.unwrap();
     }
