@@ -138,6 +138,9 @@ fn run_app<R: tauri::Runtime>(builder: tauri::Builder<R>, launch: Launch) -> any
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .take()
                 .ok_or_else(|| anyhow::anyhow!("the app was set up twice"))?;
+            if let Some(window) = app.get_webview_window("main") {
+                allow_the_camera(&window)?;
+            }
             let shell = Arc::new(Shell::new(launch, Arc::new(app.handle().clone())));
             app.manage(shell.clone());
             // Open the data directory now, while the window loads; commands wait for it.
@@ -163,6 +166,40 @@ fn run_app<R: tauri::Runtime>(builder: tauri::Builder<R>, launch: Launch) -> any
             tauri::async_runtime::block_on(shell.shutdown());
         }
     });
+    Ok(())
+}
+
+/// Lets the page use a camera, to scan an invitation's QR code: WebKitGTK has media capture
+/// off unless asked, and refuses a page's request for it unless someone answers. The page is
+/// our own (the CSP loads nothing from elsewhere); it is given video, never a microphone.
+/// `WEFT_MOCK_CAMERA=1` swaps the cameras for WebKit's mock one (a moving test picture), to
+/// try the scanner, or test it, on a machine without a camera.
+#[cfg(target_os = "linux")]
+fn allow_the_camera<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>) -> tauri::Result<()> {
+    use webkit2gtk::glib::Cast;
+    use webkit2gtk::{PermissionRequestExt, SettingsExt, UserMediaPermissionRequestExt, WebViewExt};
+    let mock = std::env::var_os("WEFT_MOCK_CAMERA").is_some_and(|v| v == "1");
+    window.with_webview(move |platform| {
+        let view = platform.inner();
+        if let Some(settings) = WebViewExt::settings(&view) {
+            settings.set_enable_media_stream(true);
+            settings.set_enable_mock_capture_devices(mock);
+        }
+        view.connect_permission_request(|_, request| {
+            match request.downcast_ref::<webkit2gtk::UserMediaPermissionRequest>() {
+                Some(media) if media.is_for_video_device() && !media.is_for_audio_device() => {
+                    request.allow();
+                    true
+                }
+                // Anything else gets WebKit's answer (a refusal).
+                _ => false,
+            }
+        });
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn allow_the_camera<R: tauri::Runtime>(_window: &tauri::WebviewWindow<R>) -> tauri::Result<()> {
     Ok(())
 }
 

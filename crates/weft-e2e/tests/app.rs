@@ -566,3 +566,43 @@ impl Weighed {
 fn fantoccini_css(selector: &str) -> fantoccini::Locator<'_> {
     fantoccini::Locator::Css(selector)
 }
+
+#[tokio::test]
+#[ignore = "drives the built app: needs Xvfb and tauri-driver (scripts/test.sh runs it)"]
+async fn the_join_form_scans_with_a_camera_and_lets_it_go() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let dir = data.path();
+    founded(dir)?;
+    // WebKit's mock camera (a moving test picture) stands in for a real one: no QR code in it.
+    let app = App::launch_with_env(dir, &loopback_args(free_port()?), &[("WEFT_MOCK_CAMERA", "1")]).await?;
+    app.wait_text("The board is empty", LAUNCH).await?;
+    app.click("nav-peers").await?;
+    app.click("join-open").await?;
+    app.click("join-scan").await?;
+    app.wait_until("the camera's picture", SHORT, async || {
+        let playing = app
+            .client
+            .execute(
+                "const v = document.querySelector('[data-testid=\"join-scan-video\"]');
+                 return !!v && v.videoWidth > 0 && !v.paused && v.srcObject.getVideoTracks()[0].readyState === 'live';",
+                vec![],
+            )
+            .await?;
+        Ok(playing == serde_json::Value::Bool(true)
+            && app.testid_text("join-scan-status").await?.contains("Looking for a QR code"))
+    })
+    .await?;
+    app.client
+        .execute(
+            "document.querySelector('[data-testid=\"join-scan-video\"]').scrollIntoView({ block: 'center' });",
+            vec![],
+        )
+        .await?;
+    app.screenshot("join-scan").await?;
+    // Stopping lets the camera go: the picture is gone and the button is back.
+    app.click("join-scan-stop").await?;
+    app.by_testid("join-scan").await?;
+    let left = app.client.find_all(fantoccini_css("[data-testid=\"join-scan-video\"]")).await?;
+    ensure!(left.is_empty(), "the camera's picture stayed after Stop");
+    app.close().await
+}

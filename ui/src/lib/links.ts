@@ -11,9 +11,15 @@ export function invitationFrom(text: string): string {
   return findJoinLink(text) ?? text.trim();
 }
 
+/** Reads a QR code in RGBA pixels (an image, a camera frame): its text, or null. */
+export async function decodeQrPixels(rgba: Uint8ClampedArray, width: number, height: number): Promise<string | null> {
+  const { default: jsQR } = await import('jsqr');
+  const code = jsQR(rgba, width, height, { inversionAttempts: 'attemptBoth' });
+  return code ? code.data : null;
+}
+
 /** Reads a QR code in an image file (a photo or screenshot of an invitation). */
 export async function decodeQrImage(file: Blob): Promise<string | null> {
-  const { default: jsQR } = await import('jsqr');
   const bitmap = await createImageBitmap(file);
   // Large photos are scaled down: the decoder is quicker and as reliable.
   const scale = Math.min(1, 1600 / Math.max(bitmap.width, bitmap.height));
@@ -26,6 +32,5 @@ export async function decodeQrImage(file: Blob): Promise<string | null> {
   if (!ctx) return null;
   ctx.drawImage(bitmap, 0, 0, w, h);
   const data = ctx.getImageData(0, 0, w, h);
-  const code = jsQR(data.data, w, h, { inversionAttempts: 'attemptBoth' });
-  return code ? code.data : null;
+  return decodeQrPixels(data.data, w, h);
 }
