@@ -182,19 +182,20 @@ impl Community {
         self.doc(name).is_some()
     }
 
-    /// The documents that may rest: unused for `after` and waiting for no compaction.
+    /// The documents in memory that may rest (none waits for compaction), with when: unused
+    /// for `after`, or at once (`None`) if one was loaded only to make its view.
     fn restable<'a>(
         &'a self,
         after: std::time::Duration,
         waits: impl Fn(DocName) -> bool + 'a,
-    ) -> impl Iterator<Item = (DocName, std::time::Instant)> + 'a {
+    ) -> impl Iterator<Item = (DocName, Option<std::time::Instant>)> + 'a {
         let board = self.board.as_ref().map(|_| DocName::Board);
         let ledgers = self.ledgers.keys().map(|y| DocName::Ledger(*y));
         board
             .into_iter()
             .chain(ledgers)
             .filter(move |name| !waits(*name))
-            .map(move |name| (name, self.used.get(&name).map_or_else(std::time::Instant::now, |at| *at + after)))
+            .map(move |name| (name, self.used.get(&name).map(|at| *at + after)))
     }
 
     /// Drops the documents unused for `after` (and waiting for no compaction). The board's view
@@ -203,7 +204,7 @@ impl Community {
     fn rest(&mut self, after: std::time::Duration, waits: impl Fn(DocName) -> bool) -> usize {
         let now = std::time::Instant::now();
         let due: Vec<DocName> =
-            self.restable(after, waits).filter(|(_, at)| *at <= now).map(|(name, _)| name).collect();
+            self.restable(after, waits).filter(|(_, at)| at.is_none_or(|at| at <= now)).map(|(name, _)| name).collect();
         for name in &due {
             self.used.remove(name);
             match name {
@@ -223,7 +224,8 @@ impl Community {
 
     /// When the next document in memory may rest.
     fn next_rest(&self, after: std::time::Duration, waits: impl Fn(DocName) -> bool) -> Option<std::time::Instant> {
-        self.restable(after, waits).map(|(_, at)| at).min()
+        let now = std::time::Instant::now();
+        self.restable(after, waits).map(|(_, at)| at.unwrap_or(now)).min()
     }
 
     fn info(&mut self) -> CommunityInfo {
@@ -389,10 +391,17 @@ impl State {
 
     /// Makes a year's ledger readable: its view is kept even while its document rests.
     fn read_ledger(&mut self, c: CommunityId, year: i32) -> Result<(), NodeError> {
-        if self.community(c)?.ledger_views.contains_key(&year) {
+        let com = self.community(c)?;
+        if com.ledger_views.contains_key(&year) {
             return Ok(());
         }
-        self.load_ledger(c, year)
+        let resting = com.unloaded.contains(&year);
+        self.load_ledger(c, year)?;
+        // Loaded only to make its view: it may rest as soon as the node is idle.
+        if resting {
+            self.community(c)?.used.remove(&DocName::Ledger(year));
+        }
+        Ok(())
     }
 
     fn read_ledgers(&mut self, c: CommunityId, years: impl IntoIterator<Item = i32>) -> Result<(), NodeError> {

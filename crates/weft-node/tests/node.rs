@@ -737,6 +737,18 @@ async fn unused_documents_rest_reads_need_only_their_views_and_writes_load_them_
     node.close().await;
 
     let node = open(dir.path()).await;
+    node.set_rest_after(Duration::from_secs(3600)).await.unwrap();
     let Response::Task(t) = node.execute(Request::TaskShow { task: short }).await.unwrap() else { panic!() };
     assert_eq!((t.summary.taken, t.hours_logged), (0, Minutes(120)));
+    // A ledger loaded only to be read rests once the node is idle; the board, opened with the
+    // directory, stays a while: a member who opens the app is likely to act.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let docs = in_memory(&node).await;
+        if docs == [("people".into(), true), ("board".into(), true), ("ledger/2026".into(), false)] {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{docs:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
