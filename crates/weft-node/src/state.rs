@@ -178,10 +178,6 @@ impl Community {
         }
     }
 
-    fn in_memory(&self, name: DocName) -> bool {
-        self.doc(name).is_some()
-    }
-
     /// The documents in memory that may rest (none waits for compaction), with when: unused
     /// for `after`, or at once (`None`) if one was loaded only to make its view.
     fn restable<'a>(
@@ -241,11 +237,6 @@ impl Community {
             baseline: v.people.total_baseline(),
         }
     }
-}
-
-/// The board's document, which `State::load_board` loaded just before.
-fn loaded(board: &mut Option<Document>) -> Result<&mut Document, NodeError> {
-    board.as_mut().ok_or_else(|| NodeError::Write("the board's document is not loaded".into()))
 }
 
 /// The board's view, read from its document. The document rests only while the view is kept,
@@ -465,6 +456,16 @@ impl State {
             self.load_ledger(c, year)?;
         }
         Ok(())
+    }
+
+    /// The board's document, loaded if it rests, with the people view its writes check against.
+    fn board_for_write(&mut self, c: CommunityId) -> Result<(&mut Document, &PeopleView), NodeError> {
+        self.load_board(c)?;
+        let com = self.community(c)?;
+        com.people();
+        let people = com.people_view.as_ref().ok_or(NodeError::Stopped)?;
+        let board = com.board.as_mut().ok_or_else(|| NodeError::Write("the board's document is not loaded".into()))?;
+        Ok((board, people))
     }
 
     /// The ledger of a year, loaded, or created from its deterministic genesis if this
@@ -887,11 +888,8 @@ impl State {
                 };
                 let me = self.identity()?.clone();
                 let now = self.clock.now();
-                self.load_board(c)?;
-                let com = self.community(c)?;
-                com.people();
-                let people = com.people_view.as_ref().ok_or(NodeError::Stopped)?;
-                let (id, change) = loaded(&mut com.board)?.raise_flag(&me, t, sector.as_ref(), &note, people, now)?;
+                let (board, people) = self.board_for_write(c)?;
+                let (id, change) = board.raise_flag(&me, t, sector.as_ref(), &note, people, now)?;
                 self.persist(c, vec![(DocName::Board, change)], &[Touched::Flags], None)?;
                 Ok(Response::Flag { id })
             }
@@ -984,11 +982,8 @@ impl State {
         }
         let me = self.identity()?.clone();
         let (now, today) = (self.clock.now(), self.clock.today());
-        self.load_board(c)?;
-        let com = self.community(c)?;
-        com.people();
-        let people = com.people_view.as_ref().ok_or(NodeError::Stopped)?;
-        let (id, change) = loaded(&mut com.board)?.add_task(&me, &task, people, today, now)?;
+        let (board, people) = self.board_for_write(c)?;
+        let (id, change) = board.add_task(&me, &task, people, today, now)?;
         self.persist(c, vec![(DocName::Board, change)], &[Touched::Task(id)], None)?;
         self.task_detail(c, id).map(|d| Response::Task(Box::new(d)))
     }
@@ -997,11 +992,8 @@ impl State {
         let (c, t) = self.resolve_task(task)?;
         let me = self.identity()?.clone();
         let (now, today) = (self.clock.now(), self.clock.today());
-        self.load_board(c)?;
-        let com = self.community(c)?;
-        com.people();
-        let people = com.people_view.as_ref().ok_or(NodeError::Stopped)?;
-        let change = loaded(&mut com.board)?.edit_task(&me, t, edit, people, today, now)?;
+        let (board, people) = self.board_for_write(c)?;
+        let change = board.edit_task(&me, t, edit, people, today, now)?;
         self.persist(c, vec![(DocName::Board, change)], &[Touched::Task(t)], None)?;
         self.task_detail(c, t).map(|d| Response::Task(Box::new(d)))
     }
@@ -1047,11 +1039,8 @@ impl State {
         let (c, t) = self.resolve_task(task)?;
         let me = self.identity()?.clone();
         let now = self.clock.now();
-        self.load_board(c)?;
-        let com = self.community(c)?;
-        com.people();
-        let people = com.people_view.as_ref().ok_or(NodeError::Stopped)?;
-        let change = loaded(&mut com.board)?.set_pledge(&me, t, action, people, now)?;
+        let (board, people) = self.board_for_write(c)?;
+        let change = board.set_pledge(&me, t, action, people, now)?;
         self.persist(c, vec![(DocName::Board, change)], &[Touched::Task(t)], None)?;
         let board = self.community(c)?.board();
         let task = board.require_task(t)?;
@@ -1442,7 +1431,7 @@ impl State {
                     name,
                     changes: self.store.change_count(id)?,
                     logged_since_snapshot: self.store.log_size(id)?.0,
-                    in_memory: com.in_memory(name),
+                    in_memory: com.doc(name).is_some(),
                 });
             }
         }

@@ -661,17 +661,23 @@ async fn in_memory(node: &Node) -> Vec<(String, bool)> {
     s.documents.iter().map(|d| (d.name.to_string(), d.in_memory)).collect()
 }
 
-/// Waits (bounded) until every document but the people document rests.
-async fn until_at_rest(node: &Node) {
+/// Waits (bounded) until what is in memory satisfies `done`. Documents rest only while the
+/// node waits for a request, so the status is asked for again after a short pause, not at once.
+async fn until_in_memory(node: &Node, done: impl Fn(&[(String, bool)]) -> bool) {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let docs = in_memory(node).await;
-        if docs.iter().all(|(name, loaded)| !loaded || name == "people") {
+        if done(&docs) {
             return;
         }
-        assert!(std::time::Instant::now() < deadline, "still in memory: {docs:?}");
+        assert!(std::time::Instant::now() < deadline, "in memory: {docs:?}");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+/// Waits (bounded) until every document but the people document rests.
+async fn until_at_rest(node: &Node) {
+    until_in_memory(node, |docs| docs.iter().all(|(name, loaded)| !loaded || name == "people")).await;
 }
 
 #[tokio::test]
@@ -742,13 +748,8 @@ async fn unused_documents_rest_reads_need_only_their_views_and_writes_load_them_
     assert_eq!((t.summary.taken, t.hours_logged), (0, Minutes(120)));
     // A ledger loaded only to be read rests once the node is idle; the board, opened with the
     // directory, stays a while: a member who opens the app is likely to act.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let docs = in_memory(&node).await;
-        if docs == [("people".into(), true), ("board".into(), true), ("ledger/2026".into(), false)] {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{docs:?}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    until_in_memory(&node, |docs| {
+        docs == [("people".into(), true), ("board".into(), true), ("ledger/2026".into(), false)]
+    })
+    .await;
 }
