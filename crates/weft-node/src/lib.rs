@@ -25,7 +25,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use weft_store::{DataDir, DirLock};
 
 pub use api::{Event, Request, Response};
-pub use clock::Clock;
+pub use clock::{Clock, Mono, TimeHand};
 pub use error::{ApiError, ErrorCode, NodeError};
 pub use state::REST_AFTER;
 
@@ -39,14 +39,6 @@ pub struct NodeConfig {
 }
 
 type Job = Box<dyn FnOnce(&mut State) + Send>;
-
-/// How long the state thread waits with no job before it compacts a document whose log grew
-/// long. Compaction takes a few hundred milliseconds on a big document; done between jobs it
-/// would hold up the next one, such as the next frame of a sync session.
-const QUIET_BEFORE_HOUSEKEEPING: std::time::Duration = std::time::Duration::from_millis(300);
-/// A node that is never idle (a window polling it, a busy peer) compacts between two jobs
-/// after this long.
-const HOUSEKEEPING_AT_THE_LATEST: std::time::Duration = std::time::Duration::from_secs(10);
 
 enum Msg {
     Run(Job),
@@ -93,7 +85,7 @@ impl Node {
                         return;
                     }
                 };
-                let mut state = match State::open(dir, lock, clock, thread_events) {
+                let mut state = match State::open(dir, lock, clock.clone(), thread_events) {
                     Ok(s) => {
                         let _ = ready_tx.send(Ok(()));
                         s
@@ -104,24 +96,17 @@ impl Node {
                     }
                 };
                 loop {
-                    if state.housekeeping_overdue(HOUSEKEEPING_AT_THE_LATEST) {
-                        state.housekeep();
-                    }
-                    // Wait for a job; meanwhile, compact once jobs pause, and let documents
-                    // unused for a while rest.
-                    let compact = state.housekeeping_due().then_some(QUIET_BEFORE_HOUSEKEEPING);
-                    let rest = state.rest_due_in();
-                    let msg = match compact.into_iter().chain(rest).min() {
-                        Some(wait) => {
+                    state.compact_if_overdue();
+                    // Wait for a job; meanwhile do what falls due by the clock (compaction once
+                    // jobs pause, documents unused for a while rest, memory goes back).
+                    let msg = match state.next_due() {
+                        Some(due) => {
+                            let wait = clock.mono().until(due);
                             // (The timeout is made inside the runtime: its timer needs one.)
-                            let next = timer.block_on(async { tokio::time::timeout(wait, queue.recv()).await });
-                            match next {
+                            match timer.block_on(async { tokio::time::timeout(wait, queue.recv()).await }) {
                                 Ok(msg) => msg,
                                 Err(_) => {
-                                    if compact == Some(wait) {
-                                        state.housekeep();
-                                    }
-                                    state.rest();
+                                    state.run_due();
                                     continue;
                                 }
                             }
@@ -134,13 +119,13 @@ impl Node {
                             state.worked();
                         }
                         Some(Msg::Stop(done)) => {
-                            state.housekeep_all();
+                            state.compact_all();
                             drop(state);
                             let _ = done.send(());
                             return;
                         }
                         None => {
-                            state.housekeep_all();
+                            state.compact_all();
                             return;
                         }
                     }
@@ -191,6 +176,13 @@ impl Node {
         });
         self.jobs.send(Msg::Run(job)).await.map_err(|_| NodeError::Stopped)?;
         rx.await.map_err(|_| NodeError::Stopped)
+    }
+
+    /// Does now what falls due by the node's clock (documents resting, compaction, memory given
+    /// back), as the state thread does whenever it is idle. With a manual clock
+    /// ([`Clock::manual`]) tests advance the time and then call this, instead of waiting.
+    pub async fn tick(&self) -> Result<(), NodeError> {
+        self.call(|state| state.run_due()).await
     }
 
     /// How long the board's and the ledgers' documents stay in memory unused before they rest

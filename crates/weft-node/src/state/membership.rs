@@ -13,7 +13,8 @@ use weft_core::{CommunityId, DeviceCert, DeviceId, MemberId, Timestamp};
 use weft_net::wire::{GossipFrame, JoinRequest, Refusal, RefusalCode};
 use weft_store::Batch;
 
-use super::{Community, State, Touched};
+use super::State;
+use super::community::{Community, Touched};
 use crate::api::{Event, MemberInfo, Response};
 use crate::error::NodeError;
 
@@ -85,16 +86,14 @@ impl State {
     /// Starts the community's first data-key epoch if it has none and we are a member (the
     /// founder does this right after founding).
     pub(crate) fn ensure_epoch(&mut self, c: CommunityId) -> Result<(), NodeError> {
-        let Some(stored) = self.identity.as_ref() else { return Ok(()) };
-        let me = stored.identity.clone();
-        let now = self.clock.now();
+        let Some(me) = self.me_if_any() else { return Ok(()) };
         let com = self.community(c)?;
-        if Membership::read(com.people.automerge()).current().is_some() || !com.people().is_current_member(&me.member())
-        {
+        if Membership::read(com.people.automerge()).current().is_some() || !com.people().is_current_member(&me) {
             return Ok(());
         }
-        let change = com.people.start_epoch(&me, &DataKey::generate(), now)?;
-        self.persist(c, vec![(DocName::People, change)], &[Touched::Settings], None)
+        self.write_people(c, |people, w| {
+            Ok((people.start_epoch(&w.me, &DataKey::generate(), w.now)?, [Touched::Settings]))
+        })
     }
 
     /// Records an invitation to a community.
@@ -106,14 +105,13 @@ impl State {
     ) -> Result<NewInvite, NodeError> {
         let c = self.resolve_community(community)?;
         self.ensure_epoch(c)?;
-        let me = self.identity()?.clone();
-        let now = self.clock.now();
-        let expires = Timestamp(now.millis().saturating_add(valid_for_ms));
+        let expires = Timestamp(self.clock.now().millis().saturating_add(valid_for_ms));
         let invite = InviteId::random();
         let secret: [u8; 16] = weft_core::id::random_bytes();
         let uses = uses.clamp(1, 10_000);
-        let change = self.community(c)?.people.create_invite(&me, invite, &secret, expires, uses, now)?;
-        self.persist(c, vec![(DocName::People, change)], &[Touched::Settings], None)?;
+        self.write_people(c, |people, w| {
+            Ok((people.create_invite(&w.me, invite, &secret, expires, uses, w.now)?, [Touched::Settings]))
+        })?;
         info!(community = %c.short(), uses, "invitation created");
         Ok(NewInvite { community: c, invite, secret, expires, uses })
     }
@@ -166,7 +164,8 @@ impl State {
             communities: vec![(c, "(joining)".into())],
             changes: vec![(DocId { community: c, name: DocName::Board }, genesis)],
         })?;
-        self.communities.insert(c, Community::new(c, people, board, BTreeSet::new()));
+        let now = self.clock.mono();
+        self.communities.insert(c, Community::new(c, people, board, BTreeSet::new(), now));
         Ok(())
     }
 
@@ -193,10 +192,10 @@ impl State {
     pub(crate) fn remove_member(&mut self, community: Option<&str>, member: &str) -> Result<Response, NodeError> {
         let c = self.resolve_community(community)?;
         let who: MemberId = self.resolve_member(c, member)?;
-        let me = self.identity()?.clone();
-        let now = self.clock.now();
-        let change = self.community(c)?.people.remove_member(&me, who, &DataKey::generate(), now)?;
-        self.persist(c, vec![(DocName::People, change)], &[Touched::Member(who), Touched::Settings], None)?;
+        self.write_people(c, |people, w| {
+            let change = people.remove_member(&w.me, who, &DataKey::generate(), w.now)?;
+            Ok((change, [Touched::Member(who), Touched::Settings]))
+        })?;
         self.sync.keys.clear();
         info!(community = %c.short(), member = %who.short(), "member removed; data key rotated");
         let info: MemberInfo = self.member_info(c, who)?;

@@ -1,0 +1,221 @@
+//! The node's state and every operation on it, synchronously, on one thread.
+//!
+//! The state thread owns the store (SQLite never runs inside async code) and the documents in
+//! memory. A local write goes: validate → change the in-memory document → sign → commit to
+//! SQLite (durable, `synchronous=FULL`) → only then answer and emit an event. If the commit
+//! fails, the community is reloaded from disk so memory never holds what the disk does not.
+//!
+//! The code is split by responsibility: `community` (documents and views in memory), `docs`
+//! (loading documents for reads and writes), `write` (the write context and persisting),
+//! `housekeeping` (resting documents, compaction), `resolve` (what people type → ids), and one
+//! handler module per area of the API (`people`, `board`, `ledger`, `matching`, `export`,
+//! `demo`, `membership`), besides the state thread's half of sync (`sync`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use tokio::sync::broadcast;
+use tracing::info;
+use weft_core::doc::{DocId, DocName, Document};
+use weft_core::identity::Identity;
+use weft_core::{CommunityId, MemberId};
+use weft_store::{DataDir, DirLock, Store, StoredIdentity};
+
+mod board;
+mod community;
+mod demo;
+mod docs;
+mod export;
+mod housekeeping;
+mod ledger;
+mod matching;
+mod membership;
+mod people;
+mod resolve;
+mod sync;
+mod write;
+
+pub use housekeeping::REST_AFTER;
+pub(crate) use sync::{Ingested, Outgoing, ReadFrame, Role, parse_wire, read_frame};
+
+use crate::api::{PeersInfo, Request, Response};
+use crate::clock::{Clock, Mono};
+use crate::error::NodeError;
+use community::Community;
+
+/// The node's state, owned by the state thread.
+pub(crate) struct State {
+    dir: DataDir,
+    _lock: DirLock,
+    store: Store,
+    identity: Option<StoredIdentity>,
+    communities: BTreeMap<CommunityId, Community>,
+    clock: Clock,
+    events: broadcast::Sender<crate::api::Event>,
+    sync: sync::SyncBook,
+    /// Where new local changes go to be gossiped, while the network runs.
+    outgoing: Option<tokio::sync::mpsc::Sender<Outgoing>>,
+    /// Documents whose log grew long enough to compact, when the thread is idle, and since
+    /// when.
+    compact_due: BTreeMap<DocId, Mono>,
+    /// How long a document stays in memory unused ([`REST_AFTER`] by default).
+    pub(crate) rest_after: std::time::Duration,
+    /// When a job last ran, if memory was not returned to the system since.
+    worked_at: Option<Mono>,
+    /// When the last job ran (compaction waits for a pause after it).
+    last_job: Mono,
+}
+
+impl State {
+    pub(crate) fn open(
+        dir: DataDir,
+        lock: DirLock,
+        clock: Clock,
+        events: broadcast::Sender<crate::api::Event>,
+    ) -> Result<Self, NodeError> {
+        let store = Store::open(&dir, &lock)?;
+        let identity = store.identity()?;
+        let mut state = Self {
+            dir,
+            _lock: lock,
+            store,
+            identity,
+            communities: BTreeMap::new(),
+            clock,
+            events,
+            sync: sync::SyncBook::default(),
+            outgoing: None,
+            compact_due: BTreeMap::new(),
+            rest_after: REST_AFTER,
+            worked_at: None,
+            last_job: Mono::ZERO,
+        };
+        for row in state.store.communities()? {
+            state.load_community(row.id)?;
+        }
+        info!(dir = %state.dir.path().display(), communities = state.communities.len(), "data directory open");
+        Ok(state)
+    }
+
+    /// Carries out one request, in the handler of its area.
+    pub(crate) fn execute(&mut self, request: Request) -> Result<Response, NodeError> {
+        match request {
+            // people: identity, the community, its settings and members
+            Request::Init { name } => self.init(&name),
+            Request::Whoami => self.whoami().map(Response::Identity),
+            Request::CommunityCreate { name } => self.create_community(&name),
+            Request::CommunityList => Ok(self.community_list()),
+            Request::CommunityRename { community, name } => self.rename_community(community.as_deref(), &name),
+            Request::SectorSet { community, sector, name, essential, baseline, archived } => {
+                let change = people::SectorChange { name, essential, baseline, archived };
+                self.set_sector(community.as_deref(), sector, change)
+            }
+            Request::Sectors { community } => self.sectors(community.as_deref()),
+            Request::GuildAdd { community, name, sector, description } => {
+                self.add_guild(community.as_deref(), &name, &sector, &description)
+            }
+            Request::Guilds { community } => self.guilds(community.as_deref()),
+            Request::ProfileSet { community, update } => self.set_profile(community.as_deref(), &update),
+            Request::ProfileShow { community, member } => self.show_profile(community.as_deref(), member.as_deref()),
+            Request::Members { community } => self.members(community.as_deref()),
+            Request::MemberRemove { community, member } => self.remove_member(community.as_deref(), &member),
+            // board: tasks, pledges, concerns
+            Request::TaskAdd { community, task } => self.add_task(community.as_deref(), task),
+            Request::TaskList { community, sector, open_only } => {
+                self.task_list(community.as_deref(), sector.as_ref(), open_only)
+            }
+            Request::TaskShow { task } => self.show_task(&task),
+            Request::TaskEdit { task, edit } => self.edit_task(&task, &edit),
+            Request::TaskClose { task } => self.close_task(&task),
+            Request::Pledge { task, action } => self.pledge(&task, action.into()),
+            Request::Flag { community, task, sector, note } => {
+                self.flag(community.as_deref(), task.as_deref(), sector.as_ref(), &note)
+            }
+            // ledger: hours, confirmations, feedback, progress
+            Request::Log { community, task, sector, minutes, date, note } => {
+                self.log(community.as_deref(), task.as_deref(), sector, minutes, date, &note)
+            }
+            Request::Confirm { entry } => self.confirm(&entry, false),
+            Request::Retract { entry } => self.confirm(&entry, true),
+            Request::Pending { community } => self.pending(community.as_deref()),
+            Request::Feedback { task, verdict } => self.feedback(&task, verdict),
+            Request::Progress { community, month } => self.progress(community.as_deref(), month),
+            Request::MyHours { community, year } => self.my_hours(community.as_deref(), year),
+            // matching
+            Request::Suggest { community, member, limit } => {
+                self.suggest(community.as_deref(), member.as_deref(), limit)
+            }
+            Request::Plan { community } => self.plan(community.as_deref()),
+            Request::Decline { community, task } => self.decline(community.as_deref(), &task),
+            // export, status, demo
+            Request::Export { community, format, doc } => self.export(community.as_deref(), format, doc),
+            Request::Status => self.status().map(Response::Status),
+            Request::Demo { members, seed, name } => self.demo(members, seed, name),
+            // Carried out by the node itself (they need the network).
+            Request::Invite { .. } | Request::Join { .. } => {
+                Err(NodeError::BadRequest("this request is answered by the node, not its state".into()))
+            }
+            // Answered by the node when its network runs; this is the offline answer.
+            Request::Peers => Ok(Response::Peers(PeersInfo {
+                online: false,
+                peer_id: None,
+                listening: Vec::new(),
+                peers: Vec::new(),
+                incidents: Vec::new(),
+            })),
+        }
+    }
+
+    fn load_community(&mut self, id: CommunityId) -> Result<(), NodeError> {
+        // A community whose people document has not arrived yet (joining was interrupted)
+        // opens empty; the next sync fills it.
+        let people = match self.store.load_doc(DocId { community: id, name: DocName::People })? {
+            Some(p) => p,
+            None => Document::load(DocId { community: id, name: DocName::People }, None, &[])
+                .map_err(|e| NodeError::Write(e.to_string()))?,
+        };
+        let board = self.board_from_store(id)?;
+        let unloaded: BTreeSet<i32> = self
+            .store
+            .doc_names(id)?
+            .into_iter()
+            .filter_map(|name| match name {
+                DocName::Ledger(y) => Some(y),
+                _ => None,
+            })
+            .collect();
+        let now = self.clock.mono();
+        self.communities.insert(id, Community::new(id, people, board, unloaded, now));
+        Ok(())
+    }
+
+    fn identity(&self) -> Result<&Identity, NodeError> {
+        self.identity.as_ref().map(|s| &s.identity).ok_or(NodeError::NotInitialised)
+    }
+
+    fn me(&self) -> Result<MemberId, NodeError> {
+        Ok(self.identity()?.member())
+    }
+
+    /// The caller's member id, if this directory has an identity.
+    fn me_if_any(&self) -> Option<MemberId> {
+        self.identity.as_ref().map(|i| i.identity.member())
+    }
+
+    /// Sends new local changes to the network from now on.
+    pub(crate) fn set_outgoing(&mut self, out: Option<tokio::sync::mpsc::Sender<Outgoing>>) {
+        self.outgoing = out;
+    }
+
+    /// The ids of the communities this directory holds.
+    pub(crate) fn community_ids(&self) -> Vec<CommunityId> {
+        self.communities.keys().copied().collect()
+    }
+
+    fn community(&mut self, id: CommunityId) -> Result<&mut Community, NodeError> {
+        self.communities.get_mut(&id).ok_or_else(|| NodeError::NotFound(format!("no community {}", id.short())))
+    }
+}
+
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}

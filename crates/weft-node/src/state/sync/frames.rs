@@ -1,0 +1,117 @@
+//! Reading peers' frames (off the state thread) and encoding the changes of ours.
+
+use std::collections::HashMap;
+
+use automerge::sync::{Message, MessageVersion};
+use automerge::{Change, ChangeHash};
+use tracing::warn;
+use weft_core::CommunityId;
+use weft_core::doc::DocName;
+use weft_core::identity::ChangeSignature;
+use weft_core::verify::{parse_bundle, parse_change};
+use weft_net::wire::{Refusal, RefusalCode, SyncFrame, WireChange};
+
+use super::{Ingested, Rejection, refuse};
+
+/// A change received from a peer, parsed, with the signature it came with (if any).
+#[derive(Debug)]
+pub(crate) struct Incoming {
+    pub change: Change,
+    pub signature: Option<ChangeSignature>,
+}
+
+/// Parses changes as gossip carries them (each with its own signature); the ones that do not
+/// parse are rejected.
+pub(crate) fn parse_wire(doc: DocName, changes: Vec<WireChange>, report: &mut Ingested) -> Vec<Incoming> {
+    changes
+        .into_iter()
+        .filter_map(|c| {
+            let change = parse_or_reject(doc, &c.bytes, report)?;
+            Some(Incoming { change, signature: c.signature.map(ChangeSignature) })
+        })
+        .collect()
+}
+
+/// Parses one change strictly; one that does not parse is noted as rejected.
+fn parse_or_reject(doc: DocName, bytes: &[u8], report: &mut Ingested) -> Option<Change> {
+    parse_change(bytes).map_err(|e| report.rejected.push(Rejection { doc, hash: None, why: e.to_string() })).ok()
+}
+
+/// A sync frame as the state thread takes it in: its message decoded and its changes parsed.
+///
+/// Reading touches nothing of ours and is the heaviest pure part of a big frame (a year of a
+/// board's changes takes tens of milliseconds to parse), so it is done off the state thread,
+/// while that thread is still taking in the frame before.
+#[derive(Debug)]
+pub(crate) struct ReadFrame {
+    pub community: CommunityId,
+    pub doc: DocName,
+    pub first: bool,
+    pub(super) message: Option<Message>,
+    pub(super) incoming: Vec<Incoming>,
+    /// Changes that did not parse (the frame is then rejected for them).
+    pub(super) unparsed: Vec<Rejection>,
+}
+
+/// Reads a peer's sync frame: bytes that cannot be read are refused whole, before anything
+/// of ours is touched.
+pub(crate) fn read_frame(frame: SyncFrame) -> Result<ReadFrame, Refusal> {
+    let mut read = ReadFrame {
+        community: frame.community,
+        doc: frame.doc,
+        first: frame.first,
+        message: None,
+        incoming: Vec::new(),
+        unparsed: Vec::new(),
+    };
+    let Some(bytes) = frame.message else { return Ok(read) };
+    let message = Message::decode(&bytes)
+        .map_err(|e| refuse(RefusalCode::Invalid, format!("the sync message could not be read: {e}")))?;
+    if message.version != MessageVersion::V1 {
+        return Err(refuse(RefusalCode::Invalid, "whole-document sync messages are not accepted"));
+    }
+    let mut report = Ingested::default();
+    let mut changes: Vec<Change> =
+        message.changes.iter().filter_map(|chunk| parse_or_reject(frame.doc, chunk, &mut report)).collect();
+    if let Some(bundle) = &frame.bundle {
+        changes.extend(parse_bundle(bundle).map_err(|e| refuse(RefusalCode::Invalid, e.to_string()))?);
+    }
+    let mut signatures: HashMap<ChangeHash, ChangeSignature> =
+        frame.signatures.iter().map(|(h, s)| (*h, ChangeSignature(*s))).collect();
+    read.incoming =
+        changes.into_iter().map(|change| Incoming { signature: signatures.remove(&change.hash()), change }).collect();
+    // (A change that did not parse leaves its signature behind: that frame is rejected for
+    // the change.)
+    if !signatures.is_empty() && report.rejected.is_empty() {
+        return Err(refuse(RefusalCode::Invalid, "the frame signs changes it does not carry"));
+    }
+    read.unparsed = report.rejected;
+    read.message = Some(message);
+    Ok(read)
+}
+
+/// Changes this many or more travel in a bundle.
+const BUNDLE_FROM: usize = 32;
+
+/// What one round sends: the Automerge sync message, the bundle of its changes (if bundled),
+/// and the signatures that vouch for them.
+#[derive(Debug, Default)]
+pub(super) struct FrameBody {
+    pub message: Option<Vec<u8>>,
+    pub bundle: Option<Vec<u8>>,
+    pub signatures: Vec<(ChangeHash, [u8; 64])>,
+}
+
+/// The changes of one frame: many as one bundle (several times smaller than the changes),
+/// few (or if bundling fails) as the changes' own bytes.
+pub(super) fn encode_changes(doc: &automerge::Automerge, hashes: &[ChangeHash]) -> (Option<Vec<u8>>, Vec<Vec<u8>>) {
+    use automerge::ReadDoc;
+    if hashes.len() >= BUNDLE_FROM {
+        match doc.bundle(hashes.iter().copied()) {
+            Ok(b) => return (Some(b.bytes().to_vec()), Vec::new()),
+            Err(e) => warn!(%e, "could not bundle changes; sending them one by one"),
+        }
+    }
+    let chunks = hashes.iter().filter_map(|h| doc.get_change_by_hash(h)).map(|c| c.raw_bytes().to_vec()).collect();
+    (None, chunks)
+}

@@ -1,0 +1,300 @@
+//! The state thread's half of sync: manifests, Automerge sync rounds, and taking in changes
+//! from peers — every one verified before it is applied, stored before it is acknowledged.
+//!
+//! A received change is applied only if weft-core's [`Verifier`] accepts it. A change whose
+//! parents or author we do not know yet waits in a bounded pending set and is tried again
+//! whenever something new is applied to its community (membership arrives by the people
+//! document, which syncs first). A change that fails is rejected with every change that
+//! depends on it, and the caller penalises the peer that sent it.
+
+mod frames;
+mod ingest;
+
+use std::collections::HashMap;
+
+use automerge::sync::{ChunkList, State as SyncState};
+use automerge::{ChangeHash, ChangeMetadata};
+use tracing::{debug, warn};
+use weft_core::cover::{Cover, cover};
+use weft_core::doc::people::PeopleView;
+use weft_core::doc::{DocId, DocName};
+use weft_core::identity::SignedChange;
+use weft_core::{CommunityId, DeviceId};
+use weft_net::wire::{DocSummary, MAX_CHANGES, MAX_SYNC_MESSAGE, Manifest, Refusal, RefusalCode, SyncFrame};
+use weft_store::Batch;
+
+use frames::{FrameBody, encode_changes};
+pub(crate) use frames::{ReadFrame, parse_wire, read_frame};
+use ingest::Pending;
+
+use crate::state::State;
+
+/// role, so sessions both peers start at once do not trip over each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Role {
+    Initiator,
+    Responder,
+    /// An initiator that only takes: the peer is not a member as far as we know (yet), so we
+    /// send it nothing, but we take its people document's changes — verified as always — in
+    /// case they admit it (our copy may be older than its admission).
+    Pull,
+}
+
+/// Sync bookkeeping on the state thread.
+#[derive(Debug, Default)]
+pub(crate) struct SyncBook {
+    states: HashMap<(DeviceId, DocId, Role), SyncState>,
+    pending: HashMap<CommunityId, Vec<Pending>>,
+    /// Communities we were admitted to and whose people document is still on its way, with
+    /// the device of the member who admitted us.
+    pub(super) joining: HashMap<CommunityId, DeviceId>,
+    /// Data keys opened so far, by key id.
+    pub(super) keys: HashMap<[u8; 8], (CommunityId, weft_core::crypto::DataKey)>,
+}
+
+/// A change that was refused, and why.
+#[derive(Debug, Clone)]
+pub(crate) struct Rejection {
+    pub doc: DocName,
+    pub hash: Option<ChangeHash>,
+    pub why: String,
+}
+
+/// What taking in a batch of changes did.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Ingested {
+    pub applied: usize,
+    pub already: usize,
+    pub waiting: usize,
+    pub rejected: Vec<Rejection>,
+}
+
+/// New local changes for the network to gossip.
+#[derive(Debug, Clone)]
+pub(crate) struct Outgoing {
+    pub community: CommunityId,
+    pub doc: DocName,
+    pub changes: Vec<SignedChange>,
+}
+
+fn refuse(code: RefusalCode, reason: impl Into<String>) -> Refusal {
+    Refusal { code, reason: reason.into() }
+}
+
+fn internal(e: impl std::fmt::Display) -> Refusal {
+    refuse(RefusalCode::Internal, e.to_string())
+}
+
+impl State {
+    /// The communities in which `device` is a device of a current member.
+    pub(crate) fn communities_of_device(&mut self, device: &DeviceId) -> Vec<CommunityId> {
+        let ids: Vec<CommunityId> = self.communities.keys().copied().collect();
+        ids.into_iter().filter(|c| self.is_member_device(*c, device)).collect()
+    }
+
+    pub(crate) fn is_member_device(&mut self, community: CommunityId, device: &DeviceId) -> bool {
+        self.sync.joining.get(&community) == Some(device)
+            || self.communities.get_mut(&community).is_some_and(|c| c.people().member_of_device(device).is_some())
+    }
+
+    /// The documents we hold of a community, people first (all loaded: a sync follows).
+    pub(crate) fn manifest(&mut self, community: CommunityId) -> Result<Manifest, Refusal> {
+        if !self.communities.contains_key(&community) {
+            return Err(refuse(RefusalCode::UnknownCommunity, "this peer does not hold that community"));
+        }
+        self.load_board(community).map_err(internal)?;
+        self.load_all_ledgers(community).map_err(internal)?;
+        let com = self
+            .communities
+            .get(&community)
+            .ok_or_else(|| refuse(RefusalCode::UnknownCommunity, "this peer does not hold that community"))?;
+        let board = com.board.as_ref().ok_or_else(|| internal("the board is not loaded"))?;
+        let mut docs = vec![(DocName::People, com.people.heads()), (DocName::Board, board.heads())];
+        for (year, doc) in &com.ledgers {
+            docs.push((DocName::Ledger(*year), doc.heads()));
+        }
+        let mut out = Vec::with_capacity(docs.len());
+        for (name, heads) in docs {
+            let changes = self.store.change_count(DocId { community, name }).map_err(internal)?;
+            out.push(DocSummary { name, heads, changes });
+        }
+        Ok(Manifest { community, docs: out })
+    }
+
+    /// A document, created from its deterministic genesis (and stored) if we have none yet.
+    fn doc_for_sync(&mut self, doc: DocId) -> Result<(), Refusal> {
+        match doc.name {
+            DocName::People => {
+                if !self.communities.contains_key(&doc.community) {
+                    return Err(refuse(RefusalCode::UnknownCommunity, "this peer does not hold that community"));
+                }
+                Ok(())
+            }
+            DocName::Board => self.load_board(doc.community).map_err(internal),
+            DocName::Ledger(year) => {
+                let (_, genesis) = self.ledger_for_write(doc.community, year).map_err(internal)?;
+                if let Some(genesis) = genesis {
+                    let batch = Batch { communities: Vec::new(), changes: vec![(doc, genesis)] };
+                    self.store.commit(&batch).map_err(internal)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn sync_state(&mut self, peer: DeviceId, doc: DocId, role: Role, fresh: bool) -> SyncState {
+        let key = (peer, doc, role);
+        if !fresh && let Some(s) = self.sync.states.remove(&key) {
+            return s;
+        }
+        // A session starts from what both sides were known to share, nothing else.
+        match self.store.sync_state(&peer, doc) {
+            Ok(Some(bytes)) => SyncState::decode(&bytes).unwrap_or_default(),
+            Ok(None) => SyncState::new(),
+            Err(e) => {
+                warn!(%e, "could not read a saved sync state");
+                SyncState::new()
+            }
+        }
+    }
+
+    /// The next frame of a sync session with `peer` for `doc`.
+    pub(crate) fn sync_generate(
+        &mut self,
+        peer: DeviceId,
+        doc: DocId,
+        role: Role,
+        first: bool,
+    ) -> Result<SyncFrame, Refusal> {
+        self.doc_for_sync(doc)?;
+        let mut state = self.sync_state(peer, doc, role, first);
+        if role == Role::Pull {
+            if doc.name != DocName::People {
+                return Err(refuse(RefusalCode::Invalid, "only the people document is pulled from a stranger"));
+            }
+            state.peer_read_only = true;
+        }
+        let started = std::time::Instant::now();
+        let result = self.generate_with(&mut state, doc);
+        self.sync.states.insert((peer, doc, role), state);
+        let body = result?;
+        let changes = self.store.change_count(doc).map_err(internal)?;
+        debug!(%doc, ?role, to = %peer.short(), me = %self.me().map(|m| m.short()).unwrap_or_default(),
+            bytes = body.message.as_ref().map_or(0, Vec::len), bundle = body.bundle.as_ref().map_or(0, Vec::len),
+            sigs = body.signatures.len(), took = ?started.elapsed(), "sync frame");
+        Ok(SyncFrame {
+            community: doc.community,
+            doc: doc.name,
+            first,
+            message: body.message,
+            bundle: body.bundle,
+            signatures: body.signatures,
+            changes,
+        })
+    }
+
+    /// One round's message, with its changes and the signatures that vouch for them.
+    ///
+    /// The changes go in causal order, as many as fit in a frame; the rest wait for the next
+    /// round. Each device's changes need one signature, over its latest change in the frame;
+    /// a change no signature we hold can vouch for in this frame (its signed descendant did not
+    /// fit) waits too. Many changes travel as one Automerge bundle, several times smaller,
+    /// built from their hashes: the changes themselves are never built one by one.
+    fn generate_with(&mut self, state: &mut SyncState, id: DocId) -> Result<FrameBody, Refusal> {
+        let com = self.communities.get(&id.community).ok_or_else(|| internal("the community is gone"))?;
+        let doc = com.doc(id.name).ok_or_else(|| internal("the document is not loaded"))?;
+        let Some((mut message, to_send)) = doc.generate_sync_lean(state) else { return Ok(FrameBody::default()) };
+        if to_send.is_empty() {
+            return Ok(FrameBody { message: Some(message.encode()), ..FrameBody::default() });
+        }
+        let refs: Vec<&ChangeMetadata<'_>> = to_send.iter().collect();
+        let ordered: Vec<&ChangeMetadata<'_>> =
+            weft_core::cover::causal_order(&refs).into_iter().take(MAX_CHANGES).map(|i| refs[i]).collect();
+        let hashes: Vec<ChangeHash> = ordered.iter().map(|c| c.hash).collect();
+        // Many changes: one scan of the document's signatures beats a lookup per change.
+        let stored = if hashes.len() > 256 {
+            let all = self.store.signatures(id).map_err(internal)?;
+            hashes.iter().map(|h| all.get(h).copied()).collect()
+        } else {
+            self.store.signatures_of(id, &hashes).map_err(internal)?
+        };
+        let has: Vec<bool> = stored.iter().map(Option::is_some).collect();
+        // All of them if they fit, else the first half, and so on: a prefix of a causal order
+        // still has every change's parents before it.
+        let mut take = ordered.len();
+        loop {
+            let batch = &ordered[..take];
+            let mut signatures = Vec::new();
+            let mut send = Vec::with_capacity(take);
+            for ((change, cover), sig) in batch.iter().zip(cover(batch, &has[..take])).zip(&stored) {
+                match (cover, sig) {
+                    (Cover::Signed, Some(sig)) => {
+                        signatures.push((change.hash, sig.0));
+                        send.push(change.hash);
+                    }
+                    (Cover::Uncovered, _) if !change.deps.is_empty() => {}
+                    _ => send.push(change.hash),
+                }
+            }
+            let (bundle, chunks) = encode_changes(doc.automerge(), &send);
+            let size = bundle.as_ref().map_or_else(|| chunks.iter().map(Vec::len).sum(), Vec::len);
+            if size <= MAX_SYNC_MESSAGE - (64 << 10) {
+                state.sent_hashes.extend(send);
+                message.changes = ChunkList::from(chunks);
+                return Ok(FrameBody { message: Some(message.encode()), bundle, signatures });
+            }
+            if take == 1 {
+                // One change larger than a frame: nothing of it can be sent.
+                warn!(%id, hash = %hashes[0], size, "a change is too large for a sync frame");
+                return Ok(FrameBody { message: Some(message.encode()), ..FrameBody::default() });
+            }
+            take /= 2;
+        }
+    }
+
+    /// Takes in a peer's sync frame, read by [`read_frame`]: verifies and applies its changes,
+    /// then advances the sync state. Bad changes are rejected one by one (and reported).
+    pub(crate) fn sync_receive(&mut self, peer: DeviceId, frame: ReadFrame, role: Role) -> Result<Ingested, Refusal> {
+        let doc = DocId { community: frame.community, name: frame.doc };
+        if role == Role::Pull && doc.name != DocName::People {
+            return Err(refuse(RefusalCode::Invalid, "only the people document is pulled from a stranger"));
+        }
+        if role != Role::Pull && !self.is_member_device(doc.community, &peer) {
+            return Err(refuse(RefusalCode::NotAMember, "you are not a member of this community (yet)"));
+        }
+        self.doc_for_sync(doc)?;
+        if frame.first {
+            self.sync.states.remove(&(peer, doc, role));
+        }
+        let Some(message) = frame.message else { return Ok(Ingested::default()) };
+        let mut report = Ingested { rejected: frame.unparsed, ..Ingested::default() };
+        let incoming = frame.incoming;
+        let ingested = self.ingest(doc.community, doc.name, incoming).map_err(internal)?;
+        report.applied = ingested.applied;
+        report.already = ingested.already;
+        report.waiting = ingested.waiting;
+        report.rejected.extend(ingested.rejected);
+        let mut state = self.sync_state(peer, doc, role, false);
+        let com = self.communities.get_mut(&doc.community).ok_or_else(|| internal("the community is gone"))?;
+        let target = com.doc_mut(doc.name).ok_or_else(|| internal("the document is not loaded"))?;
+        let received = target.receive_sync(&mut state, message);
+        if let Err(e) = received {
+            self.sync.states.insert((peer, doc, role), state);
+            return Err(refuse(RefusalCode::Invalid, format!("the sync message was not usable: {e}")));
+        }
+        if let Err(e) = self.store.save_sync_state(&peer, doc, &state.encode()) {
+            warn!(%e, "could not save the sync state");
+        }
+        self.sync.states.insert((peer, doc, role), state);
+        Ok(report)
+    }
+
+    /// Forgets the in-memory sync states of a peer that left (what both sides share is saved).
+    pub(crate) fn sync_forget(&mut self, peer: DeviceId) {
+        self.sync.states.retain(|(p, _, _), _| *p != peer);
+    }
+    /// The people view of a community, for membership decisions.
+    pub(crate) fn people_view(&mut self, community: CommunityId) -> Option<&PeopleView> {
+        self.communities.get_mut(&community).map(|c| c.people())
+    }
+}
