@@ -159,7 +159,7 @@ impl Shell {
         let held = lock(&self.held).take().unwrap_or_else(|| Err(internal("the data directory was opened twice")));
         let (dir, dir_lock) = held?;
         let started = std::time::Instant::now();
-        let node = Node::start(dir, dir_lock, self.clock).await.map_err(ApiError::from)?;
+        let node = Node::start(dir, dir_lock, self.clock.clone()).await.map_err(ApiError::from)?;
         info!(dir = %self.data_dir.display(), ms = started.elapsed().as_millis(), "data directory open");
 
         let mut tasks = Vec::new();

@@ -213,8 +213,9 @@ enum Command {
     },
     Disconnect(PeerId),
     AddExternal(Multiaddr),
-    /// Disconnect and refuse the peer for a while.
-    Ban(PeerId, Duration),
+    /// Disconnect and refuse the peer until it is let in again.
+    Ban(PeerId),
+    Unban(PeerId),
     Peers(oneshot::Sender<Vec<PeerInfo>>),
     Addresses(oneshot::Sender<Vec<Multiaddr>>),
     Shutdown(oneshot::Sender<()>),
@@ -302,9 +303,15 @@ impl NetHandle {
         self.send(Command::Disconnect(peer)).await
     }
 
-    /// Disconnects a peer and refuses it for `duration`.
-    pub async fn ban(&self, peer: PeerId, duration: Duration) -> Result<(), NetError> {
-        self.send(Command::Ban(peer, duration)).await
+    /// Disconnects a peer (once the answers it waits for are out) and refuses it until
+    /// [`NetHandle::unban`]: how long is the node's decision, on its own clock.
+    pub async fn ban(&self, peer: PeerId) -> Result<(), NetError> {
+        self.send(Command::Ban(peer)).await
+    }
+
+    /// Lets a banned peer connect again.
+    pub async fn unban(&self, peer: PeerId) -> Result<(), NetError> {
+        self.send(Command::Unban(peer)).await
     }
 
     pub async fn peers(&self) -> Result<Vec<PeerInfo>, NetError> {

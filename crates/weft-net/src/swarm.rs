@@ -1,7 +1,7 @@
 //! The swarm task: one tokio task owns the libp2p swarm and serves the handle's commands.
 
 use std::collections::{HashMap, HashSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
@@ -130,7 +130,7 @@ pub fn spawn(config: NetConfig) -> Result<(NetHandle, mpsc::Receiver<NetEvent>),
         peers: HashMap::new(),
         mdns_found: HashSet::new(),
         dialed: HashSet::new(),
-        banned: HashMap::new(),
+        banned: HashSet::new(),
         listening: Vec::new(),
         waiting_addresses: Vec::new(),
         listeners,
@@ -173,7 +173,8 @@ struct Task {
     peers: HashMap<PeerId, Peer>,
     mdns_found: HashSet<PeerId>,
     dialed: HashSet<Multiaddr>,
-    banned: HashMap<PeerId, Instant>,
+    /// Peers refused until the node lets them in again.
+    banned: HashSet<PeerId>,
     listening: Vec<Multiaddr>,
     /// Asked for our addresses before we listened anywhere: answered at the first address.
     waiting_addresses: Vec<oneshot::Sender<Vec<Multiaddr>>>,
@@ -330,7 +331,7 @@ impl Task {
                         Some(strip_peer(&address).with(Protocol::P2p(*r)).with(Protocol::P2pCircuit))
                     })
                     .collect();
-                if !circuits.is_empty() && !self.swarm.is_connected(&peer) && !self.banned.contains_key(&peer) {
+                if !circuits.is_empty() && !self.swarm.is_connected(&peer) && !self.banned.contains(&peer) {
                     debug!(%peer, ?circuits, "looking for a peer through our relays");
                     let _ = self.swarm.dial(DialOpts::peer_id(peer).addresses(circuits).build());
                 }
@@ -350,9 +351,9 @@ impl Task {
             Command::Disconnect(peer) => {
                 let _ = self.swarm.disconnect_peer_id(peer);
             }
-            Command::Ban(peer, duration) => {
-                warn!(%peer, ?duration, "banning peer");
-                self.banned.insert(peer, Instant::now() + duration);
+            Command::Ban(peer) => {
+                warn!(%peer, "banning peer");
+                self.banned.insert(peer);
                 self.swarm.behaviour_mut().gossipsub.blacklist_peer(&peer);
                 // The peer hears why first: the refusal it is waiting for goes out, and a moment
                 // later we hang up (closing at once can cut the answer off on its way).
@@ -361,6 +362,10 @@ impl Task {
                 } else {
                     self.hang_up_soon(peer);
                 }
+            }
+            Command::Unban(peer) => {
+                self.banned.remove(&peer);
+                self.swarm.behaviour_mut().gossipsub.remove_blacklisted_peer(&peer);
             }
             Command::Peers(reply) => {
                 let mut out: Vec<PeerInfo> = self
@@ -392,7 +397,7 @@ impl Task {
         let missing: Vec<PeerId> = self
             .mdns_found
             .iter()
-            .filter(|p| !self.swarm.is_connected(p) && !self.banned.contains_key(p))
+            .filter(|p| !self.swarm.is_connected(p) && !self.banned.contains(p))
             .copied()
             .collect();
         for peer in missing {
@@ -497,13 +502,10 @@ impl Task {
                 {
                     *backoff = Duration::ZERO;
                 }
-                if let Some(until) = self.banned.get(&peer_id) {
-                    if *until > Instant::now() {
-                        debug!(peer = %peer_id, "refusing a banned peer");
-                        let _ = self.swarm.disconnect_peer_id(peer_id);
-                        return;
-                    }
-                    self.banned.remove(&peer_id);
+                if self.banned.contains(&peer_id) {
+                    debug!(peer = %peer_id, "refusing a banned peer");
+                    let _ = self.swarm.disconnect_peer_id(peer_id);
+                    return;
                 }
                 let (address, how) = match &endpoint {
                     ConnectedPoint::Dialer { address, .. } => {
@@ -626,7 +628,7 @@ impl Task {
                         p.how = Discovery::Mdns;
                     }
                     self.swarm.add_peer_address(peer, address.clone());
-                    if !self.swarm.is_connected(&peer) && !self.banned.contains_key(&peer) {
+                    if !self.swarm.is_connected(&peer) && !self.banned.contains(&peer) {
                         debug!(%peer, %address, "found by mDNS");
                         let _ = self.swarm.dial(DialOpts::peer_id(peer).addresses(vec![address]).build());
                     }
@@ -666,7 +668,7 @@ impl Task {
             BehaviourEvent::Sync(request_response::Event::Message { peer, message, .. }) => match message {
                 request_response::Message::Request { request, channel, .. } => {
                     *self.inbound.entry(peer).or_default() += 1;
-                    if self.banned.get(&peer).is_some_and(|until| *until > Instant::now()) {
+                    if self.banned.contains(&peer) {
                         let refusal = Response::Refused(crate::wire::Refusal {
                             code: crate::wire::RefusalCode::Invalid,
                             reason: "this peer is refused for a while after sending invalid changes".into(),

@@ -10,7 +10,7 @@ use weft_core::doc::DocName;
 use weft_core::id::{CommunityId, DeviceId, MemberId};
 
 /// The format version this build speaks.
-pub const VERSION: u8 = 2;
+pub const VERSION: u8 = 3;
 /// The largest frame read from a stream (a sync message or bundle, plus signatures).
 pub const MAX_FRAME: usize = 8 << 20;
 /// The largest Automerge sync message in one frame. Larger batches are split across rounds.
@@ -73,8 +73,12 @@ pub struct Manifest {
 pub struct SyncFrame {
     pub community: CommunityId,
     pub doc: DocName,
-    /// The first frame of a session: the receiver starts from its saved sync state.
-    pub first: bool,
+    /// The session this frame belongs to (chosen by the side that started it) and its round
+    /// (0 for the first frame: the receiver then starts from its saved sync state). A frame
+    /// sent again, because its answer did not come in time, keeps both, so the receiver can
+    /// answer it again without taking it in twice; an answer carries the request's.
+    pub session: u64,
+    pub round: u32,
     /// The Automerge sync message, if the sender had one to send.
     pub message: Option<Vec<u8>>,
     /// The changes of this round as an Automerge bundle (the message then carries none).
@@ -82,6 +86,13 @@ pub struct SyncFrame {
     pub signatures: Vec<(ChangeHash, [u8; 64])>,
     /// How many changes the sender has in this document (to show how far behind we are).
     pub changes: u64,
+}
+
+impl SyncFrame {
+    /// Whether this is the first frame of its session.
+    pub fn is_first(&self) -> bool {
+        self.round == 0
+    }
 }
 
 /// A newcomer asking to be admitted with an invitation.
@@ -359,7 +370,8 @@ const COMPRESS_ABOVE: usize = 1024;
 fn write_sync(w: &mut Writer, s: &SyncFrame) {
     w.raw(s.community.as_bytes());
     w.doc(s.doc);
-    w.u8(u8::from(s.first));
+    w.u64(s.session);
+    w.u32(s.round);
     w.u64(s.changes);
     match &s.message {
         Some(m) if m.len() > COMPRESS_ABOVE => {
@@ -399,7 +411,8 @@ fn write_sync(w: &mut Writer, s: &SyncFrame) {
 fn read_sync(r: &mut Reader<'_>) -> Result<SyncFrame, WireError> {
     let community = r.community()?;
     let doc = r.doc()?;
-    let first = r.bool()?;
+    let session = r.u64()?;
+    let round = r.u32()?;
     let changes = r.u64()?;
     let message = match r.u8()? {
         0 => None,
@@ -420,7 +433,7 @@ fn read_sync(r: &mut Reader<'_>) -> Result<SyncFrame, WireError> {
     if message.is_none() && (bundle.is_some() || !signatures.is_empty()) {
         return Err(WireError::Invalid { what: "sync frame", why: "changes or signatures without a message".into() });
     }
-    Ok(SyncFrame { community, doc, first, message, bundle, signatures, changes })
+    Ok(SyncFrame { community, doc, session, round, message, bundle, signatures, changes })
 }
 
 /// Inflates a deflated message, refusing to grow past the message limit (a small frame must
@@ -603,7 +616,8 @@ mod tests {
             Request::Sync(SyncFrame {
                 community: community(),
                 doc: DocName::Board,
-                first: true,
+                session: 7,
+                round: 0,
                 message: Some(vec![0x42, 1, 2]),
                 bundle: Some(vec![7; 30]),
                 signatures: vec![(ChangeHash([8; 32]), [9; 64])],
@@ -627,7 +641,8 @@ mod tests {
             Response::Sync(SyncFrame {
                 community: community(),
                 doc: DocName::People,
-                first: false,
+                session: 7,
+                round: 3,
                 message: None,
                 bundle: None,
                 signatures: vec![],
@@ -652,7 +667,8 @@ mod tests {
         let good = Request::Sync(SyncFrame {
             community: community(),
             doc: DocName::Board,
-            first: false,
+            session: 7,
+            round: 3,
             message: Some(vec![1]),
             bundle: None,
             signatures: vec![(ChangeHash([1; 32]), [2; 64])],
@@ -685,7 +701,8 @@ mod tests {
         let big = SyncFrame {
             community: community(),
             doc: DocName::Board,
-            first: false,
+            session: 7,
+            round: 3,
             message: Some(b"tasks/abc/title ".repeat(500)),
             bundle: None,
             signatures: vec![],
@@ -750,7 +767,8 @@ mod tests {
             let frame = Request::Sync(SyncFrame {
                 community: CommunityId::from_bytes([7; 16]),
                 doc: DocName::Ledger(2026),
-                first: true,
+                session: 7,
+                round: 0,
                 message: Some(vec![0x42; 40]),
                 bundle: Some(vec![0x85; 20]),
                 signatures: vec![(ChangeHash([3; 32]), [1; 64])],

@@ -13,10 +13,12 @@
 pub mod api;
 pub mod clock;
 pub mod control;
+mod core;
 pub mod error;
 mod memory;
 pub mod net;
 mod state;
+pub mod sync;
 
 use std::path::PathBuf;
 use std::thread;
@@ -26,6 +28,7 @@ use weft_store::{DataDir, DirLock};
 
 pub use api::{Event, Request, Response};
 pub use clock::{Clock, Mono, TimeHand};
+pub use core::Core;
 pub use error::{ApiError, ErrorCode, NodeError};
 pub use state::REST_AFTER;
 
@@ -56,6 +59,8 @@ pub struct Node {
     data_dir: PathBuf,
     /// The network, while it runs.
     net: std::sync::Arc<std::sync::Mutex<Option<net::NetLink>>>,
+    /// The clock every timer runs on (the network driver's too).
+    clock: Clock,
 }
 
 impl Node {
@@ -74,6 +79,7 @@ impl Node {
         let (ready_tx, ready_rx) = oneshot::channel();
         let data_dir = dir.path().to_path_buf();
         let thread_events = events.clone();
+        let driver_clock = clock.clone();
         thread::Builder::new()
             .name("weft-state".into())
             .spawn(move || {
@@ -133,22 +139,13 @@ impl Node {
             })
             .map_err(NodeError::Control)?;
         ready_rx.await.map_err(|_| NodeError::Stopped)??;
-        Ok(Self { jobs, events, data_dir, net: Default::default() })
+        Ok(Self { jobs, events, data_dir, net: Default::default(), clock: driver_clock })
     }
 
     /// Carries out one request.
     pub async fn execute(&self, request: Request) -> Result<Response, ApiError> {
         match request {
-            Request::Peers => Ok(Response::Peers(match self.net_link() {
-                Some(link) => link.peers().await,
-                None => api::PeersInfo {
-                    online: false,
-                    peer_id: None,
-                    listening: Vec::new(),
-                    peers: Vec::new(),
-                    incidents: Vec::new(),
-                },
-            })),
+            Request::Peers => Ok(Response::Peers(self.peers().await)),
             Request::Invite { community, uses, hours } => self.invite(community, uses, hours).await,
             Request::Join { code, name } => self.join(&code, name).await.map_err(ApiError::from),
             request => self.call(move |s| s.execute(request)).await.and_then(|r| r).map_err(ApiError::from),

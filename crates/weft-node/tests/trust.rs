@@ -104,7 +104,8 @@ impl Evil {
         let frame = SyncFrame {
             community,
             doc: DocName::Board,
-            first: true,
+            session: 1,
+            round: 0,
             message: Some(message.encode()),
             bundle: None,
             signatures: match (hash, change.signature) {
@@ -137,7 +138,8 @@ impl Evil {
         let frame = SyncFrame {
             community,
             doc: DocName::Board,
-            first: true,
+            session: 1,
+            round: 0,
             message: Some(message.encode()),
             bundle: Some(bundle),
             signatures,

@@ -6,7 +6,7 @@ use weft_core::doc::people::PeopleView;
 use weft_store::Batch;
 
 use super::{State, count};
-use crate::api::{DemoInfo, Event, Response};
+use crate::api::{DemoInfo, Response};
 use crate::error::NodeError;
 
 impl State {
@@ -38,7 +38,7 @@ impl State {
         }
         self.load_community(id)?;
         self.ensure_epoch(id)?;
-        let _ = self.events.send(Event::CommunityAdded { community: id });
+        self.community_added(id);
         let s = &demo.summary;
         let info = self.community(id)?.info();
         info!(community = %id.short(), changes = demo.changes.len(), "demo community generated");

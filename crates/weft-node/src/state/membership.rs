@@ -15,8 +15,9 @@ use weft_store::Batch;
 
 use super::State;
 use super::community::{Community, Touched};
-use crate::api::{Event, MemberInfo, Response};
+use crate::api::{MemberInfo, Response};
 use crate::error::NodeError;
+use crate::sync::JoinIdentity;
 
 /// A new invitation, before the node adds where to reach it.
 #[derive(Debug, Clone)]
@@ -39,15 +40,6 @@ fn refusal_for(e: &WriteError) -> Refusal {
         _ => RefusalCode::Internal,
     };
     Refusal { code, reason: e.to_string() }
-}
-
-/// Who asks to join.
-#[derive(Debug, Clone)]
-pub(crate) struct JoinIdentity {
-    pub member: MemberId,
-    pub device: DeviceId,
-    pub cert: [u8; 64],
-    pub name: String,
 }
 
 impl State {
@@ -183,7 +175,7 @@ impl State {
         self.sync.joining.remove(&c);
         let name = self.community(c)?.people().name.clone();
         self.store.rename_community(c, &name)?;
-        let _ = self.events.send(Event::CommunityAdded { community: c });
+        self.community_added(c);
         info!(community = %c.short(), %name, "joined");
         Ok(())
     }

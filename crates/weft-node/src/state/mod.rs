@@ -29,13 +29,13 @@ mod housekeeping;
 mod ledger;
 mod matching;
 mod membership;
+mod net;
 mod people;
+mod replica;
 mod resolve;
-mod sync;
 mod write;
 
 pub use housekeeping::REST_AFTER;
-pub(crate) use sync::{Ingested, Outgoing, ReadFrame, Role, parse_wire, read_frame};
 
 use crate::api::{PeersInfo, Request, Response};
 use crate::clock::{Clock, Mono};
@@ -51,9 +51,9 @@ pub(crate) struct State {
     communities: BTreeMap<CommunityId, Community>,
     clock: Clock,
     events: broadcast::Sender<crate::api::Event>,
-    sync: sync::SyncBook,
-    /// Where new local changes go to be gossiped, while the network runs.
-    outgoing: Option<tokio::sync::mpsc::Sender<Outgoing>>,
+    sync: replica::SyncBook,
+    /// The sync engine, while the network runs.
+    net: Option<net::NetSide>,
     /// Documents whose log grew long enough to compact, when the thread is idle, and since
     /// when.
     compact_due: BTreeMap<DocId, Mono>,
@@ -82,8 +82,8 @@ impl State {
             communities: BTreeMap::new(),
             clock,
             events,
-            sync: sync::SyncBook::default(),
-            outgoing: None,
+            sync: replica::SyncBook::default(),
+            net: None,
             compact_due: BTreeMap::new(),
             rest_after: REST_AFTER,
             worked_at: None,
@@ -199,11 +199,6 @@ impl State {
     /// The caller's member id, if this directory has an identity.
     fn me_if_any(&self) -> Option<MemberId> {
         self.identity.as_ref().map(|i| i.identity.member())
-    }
-
-    /// Sends new local changes to the network from now on.
-    pub(crate) fn set_outgoing(&mut self, out: Option<tokio::sync::mpsc::Sender<Outgoing>>) {
-        self.outgoing = out;
     }
 
     /// The ids of the communities this directory holds.

@@ -11,7 +11,7 @@ use weft_core::{CommunityId, GuildId, MemberId, Minutes, SectorId};
 
 use super::State;
 use super::community::{Community, Touched};
-use crate::api::{Event, IdentityInfo, MemberInfo, Response};
+use crate::api::{IdentityInfo, MemberInfo, Response};
 use crate::error::NodeError;
 
 /// The longest name a member may go by.
@@ -60,7 +60,7 @@ impl State {
             return Err(e);
         }
         self.ensure_epoch(id)?;
-        let _ = self.events.send(Event::CommunityAdded { community: id });
+        self.community_added(id);
         info!(community = %id.short(), "community created");
         Ok(Response::Community(self.community(id)?.info()))
     }

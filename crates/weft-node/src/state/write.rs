@@ -1,17 +1,18 @@
 //! Local writes: who writes and when (the write context), the document each kind of write
 //! changes, and persisting — durable before anything is answered, announced or gossiped.
 
-use tracing::{debug, warn};
+use tracing::warn;
 use weft_core::doc::people::PeopleView;
 use weft_core::doc::{DocId, DocName, Document, WriteError};
 use weft_core::identity::{Identity, SignedChange};
 use weft_core::{CommunityId, Date, Timestamp};
 use weft_store::Batch;
 
+use super::State;
 use super::community::Touched;
-use super::{Outgoing, State};
 use crate::api::Event;
 use crate::error::NodeError;
+use crate::sync::Input;
 
 /// Who writes and when: what every local write needs besides its document.
 pub(super) struct WriteCtx {
@@ -110,15 +111,10 @@ impl State {
         }
         let mut names: Vec<DocName> = changes.iter().map(|(n, _)| *n).collect();
         names.dedup();
-        if let Some(out) = &self.outgoing {
-            for name in &names {
-                let batch: Vec<SignedChange> =
-                    changes.iter().filter(|(n, _)| n == name).map(|(_, c)| c.clone()).collect();
-                // A full queue only delays: the next sync round carries what gossip missed.
-                if out.try_send(Outgoing { community, doc: *name, changes: batch }).is_err() {
-                    debug!(doc = %name, "gossip queue full; sync will carry the change");
-                }
-            }
+        // Gossiped in write order: sealed by the engine now, before the next job runs.
+        for name in &names {
+            let batch: Vec<SignedChange> = changes.iter().filter(|(n, _)| n == name).map(|(_, c)| c.clone()).collect();
+            self.net_input(Input::LocalChanges { community, doc: *name, changes: batch });
         }
         for name in &names {
             self.maybe_compact(community, *name);

@@ -1,17 +1,19 @@
-//! Reading peers' frames (off the state thread) and encoding the changes of ours.
+//! Reading a peer's sync frame: decoding its Automerge message and parsing its changes
+//! strictly. Reading touches nothing of ours and is the heaviest pure part of a big frame (a
+//! year of a board's changes takes tens of milliseconds to parse), so the driver does it off
+//! the state thread, while that thread is still taking in the frame before.
 
 use std::collections::HashMap;
 
 use automerge::sync::{Message, MessageVersion};
 use automerge::{Change, ChangeHash};
-use tracing::warn;
 use weft_core::CommunityId;
 use weft_core::doc::DocName;
 use weft_core::identity::ChangeSignature;
 use weft_core::verify::{parse_bundle, parse_change};
 use weft_net::wire::{Refusal, RefusalCode, SyncFrame, WireChange};
 
-use super::{Ingested, Rejection, refuse};
+use super::{Ingested, Rejection};
 
 /// A change received from a peer, parsed, with the signature it came with (if any).
 #[derive(Debug)]
@@ -38,43 +40,58 @@ fn parse_or_reject(doc: DocName, bytes: &[u8], report: &mut Ingested) -> Option<
 }
 
 /// A sync frame as the state thread takes it in: its message decoded and its changes parsed.
-///
-/// Reading touches nothing of ours and is the heaviest pure part of a big frame (a year of a
-/// board's changes takes tens of milliseconds to parse), so it is done off the state thread,
-/// while that thread is still taking in the frame before.
 #[derive(Debug)]
-pub(crate) struct ReadFrame {
+pub struct ReadFrame {
     pub community: CommunityId,
     pub doc: DocName,
-    pub first: bool,
-    pub(super) message: Option<Message>,
-    pub(super) incoming: Vec<Incoming>,
+    pub session: u64,
+    pub round: u32,
+    /// How many changes the sender holds of the document.
+    pub changes: u64,
+    pub(crate) message: Option<Message>,
+    pub(crate) incoming: Vec<Incoming>,
     /// Changes that did not parse (the frame is then rejected for them).
-    pub(super) unparsed: Vec<Rejection>,
+    pub(crate) unparsed: Vec<Rejection>,
+}
+
+impl ReadFrame {
+    /// Whether the sender had nothing to say this round.
+    pub fn is_empty(&self) -> bool {
+        self.message.is_none()
+    }
+
+    pub fn is_first(&self) -> bool {
+        self.round == 0
+    }
+}
+
+fn refuse(reason: impl Into<String>) -> Refusal {
+    Refusal { code: RefusalCode::Invalid, reason: reason.into() }
 }
 
 /// Reads a peer's sync frame: bytes that cannot be read are refused whole, before anything
 /// of ours is touched.
-pub(crate) fn read_frame(frame: SyncFrame) -> Result<ReadFrame, Refusal> {
+pub fn read_frame(frame: SyncFrame) -> Result<ReadFrame, Refusal> {
     let mut read = ReadFrame {
         community: frame.community,
         doc: frame.doc,
-        first: frame.first,
+        session: frame.session,
+        round: frame.round,
+        changes: frame.changes,
         message: None,
         incoming: Vec::new(),
         unparsed: Vec::new(),
     };
     let Some(bytes) = frame.message else { return Ok(read) };
-    let message = Message::decode(&bytes)
-        .map_err(|e| refuse(RefusalCode::Invalid, format!("the sync message could not be read: {e}")))?;
+    let message = Message::decode(&bytes).map_err(|e| refuse(format!("the sync message could not be read: {e}")))?;
     if message.version != MessageVersion::V1 {
-        return Err(refuse(RefusalCode::Invalid, "whole-document sync messages are not accepted"));
+        return Err(refuse("whole-document sync messages are not accepted"));
     }
     let mut report = Ingested::default();
     let mut changes: Vec<Change> =
         message.changes.iter().filter_map(|chunk| parse_or_reject(frame.doc, chunk, &mut report)).collect();
     if let Some(bundle) = &frame.bundle {
-        changes.extend(parse_bundle(bundle).map_err(|e| refuse(RefusalCode::Invalid, e.to_string()))?);
+        changes.extend(parse_bundle(bundle).map_err(|e| refuse(e.to_string()))?);
     }
     let mut signatures: HashMap<ChangeHash, ChangeSignature> =
         frame.signatures.iter().map(|(h, s)| (*h, ChangeSignature(*s))).collect();
@@ -83,35 +100,9 @@ pub(crate) fn read_frame(frame: SyncFrame) -> Result<ReadFrame, Refusal> {
     // (A change that did not parse leaves its signature behind: that frame is rejected for
     // the change.)
     if !signatures.is_empty() && report.rejected.is_empty() {
-        return Err(refuse(RefusalCode::Invalid, "the frame signs changes it does not carry"));
+        return Err(refuse("the frame signs changes it does not carry"));
     }
     read.unparsed = report.rejected;
     read.message = Some(message);
     Ok(read)
-}
-
-/// Changes this many or more travel in a bundle.
-const BUNDLE_FROM: usize = 32;
-
-/// What one round sends: the Automerge sync message, the bundle of its changes (if bundled),
-/// and the signatures that vouch for them.
-#[derive(Debug, Default)]
-pub(super) struct FrameBody {
-    pub message: Option<Vec<u8>>,
-    pub bundle: Option<Vec<u8>>,
-    pub signatures: Vec<(ChangeHash, [u8; 64])>,
-}
-
-/// The changes of one frame: many as one bundle (several times smaller than the changes),
-/// few (or if bundling fails) as the changes' own bytes.
-pub(super) fn encode_changes(doc: &automerge::Automerge, hashes: &[ChangeHash]) -> (Option<Vec<u8>>, Vec<Vec<u8>>) {
-    use automerge::ReadDoc;
-    if hashes.len() >= BUNDLE_FROM {
-        match doc.bundle(hashes.iter().copied()) {
-            Ok(b) => return (Some(b.bytes().to_vec()), Vec::new()),
-            Err(e) => warn!(%e, "could not bundle changes; sending them one by one"),
-        }
-    }
-    let chunks = hashes.iter().filter_map(|h| doc.get_change_by_hash(h)).map(|c| c.raw_bytes().to_vec()).collect();
-    (None, chunks)
 }

@@ -1,5 +1,6 @@
-//! The state thread's half of sync: manifests, Automerge sync rounds, and taking in changes
-//! from peers — every one verified before it is applied, stored before it is acknowledged.
+//! The state thread's half of sync — the documents as the sync engine ([`crate::sync`]) sees
+//! them: manifests, Automerge sync rounds, sealed gossip, and taking in changes from peers,
+//! every one verified before it is applied, stored before it is acknowledged.
 //!
 //! A received change is applied only if weft-core's [`Verifier`] accepts it. A change whose
 //! parents or author we do not know yet waits in a bounded pending set and is tried again
@@ -10,7 +11,7 @@
 mod frames;
 mod ingest;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use automerge::sync::{ChunkList, State as SyncState};
 use automerge::{ChangeHash, ChangeMetadata};
@@ -18,27 +19,19 @@ use tracing::{debug, warn};
 use weft_core::cover::{Cover, cover};
 use weft_core::doc::people::PeopleView;
 use weft_core::doc::{DocId, DocName};
-use weft_core::identity::SignedChange;
 use weft_core::{CommunityId, DeviceId};
-use weft_net::wire::{DocSummary, MAX_CHANGES, MAX_SYNC_MESSAGE, Manifest, Refusal, RefusalCode, SyncFrame};
+use weft_net::wire::{
+    DocSummary, GossipFrame, JoinRequest, MAX_CHANGES, MAX_SYNC_MESSAGE, Manifest, Refusal, RefusalCode, SyncFrame,
+    WireChange,
+};
 use weft_store::Batch;
 
 use frames::{FrameBody, encode_changes};
-pub(crate) use frames::{ReadFrame, parse_wire, read_frame};
 use ingest::Pending;
 
+use crate::error::NodeError;
 use crate::state::State;
-
-/// role, so sessions both peers start at once do not trip over each other.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum Role {
-    Initiator,
-    Responder,
-    /// An initiator that only takes: the peer is not a member as far as we know (yet), so we
-    /// send it nothing, but we take its people document's changes — verified as always — in
-    /// case they admit it (our copy may be older than its admission).
-    Pull,
-}
+use crate::sync::{Ingested, ReadFrame, Replica, Role, parse_wire};
 
 /// Sync bookkeeping on the state thread.
 #[derive(Debug, Default)]
@@ -50,31 +43,6 @@ pub(crate) struct SyncBook {
     pub(super) joining: HashMap<CommunityId, DeviceId>,
     /// Data keys opened so far, by key id.
     pub(super) keys: HashMap<[u8; 8], (CommunityId, weft_core::crypto::DataKey)>,
-}
-
-/// A change that was refused, and why.
-#[derive(Debug, Clone)]
-pub(crate) struct Rejection {
-    pub doc: DocName,
-    pub hash: Option<ChangeHash>,
-    pub why: String,
-}
-
-/// What taking in a batch of changes did.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct Ingested {
-    pub applied: usize,
-    pub already: usize,
-    pub waiting: usize,
-    pub rejected: Vec<Rejection>,
-}
-
-/// New local changes for the network to gossip.
-#[derive(Debug, Clone)]
-pub(crate) struct Outgoing {
-    pub community: CommunityId,
-    pub doc: DocName,
-    pub changes: Vec<SignedChange>,
 }
 
 fn refuse(code: RefusalCode, reason: impl Into<String>) -> Refusal {
@@ -185,7 +153,8 @@ impl State {
         Ok(SyncFrame {
             community: doc.community,
             doc: doc.name,
-            first,
+            session: 0,
+            round: u32::from(!first),
             message: body.message,
             bundle: body.bundle,
             signatures: body.signatures,
@@ -263,7 +232,7 @@ impl State {
             return Err(refuse(RefusalCode::NotAMember, "you are not a member of this community (yet)"));
         }
         self.doc_for_sync(doc)?;
-        if frame.first {
+        if frame.is_first() {
             self.sync.states.remove(&(peer, doc, role));
         }
         let Some(message) = frame.message else { return Ok(Ingested::default()) };
@@ -289,12 +258,86 @@ impl State {
         Ok(report)
     }
 
-    /// Forgets the in-memory sync states of a peer that left (what both sides share is saved).
-    pub(crate) fn sync_forget(&mut self, peer: DeviceId) {
-        self.sync.states.retain(|(p, _, _), _| *p != peer);
+    /// Whether we hold a change of a document (loading it if it rests).
+    pub(crate) fn holds_change(&mut self, doc: DocId, hash: &ChangeHash) -> bool {
+        if self.manifest(doc.community).is_err() {
+            return false;
+        }
+        self.communities.get(&doc.community).and_then(|c| c.doc(doc.name)).is_some_and(|d| d.has_change(hash))
     }
+
     /// The people view of a community, for membership decisions.
     pub(crate) fn people_view(&mut self, community: CommunityId) -> Option<&PeopleView> {
         self.communities.get_mut(&community).map(|c| c.people())
+    }
+}
+
+impl Replica for State {
+    fn communities(&self) -> Vec<CommunityId> {
+        self.community_ids()
+    }
+
+    fn communities_of(&mut self, device: &DeviceId) -> Vec<CommunityId> {
+        self.communities_of_device(device)
+    }
+
+    fn is_member_device(&mut self, community: CommunityId, device: &DeviceId) -> bool {
+        State::is_member_device(self, community, device)
+    }
+
+    fn member_name(&mut self, community: CommunityId, device: &DeviceId) -> Option<String> {
+        self.member_name_of_device(community, device)
+    }
+
+    fn member_devices(&mut self) -> BTreeSet<DeviceId> {
+        let mut devices = BTreeSet::new();
+        for com in self.communities.values_mut() {
+            devices.extend(com.people().current_members().flat_map(|m| m.devices.keys().copied()));
+        }
+        devices
+    }
+
+    fn manifest(&mut self, community: CommunityId) -> Result<Manifest, Refusal> {
+        State::manifest(self, community)
+    }
+
+    fn generate(&mut self, peer: DeviceId, doc: DocId, role: Role, first: bool) -> Result<SyncFrame, Refusal> {
+        self.sync_generate(peer, doc, role, first)
+    }
+
+    fn receive(&mut self, peer: DeviceId, frame: ReadFrame, role: Role) -> Result<Ingested, Refusal> {
+        self.sync_receive(peer, frame, role)
+    }
+
+    fn forget(&mut self, peer: DeviceId) {
+        self.sync.states.retain(|(p, _, _), _| *p != peer);
+    }
+
+    fn seal(&mut self, community: CommunityId, payload: &[u8]) -> Result<GossipFrame, String> {
+        self.seal_gossip(community, payload)
+    }
+
+    fn open(&mut self, frame: &GossipFrame) -> Result<Option<(CommunityId, Vec<u8>)>, String> {
+        self.open_gossip(frame)
+    }
+
+    fn ingest(&mut self, community: CommunityId, doc: DocName, changes: Vec<WireChange>) -> Result<Ingested, String> {
+        let mut unparsed = Ingested::default();
+        let changes = parse_wire(doc, changes, &mut unparsed);
+        let mut report = State::ingest(self, community, doc, changes).map_err(|e| e.to_string())?;
+        report.rejected.extend(unparsed.rejected);
+        Ok(report)
+    }
+
+    fn admit(&mut self, device: DeviceId, join: JoinRequest) -> Result<CommunityId, Refusal> {
+        self.admit_by_invite(device, join)
+    }
+
+    fn begin_join(&mut self, community: CommunityId, introducer: DeviceId) -> Result<(), NodeError> {
+        State::begin_join(self, community, introducer)
+    }
+
+    fn is_joined(&mut self, community: CommunityId) -> bool {
+        State::is_joined(self, community)
     }
 }

@@ -11,11 +11,10 @@ use weft_core::verify::{Run, Verifier, VerifyError};
 use weft_core::{CommunityId, MemberId};
 use weft_store::Batch;
 
-use super::frames::Incoming;
-use super::{Ingested, Rejection};
 use crate::api::Event;
 use crate::state::State;
 use crate::state::community::{Community, Touched};
+use crate::sync::{Incoming, Ingested, Rejection};
 
 /// The most changes (and bytes) waiting for their parents or author, per community.
 const MAX_PENDING: usize = 100_000;

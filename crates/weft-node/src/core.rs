@@ -1,0 +1,121 @@
+//! A node without threads, sockets or a runtime: the documents, the store and the sync engine,
+//! driven by calls. [`crate::Node`] runs the same state on its own thread behind tokio; the
+//! deterministic test network (the `weft-harness` crate) drives many of these in one thread,
+//! moving their messages itself, on a simulated clock.
+
+use std::path::Path;
+
+use automerge::ChangeHash;
+use tokio::sync::broadcast;
+use weft_core::doc::DocId;
+use weft_core::{CommunityId, DeviceId};
+use weft_net::invite::InviteCode;
+use weft_net::wire::Manifest;
+use weft_store::DataDir;
+
+use crate::api::{Event, Request, Response};
+use crate::clock::{Clock, Mono};
+use crate::error::{ApiError, NodeError};
+use crate::state::State;
+use crate::sync::{BookSnapshot, Input, JoinIdentity, Output, SyncConfig};
+
+/// A node's state without its thread: every call runs to completion before it returns.
+pub struct Core {
+    state: State,
+    /// Kept so the node's events have somewhere to go.
+    events: broadcast::Sender<Event>,
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core").finish_non_exhaustive()
+    }
+}
+
+impl Core {
+    /// Opens a data directory (taking its lock) with the given clock.
+    pub fn open(data_dir: &Path, clock: Clock) -> Result<Self, NodeError> {
+        let dir = DataDir::open(data_dir.to_path_buf())?;
+        let lock = dir.lock()?;
+        let (events, _) = broadcast::channel(1024);
+        let state = State::open(dir, lock, clock, events.clone())?;
+        Ok(Self { state, events })
+    }
+
+    /// The node's events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// Carries out a request that needs no network (not `Invite`, `Join` or `Peers`).
+    pub fn execute(&mut self, request: Request) -> Result<Response, ApiError> {
+        self.state.execute(request).map_err(ApiError::from)
+    }
+
+    /// Starts the sync engine, as the network starting does. Returns this device's id.
+    pub fn start_sync(&mut self, config: SyncConfig) -> Result<DeviceId, NodeError> {
+        self.state.start_sync(config, Box::new(|| {}))
+    }
+
+    /// Hands the engine an input; returns what it asks for, in order (with whatever local
+    /// writes since the last call asked for before it).
+    pub fn input(&mut self, input: Input) -> Vec<Output> {
+        self.state.net_job(Some(input)).0
+    }
+
+    /// What local writes since the last call asked of the network.
+    pub fn take_outputs(&mut self) -> Vec<Output> {
+        self.state.net_job(None).0
+    }
+
+    /// When the engine next needs `Input::Tick`.
+    pub fn next_timer(&self) -> Option<Mono> {
+        self.state.net_timer()
+    }
+
+    /// Whether the engine runs no session and waits for no answer.
+    pub fn is_idle(&self) -> bool {
+        self.state.net_idle()
+    }
+
+    /// Does what falls due by the clock between jobs: documents rest, logs are compacted.
+    pub fn run_due(&mut self) {
+        self.state.run_due();
+    }
+
+    /// What `weft peers` would show of the engine's book.
+    pub fn peers(&self) -> BookSnapshot {
+        self.state.net_snapshot().unwrap_or_default()
+    }
+
+    /// Who asks to join (created with `name` if this directory has no identity yet).
+    pub fn join_identity(&mut self, name: Option<&str>) -> Result<JoinIdentity, NodeError> {
+        self.state.identity_for_join(name)
+    }
+
+    /// An invitation to a community that names these addresses.
+    pub fn invite(
+        &mut self,
+        community: CommunityId,
+        uses: u32,
+        addresses: Vec<weft_net::Multiaddr>,
+    ) -> Result<InviteCode, NodeError> {
+        let new = self.state.create_invite(Some(&community.to_string()), uses, 24 * 3_600_000)?;
+        Ok(InviteCode { invite: *new.invite.as_bytes(), secret: new.secret, community: Some(community), addresses })
+    }
+
+    /// The communities held here.
+    pub fn communities(&self) -> Vec<CommunityId> {
+        self.state.community_ids()
+    }
+
+    /// The heads and sizes of a community's documents (what a peer would be sent).
+    pub fn manifest(&mut self, community: CommunityId) -> Result<Manifest, NodeError> {
+        self.state.manifest(community).map_err(|r| NodeError::Network(r.reason))
+    }
+
+    /// Whether this node holds a change of a document.
+    pub fn holds(&mut self, doc: DocId, hash: &ChangeHash) -> bool {
+        self.state.holds_change(doc, hash)
+    }
+}

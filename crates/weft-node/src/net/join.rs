@@ -1,0 +1,77 @@
+//! Invitations (they carry where to reach this peer) and joining with one (the sync engine
+//! does the joining; this hands it the invitation and waits for the answer).
+
+use tokio::sync::oneshot;
+
+use super::Control;
+use crate::Node;
+use crate::error::NodeError;
+
+impl Node {
+    /// Creates an invitation and the code and link that carry it.
+    pub(crate) async fn invite(
+        &self,
+        community: Option<String>,
+        uses: u32,
+        hours: u32,
+    ) -> Result<crate::api::Response, crate::error::ApiError> {
+        if hours == 0 || hours > 24 * 365 {
+            return Err(NodeError::BadRequest(format!(
+                "an invitation is valid from 1 hour to a year, not {hours} hours"
+            ))
+            .into());
+        }
+        let valid_for = i64::from(hours) * 3_600_000;
+        let new = self.call(move |s| s.create_invite(community.as_deref(), uses, valid_for)).await??;
+        let c = new.community;
+        let community_name = self.call(move |s| s.people_view(c).map(|p| p.name.clone()).unwrap_or_default()).await?;
+        let addresses = match self.net_link() {
+            Some(link) => link.handle.addresses().await.unwrap_or_default(),
+            None => Vec::new(),
+        };
+        // Loopback addresses help nobody on another machine; keep them only if there is
+        // nothing else (tests on one host).
+        let mut shared: Vec<weft_net::Multiaddr> = addresses.iter().filter(|a| !is_loopback(a)).cloned().collect();
+        if shared.is_empty() {
+            shared = addresses;
+        }
+        shared.truncate(weft_net::invite::MAX_ADDRESSES);
+        let code = weft_net::invite::InviteCode {
+            invite: *new.invite.as_bytes(),
+            secret: new.secret,
+            community: Some(c),
+            addresses: shared.clone(),
+        };
+        Ok(crate::api::Response::Invite(crate::api::InviteInfo {
+            community: c,
+            community_name,
+            code: code.short(),
+            link: code.link(),
+            addresses: shared.iter().map(ToString::to_string).collect(),
+            expires: new.expires,
+            uses: new.uses,
+        }))
+    }
+
+    /// Joins a community with an invitation: reaches a member (by the link's addresses or
+    /// on the LAN), asks to be admitted, then syncs the community's documents from them.
+    pub(crate) async fn join(&self, text: &str, name: Option<String>) -> Result<crate::api::Response, NodeError> {
+        let code = weft_net::invite::InviteCode::parse(text).map_err(|e| NodeError::BadRequest(e.to_string()))?;
+        let link = self.net_link().ok_or_else(|| {
+            NodeError::Network("joining needs the network: run `weft serve`, or `weft join` without it running".into())
+        })?;
+        let (reply, answer) = oneshot::channel();
+        link.control.send(Control::Join { code, name, reply }).await.map_err(|_| NodeError::Stopped)?;
+        let community = answer.await.map_err(|_| NodeError::Stopped)??;
+        let info = self.call(move |s| s.community_info(community)).await??;
+        Ok(crate::api::Response::Community(info))
+    }
+}
+
+fn is_loopback(a: &weft_net::Multiaddr) -> bool {
+    a.iter().any(|p| match p {
+        weft_net::multiaddr::Protocol::Ip4(ip) => ip.is_loopback(),
+        weft_net::multiaddr::Protocol::Ip6(ip) => ip.is_loopback(),
+        _ => false,
+    })
+}

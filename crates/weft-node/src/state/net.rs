@@ -1,0 +1,131 @@
+//! The sync engine on the state thread. Inputs — from the network, and new local changes from
+//! writes — are taken in order; an input that arrives while the engine handles another (a
+//! write it caused) waits in the queue. Outputs wait in an outbox for the driver, which is
+//! woken when a job it did not post left some there; events go straight to the node's stream.
+
+use std::collections::VecDeque;
+
+use tracing::warn;
+use weft_core::{CommunityId, DeviceId};
+
+use super::State;
+use crate::api::Event;
+use crate::clock::Mono;
+use crate::error::NodeError;
+use crate::sync::{BookSnapshot, Engine, Input, Output, SyncConfig};
+
+/// Wakes the driver: there are outputs to take.
+pub(crate) type Wake = Box<dyn Fn() + Send>;
+
+pub(super) struct NetSide {
+    /// `None` while it handles an input.
+    engine: Option<Box<Engine>>,
+    queue: VecDeque<Input>,
+    outbox: Vec<Output>,
+    wake: Wake,
+    /// The driver takes the outbox at the end of the current job: no need to wake it.
+    driving: bool,
+}
+
+impl State {
+    /// Starts the sync engine (the network is up): every community gets its data key if it
+    /// has none yet. Returns this device's id.
+    pub(crate) fn start_sync(&mut self, config: SyncConfig, wake: Wake) -> Result<DeviceId, NodeError> {
+        let me = self.identity()?.device();
+        let ids = self.community_ids();
+        for c in &ids {
+            if let Err(e) = self.ensure_epoch(*c) {
+                warn!(%e, community = %c.short(), "could not start the community's data key");
+            }
+        }
+        let engine = Engine::new(config, me, &ids, self.clock.mono());
+        self.net = Some(NetSide {
+            engine: Some(Box::new(engine)),
+            queue: VecDeque::new(),
+            outbox: Vec::new(),
+            wake,
+            driving: false,
+        });
+        self.pump();
+        Ok(me)
+    }
+
+    pub(crate) fn stop_sync(&mut self) {
+        self.net = None;
+    }
+
+    /// Hands the engine an input (dropped if the network is not running).
+    pub(crate) fn net_input(&mut self, input: Input) {
+        let Some(net) = self.net.as_mut() else { return };
+        net.queue.push_back(input);
+        self.pump();
+    }
+
+    /// One input from the driver, and what the engine asks of it: its outputs in order and
+    /// when it next needs a tick.
+    pub(crate) fn net_job(&mut self, input: Option<Input>) -> (Vec<Output>, Option<Mono>) {
+        if let Some(net) = self.net.as_mut() {
+            net.driving = true;
+        }
+        if let Some(input) = input {
+            self.net_input(input);
+        }
+        let Some(net) = self.net.as_mut() else { return (Vec::new(), None) };
+        net.driving = false;
+        let timer = net.engine.as_ref().and_then(|e| e.next_timer());
+        (std::mem::take(&mut net.outbox), timer)
+    }
+
+    /// When the engine next needs a tick.
+    pub(crate) fn net_timer(&self) -> Option<Mono> {
+        self.net.as_ref().and_then(|n| n.engine.as_ref()).and_then(|e| e.next_timer())
+    }
+
+    /// What `weft peers` shows of the engine's book.
+    pub(crate) fn net_snapshot(&self) -> Option<BookSnapshot> {
+        self.net.as_ref().and_then(|n| n.engine.as_ref()).map(|e| e.snapshot())
+    }
+
+    /// Whether the engine runs no session and waits for no answer.
+    pub(crate) fn net_idle(&self) -> bool {
+        self.net.as_ref().and_then(|n| n.engine.as_ref()).is_none_or(|e| e.is_idle())
+    }
+
+    /// Announces a community created, joined or generated here (front ends, and the network).
+    pub(super) fn community_added(&mut self, c: CommunityId) {
+        let _ = self.events.send(Event::CommunityAdded { community: c });
+        self.net_input(Input::CommunityAdded(c));
+    }
+
+    /// Lets the engine take the queued inputs, one at a time, unless it is already doing so
+    /// further up this call stack (then it takes them when it returns there).
+    fn pump(&mut self) {
+        loop {
+            let Some(net) = self.net.as_mut() else { return };
+            let Some(mut engine) = net.engine.take() else { return };
+            let Some(input) = net.queue.pop_front() else {
+                net.engine = Some(engine);
+                break;
+            };
+            let now = self.clock.mono();
+            engine.handle(now, input, self);
+            let outputs = engine.take_outputs();
+            let Some(net) = self.net.as_mut() else { return };
+            net.engine = Some(engine);
+            for output in outputs {
+                match output {
+                    Output::Event(e) => {
+                        let _ = self.events.send(e);
+                    }
+                    other => net.outbox.push(other),
+                }
+            }
+        }
+        if let Some(net) = &self.net
+            && !net.driving
+            && !net.outbox.is_empty()
+        {
+            (net.wake)();
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! Joining a community with an invitation: reach a member (by the invitation's addresses or on
+//! the LAN), ask to be admitted, then sync the community's documents from the member who
+//! admitted us. Joining answers once that first sync is over.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use tracing::debug;
+use weft_core::validate::ValidationError;
+use weft_core::{CommunityId, DeviceId, MemberId};
+use weft_net::invite::InviteCode;
+use weft_net::wire::{JoinRequest, RefusalCode, Request};
+
+use super::session::{Target, kind};
+use super::{Answer, Engine, Output, Replica, RequestId, Ticket};
+use crate::clock::Mono;
+use crate::error::NodeError;
+
+/// How long to wait before asking again a peer whose connection failed under the request.
+const ASK_AGAIN_AFTER: Duration = Duration::from_millis(500);
+
+/// Who asks to join.
+#[derive(Debug, Clone)]
+pub struct JoinIdentity {
+    pub member: MemberId,
+    pub device: DeviceId,
+    pub cert: [u8; 64],
+    pub name: String,
+}
+
+#[derive(Debug)]
+pub(super) struct Joining {
+    ticket: Ticket,
+    code: InviteCode,
+    identity: JoinIdentity,
+    asked: BTreeSet<DeviceId>,
+    /// The member who admitted us, and to what.
+    admitted: Option<(DeviceId, CommunityId)>,
+    deadline: Mono,
+    ask_again_at: Option<Mono>,
+    last_refusal: Option<String>,
+}
+
+impl Joining {
+    pub fn next_timer(&self) -> Option<Mono> {
+        if self.admitted.is_some() {
+            return None;
+        }
+        Some(self.ask_again_at.map_or(self.deadline, |t| t.min(self.deadline)))
+    }
+}
+
+impl Engine {
+    pub(super) fn join(
+        &mut self,
+        now: Mono,
+        _r: &mut impl Replica,
+        ticket: Ticket,
+        code: InviteCode,
+        identity: JoinIdentity,
+    ) {
+        if self.joining.is_some() {
+            let busy = NodeError::BadRequest("already joining a community: wait until that is done".into());
+            self.out.push(Output::Joined { ticket, result: Err(busy) });
+            return;
+        }
+        for address in &code.addresses {
+            self.out.push(Output::Dial(address.clone()));
+        }
+        self.joining = Some(Joining {
+            ticket,
+            code,
+            identity,
+            asked: BTreeSet::new(),
+            admitted: None,
+            deadline: now + self.config.join_timeout,
+            ask_again_at: None,
+            last_refusal: None,
+        });
+        for peer in self.book.connected() {
+            self.join_ask(now, peer);
+        }
+    }
+
+    /// Asks a connected peer to admit us, once (while we are joining and not admitted yet).
+    pub(super) fn join_ask(&mut self, _now: Mono, peer: DeviceId) {
+        let Some(j) = self.joining.as_mut() else { return };
+        if j.admitted.is_some() || !j.asked.insert(peer) {
+            return;
+        }
+        let request = Request::Join(JoinRequest {
+            invite: j.code.invite,
+            secret: j.code.secret,
+            member: j.identity.member,
+            device: j.identity.device,
+            cert: j.identity.cert,
+            name: j.identity.name.clone(),
+        });
+        let id = RequestId(self.new_id());
+        self.sessions.outbound.insert(id, Target::Join(peer));
+        self.out.push(Output::Request { peer, id, request });
+    }
+
+    pub(super) fn join_answered(
+        &mut self,
+        now: Mono,
+        r: &mut impl Replica,
+        peer: DeviceId,
+        answer: Result<Answer, String>,
+    ) {
+        let Some(j) = self.joining.as_mut() else { return };
+        if j.admitted.is_some() {
+            return;
+        }
+        match answer {
+            Ok(Answer::Joined { community }) => {
+                if j.code.community.is_some_and(|c| c != community) {
+                    j.last_refusal = Some("a peer admitted us to another community than the link's".into());
+                    return;
+                }
+                if let Err(e) = r.begin_join(community, peer) {
+                    return self.finish_join(Err(e));
+                }
+                j.admitted = Some((peer, community));
+                self.start_community(now, r, peer, community, true);
+            }
+            Ok(Answer::Refused(refusal)) => match refusal.code {
+                RefusalCode::InviteExpired => {
+                    self.finish_join(Err(NodeError::Invalid(ValidationError::InviteExpired)));
+                }
+                RefusalCode::InviteUsedUp => {
+                    self.finish_join(Err(NodeError::Invalid(ValidationError::InviteUsedUp)));
+                }
+                _ => j.last_refusal = Some(refusal.reason),
+            },
+            Ok(other) => j.last_refusal = Some(format!("a peer answered with {}", kind(&other))),
+            Err(e) => {
+                // The connection may have been replaced (both sides dialed at once): ask again
+                // shortly.
+                debug!(peer = %peer.short(), %e, "join request failed");
+                j.asked.remove(&peer);
+                j.ask_again_at = Some(now + ASK_AGAIN_AFTER);
+            }
+        }
+    }
+
+    /// The first sync with the member who admitted us is over: joined, or not.
+    pub(super) fn join_synced(&mut self, r: &mut impl Replica, peer: DeviceId, community: CommunityId) {
+        if self.joining.as_ref().and_then(|j| j.admitted) != Some((peer, community)) {
+            return;
+        }
+        self.identify(r, peer);
+        let result = if r.is_joined(community) {
+            Ok(community)
+        } else {
+            Err(NodeError::Network(
+                "we were admitted but the community's documents did not arrive; keep `weft serve` running and they \
+                 will"
+                    .into(),
+            ))
+        };
+        self.finish_join(result);
+    }
+
+    /// The member who admitted us left before the first sync was over.
+    pub(super) fn join_peer_gone(&mut self, r: &mut impl Replica, peer: DeviceId) {
+        let Some((admitter, community)) = self.joining.as_ref().and_then(|j| j.admitted) else { return };
+        if admitter == peer {
+            self.join_synced(r, peer, community);
+        }
+    }
+
+    pub(super) fn join_tick(&mut self, now: Mono, _r: &mut impl Replica) {
+        let Some(j) = self.joining.as_mut() else { return };
+        if j.admitted.is_some() {
+            return;
+        }
+        if now >= j.deadline {
+            let why = match j.last_refusal.take() {
+                Some(r) => format!("no member admitted us: {r}"),
+                None => "no member of the community could be reached: check the link's addresses, or join on the \
+                         same network as a member running Weft"
+                    .into(),
+            };
+            return self.finish_join(Err(NodeError::Network(why)));
+        }
+        if j.ask_again_at.is_some_and(|t| t <= now) {
+            j.ask_again_at = None;
+            for peer in self.book.connected() {
+                self.join_ask(now, peer);
+            }
+        }
+    }
+
+    fn finish_join(&mut self, result: Result<CommunityId, NodeError>) {
+        if let Some(j) = self.joining.take() {
+            self.out.push(Output::Joined { ticket: j.ticket, result });
+        }
+    }
+}

@@ -1,0 +1,463 @@
+//! Sync without I/O: the protocol Weft peers speak, as a state machine.
+//!
+//! The [`Engine`] takes inputs — a connection opened or closed, a peer's request, the answer
+//! to one of ours, a gossip message, new local changes, the clock's tick — and gives outputs:
+//! requests and answers to send, gossip to publish and verdicts on gossip received,
+//! connections to close, events for front ends. It holds no socket, task or clock: time comes
+//! in as a [`Mono`] reading with every input, and documents are reached through [`Replica`]
+//! (the state thread's documents and store). The libp2p driver (`crate::net`) and the
+//! deterministic test network (the `weft-harness` crate) only move its messages.
+//!
+//! - `book`: what we know of each connected peer (who it is, which documents are in sync,
+//!   what went wrong), incidents, bans, strangers' grace and newcomers.
+//! - `session`: our sync sessions — per (peer, community) manifests, then per (peer,
+//!   document) rounds of Automerge's sync protocol, capped, with unanswered frames sent again.
+//! - `serve`: answering peers' requests (a frame that arrives twice is answered twice and
+//!   taken in once).
+//! - `gossip`: judging gossip, and gossiping (or, when too large, syncing) our new changes.
+//! - `join`: joining a community with an invitation.
+//! - `frames`: reading a peer's sync frame (pure, so the driver does it off the state thread).
+
+mod book;
+mod frames;
+mod gossip;
+mod join;
+mod replica;
+mod serve;
+mod session;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use automerge::ChangeHash;
+use tracing::debug;
+use weft_core::doc::{DocId, DocName};
+use weft_core::identity::SignedChange;
+use weft_core::{CommunityId, DeviceId};
+use weft_net::invite::InviteCode;
+use weft_net::wire::{JoinRequest, MAX_GOSSIP, Manifest, Refusal, Request, Response};
+use weft_net::{Discovery, Multiaddr, Verdict};
+
+pub use book::BookSnapshot;
+pub(crate) use frames::{Incoming, parse_wire};
+pub use frames::{ReadFrame, read_frame};
+pub use join::JoinIdentity;
+pub(crate) use replica::Replica;
+
+use crate::api::Event;
+use crate::clock::Mono;
+use crate::error::NodeError;
+
+/// One of our requests to a peer (the driver hands its answer back with the same id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RequestId(pub u64);
+
+/// A peer's request to us, numbered by the driver (which keeps where the answer goes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct InboundId(pub u64);
+
+/// A gossip message received, numbered by the driver (which keeps the network's id for it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GossipId(pub u64);
+
+/// A join the caller waits for (`Output::Joined` answers it).
+pub type Ticket = u64;
+
+/// How the sync protocol behaves; the defaults are what a member's app uses.
+#[derive(Debug, Clone)]
+pub struct SyncConfig {
+    /// How often connected members are synced even when gossip seems to carry everything.
+    pub resync_every: Duration,
+    /// The most rounds one document's sync session may take.
+    pub max_rounds: u32,
+    /// How long a request may go unanswered before it is sent again (libp2p gives up on a
+    /// request after a minute and says so; this catches answers lost any other way).
+    pub request_timeout: Duration,
+    /// How many times an unanswered request is sent again before its session fails.
+    pub resends: u32,
+    /// How long a peer that is not a member may stay connected (to join).
+    pub stranger_grace: Duration,
+    /// How long after admitting a newcomer we leave the syncing to it.
+    pub newcomer_drives: Duration,
+    /// How long a peer that sent invalid changes is refused.
+    pub ban_for: Duration,
+    /// Batches of new changes larger than this go by sync instead of gossip.
+    pub gossip_limit: usize,
+    /// How long joining looks for a member who admits us.
+    pub join_timeout: Duration,
+}
+
+/// How often connected members are synced even when gossip seems to carry everything.
+pub const RESYNC_EVERY: Duration = Duration::from_secs(30);
+/// The most request/response rounds one document's sync session may take.
+pub const MAX_ROUNDS: u32 = 2_000;
+/// How long a peer that is not a member may stay connected (to join).
+pub const STRANGER_GRACE: Duration = Duration::from_secs(60);
+/// How long a peer that sent invalid changes is refused.
+pub const BAN_FOR: Duration = Duration::from_secs(600);
+/// How long `join` looks for a member who admits us.
+pub const JOIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        Self {
+            resync_every: RESYNC_EVERY,
+            max_rounds: MAX_ROUNDS,
+            request_timeout: Duration::from_secs(75),
+            resends: 2,
+            stranger_grace: STRANGER_GRACE,
+            newcomer_drives: Duration::from_secs(60),
+            ban_for: BAN_FOR,
+            gossip_limit: MAX_GOSSIP,
+            join_timeout: JOIN_TIMEOUT,
+        }
+    }
+}
+
+/// What happened, for the engine to act on.
+#[derive(Debug)]
+pub enum Input {
+    /// A connection to a peer opened: how it was found and where it is.
+    Connected {
+        peer: DeviceId,
+        how: Discovery,
+        address: String,
+    },
+    Disconnected {
+        peer: DeviceId,
+    },
+    /// A peer's request; the answer goes out as `Output::Respond` with the same id.
+    Request {
+        peer: DeviceId,
+        id: InboundId,
+        request: Inbound,
+    },
+    /// The answer to one of our requests, or why there is none.
+    Answer {
+        id: RequestId,
+        answer: Result<Answer, String>,
+    },
+    /// A gossip message to judge (`Output::Judge` gives the verdict).
+    Gossip {
+        source: DeviceId,
+        id: GossipId,
+        data: Vec<u8>,
+    },
+    /// Publishing our new changes failed (no peer listens yet): they go by sync instead.
+    PublishFailed {
+        community: CommunityId,
+        doc: DocName,
+    },
+    /// We hold a slot on a relay now: members behind NAT may be reachable through it.
+    RelaySlot,
+    /// New local changes, durable: to gossip, or to sync when too large.
+    LocalChanges {
+        community: CommunityId,
+        doc: DocName,
+        changes: Vec<SignedChange>,
+    },
+    /// A community was created, joined or generated here.
+    CommunityAdded(CommunityId),
+    /// Join a community with an invitation; `Output::Joined` answers with the same ticket.
+    Join {
+        ticket: Ticket,
+        code: InviteCode,
+        identity: JoinIdentity,
+    },
+    /// Time passed: whatever fell due (resyncs, resends, grace periods, bans).
+    Tick,
+}
+
+/// A peer's request, as the engine takes it (a sync frame already read, or why it could not be).
+#[derive(Debug)]
+pub enum Inbound {
+    Manifest(Manifest),
+    Sync(Result<ReadFrame, Refusal>),
+    Join(JoinRequest),
+}
+
+/// A peer's answer to one of our requests.
+#[derive(Debug)]
+pub enum Answer {
+    Manifest(Manifest),
+    Sync(Result<ReadFrame, Refusal>),
+    Joined { community: CommunityId },
+    Refused(Refusal),
+}
+
+/// What the engine asks of the driver.
+#[derive(Debug)]
+pub enum Output {
+    /// Send a request; hand its answer back as `Input::Answer { id, .. }`.
+    Request {
+        peer: DeviceId,
+        id: RequestId,
+        request: Request,
+    },
+    /// Answer a peer's request.
+    Respond {
+        id: InboundId,
+        response: Response,
+    },
+    /// Publish a sealed gossip frame on the community's topic.
+    Publish {
+        community: CommunityId,
+        doc: DocName,
+        data: Vec<u8>,
+    },
+    Judge {
+        id: GossipId,
+        source: DeviceId,
+        verdict: Verdict,
+    },
+    Subscribe(CommunityId),
+    Dial(Multiaddr),
+    /// Dial a member's device through the relays we hold a slot on.
+    DialViaRelays(DeviceId),
+    Disconnect(DeviceId),
+    /// Disconnect the peer (once its answers are out) and refuse it until `Unban`.
+    Ban(DeviceId),
+    Unban(DeviceId),
+    /// Something for front ends (the node's event stream).
+    Event(Event),
+    /// A join is over: the community we joined, or why not.
+    Joined {
+        ticket: Ticket,
+        result: Result<CommunityId, NodeError>,
+    },
+}
+
+/// Which side of a sync session this is: each side keeps its own Automerge sync state per
+/// role, so sessions both peers start at once do not trip over each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    Initiator,
+    Responder,
+    /// An initiator that only takes: the peer is not a member as far as we know (yet), so we
+    /// send it nothing, but we take its people document's changes — verified as always — in
+    /// case they admit it (our copy may be older than its admission).
+    Pull,
+}
+
+/// A change that was refused, and why.
+#[derive(Debug, Clone)]
+pub(crate) struct Rejection {
+    pub doc: DocName,
+    pub hash: Option<ChangeHash>,
+    pub why: String,
+}
+
+/// What taking in a batch of changes did.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Ingested {
+    pub applied: usize,
+    pub already: usize,
+    pub waiting: usize,
+    pub rejected: Vec<Rejection>,
+}
+
+impl Ingested {
+    /// The rejections, in words for `weft peers` (none if nothing was rejected).
+    fn rejection_words(&self) -> Option<String> {
+        let first = self.rejected.first()?;
+        let hash = first.hash.map(|h| h.to_string()).unwrap_or_default();
+        Some(format!(
+            "{} change(s) of {} rejected, first {}: {}",
+            self.rejected.len(),
+            first.doc,
+            hash.get(..8).unwrap_or("(unreadable)"),
+            first.why
+        ))
+    }
+}
+
+/// The sync protocol's state: sessions, the peer book, what is being served and joined.
+#[derive(Debug)]
+pub(crate) struct Engine {
+    config: SyncConfig,
+    me: DeviceId,
+    book: book::Book,
+    sessions: session::Sessions,
+    served: serve::Served,
+    joining: Option<join::Joining>,
+    next_id: u64,
+    resync_at: Mono,
+    out: Vec<Output>,
+}
+
+impl Engine {
+    /// An engine for this device, subscribed to the communities it holds.
+    pub fn new(config: SyncConfig, me: DeviceId, communities: &[CommunityId], now: Mono) -> Self {
+        let resync_at = now + config.resync_every;
+        Self {
+            config,
+            me,
+            book: book::Book::default(),
+            sessions: session::Sessions::default(),
+            served: serve::Served::default(),
+            joining: None,
+            next_id: 1,
+            resync_at,
+            out: communities.iter().map(|c| Output::Subscribe(*c)).collect(),
+        }
+    }
+
+    /// Takes one input; what follows from it is in [`Engine::take_outputs`].
+    pub fn handle(&mut self, now: Mono, input: Input, r: &mut impl Replica) {
+        match input {
+            Input::Connected { peer, how, address } => self.connected(now, r, peer, how, address),
+            Input::Disconnected { peer } => self.disconnected(r, peer),
+            Input::Request { peer, id, request } => self.serve(now, r, peer, id, request),
+            Input::Answer { id, answer } => self.answered(now, r, id, answer),
+            Input::Gossip { source, id, data } => self.gossip_in(now, r, source, id, &data),
+            Input::PublishFailed { community, doc } => {
+                self.sync_with_members(now, r, DocId { community, name: doc }, None);
+            }
+            Input::RelaySlot => self.reach_members(r),
+            Input::LocalChanges { community, doc, changes } => self.gossip_out(now, r, community, doc, &changes),
+            Input::CommunityAdded(c) => {
+                self.out.push(Output::Subscribe(c));
+                for peer in self.book.connected() {
+                    self.start_community(now, r, peer, c, false);
+                }
+            }
+            Input::Join { ticket, code, identity } => self.join(now, r, ticket, code, identity),
+            Input::Tick => self.tick(now, r),
+        }
+    }
+
+    /// What the inputs so far asked for, in order.
+    pub fn take_outputs(&mut self) -> Vec<Output> {
+        std::mem::take(&mut self.out)
+    }
+
+    /// When the engine next needs a `Tick`.
+    pub fn next_timer(&self) -> Option<Mono> {
+        [
+            Some(self.resync_at),
+            self.sessions.next_timer(self.config.request_timeout),
+            self.book.next_timer(),
+            self.joining.as_ref().and_then(join::Joining::next_timer),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// What `weft peers` shows of the peers and recent incidents.
+    pub fn snapshot(&self) -> BookSnapshot {
+        self.book.snapshot()
+    }
+
+    /// Whether no session runs and no request waits for its answer (the sync is quiet).
+    pub fn is_idle(&self) -> bool {
+        self.sessions.is_empty() && self.joining.is_none()
+    }
+
+    fn new_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    fn connected(&mut self, now: Mono, r: &mut impl Replica, peer: DeviceId, how: Discovery, address: String) {
+        if self.book.is_banned(&peer, now) {
+            self.out.push(Output::Disconnect(peer));
+            return;
+        }
+        self.book.connect(peer, how, address);
+        self.out.push(Output::Event(Event::NetworkChanged));
+        self.join_ask(now, peer);
+        // One side starts the sessions of a new connection (both would send everything twice);
+        // the other only finds out who it is. The periodic round covers both.
+        self.meet(now, r, peer, self.me < peer);
+    }
+
+    fn disconnected(&mut self, r: &mut impl Replica, peer: DeviceId) {
+        if self.book.disconnect(&peer) {
+            self.out.push(Output::Event(Event::NetworkChanged));
+        }
+        self.sessions.drop_peer(&peer);
+        self.served.drop_peer(&peer);
+        r.forget(peer);
+        self.join_peer_gone(r, peer);
+    }
+
+    fn tick(&mut self, now: Mono, r: &mut impl Replica) {
+        if now >= self.resync_at {
+            self.resync_at = now + self.config.resync_every;
+            self.reach_members(r);
+            for peer in self.book.connected() {
+                self.meet(now, r, peer, true);
+            }
+        }
+        for peer in self.book.strangers_due(now) {
+            if r.communities_of(&peer).is_empty() {
+                debug!(peer = %peer.short(), "disconnecting a peer that is not a member");
+                self.out.push(Output::Disconnect(peer));
+            }
+        }
+        for peer in self.book.bans_over(now) {
+            self.out.push(Output::Unban(peer));
+        }
+        self.resend_overdue(now, r);
+        self.served.expire(now, self.config.request_timeout * 2);
+        self.join_tick(now, r);
+    }
+
+    /// Finds out who a peer is (pulling its people document if it may have been admitted
+    /// after ours was written), starts a stranger's grace period, and, if `initiate`, syncs
+    /// every community we share with it.
+    fn meet(&mut self, now: Mono, r: &mut impl Replica, peer: DeviceId, initiate: bool) {
+        let communities = self.identify(r, peer);
+        if communities.is_empty() {
+            self.pull(now, r, peer, initiate);
+            return;
+        }
+        self.book.not_a_stranger(&peer);
+        if !initiate || self.book.is_newcomer(&peer, now) {
+            return;
+        }
+        for c in communities {
+            self.start_community(now, r, peer, c, false);
+        }
+    }
+
+    /// Which of our communities a peer's device belongs to; notes who it is.
+    fn identify(&mut self, r: &mut impl Replica, peer: DeviceId) -> Vec<CommunityId> {
+        let communities = r.communities_of(&peer);
+        let name = communities.first().and_then(|c| r.member_name(*c, &peer));
+        self.book.identified(&peer, !communities.is_empty(), name);
+        communities
+    }
+
+    /// Dials, through the relays we hold a slot on, every device of a fellow member we are not
+    /// connected to: members at home behind NAT are reachable only there.
+    fn reach_members(&mut self, r: &mut impl Replica) {
+        let connected: BTreeSet<DeviceId> = self.book.connected().into_iter().collect();
+        for device in r.member_devices() {
+            if device != self.me && !connected.contains(&device) {
+                self.out.push(Output::DialViaRelays(device));
+            }
+        }
+    }
+
+    /// Syncs a document with every connected member of its community but `except`.
+    fn sync_with_members(&mut self, now: Mono, r: &mut impl Replica, doc: DocId, except: Option<DeviceId>) {
+        for peer in self.book.connected() {
+            if Some(peer) != except && r.is_member_device(doc.community, &peer) {
+                self.start_doc(now, r, peer, doc, Role::Initiator);
+            }
+        }
+    }
+
+    /// Disconnects and refuses a peer that sent changes failing verification.
+    fn penalise(&mut self, now: Mono, peer: DeviceId, why: &str) {
+        tracing::warn!(peer = %peer.short(), %why, "peer sent invalid changes; disconnecting it");
+        let what = format!("disconnected: it sent a change that failed verification ({why})");
+        self.book.incident(peer, what.clone(), now + self.config.ban_for);
+        let peer_id = weft_net::peer_of(&peer).map_or_else(|| peer.to_string(), |p| p.to_string());
+        self.out.push(Output::Event(Event::PeerIncident { peer: peer_id, what }));
+        self.out.push(Output::Ban(peer));
+    }
+}

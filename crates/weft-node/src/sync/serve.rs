@@ -1,0 +1,122 @@
+//! Answering peers' requests: manifests, sync frames and join requests.
+//!
+//! The answer to each peer's latest frame per document is kept for a while: a frame sent
+//! again (its answer was lost or late) gets the same answer, and is not taken in twice.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use weft_core::DeviceId;
+use weft_core::doc::DocId;
+use weft_net::wire::{JoinRequest, Manifest, Refusal, RefusalCode, Response};
+
+use super::{Engine, Inbound, InboundId, Output, ReadFrame, Replica, Role};
+use crate::clock::Mono;
+
+/// Our answer to a peer's latest frame of a document.
+#[derive(Debug)]
+struct Last {
+    session: u64,
+    round: u32,
+    response: Response,
+    at: Mono,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Served {
+    last: BTreeMap<(DeviceId, DocId), Last>,
+}
+
+impl Served {
+    pub fn drop_peer(&mut self, peer: &DeviceId) {
+        self.last.retain(|(p, _), _| p != peer);
+    }
+
+    /// Forgets answers older than `after` (a frame is not sent again that late).
+    pub fn expire(&mut self, now: Mono, after: Duration) {
+        self.last.retain(|_, l| now.since(l.at) < after);
+    }
+}
+
+fn refused(code: RefusalCode, reason: impl Into<String>) -> Response {
+    Response::Refused(Refusal { code, reason: reason.into() })
+}
+
+impl Engine {
+    pub(super) fn serve(&mut self, now: Mono, r: &mut impl Replica, peer: DeviceId, id: InboundId, request: Inbound) {
+        let response = match request {
+            Inbound::Manifest(theirs) => self.serve_manifest(r, peer, &theirs),
+            Inbound::Sync(Ok(frame)) => self.serve_sync(now, r, peer, frame),
+            Inbound::Sync(Err(refusal)) => Response::Refused(refusal),
+            Inbound::Join(join) => self.serve_join(now, r, peer, join),
+        };
+        self.out.push(Output::Respond { id, response });
+    }
+
+    fn serve_manifest(&mut self, r: &mut impl Replica, peer: DeviceId, theirs: &Manifest) -> Response {
+        if !r.is_member_device(theirs.community, &peer) {
+            return refused(RefusalCode::NotAMember, "you are not a member of this community (yet)");
+        }
+        match r.manifest(theirs.community) {
+            Ok(mine) => {
+                self.note_manifests(peer, &mine, theirs);
+                Response::Manifest(mine)
+            }
+            Err(refusal) => Response::Refused(refusal),
+        }
+    }
+
+    fn serve_sync(&mut self, now: Mono, r: &mut impl Replica, peer: DeviceId, frame: ReadFrame) -> Response {
+        let doc = DocId { community: frame.community, name: frame.doc };
+        let (session, round) = (frame.session, frame.round);
+        if let Some(last) = self.served.last.get(&(peer, doc))
+            && last.session == session
+        {
+            if last.round == round {
+                // Sent again: the same answer, nothing taken in twice.
+                return last.response.clone();
+            }
+            if round < last.round {
+                // A copy of an earlier round, late: its sender no longer waits for it.
+                return refused(RefusalCode::Invalid, "a frame of a round already answered");
+            }
+        }
+        let report = match r.receive(peer, frame, Role::Responder) {
+            Ok(report) => report,
+            Err(refusal) => return Response::Refused(refusal),
+        };
+        if let Some(words) = report.rejection_words() {
+            self.penalise(now, peer, &words);
+            return refused(RefusalCode::Invalid, "changes failed verification");
+        }
+        if report.applied > 0 {
+            self.sync_with_members(now, r, doc, Some(peer));
+        }
+        let mut reply = match r.generate(peer, doc, Role::Responder, false) {
+            Ok(f) => f,
+            Err(refusal) => return Response::Refused(refusal),
+        };
+        reply.session = session;
+        reply.round = round;
+        let response = Response::Sync(reply);
+        self.served.last.insert((peer, doc), Last { session, round, response: response.clone(), at: now });
+        response
+    }
+
+    fn serve_join(&mut self, now: Mono, r: &mut impl Replica, peer: DeviceId, join: JoinRequest) -> Response {
+        // The newcomer starts the sync. Noted before the admission is written: our own look at
+        // the newcomer may find the admission at once, and would then start sessions of its
+        // own that send everything a second time.
+        self.book.newcomer(peer, now + self.config.newcomer_drives);
+        match r.admit(peer, join) {
+            Ok(community) => {
+                self.identify(r, peer);
+                Response::Joined { community }
+            }
+            Err(refusal) => {
+                self.book.not_a_newcomer(&peer);
+                Response::Refused(refusal)
+            }
+        }
+    }
+}
