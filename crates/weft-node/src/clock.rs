@@ -7,7 +7,7 @@
 //! moves both only when a test says so ([`TimeHand::advance`]), so tests advance time instead
 //! of waiting for it.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -54,7 +54,7 @@ enum Source {
     /// The wall clock stopped at one instant; timers run on the system's monotonic clock.
     Fixed(Timestamp),
     /// Both readings move only when the hand moves them.
-    Manual(Arc<AtomicI64>, Timestamp),
+    Manual(Arc<AtomicU64>, Timestamp),
 }
 
 #[derive(Debug, Clone)]
@@ -63,15 +63,16 @@ pub struct Clock {
     utc_offset_seconds: i32,
 }
 
-/// Moves a manual clock (see [`Clock::manual`]).
+/// Moves a manual clock (see [`Clock::manual`]). It counts nanoseconds, so many small steps
+/// add up exactly.
 #[derive(Debug, Clone)]
-pub struct TimeHand(Arc<AtomicI64>);
+pub struct TimeHand(Arc<AtomicU64>);
 
 impl TimeHand {
     /// Moves the clock forward (wall and monotonic readings alike).
     pub fn advance(&self, by: Duration) {
-        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
-        self.0.fetch_add(ms, Ordering::SeqCst);
+        let ns = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+        self.0.fetch_add(ns, Ordering::SeqCst);
     }
 }
 
@@ -96,7 +97,7 @@ impl Clock {
     /// A clock that starts at `at` and moves only when its hand moves it: tests advance time
     /// instead of waiting for it.
     pub fn manual(at: Timestamp) -> (Self, TimeHand) {
-        let hand = Arc::new(AtomicI64::new(0));
+        let hand = Arc::new(AtomicU64::new(0));
         (Self { source: Source::Manual(hand.clone(), at), utc_offset_seconds: 0 }, TimeHand(hand))
     }
 
@@ -107,7 +108,10 @@ impl Clock {
                 Timestamp(i64::try_from(ms).unwrap_or(i64::MAX))
             }
             Source::Fixed(at) => *at,
-            Source::Manual(hand, at) => Timestamp(at.millis().saturating_add(hand.load(Ordering::SeqCst))),
+            Source::Manual(hand, at) => {
+                let ms = i64::try_from(hand.load(Ordering::SeqCst) / 1_000_000).unwrap_or(i64::MAX);
+                Timestamp(at.millis().saturating_add(ms))
+            }
         }
     }
 
@@ -120,7 +124,7 @@ impl Clock {
     pub fn mono(&self) -> Mono {
         match &self.source {
             Source::System | Source::Fixed(_) => system_mono(),
-            Source::Manual(hand, _) => Mono::from_millis(u64::try_from(hand.load(Ordering::SeqCst)).unwrap_or(0)),
+            Source::Manual(hand, _) => Mono(Duration::from_nanos(hand.load(Ordering::SeqCst))),
         }
     }
 
@@ -144,6 +148,11 @@ mod tests {
         assert_eq!(clock.mono().since(m0), Duration::from_secs(90));
         // Clones share the hand.
         assert_eq!(clock.clone().mono(), clock.mono());
+        // Small steps add up exactly.
+        for _ in 0..1000 {
+            hand.advance(Duration::from_micros(1_500));
+        }
+        assert_eq!(clock.mono().since(m0), Duration::from_millis(91_500));
     }
 
     #[test]

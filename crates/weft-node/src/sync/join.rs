@@ -11,7 +11,7 @@ use weft_core::{CommunityId, DeviceId, MemberId};
 use weft_net::invite::InviteCode;
 use weft_net::wire::{JoinRequest, RefusalCode, Request};
 
-use super::session::{Target, kind};
+use super::session::kind;
 use super::{Answer, Engine, Output, Replica, RequestId, Ticket};
 use crate::clock::Mono;
 use crate::error::NodeError;
@@ -44,6 +44,7 @@ pub(super) struct Joining {
 impl Joining {
     pub fn next_timer(&self) -> Option<Mono> {
         if self.admitted.is_some() {
+            // The sync with the admitter runs on its own timers.
             return None;
         }
         Some(self.ask_again_at.map_or(self.deadline, |t| t.min(self.deadline)))
@@ -83,7 +84,7 @@ impl Engine {
     }
 
     /// Asks a connected peer to admit us, once (while we are joining and not admitted yet).
-    pub(super) fn join_ask(&mut self, _now: Mono, peer: DeviceId) {
+    pub(super) fn join_ask(&mut self, now: Mono, peer: DeviceId) {
         let Some(j) = self.joining.as_mut() else { return };
         if j.admitted.is_some() || !j.asked.insert(peer) {
             return;
@@ -97,7 +98,7 @@ impl Engine {
             name: j.identity.name.clone(),
         });
         let id = RequestId(self.new_id());
-        self.sessions.outbound.insert(id, Target::Join(peer));
+        self.sessions.ask_join(peer, id, request.clone(), now);
         self.out.push(Output::Request { peer, id, request });
     }
 
@@ -122,6 +123,8 @@ impl Engine {
                     return self.finish_join(Err(e));
                 }
                 j.admitted = Some((peer, community));
+                // From now on the deadline is for the documents to arrive.
+                j.deadline = now + self.config.join_timeout;
                 self.start_community(now, r, peer, community, true);
             }
             Ok(Answer::Refused(refusal)) => match refusal.code {
@@ -144,29 +147,32 @@ impl Engine {
         }
     }
 
-    /// The first sync with the member who admitted us is over: joined, or not.
-    pub(super) fn join_synced(&mut self, r: &mut impl Replica, peer: DeviceId, community: CommunityId) {
-        if self.joining.as_ref().and_then(|j| j.admitted) != Some((peer, community)) {
+    /// A sync with the member who admitted us is over: joined, or (until the deadline) another
+    /// sync with them.
+    pub(super) fn join_synced(&mut self, now: Mono, r: &mut impl Replica, peer: DeviceId, community: CommunityId) {
+        let Some((admitted, deadline)) = self.joining.as_ref().map(|j| (j.admitted, j.deadline)) else { return };
+        if admitted != Some((peer, community)) {
             return;
         }
         self.identify(r, peer);
-        let result = if r.is_joined(community) {
-            Ok(community)
-        } else {
-            Err(NodeError::Network(
-                "we were admitted but the community's documents did not arrive; keep `weft serve` running and they \
-                 will"
-                    .into(),
-            ))
-        };
-        self.finish_join(result);
+        if r.is_joined(community) {
+            return self.finish_join(Ok(community));
+        }
+        if now < deadline && self.book.connected().contains(&peer) {
+            debug!(peer = %peer.short(), "the community's documents are not all here yet; syncing again");
+            return self.start_community(now, r, peer, community, true);
+        }
+        self.finish_join(Err(NodeError::Network(
+            "we were admitted but the community's documents did not arrive; keep `weft serve` running and they will"
+                .into(),
+        )));
     }
 
     /// The member who admitted us left before the first sync was over.
-    pub(super) fn join_peer_gone(&mut self, r: &mut impl Replica, peer: DeviceId) {
+    pub(super) fn join_peer_gone(&mut self, now: Mono, r: &mut impl Replica, peer: DeviceId) {
         let Some((admitter, community)) = self.joining.as_ref().and_then(|j| j.admitted) else { return };
         if admitter == peer {
-            self.join_synced(r, peer, community);
+            self.join_synced(now, r, peer, community);
         }
     }
 

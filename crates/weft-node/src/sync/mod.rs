@@ -306,7 +306,7 @@ impl Engine {
     pub fn handle(&mut self, now: Mono, input: Input, r: &mut impl Replica) {
         match input {
             Input::Connected { peer, how, address } => self.connected(now, r, peer, how, address),
-            Input::Disconnected { peer } => self.disconnected(r, peer),
+            Input::Disconnected { peer } => self.disconnected(now, r, peer),
             Input::Request { peer, id, request } => self.serve(now, r, peer, id, request),
             Input::Answer { id, answer } => self.answered(now, r, id, answer),
             Input::Gossip { source, id, data } => self.gossip_in(now, r, source, id, &data),
@@ -373,14 +373,14 @@ impl Engine {
         self.meet(now, r, peer, self.me < peer);
     }
 
-    fn disconnected(&mut self, r: &mut impl Replica, peer: DeviceId) {
+    fn disconnected(&mut self, now: Mono, r: &mut impl Replica, peer: DeviceId) {
         if self.book.disconnect(&peer) {
             self.out.push(Output::Event(Event::NetworkChanged));
         }
         self.sessions.drop_peer(&peer);
         self.served.drop_peer(&peer);
         r.forget(peer);
-        self.join_peer_gone(r, peer);
+        self.join_peer_gone(now, r, peer);
     }
 
     fn tick(&mut self, now: Mono, r: &mut impl Replica) {

@@ -99,6 +99,8 @@ pub(super) struct Sessions {
     /// Our requests waiting for an answer, and what they belong to.
     pub outbound: BTreeMap<RequestId, Target>,
     pulls: BTreeMap<DeviceId, Pull>,
+    /// Join requests waiting for an answer, by the peer asked.
+    joins: BTreeMap<DeviceId, InFlight>,
 }
 
 impl Sessions {
@@ -106,7 +108,7 @@ impl Sessions {
         match target {
             Target::Doc(peer, doc) => self.docs.get_mut(&(peer, doc))?.in_flight.as_mut(),
             Target::Manifest(peer, c) => self.communities.get_mut(&(peer, c))?.in_flight.as_mut(),
-            Target::Join(_) => None,
+            Target::Join(peer) => self.joins.get_mut(&peer),
         }
     }
 
@@ -115,7 +117,7 @@ impl Sessions {
         let flight = match target {
             Target::Doc(peer, doc) => self.docs.get_mut(&(peer, doc)).and_then(|s| s.in_flight.take()),
             Target::Manifest(peer, c) => self.communities.get_mut(&(peer, c)).and_then(|s| s.in_flight.take()),
-            Target::Join(_) => None,
+            Target::Join(peer) => self.joins.remove(&peer),
         };
         for id in flight.into_iter().flat_map(|f| f.ids) {
             self.outbound.remove(&id);
@@ -126,7 +128,14 @@ impl Sessions {
         let docs = self.docs.iter().filter_map(|((p, d), s)| Some((Target::Doc(*p, *d), s.in_flight.as_ref()?)));
         let communities =
             self.communities.iter().filter_map(|((p, c), s)| Some((Target::Manifest(*p, *c), s.in_flight.as_ref()?)));
-        docs.chain(communities)
+        let joins = self.joins.iter().map(|(p, f)| (Target::Join(*p), f));
+        docs.chain(communities).chain(joins)
+    }
+
+    /// A join request to `peer`, in flight.
+    pub fn ask_join(&mut self, peer: DeviceId, id: RequestId, request: Request, now: Mono) {
+        self.outbound.insert(id, Target::Join(peer));
+        self.joins.insert(peer, InFlight::new(id, request, now));
     }
 
     pub fn next_timer(&self, timeout: Duration) -> Option<Mono> {
@@ -138,6 +147,7 @@ impl Sessions {
         self.docs.retain(|(p, _), _| p != peer);
         self.communities.retain(|(p, _), _| p != peer);
         self.pulls.remove(peer);
+        self.joins.remove(peer);
         self.outbound.retain(|_, t| match t {
             Target::Doc(p, _) | Target::Manifest(p, _) | Target::Join(p) => p != peer,
         });
@@ -256,10 +266,6 @@ impl Engine {
     pub(super) fn answered(&mut self, now: Mono, r: &mut impl Replica, id: RequestId, answer: Result<Answer, String>) {
         // A late answer to a request since sent again or given up on is not waited for.
         let Some(target) = self.sessions.outbound.remove(&id) else { return };
-        if let Target::Join(peer) = target {
-            self.join_answered(now, r, peer, answer);
-            return;
-        }
         let tries = self.sessions.flight(target).map_or(0, |f| f.tries);
         if let Err(e) = &answer
             && tries <= self.config.resends
@@ -387,7 +393,7 @@ impl Engine {
             return;
         }
         if self.sessions.communities.remove(&(peer, c)).is_some_and(|s| s.join) {
-            self.join_synced(r, peer, c);
+            self.join_synced(now, r, peer, c);
         }
     }
 

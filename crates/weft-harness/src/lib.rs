@@ -1,0 +1,680 @@
+//! A deterministic network for many Weft peers in one thread.
+//!
+//! Each peer is a real [`weft_node::Core`] — its own SQLite data directory, its documents,
+//! verification and sync engine — with no thread, socket or runtime. The network is a queue of
+//! deliveries ordered by simulated time: what a peer's engine sends (requests, answers, gossip)
+//! arrives at the other peer after a seeded random delay, or is lost, or arrives twice, unless
+//! a partition cuts the link; gossip is forwarded once a peer accepts it, as gossipsub does.
+//! Every peer shares one manual clock, which the network moves to each delivery's time, so the
+//! engines' timers (resends, resyncs, grace periods) run in simulated time: a test of minutes
+//! of sync takes seconds, and waits for nothing.
+//!
+//! Frames travel as their wire bytes (encoded, decoded, read) as they would between machines.
+//! The schedule of losses, delays and duplicates is fixed by the seed; the peers' keys and
+//! record ids are random, so two runs agree on what happens, not on every byte.
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+mod rng;
+pub mod workload;
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use automerge::ChangeHash;
+use tracing::debug;
+use weft_core::doc::{DocId, DocName};
+use weft_core::{CommunityId, DeviceId, Timestamp};
+use weft_net::wire::{self, Manifest};
+use weft_net::{Discovery, Multiaddr, Verdict};
+use weft_node::sync::{Answer, GossipId, Inbound, InboundId, Input, Output, RequestId, SyncConfig, read_frame};
+use weft_node::{ApiError, Clock, Core, Mono, Request, Response, TimeHand};
+
+pub use rng::Rng;
+
+/// How the simulated network behaves.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Fixes the schedule of losses, delays and duplicates.
+    pub seed: u64,
+    /// Per mille of messages (requests, answers, gossip) lost on the way.
+    pub loss: u32,
+    /// Per mille of requests delivered twice (a resend racing the original).
+    pub duplicate: u32,
+    /// Each message takes from `delay.0` to `delay.1` to arrive (so messages overtake each other).
+    pub delay: (Duration, Duration),
+    /// The peers' sync engines.
+    pub sync: SyncConfig,
+    /// Where the data directories go (a RAM-backed directory keeps many peers' fsyncs cheap).
+    pub dir: Option<PathBuf>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            seed: 1,
+            loss: 0,
+            duplicate: 0,
+            delay: (Duration::from_millis(5), Duration::from_millis(80)),
+            sync: SyncConfig { request_timeout: Duration::from_secs(5), ..SyncConfig::default() },
+            dir: ["/dev/shm"].iter().map(PathBuf::from).find(|p| p.is_dir()),
+        }
+    }
+}
+
+/// What the network carried.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub requests: u64,
+    pub answers: u64,
+    pub gossip: u64,
+    pub lost: u64,
+    pub duplicated: u64,
+    /// Deliveries dropped because a partition cut the link.
+    pub cut: u64,
+    /// Sync frames delivered twice whose two answers were the same bytes (the repeat answered
+    /// from the cache, not taken in twice).
+    pub repeats_answered_alike: u64,
+    /// …whose repeat came after a later round was answered, and was refused as late.
+    pub repeats_refused_as_late: u64,
+    /// …and whose answers differed otherwise.
+    pub repeats_answered_differently: u64,
+}
+
+/// One simulated peer.
+pub struct SimPeer {
+    pub core: Core,
+    pub device: DeviceId,
+    pub name: String,
+    address: Multiaddr,
+    banned: BTreeSet<usize>,
+    /// When its engine's next tick is scheduled.
+    tick_at: Option<Mono>,
+    _dir: tempfile::TempDir,
+}
+
+impl std::fmt::Debug for SimPeer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimPeer").field("name", &self.name).field("device", &self.device.short()).finish()
+    }
+}
+
+#[derive(Debug)]
+enum Event {
+    /// An input arrives at a peer.
+    Deliver { to: usize, input: Box<Input>, from: Option<usize> },
+    /// A peer's engine asked to be ticked then.
+    Tick { peer: usize },
+}
+
+/// A request in flight: where its answer goes, and the first answer given to a repeat.
+#[derive(Debug)]
+struct Asked {
+    from: usize,
+    id: RequestId,
+    /// Another delivery of the same request (a duplicate), to compare the answers.
+    twin: Option<InboundId>,
+}
+
+/// The network and its peers.
+pub struct Sim {
+    config: SimConfig,
+    clock: Clock,
+    hand: TimeHand,
+    now: Mono,
+    rng: Rng,
+    pub peers: Vec<SimPeer>,
+    /// Open connections (a < b).
+    links: BTreeSet<(usize, usize)>,
+    /// The connections wanted (healing restores them).
+    topology: BTreeSet<(usize, usize)>,
+    /// Links a silent partition cuts: deliveries are dropped, nobody is told.
+    silent: BTreeSet<(usize, usize)>,
+    queue: BinaryHeap<Reverse<(Mono, u64)>>,
+    events: HashMap<u64, Event>,
+    seq: u64,
+    asked: HashMap<(usize, InboundId), Asked>,
+    /// Answers to requests delivered twice, by the delivery that came first.
+    twin_answers: HashMap<(usize, InboundId), Vec<u8>>,
+    gossip: HashMap<(usize, GossipId), (usize, Vec<u8>)>,
+    seen: HashSet<(usize, u64)>,
+    joins: HashMap<(usize, u64), Result<CommunityId, String>>,
+    next_id: u64,
+    /// Changes whose writes were reported done, with the peer that wrote them.
+    written: Vec<(usize, DocId, ChangeHash)>,
+    pub stats: Stats,
+}
+
+impl std::fmt::Debug for Sim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sim").field("peers", &self.peers.len()).field("now", &self.now).finish_non_exhaustive()
+    }
+}
+
+fn pair(a: usize, b: usize) -> (usize, usize) {
+    (a.min(b), a.max(b))
+}
+
+fn hash_of(bytes: &[u8]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut h);
+    h.finish()
+}
+
+/// A request as the receiving engine takes it (a frame read as the driver would read it).
+fn inbound(request: wire::Request) -> Inbound {
+    match request {
+        wire::Request::Manifest(m) => Inbound::Manifest(m),
+        wire::Request::Sync(f) => Inbound::Sync(read_frame(f)),
+        wire::Request::Join(j) => Inbound::Join(j),
+    }
+}
+
+fn answer(response: wire::Response) -> Answer {
+    match response {
+        wire::Response::Manifest(m) => Answer::Manifest(m),
+        wire::Response::Sync(f) => Answer::Sync(read_frame(f)),
+        wire::Response::Joined { community } => Answer::Joined { community },
+        wire::Response::Refused(r) => Answer::Refused(r),
+    }
+}
+
+impl Sim {
+    pub fn new(config: SimConfig) -> Self {
+        // A wall clock in the middle of a year, so ledgers and weeks look ordinary.
+        let (clock, hand) = Clock::manual(Timestamp(1_786_000_000_000));
+        let now = clock.mono();
+        let rng = Rng::new(config.seed);
+        Self {
+            config,
+            clock,
+            hand,
+            now,
+            rng,
+            peers: Vec::new(),
+            links: BTreeSet::new(),
+            topology: BTreeSet::new(),
+            silent: BTreeSet::new(),
+            queue: BinaryHeap::new(),
+            events: HashMap::new(),
+            seq: 0,
+            asked: HashMap::new(),
+            twin_answers: HashMap::new(),
+            gossip: HashMap::new(),
+            seen: HashSet::new(),
+            joins: HashMap::new(),
+            next_id: 1,
+            written: Vec::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    /// The members' calendar date now.
+    pub fn today(&self) -> weft_core::Date {
+        self.clock.today()
+    }
+
+    /// Simulated time since the network started.
+    pub fn elapsed(&self) -> Duration {
+        self.clock.mono().as_duration()
+    }
+
+    /// A new peer with its own data directory and identity, its sync engine running.
+    pub fn add_peer(&mut self, name: &str) -> Result<usize, String> {
+        let dir = match &self.config.dir {
+            Some(base) => tempfile::tempdir_in(base),
+            None => tempfile::tempdir(),
+        }
+        .map_err(|e| format!("no directory for a peer: {e}"))?;
+        let mut core = Core::open(dir.path(), self.clock.clone()).map_err(|e| e.to_string())?;
+        core.execute(Request::Init { name: name.into() }).map_err(|e| e.message)?;
+        let device = core.start_sync(self.config.sync.clone()).map_err(|e| e.to_string())?;
+        let index = self.peers.len();
+        let address: Multiaddr = format!("/memory/{index}").parse().map_err(|e| format!("{e}"))?;
+        self.peers.push(SimPeer {
+            core,
+            device,
+            name: name.into(),
+            address,
+            banned: BTreeSet::new(),
+            tick_at: None,
+            _dir: dir,
+        });
+        let outputs = self.peers[index].core.take_outputs();
+        self.route(index, outputs);
+        Ok(index)
+    }
+
+    /// `founder` founds a community.
+    pub fn found(&mut self, founder: usize, name: &str) -> Result<CommunityId, String> {
+        match self.write(founder, Request::CommunityCreate { name: name.into() }, None) {
+            Ok(Response::Community(c)) => Ok(c.id),
+            Ok(other) => Err(format!("founding answered {other:?}")),
+            Err(e) => Err(e.message),
+        }
+    }
+
+    /// `who` joins `community` with an invitation from `via` (which names `via`'s address),
+    /// through the network: the join protocol and the first sync, in simulated time.
+    pub fn join(&mut self, who: usize, via: usize, community: CommunityId) -> Result<(), String> {
+        let address = self.peers[via].address.clone();
+        let code = self.peers[via].core.invite(community, 1, vec![address]).map_err(|e| e.to_string())?;
+        let outputs = self.peers[via].core.take_outputs();
+        self.route(via, outputs);
+        let identity = self.peers[who].core.join_identity(None).map_err(|e| e.to_string())?;
+        let ticket = self.id();
+        self.deliver(who, Input::Join { ticket, code, identity }, None);
+        let limit = self.now + Duration::from_secs(600);
+        while !self.joins.contains_key(&(who, ticket)) {
+            if !self.step(limit) {
+                return Err(format!("{} did not join within ten simulated minutes", self.peers[who].name));
+            }
+        }
+        self.joins.remove(&(who, ticket)).unwrap_or_else(|| Err("lost".into()))?;
+        Ok(())
+    }
+
+    /// Opens a connection between two peers (and keeps it in the topology).
+    pub fn connect(&mut self, a: usize, b: usize) {
+        self.topology.insert(pair(a, b));
+        self.open(a, b);
+    }
+
+    fn open(&mut self, a: usize, b: usize) {
+        if a == b
+            || self.links.contains(&pair(a, b))
+            || self.peers[a].banned.contains(&b)
+            || self.peers[b].banned.contains(&a)
+        {
+            return;
+        }
+        self.links.insert(pair(a, b));
+        let (da, db) = (self.peers[a].device, self.peers[b].device);
+        let (aa, ab) = (self.peers[a].address.to_string(), self.peers[b].address.to_string());
+        self.deliver(a, Input::Connected { peer: db, how: Discovery::Address, address: ab }, None);
+        self.deliver(b, Input::Connected { peer: da, how: Discovery::Inbound, address: aa }, None);
+    }
+
+    /// Closes a connection (both sides are told), and drops it from the topology.
+    pub fn disconnect(&mut self, a: usize, b: usize) {
+        self.topology.remove(&pair(a, b));
+        self.close(a, b);
+    }
+
+    fn close(&mut self, a: usize, b: usize) {
+        if !self.links.remove(&pair(a, b)) {
+            return;
+        }
+        let (da, db) = (self.peers[a].device, self.peers[b].device);
+        self.deliver(a, Input::Disconnected { peer: db }, None);
+        self.deliver(b, Input::Disconnected { peer: da }, None);
+    }
+
+    /// Splits the network into groups. Links between groups close (both sides told), or, if
+    /// `silent`, stay open while everything sent across is lost (a router that died).
+    pub fn partition(&mut self, groups: &[Vec<usize>], silent: bool) {
+        let group: BTreeMap<usize, usize> =
+            groups.iter().enumerate().flat_map(|(g, members)| members.iter().map(move |m| (*m, g))).collect();
+        let crossing: Vec<(usize, usize)> =
+            self.links.iter().copied().filter(|(a, b)| group.get(a) != group.get(b)).collect();
+        for (a, b) in crossing {
+            if silent {
+                self.silent.insert((a, b));
+            } else {
+                self.close(a, b);
+            }
+        }
+    }
+
+    /// Ends every partition: cut links carry again, closed ones open again.
+    pub fn heal(&mut self) {
+        self.silent.clear();
+        for (a, b) in self.topology.clone() {
+            self.open(a, b);
+        }
+    }
+
+    /// A peer carries out a request (a member at the keyboard). For a write, `doc` names the
+    /// document it changes: the change is remembered, and must be on every peer in the end.
+    pub fn write(&mut self, peer: usize, request: Request, doc: Option<DocName>) -> Result<Response, ApiError> {
+        let response = self.peers[peer].core.execute(request)?;
+        if let Some(name) = doc {
+            let community = match &response {
+                Response::Community(c) => Some(c.id),
+                Response::Task(t) => Some(t.community),
+                Response::Entry(e) => Some(e.community),
+                _ => self.peers[peer].core.communities().first().copied(),
+            };
+            if let Some(community) = community
+                && let Ok(m) = self.peers[peer].core.manifest(community)
+                && let Some(d) = m.docs.iter().find(|d| d.name == name)
+            {
+                // Our change is the one head of the document right after we wrote it.
+                for h in &d.heads {
+                    self.written.push((peer, DocId { community, name }, *h));
+                }
+            }
+        }
+        let outputs = self.peers[peer].core.take_outputs();
+        self.route(peer, outputs);
+        Ok(response)
+    }
+
+    /// Runs the network for a while of simulated time.
+    pub fn run_for(&mut self, d: Duration) {
+        let until = self.now + d;
+        while self.step(until) {}
+        self.advance_to(until);
+    }
+
+    /// Runs until every peer holds the same documents of `community` (the same heads of every
+    /// document: whatever is still on its way carries nothing new), within `limit` of
+    /// simulated time. Looks every `CHECK_EVERY` of simulated time, and whenever nothing is on
+    /// its way. Returns the simulated time it took.
+    pub fn run_until_converged(&mut self, community: CommunityId, limit: Duration) -> Result<Duration, String> {
+        const CHECK_EVERY: Duration = Duration::from_millis(250);
+        let start = self.now;
+        let until = self.now + limit;
+        let mut next_check = self.now;
+        loop {
+            if (self.now >= next_check || !self.in_flight()) && self.converged(community) {
+                return Ok(self.now.since(start));
+            }
+            if self.now >= next_check {
+                next_check = self.now + CHECK_EVERY;
+            }
+            if !self.step(until) {
+                if self.converged(community) {
+                    return Ok(self.now.since(start));
+                }
+                return Err(format!(
+                    "not converged after {:?} of simulated time: {}",
+                    limit,
+                    self.divergence(community)
+                ));
+            }
+        }
+    }
+
+    /// Whether any delivery is on its way.
+    fn in_flight(&self) -> bool {
+        self.events.values().any(|e| matches!(e, Event::Deliver { .. }))
+    }
+
+    /// The manifests (heads and sizes of every document) of every peer holding `community`.
+    pub fn manifests(&mut self, community: CommunityId) -> Vec<Option<Manifest>> {
+        self.peers.iter_mut().map(|p| p.core.manifest(community).ok()).collect()
+    }
+
+    /// Whether every peer holds the same heads of every document of `community`.
+    pub fn converged(&mut self, community: CommunityId) -> bool {
+        let heads: Vec<Option<BTreeMap<DocName, BTreeSet<ChangeHash>>>> =
+            self.manifests(community).into_iter().map(|m| m.map(|m| heads_of(&m))).collect();
+        heads.windows(2).all(|w| w[0].is_some() && w[0] == w[1])
+    }
+
+    /// In words, how the peers' documents differ.
+    pub fn divergence(&mut self, community: CommunityId) -> String {
+        let manifests = self.manifests(community);
+        let mut words = Vec::new();
+        for (i, m) in manifests.iter().enumerate() {
+            let sizes = m.as_ref().map_or_else(
+                || "no community".to_owned(),
+                |m| m.docs.iter().map(|d| format!("{}={}", d.name, d.changes)).collect::<Vec<_>>().join(" "),
+            );
+            words.push(format!("{}: {sizes}", self.peers[i].name));
+        }
+        words.join("; ")
+    }
+
+    /// The writes reported done that some peer does not hold: (writer, document, change).
+    pub fn missing_writes(&mut self) -> Vec<(String, DocId, ChangeHash)> {
+        let mut missing = Vec::new();
+        for (writer, doc, hash) in self.written.clone() {
+            for p in 0..self.peers.len() {
+                if !self.peers[p].core.holds(doc, &hash) {
+                    missing.push((self.peers[p].name.clone(), doc, hash));
+                    debug!(writer, "a write is missing");
+                }
+            }
+        }
+        missing
+    }
+
+    /// How many writes were reported done.
+    pub fn writes(&self) -> usize {
+        self.written.len()
+    }
+
+    /// Incidents every peer's book holds (peers penalised for what they sent).
+    pub fn incidents(&self) -> Vec<String> {
+        self.peers.iter().flat_map(|p| p.core.peers().incidents).collect()
+    }
+
+    fn id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    fn advance_to(&mut self, at: Mono) {
+        if at > self.now {
+            self.hand.advance(at.since(self.now));
+            self.now = at;
+        }
+    }
+
+    fn schedule(&mut self, at: Mono, event: Event) {
+        self.seq += 1;
+        self.events.insert(self.seq, event);
+        self.queue.push(Reverse((at, self.seq)));
+    }
+
+    fn delay(&mut self) -> Duration {
+        let (lo, hi) = self.config.delay;
+        let span = u64::try_from(hi.saturating_sub(lo).as_micros()).unwrap_or(u64::MAX).max(1);
+        lo + Duration::from_micros(self.rng.below(span))
+    }
+
+    /// Sends an input to `to` after a network delay (lost at the configured rate if it crosses
+    /// the network, i.e. `from` is a peer).
+    fn send(&mut self, from: Option<usize>, to: usize, input: Input) {
+        if from.is_some() && self.rng.chance(self.config.loss) {
+            self.stats.lost += 1;
+            return;
+        }
+        let at = self.now + self.delay();
+        self.schedule(at, Event::Deliver { to, input: Box::new(input), from });
+    }
+
+    /// An input for a peer from its own side (a connection opening, a join asked for): now.
+    fn deliver(&mut self, to: usize, input: Input, from: Option<usize>) {
+        let at = self.now;
+        self.schedule(at, Event::Deliver { to, input: Box::new(input), from });
+    }
+
+    /// Takes the next event, if one is due by `until`. Returns false when none is.
+    fn step(&mut self, until: Mono) -> bool {
+        let Some(Reverse((at, seq))) = self.queue.peek().copied() else { return false };
+        if at > until {
+            return false;
+        }
+        self.queue.pop();
+        let Some(event) = self.events.remove(&seq) else { return true };
+        tracing::trace!(?at, ?event, "step");
+        self.advance_to(at);
+        match event {
+            Event::Deliver { to, input, from } => {
+                if let Some(from) = from
+                    && (self.silent.contains(&pair(from, to)) || !self.links.contains(&pair(from, to)))
+                {
+                    self.stats.cut += 1;
+                    return true;
+                }
+                // Gossipsub takes each message once.
+                if let Input::Gossip { data, id, .. } = &*input
+                    && !self.seen.insert((to, hash_of(data)))
+                {
+                    self.gossip.remove(&(to, *id));
+                    return true;
+                }
+                let outputs = self.peers[to].core.input(*input);
+                self.route(to, outputs);
+            }
+            Event::Tick { peer } => {
+                if self.peers[peer].tick_at != Some(at) {
+                    return true;
+                }
+                self.peers[peer].tick_at = None;
+                let outputs = self.peers[peer].core.input(Input::Tick);
+                self.peers[peer].core.run_due();
+                self.route(peer, outputs);
+            }
+        }
+        true
+    }
+
+    fn index_of(&self, device: &DeviceId) -> Option<usize> {
+        self.peers.iter().position(|p| p.device == *device)
+    }
+
+    /// Carries out what a peer's engine asked for.
+    fn route(&mut self, from: usize, outputs: Vec<Output>) {
+        for output in outputs {
+            match output {
+                Output::Request { peer, id, request } => self.request(from, peer, id, request),
+                Output::Respond { id, response } => self.respond(from, id, response),
+                Output::Publish { community, doc, data } => {
+                    self.seen.insert((from, hash_of(&data)));
+                    if !self.spread_gossip(from, None, &data) {
+                        // Nobody listens (gossipsub says so): the engine syncs instead.
+                        self.deliver(from, Input::PublishFailed { community, doc }, None);
+                    }
+                }
+                Output::Judge { id, verdict, .. } => {
+                    if let Some((source, data)) = self.gossip.remove(&(from, id))
+                        && verdict == Verdict::Accept
+                    {
+                        self.spread_gossip(from, Some(source), &data);
+                    }
+                }
+                Output::Subscribe(_) | Output::DialViaRelays(_) | Output::Event(_) => {}
+                Output::Dial(address) => {
+                    if let Some(to) = self.peers.iter().position(|p| p.address == address) {
+                        self.open(from, to);
+                    }
+                }
+                Output::Disconnect(device) => {
+                    if let Some(to) = self.index_of(&device) {
+                        self.close(from, to);
+                    }
+                }
+                Output::Ban(device) => {
+                    if let Some(to) = self.index_of(&device) {
+                        self.peers[from].banned.insert(to);
+                        self.close(from, to);
+                    }
+                }
+                Output::Unban(device) => {
+                    if let Some(to) = self.index_of(&device) {
+                        self.peers[from].banned.remove(&to);
+                    }
+                }
+                Output::Joined { ticket, result } => {
+                    self.joins.insert((from, ticket), result.map_err(|e| e.to_string()));
+                }
+            }
+        }
+        // The engine's next timer.
+        if let Some(at) = self.peers[from].core.next_timer().map(|at| at.max(self.now))
+            && self.peers[from].tick_at.is_none_or(|t| at < t)
+        {
+            self.peers[from].tick_at = Some(at);
+            self.schedule(at, Event::Tick { peer: from });
+        }
+    }
+
+    fn request(&mut self, from: usize, device: DeviceId, id: RequestId, request: wire::Request) {
+        let Some(to) = self.index_of(&device) else { return };
+        if !self.links.contains(&pair(from, to)) {
+            // libp2p would try to dial and fail.
+            let answer = Err("the peer is not connected".to_owned());
+            self.deliver(from, Input::Answer { id, answer }, None);
+            return;
+        }
+        self.stats.requests += 1;
+        let bytes = request.encode();
+        let compare = matches!(request, wire::Request::Sync(_));
+        let copies = if self.rng.chance(self.config.duplicate) { 2 } else { 1 };
+        let mut first = None;
+        for _ in 0..copies {
+            let Ok(request) = wire::Request::decode(&bytes) else { return };
+            let inbound_id = InboundId(self.id());
+            let twin = first;
+            if compare {
+                first.get_or_insert(inbound_id);
+            }
+            self.asked.insert((to, inbound_id), Asked { from, id, twin });
+            let input = Input::Request { peer: self.peers[from].device, id: inbound_id, request: inbound(request) };
+            self.send(Some(from), to, input);
+        }
+        if copies == 2 {
+            self.stats.duplicated += 1;
+        }
+    }
+
+    fn respond(&mut self, from: usize, id: InboundId, response: wire::Response) {
+        let Some(asked) = self.asked.remove(&(from, id)) else { return };
+        let bytes = response.encode();
+        // A request delivered twice: compare the two answers.
+        match asked.twin {
+            None => {
+                self.twin_answers.insert((from, id), bytes.clone());
+            }
+            Some(first) => match self.twin_answers.remove(&(from, first)) {
+                Some(b) if b == bytes => self.stats.repeats_answered_alike += 1,
+                Some(_) if matches!(&response, wire::Response::Refused(r) if r.reason.contains("already answered")) => {
+                    self.stats.repeats_refused_as_late += 1;
+                }
+                Some(_) => self.stats.repeats_answered_differently += 1,
+                None => {}
+            },
+        }
+        self.stats.answers += 1;
+        let Ok(response) = wire::Response::decode(&bytes) else { return };
+        self.send(Some(from), asked.from, Input::Answer { id: asked.id, answer: Ok(answer(response)) });
+    }
+
+    /// Sends a gossip message to `from`'s connected peers but `except`, each once. Returns
+    /// whether anyone was there to send it to.
+    fn spread_gossip(&mut self, from: usize, except: Option<usize>, data: &[u8]) -> bool {
+        let hash = hash_of(data);
+        let neighbours: Vec<usize> = self
+            .links
+            .iter()
+            .filter_map(|(a, b)| match (*a == from, *b == from) {
+                (true, _) => Some(*b),
+                (_, true) => Some(*a),
+                _ => None,
+            })
+            .collect();
+        let any = !neighbours.is_empty();
+        for n in neighbours {
+            if Some(n) == except || self.seen.contains(&(n, hash)) {
+                continue;
+            }
+            self.stats.gossip += 1;
+            let id = GossipId(self.id());
+            self.gossip.insert((n, id), (from, data.to_vec()));
+            let input = Input::Gossip { source: self.peers[from].device, id, data: data.to_vec() };
+            self.send(Some(from), n, input);
+        }
+        any
+    }
+}
+
+fn heads_of(m: &Manifest) -> BTreeMap<DocName, BTreeSet<ChangeHash>> {
+    m.docs.iter().map(|d| (d.name, d.heads.iter().copied().collect())).collect()
+}
