@@ -6,7 +6,7 @@ use std::time::Duration;
 use weft_core::model::{NewTask, ProfileUpdate, SkillLevel, Urgency, Verdict};
 use weft_core::{Minutes, Timestamp};
 use weft_node::api::{PledgeActionInput, TaskInput};
-use weft_node::{Clock, ErrorCode, Event, Node, NodeConfig, Request, Response};
+use weft_node::{Clock, ErrorCode, Event, Node, NodeConfig, Request, Response, TimeHand};
 
 const NOW: i64 = 1_779_796_800_000; // 2026-05-26 12:00 UTC
 
@@ -43,6 +43,20 @@ async fn founded(dir: &std::path::Path) -> Node {
     node.execute(Request::Init { name: "Ana".into() }).await.unwrap();
     node.execute(Request::CommunityCreate { name: "Riverside".into() }).await.unwrap();
     node
+}
+
+/// A node on a clock that moves only when the test moves it: the test advances time and asks
+/// the node to do what fell due (`Node::tick`), instead of waiting.
+async fn open_on_hand(dir: &std::path::Path) -> (Node, TimeHand) {
+    let (clock, hand) = Clock::manual(Timestamp(NOW));
+    (Node::open(NodeConfig { data_dir: dir.to_path_buf(), clock }).await.unwrap(), hand)
+}
+
+async fn founded_on_hand(dir: &std::path::Path) -> (Node, TimeHand) {
+    let (node, hand) = open_on_hand(dir).await;
+    node.execute(Request::Init { name: "Ana".into() }).await.unwrap();
+    node.execute(Request::CommunityCreate { name: "Riverside".into() }).await.unwrap();
+    (node, hand)
 }
 
 #[tokio::test]
@@ -620,7 +634,7 @@ async fn ledger_log(node: &Node) -> (u64, u64) {
 #[tokio::test]
 async fn a_long_log_is_compacted_once_the_node_is_idle_and_requests_go_on_meanwhile() {
     let dir = tempfile::tempdir().unwrap();
-    let node = founded(dir.path()).await;
+    let (node, hand) = founded_on_hand(dir.path()).await;
     let log = |i: u32| Request::Log {
         community: None,
         task: None,
@@ -634,17 +648,16 @@ async fn a_long_log_is_compacted_once_the_node_is_idle_and_requests_go_on_meanwh
     for i in 0..520 {
         node.execute(log(i)).await.unwrap();
     }
-    // Then the node goes idle and compacts (it waits for 300 ms without a job; the polls
-    // below leave it that).
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let (since, all) = ledger_log(&node).await;
-        if since < all {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "the ledger was never compacted: {since} of {all} in the log");
-        tokio::time::sleep(Duration::from_millis(400)).await;
-    }
+    let (since, all) = ledger_log(&node).await;
+    assert_eq!(since, all, "not compacted while requests come without a pause");
+    // Then the node goes idle (300 ms without a job) and compacts.
+    hand.advance(Duration::from_millis(299));
+    node.tick().await.unwrap();
+    assert_eq!(ledger_log(&node).await, (all, all), "not yet: jobs paused only 299 ms");
+    hand.advance(Duration::from_millis(301));
+    node.tick().await.unwrap();
+    let (since, all) = ledger_log(&node).await;
+    assert!(since < all, "the ledger was not compacted: {since} of {all} in the log");
     // The node still answers, and a log that grows again is compacted when it stops.
     for i in 520..1040 {
         node.execute(log(i)).await.unwrap();
@@ -661,30 +674,11 @@ async fn in_memory(node: &Node) -> Vec<(String, bool)> {
     s.documents.iter().map(|d| (d.name.to_string(), d.in_memory)).collect()
 }
 
-/// Waits (bounded) until what is in memory satisfies `done`. Documents rest only while the
-/// node waits for a request, so the status is asked for again after a short pause, not at once.
-async fn until_in_memory(node: &Node, done: impl Fn(&[(String, bool)]) -> bool) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let docs = in_memory(node).await;
-        if done(&docs) {
-            return;
-        }
-        assert!(std::time::Instant::now() < deadline, "in memory: {docs:?}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-/// Waits (bounded) until every document but the people document rests.
-async fn until_at_rest(node: &Node) {
-    until_in_memory(node, |docs| docs.iter().all(|(name, loaded)| !loaded || name == "people")).await;
-}
-
 #[tokio::test]
 async fn unused_documents_rest_reads_need_only_their_views_and_writes_load_them_again() {
     let dir = tempfile::tempdir().unwrap();
-    let node = founded(dir.path()).await;
-    node.set_rest_after(Duration::from_secs(3600)).await.unwrap();
+    let (node, hand) = founded_on_hand(dir.path()).await;
+    let at_rest = |docs: &[(String, bool)]| docs.iter().all(|(name, loaded)| !loaded || name == "people");
     let Response::Task(t) =
         node.execute(Request::TaskAdd { community: None, task: task("Weed the beds", 2) }).await.unwrap()
     else {
@@ -706,9 +700,12 @@ async fn unused_documents_rest_reads_need_only_their_views_and_writes_load_them_
         [("people".into(), true), ("board".into(), true), ("ledger/2026".into(), true)],
         "used a moment ago"
     );
-
-    node.set_rest_after(Duration::ZERO).await.unwrap();
-    until_at_rest(&node).await;
+    hand.advance(weft_node::REST_AFTER - Duration::from_secs(1));
+    node.tick().await.unwrap();
+    assert!(in_memory(&node).await.iter().all(|(_, loaded)| *loaded), "used less than REST_AFTER ago");
+    hand.advance(Duration::from_secs(1));
+    node.tick().await.unwrap();
+    assert!(at_rest(&in_memory(&node).await), "{:?}", in_memory(&node).await);
     // Reads are answered from the views: nothing is loaded for them.
     let Response::Task(t) = node.execute(Request::TaskShow { task: short.clone() }).await.unwrap() else { panic!() };
     assert_eq!((t.summary.taken, t.hours_logged), (1, Minutes(90)));
@@ -717,7 +714,7 @@ async fn unused_documents_rest_reads_need_only_their_views_and_writes_load_them_
     };
     assert_eq!(p.sectors.iter().find(|s| s.sector.as_str() == "food").unwrap().done, Minutes(90));
     node.execute(Request::TaskList { community: None, open_only: true, sector: None }).await.unwrap();
-    assert!(in_memory(&node).await.iter().all(|(name, loaded)| !loaded || name == "people"));
+    assert!(at_rest(&in_memory(&node).await), "reads loaded nothing");
 
     // Writes load what they change, and nothing stored is lost on the way.
     let Response::Pledge(p) =
@@ -727,7 +724,9 @@ async fn unused_documents_rest_reads_need_only_their_views_and_writes_load_them_
     };
     assert_eq!(p.taken, 0);
     node.execute(log(30)).await.unwrap();
-    until_at_rest(&node).await;
+    hand.advance(weft_node::REST_AFTER);
+    node.tick().await.unwrap();
+    assert!(at_rest(&in_memory(&node).await), "{:?}", in_memory(&node).await);
     let Response::Export(raw) = node
         .execute(Request::Export {
             community: None,
@@ -742,14 +741,14 @@ async fn unused_documents_rest_reads_need_only_their_views_and_writes_load_them_
     assert!(!raw.base64.is_empty());
     node.close().await;
 
-    let node = open(dir.path()).await;
-    node.set_rest_after(Duration::from_secs(3600)).await.unwrap();
+    let (node, _hand) = open_on_hand(dir.path()).await;
     let Response::Task(t) = node.execute(Request::TaskShow { task: short }).await.unwrap() else { panic!() };
     assert_eq!((t.summary.taken, t.hours_logged), (0, Minutes(120)));
     // A ledger loaded only to be read rests once the node is idle; the board, opened with the
     // directory, stays a while: a member who opens the app is likely to act.
-    until_in_memory(&node, |docs| {
-        docs == [("people".into(), true), ("board".into(), true), ("ledger/2026".into(), false)]
-    })
-    .await;
+    node.tick().await.unwrap();
+    assert_eq!(
+        in_memory(&node).await,
+        [("people".into(), true), ("board".into(), true), ("ledger/2026".into(), false)]
+    );
 }

@@ -461,3 +461,6 @@ impl Engine {
         self.out.push(Output::Ban(peer));
     }
 }
+
+#[cfg(test)]
+mod tests;

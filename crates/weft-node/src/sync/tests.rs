@@ -1,0 +1,282 @@
+//! The engine's rules, one at a time, against a stand-in for the documents: resends, the
+//! answer cache, the round cap, one session per (peer, document), strangers, bans. (The
+//! `weft-harness` crate runs the same engine over real documents and a lossy network.)
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use automerge::sync::{ChunkList, Message, MessageVersion};
+use weft_core::doc::{DocId, DocName};
+use weft_core::{CommunityId, DeviceId};
+use weft_net::wire::{
+    DocSummary, GossipFrame, JoinRequest, Manifest, Refusal, RefusalCode, Request, Response, SyncFrame, WireChange,
+};
+
+use super::*;
+use crate::api::SyncStatus;
+
+const C: CommunityId = CommunityId::from_bytes([7; 16]);
+
+fn device(n: u8) -> DeviceId {
+    DeviceId::from_bytes([n; 32])
+}
+
+/// The documents, as far as the engine can tell: one community, whose members are `members`;
+/// each sync session has something to say for `talk` frames.
+#[derive(Default)]
+struct Fake {
+    members: BTreeSet<DeviceId>,
+    talk: u32,
+    said: u32,
+    received: u32,
+}
+
+fn empty_message() -> Vec<u8> {
+    Message {
+        heads: Vec::new(),
+        need: Vec::new(),
+        have: Vec::new(),
+        changes: ChunkList::empty(),
+        flags: None,
+        version: MessageVersion::V1,
+    }
+    .encode()
+}
+
+fn frame(doc: DocName, message: bool) -> SyncFrame {
+    SyncFrame {
+        community: C,
+        doc,
+        session: 0,
+        round: 0,
+        message: message.then(empty_message),
+        bundle: None,
+        signatures: Vec::new(),
+        changes: 1,
+    }
+}
+
+impl Replica for Fake {
+    fn communities(&self) -> Vec<CommunityId> {
+        vec![C]
+    }
+    fn communities_of(&mut self, device: &DeviceId) -> Vec<CommunityId> {
+        if self.members.contains(device) { vec![C] } else { Vec::new() }
+    }
+    fn is_member_device(&mut self, _: CommunityId, device: &DeviceId) -> bool {
+        self.members.contains(device)
+    }
+    fn member_name(&mut self, _: CommunityId, _: &DeviceId) -> Option<String> {
+        Some("Bea".into())
+    }
+    fn member_devices(&mut self) -> BTreeSet<DeviceId> {
+        self.members.clone()
+    }
+    fn manifest(&mut self, community: CommunityId) -> Result<Manifest, Refusal> {
+        let doc = |name| DocSummary { name, heads: Vec::new(), changes: 1 };
+        Ok(Manifest { community, docs: vec![doc(DocName::People), doc(DocName::Board)] })
+    }
+    fn generate(&mut self, _: DeviceId, doc: DocId, _: Role, _: bool) -> Result<SyncFrame, Refusal> {
+        let talk = self.said < self.talk;
+        self.said += 1;
+        Ok(frame(doc.name, talk))
+    }
+    fn receive(&mut self, _: DeviceId, _: ReadFrame, _: Role) -> Result<Ingested, Refusal> {
+        self.received += 1;
+        Ok(Ingested::default())
+    }
+    fn forget(&mut self, _: DeviceId) {}
+    fn seal(&mut self, _: CommunityId, _: &[u8]) -> Result<GossipFrame, String> {
+        Err("no key".into())
+    }
+    fn open(&mut self, _: &GossipFrame) -> Result<Option<(CommunityId, Vec<u8>)>, String> {
+        Ok(None)
+    }
+    fn ingest(&mut self, _: CommunityId, _: DocName, _: Vec<WireChange>) -> Result<Ingested, String> {
+        Ok(Ingested::default())
+    }
+    fn admit(&mut self, _: DeviceId, _: JoinRequest) -> Result<CommunityId, Refusal> {
+        Err(Refusal { code: RefusalCode::BadInvite, reason: "no".into() })
+    }
+    fn begin_join(&mut self, _: CommunityId, _: DeviceId) -> Result<(), NodeError> {
+        Ok(())
+    }
+    fn is_joined(&mut self, _: CommunityId) -> bool {
+        true
+    }
+}
+
+fn config() -> SyncConfig {
+    SyncConfig { request_timeout: Duration::from_secs(5), resends: 2, max_rounds: 5, ..SyncConfig::default() }
+}
+
+fn at(s: u64) -> Mono {
+    Mono::from_millis(s * 1000)
+}
+
+/// The requests among outputs, with their ids.
+fn requests(out: &[Output]) -> Vec<(RequestId, Request)> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Request { id, request, .. } => Some((*id, request.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// An engine for device 1 that has just met member device 2 (device 1 starts the sessions).
+fn met(fake: &mut Fake) -> Engine {
+    fake.members.insert(device(2));
+    let mut e = Engine::new(config(), device(1), &[C], at(0));
+    e.handle(at(0), Input::Connected { peer: device(2), how: Discovery::Address, address: "x".into() }, fake);
+    e
+}
+
+/// Answers the engine's manifest with one whose board differs: a board session starts.
+fn board_session(e: &mut Engine, fake: &mut Fake) -> Vec<Output> {
+    let out = e.take_outputs();
+    let (id, _) = requests(&out).into_iter().next().expect("a manifest request");
+    let theirs = Manifest {
+        community: C,
+        docs: vec![
+            DocSummary { name: DocName::People, heads: Vec::new(), changes: 1 },
+            DocSummary { name: DocName::Board, heads: vec![ChangeHash([1; 32])], changes: 2 },
+        ],
+    };
+    e.handle(at(0), Input::Answer { id, answer: Ok(Answer::Manifest(theirs)) }, fake);
+    e.take_outputs()
+}
+
+fn status(e: &Engine, name: DocName) -> Option<SyncStatus> {
+    let doc = DocId { community: C, name };
+    e.snapshot().peers.first()?.docs.iter().find(|(d, _)| *d == doc).map(|(_, s)| s.clone())
+}
+
+#[test]
+fn an_unanswered_frame_is_sent_again_as_it_was_then_its_session_fails_in_words() {
+    let mut fake = Fake { talk: 10, ..Fake::default() };
+    let mut e = met(&mut fake);
+    let sent = requests(&board_session(&mut e, &mut fake));
+    let [(first_id, Request::Sync(first))] = &sent[..] else { panic!("{sent:?}") };
+    assert_eq!(e.next_timer(), Some(at(5)), "the timer is the request's timeout");
+    for t in [5, 10] {
+        e.handle(at(t), Input::Tick, &mut fake);
+        let again = requests(&e.take_outputs());
+        let [(id, Request::Sync(f))] = &again[..] else { panic!("{again:?}") };
+        assert_ne!(id, first_id, "sent under a new id");
+        assert_eq!(f, first, "the same frame: same session, same round, same bytes");
+    }
+    e.handle(at(15), Input::Tick, &mut fake);
+    assert!(requests(&e.take_outputs()).is_empty());
+    assert_eq!(status(&e, DocName::Board), Some(SyncStatus::Failed { reason: "no answer after 3 tries".into() }));
+    // A late answer to any of those tries is not waited for any more.
+    let late = Answer::Sync(read_frame(frame(DocName::Board, true)));
+    e.handle(at(16), Input::Answer { id: *first_id, answer: Ok(late) }, &mut fake);
+    assert!(e.take_outputs().is_empty());
+}
+
+#[test]
+fn a_frame_sent_twice_is_answered_twice_alike_and_taken_in_once() {
+    let mut fake = Fake { talk: 10, ..Fake::default() };
+    fake.members.insert(device(2));
+    let mut e = Engine::new(config(), device(1), &[C], at(0));
+    e.take_outputs();
+    let mut theirs = frame(DocName::Board, true);
+    (theirs.session, theirs.round) = (42, 3);
+    let mut answers = Vec::new();
+    for id in [InboundId(1), InboundId(2)] {
+        let request = Inbound::Sync(read_frame(theirs.clone()));
+        e.handle(at(1), Input::Request { peer: device(2), id, request }, &mut fake);
+        answers.extend(e.take_outputs().into_iter().filter_map(|o| match o {
+            Output::Respond { response, .. } => Some(response),
+            _ => None,
+        }));
+    }
+    assert_eq!(fake.received, 1, "taken in once");
+    assert_eq!(answers.len(), 2);
+    assert_eq!(answers[0], answers[1]);
+    let Response::Sync(reply) = &answers[0] else { panic!("{:?}", answers[0]) };
+    assert_eq!((reply.session, reply.round), (42, 3), "an answer names the frame it answers");
+    // A copy of an earlier round, arriving late, is refused, not taken in.
+    theirs.round = 2;
+    e.handle(
+        at(2),
+        Input::Request { peer: device(2), id: InboundId(3), request: Inbound::Sync(read_frame(theirs)) },
+        &mut fake,
+    );
+    assert_eq!(fake.received, 1);
+}
+
+#[test]
+fn rounds_are_capped() {
+    let mut fake = Fake { talk: u32::MAX, ..Fake::default() };
+    let mut e = met(&mut fake);
+    let mut out = board_session(&mut e, &mut fake);
+    for round in 0.. {
+        let sent = requests(&out);
+        let Some((id, Request::Sync(f))) = sent.into_iter().next() else { break };
+        assert_eq!(f.round, round);
+        let answer =
+            Answer::Sync(read_frame(SyncFrame { session: f.session, round: f.round, ..frame(DocName::Board, true) }));
+        e.handle(at(1), Input::Answer { id, answer: Ok(answer) }, &mut fake);
+        out = e.take_outputs();
+    }
+    assert_eq!(status(&e, DocName::Board), Some(SyncStatus::Failed { reason: "gave up after 5 rounds".into() }));
+}
+
+#[test]
+fn asking_for_a_document_while_its_session_runs_makes_it_go_round_once_more() {
+    let mut fake = Fake { talk: 1, ..Fake::default() };
+    let mut e = met(&mut fake);
+    let sent = requests(&board_session(&mut e, &mut fake));
+    let [(id, Request::Sync(f))] = &sent[..] else { panic!("{sent:?}") };
+    // New local changes too large for gossip (sealing fails here): the board again.
+    e.handle(at(1), Input::LocalChanges { community: C, doc: DocName::Board, changes: Vec::new() }, &mut fake);
+    assert!(requests(&e.take_outputs()).is_empty(), "no second session beside the first");
+    // The first run ends (neither side has more to say)…
+    let answer = Answer::Sync(read_frame(SyncFrame { session: f.session, round: 0, ..frame(DocName::Board, false) }));
+    e.handle(at(1), Input::Answer { id: *id, answer: Ok(answer) }, &mut fake);
+    // …and the session goes round once more, as a new session from its first frame.
+    let again = requests(&e.take_outputs());
+    let [(_, Request::Sync(g))] = &again[..] else { panic!("{again:?}") };
+    assert_ne!(g.session, f.session);
+    assert_eq!(g.round, 0);
+}
+
+#[test]
+fn a_stranger_is_pulled_from_then_let_go_after_its_grace() {
+    let mut fake = Fake::default();
+    let mut e = Engine::new(config(), device(1), &[C], at(0));
+    e.handle(at(0), Input::Connected { peer: device(9), how: Discovery::Mdns, address: "x".into() }, &mut fake);
+    let sent = requests(&e.take_outputs());
+    // We send a stranger nothing of ours, but take its people document (it may hold its admission).
+    let [(id, Request::Sync(f))] = &sent[..] else { panic!("{sent:?}") };
+    assert_eq!(f.doc, DocName::People);
+    let answer = Answer::Sync(read_frame(SyncFrame { session: f.session, round: 0, ..frame(DocName::People, false) }));
+    e.handle(at(1), Input::Answer { id: *id, answer: Ok(answer) }, &mut fake);
+    e.take_outputs();
+    let grace = config().stranger_grace;
+    let let_go = |out: Vec<Output>| out.iter().any(|o| matches!(o, Output::Disconnect(d) if *d == device(9)));
+    e.handle(at(0) + grace, Input::Tick, &mut fake);
+    assert!(!let_go(e.take_outputs()), "still within its grace");
+    e.handle(at(1) + grace, Input::Tick, &mut fake);
+    assert!(let_go(e.take_outputs()));
+}
+
+#[test]
+fn a_peer_that_sends_garbage_is_banned_for_a_while_on_the_clock() {
+    let mut fake = Fake::default();
+    let mut e = met(&mut fake);
+    e.take_outputs();
+    e.handle(at(1), Input::Gossip { source: device(2), id: GossipId(1), data: vec![1, 2, 3] }, &mut fake);
+    let out = e.take_outputs();
+    assert!(out.iter().any(|o| matches!(o, Output::Judge { verdict: Verdict::Reject, .. })), "{out:?}");
+    assert!(out.iter().any(|o| matches!(o, Output::Ban(d) if *d == device(2))), "{out:?}");
+    assert!(e.snapshot().incidents[0].contains("an unreadable gossip frame"), "{:?}", e.snapshot());
+    // Back before the ban is over: let go at once.
+    e.handle(at(2), Input::Disconnected { peer: device(2) }, &mut fake);
+    e.handle(at(3), Input::Connected { peer: device(2), how: Discovery::Mdns, address: "x".into() }, &mut fake);
+    assert!(e.take_outputs().iter().any(|o| matches!(o, Output::Disconnect(_))));
+    e.handle(at(1) + config().ban_for, Input::Tick, &mut fake);
+    assert!(e.take_outputs().iter().any(|o| matches!(o, Output::Unban(d) if *d == device(2))));
+}
