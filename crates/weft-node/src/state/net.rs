@@ -129,3 +129,59 @@ impl State {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use automerge::Change;
+    use tokio::sync::broadcast;
+    use weft_core::doc::DocName;
+    use weft_net::wire::{GossipFrame, GossipPayload};
+
+    use super::*;
+    use crate::api::{Request, Response};
+    use crate::clock::Clock;
+
+    /// Two writes, one right after the other: each leaves the state thread as a sealed gossip
+    /// frame, in the order they were written (the second change builds on the first).
+    #[test]
+    fn writes_leave_sealed_and_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = weft_store::DataDir::open(dir.path().to_path_buf()).unwrap();
+        let lock = data.lock().unwrap();
+        let (events, _) = broadcast::channel(16);
+        let mut state = State::open(data, lock, Clock::system(0), events).unwrap();
+        state.execute(Request::Init { name: "Ana".into() }).unwrap();
+        let Response::Community(c) = state.execute(Request::CommunityCreate { name: "Riverside".into() }).unwrap()
+        else {
+            panic!()
+        };
+        state.start_sync(SyncConfig::default(), Box::new(|| {})).unwrap();
+        state.net_job(None);
+        for title in ["first", "second"] {
+            state
+                .execute(Request::GuildAdd {
+                    community: None,
+                    name: title.into(),
+                    sector: "food".parse().unwrap(),
+                    description: String::new(),
+                })
+                .unwrap();
+        }
+        let (outputs, _) = state.net_job(None);
+        let changes: Vec<Change> = outputs
+            .iter()
+            .filter_map(|o| match o {
+                Output::Publish { community, doc: DocName::People, data } if *community == c.id => Some(data),
+                _ => None,
+            })
+            .map(|data| {
+                let frame = GossipFrame::decode(data).unwrap();
+                let (_, payload) = state.open_gossip(&frame).unwrap().expect("sealed with our key");
+                let payload = GossipPayload::decode(&payload).unwrap();
+                Change::from_bytes(payload.changes[0].bytes.clone()).unwrap()
+            })
+            .collect();
+        assert_eq!(changes.len(), 2, "{outputs:?}");
+        assert!(changes[1].deps().contains(&changes[0].hash()), "gossip left in write order");
+    }
+}
