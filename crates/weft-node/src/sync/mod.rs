@@ -318,7 +318,9 @@ impl Engine {
             Input::CommunityAdded(c) => {
                 self.out.push(Output::Subscribe(c));
                 for peer in self.book.connected() {
-                    self.start_community(now, r, peer, c, false);
+                    if r.is_member_device(c, &peer) {
+                        self.start_community(now, r, peer, c, false);
+                    }
                 }
             }
             Input::Join { ticket, code, identity } => self.join(now, r, ticket, code, identity),

@@ -209,8 +209,12 @@ impl Engine {
         waiter: Option<Waiter>,
     ) {
         if let Some(s) = self.sessions.docs.get_mut(&(peer, doc)) {
-            s.again =
-                Some(if role == Role::Initiator || s.again == Some(Role::Initiator) { Role::Initiator } else { role });
+            // A full session takes the peer's changes anyway: a pull asked for meanwhile only
+            // waits for it. Otherwise one more run, an initiator's if anyone asked for one.
+            if role != Role::Pull || s.role == Role::Pull {
+                let initiator = role == Role::Initiator || s.again == Some(Role::Initiator);
+                s.again = Some(if initiator { Role::Initiator } else { role });
+            }
             s.waiters.extend(waiter);
             return;
         }
