@@ -2,7 +2,7 @@
 // online, and a `refresh` counter every screen re-fetches on (bumped by each node event and
 // by the member's own actions).
 
-import { appInfo, execute, onLink, onNodeEvent, WeftError, toApiError } from './api';
+import { appInfo, execute, onLink, onNodeEvent, WeftError, toApiError, whileBusy } from './api';
 import { batch, newUrgent, remember } from './notify';
 import { parseRoute, routeHash, type Route } from './route';
 import { settings, t } from './settings.svelte';
@@ -104,6 +104,7 @@ export async function loadIdentity(): Promise<void> {
 
 let refreshTimer: ReturnType<typeof setTimeout> | null = null;
 let notifyTimer: ReturnType<typeof setTimeout> | null = null;
+whileBusy(() => refreshTimer !== null || notifyTimer !== null);
 
 function onEvent(e: NodeEvent): void {
   // Coalesce bursts (a sync brings many changes) into one re-fetch.
@@ -116,7 +117,10 @@ function onEvent(e: NodeEvent): void {
   if (e.event === 'network_changed' || e.event === 'peer_incident') void refreshNetwork();
   if (e.event === 'document_changed' && app.phase === 'ready' && settings.notifications) {
     if (notifyTimer) clearTimeout(notifyTimer);
-    notifyTimer = setTimeout(() => void notifyUrgent(), 2000);
+    notifyTimer = setTimeout(() => {
+      notifyTimer = null;
+      void notifyUrgent();
+    }, 2000);
   }
 }
 
