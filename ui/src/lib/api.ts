@@ -108,18 +108,34 @@ if (typeof window !== 'undefined') {
   Object.assign(window, { __weftRequests: requestCounts, __weftEvents: eventCounts, __weftIdle: idle });
 }
 
+/** Told of every request as it leaves and when it is answered or refused (the read cache). */
+export interface RequestObserver<T = unknown> {
+  sent(request: Request): T;
+  answered(token: T, ok: boolean): void;
+}
+
+let observer: RequestObserver | null = null;
+
+export function observeRequests<T>(o: RequestObserver<T> | null): void {
+  observer = o as RequestObserver | null;
+}
+
 /** Sends a request and returns the response's data, checking it is of the expected kind. */
 export async function execute<K extends ResponseKind>(request: Request, expect: K): Promise<DataOf<K>> {
   requestCounts[request.op] = (requestCounts[request.op] ?? 0) + 1;
+  const seen = observer;
+  const token = seen?.sent(request);
   let response: Response;
   inFlight++;
   try {
     response = await current().invoke<Response>('execute', { request });
   } catch (e) {
+    seen?.answered(token, false);
     throw toApiError(e);
   } finally {
     inFlight--;
   }
+  seen?.answered(token, true);
   if (!response || response.kind !== expect) {
     throw new WeftError('internal', `expected a '${expect}' answer, got '${response?.kind ?? 'nothing'}'`);
   }
