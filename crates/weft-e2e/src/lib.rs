@@ -12,6 +12,7 @@
 //! need a display and the built binaries, and `scripts/test.sh` runs them explicitly.
 #![allow(clippy::print_stderr)]
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
@@ -211,6 +212,24 @@ fn tauri_driver() -> PathBuf {
     })
 }
 
+/// The page's tallies (see [`App::tally`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tally {
+    /// Requests sent to the node, by `op`.
+    Requests,
+    /// Node events received, by kind.
+    Events,
+}
+
+impl Tally {
+    fn global(self) -> &'static str {
+        match self {
+            Self::Requests => "__weftRequests",
+            Self::Events => "__weftEvents",
+        }
+    }
+}
+
 /// The running app, driven through a WebDriver session.
 #[derive(Debug)]
 pub struct App {
@@ -404,6 +423,31 @@ impl App {
             e.dispatchEvent(new Event('change', { bubbles: true }));";
         self.client.execute(script, vec![serde_json::to_value(&element)?, value.into()]).await?;
         Ok(())
+    }
+
+    /// The page's tallies of what it asked of the node (`window.__weftRequests`, by `op`) or
+    /// heard from it (`window.__weftEvents`, by kind: `document_changed:board`, …).
+    pub async fn tally(&self, which: Tally) -> Result<BTreeMap<String, u64>> {
+        let script = format!("return window.{} || {{}}", which.global());
+        let value = self.client.execute(&script, vec![]).await?;
+        serde_json::from_value(value).context("a tally is not a map of counts")
+    }
+
+    /// Sets the page's tallies back to nothing (the same objects: the page keeps counting).
+    pub async fn reset_tallies(&self) -> Result<()> {
+        let script = "for (const t of [window.__weftRequests, window.__weftEvents])                         for (const k of Object.keys(t || {})) delete t[k];";
+        self.client.execute(script, vec![]).await?;
+        Ok(())
+    }
+
+    /// Waits until the page has nothing on its way to the node and nothing scheduled
+    /// (`window.__weftIdle()`).
+    pub async fn wait_idle(&self, timeout: Duration) -> Result<()> {
+        self.wait_until("the page to settle", timeout, async || {
+            let idle = self.client.execute("return window.__weftIdle ? window.__weftIdle() : false", vec![]).await?;
+            Ok(idle == serde_json::Value::Bool(true))
+        })
+        .await
     }
 
     /// Saves a screenshot of the display the app draws on as `target/e2e-artifacts/<name>.png`.

@@ -6,12 +6,13 @@
 //! reads; screenshots of the main screens land in `target/e2e-artifacts/`.
 #![allow(clippy::print_stderr)]
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result, ensure};
 use weft_e2e::{
-    App, LAUNCH, SHORT, SYNC, Serve, SessionBus, descendants, free_port, process_name, pss_kib, rss_kib, weft,
+    App, LAUNCH, SHORT, SYNC, Serve, SessionBus, Tally, descendants, free_port, process_name, pss_kib, rss_kib, weft,
 };
 
 /// The app on its own loopback port, away from mDNS: tests wire peers by hand.
@@ -159,6 +160,76 @@ async fn a_member_founds_a_community_posts_a_task_pledges_logs_hours_and_sees_pr
     app.click("nav-settings").await?;
     app.by_testid("settings-data-dir").await?;
     app.screenshot("settings").await?;
+    app.close().await
+}
+
+/// The node's requests that change a document (or the data directory); the rest only read.
+const WRITES: &[&str] = &[
+    "init",
+    "community_create",
+    "invite",
+    "join",
+    "member_remove",
+    "community_rename",
+    "profile_set",
+    "sector_set",
+    "guild_add",
+    "task_add",
+    "task_edit",
+    "task_close",
+    "pledge",
+    "log",
+    "confirm",
+    "retract",
+    "feedback",
+    "flag",
+    "decline",
+    "demo",
+];
+
+/// What a pledge made on the task's page costs in requests to the node, counted by the page
+/// itself (`window.__weftRequests`) from the click until the page has shown the pledge,
+/// received the node's event for it and has nothing left on its way or scheduled (saved as
+/// `pledge-requests.txt`). One write and one read of the task: the read cache re-reads only
+/// what the page shows and depends on the board. Before it, when every event and every own
+/// change made each screen re-read everything, the same pledge cost 10 reads: the task 3
+/// times, sectors, guilds and the community list twice each, and suggestions once.
+#[tokio::test]
+#[ignore = "drives the built app: needs Xvfb and tauri-driver (scripts/test.sh runs it)"]
+async fn a_pledge_costs_one_write_and_the_reads_of_its_screen() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let dir = data.path();
+    founded(dir)?;
+    weft(
+        dir,
+        &["task", "add", "--title", "Water the seedlings", "--sector", "food", "--hours", "1.5", "--slots", "2"],
+    )?;
+    let app = App::launch(dir, &loopback_args(free_port()?)).await?;
+    app.wait_text("Water the seedlings", LAUNCH).await?;
+    app.click("task-link").await?;
+    wait_attr(&app, "task-slots", "data-taken", "0").await?;
+    app.wait_idle(SHORT).await?;
+    app.reset_tallies().await?;
+
+    app.click("pledge-button").await?;
+    wait_attr(&app, "my-pledge", "data-state", "pledged").await?;
+    wait_attr(&app, "task-slots", "data-taken", "1").await?;
+    app.wait_until("the node's event for the pledge", SHORT, async || {
+        Ok(app.tally(Tally::Events).await?.get("document_changed:board").copied().unwrap_or(0) >= 1)
+    })
+    .await?;
+    app.wait_idle(SHORT).await?;
+
+    let mut requests = app.tally(Tally::Requests).await?;
+    // The header's look at the network every ten seconds is a clock, not the pledge's cost.
+    requests.remove("peers");
+    let writes: u64 = requests.iter().filter(|(op, _)| WRITES.contains(&op.as_str())).map(|(_, n)| n).sum();
+    let reads: u64 = requests.iter().filter(|(op, _)| !WRITES.contains(&op.as_str())).map(|(_, n)| n).sum();
+    let report = format!("one pledge on the task page: {writes} write(s), {reads} read(s): {requests:?}\n");
+    eprint!("{report}");
+    std::fs::write(weft_e2e::artifacts_dir()?.join("pledge-requests.txt"), &report)?;
+    let want: BTreeMap<String, u64> = [("pledge".to_owned(), 1), ("task_show".to_owned(), 1)].into();
+    ensure!(requests == want, "{report}");
     app.close().await
 }
 

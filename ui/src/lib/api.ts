@@ -80,14 +80,62 @@ export async function tauriTransport(): Promise<Transport> {
   };
 }
 
+// ---- test hooks: what an action costs --------------------------------------------------
+// The end-to-end tests weigh an action by what the page asked of the node. The page keeps
+// three small tallies on `window` (counting is all they do): requests sent, by `op`
+// (`__weftRequests`); node events received, by kind (`__weftEvents`: `document_changed:board`,
+// `network_changed`…); and `__weftIdle()`, true when no request is on its way and no module
+// has work scheduled (see `whileBusy`).
+
+/** Requests sent to the node, by `op`. */
+export const requestCounts: Record<string, number> = {};
+/** Node events received, by kind (and document). */
+export const eventCounts: Record<string, number> = {};
+let inFlight = 0;
+const busyProbes: (() => boolean)[] = [];
+
+/** Registers a probe that says whether a module has work scheduled (a timer set to re-read). */
+export function whileBusy(probe: () => boolean): void {
+  busyProbes.push(probe);
+}
+
+/** Nothing on its way to the node and nothing scheduled. */
+export function idle(): boolean {
+  return inFlight === 0 && !busyProbes.some((p) => p());
+}
+
+if (typeof window !== 'undefined') {
+  Object.assign(window, { __weftRequests: requestCounts, __weftEvents: eventCounts, __weftIdle: idle });
+}
+
+/** Told of every request as it leaves and when it is answered or refused (the read cache). */
+export interface RequestObserver<T = unknown> {
+  sent(request: Request): T;
+  answered(token: T, ok: boolean): void;
+}
+
+let observer: RequestObserver | null = null;
+
+export function observeRequests<T>(o: RequestObserver<T> | null): void {
+  observer = o as RequestObserver | null;
+}
+
 /** Sends a request and returns the response's data, checking it is of the expected kind. */
 export async function execute<K extends ResponseKind>(request: Request, expect: K): Promise<DataOf<K>> {
+  requestCounts[request.op] = (requestCounts[request.op] ?? 0) + 1;
+  const seen = observer;
+  const token = seen?.sent(request);
   let response: Response;
+  inFlight++;
   try {
     response = await current().invoke<Response>('execute', { request });
   } catch (e) {
+    seen?.answered(token, false);
     throw toApiError(e);
+  } finally {
+    inFlight--;
   }
+  seen?.answered(token, true);
   if (!response || response.kind !== expect) {
     throw new WeftError('internal', `expected a '${expect}' answer, got '${response?.kind ?? 'nothing'}'`);
   }
@@ -111,7 +159,11 @@ export async function saveFile(path: string, base64: string): Promise<void> {
 }
 
 export async function onNodeEvent(handler: (e: NodeEvent) => void): Promise<Unlisten> {
-  return current().listen<NodeEvent>('weft-event', handler);
+  return current().listen<NodeEvent>('weft-event', (e) => {
+    const kind = 'doc' in e ? `${e.event}:${e.doc}` : e.event;
+    eventCounts[kind] = (eventCounts[kind] ?? 0) + 1;
+    handler(e);
+  });
 }
 
 export async function onLink(handler: (link: string) => void): Promise<Unlisten> {

@@ -1,12 +1,14 @@
 // The app's shared state: who we are, the communities, the current screen, whether we are
-// online, and a `refresh` counter every screen re-fetches on (bumped by each node event and
-// by the member's own actions).
+// online. Screens read through the read cache (`cache.ts`, `reads.svelte.ts`); this module
+// hands it the node's events and the member's writes, and watches the community list and
+// the network for the header.
 
-import { appInfo, execute, onLink, onNodeEvent, WeftError, toApiError } from './api';
+import { appInfo, observeRequests, onLink, onNodeEvent, WeftError, toApiError, whileBusy } from './api';
+import { cache, type CacheEvent, type Snapshot } from './cache';
 import { batch, newUrgent, remember } from './notify';
 import { parseRoute, routeHash, type Route } from './route';
 import { settings, t } from './settings.svelte';
-import type { AppInfo, CommunityInfo, IdentityInfo, NodeEvent } from './types';
+import type { AppInfo, CommunityInfo, IdentityInfo, NodeEvent, PeersInfo, Request } from './types';
 
 export const app = $state({
   phase: 'loading' as 'loading' | 'first-run' | 'ready' | 'broken',
@@ -18,8 +20,6 @@ export const app = $state({
   community: null as string | null,
   online: false,
   peers: 0,
-  /** Bumped on every node event and after the member's own changes. */
-  refresh: 0,
   /** A `weft://` link waiting to be joined (from launch, a `weft-link` event or a QR). */
   pendingLink: null as string | null,
   /** A short message for everyone's eyes (and screen readers: a polite live region). */
@@ -43,20 +43,21 @@ export function announce(text: string): void {
   queueMicrotask(() => (app.notice = text));
 }
 
-/** After the member's own change: show it at once, without waiting for the event. */
-export function changed(): void {
-  app.refresh++;
-  void refreshCommunities();
+const COMMUNITIES: Request = { op: 'community_list' };
+const PEERS: Request = { op: 'peers' };
+
+function showCommunities(list: CommunityInfo[]): void {
+  app.communities = list;
+  if (!app.community || !list.some((c) => c.id === app.community)) {
+    const saved = localStorage.getItem('weft.community');
+    app.community = list.find((c) => c.id === saved)?.id ?? list[0]?.id ?? null;
+  }
 }
 
+/** The communities as the node has them now (after the member created or joined one). */
 export async function refreshCommunities(): Promise<void> {
   try {
-    const list = await execute({ op: 'community_list' }, 'communities');
-    app.communities = list;
-    if (!app.community || !list.some((c) => c.id === app.community)) {
-      const saved = localStorage.getItem('weft.community');
-      app.community = list.find((c) => c.id === saved)?.id ?? list[0]?.id ?? null;
-    }
+    showCommunities(await cache.read(COMMUNITIES, 'communities'));
   } catch {
     /* shown by the screens that need it */
   }
@@ -69,24 +70,17 @@ export function chooseCommunity(id: string): void {
   } catch {
     /* not kept */
   }
-  app.refresh++;
 }
 
-export async function refreshNetwork(): Promise<void> {
-  try {
-    const p = await execute({ op: 'peers' }, 'peers');
-    app.online = p.online;
-    app.peers = p.peers.length;
-  } catch {
-    app.online = false;
-    app.peers = 0;
-  }
+function showNetwork(s: Snapshot<PeersInfo>): void {
+  app.online = !s.error && !!s.data?.online;
+  app.peers = s.error ? 0 : (s.data?.peers.length ?? 0);
 }
 
 /** Finds out where we are: no identity → first run; identity without community → first run. */
 export async function loadIdentity(): Promise<void> {
   try {
-    app.identity = await execute({ op: 'whoami' }, 'identity');
+    app.identity = await cache.read({ op: 'whoami' }, 'identity');
   } catch (e) {
     const err = toApiError(e);
     if (err.code === 'not_initialised') {
@@ -102,21 +96,19 @@ export async function loadIdentity(): Promise<void> {
   app.phase = app.communities.length ? 'ready' : 'first-run';
 }
 
-let refreshTimer: ReturnType<typeof setTimeout> | null = null;
 let notifyTimer: ReturnType<typeof setTimeout> | null = null;
 
 function onEvent(e: NodeEvent): void {
-  // Coalesce bursts (a sync brings many changes) into one re-fetch.
-  if (!refreshTimer)
-    refreshTimer = setTimeout(() => {
-      refreshTimer = null;
-      app.refresh++;
-    }, 150);
-  if (e.event === 'community_added' || e.event === 'document_changed') void refreshCommunities();
-  if (e.event === 'network_changed' || e.event === 'peer_incident') void refreshNetwork();
-  if (e.event === 'document_changed' && app.phase === 'ready' && settings.notifications) {
+  // The cache reads again what is on screen and depends on what changed.
+  const whose = cache.event(e as CacheEvent);
+  // A member's own change raises no new urgent task for them to hear about (their own
+  // tasks are never notified: see `notSuggestingOwn`); others' changes may.
+  if (e.event === 'document_changed' && whose === 'other' && app.phase === 'ready' && settings.notifications) {
     if (notifyTimer) clearTimeout(notifyTimer);
-    notifyTimer = setTimeout(() => void notifyUrgent(), 2000);
+    notifyTimer = setTimeout(() => {
+      notifyTimer = null;
+      void notifyUrgent();
+    }, 2000);
   }
 }
 
@@ -133,7 +125,7 @@ export async function notifyUrgent(): Promise<void> {
   if (!app.community) return;
   let items;
   try {
-    items = (await execute({ op: 'suggest', community: app.community, member: null, limit: 20 }, 'suggestions')).items;
+    items = (await cache.read({ op: 'suggest', community: app.community, member: null, limit: 20 }, 'suggestions')).items;
   } catch {
     return;
   }
@@ -158,8 +150,19 @@ export async function notifyUrgent(): Promise<void> {
   }
 }
 
+/** A task the member posted or changed is theirs: never notified as news to them. */
+export function notSuggestingOwn(task: string): void {
+  try {
+    localStorage.setItem('weft.notified', JSON.stringify(remember(seenIds(), [{ task }])));
+  } catch {
+    /* not kept */
+  }
+}
+
 /** Starts listening to the shell; called once at start. */
 export async function start(): Promise<void> {
+  observeRequests(cache);
+  whileBusy(() => cache.busy() || notifyTimer !== null);
   app.route = parseRoute(location.hash);
   window.addEventListener('popstate', () => (app.route = parseRoute(location.hash)));
   window.addEventListener('hashchange', () => (app.route = parseRoute(location.hash)));
@@ -176,7 +179,10 @@ export async function start(): Promise<void> {
     if (app.phase === 'ready') navigate({ name: 'peers' });
   }).catch(() => undefined);
   await loadIdentity();
-  void refreshNetwork();
-  setInterval(() => void refreshNetwork(), 10_000);
+  // The header: the community list (kept by the cache: read once, then on changes) and the
+  // network (read again on network events and every ten seconds).
+  cache.watch(COMMUNITIES, 'communities', (s) => s.data && showCommunities(s.data));
+  cache.watch(PEERS, 'peers', showNetwork);
+  setInterval(() => cache.refresh(PEERS), 10_000);
   if (app.phase === 'ready' && app.pendingLink) navigate({ name: 'peers' });
 }

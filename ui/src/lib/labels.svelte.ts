@@ -1,8 +1,8 @@
 // Names in the member's language: default sectors and catalogue skills are translated; what
 // a community named itself is shown as written.
 
-import { execute } from './api';
 import { app } from './app.svelte';
+import { cache } from './cache';
 import { hasDefaultName } from './catalogue';
 import { formatList, humanize } from './format';
 import type { ReasonContext } from './reasons';
@@ -46,14 +46,28 @@ export function reasonContext(): ReasonContext {
   };
 }
 
+function showSectors(sectors: Sector[]): void {
+  basics.sectors = [...sectors].sort((a, b) => a.order - b.order);
+}
+
+/** Keeps `basics` to the community's sectors and guilds while the app shows it. */
+export function watchBasics(community: string): () => void {
+  const stops = [
+    cache.watch({ op: 'sectors', community }, 'sectors', (s) => s.data && showSectors(s.data)),
+    cache.watch({ op: 'guilds', community }, 'guilds', (s) => s.data && (basics.guilds = s.data)),
+  ];
+  return () => stops.forEach((stop) => stop());
+}
+
+/** `basics` for the current community now (read only if the cache does not hold it). */
 export async function loadBasics(): Promise<void> {
   if (!app.community) return;
   try {
     const [sectors, guilds] = await Promise.all([
-      execute({ op: 'sectors', community: app.community }, 'sectors'),
-      execute({ op: 'guilds', community: app.community }, 'guilds'),
+      cache.read({ op: 'sectors', community: app.community }, 'sectors'),
+      cache.read({ op: 'guilds', community: app.community }, 'guilds'),
     ]);
-    basics.sectors = [...sectors].sort((a, b) => a.order - b.order);
+    showSectors(sectors);
     basics.guilds = guilds;
   } catch {
     /* the screens show their own errors */

@@ -22,7 +22,7 @@ export function batch(fresh: readonly Suggestion[]): Batch {
 }
 
 /** The remembered ids after notifying `fresh`: newest last, the oldest dropped. */
-export function remember(seen: readonly string[], fresh: readonly Suggestion[]): string[] {
+export function remember(seen: readonly string[], fresh: readonly Pick<Suggestion, 'task'>[]): string[] {
   const out = seen.filter((id) => !fresh.some((s) => s.task === id));
   out.push(...fresh.map((s) => s.task));
   return out.slice(-REMEMBER);

@@ -30,10 +30,11 @@ function bridgeTransport(): Transport {
       if (reply.err) throw reply.err;
       return reply.ok as T;
     },
-    // The control socket carries no events: look again every few seconds instead.
+    // The control socket carries no events: every few seconds, tell the page it missed some
+    // (as the shell does when the page falls behind), so it reads again what it shows.
     async listen<T>(event: string, handler: (payload: T) => void) {
       if (event !== 'weft-event') return () => undefined;
-      const timer = setInterval(() => handler({ event: 'network_changed' } as T), 4000);
+      const timer = setInterval(() => handler({ event: 'lagged', missed: 0 } as T), 4000);
       return () => clearInterval(timer);
     },
   };
@@ -56,6 +57,10 @@ function fixtureTransport(): Transport {
       pledges: mine.has(t.id) ? [{ member: 'me', name: 'You', state: 'pledged', at: Date.now() }] : [],
     };
   };
+  // The board changed in memory: say so, as the node does.
+  let onEvent: ((e: unknown) => void) | null = null;
+  const boardChanged = () =>
+    queueMicrotask(() => onEvent?.({ event: 'document_changed', community: communities[0]?.id, doc: 'board' }));
   const answer = (r: Request): Response => {
     switch (r.op) {
       case 'whoami':
@@ -69,13 +74,16 @@ function fixtureTransport(): Transport {
       case 'task_list':
         return { kind: 'tasks', data: tasks };
       case 'task_show':
+        return { kind: 'task', data: detail(r.task) };
       case 'task_edit':
       case 'task_close':
+        boardChanged();
         return { kind: 'task', data: detail(r.task) };
       case 'pledge': {
         const t = detail(r.task);
         if (r.action === 'pledge') mine.add(t.id);
         else mine.delete(t.id);
+        boardChanged();
         return { kind: 'pledge', data: { task: t.id, title: t.title, state: r.action === 'pledge' ? 'pledged' : 'withdrawn', taken: t.taken, slots: t.slots } };
       }
       case 'suggest':
@@ -104,7 +112,8 @@ function fixtureTransport(): Transport {
       if (command !== 'execute') throw { code: 'internal', message: `no command ${command}` };
       return answer(args?.request as Request) as T;
     },
-    async listen() {
+    async listen<T>(event: string, handler: (payload: T) => void) {
+      if (event === 'weft-event') onEvent = handler as (e: unknown) => void;
       return () => undefined;
     },
   };
