@@ -13,7 +13,7 @@ use weft_net::invite::InviteCode;
 use weft_net::wire::Manifest;
 use weft_store::DataDir;
 
-use crate::api::{Event, Request, Response};
+use crate::api::{Request, Response};
 use crate::clock::{Clock, Mono};
 use crate::error::{ApiError, NodeError};
 use crate::state::State;
@@ -22,8 +22,6 @@ use crate::sync::{BookSnapshot, Input, JoinIdentity, Output, SyncConfig};
 /// A node's state without its thread: every call runs to completion before it returns.
 pub struct Core {
     state: State,
-    /// Kept so the node's events have somewhere to go.
-    events: broadcast::Sender<Event>,
 }
 
 impl std::fmt::Debug for Core {
@@ -37,14 +35,9 @@ impl Core {
     pub fn open(data_dir: &Path, clock: Clock) -> Result<Self, NodeError> {
         let dir = DataDir::open(data_dir.to_path_buf())?;
         let lock = dir.lock()?;
-        let (events, _) = broadcast::channel(1024);
-        let state = State::open(dir, lock, clock, events.clone())?;
-        Ok(Self { state, events })
-    }
-
-    /// The node's events from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.events.subscribe()
+        // Nobody listens to a core's events; the state sends them regardless.
+        let (events, _) = broadcast::channel(16);
+        Ok(Self { state: State::open(dir, lock, clock, events)? })
     }
 
     /// Carries out a request that needs no network (not `Invite`, `Join` or `Peers`).
@@ -71,11 +64,6 @@ impl Core {
     /// When the engine next needs `Input::Tick`.
     pub fn next_timer(&self) -> Option<Mono> {
         self.state.net_timer()
-    }
-
-    /// Whether the engine runs no session and waits for no answer.
-    pub fn is_idle(&self) -> bool {
-        self.state.net_idle()
     }
 
     /// Does what falls due by the clock between jobs: documents rest, logs are compacted.

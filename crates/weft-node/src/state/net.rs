@@ -86,11 +86,6 @@ impl State {
         self.net.as_ref().and_then(|n| n.engine.as_ref()).map(|e| e.snapshot())
     }
 
-    /// Whether the engine runs no session and waits for no answer.
-    pub(crate) fn net_idle(&self) -> bool {
-        self.net.as_ref().and_then(|n| n.engine.as_ref()).is_none_or(|e| e.is_idle())
-    }
-
     /// Announces a community created, joined or generated here (front ends, and the network).
     pub(super) fn community_added(&mut self, c: CommunityId) {
         let _ = self.events.send(Event::CommunityAdded { community: c });

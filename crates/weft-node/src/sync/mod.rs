@@ -351,11 +351,6 @@ impl Engine {
         self.book.snapshot()
     }
 
-    /// Whether no session runs and no request waits for its answer (the sync is quiet).
-    pub fn is_idle(&self) -> bool {
-        self.sessions.is_empty() && self.joining.is_none()
-    }
-
     fn new_id(&mut self) -> u64 {
         let id = self.next_id;
         self.next_id += 1;

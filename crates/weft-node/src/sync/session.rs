@@ -152,10 +152,6 @@ impl Sessions {
             Target::Doc(p, _) | Target::Manifest(p, _) | Target::Join(p) => p != peer,
         });
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.docs.is_empty() && self.communities.is_empty() && self.pulls.is_empty()
-    }
 }
 
 impl Engine {
