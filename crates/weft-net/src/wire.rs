@@ -720,8 +720,9 @@ mod tests {
         w.u8(2);
         w.raw(community().as_bytes());
         w.doc(DocName::Board);
-        w.u8(0);
-        w.u64(0);
+        w.u64(0); // session
+        w.u32(0); // round
+        w.u64(0); // changes
         w.u8(2);
         w.bytes(&bomb);
         w.u8(0);
