@@ -313,13 +313,16 @@ pub struct ProfileUpdate {
     pub name: Option<String>,
     /// Skill levels to set (a level of `None` removes the skill).
     #[serde(default)]
+    #[ts(as = "Option<_>", optional)]
     pub skills: BTreeMap<SkillId, Option<SkillLevel>>,
     #[serde(default)]
+    #[ts(as = "Option<_>", optional)]
     pub interests: BTreeMap<SectorId, Interest>,
     pub hours_per_week: Option<Minutes>,
     pub willing_to_travel: Option<bool>,
     /// Skills to add to (true) or remove from (false) what the member wants to learn.
     #[serde(default)]
+    #[ts(as = "Option<_>", optional)]
     pub wants_to_learn: BTreeMap<SkillId, bool>,
 }
 
