@@ -15,6 +15,8 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 mod args;
+#[cfg(test)]
+mod contract;
 mod link;
 pub mod shell;
 

@@ -12,6 +12,7 @@ use serde::Serialize;
 use tokio::sync::{OnceCell, broadcast, oneshot};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
+use ts_rs::TS;
 use weft_node::net::NetOptions;
 use weft_node::{ApiError, Clock, ErrorCode, Event, Node, Request, Response};
 use weft_store::{DataDir, DirLock, StoreError};
@@ -77,7 +78,7 @@ pub fn hold_waiting(dir: &Path, wait: Duration) -> Held {
 }
 
 /// What `app_info` answers.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AppInfo {
     pub data_dir: String,
@@ -89,6 +90,15 @@ pub struct AppInfo {
     /// Why the data directory could not be opened (then every `execute` fails with it too),
     /// e.g. `busy` while `weft serve` holds it.
     pub error: Option<ApiError>,
+}
+
+/// What the shell itself sends on [`NODE_EVENT`], beside the node's own events.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, TS)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum ShellEvent {
+    /// The window fell more than the event queue behind and missed this many events: it
+    /// re-reads everything it shows.
+    Lagged { missed: u64 },
 }
 
 /// How the app was started.
@@ -311,7 +321,10 @@ async fn forward_events(mut events: broadcast::Receiver<Event>, window: Arc<dyn 
                 Err(e) => warn!(%e, "an event could not be encoded"),
             },
             Err(broadcast::error::RecvError::Lagged(missed)) => {
-                window.emit(NODE_EVENT, serde_json::json!({ "event": "lagged", "missed": missed }));
+                match serde_json::to_value(ShellEvent::Lagged { missed }) {
+                    Ok(payload) => window.emit(NODE_EVENT, payload),
+                    Err(e) => warn!(%e, "an event could not be encoded"),
+                }
             }
             Err(broadcast::error::RecvError::Closed) => return,
         }

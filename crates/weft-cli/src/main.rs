@@ -47,7 +47,8 @@ fn main() -> ExitCode {
                 .cloned()
                 .unwrap_or_else(|| ApiError::new(ErrorCode::Internal, format!("{e:#}")));
             if json {
-                let body = serde_json::json!({ "error": { "code": api.code, "message": api.message } });
+                // The whole error: its code, its message and, for a refusal, its typed detail.
+                let body = serde_json::json!({ "error": api });
                 eprintln!("{body}");
             } else {
                 eprintln!("error: {}", api.message);

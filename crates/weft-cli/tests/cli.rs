@@ -272,6 +272,7 @@ fn every_bad_flag_value_is_refused_clearly_and_changes_nothing() {
     let out = weft(d, &["--json", "pledge", "zzzzzz"]);
     let err: Value = serde_json::from_slice(&out.stderr).unwrap();
     assert_eq!(err["error"]["code"], "not_found");
+    assert_eq!(err["error"]["detail"], serde_json::json!({ "kind": "no_such_task", "reference": "zzzzzz" }));
     assert_eq!(before, snapshot(d), "a refused command changed the documents");
 }
 

@@ -56,7 +56,10 @@ pub struct ParseIdError {
 macro_rules! byte_id {
     ($(#[$meta:meta])* $name:ident, $len:expr, $kind:literal) => {
         $(#[$meta])*
-        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        ///
+        /// In JSON (and TypeScript): its canonical text, lowercase base32.
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, ts_rs::TS)]
+        #[ts(type = "string")]
         pub struct $name([u8; $len]);
 
         impl $name {
@@ -205,7 +208,10 @@ fn is_slug(s: &str) -> bool {
 macro_rules! slug_id {
     ($(#[$meta:meta])* $name:ident, $kind:literal) => {
         $(#[$meta])*
-        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        ///
+        /// In JSON (and TypeScript): the slug itself.
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, ts_rs::TS)]
+        #[ts(type = "string")]
         pub struct $name(String);
 
         impl $name {

@@ -5,6 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::id::{DeviceId, EntryId, FlagId, GuildId, MemberId, SectorId, SkillId, TaskId};
 use crate::identity::DeviceCert;
@@ -22,7 +23,7 @@ pub struct ParseEnumError {
 macro_rules! word_enum {
     ($(#[$meta:meta])* $name:ident, $what:literal, { $($(#[$vmeta:meta])* $variant:ident => $word:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
         pub enum $name {
             $($(#[$vmeta])* #[serde(rename = $word)] $variant),+
         }
@@ -79,7 +80,7 @@ word_enum!(
 );
 
 /// A sector of the community's work and its yearly baseline per member.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Sector {
     pub id: SectorId,
     pub name: String,
@@ -142,7 +143,7 @@ pub fn skill_catalogue() -> BTreeMap<&'static str, &'static [&'static str]> {
 }
 
 /// A guild: a group within a sector that posts tasks ("community garden" in food).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Guild {
     pub id: GuildId,
     pub name: String,
@@ -152,7 +153,7 @@ pub struct Guild {
 }
 
 /// A task on the board.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Task {
     pub id: TaskId,
     pub title: String,
@@ -220,14 +221,20 @@ pub struct Flag {
     pub resolved: bool,
 }
 
+/// The highest skill level (1 is a beginner, 5 can teach it).
+pub const SKILL_LEVEL_MAX: u8 = 5;
+/// The highest interest in a sector (0 is none, 5 loves it).
+pub const INTEREST_MAX: u8 = 5;
+
 /// A skill level from 1 (beginner) to 5 (can teach it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
 #[serde(try_from = "u8", into = "u8")]
+#[ts(type = "number")]
 pub struct SkillLevel(u8);
 
 impl SkillLevel {
     pub fn new(level: u8) -> Option<Self> {
-        (1..=5).contains(&level).then_some(Self(level))
+        (1..=SKILL_LEVEL_MAX).contains(&level).then_some(Self(level))
     }
     pub fn get(self) -> u8 {
         self.0
@@ -248,13 +255,14 @@ impl From<SkillLevel> for u8 {
 }
 
 /// Interest in a sector, from 0 (none) to 5 (love it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
 #[serde(try_from = "u8", into = "u8")]
+#[ts(type = "number")]
 pub struct Interest(u8);
 
 impl Interest {
     pub fn new(level: u8) -> Option<Self> {
-        (level <= 5).then_some(Self(level))
+        (level <= INTEREST_MAX).then_some(Self(level))
     }
     pub fn get(self) -> u8 {
         self.0
@@ -275,7 +283,7 @@ impl From<Interest> for u8 {
 }
 
 /// What a member tells the community about themselves, to get fitting suggestions.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
 pub struct Profile {
     pub skills: BTreeMap<SkillId, SkillLevel>,
     pub interests: BTreeMap<SectorId, Interest>,
@@ -299,23 +307,27 @@ pub struct Member {
 }
 
 /// A change to a profile: only the fields that are `Some` (or non-empty) are written.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 pub struct ProfileUpdate {
     pub name: Option<String>,
     /// Skill levels to set (a level of `None` removes the skill).
     #[serde(default)]
+    #[ts(as = "Option<_>", optional)]
     pub skills: BTreeMap<SkillId, Option<SkillLevel>>,
     #[serde(default)]
+    #[ts(as = "Option<_>", optional)]
     pub interests: BTreeMap<SectorId, Interest>,
     pub hours_per_week: Option<Minutes>,
     pub willing_to_travel: Option<bool>,
     /// Skills to add to (true) or remove from (false) what the member wants to learn.
     #[serde(default)]
+    #[ts(as = "Option<_>", optional)]
     pub wants_to_learn: BTreeMap<SkillId, bool>,
 }
 
 /// What a member fills in to post a task.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct NewTask {
     pub title: String,
     #[serde(default)]
@@ -335,20 +347,24 @@ pub struct NewTask {
 
 /// An edit to a task: only the fields that are `Some` change (`Some(None)` clears an
 /// optional field). In JSON, a field left out keeps its value and `null` clears it.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 pub struct TaskEdit {
     pub title: Option<String>,
     pub description: Option<String>,
     pub sector: Option<SectorId>,
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub guild: Option<Option<GuildId>>,
     pub skills: Option<BTreeSet<SkillId>>,
     pub hours: Option<Minutes>,
     pub slots: Option<u32>,
     pub urgency: Option<Urgency>,
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub deadline: Option<Option<Date>>,
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub location: Option<Option<String>>,
     pub open_to_neighbours: Option<bool>,
     pub status: Option<TaskStatus>,

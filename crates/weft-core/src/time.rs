@@ -22,8 +22,9 @@ pub enum ParseTimeError {
 /// The Julian day number of 1970-01-01.
 const EPOCH_JULIAN_DAY: i32 = 2_440_588;
 
-/// A calendar date (the day the work was done).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A calendar date (the day the work was done). In JSON: `YYYY-MM-DD`.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, ts_rs::TS)]
+#[ts(type = "string", rename = "DateStr")]
 pub struct Date(time::Date);
 
 impl Date {
@@ -110,8 +111,9 @@ impl<'de> Deserialize<'de> for Date {
     }
 }
 
-/// A calendar month, e.g. 2026-03.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A calendar month, e.g. 2026-03. In JSON: `YYYY-MM`.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, ts_rs::TS)]
+#[ts(type = "string", rename = "MonthStr")]
 pub struct Month {
     year: i32,
     month: u8,
@@ -194,8 +196,9 @@ impl<'de> Deserialize<'de> for Month {
 }
 
 /// An instant: milliseconds since the Unix epoch, UTC. Stored as an Automerge timestamp.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize, ts_rs::TS)]
 #[serde(transparent)]
+#[ts(type = "number")]
 pub struct Timestamp(pub i64);
 
 impl Timestamp {
@@ -212,8 +215,9 @@ impl Timestamp {
 }
 
 /// A duration in whole minutes. Hours are shown and typed as decimals ("1.5") or "1h30".
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize, ts_rs::TS)]
 #[serde(transparent)]
+#[ts(type = "number")]
 pub struct Minutes(pub u32);
 
 impl Minutes {

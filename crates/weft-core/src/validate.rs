@@ -1,30 +1,138 @@
 //! Validation: impossible or unsafe values are refused with a message that says what is wrong
 //! and what to do, before anything is written.
 
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
 use crate::id::{EntryId, GuildId, SectorId, TaskId};
 use crate::time::{Date, Minutes};
 
+// The limits, in one place: the front ends check the same ones before they send anything
+// (the desktop UI reads them from its generated contract).
+
+/// Characters in a task's title.
+pub const TITLE_MAX: usize = 120;
+/// Characters in a task's description.
+pub const DESCRIPTION_MAX: usize = 4000;
+/// Characters in a guild's description.
+pub const GUILD_DESCRIPTION_MAX: usize = 1000;
+/// Characters in a task's location.
+pub const LOCATION_MAX: usize = 200;
+/// Characters in an hour entry's note.
+pub const NOTE_MAX: usize = 1000;
+/// Characters in a concern.
+pub const CONCERN_MAX: usize = 2000;
+/// Characters in a member's, a community's or a guild's name.
+pub const NAME_MAX: usize = 80;
+/// Characters in a sector's name.
+pub const SECTOR_NAME_MAX: usize = 60;
+/// The most one hour entry holds: a day.
+pub const ENTRY_MAX: Minutes = Minutes::from_hours(24);
+/// The most a task asks of each person.
+pub const TASK_HOURS_MAX: Minutes = Minutes::from_hours(200);
+/// The most people one task asks for.
+pub const SLOTS_MAX: u32 = 1000;
+/// The most hours a week holds.
+pub const WEEK_MAX: Minutes = Minutes::from_hours(7 * 24);
+/// The largest yearly baseline of a sector.
+pub const BASELINE_MAX: Minutes = Minutes::from_hours(1000);
+/// The most times one invitation can be used.
+pub const INVITE_USES_MAX: u32 = 10_000;
+/// How far back hours may be logged.
+pub const MAX_ENTRY_AGE_DAYS: u32 = 400;
+/// How far ahead hours may be logged: a day of slack covers time zones.
+pub const ENTRY_DAYS_AHEAD: u32 = 1;
+/// How far ahead a deadline may be: five years.
+pub const DEADLINE_MAX_DAYS: u32 = 5 * 366;
+
+/// A text field that validation names: a stable identifier in the API (`community_name`),
+/// and words in messages ("community name").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Title,
+    Description,
+    Location,
+    Note,
+    Concern,
+    /// The name a member goes by (their own, or the one they join with).
+    Name,
+    /// The founder's name, when a community is created.
+    MemberName,
+    /// The name a newcomer is admitted under.
+    NewcomerName,
+    CommunityName,
+    GuildName,
+    SectorName,
+}
+
+impl Field {
+    /// The field in English words.
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::Title => "title",
+            Self::Description => "description",
+            Self::Location => "location",
+            Self::Note => "note",
+            Self::Concern => "concern",
+            Self::Name => "name",
+            Self::MemberName | Self::NewcomerName => "member name",
+            Self::CommunityName => "community name",
+            Self::GuildName => "guild name",
+            Self::SectorName => "sector name",
+        }
+    }
+
+    /// What to do when a required field is empty, in English.
+    pub fn hint(self) -> &'static str {
+        match self {
+            Self::Title => "give the task a short title",
+            Self::Description => "describe it",
+            Self::Location => "say where",
+            Self::Note => "write a note",
+            Self::Concern => "say what the concern is",
+            Self::Name | Self::MemberName => "say what others should call you",
+            Self::NewcomerName => "say what others should call the newcomer",
+            Self::CommunityName => "give the community a name",
+            Self::GuildName => "give the guild a name",
+            Self::SectorName => "give the sector a name",
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.words())
+    }
+}
+
 /// Why a request cannot be carried out as asked. Nothing was written.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// In the API (and so to the desktop UI) each refusal is its own `kind` with its values, so a
+/// front end words it in the member's language; the English message is the `Display`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ValidationError {
-    #[error("the {field} is empty: {hint}")]
-    Empty { field: &'static str, hint: &'static str },
+    #[error("the {field} is empty: {}", field.hint())]
+    Empty { field: Field },
     #[error("the {field} is too long: {len} characters, at most {max}")]
-    TooLong { field: &'static str, len: usize, max: usize },
-    #[error("there is no sector '{sector}' in this community; its sectors are: {known}")]
-    UnknownSector { sector: SectorId, known: String },
-    #[error("there is no guild {0} in this community")]
-    UnknownGuild(GuildId),
+    TooLong { field: Field, len: usize, max: usize },
+    #[error("there is no sector '{sector}' in this community; its sectors are: {}", list(known))]
+    UnknownSector { sector: SectorId, known: Vec<SectorId> },
+    #[error("there is no guild {guild} in this community")]
+    UnknownGuild { guild: GuildId },
     #[error("the guild '{guild}' works in {guild_sector}, not in {sector}")]
     GuildInOtherSector { guild: String, guild_sector: SectorId, sector: SectorId },
-    #[error("{0} is not a possible entry: log more than 0 and at most 24 h for one day")]
-    EntryHours(Minutes),
-    #[error("{0} per person is not possible for a task: ask for more than 0 and at most 200 h")]
-    TaskHours(Minutes),
-    #[error("a task needs from 1 to 1000 people, not {0}")]
-    Slots(u32),
-    #[error("{hours} a week is more than a week holds (at most 168 h)")]
-    WeekHours { hours: Minutes },
+    #[error("{minutes} is not a possible entry: log more than 0 and at most {max} for one day")]
+    EntryHours { minutes: Minutes, max: Minutes },
+    #[error("{minutes} per person is not possible for a task: ask for more than 0 and at most {max}")]
+    TaskHours { minutes: Minutes, max: Minutes },
+    #[error("a task needs from 1 to {max} people, not {slots}")]
+    Slots { slots: u32, max: u32 },
+    #[error("{hours} a week is more than a week holds (at most {max})")]
+    WeekHours { hours: Minutes, max: Minutes },
     #[error("{date} is in the future: hours can be logged for today ({today}) or earlier")]
     DateInFuture { date: Date, today: Date },
     #[error("{date} is more than {max_days} days ago: hours that old can no longer be logged")]
@@ -33,18 +141,18 @@ pub enum ValidationError {
     DeadlineInPast { date: Date, today: Date },
     #[error("the deadline {date} is more than five years away")]
     DeadlineTooFar { date: Date },
-    #[error("there is no task {0} on this board")]
-    UnknownTask(TaskId),
-    #[error("the task '{0}' is closed and takes no more pledges or hours")]
-    TaskClosed(String),
+    #[error("there is no task {task} on this board")]
+    UnknownTask { task: TaskId },
+    #[error("the task '{title}' is closed and takes no more pledges or hours")]
+    TaskClosed { title: String },
     #[error("the task '{title}' is full: all {slots} places are taken")]
     TaskFull { title: String, slots: u32 },
-    #[error("you have already pledged to '{0}'")]
-    AlreadyPledged(String),
-    #[error("you have no pledge on '{0}' to withdraw")]
-    NotPledged(String),
-    #[error("there is no hour entry {0} in this community")]
-    UnknownEntry(EntryId),
+    #[error("you have already pledged to '{title}'")]
+    AlreadyPledged { title: String },
+    #[error("you have no pledge on '{title}' to withdraw")]
+    NotPledged { title: String },
+    #[error("there is no hour entry {entry} in this community")]
+    UnknownEntry { entry: EntryId },
     #[error("you cannot confirm your own hours: another member who saw the work confirms them")]
     OwnEntry,
     #[error("you have already confirmed this entry")]
@@ -55,8 +163,8 @@ pub enum ValidationError {
     NotYourEntry,
     #[error("you are not a member of this community")]
     NotAMember,
-    #[error("{0} is already a member of this community")]
-    AlreadyMember(String),
+    #[error("{name} is already a member of this community")]
+    AlreadyMember { name: String },
     #[error("this invitation is not known to the community (it may not have reached this device yet)")]
     InviteUnknown,
     #[error("this invitation expired; ask a member for a new one")]
@@ -65,31 +173,36 @@ pub enum ValidationError {
     InviteUsedUp,
     #[error("the invitation's secret does not match")]
     InviteMismatch,
-    #[error("{0} has already been removed from the community")]
-    AlreadyRemoved(String),
-    #[error("{0} is not a member of this community")]
-    NotAMemberNamed(String),
+    #[error("{name} has already been removed from the community")]
+    AlreadyRemoved { name: String },
+    #[error("{name} is not a member of this community")]
+    NotAMemberNamed { name: String },
     #[error("say which sector the hours were for, or which task")]
     NoSectorOrTask,
     #[error("the sector '{sector}' is archived: choose a current sector")]
     ArchivedSector { sector: SectorId },
-    #[error("a yearly baseline of {0} is more than anyone could give; at most 1000 h")]
-    Baseline(Minutes),
-    #[error("the guild name '{0}' is already used in this sector")]
-    DuplicateGuild(String),
+    #[error("a yearly baseline of {baseline} is more than anyone could give; at most {max}")]
+    Baseline { baseline: Minutes, max: Minutes },
+    #[error("the guild name '{name}' is already used in this sector")]
+    DuplicateGuild { name: String },
+}
+
+/// "a, b, c".
+fn list(items: &[impl fmt::Display]) -> String {
+    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
 /// Checks a required text field: trims it and enforces a length.
-pub fn text(field: &'static str, hint: &'static str, value: &str, max: usize) -> Result<String, ValidationError> {
+pub fn text(field: Field, value: &str, max: usize) -> Result<String, ValidationError> {
     let value = value.trim();
     if value.is_empty() {
-        return Err(ValidationError::Empty { field, hint });
+        return Err(ValidationError::Empty { field });
     }
     optional_text(field, value, max)
 }
 
 /// Checks an optional text field (may be empty).
-pub fn optional_text(field: &'static str, value: &str, max: usize) -> Result<String, ValidationError> {
+pub fn optional_text(field: Field, value: &str, max: usize) -> Result<String, ValidationError> {
     let value = value.trim();
     let len = value.chars().count();
     if len > max {
@@ -98,12 +211,9 @@ pub fn optional_text(field: &'static str, value: &str, max: usize) -> Result<Str
     Ok(value.to_owned())
 }
 
-/// How far back hours may be logged.
-pub const MAX_ENTRY_AGE_DAYS: u32 = 400;
-
 /// Checks the date of an hour entry against today. A day of slack covers time zones.
 pub fn entry_date(date: Date, today: Date) -> Result<(), ValidationError> {
-    if date.days_since_epoch() > today.days_since_epoch() + 1 {
+    if date.days_since_epoch() > today.days_since_epoch() + i64::from(ENTRY_DAYS_AHEAD) {
         return Err(ValidationError::DateInFuture { date, today });
     }
     if today.days_since_epoch() - date.days_since_epoch() > i64::from(MAX_ENTRY_AGE_DAYS) {
@@ -117,7 +227,7 @@ pub fn deadline(date: Date, today: Date) -> Result<(), ValidationError> {
     if date < today {
         return Err(ValidationError::DeadlineInPast { date, today });
     }
-    if date.days_since_epoch() - today.days_since_epoch() > 5 * 366 {
+    if date.days_since_epoch() - today.days_since_epoch() > i64::from(DEADLINE_MAX_DAYS) {
         return Err(ValidationError::DeadlineTooFar { date });
     }
     Ok(())

@@ -15,7 +15,7 @@ use crate::model::{Task, TaskStatus, Urgency};
 use crate::time::{Date, Minutes, Month};
 
 /// A task as the board lists it: with its places taken.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct TaskSummary {
     #[serde(flatten)]
     pub task: Task,
@@ -76,7 +76,7 @@ fn sort_pressing(tasks: &mut [TaskSummary]) {
 }
 
 /// One sector's line in a member's year.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct SectorHours {
     pub sector: SectorId,
     pub name: String,
@@ -88,7 +88,7 @@ pub struct SectorHours {
 }
 
 /// A member's hours per sector in a year, against the baseline (a guideline, not a quota).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct MemberYear {
     pub member: MemberId,
     pub year: i32,
@@ -143,7 +143,7 @@ pub fn member_year(people: &PeopleView, ledger: &LedgerView, member: MemberId, y
 }
 
 /// One sector's collective progress in a month.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct SectorProgress {
     pub sector: SectorId,
     pub name: String,
@@ -161,7 +161,7 @@ pub struct SectorProgress {
 }
 
 /// The community's progress in a month, sector by sector.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Progress {
     pub month: Month,
     pub members: u32,

@@ -267,14 +267,15 @@ async fn bad_input_shows_a_clear_message_and_saves_nothing() -> Result<()> {
     ensure!(pending["mine_unconfirmed"].as_array().is_some_and(Vec::is_empty), "refused hours were stored: {pending}");
 
     // An invitation code with a typo passes the form's checks but not the node's: the node's
-    // refusal reaches the page with its code and its words.
+    // refusal reaches the page with its code and its detail, worded by the UI.
     app.click("nav-peers").await?;
     app.click("join-open").await?;
     app.fill("join-code", &"a".repeat(48)).await?;
     app.click("join-submit").await?;
     let error = app.by_testid("join-error").await?;
     ensure!(error.attr("data-code").await?.as_deref() == Some("invalid"));
-    app.wait_text("the invitation code has a typo", SHORT).await?;
+    ensure!(error.attr("data-kind").await?.as_deref() == Some("invite_code_checksum"));
+    app.wait_text("The invitation code has a typo: check it letter by letter.", SHORT).await?;
     app.screenshot("join-error").await?;
     let communities: serde_json::Value = serde_json::from_str(&weft(dir, &["community", "list"])?)?;
     ensure!(communities.as_array().map(Vec::len) == Some(1));

@@ -8,20 +8,58 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 use weft_core::model::Verdict;
 use weft_core::{Date, GuildId, SectorId, SkillId};
 
 use crate::input::{MemberInput, SignalKind};
 use crate::score::CTask;
 
-/// Size buckets: up to 2 h, up to 5 h, longer.
-pub const SIZES: [&str; 3] = ["short tasks (up to 2 h)", "half-day tasks", "long tasks (over 5 h)"];
+/// The longest task that counts as short, in minutes (2 h).
+pub const SHORT_TASK: u32 = 120;
+/// The longest task that counts as half a day, in minutes (5 h).
+pub const HALF_DAY_TASK: u32 = 300;
 
+/// A task's size, as learned preferences bucket it: up to 2 h, up to 5 h, longer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Size {
+    /// Up to [`SHORT_TASK`].
+    Short,
+    /// Up to [`HALF_DAY_TASK`].
+    HalfDay,
+    /// Longer.
+    Long,
+}
+
+impl Size {
+    pub fn of(minutes: u32) -> Self {
+        if minutes <= SHORT_TASK {
+            Self::Short
+        } else if minutes <= HALF_DAY_TASK {
+            Self::HalfDay
+        } else {
+            Self::Long
+        }
+    }
+
+    /// The tasks of this size, in English.
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::Short => "short tasks (up to 2 h)",
+            Self::HalfDay => "half-day tasks",
+            Self::Long => "long tasks (over 5 h)",
+        }
+    }
+}
+
+/// The index of a task's size among a member's learned size weights.
 pub fn size_bucket(minutes: u32) -> usize {
-    match minutes {
-        0..=120 => 0,
-        121..=300 => 1,
-        _ => 2,
+    match Size::of(minutes) {
+        Size::Short => 0,
+        Size::HalfDay => 1,
+        Size::Long => 2,
     }
 }
 

@@ -24,6 +24,7 @@ pub mod suggest;
 pub mod synth;
 
 pub use input::{Input, MemberInput, Neighbour, SectorInput, Signal, SignalKind, TaskInput};
+pub use learn::{HALF_DAY_TASK, SHORT_TASK, Size};
 pub use plan::{Part, Plan, plan, plan_network};
 pub use score::{Resting, Term, Terms, Week};
-pub use suggest::{Facts, MatchError, Reason, Suggestion, Suggestions, hours, suggest};
+pub use suggest::{Facts, Feature, MatchError, Reason, Suggestion, Suggestions, hours, suggest};

@@ -10,14 +10,15 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 use weft_core::model::Urgency;
 use weft_core::{GuildId, MemberId, SectorId, SkillId, TaskId};
 
 use crate::input::{Input, MemberInput, SignalKind, TaskInput};
-use crate::learn::{Prefs, size_bucket};
+use crate::learn::{Prefs, SHORT_TASK, size_bucket};
 
 /// The terms of a score; every one is shown to the member as a reason.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Term {
     /// The plan counts on the member for this task.
@@ -62,7 +63,7 @@ impl Terms {
 }
 
 /// Why a member gets no suggestions right now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "why", rename_all = "snake_case")]
 pub enum Resting {
     /// The profile says 0 hours a week.
@@ -70,8 +71,6 @@ pub enum Resting {
     /// Logged and promised hours already fill the week.
     WeekFull { load: u32, week: u32 },
 }
-
-pub(crate) const SHORT_TASK: u32 = 120;
 
 /// Urgency points of a task on a day: by its level, rising every day it stays unfilled (up to
 /// four weeks) and as its deadline nears (the last two weeks).
@@ -134,7 +133,7 @@ pub(crate) fn month_elapsed_pm(today: weft_core::Date) -> i64 {
 }
 
 /// A member's week: stated availability, and what is logged or promised already.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Week {
     pub available: u32,
     pub logged: u32,

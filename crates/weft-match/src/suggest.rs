@@ -7,13 +7,14 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 use weft_core::model::Urgency;
-use weft_core::{MemberId, SectorId, SkillId, TaskId};
+use weft_core::{GuildId, MemberId, SectorId, SkillId, TaskId};
 
 use crate::input::{Input, MemberInput, TaskInput};
-use crate::learn::{SIZES, deltas, fade, size_bucket};
+use crate::learn::{SHORT_TASK, Size, deltas, fade, size_bucket};
 use crate::plan::Plan;
-use crate::score::{CMember, Resting, SHORT_TASK, Scorer, Term, Terms, Week, heavy_sector, liked, month_elapsed_pm};
+use crate::score::{CMember, Resting, Scorer, Term, Terms, Week, heavy_sector, liked, month_elapsed_pm};
 
 /// The least score a task needs to be suggested (outside the member's part of the plan).
 pub const MIN_SCORE: i64 = 200;
@@ -25,7 +26,7 @@ pub enum MatchError {
 }
 
 /// What the matcher suggests to one member.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Suggestions {
     pub member: MemberId,
     pub week: Week,
@@ -34,7 +35,7 @@ pub struct Suggestions {
     pub items: Vec<Suggestion>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Suggestion {
     pub task: TaskId,
     pub title: String,
@@ -50,16 +51,18 @@ pub struct Suggestion {
 }
 
 /// One term of a suggestion's score, explained.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Reason {
     pub term: Term,
     pub points: i64,
+    /// What the reason is made of, typed, for front ends that word it in another language.
     pub facts: Facts,
+    /// The reason in English (the CLI prints it).
     pub text: String,
 }
 
 /// The facts a reason is made of.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Facts {
     Plan,
@@ -69,8 +72,36 @@ pub enum Facts {
     Sector { sector: String, percent: u32, month_percent: u32 },
     Urgency { urgency: Urgency, free: u32, slots: u32, waiting_days: i64, deadline_days: Option<i64> },
     Load { after: u32, week: u32, heavy_sector: Option<String>, heavy_minutes: u32, same_sector: bool },
-    Learned { feature: String, liked: u32, disliked: u32 },
+    Learned { feature: Feature, liked: u32, disliked: u32 },
     Travel { community: String },
+}
+
+/// What a learned preference is about: the feature of the task that weighs most in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Feature {
+    /// Tasks of the task's sector (`name` as the community calls it).
+    Sector { sector: SectorId, name: String },
+    /// Tasks of the task's guild.
+    Guild { guild: GuildId, name: String },
+    /// Tasks asking for these skills (the task's).
+    Skills { skills: Vec<SkillId> },
+    /// Tasks of about this size.
+    Size { size: Size },
+}
+
+impl std::fmt::Display for Feature {
+    /// In English, as in a reason's text: "food tasks", "tasks of the garden guild".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sector { name, .. } => write!(f, "{} tasks", name.to_lowercase()),
+            Self::Guild { name, .. } => write!(f, "tasks of the {name} guild"),
+            Self::Skills { skills } => {
+                write!(f, "tasks asking for {}", list(&skills.iter().map(ToString::to_string).collect::<Vec<_>>()))
+            }
+            Self::Size { size } => f.write_str(size.words()),
+        }
+    }
 }
 
 /// Suggestions for `member`: their parts of `plan` first (if a plan is given), then the best
@@ -308,12 +339,12 @@ fn explain(
         let ct = &scorer.tasks[ti];
         let p = cm.prefs.parts(ct);
         let strongest = (0..4).max_by_key(|i| (p[*i].abs(), std::cmp::Reverse(*i))).unwrap_or(0);
-        let guild_name = t.guild.and_then(|g| input.guilds.get(&g)).cloned().unwrap_or_default();
-        let feature = match strongest {
-            0 => format!("{lower} tasks"),
-            1 => format!("tasks of the {guild_name} guild"),
-            2 => format!("tasks asking for {}", list(&t.skills.iter().map(ToString::to_string).collect::<Vec<_>>())),
-            _ => SIZES[size_bucket(t.minutes)].to_owned(),
+        let feature = match (strongest, t.guild) {
+            (0, _) => Feature::Sector { sector: t.sector.clone(), name: sector_name.clone() },
+            // A task without a guild has no guild weight, so the guild is never its strongest.
+            (1, Some(guild)) => Feature::Guild { guild, name: input.guilds.get(&guild).cloned().unwrap_or_default() },
+            (2, _) => Feature::Skills { skills: t.skills.iter().cloned().collect() },
+            _ => Feature::Size { size: Size::of(t.minutes) },
         };
         let (mut liked_n, mut disliked_n) = (0u32, 0u32);
         for s in &m.history {
@@ -357,4 +388,32 @@ fn explain(
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_learned_feature_is_typed_and_its_english_is_the_reason_text() {
+        let said = |f: Feature| f.to_string();
+        let sector =
+            Feature::Sector { sector: "maintenance".parse().unwrap(), name: "Maintenance & infrastructure".into() };
+        assert_eq!(said(sector.clone()), "maintenance & infrastructure tasks");
+        let guild = Feature::Guild { guild: GuildId::from_bytes([1; 12]), name: "Community garden".into() };
+        assert_eq!(said(guild), "tasks of the Community garden guild");
+        let skills = Feature::Skills { skills: vec!["gardening".parse().unwrap(), "first-aid".parse().unwrap()] };
+        assert_eq!(said(skills), "tasks asking for gardening and first-aid");
+        assert_eq!(said(Feature::Size { size: Size::of(120) }), "short tasks (up to 2 h)");
+        assert_eq!(said(Feature::Size { size: Size::of(121) }), "half-day tasks");
+        assert_eq!(said(Feature::Size { size: Size::of(301) }), "long tasks (over 5 h)");
+        assert_eq!(
+            serde_json::to_value(&sector).unwrap(),
+            serde_json::json!({ "kind": "sector", "sector": "maintenance", "name": "Maintenance & infrastructure" })
+        );
+        assert_eq!(
+            serde_json::to_value(Feature::Size { size: Size::HalfDay }).unwrap(),
+            serde_json::json!({ "kind": "size", "size": "half_day" })
+        );
+    }
 }

@@ -10,7 +10,9 @@
 //! wrong.
 
 use libp2p::Multiaddr;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use ts_rs::TS;
 use weft_core::id::{CommunityId, decode, encode};
 
 const SCHEME: &str = "weft://join/";
@@ -26,23 +28,32 @@ pub struct InviteCode {
     pub addresses: Vec<Multiaddr>,
 }
 
-/// Why an invitation could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why an invitation could not be read. In the API each is a `kind` of its own with its
+/// values (`invite_code_length`, …), for front ends that word it in the member's language.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum InviteError {
-    #[error("an invitation code has 48 letters and digits (dashes optional); this one has {0}")]
-    Length(usize),
+    #[error("an invitation code has 48 letters and digits (dashes optional); this one has {len}")]
+    #[serde(rename = "invite_code_length")]
+    Length { len: usize },
     #[error("the invitation code has characters that are not in Weft's alphabet (a–z, 2–7)")]
+    #[serde(rename = "invite_code_alphabet")]
     Alphabet,
     #[error("the invitation code has a typo (its checksum does not match)")]
+    #[serde(rename = "invite_code_checksum")]
     Checksum,
-    #[error("the link's community '{0}' is not a community id")]
-    Community(String),
-    #[error("the link's address '{0}' is not a network address")]
-    Address(String),
-    #[error("the link has more than {MAX_ADDRESSES} addresses")]
-    TooManyAddresses,
-    #[error("the link has an unknown part '{0}'")]
-    UnknownPart(String),
+    #[error("the link's community '{community}' is not a community id")]
+    #[serde(rename = "invite_link_community")]
+    Community { community: String },
+    #[error("the link's address '{address}' is not a network address")]
+    #[serde(rename = "invite_link_address")]
+    Address { address: String },
+    #[error("the link has more than {max} addresses")]
+    #[serde(rename = "invite_link_too_many_addresses")]
+    TooManyAddresses { max: usize },
+    #[error("the link has an unknown part '{part}'")]
+    #[serde(rename = "invite_link_unknown_part")]
+    UnknownPart { part: String },
 }
 
 fn checksum(body: &[u8]) -> [u8; 2] {
@@ -90,7 +101,7 @@ impl InviteCode {
         let compact: String = code.chars().filter(|c| *c != '-' && !c.is_whitespace()).collect();
         let compact = compact.to_ascii_lowercase();
         if compact.len() != 48 {
-            return Err(InviteError::Length(compact.len()));
+            return Err(InviteError::Length { len: compact.len() });
         }
         let bytes: [u8; 30] = decode(&compact).ok_or(InviteError::Alphabet)?;
         if checksum(&bytes[..28]) != bytes[28..] {
@@ -104,15 +115,15 @@ impl InviteCode {
         for part in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
             match part.split_once('=') {
                 Some(("c", c)) => {
-                    out.community = Some(c.parse().map_err(|_| InviteError::Community(c.to_owned()))?);
+                    out.community = Some(c.parse().map_err(|_| InviteError::Community { community: c.to_owned() })?);
                 }
                 Some(("a", a)) => {
                     if out.addresses.len() >= MAX_ADDRESSES {
-                        return Err(InviteError::TooManyAddresses);
+                        return Err(InviteError::TooManyAddresses { max: MAX_ADDRESSES });
                     }
-                    out.addresses.push(a.parse().map_err(|_| InviteError::Address(a.to_owned()))?);
+                    out.addresses.push(a.parse().map_err(|_| InviteError::Address { address: a.to_owned() })?);
                 }
-                _ => return Err(InviteError::UnknownPart(part.chars().take(40).collect())),
+                _ => return Err(InviteError::UnknownPart { part: part.chars().take(40).collect() }),
             }
         }
         Ok(out)
@@ -154,12 +165,12 @@ mod tests {
         typo[3] = if typo[3] == 'a' { 'b' } else { 'a' };
         let typo: String = typo.into_iter().collect();
         assert_eq!(InviteCode::parse(&typo), Err(InviteError::Checksum));
-        assert_eq!(InviteCode::parse("abc"), Err(InviteError::Length(3)));
+        assert_eq!(InviteCode::parse("abc"), Err(InviteError::Length { len: 3 }));
         assert_eq!(InviteCode::parse(&"1".repeat(48)), Err(InviteError::Alphabet));
         let link = format!("weft://join/{}?a=not-an-address", short);
-        assert_eq!(InviteCode::parse(&link), Err(InviteError::Address("not-an-address".into())));
+        assert_eq!(InviteCode::parse(&link), Err(InviteError::Address { address: "not-an-address".into() }));
         let link = format!("weft://join/{}?x=1", short);
-        assert!(matches!(InviteCode::parse(&link), Err(InviteError::UnknownPart(_))));
+        assert!(matches!(InviteCode::parse(&link), Err(InviteError::UnknownPart { .. })));
     }
 
     proptest! {

@@ -6,6 +6,7 @@
 //! an id prefix of at least four characters, a guild by name or id, a member by name or id.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 use weft_core::doc::board::PledgeAction;
 use weft_core::id::FlagId;
 use weft_core::model::{Guild, NewTask, PledgeState, ProfileUpdate, Sector, TaskEdit, Verdict};
@@ -15,9 +16,14 @@ use weft_core::{Date, DocName};
 
 /// The most suggestions one [`Request::Suggest`] returns.
 pub const MAX_SUGGESTIONS: u32 = 100;
+/// The longest an invitation is valid: a year, in hours.
+pub const INVITE_HOURS_MAX: u32 = 24 * 365;
+/// The fewest and the most members a demo community has.
+pub const DEMO_MEMBERS_MIN: u32 = 2;
+pub const DEMO_MEMBERS_MAX: u32 = 500;
 
 /// Something a member asks their node to do.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Request {
     /// Creates this data directory's identity (a member key and a device key).
@@ -189,7 +195,7 @@ pub enum Request {
 }
 
 /// A task as a member types it: the guild by name or id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct TaskInput {
     #[serde(flatten)]
     pub task: NewTask,
@@ -197,7 +203,7 @@ pub struct TaskInput {
     pub guild_ref: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum PledgeActionInput {
     Pledge,
@@ -215,7 +221,7 @@ impl From<PledgeActionInput> for PledgeAction {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ExportFormatInput {
     Csv,
@@ -224,7 +230,7 @@ pub enum ExportFormatInput {
 }
 
 /// What the node answers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
 pub enum Response {
     Identity(IdentityInfo),
@@ -255,7 +261,7 @@ pub enum Response {
 }
 
 /// A member's suggestions: the matcher's answer, with who and where it is for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SuggestionsInfo {
     pub community: CommunityId,
     pub member_name: String,
@@ -268,7 +274,7 @@ pub struct SuggestionsInfo {
 }
 
 /// The community plan, with names and titles for display. It suggests; it never assigns.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct PlanInfo {
     pub community: CommunityId,
     pub community_name: String,
@@ -291,7 +297,7 @@ pub struct PlanInfo {
 }
 
 /// One member's part of the plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct PlanPartInfo {
     pub member: MemberId,
     pub member_name: String,
@@ -306,7 +312,7 @@ pub struct PlanPartInfo {
 }
 
 /// An urgent task the plan leaves places open on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct UncoveredTask {
     pub task: TaskId,
     pub title: String,
@@ -316,7 +322,7 @@ pub struct UncoveredTask {
     pub places: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct InviteInfo {
     pub community: CommunityId,
     pub community_name: String,
@@ -331,7 +337,7 @@ pub struct InviteInfo {
 
 /// The network as this node sees it: who is connected, how they were found, and per
 /// document whether we are in sync — failures in words.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct PeersInfo {
     /// Whether this node runs the network at all (`weft serve` or the desktop app).
     pub online: bool,
@@ -342,7 +348,7 @@ pub struct PeersInfo {
     pub incidents: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct PeerStatus {
     pub peer_id: String,
     pub device: Option<DeviceId>,
@@ -357,14 +363,14 @@ pub struct PeerStatus {
     pub problem: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct DocSyncStatus {
     pub community: CommunityId,
     pub doc: DocName,
     pub state: SyncStatus,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum SyncStatus {
     InSync,
@@ -378,7 +384,7 @@ pub enum SyncStatus {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct IdentityInfo {
     pub name: String,
     pub member: MemberId,
@@ -386,7 +392,7 @@ pub struct IdentityInfo {
     pub data_dir: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct CommunityInfo {
     pub id: CommunityId,
     pub name: String,
@@ -397,7 +403,7 @@ pub struct CommunityInfo {
     pub baseline: Minutes,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct MemberInfo {
     pub id: MemberId,
     pub name: String,
@@ -407,7 +413,7 @@ pub struct MemberInfo {
     pub is_me: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct PledgeView {
     pub member: MemberId,
     pub name: String,
@@ -415,7 +421,7 @@ pub struct PledgeView {
     pub at: Timestamp,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct TaskDetail {
     pub community: CommunityId,
     #[serde(flatten)]
@@ -430,7 +436,7 @@ pub struct TaskDetail {
     pub open_flags: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct PledgeInfo {
     pub task: TaskId,
     pub title: String,
@@ -439,7 +445,7 @@ pub struct PledgeInfo {
     pub slots: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct EntryInfo {
     pub id: EntryId,
     pub community: CommunityId,
@@ -455,7 +461,7 @@ pub struct EntryInfo {
     pub retracted: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct PendingInfo {
     /// Others' entries the caller could confirm (newest first, at most 100).
     pub to_confirm: Vec<EntryInfo>,
@@ -463,14 +469,14 @@ pub struct PendingInfo {
     pub mine_unconfirmed: Vec<EntryInfo>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct FeedbackInfo {
     pub task: TaskId,
     pub title: String,
     pub verdict: Verdict,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ExportData {
     pub format: ExportFormatInput,
     /// A name to save it under, e.g. `riverside-hours-2026.csv`.
@@ -479,7 +485,7 @@ pub struct ExportData {
     pub base64: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct DemoInfo {
     pub community: CommunityInfo,
     pub members: u32,
@@ -493,7 +499,7 @@ pub struct DemoInfo {
     pub changes: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct DocStatus {
     pub community: CommunityId,
     pub name: DocName,
@@ -503,7 +509,7 @@ pub struct DocStatus {
     pub in_memory: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct StatusInfo {
     pub data_dir: String,
     pub disk_bytes: u64,
@@ -512,8 +518,9 @@ pub struct StatusInfo {
 }
 
 /// Something changed that a front end may want to show.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "event", rename_all = "snake_case")]
+#[ts(rename = "NodeEvent")]
 pub enum Event {
     /// A document changed (a local change, now durable).
     DocumentChanged { community: CommunityId, doc: DocName },

@@ -57,6 +57,12 @@ describe('toApiError', () => {
   it('keeps a known code and message', () => {
     expect(toApiError({ code: 'not_found', message: 'no task abcd' })).toMatchObject({ code: 'not_found', message: 'no task abcd' });
   });
+  it('keeps the typed detail, and drops one that is not a detail', () => {
+    const detail = { kind: 'task_full', title: 'Weed', slots: 2 };
+    expect(toApiError({ code: 'invalid', message: "the task 'Weed' is full", detail }).detail).toEqual(detail);
+    expect(toApiError({ code: 'invalid', message: 'x', detail: 'words' }).detail).toBeNull();
+    expect(toApiError({ code: 'busy', message: 'held' }).detail).toBeNull();
+  });
   it('reads the JSON of an ApiError in a string', () => {
     expect(toApiError('{"code":"busy","message":"held"}')).toMatchObject({ code: 'busy', message: 'held' });
   });

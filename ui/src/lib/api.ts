@@ -2,7 +2,8 @@
 // shell emits. Everything goes through a Transport so tests and the browser preview can
 // stand in for the Tauri shell.
 
-import type { ApiError, AppInfo, DataOf, ErrorCode, NodeEvent, Request, Response, ResponseKind } from './types';
+import { ERROR_CODES } from './contract';
+import type { ApiError, AppInfo, DataOf, ErrorCode, ErrorDetail, NodeEvent, Request, Response, ResponseKind } from './types';
 
 export type Unlisten = () => void;
 
@@ -11,35 +12,35 @@ export interface Transport {
   listen<T>(event: string, handler: (payload: T) => void): Promise<Unlisten>;
 }
 
-const CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  'not_initialised',
-  'already_initialised',
-  'not_found',
-  'ambiguous',
-  'invalid',
-  'busy',
-  'storage',
-  'network',
-  'internal',
-]);
+const CODES: ReadonlySet<string> = new Set<string>(ERROR_CODES);
 
-/** An error from the node as the UI shows it: a code to branch on and a message to show. */
+/**
+ * An error from the node as the UI shows it: a code to branch on, the detail to word in the
+ * member's language (`errorText`), and the node's English message for errors without one.
+ */
 export class WeftError extends Error implements ApiError {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string) {
+  readonly detail: ErrorDetail | null;
+  constructor(code: ErrorCode, message: string, detail: ErrorDetail | null = null) {
     super(message);
     this.name = 'WeftError';
     this.code = code;
+    this.detail = detail;
   }
 }
 
-/** Turns whatever a rejected command gave us into `{ code, message }`. */
+/** A detail as the node sends it: an object with a `kind` (anything else is dropped). */
+function asDetail(d: unknown): ErrorDetail | null {
+  return d && typeof d === 'object' && typeof (d as { kind?: unknown }).kind === 'string' ? (d as ErrorDetail) : null;
+}
+
+/** Turns whatever a rejected command gave us into `{ code, message, detail }`. */
 export function toApiError(e: unknown): WeftError {
   if (e instanceof WeftError) return e;
   if (e && typeof e === 'object' && 'code' in e && 'message' in e) {
-    const { code, message } = e as { code: unknown; message: unknown };
+    const { code, message, detail } = e as { code: unknown; message: unknown; detail?: unknown };
     const c = typeof code === 'string' && CODES.has(code) ? (code as ErrorCode) : 'internal';
-    return new WeftError(c, String(message));
+    return new WeftError(c, String(message), asDetail(detail));
   }
   if (typeof e === 'string') {
     // The shell promises JSON; a string may still be the JSON of an ApiError.

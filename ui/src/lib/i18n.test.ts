@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import en from '../locales/en.json';
 import es from '../locales/es.json';
 import { ALL_CATALOGUE_SKILLS, DEFAULT_SECTOR_NAMES } from './catalogue';
+import { ERROR_CODES } from './contract';
 import { isPlural, leafKeys, lookup, renderMsg, translate, type MessageTree } from './i18n';
 import { NAV } from './route';
 
@@ -91,9 +92,7 @@ describe('every key the source uses exists', () => {
 
   it('keys built at run time exist for every value they can take', () => {
     const families: string[] = [
-      ...['not_initialised', 'already_initialised', 'not_found', 'ambiguous', 'invalid', 'busy', 'storage', 'network', 'internal'].map(
-        (c) => `apiErrors.${c}`,
-      ),
+      ...ERROR_CODES.map((c) => `apiErrors.${c}`),
       ...Object.keys(DEFAULT_SECTOR_NAMES).map((s) => `sectors.${s}`),
       ...ALL_CATALOGUE_SKILLS.map((s) => `skills.${s}`),
       ...NAV.map((n) => `nav.${n}`),

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import en from '../locales/en.json';
 import es from '../locales/es.json';
 import { renderMsg, translate, type MessageTree } from './i18n';
-import { orderedReasons, parseFeature, reasonParts, reasonTone, type ReasonContext } from './reasons';
-import type { Reason, Suggestion } from './types';
+import { orderedReasons, reasonParts, reasonTone, type ReasonContext } from './reasons';
+import type { Feature, Reason, Suggestion } from './types';
 
 const ctx: ReasonContext = {
   skill: (s) => s.replace(/-/g, ' '),
@@ -69,10 +69,12 @@ describe('reasons are worded from their facts', () => {
     expect(say(other, 180)).toBe('this would bring your week to 4 h of your 5 h');
   });
   it('learned preferences, whatever the feature', () => {
-    expect(say(reason({ kind: 'learned', feature: 'food tasks', liked: 3, disliked: 0 }, 40))).toBe(
+    const food = { kind: 'sector', sector: 'food', name: 'Food' } as const;
+    expect(say(reason({ kind: 'learned', feature: food, liked: 3, disliked: 0 }, 40))).toBe(
       'you took or enjoyed food tasks before (3 times)',
     );
-    expect(say(reason({ kind: 'learned', feature: 'half-day tasks', liked: 0, disliked: 1 }, -40))).toBe(
+    const halfDay = { kind: 'size', size: 'half_day' } as const;
+    expect(say(reason({ kind: 'learned', feature: halfDay, liked: 0, disliked: 1 }, -40))).toBe(
       'you said “not for me”, “too hard” or “not again” to half-day tasks before (1 time)',
     );
   });
@@ -92,15 +94,28 @@ describe('reasons are worded from their facts', () => {
   });
 });
 
-describe('the learned feature, reworded from the node’s English', () => {
-  it.each([
-    ['short tasks (up to 2 h)', { kind: 'size', size: 'short' }],
-    ['long tasks (over 5 h)', { kind: 'size', size: 'long' }],
-    ['tasks of the Community garden guild', { kind: 'guild', name: 'Community garden' }],
-    ['tasks asking for gardening, composting and first-aid', { kind: 'skills', skills: ['gardening', 'composting', 'first-aid'] }],
-    ['maintenance & infrastructure tasks', { kind: 'sector', name: 'maintenance & infrastructure' }],
-    ['something new', { kind: 'raw', text: 'something new' }],
-  ])('%s', (text, feature) => expect(parseFeature(text)).toEqual(feature));
+describe('the learned feature, worded from its typed facts', () => {
+  const learned = (feature: Feature) => reason({ kind: 'learned', feature, liked: 2, disliked: 0 }, 40);
+  const garden = 'aaaaaaaaaaaaaaaaaaaa';
+  it.each<[Feature, string, string]>([
+    [{ kind: 'size', size: 'short' }, 'short tasks (up to 2 h)', 'tareas cortas (hasta 2 h)'],
+    [{ kind: 'size', size: 'half_day' }, 'half-day tasks', 'tareas de media jornada'],
+    [{ kind: 'size', size: 'long' }, 'long tasks (over 5 h)', 'tareas largas (más de 5 h)'],
+    [{ kind: 'guild', guild: garden, name: 'Community garden' }, 'tasks of the Community garden guild', 'tareas del gremio Community garden'],
+    [
+      { kind: 'skills', skills: ['gardening', 'composting', 'first-aid'] },
+      'tasks asking for gardening, composting, and first aid',
+      'tareas que piden gardening, composting, and first aid',
+    ],
+    [
+      { kind: 'sector', sector: 'maintenance', name: 'Maintenance & infrastructure' },
+      'maintenance & infrastructure tasks',
+      'tareas de maintenance & infrastructure',
+    ],
+  ])('%j', (feature, english, spanish) => {
+    expect(say(learned(feature))).toBe(`you took or enjoyed ${english} before (2 times)`);
+    expect(say(learned(feature), 60, es, 'es')).toContain(spanish);
+  });
 });
 
 describe('tone and order', () => {

@@ -1,9 +1,10 @@
 // A suggestion's reasons, worded from the matcher's `facts` in the member's language (the
 // English `text` the node also sends is not shown). Each reason becomes one or more messages.
 
+import { LIMITS } from './contract';
 import { msg, type Msg } from './i18n';
 import { hoursOf } from './format';
-import type { Reason, Suggestion } from './types';
+import type { Feature, Reason, Suggestion } from './types';
 
 /** What wording a reason needs from its surroundings: names in the member's language. */
 export interface ReasonContext {
@@ -16,34 +17,9 @@ export interface ReasonContext {
 }
 
 /** The matcher's own short tasks: a lighter task is one of at most this many minutes. */
-export const SHORT_TASK_MINUTES = 120;
+export const SHORT_TASK_MINUTES = LIMITS.shortTaskMinutes;
 
-/** The feature a learned preference is about (the node words it in English; we reword it). */
-export type Feature =
-  | { kind: 'size'; size: 'short' | 'half_day' | 'long' }
-  | { kind: 'guild'; name: string }
-  | { kind: 'skills'; skills: string[] }
-  | { kind: 'sector'; name: string }
-  | { kind: 'raw'; text: string };
-
-const SIZES: Record<string, 'short' | 'half_day' | 'long'> = {
-  'short tasks (up to 2 h)': 'short',
-  'half-day tasks': 'half_day',
-  'long tasks (over 5 h)': 'long',
-};
-
-export function parseFeature(text: string): Feature {
-  const size = SIZES[text];
-  if (size) return { kind: 'size', size };
-  let m = /^tasks of the (.*) guild$/.exec(text);
-  if (m) return { kind: 'guild', name: m[1] };
-  m = /^tasks asking for (.+)$/.exec(text);
-  if (m) return { kind: 'skills', skills: m[1].split(/, | and /).filter(Boolean) };
-  m = /^(.+) tasks$/.exec(text);
-  if (m) return { kind: 'sector', name: m[1] };
-  return { kind: 'raw', text };
-}
-
+/** What a learned preference is about, in the member's language. */
 function featureMsg(f: Feature, ctx: ReasonContext): Msg {
   switch (f.kind) {
     case 'size':
@@ -54,8 +30,6 @@ function featureMsg(f: Feature, ctx: ReasonContext): Msg {
       return msg('reasons.feature.skills', { skills: ctx.list(f.skills.map((s) => ctx.skill(s))) });
     case 'sector':
       return msg('reasons.feature.sector', { sector: ctx.sector(f.name) });
-    default:
-      return msg('reasons.feature.raw', { text: f.text });
   }
 }
 
@@ -127,7 +101,7 @@ export function reasonParts(r: Reason, ctx: ReasonContext, taskMinutes: number):
       return out;
     }
     case 'learned': {
-      const feature = featureMsg(parseFeature(f.feature), ctx);
+      const feature = featureMsg(f.feature, ctx);
       return r.points > 0
         ? [msg('reasons.learned.liked', { count: f.liked, feature })]
         : [msg('reasons.learned.disliked', { count: f.disliked, feature })];

@@ -2,13 +2,14 @@
 // member (a guideline, never a quota), which are essential, and a new sector's id. The limits
 // are weft-core's; a form with any error sends nothing.
 
+import { LIMITS } from './contract';
 import { msg } from './i18n';
 import { hoursOf, parseHours, slugify } from './format';
 import type { Minutes, Sector, SectorId } from './types';
 import { required, type Checked, type Errors } from './validate';
 
-export const SECTOR_NAME_MAX = 60;
-export const BASELINE_MAX_HOURS = 1000;
+export const SECTOR_NAME_MAX = LIMITS.sectorName;
+export const BASELINE_MAX_HOURS = LIMITS.baselineMinutesMax / 60;
 
 export interface SectorForm {
   name: string;

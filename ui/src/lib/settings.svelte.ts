@@ -82,10 +82,12 @@ export function t(key: string, params?: Params): string {
   return translate(MESSAGES[settings.lang], settings.lang, key, params, en);
 }
 
-/** Translates a message from view logic; a `date` or `month` parameter is formatted. */
+/** Translates a message from view logic; a `date`, `today` or `month` parameter is formatted. */
 export function tm(m: Msg): string {
   return renderMsg(m, (key, params) => {
     if (params && typeof params.date === 'string') params = { ...params, date: formatDate(settings.lang, params.date) };
+    if (params && typeof params.today === 'string')
+      params = { ...params, today: formatDate(settings.lang, params.today) };
     if (params && typeof params.month === 'string')
       params = { ...params, month: formatMonth(settings.lang, params.month) };
     return t(key, params);

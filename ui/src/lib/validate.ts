@@ -1,6 +1,7 @@
 // Form validation: the same limits the node enforces, checked before anything is sent, with
 // a message per field. A form with any error sends nothing.
 
+import { LIMITS } from './contract';
 import { msg, type Msg } from './i18n';
 import { daysBetween, isDate, parseHours, slugify } from './format';
 import type { DateStr, ProfileUpdate, SectorId, TaskDetail, TaskEdit, TaskInput, Urgency } from './types';
@@ -8,21 +9,8 @@ import type { DateStr, ProfileUpdate, SectorId, TaskDetail, TaskEdit, TaskInput,
 export type Errors<F extends string> = Partial<Record<F, Msg>>;
 export type Checked<T, F extends string> = { ok: true; value: T } | { ok: false; errors: Errors<F> };
 
-/** Limits, as in weft-core's validation. */
-export const LIMITS = {
-  title: 120,
-  description: 4000,
-  location: 200,
-  name: 80,
-  note: 1000,
-  concern: 2000,
-  taskHoursMax: 200 * 60,
-  entryMinutesMax: 24 * 60,
-  slotsMax: 1000,
-  weekMinutesMax: 168 * 60,
-  entryMaxAgeDays: 400,
-  deadlineMaxDays: 5 * 366,
-} as const;
+/** The limits the node enforces (generated from weft-core's validation). */
+export { LIMITS };
 
 function len(s: string): number {
   return [...s.trim()].length;
@@ -127,7 +115,7 @@ function checkHoursPerPerson(text: string): { minutes: number } | { error: Msg }
   if (!text.trim()) return { error: msg('errors.hoursEmpty') };
   const minutes = parseHours(text);
   if (minutes === null) return { error: msg('errors.hoursFormat') };
-  if (minutes <= 0 || minutes > LIMITS.taskHoursMax) return { error: msg('errors.taskHoursRange') };
+  if (minutes <= 0 || minutes > LIMITS.taskMinutesMax) return { error: msg('errors.taskHoursRange') };
   return { minutes };
 }
 
@@ -270,7 +258,7 @@ export function checkLog(f: LogForm, today: DateStr): Checked<CheckedLog, LogFie
   if (!isDate(date)) errors.date = msg('errors.dateFormat');
   else {
     const d = daysBetween(today, date);
-    if (d > 1) errors.date = msg('errors.dateFuture');
+    if (d > LIMITS.entryDaysAhead) errors.date = msg('errors.dateFuture');
     else if (-d > LIMITS.entryMaxAgeDays) errors.date = msg('errors.dateTooOld', { count: LIMITS.entryMaxAgeDays });
   }
   const note = optional(f.note, LIMITS.note);

@@ -87,7 +87,7 @@ impl BoardView {
     }
 
     pub fn require_task(&self, id: TaskId) -> Result<&Task, ValidationError> {
-        self.tasks.get(&id).ok_or(ValidationError::UnknownTask(id))
+        self.tasks.get(&id).ok_or(ValidationError::UnknownTask { task: id })
     }
 
     /// Re-reads one task and its pledges after a change to them, leaving the rest as it is.
@@ -119,8 +119,9 @@ impl BoardView {
     pub fn read_task(doc: &Automerge, id: TaskId) -> Result<Self, ValidationError> {
         let mut view = Self::default();
         let obj = root_map(doc, "tasks").and_then(|t| child_map(doc, &t, &id.to_string()));
-        let task =
-            obj.and_then(|o| read_task(doc, &id.to_string(), &o).ok()).ok_or(ValidationError::UnknownTask(id))?;
+        let task = obj
+            .and_then(|o| read_task(doc, &id.to_string(), &o).ok())
+            .ok_or(ValidationError::UnknownTask { task: id })?;
         view.tasks.insert(id, task);
         if let Some(pledges) = root_map(doc, "pledges") {
             // Pledge keys are "<task>.<member>": the task's pledges are one key range.
@@ -217,8 +218,9 @@ struct CheckedTask {
 }
 
 fn check_task(task: &NewTask, people: &PeopleView, today: Date) -> Result<CheckedTask, ValidationError> {
-    let title = validate::text("title", "give the task a short title", &task.title, 120)?;
-    let description = validate::optional_text("description", &task.description, 4000)?;
+    let title = validate::text(validate::Field::Title, &task.title, validate::TITLE_MAX)?;
+    let description =
+        validate::optional_text(validate::Field::Description, &task.description, validate::DESCRIPTION_MAX)?;
     people.require_sector(&task.sector)?;
     check_guild(task.guild.as_ref(), &task.sector, people)?;
     check_hours(task.hours)?;
@@ -236,7 +238,7 @@ fn check_guild(
     people: &PeopleView,
 ) -> Result<(), ValidationError> {
     if let Some(g) = guild {
-        let found = people.guilds.get(g).ok_or(ValidationError::UnknownGuild(*g))?;
+        let found = people.guilds.get(g).ok_or(ValidationError::UnknownGuild { guild: *g })?;
         if &found.sector != sector {
             return Err(ValidationError::GuildInOtherSector {
                 guild: found.name.clone(),
@@ -249,21 +251,24 @@ fn check_guild(
 }
 
 fn check_hours(hours: Minutes) -> Result<(), ValidationError> {
-    if hours.get() == 0 || hours > Minutes::from_hours(200) {
-        return Err(ValidationError::TaskHours(hours));
+    if hours.get() == 0 || hours > validate::TASK_HOURS_MAX {
+        return Err(ValidationError::TaskHours { minutes: hours, max: validate::TASK_HOURS_MAX });
     }
     Ok(())
 }
 
 fn check_slots(slots: u32) -> Result<(), ValidationError> {
-    if !(1..=1000).contains(&slots) {
-        return Err(ValidationError::Slots(slots));
+    if !(1..=validate::SLOTS_MAX).contains(&slots) {
+        return Err(ValidationError::Slots { slots, max: validate::SLOTS_MAX });
     }
     Ok(())
 }
 
 fn check_location(location: Option<&str>) -> Result<Option<String>, ValidationError> {
-    Ok(location.map(|l| validate::optional_text("location", l, 200)).transpose()?.filter(|l| !l.is_empty()))
+    Ok(location
+        .map(|l| validate::optional_text(validate::Field::Location, l, validate::LOCATION_MAX))
+        .transpose()?
+        .filter(|l| !l.is_empty()))
 }
 
 fn container(doc: &Automerge, key: &str) -> Result<ObjId, AutomergeError> {
@@ -342,10 +347,13 @@ impl Document {
         let title = edit
             .title
             .as_deref()
-            .map(|t| validate::text("title", "give the task a short title", t, 120))
+            .map(|t| validate::text(validate::Field::Title, t, validate::TITLE_MAX))
             .transpose()?;
-        let description =
-            edit.description.as_deref().map(|d| validate::optional_text("description", d, 4000)).transpose()?;
+        let description = edit
+            .description
+            .as_deref()
+            .map(|d| validate::optional_text(validate::Field::Description, d, validate::DESCRIPTION_MAX))
+            .transpose()?;
         let sector = edit.sector.clone().unwrap_or_else(|| current.sector.clone());
         if edit.sector.is_some() {
             people.require_sector(&sector)?;
@@ -367,8 +375,8 @@ impl Document {
         let task_obj = container(&self.doc, "tasks")
             .ok()
             .and_then(|t| child_map(&self.doc, &t, &id.to_string()))
-            .ok_or(ValidationError::UnknownTask(id))?;
-        let skills_obj = child_map(&self.doc, &task_obj, "skills").ok_or(ValidationError::UnknownTask(id))?;
+            .ok_or(ValidationError::UnknownTask { task: id })?;
+        let skills_obj = child_map(&self.doc, &task_obj, "skills").ok_or(ValidationError::UnknownTask { task: id })?;
         let old_skills = current.skills.clone();
         self.write(me, now, |tx| {
             if let Some(t) = &title {
@@ -442,10 +450,10 @@ impl Document {
         let state = match action {
             PledgeAction::Pledge => {
                 if t.status == TaskStatus::Closed {
-                    return Err(ValidationError::TaskClosed(t.title.clone()).into());
+                    return Err(ValidationError::TaskClosed { title: t.title.clone() }.into());
                 }
                 if matches!(existing, Some(PledgeState::Pledged | PledgeState::Done)) {
-                    return Err(ValidationError::AlreadyPledged(t.title.clone()).into());
+                    return Err(ValidationError::AlreadyPledged { title: t.title.clone() }.into());
                 }
                 if board.free_slots(t) == 0 {
                     return Err(ValidationError::TaskFull { title: t.title.clone(), slots: t.slots }.into());
@@ -454,13 +462,13 @@ impl Document {
             }
             PledgeAction::Withdraw => {
                 if existing != Some(PledgeState::Pledged) {
-                    return Err(ValidationError::NotPledged(t.title.clone()).into());
+                    return Err(ValidationError::NotPledged { title: t.title.clone() }.into());
                 }
                 PledgeState::Withdrawn
             }
             PledgeAction::Done => {
                 if existing != Some(PledgeState::Pledged) {
-                    return Err(ValidationError::NotPledged(t.title.clone()).into());
+                    return Err(ValidationError::NotPledged { title: t.title.clone() }.into());
                 }
                 PledgeState::Done
             }
@@ -511,7 +519,7 @@ impl Document {
         if !people.is_current_member(&me.member()) {
             return Err(ValidationError::NotAMember.into());
         }
-        let note = validate::text("concern", "say what the concern is", note, 2000)?;
+        let note = validate::text(validate::Field::Concern, note, validate::CONCERN_MAX)?;
         if let Some(t) = task {
             BoardView::read_task(&self.doc, t)?;
         }

@@ -174,11 +174,11 @@ pub fn check_entry(
     note: &str,
     today: Date,
 ) -> Result<CheckedEntry, ValidationError> {
-    if minutes.get() == 0 || u64::from(minutes.get()) > super::schema::MAX_ENTRY_MINUTES {
-        return Err(ValidationError::EntryHours(minutes));
+    if minutes.get() == 0 || minutes > validate::ENTRY_MAX {
+        return Err(ValidationError::EntryHours { minutes, max: validate::ENTRY_MAX });
     }
     validate::entry_date(date, today)?;
-    let note = validate::optional_text("note", note, 1000)?;
+    let note = validate::optional_text(validate::Field::Note, note, validate::NOTE_MAX)?;
     let (task, sector) = match (task, sector) {
         (Some((t, s)), _) => (Some(t), s),
         (None, Some(s)) => (None, s),
@@ -228,7 +228,7 @@ impl Document {
 
     /// Confirms another member's entry in this ledger.
     pub fn confirm_entry(&mut self, me: &Identity, id: EntryId, now: Timestamp) -> Result<SignedChange, WriteError> {
-        let entry = LedgerView::read_entry(&self.doc, id).ok_or(ValidationError::UnknownEntry(id))?;
+        let entry = LedgerView::read_entry(&self.doc, id).ok_or(ValidationError::UnknownEntry { entry: id })?;
         if entry.member == me.member() {
             return Err(ValidationError::OwnEntry.into());
         }
@@ -241,14 +241,15 @@ impl Document {
         let obj = container(&self.doc, "entries")
             .ok()
             .and_then(|e| child_map(&self.doc, &e, &id.to_string()))
-            .ok_or(ValidationError::UnknownEntry(id))?;
-        let confirmations = child_map(&self.doc, &obj, "confirmations").ok_or(ValidationError::UnknownEntry(id))?;
+            .ok_or(ValidationError::UnknownEntry { entry: id })?;
+        let confirmations =
+            child_map(&self.doc, &obj, "confirmations").ok_or(ValidationError::UnknownEntry { entry: id })?;
         self.write(me, now, |tx| tx.put(&confirmations, me.member().to_string(), ScalarValue::Timestamp(now.millis())))
     }
 
     /// Retracts one of the writer's own entries (a mistake); it then counts nowhere.
     pub fn retract_entry(&mut self, me: &Identity, id: EntryId, now: Timestamp) -> Result<SignedChange, WriteError> {
-        let entry = LedgerView::read_entry(&self.doc, id).ok_or(ValidationError::UnknownEntry(id))?;
+        let entry = LedgerView::read_entry(&self.doc, id).ok_or(ValidationError::UnknownEntry { entry: id })?;
         if entry.member != me.member() {
             return Err(ValidationError::NotYourEntry.into());
         }
@@ -258,7 +259,7 @@ impl Document {
         let obj = container(&self.doc, "entries")
             .ok()
             .and_then(|e| child_map(&self.doc, &e, &id.to_string()))
-            .ok_or(ValidationError::UnknownEntry(id))?;
+            .ok_or(ValidationError::UnknownEntry { entry: id })?;
         self.write(me, now, |tx| tx.put(&obj, "retracted", true))
     }
 

@@ -266,8 +266,8 @@ impl Document {
             return Err(ValidationError::NotAMember.into());
         }
         match view.members.get(&member) {
-            None => return Err(ValidationError::NotAMemberNamed(member.short()).into()),
-            Some(m) if m.removed => return Err(ValidationError::AlreadyRemoved(m.name.clone()).into()),
+            None => return Err(ValidationError::NotAMemberNamed { name: member.short() }.into()),
+            Some(m) if m.removed => return Err(ValidationError::AlreadyRemoved { name: m.name.clone() }.into()),
             Some(_) => {}
         }
         let remaining: Vec<DeviceId> =

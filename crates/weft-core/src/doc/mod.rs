@@ -35,8 +35,9 @@ use crate::id::CommunityId;
 use crate::identity::{Identity, SignedChange};
 use crate::time::Timestamp;
 
-/// Which document of a community.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Which document of a community. In JSON: `people`, `board`, `ledger/2026`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, ts_rs::TS)]
+#[ts(type = "string")]
 pub enum DocName {
     People,
     Board,

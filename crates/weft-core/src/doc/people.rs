@@ -159,7 +159,7 @@ impl PeopleView {
             Some(s) => Ok(s),
             None => Err(ValidationError::UnknownSector {
                 sector: id.clone(),
-                known: self.active_sectors().iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(", "),
+                known: self.active_sectors().iter().map(|s| s.id.clone()).collect(),
             }),
         }
     }
@@ -308,8 +308,8 @@ pub fn found(
     founder_name: &str,
     now: Timestamp,
 ) -> Result<(CommunityId, Document, SignedChange), WriteError> {
-    let name = validate::text("community name", "give the community a name", name, 80)?;
-    let founder_name = validate::text("member name", "say what others should call you", founder_name, 80)?;
+    let name = validate::text(validate::Field::CommunityName, name, validate::NAME_MAX)?;
+    let founder_name = validate::text(validate::Field::MemberName, founder_name, validate::NAME_MAX)?;
     let mut doc = Automerge::new().with_actor(founder.actor());
     let mut tx = doc.transaction();
     let written: Result<(), AutomergeError> = (|| {
@@ -367,13 +367,13 @@ impl Document {
         cert: DeviceCert,
         now: Timestamp,
     ) -> Result<SignedChange, WriteError> {
-        let name = validate::text("member name", "say what others should call the newcomer", name, 80)?;
+        let name = validate::text(validate::Field::NewcomerName, name, validate::NAME_MAX)?;
         let view = PeopleView::read_some(&self.doc, Some(&[admitter.member(), member]));
         if !view.is_current_member(&admitter.member()) {
             return Err(ValidationError::NotAMember.into());
         }
         if let Some(existing) = view.members.get(&member) {
-            return Err(ValidationError::AlreadyMember(existing.name.clone()).into());
+            return Err(ValidationError::AlreadyMember { name: existing.name.clone() }.into());
         }
         self.admit_member_with(admitter, member, &name, device, cert, now, |_| Ok(()))
     }
@@ -390,13 +390,13 @@ impl Document {
         now: Timestamp,
         more: impl FnOnce(&mut Transaction<'_>) -> Result<(), AutomergeError>,
     ) -> Result<SignedChange, WriteError> {
-        let name = validate::text("member name", "say what others should call the newcomer", name, 80)?;
+        let name = validate::text(validate::Field::NewcomerName, name, validate::NAME_MAX)?;
         let view = PeopleView::read_some(&self.doc, Some(&[admitter.member(), member]));
         if !view.is_current_member(&admitter.member()) {
             return Err(ValidationError::NotAMember.into());
         }
         if let Some(existing) = view.members.get(&member) {
-            return Err(ValidationError::AlreadyMember(existing.name.clone()).into());
+            return Err(ValidationError::AlreadyMember { name: existing.name.clone() }.into());
         }
         let members = container(&self.doc, "members")?;
         self.write(admitter, now, |tx| {
@@ -421,18 +421,15 @@ impl Document {
         if !view.is_current_member(&me.member()) {
             return Err(ValidationError::NotAMember.into());
         }
-        let name = update
-            .name
-            .as_deref()
-            .map(|n| validate::text("name", "say what others should call you", n, 80))
-            .transpose()?;
+        let name =
+            update.name.as_deref().map(|n| validate::text(validate::Field::Name, n, validate::NAME_MAX)).transpose()?;
         for sector in update.interests.keys() {
             view.require_sector(sector)?;
         }
         if let Some(h) = update.hours_per_week
-            && u64::from(h.get()) > 7 * 24 * 60
+            && h > validate::WEEK_MAX
         {
-            return Err(ValidationError::WeekHours { hours: h }.into());
+            return Err(ValidationError::WeekHours { hours: h, max: validate::WEEK_MAX }.into());
         }
         let member_obj = root_map(&self.doc, "members")
             .and_then(|m| child_map(&self.doc, &m, &me.member().to_string()))
@@ -496,11 +493,12 @@ impl Document {
         if !view.is_current_member(&me.member()) {
             return Err(ValidationError::NotAMember.into());
         }
-        let name = validate::text("guild name", "give the guild a name", name, 80)?;
-        let description = validate::optional_text("description", description, 1000)?;
+        let name = validate::text(validate::Field::GuildName, name, validate::NAME_MAX)?;
+        let description =
+            validate::optional_text(validate::Field::Description, description, validate::GUILD_DESCRIPTION_MAX)?;
         view.require_sector(sector)?;
         if view.guilds.values().any(|g| &g.sector == sector && g.name.eq_ignore_ascii_case(&name) && !g.archived) {
-            return Err(ValidationError::DuplicateGuild(name).into());
+            return Err(ValidationError::DuplicateGuild { name }.into());
         }
         let guilds = container(&self.doc, "guilds")?;
         let id = id.unwrap_or_else(GuildId::random);
@@ -523,9 +521,9 @@ impl Document {
         if !view.is_current_member(&me.member()) {
             return Err(ValidationError::NotAMember.into());
         }
-        let name = validate::text("sector name", "give the sector a name", &sector.name, 60)?;
-        if sector.baseline > Minutes::from_hours(1000) {
-            return Err(ValidationError::Baseline(sector.baseline).into());
+        let name = validate::text(validate::Field::SectorName, &sector.name, validate::SECTOR_NAME_MAX)?;
+        if sector.baseline > validate::BASELINE_MAX {
+            return Err(ValidationError::Baseline { baseline: sector.baseline, max: validate::BASELINE_MAX }.into());
         }
         let sectors = container(&self.doc, "sectors")?;
         let existing = child_map(&self.doc, &sectors, sector.id.as_str());
@@ -547,7 +545,7 @@ impl Document {
         if !view.is_current_member(&me.member()) {
             return Err(ValidationError::NotAMember.into());
         }
-        let name = validate::text("community name", "give the community a name", name, 80)?;
+        let name = validate::text(validate::Field::CommunityName, name, validate::NAME_MAX)?;
         let settings = container(&self.doc, "settings")?;
         self.write(me, now, |tx| tx.put(&settings, "name", name.as_str()))
     }

@@ -8,6 +8,8 @@
 
 use super::{BOARD_SCHEMA, DocKind, LEDGER_SCHEMA, PEOPLE_SCHEMA};
 use crate::crypto::SEALED_LEN;
+use crate::model::{INTEREST_MAX, SKILL_LEVEL_MAX};
+use crate::validate;
 
 /// One segment of a path pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,15 +104,16 @@ const fn d(path: &'static [Seg], value: Value, who: Who) -> Rule {
     Rule { path, value, who, deletable: true }
 }
 
-const NAME: Value = Value::Text { min: 1, max: 80 };
+// The bounds a peer's change is held to are the ones local writes are validated against.
+const NAME: Value = Value::Text { min: 1, max: validate::NAME_MAX };
 const URGENCY: &[&str] = &["normal", "soon", "urgent"];
 const STATUS: &[&str] = &["open", "closed"];
 const PLEDGE: &[&str] = &["pledged", "withdrawn", "done"];
 const VERDICT: &[&str] = &["enjoyed", "too-hard", "not-again", "more"];
 /// Hours are stored in minutes.
-const MAX_TASK_MINUTES: u64 = 200 * 60;
-pub const MAX_ENTRY_MINUTES: u64 = 24 * 60;
-const MAX_WEEK_MINUTES: u64 = 7 * 24 * 60;
+const MAX_TASK_MINUTES: u64 = validate::TASK_HOURS_MAX.0 as u64;
+const MAX_ENTRY_MINUTES: u64 = validate::ENTRY_MAX.0 as u64;
+const MAX_WEEK_MINUTES: u64 = validate::WEEK_MAX.0 as u64;
 
 pub const PEOPLE: &[Rule] = &[
     r(&[Lit("schema")], Value::Const(PEOPLE_SCHEMA), Who::Genesis),
@@ -122,16 +125,24 @@ pub const PEOPLE: &[Rule] = &[
     r(&[Lit("settings"), Lit("name")], NAME, Who::Member),
     r(&[Lit("sectors")], Value::Map, Who::Genesis),
     r(&[Lit("sectors"), Seg::Sector], Value::Map, Who::Member),
-    r(&[Lit("sectors"), Seg::Sector, Lit("name")], Value::Text { min: 1, max: 60 }, Who::Member),
+    r(&[Lit("sectors"), Seg::Sector, Lit("name")], Value::Text { min: 1, max: validate::SECTOR_NAME_MAX }, Who::Member),
     r(&[Lit("sectors"), Seg::Sector, Lit("essential")], Value::Bool, Who::Member),
-    r(&[Lit("sectors"), Seg::Sector, Lit("baseline")], Value::Uint { min: 0, max: 1000 * 60 }, Who::Member),
+    r(
+        &[Lit("sectors"), Seg::Sector, Lit("baseline")],
+        Value::Uint { min: 0, max: validate::BASELINE_MAX.0 as u64 },
+        Who::Member,
+    ),
     r(&[Lit("sectors"), Seg::Sector, Lit("order")], Value::Uint { min: 0, max: 1000 }, Who::Member),
     r(&[Lit("sectors"), Seg::Sector, Lit("archived")], Value::Bool, Who::Member),
     r(&[Lit("guilds")], Value::Map, Who::Genesis),
     r(&[Lit("guilds"), Seg::Guild], Value::Map, Who::Member),
     r(&[Lit("guilds"), Seg::Guild, Lit("name")], NAME, Who::Member),
     r(&[Lit("guilds"), Seg::Guild, Lit("sector")], Value::Slug, Who::Member),
-    r(&[Lit("guilds"), Seg::Guild, Lit("description")], Value::Text { min: 0, max: 1000 }, Who::Member),
+    r(
+        &[Lit("guilds"), Seg::Guild, Lit("description")],
+        Value::Text { min: 0, max: validate::GUILD_DESCRIPTION_MAX },
+        Who::Member,
+    ),
     r(&[Lit("guilds"), Seg::Guild, Lit("archived")], Value::Bool, Who::Member),
     r(&[Lit("guilds"), Seg::Guild, Lit("created_by")], Value::Author, Who::AtCreation),
     r(&[Lit("members")], Value::Map, Who::Genesis),
@@ -147,13 +158,13 @@ pub const PEOPLE: &[Rule] = &[
     r(&[Lit("members"), M, Lit("profile"), Lit("skills")], Value::Map, Who::AtCreation),
     d(
         &[Lit("members"), M, Lit("profile"), Lit("skills"), Seg::Skill],
-        Value::Uint { min: 1, max: 5 },
+        Value::Uint { min: 1, max: SKILL_LEVEL_MAX as u64 },
         Who::MemberAt(1),
     ),
     r(&[Lit("members"), M, Lit("profile"), Lit("interests")], Value::Map, Who::AtCreation),
     d(
         &[Lit("members"), M, Lit("profile"), Lit("interests"), Seg::Sector],
-        Value::Uint { min: 0, max: 5 },
+        Value::Uint { min: 0, max: INTEREST_MAX as u64 },
         Who::MemberAt(1),
     ),
     r(
@@ -174,7 +185,11 @@ pub const PEOPLE: &[Rule] = &[
     r(&[Lit("invites"), Seg::Invite, Lit("by")], Value::Author, Who::AtCreation),
     r(&[Lit("invites"), Seg::Invite, Lit("at")], Value::Timestamp, Who::AtCreation),
     r(&[Lit("invites"), Seg::Invite, Lit("expires")], Value::Timestamp, Who::AtCreation),
-    r(&[Lit("invites"), Seg::Invite, Lit("uses")], Value::Uint { min: 1, max: 10_000 }, Who::AtCreation),
+    r(
+        &[Lit("invites"), Seg::Invite, Lit("uses")],
+        Value::Uint { min: 1, max: validate::INVITE_USES_MAX as u64 },
+        Who::AtCreation,
+    ),
     r(&[Lit("invites"), Seg::Invite, Lit("used")], Value::Map, Who::AtCreation),
     r(&[Lit("invites"), Seg::Invite, Lit("used"), M], Value::Timestamp, Who::Member),
     r(&[Lit("epochs")], Value::Map, Who::Genesis),
@@ -194,17 +209,21 @@ pub const BOARD: &[Rule] = &[
     r(&[Lit("flags")], Value::Map, Who::Genesis),
     r(&[Lit("proposals")], Value::Map, Who::Genesis),
     r(&[Lit("tasks"), Seg::Task], Value::Map, Who::Member),
-    r(&[Lit("tasks"), Seg::Task, Lit("title")], Value::Text { min: 1, max: 120 }, Who::Member),
-    r(&[Lit("tasks"), Seg::Task, Lit("description")], Value::Text { min: 0, max: 4000 }, Who::Member),
+    r(&[Lit("tasks"), Seg::Task, Lit("title")], Value::Text { min: 1, max: validate::TITLE_MAX }, Who::Member),
+    r(
+        &[Lit("tasks"), Seg::Task, Lit("description")],
+        Value::Text { min: 0, max: validate::DESCRIPTION_MAX },
+        Who::Member,
+    ),
     r(&[Lit("tasks"), Seg::Task, Lit("sector")], Value::Slug, Who::Member),
     d(&[Lit("tasks"), Seg::Task, Lit("guild")], Value::GuildRef, Who::Member),
     r(&[Lit("tasks"), Seg::Task, Lit("skills")], Value::Map, Who::AtCreation),
     d(&[Lit("tasks"), Seg::Task, Lit("skills"), Seg::Skill], Value::True, Who::Member),
     r(&[Lit("tasks"), Seg::Task, Lit("hours")], Value::Uint { min: 1, max: MAX_TASK_MINUTES }, Who::Member),
-    r(&[Lit("tasks"), Seg::Task, Lit("slots")], Value::Uint { min: 1, max: 1000 }, Who::Member),
+    r(&[Lit("tasks"), Seg::Task, Lit("slots")], Value::Uint { min: 1, max: validate::SLOTS_MAX as u64 }, Who::Member),
     r(&[Lit("tasks"), Seg::Task, Lit("urgency")], Value::OneOf(URGENCY), Who::Member),
     d(&[Lit("tasks"), Seg::Task, Lit("deadline")], Value::Date, Who::Member),
-    d(&[Lit("tasks"), Seg::Task, Lit("location")], Value::Text { min: 1, max: 200 }, Who::Member),
+    d(&[Lit("tasks"), Seg::Task, Lit("location")], Value::Text { min: 1, max: validate::LOCATION_MAX }, Who::Member),
     r(&[Lit("tasks"), Seg::Task, Lit("open_to_neighbours")], Value::Bool, Who::Member),
     r(&[Lit("tasks"), Seg::Task, Lit("status")], Value::OneOf(STATUS), Who::Member),
     r(&[Lit("tasks"), Seg::Task, Lit("created_by")], Value::Author, Who::AtCreation),
@@ -220,7 +239,7 @@ pub const BOARD: &[Rule] = &[
     r(&[Lit("flags"), Seg::Flag, Lit("task")], Value::TaskRef, Who::AtCreation),
     r(&[Lit("flags"), Seg::Flag, Lit("sector")], Value::Slug, Who::AtCreation),
     r(&[Lit("flags"), Seg::Flag, Lit("raised_by")], Value::Author, Who::AtCreation),
-    r(&[Lit("flags"), Seg::Flag, Lit("note")], Value::Text { min: 1, max: 2000 }, Who::AtCreation),
+    r(&[Lit("flags"), Seg::Flag, Lit("note")], Value::Text { min: 1, max: validate::CONCERN_MAX }, Who::AtCreation),
     r(&[Lit("flags"), Seg::Flag, Lit("at")], Value::Timestamp, Who::AtCreation),
     r(&[Lit("flags"), Seg::Flag, Lit("resolved")], Value::Bool, Who::Member),
     r(&[Lit("flags"), Seg::Flag, Lit("resolved_by")], Value::Author, Who::Member),
@@ -238,7 +257,7 @@ pub const LEDGER: &[Rule] = &[
     r(&[Lit("entries"), Seg::Entry, Lit("sector")], Value::Slug, Who::AtCreation),
     r(&[Lit("entries"), Seg::Entry, Lit("minutes")], Value::Uint { min: 1, max: MAX_ENTRY_MINUTES }, Who::AtCreation),
     r(&[Lit("entries"), Seg::Entry, Lit("date")], Value::DateInYear, Who::AtCreation),
-    r(&[Lit("entries"), Seg::Entry, Lit("note")], Value::Text { min: 0, max: 1000 }, Who::AtCreation),
+    r(&[Lit("entries"), Seg::Entry, Lit("note")], Value::Text { min: 0, max: validate::NOTE_MAX }, Who::AtCreation),
     r(&[Lit("entries"), Seg::Entry, Lit("created_at")], Value::Timestamp, Who::AtCreation),
     r(&[Lit("entries"), Seg::Entry, Lit("retracted")], Value::True, Who::EntryOwner),
     r(&[Lit("entries"), Seg::Entry, Lit("confirmations")], Value::Map, Who::AtCreation),

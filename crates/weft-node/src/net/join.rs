@@ -15,11 +15,9 @@ impl Node {
         uses: u32,
         hours: u32,
     ) -> Result<crate::api::Response, crate::error::ApiError> {
-        if hours == 0 || hours > 24 * 365 {
-            return Err(NodeError::BadRequest(format!(
-                "an invitation is valid from 1 hour to a year, not {hours} hours"
-            ))
-            .into());
+        if hours == 0 || hours > crate::api::INVITE_HOURS_MAX {
+            let max = crate::api::INVITE_HOURS_MAX;
+            return Err(NodeError::from(crate::error::Refusal::InviteHours { hours, max }).into());
         }
         let valid_for = i64::from(hours) * 3_600_000;
         let new = self.call(move |s| s.create_invite(community.as_deref(), uses, valid_for)).await??;
@@ -56,7 +54,7 @@ impl Node {
     /// Joins a community with an invitation: reaches a member (by the link's addresses or
     /// on the LAN), asks to be admitted, then syncs the community's documents from them.
     pub(crate) async fn join(&self, text: &str, name: Option<String>) -> Result<crate::api::Response, NodeError> {
-        let code = weft_net::invite::InviteCode::parse(text).map_err(|e| NodeError::BadRequest(e.to_string()))?;
+        let code = weft_net::invite::InviteCode::parse(text)?;
         let link = self.net_link().ok_or_else(|| {
             NodeError::Network("joining needs the network: run `weft serve`, or `weft join` without it running".into())
         })?;

@@ -6,13 +6,13 @@ use weft_core::doc::people::PeopleView;
 use weft_store::Batch;
 
 use super::{State, count};
-use crate::api::{DemoInfo, Response};
-use crate::error::NodeError;
+use crate::api::{DEMO_MEMBERS_MAX, DEMO_MEMBERS_MIN, DemoInfo, Response};
+use crate::error::{NodeError, Refusal};
 
 impl State {
     pub(super) fn demo(&mut self, members: u32, seed: u64, name: Option<String>) -> Result<Response, NodeError> {
-        if !(2..=500).contains(&members) {
-            return Err(NodeError::BadRequest(format!("a demo community has from 2 to 500 members, not {members}")));
+        if !(DEMO_MEMBERS_MIN..=DEMO_MEMBERS_MAX).contains(&members) {
+            return Err(Refusal::DemoMembers { members, min: DEMO_MEMBERS_MIN, max: DEMO_MEMBERS_MAX }.into());
         }
         if self.identity.is_none() {
             self.identity = Some(self.store.create_identity("You")?);
@@ -23,7 +23,7 @@ impl State {
             .map_err(|e| NodeError::Write(format!("the demo could not be generated: {e}")))?;
         let id = demo.community;
         if self.communities.contains_key(&id) {
-            return Err(NodeError::BadRequest("this demo community is already here: use another --seed".into()));
+            return Err(Refusal::DemoExists.into());
         }
         let community_name = demo
             .documents

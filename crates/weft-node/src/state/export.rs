@@ -6,7 +6,7 @@ use weft_core::doc::{DocId, DocName};
 
 use super::State;
 use crate::api::{DocStatus, ExportData, ExportFormatInput, Response, StatusInfo};
-use crate::error::NodeError;
+use crate::error::{NodeError, Refusal};
 
 impl State {
     pub(super) fn export(
@@ -64,9 +64,7 @@ impl State {
             }
             ExportFormatInput::Valueflows => {
                 if doc.is_some() {
-                    return Err(NodeError::BadRequest(
-                        "a ValueFlows export holds the whole community: leave out --doc".into(),
-                    ));
+                    return Err(Refusal::ValueflowsWholeCommunity.into());
                 }
                 let ledgers: Vec<&LedgerView> = v.ledgers.values().collect();
                 let value = export::valueflows(c, people, board, &ledgers);
@@ -74,13 +72,9 @@ impl State {
                 (format!("{slug}-valueflows.jsonld"), text.into_bytes())
             }
             ExportFormatInput::Automerge => {
-                let doc = doc.ok_or_else(|| {
-                    NodeError::BadRequest("say which document to export: --doc people, board or ledger/YYYY".into())
-                })?;
-                let found = self
-                    .community(c)?
-                    .doc(doc)
-                    .ok_or_else(|| NodeError::NotFound(format!("this community has no {doc} document")))?;
+                let doc = doc.ok_or_else(|| NodeError::from(Refusal::ExportDocNeeded))?;
+                let found =
+                    self.community(c)?.doc(doc).ok_or_else(|| NodeError::from(Refusal::NoSuchDocument { doc }))?;
                 (format!("{slug}-{}.automerge", doc.to_string().replace('/', "-")), found.save())
             }
         };

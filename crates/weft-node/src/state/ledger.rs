@@ -12,7 +12,7 @@ use weft_core::{CommunityId, Date, EntryId, Minutes, Month, PledgeId, SectorId, 
 use super::State;
 use super::community::{Touched, member_name};
 use crate::api::{EntryInfo, FeedbackInfo, PendingInfo, Response};
-use crate::error::NodeError;
+use crate::error::{NodeError, Refusal};
 
 impl State {
     /// Logs the caller's hours, for a task or for a sector of a community.
@@ -31,7 +31,7 @@ impl State {
                 if let Some(r) = community {
                     let named = self.resolve_community(Some(r))?;
                     if named != c {
-                        return Err(NodeError::BadRequest("that task belongs to another community".into()));
+                        return Err(Refusal::TaskInOtherCommunity.into());
                     }
                 }
                 (c, Some(t))

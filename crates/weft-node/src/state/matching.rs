@@ -7,7 +7,7 @@ use weft_core::{CommunityId, MemberId, TaskId};
 use super::community::{Community, Views, member_name};
 use super::{State, count};
 use crate::api::{MAX_SUGGESTIONS, PlanInfo, PlanPartInfo, Response, SuggestionsInfo, UncoveredTask};
-use crate::error::NodeError;
+use crate::error::{NodeError, Refusal};
 
 impl State {
     /// What the matcher reads for a community today: its documents, this year's ledger and
@@ -55,9 +55,7 @@ impl State {
         limit: u32,
     ) -> Result<Response, NodeError> {
         if !(1..=MAX_SUGGESTIONS).contains(&limit) {
-            return Err(NodeError::BadRequest(format!(
-                "ask for 1 to {MAX_SUGGESTIONS} suggestions at a time, not {limit}"
-            )));
+            return Err(Refusal::SuggestionLimit { limit, max: MAX_SUGGESTIONS }.into());
         }
         let c = self.resolve_community(community)?;
         let me = self.me_if_any();
@@ -69,11 +67,12 @@ impl State {
         let input = self.match_input(c)?;
         let Some(member_name) = input.members.get(&who).map(|m| m.name.clone()) else {
             let people = self.community(c)?.people();
-            return Err(NodeError::NotFound(if me == Some(who) {
-                format!("you are not a current member of {}: there is nothing to suggest", people.name)
+            return Err(if me == Some(who) {
+                Refusal::NotYoursToSuggest { community: people.name.clone() }
             } else {
-                format!("{} is not a current member of {}", member_name(people, &who), people.name)
-            }));
+                Refusal::NotACurrentMember { member: member_name(people, &who), community: people.name.clone() }
+            }
+            .into());
         };
         let plan = weft_match::plan(&input);
         let suggestions = weft_match::suggest(&input, who, usize::try_from(limit).unwrap_or(usize::MAX), Some(&plan))?;
@@ -155,9 +154,7 @@ impl State {
         if let Some(r) = community {
             let named = self.resolve_community(Some(r))?;
             if named != c && !open_to_neighbours {
-                return Err(NodeError::BadRequest(format!(
-                    "'{title}' belongs to another community and is not open to neighbours"
-                )));
+                return Err(Refusal::NotOpenToNeighbours { title }.into());
             }
         }
         self.write_pair(c, t, |ledger, me, now| ledger.decline_task(me, t, now))?;

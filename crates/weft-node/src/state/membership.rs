@@ -46,12 +46,9 @@ impl State {
     /// This directory's identity for a join request, created with `name` if there is none.
     pub(crate) fn identity_for_join(&mut self, name: Option<&str>) -> Result<JoinIdentity, NodeError> {
         if self.identity.is_none() {
-            let name = name.ok_or_else(|| {
-                NodeError::BadRequest(
-                    "say what the community should call you: weft join CODE --name \"Your name\"".into(),
-                )
-            })?;
-            let name = weft_core::validate::text("name", "say what others should call you", name, 80)?;
+            let name = name.ok_or_else(|| NodeError::from(crate::error::Refusal::JoinNameNeeded))?;
+            let name =
+                weft_core::validate::text(weft_core::validate::Field::Name, name, weft_core::validate::NAME_MAX)?;
             self.identity = Some(self.store.create_identity(&name)?);
         }
         let stored = self.identity.as_ref().ok_or(NodeError::NotInitialised)?;
@@ -100,7 +97,7 @@ impl State {
         let expires = Timestamp(self.clock.now().millis().saturating_add(valid_for_ms));
         let invite = InviteId::random();
         let secret: [u8; 16] = weft_core::id::random_bytes();
-        let uses = uses.clamp(1, 10_000);
+        let uses = uses.clamp(1, weft_core::validate::INVITE_USES_MAX);
         self.write_people(c, |people, w| {
             Ok((people.create_invite(&w.me, invite, &secret, expires, uses, w.now)?, [Touched::Settings]))
         })?;

@@ -152,7 +152,7 @@ impl State {
             Request::Demo { members, seed, name } => self.demo(members, seed, name),
             // Carried out by the node itself (they need the network).
             Request::Invite { .. } | Request::Join { .. } => {
-                Err(NodeError::BadRequest("this request is answered by the node, not its state".into()))
+                Err(NodeError::Internal("this request is answered by the node, not its state".into()))
             }
             // Answered by the node when its network runs; this is the offline answer.
             Request::Peers => Ok(Response::Peers(PeersInfo {

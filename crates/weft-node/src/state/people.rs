@@ -13,9 +13,7 @@ use super::State;
 use super::community::{Community, Touched};
 use crate::api::{IdentityInfo, MemberInfo, Response};
 use crate::error::NodeError;
-
-/// The longest name a member may go by.
-const MAX_NAME: usize = 80;
+use weft_core::validate::{Field, NAME_MAX};
 
 /// A change to a sector; fields left `None` keep their value.
 pub(super) struct SectorChange {
@@ -30,7 +28,7 @@ impl State {
         if let Some(existing) = &self.identity {
             return Err(NodeError::AlreadyInitialised { name: existing.name.clone() });
         }
-        let name = weft_core::validate::text("name", "say what others should call you", name, MAX_NAME)?;
+        let name = weft_core::validate::text(Field::Name, name, NAME_MAX)?;
         self.identity = Some(self.store.create_identity(&name)?);
         self.whoami().map(Response::Identity)
     }

@@ -2,25 +2,19 @@
 
 use weft_core::{CommunityId, EntryId, GuildId, MemberId, TaskId};
 
-use super::State;
-use crate::error::NodeError;
+use super::{State, count};
+use crate::error::{MIN_ID_PREFIX, NodeError, Refusal, Thing};
 
 impl State {
     /// A community by id, id prefix or name; or the only one, when none is given.
     pub(super) fn resolve_community(&mut self, reference: Option<&str>) -> Result<CommunityId, NodeError> {
         let Some(r) = reference.map(str::trim).filter(|r| !r.is_empty()) else {
             return match self.communities.len() {
-                0 => Err(NodeError::NotFound(
-                    "this data directory has no community yet: create one with `weft community create NAME`, or try `weft demo`".into(),
-                )),
+                0 => Err(Refusal::NoCommunityYet.into()),
                 _ if self.communities.len() == 1 => {
                     self.communities.keys().next().copied().ok_or_else(|| NodeError::NotFound("no community".into()))
                 }
-                _ => Err(NodeError::Ambiguous(format!(
-                    "this data directory has {} communities: say which with --community ({})",
-                    self.communities.len(),
-                    self.community_names().join(", ")
-                ))),
+                _ => Err(Refusal::WhichCommunity { known: self.community_names() }.into()),
             };
         };
         let lower = r.to_lowercase();
@@ -38,11 +32,8 @@ impl State {
         let found = if by_name.is_empty() { by_id } else { by_name };
         match found.as_slice() {
             [one] => Ok(*one),
-            [] => Err(NodeError::NotFound(format!(
-                "no community called '{r}' here; communities: {}",
-                if self.communities.is_empty() { "none yet".to_owned() } else { self.community_names().join(", ") }
-            ))),
-            _ => Err(NodeError::Ambiguous(format!("'{r}' matches more than one community: use its id"))),
+            [] => Err(Refusal::UnknownCommunity { reference: r.to_owned(), known: self.community_names() }.into()),
+            _ => Err(Refusal::AmbiguousCommunity { reference: r.to_owned() }.into()),
         }
     }
 
@@ -50,19 +41,17 @@ impl State {
         self.communities.values_mut().map(|c| c.people().name.clone()).collect()
     }
 
-    fn check_prefix(reference: &str, what: &str) -> Result<String, NodeError> {
+    fn check_prefix(reference: &str, thing: Thing) -> Result<String, NodeError> {
         let r = reference.trim().to_lowercase();
-        if r.len() < 4 {
-            return Err(NodeError::BadRequest(format!(
-                "'{reference}' is too short to find a {what}: give at least 4 characters of its id"
-            )));
+        if r.len() < MIN_ID_PREFIX as usize {
+            return Err(Refusal::ShortReference { reference: reference.to_owned(), thing, min: MIN_ID_PREFIX }.into());
         }
         Ok(r)
     }
 
     /// A task by id or unique id prefix, in any community.
     pub(super) fn resolve_task(&mut self, reference: &str) -> Result<(CommunityId, TaskId), NodeError> {
-        let r = Self::check_prefix(reference, "task")?;
+        let r = Self::check_prefix(reference, Thing::Task)?;
         let mut found = Vec::new();
         for c in self.communities.values_mut() {
             let id = c.id;
@@ -70,14 +59,14 @@ impl State {
         }
         match found.as_slice() {
             [one] => Ok(*one),
-            [] => Err(NodeError::NotFound(format!("no task {reference}: `weft task list` shows the board"))),
-            _ => Err(NodeError::Ambiguous(format!("'{reference}' matches {} tasks: give more of the id", found.len()))),
+            [] => Err(Refusal::NoSuchTask { reference: reference.to_owned() }.into()),
+            _ => Err(Refusal::AmbiguousTask { reference: reference.to_owned(), matches: count(found.len()) }.into()),
         }
     }
 
     /// An hour entry by id or unique id prefix, in any community and year.
     pub(super) fn resolve_entry(&mut self, reference: &str) -> Result<(CommunityId, i32, EntryId), NodeError> {
-        let r = Self::check_prefix(reference, "entry")?;
+        let r = Self::check_prefix(reference, Thing::Entry)?;
         let ids: Vec<CommunityId> = self.communities.keys().copied().collect();
         for c in &ids {
             self.read_all_ledgers(*c)?;
@@ -91,12 +80,8 @@ impl State {
         }
         match found.as_slice() {
             [one] => Ok(*one),
-            [] => {
-                Err(NodeError::NotFound(format!("no hour entry {reference}: `weft pending` lists entries to confirm")))
-            }
-            _ => {
-                Err(NodeError::Ambiguous(format!("'{reference}' matches {} entries: give more of the id", found.len())))
-            }
+            [] => Err(Refusal::NoSuchEntry { reference: reference.to_owned() }.into()),
+            _ => Err(Refusal::AmbiguousEntry { reference: reference.to_owned(), matches: count(found.len()) }.into()),
         }
     }
 
@@ -114,11 +99,12 @@ impl State {
             .collect();
         match matches.as_slice() {
             [one] => Ok(*one),
-            [] => Err(NodeError::NotFound(format!(
-                "no guild '{reference}'; guilds: {}",
-                people.guilds.values().filter(|g| !g.archived).map(|g| g.name.as_str()).collect::<Vec<_>>().join(", ")
-            ))),
-            _ => Err(NodeError::Ambiguous(format!("'{reference}' matches more than one guild: use its id"))),
+            [] => Err(Refusal::NoSuchGuild {
+                reference: reference.to_owned(),
+                known: people.guilds.values().filter(|g| !g.archived).map(|g| g.name.clone()).collect(),
+            }
+            .into()),
+            _ => Err(Refusal::AmbiguousGuild { reference: reference.to_owned() }.into()),
         }
     }
 
@@ -135,12 +121,15 @@ impl State {
         match found.as_slice() {
             [one] => Ok(*one),
             [] => match people.members.values().find(|m| m.removed && m.name.to_lowercase() == lower) {
-                Some(m) => {
-                    Err(NodeError::Invalid(weft_core::validate::ValidationError::AlreadyRemoved(m.name.clone())))
+                Some(m) => Err(NodeError::Invalid(weft_core::validate::ValidationError::AlreadyRemoved {
+                    name: m.name.clone(),
+                })),
+                None => {
+                    Err(Refusal::NoSuchMember { reference: reference.to_owned(), community: people.name.clone() }
+                        .into())
                 }
-                None => Err(NodeError::NotFound(format!("no member '{reference}' in {}", people.name))),
             },
-            _ => Err(NodeError::Ambiguous(format!("more than one member is called '{reference}': use their id"))),
+            _ => Err(Refusal::AmbiguousMember { reference: reference.to_owned() }.into()),
         }
     }
 }

@@ -61,7 +61,7 @@ impl Engine {
         identity: JoinIdentity,
     ) {
         if self.joining.is_some() {
-            let busy = NodeError::BadRequest("already joining a community: wait until that is done".into());
+            let busy = NodeError::from(crate::error::Refusal::AlreadyJoining);
             self.out.push(Output::Joined { ticket, result: Err(busy) });
             return;
         }

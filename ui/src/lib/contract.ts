@@ -1,0 +1,650 @@
+// The contract between the desktop UI and Weft, generated from the Rust types (ts-rs):
+// do not edit. After changing a type, a limit or an error the UI sees, write it again with
+//   WEFT_UPDATE_CONTRACT=1 cargo test --workspace contract
+// (the test in src-tauri/src/contract.rs fails while this file is out of date).
+//
+// Every id, date and month is a string; every duration is a whole number of minutes.
+
+/**
+ * An error as it crosses the API: to the CLI, over the control socket, to the desktop UI.
+ */
+export type ApiError = { code: ErrorCode, 
+/**
+ * What went wrong and what to do, in English.
+ */
+message: string, 
+/**
+ * Exactly what was refused, with its values, when the node knows it.
+ */
+detail: ErrorDetail | null, };
+
+/**
+ * What `app_info` answers.
+ */
+export type AppInfo = { dataDir: string, version: string, 
+/**
+ * Whether the network runs (it starts once the directory has an identity).
+ */
+online: boolean, 
+/**
+ * The `weft://` link the app was launched with, if any.
+ */
+pendingLink: string | null, 
+/**
+ * Why the data directory could not be opened (then every `execute` fails with it too),
+ * e.g. `busy` while `weft serve` holds it.
+ */
+error: ApiError | null, };
+
+/**
+ * A community: the first 16 bytes of the hash of its people document's genesis change.
+ *
+ * In JSON (and TypeScript): its canonical text, lowercase base32.
+ */
+export type CommunityId = string;
+
+export type CommunityInfo = { id: CommunityId, name: string, members: number, open_tasks: number, urgent_open: number, 
+/**
+ * The yearly baseline per member, all sectors together.
+ */
+baseline: Minutes, };
+
+/**
+ * A calendar date (the day the work was done). In JSON: `YYYY-MM-DD`.
+ */
+export type DateStr = string;
+
+export type DemoInfo = { community: CommunityInfo, members: number, guilds: number, tasks: number, open_tasks: number, urgent_open: number, pledges: number, entries: number, hours: Minutes, changes: number, };
+
+/**
+ * A device: its Ed25519 public key, which is also its Automerge actor id (and, with
+ * sync, its libp2p peer id).
+ *
+ * In JSON (and TypeScript): its canonical text, lowercase base32.
+ */
+export type DeviceId = string;
+
+/**
+ * Which document of a community. In JSON: `people`, `board`, `ledger/2026`.
+ */
+export type DocName = string;
+
+export type DocStatus = { community: CommunityId, name: DocName, changes: number, logged_since_snapshot: number, 
+/**
+ * Whether its Automerge document is in memory now; a resting one keeps only its view.
+ */
+in_memory: boolean, };
+
+export type DocSyncStatus = { community: CommunityId, doc: DocName, state: SyncStatus, };
+
+/**
+ * One entry in the hour ledger.
+ *
+ * In JSON (and TypeScript): its canonical text, lowercase base32.
+ */
+export type EntryId = string;
+
+export type EntryInfo = { id: EntryId, community: CommunityId, member: MemberId, member_name: string, task: TaskId | null, task_title: string | null, sector: SectorId, minutes: Minutes, date: DateStr, note: string, confirmed_by: Array<string>, retracted: boolean, };
+
+/**
+ * What kind of failure, for front ends to branch on.
+ */
+export type ErrorCode = "not_initialised" | "already_initialised" | "not_found" | "ambiguous" | "invalid" | "busy" | "storage" | "network" | "internal";
+
+/**
+ * What exactly was refused. Every kind is a `kind` of its own (`too_long`, `slots`,
+ * `suggestion_limit`, `invite_code_checksum`…) with its values; field names are stable
+ * identifiers, never words.
+ */
+export type ErrorDetail = ValidationError | Refusal | InviteError;
+
+export type ExportData = { format: ExportFormatInput, 
+/**
+ * A name to save it under, e.g. `riverside-hours-2026.csv`.
+ */
+suggested_name: string, 
+/**
+ * The exported bytes, base64 (binary for Automerge, UTF-8 text otherwise).
+ */
+base64: string, };
+
+export type ExportFormatInput = "csv" | "valueflows" | "automerge";
+
+/**
+ * The facts a reason is made of.
+ */
+export type Facts = { "kind": "plan" } | { "kind": "skill", known: Array<[SkillId, number]>, learning: Array<SkillId>, missing: Array<SkillId>, } | { "kind": "interest", sector: string, level: number | null, } | { "kind": "rotation", sector: string, done: number, baseline: number, expected: number, total: number, total_expected: number, } | { "kind": "sector", sector: string, percent: number, month_percent: number, } | { "kind": "urgency", urgency: Urgency, free: number, slots: number, waiting_days: number, deadline_days: number | null, } | { "kind": "load", after: number, week: number, heavy_sector: string | null, heavy_minutes: number, same_sector: boolean, } | { "kind": "learned", feature: Feature, liked: number, disliked: number, } | { "kind": "travel", community: string, };
+
+/**
+ * What a learned preference is about: the feature of the task that weighs most in it.
+ */
+export type Feature = { "kind": "sector", sector: SectorId, name: string, } | { "kind": "guild", guild: GuildId, name: string, } | { "kind": "skills", skills: Array<SkillId>, } | { "kind": "size", size: Size, };
+
+export type FeedbackInfo = { task: TaskId, title: string, verdict: Verdict, };
+
+/**
+ * A text field that validation names: a stable identifier in the API (`community_name`),
+ * and words in messages ("community name").
+ */
+export type Field = "title" | "description" | "location" | "note" | "concern" | "name" | "member_name" | "newcomer_name" | "community_name" | "guild_name" | "sector_name";
+
+/**
+ * A concern raised about a task or an imbalance.
+ *
+ * In JSON (and TypeScript): its canonical text, lowercase base32.
+ */
+export type FlagId = string;
+
+/**
+ * A guild: a group within a sector that posts tasks ("community garden" in food).
+ */
+export type Guild = { id: GuildId, name: string, sector: SectorId, description: string, archived: boolean, };
+
+/**
+ * A guild within a sector.
+ *
+ * In JSON (and TypeScript): its canonical text, lowercase base32.
+ */
+export type GuildId = string;
+
+export type IdentityInfo = { name: string, member: MemberId, device: DeviceId, data_dir: string, };
+
+/**
+ * Interest in a sector, from 0 (none) to 5 (love it).
+ */
+export type Interest = number;
+
+/**
+ * Why an invitation could not be read. In the API each is a `kind` of its own with its
+ * values (`invite_code_length`, …), for front ends that word it in the member's language.
+ */
+export type InviteError = { "kind": "invite_code_length", len: number, } | { "kind": "invite_code_alphabet" } | { "kind": "invite_code_checksum" } | { "kind": "invite_link_community", community: string, } | { "kind": "invite_link_address", address: string, } | { "kind": "invite_link_too_many_addresses", max: number, } | { "kind": "invite_link_unknown_part", part: string, };
+
+export type InviteInfo = { community: CommunityId, community_name: string, 
+/**
+ * The short code (enough on the same network).
+ */
+code: string, 
+/**
+ * The `weft://` link with the addresses to reach this peer.
+ */
+link: string, addresses: Array<string>, expires: Timestamp, uses: number, };
+
+/**
+ * A member: their Ed25519 identity public key.
+ *
+ * In JSON (and TypeScript): its canonical text, lowercase base32.
+ */
+export type MemberId = string;
+
+export type MemberInfo = { id: MemberId, name: string, admitted_at: Timestamp, devices: number, profile: Profile, is_me: boolean, };
+
+/**
+ * A member's hours per sector in a year, against the baseline (a guideline, not a quota).
+ */
+export type MemberYear = { member: MemberId, year: number, as_of: DateStr, sectors: Array<SectorHours>, total: Minutes, total_baseline: Minutes, 
+/**
+ * Hours in sectors that have since been archived or are unknown.
+ */
+other: Minutes, };
+
+/**
+ * A duration in whole minutes. Hours are shown and typed as decimals ("1.5") or "1h30".
+ */
+export type Minutes = number;
+
+/**
+ * A calendar month, e.g. 2026-03. In JSON: `YYYY-MM`.
+ */
+export type MonthStr = string;
+
+/**
+ * Something changed that a front end may want to show.
+ */
+export type NodeEvent = { "event": "document_changed", community: CommunityId, doc: DocName, } | { "event": "community_added", community: CommunityId, } | { "event": "peer_incident", peer: string, what: string, } | { "event": "network_changed" };
+
+export type PeerStatus = { peer_id: string, device: DeviceId | null, 
+/**
+ * The member behind the device, as far as our people documents know.
+ */
+member: string | null, 
+/**
+ * mdns, address, relay or inbound.
+ */
+found_by: string, address: string, rtt_ms: number | null, docs: Array<DocSyncStatus>, 
+/**
+ * What went wrong with this peer, if anything, in words.
+ */
+problem: string | null, };
+
+/**
+ * The network as this node sees it: who is connected, how they were found, and per
+ * document whether we are in sync — failures in words.
+ */
+export type PeersInfo = { 
+/**
+ * Whether this node runs the network at all (`weft serve` or the desktop app).
+ */
+online: boolean, peer_id: string | null, listening: Array<string>, peers: Array<PeerStatus>, 
+/**
+ * Recent problems with peers that may be gone (e.g. disconnected for invalid changes).
+ */
+incidents: Array<string>, };
+
+export type PendingInfo = { 
+/**
+ * Others' entries the caller could confirm (newest first, at most 100).
+ */
+to_confirm: Array<EntryInfo>, 
+/**
+ * The caller's entries nobody has confirmed yet.
+ */
+mine_unconfirmed: Array<EntryInfo>, };
+
+/**
+ * The community plan, with names and titles for display. It suggests; it never assigns.
+ */
+export type PlanInfo = { community: CommunityId, community_name: string, 
+/**
+ * Every part of the plan, by member name, then as the plan orders a member's parts (the
+ * most valuable first).
+ */
+parts: Array<PlanPartInfo>, 
+/**
+ * Free places on the open tasks the plan considered (neighbours' calls included).
+ */
+places_open: number, places_covered: number, urgent_open: number, urgent_covered: number, 
+/**
+ * Members with time this week, and how many of them have a part.
+ */
+members_available: number, members_with_part: number, 
+/**
+ * Parts dropped because a member's parts together did not fit their week.
+ */
+trimmed: number, 
+/**
+ * Urgent tasks with places nobody here has the time or the fit for this week (this
+ * community's, and neighbours' calls).
+ */
+urgent_uncovered: Array<UncoveredTask>, };
+
+/**
+ * One member's part of the plan.
+ */
+export type PlanPartInfo = { member: MemberId, member_name: string, task: TaskId, title: string, 
+/**
+ * The community that posted it, for a neighbour's call.
+ */
+neighbour: string | null, minutes: number, urgent: boolean, 
+/**
+ * How well the task suits the member (the matcher's points, every term but urgency).
+ */
+fit: number, };
+
+export type PledgeActionInput = "pledge" | "withdraw" | "done";
+
+export type PledgeInfo = { task: TaskId, title: string, state: PledgeState, taken: number, slots: number, };
+
+/**
+ * Where a member's pledge stands.
+ */
+export type PledgeState = "pledged" | "withdrawn" | "done";
+
+export type PledgeView = { member: MemberId, name: string, state: PledgeState, at: Timestamp, };
+
+/**
+ * What a member tells the community about themselves, to get fitting suggestions.
+ */
+export type Profile = { skills: { [key in SkillId]: SkillLevel }, interests: { [key in SectorId]: Interest }, 
+/**
+ * Hours a week the member can usually give.
+ */
+hours_per_week: Minutes, willing_to_travel: boolean, wants_to_learn: Array<SkillId>, };
+
+/**
+ * A change to a profile: only the fields that are `Some` (or non-empty) are written.
+ */
+export type ProfileUpdate = { name?: string | null, 
+/**
+ * Skill levels to set (a level of `None` removes the skill).
+ */
+skills?: { [key in SkillId]: SkillLevel | null }, interests?: { [key in SectorId]: Interest }, hours_per_week?: Minutes | null, willing_to_travel?: boolean | null, 
+/**
+ * Skills to add to (true) or remove from (false) what the member wants to learn.
+ */
+wants_to_learn?: { [key in SkillId]: boolean }, };
+
+/**
+ * The community's progress in a month, sector by sector.
+ */
+export type Progress = { month: MonthStr, members: number, sectors: Array<SectorProgress>, done: Minutes, goal: Minutes, percent: number, };
+
+/**
+ * One term of a suggestion's score, explained.
+ */
+export type Reason = { term: Term, points: number, 
+/**
+ * What the reason is made of, typed, for front ends that word it in another language.
+ */
+facts: Facts, 
+/**
+ * The reason in English (the CLI prints it).
+ */
+text: string, };
+
+/**
+ * A request the node refuses as it stands: what it names does not exist or is not unique,
+ * or what it asks is outside what the node does.
+ */
+export type Refusal = { "kind": "no_community_yet" } | { "kind": "which_community", known: Array<string>, } | { "kind": "unknown_community", reference: string, known: Array<string>, } | { "kind": "ambiguous_community", reference: string, } | { "kind": "short_reference", reference: string, thing: Thing, min: number, } | { "kind": "no_such_task", reference: string, } | { "kind": "ambiguous_task", reference: string, matches: number, } | { "kind": "no_such_entry", reference: string, } | { "kind": "ambiguous_entry", reference: string, matches: number, } | { "kind": "no_such_guild", reference: string, known: Array<string>, } | { "kind": "ambiguous_guild", reference: string, } | { "kind": "no_such_member", reference: string, community: string, } | { "kind": "ambiguous_member", reference: string, } | { "kind": "not_yours_to_suggest", community: string, } | { "kind": "not_a_current_member", member: string, community: string, } | { "kind": "suggestion_limit", limit: number, max: number, } | { "kind": "task_in_other_community" } | { "kind": "not_open_to_neighbours", title: string, } | { "kind": "valueflows_whole_community" } | { "kind": "export_doc_needed" } | { "kind": "no_such_document", doc: DocName, } | { "kind": "demo_members", members: number, min: number, max: number, } | { "kind": "demo_exists" } | { "kind": "invite_hours", hours: number, max: number, } | { "kind": "join_name_needed" } | { "kind": "already_joining" };
+
+/**
+ * Something a member asks their node to do.
+ */
+export type Request = { "op": "init", name: string, } | { "op": "whoami" } | { "op": "community_create", name: string, } | { "op": "community_list" } | { "op": "peers" } | { "op": "invite", community: string | null, uses: number, 
+/**
+ * How long the invitation is valid, in hours.
+ */
+hours: number, } | { "op": "join", code: string, 
+/**
+ * The name to go by, if this data directory has no identity yet.
+ */
+name: string | null, } | { "op": "member_remove", community: string | null, member: string, } | { "op": "community_rename", community: string | null, name: string, } | { "op": "profile_set", community: string | null, update: ProfileUpdate, } | { "op": "profile_show", community: string | null, member: string | null, } | { "op": "members", community: string | null, } | { "op": "sectors", community: string | null, } | { "op": "sector_set", community: string | null, sector: SectorId, name: string | null, essential: boolean | null, baseline: Minutes | null, archived: boolean | null, } | { "op": "guild_add", community: string | null, name: string, sector: SectorId, description: string, } | { "op": "guilds", community: string | null, } | { "op": "task_add", community: string | null, task: TaskInput, } | { "op": "task_list", community: string | null, sector: SectorId | null, open_only: boolean, } | { "op": "task_show", task: string, } | { "op": "task_edit", task: string, edit: TaskEdit, } | { "op": "task_close", task: string, } | { "op": "pledge", task: string, action: PledgeActionInput, } | { "op": "log", community: string | null, task: string | null, sector: SectorId | null, minutes: Minutes, date: DateStr | null, note: string, } | { "op": "confirm", entry: string, } | { "op": "retract", entry: string, } | { "op": "pending", community: string | null, } | { "op": "feedback", task: string, verdict: Verdict, } | { "op": "flag", community: string | null, task: string | null, sector: SectorId | null, note: string, } | { "op": "progress", community: string | null, month: MonthStr | null, } | { "op": "my_hours", community: string | null, year: number | null, } | { "op": "export", community: string | null, format: ExportFormatInput, doc: DocName | null, } | { "op": "suggest", community: string | null, 
+/**
+ * A member's name or id.
+ */
+member: string | null, 
+/**
+ * How many suggestions, from 1 to [`MAX_SUGGESTIONS`].
+ */
+limit: number, } | { "op": "plan", community: string | null, } | { "op": "decline", community: string | null, task: string, } | { "op": "demo", members: number, seed: number, name: string | null, } | { "op": "status" };
+
+/**
+ * What the node answers.
+ */
+export type Response = { "kind": "identity", "data": IdentityInfo } | { "kind": "community", "data": CommunityInfo } | { "kind": "communities", "data": Array<CommunityInfo> } | { "kind": "member", "data": MemberInfo } | { "kind": "members", "data": Array<MemberInfo> } | { "kind": "sectors", "data": Array<Sector> } | { "kind": "guild", "data": Guild } | { "kind": "guilds", "data": Array<Guild> } | { "kind": "task", "data": TaskDetail } | { "kind": "tasks", "data": Array<TaskSummary> } | { "kind": "pledge", "data": PledgeInfo } | { "kind": "entry", "data": EntryInfo } | { "kind": "pending", "data": PendingInfo } | { "kind": "feedback", "data": FeedbackInfo } | { "kind": "flag", "data": { id: FlagId, } } | { "kind": "progress", "data": Progress } | { "kind": "hours", "data": MemberYear } | { "kind": "export", "data": ExportData } | { "kind": "demo", "data": DemoInfo } | { "kind": "status", "data": StatusInfo } | { "kind": "peers", "data": PeersInfo } | { "kind": "invite", "data": InviteInfo } | { "kind": "suggestions", "data": SuggestionsInfo } | { "kind": "plan", "data": PlanInfo } | { "kind": "declined", "data": { task: TaskId, title: string, } };
+
+/**
+ * Why a member gets no suggestions right now.
+ */
+export type Resting = { "why": "no_hours" } | { "why": "week_full", load: number, week: number, };
+
+/**
+ * A sector of the community's work and its yearly baseline per member.
+ */
+export type Sector = { id: SectorId, name: string, 
+/**
+ * Essential sectors (food, healthcare, …) versus arts, culture and innovation.
+ */
+essential: boolean, 
+/**
+ * The yearly guideline per member (never a quota).
+ */
+baseline: Minutes, 
+/**
+ * Position in lists.
+ */
+order: number, archived: boolean, };
+
+/**
+ * One sector's line in a member's year.
+ */
+export type SectorHours = { sector: SectorId, name: string, hours: Minutes, 
+/**
+ * The yearly guideline.
+ */
+baseline: Minutes, 
+/**
+ * The share of the guideline a steady pace would have reached by `as_of`.
+ */
+expected_by_now: Minutes, };
+
+/**
+ * A sector of the community's work, e.g. `food` or `healthcare`.
+ *
+ * In JSON (and TypeScript): the slug itself.
+ */
+export type SectorId = string;
+
+/**
+ * One sector's collective progress in a month.
+ */
+export type SectorProgress = { sector: SectorId, name: string, essential: boolean, done: Minutes, 
+/**
+ * The month's goal: the yearly baseline × current members ÷ 12.
+ */
+goal: Minutes, 
+/**
+ * Whole percent of the goal (may pass 100).
+ */
+percent: number, 
+/**
+ * How many members gave hours in this sector this month (a count, never names).
+ */
+contributors: number, 
+/**
+ * Open tasks in the sector with free places.
+ */
+open_tasks: number, urgent_open: number, };
+
+/**
+ * What the shell itself sends on [`NODE_EVENT`], beside the node's own events.
+ */
+export type ShellEvent = { "event": "lagged", missed: number, };
+
+/**
+ * A task's size, as learned preferences bucket it: up to 2 h, up to 5 h, longer.
+ */
+export type Size = "short" | "half_day" | "long";
+
+/**
+ * A skill, e.g. `gardening` or `first-aid`.
+ *
+ * In JSON (and TypeScript): the slug itself.
+ */
+export type SkillId = string;
+
+/**
+ * A skill level from 1 (beginner) to 5 (can teach it).
+ */
+export type SkillLevel = number;
+
+export type StatusInfo = { data_dir: string, disk_bytes: number, identity: IdentityInfo | null, documents: Array<DocStatus>, };
+
+export type Suggestion = { task: TaskId, title: string, sector: SectorId, minutes: number, urgency: Urgency, 
+/**
+ * The community that posted it, for a neighbour's call.
+ */
+neighbour: string | null, score: number, 
+/**
+ * This is the member's part of the community plan.
+ */
+planned: boolean, reasons: Array<Reason>, };
+
+/**
+ * A member's suggestions: the matcher's answer, with who and where it is for.
+ */
+export type SuggestionsInfo = { community: CommunityId, member_name: string, 
+/**
+ * Whether these are the caller's own suggestions.
+ */
+is_me: boolean, member: MemberId, week: Week, 
+/**
+ * Why there is nothing to suggest, when the burnout guard says rest.
+ */
+resting: Resting | null, items: Array<Suggestion>, };
+
+export type SyncStatus = { "state": "in_sync" } | { "state": "syncing" } | { "state": "behind", changes: number, } | { "state": "failed", reason: string, };
+
+export type TaskDetail = { community: CommunityId, guild_name: string | null, sector_name: string, created_by_name: string, pledges: Array<PledgeView>, my_pledge: PledgeState | null, 
+/**
+ * Hours logged for this task, by everyone (counted entries).
+ */
+hours_logged: Minutes, open_flags: number, taken: number, free: number, id: TaskId, title: string, description: string, sector: SectorId, guild: GuildId | null, skills: Array<SkillId>, 
+/**
+ * Hours each person is asked for.
+ */
+hours: Minutes, 
+/**
+ * How many people are needed.
+ */
+slots: number, urgency: Urgency, deadline: DateStr | null, location: string | null, open_to_neighbours: boolean, status: TaskStatus, created_by: MemberId, created_at: Timestamp, };
+
+/**
+ * An edit to a task: only the fields that are `Some` change (`Some(None)` clears an
+ * optional field). In JSON, a field left out keeps its value and `null` clears it.
+ */
+export type TaskEdit = { title?: string | null, description?: string | null, sector?: SectorId | null, guild?: GuildId | null, skills?: Array<SkillId> | null, hours?: Minutes | null, slots?: number | null, urgency?: Urgency | null, deadline?: DateStr | null, location?: string | null, open_to_neighbours?: boolean | null, status?: TaskStatus | null, };
+
+/**
+ * A task on a community's board.
+ *
+ * In JSON (and TypeScript): its canonical text, lowercase base32.
+ */
+export type TaskId = string;
+
+/**
+ * A task as a member types it: the guild by name or id.
+ */
+export type TaskInput = { 
+/**
+ * Guild name or id; resolved into `task.guild`.
+ */
+guild_ref: string | null, title: string, description: string, sector: SectorId, guild: GuildId | null, skills: Array<SkillId>, hours: Minutes, slots: number, urgency: Urgency, deadline: DateStr | null, location: string | null, open_to_neighbours: boolean, };
+
+/**
+ * Whether a task still takes pledges.
+ */
+export type TaskStatus = "open" | "closed";
+
+/**
+ * A task as the board lists it: with its places taken.
+ */
+export type TaskSummary = { taken: number, free: number, id: TaskId, title: string, description: string, sector: SectorId, guild: GuildId | null, skills: Array<SkillId>, 
+/**
+ * Hours each person is asked for.
+ */
+hours: Minutes, 
+/**
+ * How many people are needed.
+ */
+slots: number, urgency: Urgency, deadline: DateStr | null, location: string | null, open_to_neighbours: boolean, status: TaskStatus, created_by: MemberId, created_at: Timestamp, };
+
+/**
+ * The terms of a score; every one is shown to the member as a reason.
+ */
+export type Term = "plan" | "skill" | "interest" | "rotation" | "sector" | "urgency" | "load" | "learned" | "travel";
+
+/**
+ * Something that a reference names (for references too short to look up).
+ */
+export type Thing = "task" | "entry";
+
+/**
+ * An instant: milliseconds since the Unix epoch, UTC. Stored as an Automerge timestamp.
+ */
+export type Timestamp = number;
+
+/**
+ * An urgent task the plan leaves places open on.
+ */
+export type UncoveredTask = { task: TaskId, title: string, 
+/**
+ * The community that posted it, for a neighbour's call.
+ */
+neighbour: string | null, 
+/**
+ * Its free places nobody in the plan takes.
+ */
+places: number, };
+
+/**
+ * How soon a task needs people.
+ */
+export type Urgency = "normal" | "soon" | "urgent";
+
+/**
+ * Why a request cannot be carried out as asked. Nothing was written.
+ *
+ * In the API (and so to the desktop UI) each refusal is its own `kind` with its values, so a
+ * front end words it in the member's language; the English message is the `Display`.
+ */
+export type ValidationError = { "kind": "empty", field: Field, } | { "kind": "too_long", field: Field, len: number, max: number, } | { "kind": "unknown_sector", sector: SectorId, known: Array<SectorId>, } | { "kind": "unknown_guild", guild: GuildId, } | { "kind": "guild_in_other_sector", guild: string, guild_sector: SectorId, sector: SectorId, } | { "kind": "entry_hours", minutes: Minutes, max: Minutes, } | { "kind": "task_hours", minutes: Minutes, max: Minutes, } | { "kind": "slots", slots: number, max: number, } | { "kind": "week_hours", hours: Minutes, max: Minutes, } | { "kind": "date_in_future", date: DateStr, today: DateStr, } | { "kind": "date_too_old", date: DateStr, max_days: number, } | { "kind": "deadline_in_past", date: DateStr, today: DateStr, } | { "kind": "deadline_too_far", date: DateStr, } | { "kind": "unknown_task", task: TaskId, } | { "kind": "task_closed", title: string, } | { "kind": "task_full", title: string, slots: number, } | { "kind": "already_pledged", title: string, } | { "kind": "not_pledged", title: string, } | { "kind": "unknown_entry", entry: EntryId, } | { "kind": "own_entry" } | { "kind": "already_confirmed" } | { "kind": "retracted" } | { "kind": "not_your_entry" } | { "kind": "not_a_member" } | { "kind": "already_member", name: string, } | { "kind": "invite_unknown" } | { "kind": "invite_expired" } | { "kind": "invite_used_up" } | { "kind": "invite_mismatch" } | { "kind": "already_removed", name: string, } | { "kind": "not_a_member_named", name: string, } | { "kind": "no_sector_or_task" } | { "kind": "archived_sector", sector: SectorId, } | { "kind": "baseline", baseline: Minutes, max: Minutes, } | { "kind": "duplicate_guild", name: string, };
+
+/**
+ * What a member says about a task afterwards; the matcher learns from it.
+ */
+export type Verdict = "enjoyed" | "too-hard" | "not-again" | "more";
+
+/**
+ * A member's week: stated availability, and what is logged or promised already.
+ */
+export type Week = { available: number, logged: number, committed: number, };
+
+/** Every error code, in the order the node declares them. */
+export const ERROR_CODES = ["not_initialised", "already_initialised", "not_found", "ambiguous", "invalid", "busy", "storage", "network", "internal"] as const satisfies readonly ErrorCode[];
+
+/** Every kind of error detail (`ApiError.detail.kind`): the UI has words for each. */
+export const ERROR_DETAIL_KINDS = ["empty", "too_long", "unknown_sector", "unknown_guild", "guild_in_other_sector", "entry_hours", "task_hours", "slots", "week_hours", "date_in_future", "date_too_old", "deadline_in_past", "deadline_too_far", "unknown_task", "task_closed", "task_full", "already_pledged", "not_pledged", "unknown_entry", "own_entry", "already_confirmed", "retracted", "not_your_entry", "not_a_member", "already_member", "invite_unknown", "invite_expired", "invite_used_up", "invite_mismatch", "already_removed", "not_a_member_named", "no_sector_or_task", "archived_sector", "baseline", "duplicate_guild", "no_community_yet", "which_community", "unknown_community", "ambiguous_community", "short_reference", "no_such_task", "ambiguous_task", "no_such_entry", "ambiguous_entry", "no_such_guild", "ambiguous_guild", "no_such_member", "ambiguous_member", "not_yours_to_suggest", "not_a_current_member", "suggestion_limit", "task_in_other_community", "not_open_to_neighbours", "valueflows_whole_community", "export_doc_needed", "no_such_document", "demo_members", "demo_exists", "invite_hours", "join_name_needed", "already_joining", "invite_code_length", "invite_code_alphabet", "invite_code_checksum", "invite_link_community", "invite_link_address", "invite_link_too_many_addresses", "invite_link_unknown_part"] as const satisfies readonly ErrorDetail['kind'][];
+
+/** Every field an error detail names. */
+export const FIELDS = ["title", "description", "location", "note", "concern", "name", "member_name", "newcomer_name", "community_name", "guild_name", "sector_name"] as const satisfies readonly Field[];
+
+/** Every thing an error detail names. */
+export const THINGS = ["task", "entry"] as const satisfies readonly Thing[];
+
+/** The limits the node enforces, which the UI's forms check before sending anything. */
+export const LIMITS = {
+  /** Characters in a task's title. */
+  title: 120,
+  /** Characters in a task's description. */
+  description: 4000,
+  /** Characters in a guild's description. */
+  guildDescription: 1000,
+  /** Characters in a task's location. */
+  location: 200,
+  /** Characters in an hour entry's note. */
+  note: 1000,
+  /** Characters in a concern. */
+  concern: 2000,
+  /** Characters in a member's, a community's or a guild's name. */
+  name: 80,
+  /** Characters in a sector's name. */
+  sectorName: 60,
+  /** The most a task asks of each person, in minutes. */
+  taskMinutesMax: 12000,
+  /** The most one hour entry holds, in minutes. */
+  entryMinutesMax: 1440,
+  /** The most hours a week holds, in minutes. */
+  weekMinutesMax: 10080,
+  /** The largest yearly baseline of a sector, in minutes. */
+  baselineMinutesMax: 60000,
+  /** The most people one task asks for. */
+  slotsMax: 1000,
+  /** How many days back hours may be logged. */
+  entryMaxAgeDays: 400,
+  /** How many days ahead hours may be logged (time zones). */
+  entryDaysAhead: 1,
+  /** How many days ahead a deadline may be. */
+  deadlineMaxDays: 1830,
+  /** The highest skill level (the lowest is 1). */
+  skillLevelMax: 5,
+  /** The highest interest in a sector (the lowest is 0). */
+  interestMax: 5,
+  /** The most times one invitation can be used. */
+  inviteUsesMax: 10000,
+  /** The longest an invitation is valid, in hours. */
+  inviteHoursMax: 8760,
+  /** The most suggestions one `suggest` request returns. */
+  suggestionsMax: 100,
+  /** The fewest members of a demo community. */
+  demoMembersMin: 2,
+  /** The most members of a demo community. */
+  demoMembersMax: 500,
+  /** The fewest characters of an id a reference gives. */
+  idPrefixMin: 4,
+  /** The longest task the matcher calls short, in minutes. */
+  shortTaskMinutes: 120,
+  /** The longest task the matcher calls half a day, in minutes. */
+  halfDayTaskMinutes: 300,
+} as const;
