@@ -41,7 +41,10 @@ pub struct NodeConfig {
     pub clock: Clock,
 }
 
-type Job = Box<dyn FnOnce(&mut State) + Send>;
+/// A job for the state thread. It returns how to answer its caller, which the thread does
+/// once its own bookkeeping of the job is done (so a caller never sees the node mid-job).
+type Job = Box<dyn FnOnce(&mut State) -> Reply + Send>;
+type Reply = Box<dyn FnOnce() + Send>;
 
 enum Msg {
     Run(Job),
@@ -121,8 +124,9 @@ impl Node {
                     };
                     match msg {
                         Some(Msg::Run(job)) => {
-                            job(&mut state);
+                            let reply = job(&mut state);
                             state.worked();
+                            reply();
                         }
                         Some(Msg::Stop(done)) => {
                             state.compact_all();
@@ -169,7 +173,10 @@ impl Node {
         // A panic on the state thread ends the node (later calls get `Stopped`): carrying on
         // with documents in an unknown state could write what the disk does not hold.
         let job: Job = Box::new(move |state| {
-            let _ = tx.send(f(state));
+            let answer = f(state);
+            Box::new(move || {
+                let _ = tx.send(answer);
+            })
         });
         self.jobs.send(Msg::Run(job)).await.map_err(|_| NodeError::Stopped)?;
         rx.await.map_err(|_| NodeError::Stopped)
