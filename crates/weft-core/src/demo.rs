@@ -1186,9 +1186,9 @@ impl Generator<'_> {
             let who = *self.rng.pick(&starters).unwrap_or(&0);
             let me = self.persons[who].id.clone();
             let id = GuildId::from_bytes(self.rng.bytes());
-            let (id, change) = self
+            let change = self
                 .people_doc
-                .add_guild_with_id(Some(id), &me, name, &parse(sector), description, now)
+                .add_guild(id, &me, name, &parse(sector), description, now)
                 .map_err(Self::refused(format!("guild {name}")))?;
             self.write_people(change, None);
             self.guilds.push((id, g));
@@ -1301,9 +1301,9 @@ impl Generator<'_> {
         let now = self.time(day);
         let id = TaskId::from_bytes(self.rng.bytes());
         let me = self.persons[creator].id.clone();
-        let (id, change) = self
+        let change = self
             .board
-            .add_task_with_id(id, &me, &task, &self.people_view, date_of(day), now)
+            .add_task(id, &me, &task, &self.people_view, date_of(day), now)
             .map_err(Self::refused(format!("task '{}'", task.title)))?;
         self.changes.push((self.board.id(), change));
         self.tasks.push(TaskInfo {
@@ -1432,8 +1432,7 @@ impl Generator<'_> {
         let entry_id = EntryId::from_bytes(self.rng.bytes());
         let year = date.year();
         let ledger = self.ledger_mut(year)?;
-        let (entry_id, change) =
-            ledger.log_hours_with_id(entry_id, &me, &entry, now).map_err(Self::refused("an hour entry"))?;
+        let change = ledger.log_hours(entry_id, &me, &entry, now).map_err(Self::refused("an hour entry"))?;
         let ledger_id = ledger.id();
         self.changes.push((ledger_id, change));
         let key = EntryKey(*entry_id.as_bytes());
@@ -1550,7 +1549,7 @@ impl Generator<'_> {
             let me = self.persons[i].id.clone();
             let id = EntryId::from_bytes(self.rng.bytes());
             let ledger = self.ledger_mut(date.year())?;
-            let (_, change) = ledger.log_hours_with_id(id, &me, &entry, now).map_err(Self::refused("sector hours"))?;
+            let change = ledger.log_hours(id, &me, &entry, now).map_err(Self::refused("sector hours"))?;
             let lid = ledger.id();
             self.changes.push((lid, change));
         }
@@ -1663,9 +1662,9 @@ impl Generator<'_> {
             let now = self.time(day);
             let me = self.persons[i].id.clone();
             let id = FlagId::from_bytes(self.rng.bytes());
-            let (_, change) = self
+            let change = self
                 .board
-                .raise_flag_with_id(id, &me, None, Some(&parse(sector)), note, &self.people_view, now)
+                .raise_flag(id, &me, None, Some(&parse(sector)), note, &self.people_view, now)
                 .map_err(Self::refused("a concern"))?;
             self.changes.push((self.board.id(), change));
         }
