@@ -13,21 +13,28 @@
 //!
 //! Everything is drawn from [`Rng`] with the given seed, so the same seed, size, day and local
 //! identity give the same documents.
+//!
+//! A tool, not part of the app's rules: it lives outside weft-core and writes only through
+//! weft-core's public writers, ids included (drawn from the seed, where the app draws fresh
+//! ones), so a demo community is made of exactly the changes a member's device could make.
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::doc::board::{BoardView, PledgeAction};
-use crate::doc::ledger::{LedgerView, check_entry};
-use crate::doc::people::{self, PeopleView};
-use crate::doc::{DocId, DocName, Document, WriteError};
-use crate::id::{CommunityId, EntryId, FlagId, GuildId, MemberId, SectorId, SkillId, TaskId};
-use crate::identity::{Identity, SecretKey, SignedChange};
-use crate::model::{Interest, NewTask, PledgeState, ProfileUpdate, SkillLevel, TaskEdit, TaskStatus, Urgency, Verdict};
-use crate::rng::Rng;
-use crate::time::{Date, Minutes, Timestamp};
-use crate::views;
+use weft_core::doc::board::{BoardView, PledgeAction};
+use weft_core::doc::ledger::{LedgerView, check_entry};
+use weft_core::doc::people::{self, PeopleView};
+use weft_core::doc::{DocId, DocName, Document, WriteError};
+use weft_core::id::{CommunityId, EntryId, FlagId, GuildId, MemberId, SectorId, SkillId, TaskId};
+use weft_core::identity::{Identity, SecretKey, SignedChange};
+use weft_core::model::{
+    Interest, NewTask, PledgeState, ProfileUpdate, SkillLevel, TaskEdit, TaskStatus, Urgency, Verdict,
+};
+use weft_core::rng::Rng;
+use weft_core::time::{Date, Minutes, Timestamp};
+use weft_core::views;
 
 /// How big, which seed, and which day the demo's "today" is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1018,8 +1025,8 @@ impl Generator<'_> {
     }
 
     fn make_people(&mut self, local: &Identity, members: u32) {
-        let sectors: Vec<SectorId> = crate::model::default_sectors().into_iter().map(|s| s.id).collect();
-        let catalogue = crate::model::skill_catalogue();
+        let sectors: Vec<SectorId> = weft_core::model::default_sectors().into_iter().map(|s| s.id).collect();
+        let catalogue = weft_core::model::skill_catalogue();
         let mut names: Vec<&str> = NAMES.to_vec();
         self.rng.shuffle(&mut names);
         let mut used = BTreeSet::new();
@@ -1731,7 +1738,7 @@ struct PostSpec<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verify::{Verifier, parse_change};
+    use weft_core::verify::{Verifier, parse_change};
 
     fn options(members: u32) -> DemoOptions {
         DemoOptions { members, seed: 1, today: "2026-11-22".parse().unwrap(), name: None }
