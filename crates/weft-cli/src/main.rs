@@ -140,8 +140,8 @@ async fn connect(dir: &Path, clock: Clock) -> anyhow::Result<Backend> {
 
 async fn run(cli: Cli, offset: i32) -> anyhow::Result<()> {
     if let Command::Simulate { members, months, seed } = cli.command {
-        let config = weft_match::sim::SimConfig { members, months, seed };
-        let report = tokio::task::spawn_blocking(move || weft_match::sim::simulate(&config)).await?;
+        let config = weft_sim::SimConfig { members, months, seed };
+        let report = tokio::task::spawn_blocking(move || weft_sim::simulate(&config)).await?;
         let mut out = std::io::stdout().lock();
         if cli.json {
             output::simulation_json(&mut out, &report)?;

@@ -518,7 +518,7 @@ fn peers(out: &mut impl Write, p: &weft_node::api::PeersInfo) -> anyhow::Result<
 }
 
 /// The simulation's report and the goals, as JSON.
-pub fn simulation_json(out: &mut impl Write, report: &weft_match::sim::Report) -> anyhow::Result<()> {
+pub fn simulation_json(out: &mut impl Write, report: &weft_sim::Report) -> anyhow::Result<()> {
     let body = serde_json::json!({ "report": report, "goals": report.goals() });
     serde_json::to_writer_pretty(&mut *out, &body)?;
     writeln!(out)?;
@@ -526,8 +526,8 @@ pub fn simulation_json(out: &mut impl Write, report: &weft_match::sim::Report) -
 }
 
 /// The simulation's report as a table, then Weft against the goals.
-pub fn simulation(out: &mut impl Write, r: &weft_match::sim::Report) -> anyhow::Result<()> {
-    use weft_match::sim::percent;
+pub fn simulation(out: &mut impl Write, r: &weft_sim::Report) -> anyhow::Result<()> {
+    use weft_sim::percent;
     let c = &r.config;
     writeln!(
         out,

@@ -347,6 +347,7 @@ mod tests {
     use crate::doc::ledger::check_entry;
     use crate::doc::people;
     use crate::doc::{DocId, DocName, Document};
+    use crate::id::{EntryId, TaskId};
     use crate::identity::Identity;
     use crate::model::{NewTask, Urgency};
     use crate::time::Date;
@@ -380,7 +381,8 @@ mod tests {
             location: Some("Mill Lane".into()),
             open_to_neighbours: true,
         };
-        let (t, _) = board.add_task(&ana, &task, &view, today, now).unwrap();
+        let t = TaskId::random();
+        board.add_task(t, &ana, &task, &view, today, now).unwrap();
         board.set_pledge(&ana, t, PledgeAction::Pledge, &view, now).unwrap();
         board.set_pledge(&bob, t, PledgeAction::Pledge, &view, now).unwrap();
         board.set_pledge(&bob, t, PledgeAction::Withdraw, &view, now).unwrap();
@@ -394,10 +396,12 @@ mod tests {
             today,
         )
         .unwrap();
-        let (entry, _) = ledger.log_hours(&ana, &e, now).unwrap();
+        let entry = EntryId::random();
+        ledger.log_hours(entry, &ana, &e, now).unwrap();
         ledger.confirm_entry(&bob, entry, now).unwrap();
         let e = check_entry(Minutes(90), None, Some("arts".parse().unwrap()), today, "", today).unwrap();
-        let (gone, _) = ledger.log_hours(&bob, &e, now).unwrap();
+        let gone = EntryId::random();
+        ledger.log_hours(gone, &bob, &e, now).unwrap();
         ledger.retract_entry(&bob, gone, now).unwrap();
         Fixture {
             community,

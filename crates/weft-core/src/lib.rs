@@ -12,7 +12,6 @@
 pub mod bundle_guard;
 pub mod cover;
 pub mod crypto;
-pub mod demo;
 pub mod doc;
 pub mod export;
 pub mod id;

@@ -545,10 +545,12 @@ mod tests {
     use automerge::{ObjType, ROOT};
 
     use super::*;
+    use crate::doc::WriteError;
     use crate::doc::board::PledgeAction;
     use crate::doc::ledger::check_entry;
     use crate::doc::people::{self, PeopleView};
     use crate::doc::read::{child_map, root_map};
+    use crate::id::FlagId;
     use crate::identity::{Identity, SecretKey, SignedChange};
     use crate::model::{NewTask, ProfileUpdate, Urgency};
     use crate::time::{Minutes, Timestamp};
@@ -578,7 +580,7 @@ mod tests {
         people.admit_member(&ana, bob.member(), "Bob", bob.device(), bob.cert(), now).unwrap();
         let view = PeopleView::read(people.automerge());
         let (mut board, _) = Document::from_genesis(DocId { community, name: DocName::Board }).unwrap();
-        let task = NewTask {
+        let new_task = NewTask {
             title: "Weed the beds".into(),
             description: String::new(),
             sector: "food".parse().unwrap(),
@@ -591,11 +593,13 @@ mod tests {
             location: None,
             open_to_neighbours: false,
         };
-        let (task, _) = board.add_task(&ana, &task, &view, today, now).unwrap();
+        let task = TaskId::random();
+        board.add_task(task, &ana, &new_task, &view, today, now).unwrap();
         board.set_pledge(&ana, task, PledgeAction::Pledge, &view, now).unwrap();
         let (mut ledger, _) = Document::from_genesis(DocId { community, name: DocName::Ledger(2026) }).unwrap();
         let entry = check_entry(Minutes(90), Some((task, "food".parse().unwrap())), None, today, "", today).unwrap();
-        let (bob_entry, _) = ledger.log_hours(&bob, &entry, now).unwrap();
+        let bob_entry = EntryId::random();
+        ledger.log_hours(bob_entry, &bob, &entry, now).unwrap();
         World { ana_key, ana, bob, stranger, community, people, board, ledger, task, bob_entry, now }
     }
 
@@ -635,7 +639,8 @@ mod tests {
         let (receiver, _) = Document::from_genesis(id).unwrap();
         let today = w.now.date();
         let entry = check_entry(Minutes(60), Some((w.task, "food".parse().unwrap())), None, today, "", today).unwrap();
-        let (eid, c1) = sender.log_hours(&w.bob, &entry, w.now).unwrap();
+        let eid = EntryId::random();
+        let c1 = sender.log_hours(eid, &w.bob, &entry, w.now).unwrap();
         let c2 = sender.confirm_entry(&w.ana, eid, w.now).unwrap();
         // Bob confirming his own entry, and Ana changing Bob's minutes, written raw.
         let confirmations = w.obj(&sender, &["entries", &eid.to_string(), "confirmations"]);
@@ -951,6 +956,72 @@ mod tests {
             tx.put(&d, "cert", ScalarValue::Bytes(other.cert().0.to_vec()))
         });
         denied(w.check(&w.people, &change), "/cert");
+    }
+
+    /// Callers choose the ids of new records: a writer refuses one that is taken and writes
+    /// nothing, and a change that replaces a record anyway (written raw, as a writer without
+    /// that check would) is refused by verification.
+    #[test]
+    fn writing_a_record_twice_with_the_same_id_is_refused() {
+        let w = world();
+        let view = w.view();
+        let today = w.now.date();
+        let food: SectorId = "food".parse().unwrap();
+        let taken = |result: Result<SignedChange, WriteError>| {
+            assert!(matches!(result, Err(WriteError::IdTaken { .. })), "{result:?}");
+        };
+
+        let mut board = w.board.clone();
+        let heads = board.heads();
+        let task = NewTask {
+            title: "Water the beds".into(),
+            description: String::new(),
+            sector: food.clone(),
+            guild: None,
+            skills: Default::default(),
+            hours: Minutes::from_hours(1),
+            slots: 1,
+            urgency: Urgency::Normal,
+            deadline: None,
+            location: None,
+            open_to_neighbours: false,
+        };
+        taken(board.add_task(w.task, &w.bob, &task, &view, today, w.now));
+        assert_eq!(board.heads(), heads);
+        let flag = FlagId::random();
+        board.raise_flag(flag, &w.bob, Some(w.task), None, "too much at once", &view, w.now).unwrap();
+        let heads = board.heads();
+        taken(board.raise_flag(flag, &w.ana, None, Some(&food), "again", &view, w.now));
+        assert_eq!(board.heads(), heads);
+
+        let mut ledger = w.ledger.clone();
+        let heads = ledger.heads();
+        let entry = check_entry(Minutes(30), None, Some(food.clone()), today, "", today).unwrap();
+        taken(ledger.log_hours(w.bob_entry, &w.bob, &entry, w.now));
+        assert_eq!(ledger.heads(), heads);
+
+        let mut people = w.people.clone();
+        let guild = GuildId::random();
+        people.add_guild(guild, &w.ana, "Garden", &food, "", w.now).unwrap();
+        let heads = people.heads();
+        taken(people.add_guild(guild, &w.bob, "Kitchen", &food, "", w.now));
+        assert_eq!(people.heads(), heads);
+
+        let replacing = |doc: &Document, who: &Identity, root: &str, key: String| {
+            let parent = w.obj(doc, &[root]);
+            let change = w.attempt(doc, who, |tx| tx.put_object(&parent, key.as_str(), ObjType::Map).map(|_| ()));
+            match w.check(doc, &change) {
+                Err(VerifyError::NotAllowed { path, why, .. }) => {
+                    assert_eq!(path, format!("{root}/{key}"));
+                    assert!(why.contains("would replace an existing record"), "{why}");
+                }
+                other => panic!("expected a refusal, got {other:?}"),
+            }
+        };
+        replacing(&w.board, &w.ana, "tasks", w.task.to_string());
+        replacing(&board, &w.bob, "flags", flag.to_string());
+        replacing(&w.ledger, &w.bob, "entries", w.bob_entry.to_string());
+        replacing(&people, &w.ana, "guilds", guild.to_string());
     }
 
     #[test]

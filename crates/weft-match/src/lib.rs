@@ -1,17 +1,15 @@
 //! Weft's matcher: what to suggest to each member, and a plan for the community's open work.
 //!
 //! Pure and deterministic: it reads an [`Input`] (built from the merged documents by
-//! [`Input::from_views`], or by the simulation) and computes with integers only, in id order,
-//! so every device that holds the same documents shows the same suggestions and the same plan.
-//! It suggests; it never assigns.
+//! [`Input::from_views`], or by weft-sim's simulation) and computes with integers only, in id
+//! order, so every device that holds the same documents shows the same suggestions and the same
+//! plan. It suggests; it never assigns.
 //!
 //! - [`suggest`]: a member's ranked suggestions, each with its reasons (skill fit, interest,
 //!   rotation against the baseline, the sector's month, urgency, the burnout guard, learned
 //!   preferences, travel).
 //! - [`plan`]: a min-cost flow over members' weeks and tasks' open places that covers urgent
 //!   places first and spreads hours with a convex cost per member.
-//! - [`sim`]: synthetic communities over a simulated year, run under this matcher and under
-//!   simple baselines, to measure what it does for people.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod flow;
@@ -19,9 +17,7 @@ pub mod input;
 mod learn;
 pub mod plan;
 pub mod score;
-pub mod sim;
 pub mod suggest;
-pub mod synth;
 
 pub use input::{Input, MemberInput, Neighbour, SectorInput, Signal, SignalKind, TaskInput};
 pub use learn::{HALF_DAY_TASK, SHORT_TASK, Size};

@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use weft_core::model::{Urgency, Verdict};
 use weft_core::{Date, GuildId, MemberId, SectorId, SkillId, TaskId};
-use weft_match::sim::{Policy, SimConfig, simulate};
 use weft_match::{Input, MemberInput, Resting, SectorInput, Signal, SignalKind, TaskInput, Term, plan, suggest};
 
 fn day() -> Date {
@@ -267,18 +266,4 @@ fn the_plan_leaves_nobody_overloaded_even_when_urgent_work_piles_up() {
     assert!(load.values().all(|m| *m <= 120), "{load:?}");
     assert_eq!(p.urgent_covered, 8);
     assert_eq!(p.urgent_uncovered.len(), 2);
-}
-
-#[test]
-fn a_small_simulated_season_runs_every_policy_reproducibly() {
-    let cfg = SimConfig { members: 24, months: 2, seed: 3 };
-    let a = simulate(&cfg);
-    assert_eq!(a, simulate(&cfg), "same seed, same report");
-    assert_eq!(a.outcomes.len(), Policy::ALL.len());
-    let weft = a.outcome(Policy::Weft).unwrap();
-    assert!(weft.pledges > 0 && weft.hours_logged > 0);
-    assert_eq!(weft.overload_incidents, 0, "{weft:?}");
-    let random = a.outcome(Policy::Random).unwrap();
-    assert!(random.visits > 0);
-    assert!(weft.acceptance_pm > random.acceptance_pm, "{weft:?} vs {random:?}");
 }

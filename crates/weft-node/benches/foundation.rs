@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use weft_core::Timestamp;
-use weft_core::demo::{DemoOptions, generate};
+use weft_demo::{DemoOptions, generate};
 use weft_node::api::PledgeActionInput;
 use weft_node::{Clock, Node, NodeConfig, Request, Response};
 use weft_store::{Batch, DataDir, Store};

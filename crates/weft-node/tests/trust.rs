@@ -14,7 +14,7 @@ use weft_core::doc::people::PeopleView;
 use weft_core::doc::{DocId, DocName, Document};
 use weft_core::identity::{Identity, SignedChange};
 use weft_core::model::{NewTask, Urgency};
-use weft_core::{CommunityId, Minutes, Timestamp};
+use weft_core::{CommunityId, Minutes, TaskId, Timestamp};
 use weft_net::invite::InviteCode;
 use weft_net::wire::{GossipFrame, GossipPayload, JoinRequest, RefusalCode, SyncFrame, WireChange};
 use weft_net::{NetConfig, NetEvent, NetHandle, Request as Wire, Response as WireResponse, topic_for};
@@ -166,7 +166,7 @@ async fn export(node: &Node, doc: DocName, community: CommunityId) -> Document {
 fn task_change(who: &Identity, people: &Document, board: &mut Document, title: &str) -> SignedChange {
     let view = PeopleView::read(people.automerge());
     let now = Timestamp(1_790_000_000_000);
-    board.add_task(who, &new_task(title), &view, now.date(), now).map(|(_, c)| c).unwrap()
+    board.add_task(TaskId::random(), who, &new_task(title), &view, now.date(), now).unwrap()
 }
 
 fn wire(change: &SignedChange) -> WireChange {
@@ -384,7 +384,7 @@ fn task_change_unchecked(who: &Identity, people: &Document, board: &mut Document
     );
     let task = new_task(title);
     let now = Timestamp(1_790_000_000_000);
-    board.add_task(who, &task, &view, now.date(), now).map(|(_, c)| c).unwrap()
+    board.add_task(TaskId::random(), who, &task, &view, now.date(), now).unwrap()
 }
 
 fn new_task(title: &str) -> NewTask {

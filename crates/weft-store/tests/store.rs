@@ -9,7 +9,7 @@ use weft_core::doc::people::{self, PeopleView};
 use weft_core::doc::{DocId, DocName, Document};
 use weft_core::identity::{Identity, SignedChange};
 use weft_core::model::{NewTask, Urgency};
-use weft_core::{Date, Minutes, Timestamp};
+use weft_core::{Date, Minutes, TaskId, Timestamp};
 use weft_store::{Batch, DataDir, Store, StoreError};
 
 fn open(dir: &std::path::Path) -> (DataDir, weft_store::DirLock, Store) {
@@ -43,7 +43,8 @@ fn community(n_tasks: usize) -> (Identity, Vec<Document>, Vec<(DocId, SignedChan
             location: None,
             open_to_neighbours: false,
         };
-        let (id, c) = board.add_task(&ana, &task, &view, today, now).unwrap();
+        let id = TaskId::random();
+        let c = board.add_task(id, &ana, &task, &view, today, now).unwrap();
         changes.push((board_id, c));
         if i % 2 == 0 {
             changes.push((board_id, board.set_pledge(&ana, id, PledgeAction::Pledge, &view, now).unwrap()));

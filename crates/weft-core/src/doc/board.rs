@@ -18,7 +18,7 @@ use automerge::{Automerge, AutomergeError, ObjId, ObjType, ReadDoc, ScalarValue}
 use super::build::Rec;
 use super::people::PeopleView;
 use super::read::{Field, Record, SchemaError, child_map, fields, records, root_map};
-use super::{Document, WriteError};
+use super::{Document, WriteError, require_new};
 use crate::id::{FlagId, MemberId, PledgeId, SectorId, TaskId};
 use crate::identity::{Identity, SignedChange};
 use crate::model::{Flag, NewTask, Pledge, PledgeState, Task, TaskEdit, TaskStatus};
@@ -276,23 +276,9 @@ fn container(doc: &Automerge, key: &str) -> Result<ObjId, AutomergeError> {
 }
 
 impl Document {
-    /// Posts a task.
+    /// Posts a task under `id`: a fresh one (`TaskId::random()`), or one the caller drew
+    /// itself (the demo draws its ids from its seed). An id already on the board is refused.
     pub fn add_task(
-        &mut self,
-        me: &Identity,
-        task: &NewTask,
-        people: &PeopleView,
-        today: Date,
-        now: Timestamp,
-    ) -> Result<(TaskId, SignedChange), WriteError> {
-        if !people.is_current_member(&me.member()) {
-            return Err(ValidationError::NotAMember.into());
-        }
-        self.add_task_with_id(TaskId::random(), me, task, people, today, now)
-    }
-
-    /// `add_task` with a given id (the demo generator draws ids from its seed).
-    pub(crate) fn add_task_with_id(
         &mut self,
         id: TaskId,
         me: &Identity,
@@ -300,13 +286,14 @@ impl Document {
         people: &PeopleView,
         today: Date,
         now: Timestamp,
-    ) -> Result<(TaskId, SignedChange), WriteError> {
+    ) -> Result<SignedChange, WriteError> {
         if !people.is_current_member(&me.member()) {
             return Err(ValidationError::NotAMember.into());
         }
         let checked = check_task(task, people, today)?;
         let tasks = container(&self.doc, "tasks")?;
-        let change = self.write(me, now, |tx| {
+        require_new(&self.doc, &tasks, "task", &id.to_string())?;
+        self.write(me, now, |tx| {
             let skills = task.skills.iter().fold(Rec::new(), |r, s| r.bool(s.as_str(), true));
             Rec::new()
                 .str("title", &checked.title)
@@ -325,8 +312,7 @@ impl Document {
                 .timestamp("created_at", now.millis())
                 .create(tx, &tasks, &id.to_string())
                 .map(|_| ())
-        })?;
-        Ok((id, change))
+        })
     }
 
     /// Changes some fields of a task (any member may; every edit is signed and attributed).
@@ -491,22 +477,10 @@ impl Document {
         })
     }
 
-    /// Raises a concern about a task or a sector, for its guild to discuss.
-    pub fn raise_flag(
-        &mut self,
-        me: &Identity,
-        task: Option<TaskId>,
-        sector: Option<&SectorId>,
-        note: &str,
-        people: &PeopleView,
-        now: Timestamp,
-    ) -> Result<(FlagId, SignedChange), WriteError> {
-        self.raise_flag_with_id(FlagId::random(), me, task, sector, note, people, now)
-    }
-
-    /// `raise_flag` with a given id (the demo generator draws ids from its seed).
+    /// Raises a concern about a task or a sector, for its guild to discuss, under `id` (a
+    /// fresh one, `FlagId::random()`; an id already on the board is refused).
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn raise_flag_with_id(
+    pub fn raise_flag(
         &mut self,
         id: FlagId,
         me: &Identity,
@@ -515,7 +489,7 @@ impl Document {
         note: &str,
         people: &PeopleView,
         now: Timestamp,
-    ) -> Result<(FlagId, SignedChange), WriteError> {
+    ) -> Result<SignedChange, WriteError> {
         if !people.is_current_member(&me.member()) {
             return Err(ValidationError::NotAMember.into());
         }
@@ -527,7 +501,8 @@ impl Document {
             people.require_sector(s)?;
         }
         let flags = container(&self.doc, "flags")?;
-        let change = self.write(me, now, |tx| {
+        require_new(&self.doc, &flags, "concern", &id.to_string())?;
+        self.write(me, now, |tx| {
             Rec::new()
                 .opt_str("task", task.map(|t| t.to_string()))
                 .opt_str("sector", sector.map(SectorId::as_str))
@@ -537,7 +512,6 @@ impl Document {
                 .bool("resolved", false)
                 .create(tx, &flags, &id.to_string())?;
             Ok(())
-        })?;
-        Ok((id, change))
+        })
     }
 }

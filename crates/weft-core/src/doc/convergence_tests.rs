@@ -8,11 +8,12 @@ use super::board::{BoardView, PledgeAction};
 use super::ledger::{LedgerView, check_entry};
 use super::people::{self, PeopleView};
 use super::{DocId, DocName, Document};
+use crate::id::FlagId;
 use crate::identity::{Identity, SignedChange};
 use crate::model::{NewTask, ProfileUpdate, Urgency, Verdict};
 use crate::time::{Date, Minutes, Timestamp};
 use crate::verify::{Verifier, parse_change};
-use crate::{EntryId, TaskId};
+use crate::{EntryId, GuildId, TaskId};
 
 /// Three members, each with their own replica of the three documents.
 struct Replica {
@@ -80,7 +81,8 @@ fn play(script: &[(usize, u8, u32)]) -> Run {
                     location: None,
                     open_to_neighbours: param % 2 == 0,
                 };
-                r.board.add_task(&r.me, &task, &view, today, now).ok().map(|(id, c)| {
+                let id = TaskId::random();
+                r.board.add_task(id, &r.me, &task, &view, today, now).ok().map(|c| {
                     tasks.push(id);
                     (DocName::Board, c)
                 })
@@ -97,7 +99,8 @@ fn play(script: &[(usize, u8, u32)]) -> Run {
                 });
                 let entry =
                     check_entry(Minutes(15 + param % 300), task, Some(sector), today, "note, with \"quotes\"", today);
-                entry.ok().and_then(|e| r.ledger.log_hours(&r.me, &e, now).ok()).map(|(id, c)| {
+                let id = EntryId::random();
+                entry.ok().and_then(|e| r.ledger.log_hours(id, &r.me, &e, now).ok()).map(|c| {
                     entries.push(id);
                     (DocName::Ledger(2026), c)
                 })
@@ -268,7 +271,7 @@ fn refreshed_views_equal_fresh_reads() {
     let update = ProfileUpdate { hours_per_week: Some(Minutes(90)), ..Default::default() };
     people.update_profile(&bob, &update, now).unwrap();
     pv.refresh_member(people.automerge(), bob.member());
-    people.add_guild(&ana, "Garden", &"food".parse().unwrap(), "", now).unwrap();
+    people.add_guild(GuildId::random(), &ana, "Garden", &"food".parse().unwrap(), "", now).unwrap();
     pv.refresh_settings(people.automerge());
     assert_eq!(pv, PeopleView::read(people.automerge()));
 
@@ -289,7 +292,8 @@ fn refreshed_views_equal_fresh_reads() {
             location: None,
             open_to_neighbours: false,
         };
-        let (t, _) = board.add_task(&ana, &task, &pv, today, now).unwrap();
+        let t = TaskId::random();
+        board.add_task(t, &ana, &task, &pv, today, now).unwrap();
         bv.refresh_task(board.automerge(), t);
         tasks.push(t);
     }
@@ -307,14 +311,15 @@ fn refreshed_views_equal_fresh_reads() {
     let edit = crate::model::TaskEdit { title: Some("Renamed".into()), ..Default::default() };
     board.edit_task(&ana, tasks[2], &edit, &pv, today, now).unwrap();
     bv.refresh_task(board.automerge(), tasks[2]);
-    board.raise_flag(&bob, Some(tasks[2]), None, "too much at once", &pv, now).unwrap();
+    board.raise_flag(FlagId::random(), &bob, Some(tasks[2]), None, "too much at once", &pv, now).unwrap();
     bv.refresh_flags(board.automerge());
     assert_eq!(bv, BoardView::read(board.automerge()));
 
     let (mut ledger, _) = Document::from_genesis(DocId { community, name: DocName::Ledger(2026) }).unwrap();
     let mut lv = LedgerView::read(ledger.automerge());
     let entry = check_entry(Minutes(60), Some((tasks[0], "food".parse().unwrap())), None, today, "", today).unwrap();
-    let (e, _) = ledger.log_hours(&ana, &entry, now).unwrap();
+    let e = EntryId::random();
+    ledger.log_hours(e, &ana, &entry, now).unwrap();
     lv.refresh_entry(ledger.automerge(), e);
     ledger.confirm_entry(&bob, e, now).unwrap();
     lv.refresh_entry(ledger.automerge(), e);

@@ -188,29 +188,21 @@ pub fn check_entry(
 }
 
 impl Document {
-    /// Logs the writer's own hours. The entry must fall in this ledger's year.
+    /// Logs the writer's own hours under `id` (a fresh one, `EntryId::random()`; an id
+    /// already in the ledger is refused). The entry must fall in this ledger's year.
     pub fn log_hours(
-        &mut self,
-        me: &Identity,
-        entry: &CheckedEntry,
-        now: Timestamp,
-    ) -> Result<(EntryId, SignedChange), WriteError> {
-        self.log_hours_with_id(EntryId::random(), me, entry, now)
-    }
-
-    /// `log_hours` with a given id (the demo generator draws ids from its seed).
-    pub(crate) fn log_hours_with_id(
         &mut self,
         id: EntryId,
         me: &Identity,
         entry: &CheckedEntry,
         now: Timestamp,
-    ) -> Result<(EntryId, SignedChange), WriteError> {
+    ) -> Result<SignedChange, WriteError> {
         if self.id.name != super::DocName::Ledger(entry.date.year()) {
             return Err(WriteError::WrongLedger { date: entry.date, doc: self.id.name });
         }
         let entries = container(&self.doc, "entries")?;
-        let change = self.write(me, now, |tx| {
+        super::require_new(&self.doc, &entries, "hour entry", &id.to_string())?;
+        self.write(me, now, |tx| {
             Rec::new()
                 .str("member", me.member().to_string())
                 .opt_str("task", entry.task.map(|t| t.to_string()))
@@ -222,8 +214,7 @@ impl Document {
                 .map("confirmations", Rec::new())
                 .create(tx, &entries, &id.to_string())
                 .map(|_| ())
-        })?;
-        Ok((id, change))
+        })
     }
 
     /// Confirms another member's entry in this ledger.

@@ -145,6 +145,23 @@ pub enum WriteError {
     Other(String),
     #[error("hours of {date} belong in the ledger of {}, not in {doc}", date.year())]
     WrongLedger { date: crate::time::Date, doc: DocName },
+    /// The caller chose the id of a new record and chose one that is taken.
+    #[error("there is already a {record} {id}: a new {record} needs a new id")]
+    IdTaken { record: &'static str, id: String },
+}
+
+/// Refuses to create a record under `key` when `parent` already holds one: Automerge would
+/// replace it, and verification refuses such a change on every other device.
+pub(crate) fn require_new(
+    doc: &Automerge,
+    parent: &automerge::ObjId,
+    record: &'static str,
+    key: &str,
+) -> Result<(), WriteError> {
+    match doc.get(parent, key)? {
+        Some(_) => Err(WriteError::IdTaken { record, id: key.to_owned() }),
+        None => Ok(()),
+    }
 }
 
 /// Why a document could not be loaded.

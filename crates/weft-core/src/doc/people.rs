@@ -467,28 +467,17 @@ impl Document {
         })
     }
 
-    /// Adds a guild to a sector.
+    /// Adds a guild to a sector under `id` (a fresh one, `GuildId::random()`; an id already
+    /// in the community is refused).
     pub fn add_guild(
         &mut self,
+        id: GuildId,
         me: &Identity,
         name: &str,
         sector: &SectorId,
         description: &str,
         now: Timestamp,
-    ) -> Result<(GuildId, SignedChange), WriteError> {
-        self.add_guild_with_id(None, me, name, sector, description, now)
-    }
-
-    /// `add_guild` with a given id (the demo generator draws ids from its seed).
-    pub(crate) fn add_guild_with_id(
-        &mut self,
-        id: Option<GuildId>,
-        me: &Identity,
-        name: &str,
-        sector: &SectorId,
-        description: &str,
-        now: Timestamp,
-    ) -> Result<(GuildId, SignedChange), WriteError> {
+    ) -> Result<SignedChange, WriteError> {
         let view = PeopleView::read_some(&self.doc, Some(&[me.member()]));
         if !view.is_current_member(&me.member()) {
             return Err(ValidationError::NotAMember.into());
@@ -501,8 +490,8 @@ impl Document {
             return Err(ValidationError::DuplicateGuild { name }.into());
         }
         let guilds = container(&self.doc, "guilds")?;
-        let id = id.unwrap_or_else(GuildId::random);
-        let change = self.write(me, now, |tx| {
+        super::require_new(&self.doc, &guilds, "guild", &id.to_string())?;
+        self.write(me, now, |tx| {
             Rec::new()
                 .str("name", &name)
                 .str("sector", sector.as_str())
@@ -511,8 +500,7 @@ impl Document {
                 .str("created_by", me.member().to_string())
                 .create(tx, &guilds, &id.to_string())
                 .map(|_| ())
-        })?;
-        Ok((id, change))
+        })
     }
 
     /// Adds a sector or changes one (name, essential, baseline, order, archived).

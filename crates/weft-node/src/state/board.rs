@@ -1,6 +1,7 @@
 //! Handlers for the board: tasks, pledges and concerns.
 
 use weft_core::doc::board::PledgeAction;
+use weft_core::id::FlagId;
 use weft_core::model::{PledgeState, TaskEdit, TaskStatus};
 use weft_core::views;
 use weft_core::{CommunityId, SectorId, TaskId};
@@ -17,13 +18,10 @@ impl State {
         if let Some(g) = input.guild_ref.as_deref() {
             task.guild = Some(self.resolve_guild(c, g)?);
         }
-        let mut added: Option<TaskId> = None;
+        let id = TaskId::random();
         self.write_board(c, |board, people, w| {
-            let (id, change) = board.add_task(&w.me, &task, people, w.today, w.now)?;
-            added = Some(id);
-            Ok((change, [Touched::Task(id)]))
+            Ok((board.add_task(id, &w.me, &task, people, w.today, w.now)?, [Touched::Task(id)]))
         })?;
-        let id = added.ok_or_else(|| NodeError::Write("the new task is missing".into()))?;
         self.task_detail(c, id).map(|d| Response::Task(Box::new(d)))
     }
 
@@ -130,13 +128,10 @@ impl State {
             }
             None => (self.resolve_community(community)?, None),
         };
-        let mut raised = None;
+        let id = FlagId::random();
         self.write_board(c, |board, people, w| {
-            let (id, change) = board.raise_flag(&w.me, t, sector, note, people, w.now)?;
-            raised = Some(id);
-            Ok((change, [Touched::Flags]))
+            Ok((board.raise_flag(id, &w.me, t, sector, note, people, w.now)?, [Touched::Flags]))
         })?;
-        let id = raised.ok_or_else(|| NodeError::Write("the new concern is missing".into()))?;
         Ok(Response::Flag { id })
     }
 }

@@ -18,8 +18,8 @@ impl State {
             self.identity = Some(self.store.create_identity("You")?);
         }
         let stored = self.identity.as_ref().ok_or(NodeError::NotInitialised)?;
-        let opts = weft_core::demo::DemoOptions { members, seed, today: self.clock.today(), name };
-        let demo = weft_core::demo::generate(&stored.identity, &stored.name, &opts)
+        let opts = weft_demo::DemoOptions { members, seed, today: self.clock.today(), name };
+        let demo = weft_demo::generate(&stored.identity, &stored.name, &opts)
             .map_err(|e| NodeError::Write(format!("the demo could not be generated: {e}")))?;
         let id = demo.community;
         if self.communities.contains_key(&id) {

@@ -51,13 +51,10 @@ impl State {
         }
         let entry = check_entry(minutes, task_sector, sector, date, note, today)?;
         let year = date.year();
-        let mut logged = None;
+        let id = EntryId::random();
         self.write_ledger(c, year, |ledger, w| {
-            let (id, change) = ledger.log_hours(&w.me, &entry, w.now)?;
-            logged = Some(id);
-            Ok((change, [Touched::Entry(year, id)]))
+            Ok((ledger.log_hours(id, &w.me, &entry, w.now)?, [Touched::Entry(year, id)]))
         })?;
-        let id = logged.ok_or_else(|| NodeError::Write("the new entry is missing".into()))?;
         self.entry_info(c, year, id).map(Response::Entry)
     }
 

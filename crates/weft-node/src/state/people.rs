@@ -120,13 +120,11 @@ impl State {
         description: &str,
     ) -> Result<Response, NodeError> {
         let c = self.resolve_community(community)?;
-        let mut added: Option<GuildId> = None;
+        let id = GuildId::random();
         self.write_people(c, |people, w| {
-            let (id, change) = people.add_guild(&w.me, name, sector, description, w.now)?;
-            added = Some(id);
-            Ok((change, [Touched::Settings]))
+            Ok((people.add_guild(id, &w.me, name, sector, description, w.now)?, [Touched::Settings]))
         })?;
-        let guild = added.and_then(|id| self.communities.get_mut(&c)?.people().guilds.get(&id).cloned());
+        let guild = self.communities.get_mut(&c).and_then(|com| com.people().guilds.get(&id).cloned());
         guild.map(Response::Guild).ok_or_else(|| NodeError::Write("the new guild is missing".into()))
     }
 

@@ -7,7 +7,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use weft_match::{plan, plan_network, suggest, synth};
+use weft_match::{plan, plan_network, suggest};
+use weft_sim::synth;
 
 fn community(c: &mut Criterion) {
     let input = synth::community(42, 200, 2000);

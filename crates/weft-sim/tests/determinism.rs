@@ -8,13 +8,13 @@ use std::collections::BTreeMap;
 
 use automerge::{Automerge, Change};
 use weft_core::Date;
-use weft_core::demo::{DemoOptions, generate};
 use weft_core::doc::board::BoardView;
 use weft_core::doc::ledger::LedgerView;
 use weft_core::doc::people::PeopleView;
 use weft_core::doc::{DocId, DocName};
 use weft_core::identity::Identity;
 use weft_core::rng::Rng;
+use weft_demo::{DemoOptions, generate};
 use weft_match::{Input, plan, suggest};
 
 fn build(changes: &[(DocId, Vec<u8>)], batches: usize) -> BTreeMap<DocName, Automerge> {

@@ -6,8 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use weft_core::model::{Urgency, Verdict, default_sectors, skill_catalogue};
 use weft_core::rng::Rng;
 use weft_core::{Date, GuildId, MemberId, SectorId, SkillId, TaskId};
-
-use crate::input::{Input, MemberInput, SectorInput, Signal, SignalKind, TaskInput};
+use weft_match::input::{Input, MemberInput, SectorInput, Signal, SignalKind, TaskInput};
 
 /// The day synthetic communities are looked at.
 pub fn day() -> Date {

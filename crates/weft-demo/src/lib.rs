@@ -13,21 +13,28 @@
 //!
 //! Everything is drawn from [`Rng`] with the given seed, so the same seed, size, day and local
 //! identity give the same documents.
+//!
+//! A tool, not part of the app's rules: it lives outside weft-core and writes only through
+//! weft-core's public writers, ids included (drawn from the seed, where the app draws fresh
+//! ones), so a demo community is made of exactly the changes a member's device could make.
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::doc::board::{BoardView, PledgeAction};
-use crate::doc::ledger::{LedgerView, check_entry};
-use crate::doc::people::{self, PeopleView};
-use crate::doc::{DocId, DocName, Document, WriteError};
-use crate::id::{CommunityId, EntryId, FlagId, GuildId, MemberId, SectorId, SkillId, TaskId};
-use crate::identity::{Identity, SecretKey, SignedChange};
-use crate::model::{Interest, NewTask, PledgeState, ProfileUpdate, SkillLevel, TaskEdit, TaskStatus, Urgency, Verdict};
-use crate::rng::Rng;
-use crate::time::{Date, Minutes, Timestamp};
-use crate::views;
+use weft_core::doc::board::{BoardView, PledgeAction};
+use weft_core::doc::ledger::{LedgerView, check_entry};
+use weft_core::doc::people::{self, PeopleView};
+use weft_core::doc::{DocId, DocName, Document, WriteError};
+use weft_core::id::{CommunityId, EntryId, FlagId, GuildId, MemberId, SectorId, SkillId, TaskId};
+use weft_core::identity::{Identity, SecretKey, SignedChange};
+use weft_core::model::{
+    Interest, NewTask, PledgeState, ProfileUpdate, SkillLevel, TaskEdit, TaskStatus, Urgency, Verdict,
+};
+use weft_core::rng::Rng;
+use weft_core::time::{Date, Minutes, Timestamp};
+use weft_core::views;
 
 /// How big, which seed, and which day the demo's "today" is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1018,8 +1025,8 @@ impl Generator<'_> {
     }
 
     fn make_people(&mut self, local: &Identity, members: u32) {
-        let sectors: Vec<SectorId> = crate::model::default_sectors().into_iter().map(|s| s.id).collect();
-        let catalogue = crate::model::skill_catalogue();
+        let sectors: Vec<SectorId> = weft_core::model::default_sectors().into_iter().map(|s| s.id).collect();
+        let catalogue = weft_core::model::skill_catalogue();
         let mut names: Vec<&str> = NAMES.to_vec();
         self.rng.shuffle(&mut names);
         let mut used = BTreeSet::new();
@@ -1186,9 +1193,9 @@ impl Generator<'_> {
             let who = *self.rng.pick(&starters).unwrap_or(&0);
             let me = self.persons[who].id.clone();
             let id = GuildId::from_bytes(self.rng.bytes());
-            let (id, change) = self
+            let change = self
                 .people_doc
-                .add_guild_with_id(Some(id), &me, name, &parse(sector), description, now)
+                .add_guild(id, &me, name, &parse(sector), description, now)
                 .map_err(Self::refused(format!("guild {name}")))?;
             self.write_people(change, None);
             self.guilds.push((id, g));
@@ -1301,9 +1308,9 @@ impl Generator<'_> {
         let now = self.time(day);
         let id = TaskId::from_bytes(self.rng.bytes());
         let me = self.persons[creator].id.clone();
-        let (id, change) = self
+        let change = self
             .board
-            .add_task_with_id(id, &me, &task, &self.people_view, date_of(day), now)
+            .add_task(id, &me, &task, &self.people_view, date_of(day), now)
             .map_err(Self::refused(format!("task '{}'", task.title)))?;
         self.changes.push((self.board.id(), change));
         self.tasks.push(TaskInfo {
@@ -1432,8 +1439,7 @@ impl Generator<'_> {
         let entry_id = EntryId::from_bytes(self.rng.bytes());
         let year = date.year();
         let ledger = self.ledger_mut(year)?;
-        let (entry_id, change) =
-            ledger.log_hours_with_id(entry_id, &me, &entry, now).map_err(Self::refused("an hour entry"))?;
+        let change = ledger.log_hours(entry_id, &me, &entry, now).map_err(Self::refused("an hour entry"))?;
         let ledger_id = ledger.id();
         self.changes.push((ledger_id, change));
         let key = EntryKey(*entry_id.as_bytes());
@@ -1550,7 +1556,7 @@ impl Generator<'_> {
             let me = self.persons[i].id.clone();
             let id = EntryId::from_bytes(self.rng.bytes());
             let ledger = self.ledger_mut(date.year())?;
-            let (_, change) = ledger.log_hours_with_id(id, &me, &entry, now).map_err(Self::refused("sector hours"))?;
+            let change = ledger.log_hours(id, &me, &entry, now).map_err(Self::refused("sector hours"))?;
             let lid = ledger.id();
             self.changes.push((lid, change));
         }
@@ -1663,9 +1669,9 @@ impl Generator<'_> {
             let now = self.time(day);
             let me = self.persons[i].id.clone();
             let id = FlagId::from_bytes(self.rng.bytes());
-            let (_, change) = self
+            let change = self
                 .board
-                .raise_flag_with_id(id, &me, None, Some(&parse(sector)), note, &self.people_view, now)
+                .raise_flag(id, &me, None, Some(&parse(sector)), note, &self.people_view, now)
                 .map_err(Self::refused("a concern"))?;
             self.changes.push((self.board.id(), change));
         }
@@ -1732,7 +1738,7 @@ struct PostSpec<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verify::{Verifier, parse_change};
+    use weft_core::verify::{Verifier, parse_change};
 
     fn options(members: u32) -> DemoOptions {
         DemoOptions { members, seed: 1, today: "2026-11-22".parse().unwrap(), name: None }
