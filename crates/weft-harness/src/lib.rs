@@ -58,7 +58,14 @@ impl Default for SimConfig {
             loss: 0,
             duplicate: 0,
             delay: (Duration::from_millis(5), Duration::from_millis(80)),
-            sync: SyncConfig { request_timeout: Duration::from_secs(5), ..SyncConfig::default() },
+            // Requests lost on the way are sent again after 5 s (libp2p would say so after a
+            // minute); joining, which gives up at its deadline, gets two minutes to find a
+            // member through a lossy network instead of the half minute it waits on a real one.
+            sync: SyncConfig {
+                request_timeout: Duration::from_secs(5),
+                join_timeout: Duration::from_secs(120),
+                ..SyncConfig::default()
+            },
             dir: ["/dev/shm"].iter().map(PathBuf::from).find(|p| p.is_dir()),
         }
     }
@@ -77,9 +84,10 @@ pub struct Stats {
     /// Sync frames delivered twice whose two answers were the same bytes (the repeat answered
     /// from the cache, not taken in twice).
     pub repeats_answered_alike: u64,
-    /// …whose repeat came after a later round was answered, and was refused as late.
-    pub repeats_refused_as_late: u64,
-    /// …and whose answers differed otherwise.
+    /// …one of whose copies was refused (the repeat came after a later round was answered, or
+    /// the first came before the sender's membership had arrived): nothing taken in twice.
+    pub repeats_refused: u64,
+    /// …and whose two answers were different frames (one frame taken in twice: a bug).
     pub repeats_answered_differently: u64,
 }
 
@@ -109,12 +117,12 @@ enum Event {
     Tick { peer: usize },
 }
 
-/// A request in flight: where its answer goes, and the first answer given to a repeat.
+/// A request in flight: where its answer goes, and its twin if it was delivered twice.
 #[derive(Debug)]
 struct Asked {
     from: usize,
     id: RequestId,
-    /// Another delivery of the same request (a duplicate), to compare the answers.
+    /// The other delivery of the same sync frame (a duplicate), to compare the answers.
     twin: Option<InboundId>,
 }
 
@@ -136,7 +144,7 @@ pub struct Sim {
     events: HashMap<u64, Event>,
     seq: u64,
     asked: HashMap<(usize, InboundId), Asked>,
-    /// Answers to requests delivered twice, by the delivery that came first.
+    /// Answers to sync frames delivered twice, by the copy answered first, until the other is.
     twin_answers: HashMap<(usize, InboundId), Vec<u8>>,
     gossip: HashMap<(usize, GossipId), (usize, Vec<u8>)>,
     seen: HashSet<(usize, u64)>,
@@ -339,7 +347,9 @@ impl Sim {
     /// A peer carries out a request (a member at the keyboard). For a write, `doc` names the
     /// document it changes: the change is remembered, and must be on every peer in the end.
     pub fn write(&mut self, peer: usize, request: Request, doc: Option<DocName>) -> Result<Response, ApiError> {
+        let span = tracing::debug_span!("peer", n = peer).entered();
         let response = self.peers[peer].core.execute(request)?;
+        drop(span);
         if let Some(name) = doc {
             let community = match &response {
                 Response::Community(c) => Some(c.id),
@@ -410,23 +420,31 @@ impl Sim {
 
     /// Whether every peer holds the same heads of every document of `community`.
     pub fn converged(&mut self, community: CommunityId) -> bool {
-        let heads: Vec<Option<BTreeMap<DocName, BTreeSet<ChangeHash>>>> =
+        let heads: Vec<Option<Heads>> =
             self.manifests(community).into_iter().map(|m| m.map(|m| heads_of(&m))).collect();
         heads.windows(2).all(|w| w[0].is_some() && w[0] == w[1])
     }
 
-    /// In words, how the peers' documents differ.
+    /// In words, how the peers' documents differ: the peers grouped by what they hold.
     pub fn divergence(&mut self, community: CommunityId) -> String {
         let manifests = self.manifests(community);
-        let mut words = Vec::new();
+        let mut groups: Vec<(Option<Heads>, String, Vec<String>)> = Vec::new();
         for (i, m) in manifests.iter().enumerate() {
+            let heads = m.as_ref().map(heads_of);
             let sizes = m.as_ref().map_or_else(
                 || "no community".to_owned(),
                 |m| m.docs.iter().map(|d| format!("{}={}", d.name, d.changes)).collect::<Vec<_>>().join(" "),
             );
-            words.push(format!("{}: {sizes}", self.peers[i].name));
+            match groups.iter_mut().find(|(h, _, _)| *h == heads) {
+                Some((_, _, names)) => names.push(self.peers[i].name.clone()),
+                None => groups.push((heads, sizes, vec![self.peers[i].name.clone()])),
+            }
         }
-        words.join("; ")
+        groups
+            .iter()
+            .map(|(_, sizes, names)| format!("{} peer(s) hold {sizes} ({})", names.len(), names.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     /// The writes reported done that some peer does not hold: (writer, document, change).
@@ -483,6 +501,7 @@ impl Sim {
     fn send(&mut self, from: Option<usize>, to: usize, input: Input) {
         if from.is_some() && self.rng.chance(self.config.loss) {
             self.stats.lost += 1;
+            tracing::trace!(?from, to, ?input, "lost");
             return;
         }
         let at = self.now + self.delay();
@@ -511,6 +530,7 @@ impl Sim {
                     && (self.silent.contains(&pair(from, to)) || !self.links.contains(&pair(from, to)))
                 {
                     self.stats.cut += 1;
+                    tracing::trace!(from, to, ?input, "cut");
                     return true;
                 }
                 // Gossipsub takes each message once.
@@ -520,7 +540,9 @@ impl Sim {
                     self.gossip.remove(&(to, *id));
                     return true;
                 }
+                let span = tracing::debug_span!("peer", n = to).entered();
                 let outputs = self.peers[to].core.input(*input);
+                drop(span);
                 self.route(to, outputs);
             }
             Event::Tick { peer } => {
@@ -528,8 +550,10 @@ impl Sim {
                     return true;
                 }
                 self.peers[peer].tick_at = None;
+                let span = tracing::debug_span!("peer", n = peer).entered();
                 let outputs = self.peers[peer].core.input(Input::Tick);
                 self.peers[peer].core.run_due();
+                drop(span);
                 self.route(peer, outputs);
             }
         }
@@ -568,11 +592,13 @@ impl Sim {
                 }
                 Output::Disconnect(device) => {
                     if let Some(to) = self.index_of(&device) {
+                        debug!(from, to, "a peer disconnects another");
                         self.close(from, to);
                     }
                 }
                 Output::Ban(device) => {
                     if let Some(to) = self.index_of(&device) {
+                        debug!(from, to, "a peer bans another");
                         self.peers[from].banned.insert(to);
                         self.close(from, to);
                     }
@@ -583,6 +609,7 @@ impl Sim {
                     }
                 }
                 Output::Joined { ticket, result } => {
+                    debug!(peer = from, ?result, "joining is over");
                     self.joins.insert((from, ticket), result.map_err(|e| e.to_string()));
                 }
             }
@@ -597,25 +624,30 @@ impl Sim {
     }
 
     fn request(&mut self, from: usize, device: DeviceId, id: RequestId, request: wire::Request) {
-        let Some(to) = self.index_of(&device) else { return };
-        if !self.links.contains(&pair(from, to)) {
+        let Some(to) = self.index_of(&device).filter(|to| self.links.contains(&pair(from, *to))) else {
             // libp2p would try to dial and fail.
             let answer = Err("the peer is not connected".to_owned());
             self.deliver(from, Input::Answer { id, answer }, None);
             return;
-        }
+        };
         self.stats.requests += 1;
         let bytes = request.encode();
         let compare = matches!(request, wire::Request::Sync(_));
         let copies = if self.rng.chance(self.config.duplicate) { 2 } else { 1 };
-        let mut first = None;
-        for _ in 0..copies {
-            let Ok(request) = wire::Request::decode(&bytes) else { return };
-            let inbound_id = InboundId(self.id());
-            let twin = first;
-            if compare {
-                first.get_or_insert(inbound_id);
-            }
+        // A sync frame delivered twice: each copy knows the other, to compare their answers.
+        let ids: Vec<InboundId> = (0..copies).map(|_| InboundId(self.id())).collect();
+        for (n, inbound_id) in ids.iter().copied().enumerate() {
+            let request = match wire::Request::decode(&bytes) {
+                Ok(request) => request,
+                Err(e) => {
+                    // The receiving side cannot read it: the stream fails, as libp2p's would.
+                    tracing::warn!(from, to, %e, "a request does not decode");
+                    let answer = Err(format!("the request could not be read: {e}"));
+                    self.deliver(from, Input::Answer { id, answer }, None);
+                    return;
+                }
+            };
+            let twin = if compare { ids.get(1 - n).copied() } else { None };
             self.asked.insert((to, inbound_id), Asked { from, id, twin });
             let input = Input::Request { peer: self.peers[from].device, id: inbound_id, request: inbound(request) };
             self.send(Some(from), to, input);
@@ -628,23 +660,34 @@ impl Sim {
     fn respond(&mut self, from: usize, id: InboundId, response: wire::Response) {
         let Some(asked) = self.asked.remove(&(from, id)) else { return };
         let bytes = response.encode();
-        // A request delivered twice: compare the two answers.
-        match asked.twin {
-            None => {
-                self.twin_answers.insert((from, id), bytes.clone());
-            }
-            Some(first) => match self.twin_answers.remove(&(from, first)) {
-                Some(b) if b == bytes => self.stats.repeats_answered_alike += 1,
-                Some(_) if matches!(&response, wire::Response::Refused(r) if r.reason.contains("already answered")) => {
-                    self.stats.repeats_refused_as_late += 1;
+        // A sync frame delivered twice: the second answer is compared with the first.
+        if let Some(twin) = asked.twin {
+            match self.twin_answers.remove(&(from, twin)) {
+                None => {
+                    self.twin_answers.insert((from, id), bytes.clone());
                 }
-                Some(_) => self.stats.repeats_answered_differently += 1,
-                None => {}
-            },
+                Some(b) if b == bytes => self.stats.repeats_answered_alike += 1,
+                Some(b) => {
+                    let first = wire::Response::decode(&b);
+                    let refused = |r: &wire::Response| matches!(r, wire::Response::Refused(_));
+                    if refused(&response) || first.as_ref().is_ok_and(refused) {
+                        self.stats.repeats_refused += 1;
+                    } else {
+                        debug!(?first, second = ?response, "a sync frame delivered twice was answered differently");
+                        self.stats.repeats_answered_differently += 1;
+                    }
+                }
+            }
         }
         self.stats.answers += 1;
-        let Ok(response) = wire::Response::decode(&bytes) else { return };
-        self.send(Some(from), asked.from, Input::Answer { id: asked.id, answer: Ok(answer(response)) });
+        let answer = match wire::Response::decode(&bytes) {
+            Ok(response) => Ok(answer(response)),
+            Err(e) => {
+                tracing::warn!(from, to = asked.from, %e, "an answer does not decode");
+                Err(format!("the answer could not be read: {e}"))
+            }
+        };
+        self.send(Some(from), asked.from, Input::Answer { id: asked.id, answer });
     }
 
     /// Sends a gossip message to `from`'s connected peers but `except`, each once. Returns
@@ -675,6 +718,9 @@ impl Sim {
     }
 }
 
-fn heads_of(m: &Manifest) -> BTreeMap<DocName, BTreeSet<ChangeHash>> {
+/// The heads of each document of a community, as a peer holds them.
+type Heads = BTreeMap<DocName, BTreeSet<ChangeHash>>;
+
+fn heads_of(m: &Manifest) -> Heads {
     m.docs.iter().map(|d| (d.name, d.heads.iter().copied().collect())).collect()
 }

@@ -89,6 +89,27 @@ fn members_touched(change: &Change) -> BTreeSet<MemberId> {
         .collect()
 }
 
+/// The parents that changes of `doc` waiting in `pending` lack: neither in the document nor
+/// waiting themselves. A sync message asks for them by hash (Automerge's `need`): the peer's
+/// Bloom filter may have taken them for ours, and Automerge, which never sees the waiting
+/// changes, would not know to ask.
+pub(super) fn missing_parents(
+    pending: &[Pending],
+    doc: DocName,
+    holds: impl Fn(&ChangeHash) -> bool,
+) -> Vec<ChangeHash> {
+    let waiting: HashSet<ChangeHash> = pending.iter().filter(|p| p.doc == doc).map(|p| p.change.hash()).collect();
+    let mut missing: Vec<ChangeHash> = pending
+        .iter()
+        .filter(|p| p.doc == doc)
+        .flat_map(|p| p.change.deps().iter().copied())
+        .filter(|d| !waiting.contains(d) && !holds(d))
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    missing
+}
+
 impl State {
     /// Verifies, applies and stores changes of one document received from a peer, and tries
     /// again the changes of the community that were waiting.

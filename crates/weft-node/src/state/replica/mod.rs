@@ -173,6 +173,13 @@ impl State {
         let com = self.communities.get(&id.community).ok_or_else(|| internal("the community is gone"))?;
         let doc = com.doc(id.name).ok_or_else(|| internal("the document is not loaded"))?;
         let Some((mut message, to_send)) = doc.generate_sync_lean(state) else { return Ok(FrameBody::default()) };
+        if let Some(pending) = self.sync.pending.get(&id.community) {
+            for hash in ingest::missing_parents(pending, id.name, |h| doc.has_change(h)) {
+                if !message.need.contains(&hash) {
+                    message.need.push(hash);
+                }
+            }
+        }
         if to_send.is_empty() {
             return Ok(FrameBody { message: Some(message.encode()), ..FrameBody::default() });
         }
