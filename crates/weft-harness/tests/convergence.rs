@@ -161,12 +161,7 @@ fn a_change_too_large_for_gossip_goes_by_sync() {
         _ => unreachable!(),
     };
     task.task.description = "Soak the beans overnight, then simmer gently. ".repeat(60);
-    sim.write(
-        0,
-        Request::TaskAdd { community: None, task: TaskInput { ..task } },
-        Some(DocName::Board),
-    )
-    .unwrap();
+    sim.write(0, Request::TaskAdd { community: None, task: TaskInput { ..task } }, Some(DocName::Board)).unwrap();
     sim.run_until_converged(community, Duration::from_secs(60)).unwrap();
     assert_eq!(sim.stats.gossip, gossip_before, "nothing was gossiped");
     assert_all_there(&mut sim);
