@@ -18,6 +18,7 @@ pub mod id;
 pub mod identity;
 pub mod model;
 pub mod rng;
+pub mod roster;
 pub mod time;
 pub mod validate;
 pub mod verify;

@@ -1,0 +1,428 @@
+//! A community's roster proven to someone who does not hold its people document.
+//!
+//! Neighbouring communities share a commons but never each other's people documents, yet a
+//! neighbour must know whether a device writing in a community's commons belongs to one of
+//! its members. The proof is the community's own signed history, cut down to what matters:
+//! the people document's founding change (its hash is the community id, and it certifies the
+//! founder's first device) and the changes that admitted members, added devices and removed
+//! members, each with its device's signature. [`Roster::prove`] reads the roster from those
+//! alone, in causal order: a change counts only if its signature verifies and its device
+//! belongs to a current member of the roster read so far, so every member chains back to the
+//! community id, and nothing the people document does not say can be added.
+//!
+//! The changes are read op by op (they cannot be applied: their parents are mostly other
+//! people changes — profiles, invitations — that the evidence leaves out). Order is by
+//! Automerge's op counters, which every descendant exceeds, so a parent always comes before its
+//! child; a removal concurrent with an admission by the member removed may be read first, and
+//! then that admission does not count (the stricter reading).
+
+use std::collections::{BTreeMap, HashMap};
+
+use automerge::legacy::{Key, ObjectId, OpId, OpType};
+use automerge::{Change, ChangeHash, ObjType, ScalarValue};
+
+use crate::doc::{DocId, DocName, Document};
+use crate::id::{CommunityId, DeviceId, MemberId};
+use crate::identity::{ChangeSignature, DeviceCert};
+
+/// Why a roster could not be proven.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RosterError {
+    #[error("the founding change is not community {}'s (its hash names another)", .0.short())]
+    NotTheFounding(CommunityId),
+    #[error("the founding change does not certify its author as the founder")]
+    BadFounding,
+    #[error("change {} has no valid signature of its device", short(.0))]
+    BadSignature(ChangeHash),
+    #[error("change {} was written by device {}, which no current member on the roster holds", short(.0), .1.short())]
+    NotOnRoster(ChangeHash, DeviceId),
+    #[error("change {} says more than a roster may: {}", short(.0), .1)]
+    Invalid(ChangeHash, String),
+}
+
+fn short(hash: &ChangeHash) -> String {
+    hash.to_string().chars().take(8).collect()
+}
+
+/// One member as the roster knows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosterMember {
+    pub id: MemberId,
+    pub name: String,
+    pub admitted_by: MemberId,
+    /// Devices, each certified by the member's key.
+    pub devices: BTreeMap<DeviceId, DeviceCert>,
+    pub removed: bool,
+}
+
+/// A community's members and their devices, proven from its signed history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Roster {
+    pub community: CommunityId,
+    pub founder: MemberId,
+    pub members: BTreeMap<MemberId, RosterMember>,
+}
+
+/// A change of the people document with its device's signature.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    pub change: Change,
+    pub signature: ChangeSignature,
+}
+
+/// What one op of a people change says about the roster.
+enum Fact {
+    Member(MemberId),
+    Name(MemberId, String),
+    /// A device record opened for a member (its certificate comes as `Cert`).
+    Device(MemberId),
+    Cert(MemberId, DeviceId, Option<DeviceCert>),
+    Removed(MemberId),
+}
+
+/// Paths of the maps created so far, by the op that created them.
+#[derive(Default)]
+struct Paths(HashMap<OpId, Vec<String>>);
+
+impl Paths {
+    /// The roster facts of a change (and the maps it creates, remembered). Ops on maps the
+    /// roster does not concern (invitations, profiles, keys) say nothing.
+    fn facts(&mut self, change: &Change) -> Vec<Fact> {
+        let actor = change.actor_id().clone();
+        let start = change.start_op().get();
+        let mut facts = Vec::new();
+        for (i, op) in change.decode().operations.iter().enumerate() {
+            let mut path = match &op.obj {
+                ObjectId::Root => Vec::new(),
+                ObjectId::Id(id) => match self.0.get(id) {
+                    Some(p) => p.clone(),
+                    None => continue,
+                },
+            };
+            let Key::Map(key) = &op.key else { continue };
+            path.push(key.to_string());
+            let counter = start + u64::try_from(i).unwrap_or(u64::MAX);
+            if matches!(op.action, OpType::Make(ObjType::Map)) {
+                self.0.insert(OpId(counter, actor.clone()), path.clone());
+            }
+            let segs: Vec<&str> = path.iter().map(String::as_str).collect();
+            let member = |s: &str| s.parse::<MemberId>().ok();
+            let device = |s: &str| s.parse::<DeviceId>().ok();
+            let fact = match (segs.as_slice(), &op.action) {
+                (["members", m], OpType::Make(ObjType::Map)) => member(m).map(Fact::Member),
+                (["members", m, "name"], OpType::Put(ScalarValue::Str(n))) => {
+                    member(m).map(|m| Fact::Name(m, n.to_string()))
+                }
+                (["members", m, "devices", d], OpType::Make(ObjType::Map)) => {
+                    member(m).filter(|_| device(d).is_some()).map(Fact::Device)
+                }
+                (["members", m, "devices", d, "cert"], OpType::Put(v)) => member(m).zip(device(d)).map(|(m, d)| {
+                    let cert = match v {
+                        ScalarValue::Bytes(b) => <[u8; 64]>::try_from(b.as_slice()).ok().map(DeviceCert),
+                        _ => None,
+                    };
+                    Fact::Cert(m, d, cert)
+                }),
+                (["removed", m], OpType::Make(ObjType::Map)) => member(m).map(Fact::Removed),
+                _ => None,
+            };
+            facts.extend(fact);
+        }
+        facts
+    }
+}
+
+fn device_of(change: &Change) -> Option<DeviceId> {
+    let bytes: [u8; 32] = change.actor_id().to_bytes().try_into().ok()?;
+    Some(DeviceId::from_bytes(bytes))
+}
+
+impl Roster {
+    /// Reads a community's roster from its founding change and the evidence (in any order),
+    /// verifying every step; fails, saying which change and why, at the first that does not
+    /// hold.
+    pub fn prove(community: CommunityId, founding: &Evidence, evidence: &[Evidence]) -> Result<Self, RosterError> {
+        let people = DocId { community, name: DocName::People };
+        let hash = founding.change.hash();
+        if CommunityId::from_genesis_hash(&hash) != community || !founding.change.deps().is_empty() {
+            return Err(RosterError::NotTheFounding(community));
+        }
+        let device = device_of(&founding.change).ok_or(RosterError::BadFounding)?;
+        if !founding.signature.verify(&device, &people, &hash) {
+            return Err(RosterError::BadSignature(hash));
+        }
+        let founder = founding
+            .change
+            .decode()
+            .operations
+            .iter()
+            .find_map(|op| match (&op.key, &op.action) {
+                (Key::Map(k), OpType::Put(ScalarValue::Str(s))) if k.as_str() == "founder" => s.parse().ok(),
+                _ => None,
+            })
+            .ok_or(RosterError::BadFounding)?;
+        let mut roster = Self { community, founder, members: BTreeMap::new() };
+        let mut paths = Paths::default();
+        let facts = paths.facts(&founding.change);
+        roster.take(hash, founder, facts).map_err(|_| RosterError::BadFounding)?;
+        if roster.member_of_device(&device) != Some(founder) {
+            return Err(RosterError::BadFounding);
+        }
+        let mut ordered: Vec<&Evidence> = evidence.iter().filter(|e| e.change.hash() != hash).collect();
+        ordered.sort_by_key(|e| (e.change.start_op().get(), e.change.hash()));
+        ordered.dedup_by_key(|e| e.change.hash());
+        for e in ordered {
+            let hash = e.change.hash();
+            let device = device_of(&e.change).ok_or(RosterError::Invalid(hash, "its author is not a device".into()))?;
+            if !e.signature.verify(&device, &people, &hash) {
+                return Err(RosterError::BadSignature(hash));
+            }
+            let author = roster.member_of_device(&device).ok_or(RosterError::NotOnRoster(hash, device))?;
+            let facts = paths.facts(&e.change);
+            roster.take(hash, author, facts)?;
+        }
+        Ok(roster)
+    }
+
+    /// Applies what one change says, written by `author`.
+    fn take(&mut self, hash: ChangeHash, author: MemberId, facts: Vec<Fact>) -> Result<(), RosterError> {
+        let invalid = |why: String| RosterError::Invalid(hash, why);
+        let mut admitted = Vec::new();
+        for fact in facts {
+            match fact {
+                Fact::Member(m) => {
+                    if self.members.contains_key(&m) {
+                        return Err(invalid(format!("{} is admitted twice", m.short())));
+                    }
+                    self.members.insert(
+                        m,
+                        RosterMember {
+                            id: m,
+                            name: String::new(),
+                            admitted_by: author,
+                            devices: BTreeMap::new(),
+                            removed: false,
+                        },
+                    );
+                    admitted.push(m);
+                }
+                Fact::Name(m, name) => {
+                    if let Some(member) = self.members.get_mut(&m)
+                        && (admitted.contains(&m) || m == author)
+                    {
+                        member.name = name;
+                    }
+                }
+                Fact::Device(m) | Fact::Cert(m, _, _) if m != author && !admitted.contains(&m) => {
+                    return Err(invalid(format!("a device added to {} by someone else", m.short())));
+                }
+                Fact::Device(_) => {}
+                Fact::Cert(m, d, cert) => {
+                    let cert = cert.filter(|c| c.verify(&m, &d)).ok_or_else(|| {
+                        invalid(format!("device {} carries no valid certificate of {}", d.short(), m.short()))
+                    })?;
+                    let member =
+                        self.members.get_mut(&m).ok_or_else(|| invalid(format!("{} is unknown", m.short())))?;
+                    member.devices.insert(d, cert);
+                }
+                Fact::Removed(m) => {
+                    let member =
+                        self.members.get_mut(&m).ok_or_else(|| invalid(format!("{} is unknown", m.short())))?;
+                    member.removed = true;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The current member a device belongs to.
+    pub fn member_of_device(&self, device: &DeviceId) -> Option<MemberId> {
+        self.members.values().find(|m| !m.removed && m.devices.contains_key(device)).map(|m| m.id)
+    }
+
+    /// Whether someone is a member now (admitted, not removed).
+    pub fn is_current(&self, member: &MemberId) -> bool {
+        self.members.get(member).is_some_and(|m| !m.removed)
+    }
+}
+
+/// The changes of a people document that are roster evidence — admissions, added devices,
+/// removals — in causal order, the founding change first.
+pub fn evidence_of(people: &Document) -> Vec<ChangeHash> {
+    let doc = people.automerge();
+    let mut changes: Vec<Change> = doc.get_changes(&[]);
+    changes.sort_by_key(|c| (c.start_op().get(), c.hash()));
+    let mut paths = Paths::default();
+    changes
+        .iter()
+        .filter(|c| {
+            let facts = paths.facts(c);
+            c.deps().is_empty()
+                || facts.iter().any(|f| matches!(f, Fact::Member(_) | Fact::Device(_) | Fact::Removed(_)))
+        })
+        .map(Change::hash)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::DataKey;
+    use crate::doc::people::found;
+    use crate::identity::{Identity, SignedChange};
+    use crate::time::Timestamp;
+
+    fn t(s: i64) -> Timestamp {
+        Timestamp(1_800_000_000_000 + s * 1000)
+    }
+
+    fn evidence(c: &SignedChange) -> Evidence {
+        Evidence { change: Change::from_bytes(c.bytes.clone()).unwrap(), signature: c.signature.expect("signed") }
+    }
+
+    /// Ana founds Riverside, admits Bob, who admits Carol; Ana changes her profile.
+    struct World {
+        ana: Identity,
+        bob: Identity,
+        carol: Identity,
+        community: CommunityId,
+        doc: Document,
+        founding: Evidence,
+        admit_bob: Evidence,
+        admit_carol: Evidence,
+    }
+
+    fn world() -> World {
+        let (_, ana) = Identity::generate();
+        let (_, bob) = Identity::generate();
+        let (_, carol) = Identity::generate();
+        let (community, mut doc, genesis) = found(&ana, "Riverside", "Ana", t(0)).unwrap();
+        let admit_bob = doc.admit_member(&ana, bob.member(), "Bob", bob.device(), bob.cert(), t(1)).unwrap();
+        let update = crate::model::ProfileUpdate { willing_to_travel: Some(true), ..Default::default() };
+        doc.update_profile(&ana, &update, t(2)).unwrap();
+        let admit_carol = doc.admit_member(&bob, carol.member(), "Carol", carol.device(), carol.cert(), t(3)).unwrap();
+        World {
+            ana,
+            bob,
+            carol,
+            community,
+            doc,
+            founding: evidence(&genesis),
+            admit_bob: evidence(&admit_bob),
+            admit_carol: evidence(&admit_carol),
+        }
+    }
+
+    #[test]
+    fn every_member_chains_back_to_the_community_id() {
+        let w = world();
+        // In any order: the roster reads them causally.
+        let roster = Roster::prove(w.community, &w.founding, &[w.admit_carol.clone(), w.admit_bob.clone()]).unwrap();
+        assert_eq!(roster.founder, w.ana.member());
+        assert_eq!(roster.members.len(), 3);
+        assert_eq!(roster.member_of_device(&w.carol.device()), Some(w.carol.member()));
+        assert_eq!(roster.members[&w.carol.member()].admitted_by, w.bob.member());
+        assert_eq!(roster.members[&w.carol.member()].name, "Carol");
+    }
+
+    #[test]
+    fn the_evidence_of_a_people_document_is_its_founding_and_admissions_only() {
+        let w = world();
+        let hashes = evidence_of(&w.doc);
+        let expected = vec![w.founding.change.hash(), w.admit_bob.change.hash(), w.admit_carol.change.hash()];
+        assert_eq!(hashes, expected, "the profile change is left out");
+    }
+
+    #[test]
+    fn a_gap_in_the_chain_is_refused() {
+        let w = world();
+        // Without Bob's admission, Carol's admitter is nobody the roster knows.
+        let err = Roster::prove(w.community, &w.founding, std::slice::from_ref(&w.admit_carol)).unwrap_err();
+        assert_eq!(err, RosterError::NotOnRoster(w.admit_carol.change.hash(), w.bob.device()));
+    }
+
+    #[test]
+    fn a_forged_signature_or_another_communitys_founding_is_refused() {
+        let w = world();
+        let mut forged = w.admit_bob.clone();
+        forged.signature =
+            w.ana.sign_change(&DocId { community: w.community, name: DocName::Board }, &forged.change.hash());
+        let err = Roster::prove(w.community, &w.founding, &[forged]).unwrap_err();
+        assert_eq!(err, RosterError::BadSignature(w.admit_bob.change.hash()));
+
+        let (_, eve) = Identity::generate();
+        let (other, _, eve_genesis) = found(&eve, "Elsewhere", "Eve", t(0)).unwrap();
+        let err = Roster::prove(w.community, &evidence(&eve_genesis), &[]).unwrap_err();
+        assert_eq!(err, RosterError::NotTheFounding(w.community));
+        assert_ne!(other, w.community);
+    }
+
+    /// Writes a member record for `newcomer` as `writer`, with no check of the writer's
+    /// right: what a forger or a stale copy would send.
+    fn raw_admission(doc: &mut Document, writer: &Identity, newcomer: &Identity, at: Timestamp) -> SignedChange {
+        use automerge::transaction::Transactable;
+        let members = crate::doc::read::root_map(doc.automerge(), "members").unwrap();
+        doc.write(writer, at, |tx| {
+            let me = tx.put_object(&members, newcomer.member().to_string(), ObjType::Map)?;
+            tx.put(&me, "name", "Someone")?;
+            let devices = tx.put_object(&me, "devices", ObjType::Map)?;
+            let device = tx.put_object(&devices, newcomer.device().to_string(), ObjType::Map)?;
+            tx.put(&device, "cert", ScalarValue::Bytes(newcomer.cert().0.to_vec()))?;
+            Ok(())
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn an_outsider_cannot_admit_anyone() {
+        let w = world();
+        // Eve copies Riverside's people document and admits herself from her own device.
+        let (_, eve) = Identity::generate();
+        let mut copy = w.doc.clone();
+        let admit_eve = raw_admission(&mut copy, &eve, &eve, t(4));
+        let err = Roster::prove(w.community, &w.founding, &[w.admit_bob.clone(), evidence(&admit_eve)]).unwrap_err();
+        assert_eq!(err, RosterError::NotOnRoster(admit_eve.hash, eve.device()));
+    }
+
+    #[test]
+    fn a_member_cannot_add_a_device_to_someone_else() {
+        let w = world();
+        let (_, stranger) = Identity::generate();
+        let mut copy = w.doc.clone();
+        let devices = crate::doc::read::root_map(copy.automerge(), "members")
+            .and_then(|m| crate::doc::read::child_map(copy.automerge(), &m, &w.carol.member().to_string()))
+            .and_then(|c| crate::doc::read::child_map(copy.automerge(), &c, "devices"))
+            .unwrap();
+        let extra = copy
+            .write(&w.bob, t(4), |tx| {
+                use automerge::transaction::Transactable;
+                let d = tx.put_object(&devices, stranger.device().to_string(), ObjType::Map)?;
+                tx.put(&d, "cert", ScalarValue::Bytes(stranger.cert().0.to_vec()))?;
+                Ok(())
+            })
+            .unwrap();
+        let all = [w.admit_bob.clone(), w.admit_carol.clone(), evidence(&extra)];
+        let err = Roster::prove(w.community, &w.founding, &all).unwrap_err();
+        assert!(matches!(err, RosterError::Invalid(h, _) if h == extra.hash), "{err:?}");
+    }
+
+    #[test]
+    fn a_removed_member_admits_nobody_afterwards() {
+        let mut w = world();
+        let removal = w.doc.remove_member(&w.ana, w.bob.member(), &DataKey::generate(), t(5)).unwrap();
+        // Bob's copy holds his removal and still writes an admission (his own writer would
+        // refuse; a forger's would not).
+        let (_, dan) = Identity::generate();
+        let late = raw_admission(&mut w.doc, &w.bob, &dan, t(6));
+        let before =
+            Roster::prove(w.community, &w.founding, &[w.admit_bob.clone(), w.admit_carol.clone(), evidence(&removal)])
+                .unwrap();
+        assert!(!before.is_current(&w.bob.member()));
+        assert_eq!(before.member_of_device(&w.bob.device()), None);
+        assert!(before.is_current(&w.carol.member()), "whom Bob admitted before stays");
+        let all = [w.admit_bob.clone(), w.admit_carol.clone(), evidence(&removal), evidence(&late)];
+        let err = Roster::prove(w.community, &w.founding, &all).unwrap_err();
+        assert_eq!(err, RosterError::NotOnRoster(late.hash, w.bob.device()));
+        assert_eq!(evidence_of(&w.doc).len(), 5, "founding, two admissions, the removal, the late one");
+    }
+}
