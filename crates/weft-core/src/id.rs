@@ -163,6 +163,14 @@ random_id!(
     /// An invitation to join a community.
     InviteId, "invite"
 );
+random_id!(
+    /// An offer of surplus or a stated need in a community's commons.
+    NoticeId, "notice"
+);
+random_id!(
+    /// An answer to an offer or a need, from a member of a linked community.
+    ReplyId, "reply"
+);
 
 impl CommunityId {
     /// The community whose genesis change has this hash.

@@ -22,6 +22,12 @@ pub const GUILD_DESCRIPTION_MAX: usize = 1000;
 pub const LOCATION_MAX: usize = 200;
 /// Characters in an hour entry's note.
 pub const NOTE_MAX: usize = 1000;
+/// A roster entry's copied people change (an admission with its sealed key, a removal with a
+/// new key sealed to every remaining device: ~100 bytes a member).
+pub const EVIDENCE_MAX: usize = 64 * 1024;
+/// Hosts a community can put up at once, as it tells its neighbours.
+pub const HOSTS_MAX: u64 = 1000;
+pub const LANGUAGES_MAX: usize = 100;
 /// Characters in a concern.
 pub const CONCERN_MAX: usize = 2000;
 /// Characters in a member's, a community's or a guild's name.

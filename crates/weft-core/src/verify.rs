@@ -18,11 +18,13 @@ use std::collections::HashMap;
 use automerge::legacy::{Key, ObjectId, OpId, OpType, SortedVec};
 use automerge::{ActorId, Change, ChangeHash, ObjId, ObjType, Prop, ReadDoc, ScalarValue};
 
+use crate::doc::commons::CommonsView;
 use crate::doc::people::PeopleView;
 use crate::doc::schema::{Rule, Value, Who, rule_for};
 use crate::doc::{DocId, DocKind, DocName, Document, deterministic_genesis};
-use crate::id::{DeviceId, GuildId, MemberId, PledgeId, SectorId, TaskId};
+use crate::id::{CommunityId, DeviceId, GuildId, MemberId, PledgeId, SectorId, TaskId};
 use crate::identity::{ChangeSignature, DeviceCert};
+use crate::roster::{Evidence, Roster};
 use crate::time::Date;
 
 /// Why a change was not accepted.
@@ -248,7 +250,7 @@ impl Verifier {
             return Err(VerifyError::NotGenesis);
         }
         let author = if founding {
-            if crate::id::CommunityId::from_genesis_hash(&hash) != self.doc.community {
+            if CommunityId::from_genesis_hash(&hash) != self.doc.community {
                 return Err(VerifyError::BadGenesis);
             }
             founder_of(change).ok_or(VerifyError::BadGenesis)?
@@ -271,6 +273,8 @@ impl Verifier {
             kind: self.doc.name.kind(),
             doc: doc.automerge(),
             author,
+            community: self.doc.community,
+            home: true,
             device,
             year,
             founding,
@@ -286,6 +290,130 @@ impl Verifier {
         }
         Ok(Checked { verified: Verified { author: Some(author) }, created: check.created, entries: check.new_entries })
     }
+}
+
+/// The rosters of linked neighbours whose commons this peer holds, for verifying their
+/// members' changes in another commons.
+pub trait NeighbourRosters {
+    fn roster(&self, community: &CommunityId) -> Option<&Roster>;
+}
+
+impl NeighbourRosters for std::collections::BTreeMap<CommunityId, Roster> {
+    fn roster(&self, community: &CommunityId) -> Option<&Roster> {
+        self.get(community)
+    }
+}
+
+impl Verifier {
+    /// Checks one change of a commons. Its author is a member of the commons' own community
+    /// (by the roster its evidence proves, counting any evidence the change itself brings) or
+    /// of a community it is linked to now (by that community's roster, from `neighbours`).
+    /// The schema then says what each may write: only the community's own members write its
+    /// roster, directory, links, calls, offers and needs; a neighbour writes its own pledges,
+    /// hours and replies.
+    pub fn verify_commons(
+        &self,
+        doc: &Document,
+        neighbours: &impl NeighbourRosters,
+        change: &Change,
+        signature: Option<&ChangeSignature>,
+    ) -> Result<Verified, VerifyError> {
+        if self.doc.name != DocName::Commons {
+            return Err(VerifyError::Malformed(format!("{} is not a commons", self.doc)));
+        }
+        let hash = change.hash();
+        if Some(hash) == self.genesis {
+            return Ok(Verified { author: None });
+        }
+        let missing: Vec<ChangeHash> = change.deps().iter().filter(|d| !doc.has_change(d)).copied().collect();
+        if !missing.is_empty() {
+            return Err(VerifyError::MissingDeps(missing));
+        }
+        let device = device_of(change.actor_id()).ok_or(VerifyError::BadActor)?;
+        if !self.signed.contains(&hash) && !signature.ok_or(VerifyError::Unsigned)?.verify(&device, &self.doc, &hash) {
+            return Err(VerifyError::BadSignature);
+        }
+        if change.deps().is_empty() {
+            return Err(VerifyError::NotGenesis);
+        }
+        let view = CommonsView::read(doc.automerge());
+        let mut evidence = view.evidence.clone();
+        evidence.extend(evidence_in(doc, change));
+        let community = self.doc.community;
+        let home = match evidence.iter().find(|e| CommunityId::from_genesis_hash(&e.change.hash()) == community) {
+            Some(founding) => Some(
+                Roster::prove(community, founding, &evidence)
+                    .map_err(|e| VerifyError::Malformed(format!("its roster evidence does not hold: {e}")))?,
+            ),
+            None => None,
+        };
+        let mut rosters: Vec<(CommunityId, &Roster, bool)> = home.iter().map(|r| (community, r, true)).collect();
+        rosters.extend(view.live_links().filter_map(|c| neighbours.roster(&c).map(|r| (c, r, false))));
+        let Some((author, author_community, is_home)) =
+            rosters.iter().find_map(|(c, r, home)| r.member_of_device(&device).map(|m| (m, *c, *home)))
+        else {
+            let removed =
+                rosters.iter().flat_map(|(_, r, _)| r.members.values()).find(|m| m.devices.contains_key(&device));
+            return Err(match removed {
+                Some(m) => VerifyError::RemovedMember(m.id),
+                None => VerifyError::UnknownDevice(device),
+            });
+        };
+        let mut check = OpCheck {
+            kind: DocKind::Commons,
+            doc: doc.automerge(),
+            author,
+            community: author_community,
+            home: is_home,
+            device,
+            year: None,
+            founding: false,
+            certified_self: false,
+            created: HashMap::new(),
+            resolved: HashMap::new(),
+            run: None,
+            new_entries: Vec::new(),
+        };
+        check.run(change)?;
+        Ok(Verified { author: Some(author) })
+    }
+}
+
+/// The roster evidence records a commons change creates.
+fn evidence_in(doc: &Document, change: &Change) -> Vec<Evidence> {
+    let Some(ObjId::Id(counter, actor, _)) = crate::doc::read::root_map(doc.automerge(), "roster") else {
+        return Vec::new();
+    };
+    let roster = OpId(counter, actor);
+    let me = change.actor_id().clone();
+    let start = change.start_op().get();
+    /// A roster record's change bytes and signature, as far as the change writes them.
+    type Record = (Option<Vec<u8>>, Option<[u8; 64]>);
+    let mut records: HashMap<OpId, Record> = HashMap::new();
+    for (i, op) in change.decode().operations.iter().enumerate() {
+        let ObjectId::Id(obj) = &op.obj else { continue };
+        match (&op.key, &op.action) {
+            (Key::Map(_), OpType::Make(ObjType::Map)) if *obj == roster => {
+                records.insert(OpId(start + u64::try_from(i).unwrap_or(u64::MAX), me.clone()), (None, None));
+            }
+            (Key::Map(k), OpType::Put(ScalarValue::Bytes(b))) => {
+                if let Some(record) = records.get_mut(obj) {
+                    match k.as_str() {
+                        "change" => record.0 = Some(b.clone()),
+                        "signature" => record.1 = <[u8; 64]>::try_from(b.as_slice()).ok(),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    records
+        .into_values()
+        .filter_map(|(bytes, sig)| {
+            Some(Evidence { change: parse_change(&bytes?).ok()?, signature: ChangeSignature(sig?) })
+        })
+        .collect()
 }
 
 fn device_of(actor: &ActorId) -> Option<DeviceId> {
@@ -305,6 +433,10 @@ struct OpCheck<'a> {
     kind: DocKind,
     doc: &'a automerge::Automerge,
     author: MemberId,
+    /// The author's community (in a commons, a neighbour's member writes too).
+    community: CommunityId,
+    /// Whether the author is a member of the document's own community.
+    home: bool,
     device: DeviceId,
     year: Option<i32>,
     founding: bool,
@@ -445,7 +577,8 @@ impl OpCheck<'_> {
     }
 
     fn entry_member_in_doc(&self, entry_key: &str) -> Option<MemberId> {
-        let entries = crate::doc::read::root_map(self.doc, "entries")?;
+        let root = if self.kind == DocKind::Commons { "hours" } else { "entries" };
+        let entries = crate::doc::read::root_map(self.doc, root)?;
         let entry = crate::doc::read::child_map(self.doc, &entries, entry_key)?;
         match self.doc.get(&entry, "member") {
             Ok(Some((automerge::Value::Scalar(s), _))) => match s.as_ref() {
@@ -463,6 +596,7 @@ impl OpCheck<'_> {
             Who::Genesis => self.founding,
             Who::AtCreation => parent_new,
             Who::Member => true,
+            Who::Home => self.home,
             Who::MemberAt(n) => parent_new || path.get(n) == Some(&me),
             Who::PairMember => parent_new || pair_member() == Some(self.author),
             Who::EntryOwner => parent_new || path.get(1).and_then(|e| self.entry_member(e)) == Some(self.author),
@@ -484,6 +618,7 @@ impl OpCheck<'_> {
             match rule.who {
                 Who::Genesis => "is written only when the community is founded",
                 Who::AtCreation => "is fixed when the record is created",
+                Who::Home => "is written only by the community's own members, not by its neighbours",
                 _ => "belongs to another member",
             },
         ))
@@ -517,6 +652,14 @@ impl OpCheck<'_> {
             Value::Bytes(len) => matches!(v, ScalarValue::Bytes(b) if b.len() == len),
             Value::PairTask => s.is_some() && pair().map(|p| p.task.to_string()).as_deref() == s,
             Value::PairMember => s.is_some() && pair().map(|p| p.member.to_string()).as_deref() == s,
+            Value::AuthorCommunity => s == Some(self.community.to_string().as_str()),
+            Value::Evidence => match v {
+                ScalarValue::Bytes(b) if b.len() <= crate::validate::EVIDENCE_MAX => {
+                    parse_change(b).is_ok_and(|c| path.get(1) == Some(&c.hash().to_string()))
+                }
+                _ => false,
+            },
+            Value::NoticeRef => s.is_some_and(|s| s.parse::<crate::id::NoticeId>().is_ok_and(|n| n.to_string() == s)),
             Value::Cert => {
                 let member = path.get(1).and_then(|m| m.parse::<MemberId>().ok());
                 let device = path.get(3).and_then(|d| d.parse::<DeviceId>().ok());

@@ -171,6 +171,7 @@ fn doc_for(docs: &mut [Document; 3], name: DocName) -> &mut Document {
         DocName::People => &mut docs[0],
         DocName::Board => &mut docs[1],
         DocName::Ledger(_) => &mut docs[2],
+        DocName::Commons => unreachable!("these runs write no commons"),
     }
 }
 

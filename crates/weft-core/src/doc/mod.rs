@@ -15,6 +15,7 @@
 
 pub mod board;
 mod build;
+pub mod commons;
 #[cfg(test)]
 mod convergence_tests;
 pub mod ledger;
@@ -43,6 +44,9 @@ pub enum DocName {
     Board,
     /// The hour ledger of one calendar year.
     Ledger(i32),
+    /// What the community shares with its neighbours: its roster, directory entry, open calls,
+    /// offers and needs, and their answers. Held by the community and every linked neighbour.
+    Commons,
 }
 
 /// The kind of a document, whatever its period.
@@ -51,6 +55,7 @@ pub enum DocKind {
     People,
     Board,
     Ledger,
+    Commons,
 }
 
 impl DocName {
@@ -59,6 +64,7 @@ impl DocName {
             Self::People => DocKind::People,
             Self::Board => DocKind::Board,
             Self::Ledger(_) => DocKind::Ledger,
+            Self::Commons => DocKind::Commons,
         }
     }
 }
@@ -69,13 +75,14 @@ impl fmt::Display for DocName {
             Self::People => f.write_str("people"),
             Self::Board => f.write_str("board"),
             Self::Ledger(year) => write!(f, "ledger/{year}"),
+            Self::Commons => f.write_str("commons"),
         }
     }
 }
 
 /// Why a document name could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is not a document: use people, board or ledger/YYYY")]
+#[error("'{0}' is not a document: use people, board, ledger/YYYY or commons")]
 pub struct ParseDocNameError(pub String);
 
 impl FromStr for DocName {
@@ -84,6 +91,7 @@ impl FromStr for DocName {
         match s.trim() {
             "people" => Ok(Self::People),
             "board" => Ok(Self::Board),
+            "commons" => Ok(Self::Commons),
             other => {
                 let year = other.strip_prefix("ledger/").ok_or_else(|| ParseDocNameError(s.to_owned()))?;
                 if year.len() != 4 {
@@ -124,6 +132,7 @@ impl fmt::Display for DocId {
 pub const PEOPLE_SCHEMA: &str = "weft/people/1";
 pub const BOARD_SCHEMA: &str = "weft/board/1";
 pub const LEDGER_SCHEMA: &str = "weft/ledger/1";
+pub const COMMONS_SCHEMA: &str = "weft/commons/1";
 
 /// The containers each genesis creates at the root. Frozen: a new container needs a new
 /// schema version, because a container created later by two members at once would split.
@@ -131,6 +140,8 @@ pub const PEOPLE_ROOTS: &[&str] =
     &["community", "settings", "sectors", "guilds", "members", "removed", "invites", "epochs", "crews"];
 pub const BOARD_ROOTS: &[&str] = &["tasks", "pledges", "flags", "proposals"];
 pub const LEDGER_ROOTS: &[&str] = &["entries", "feedback", "declines"];
+pub const COMMONS_ROOTS: &[&str] =
+    &["roster", "directory", "links", "calls", "offers", "needs", "pledges", "hours", "replies"];
 
 /// Something went wrong inside Automerge while writing; the document is unchanged.
 #[derive(Debug, thiserror::Error)]
@@ -182,13 +193,14 @@ fn genesis_actor(community: &CommunityId, name: DocName) -> ActorId {
     ActorId::from(&digest[..16])
 }
 
-/// The deterministic first change of a board or ledger document (none for people, whose
+/// The deterministic first change of a board, ledger or commons document (none for people, whose
 /// genesis is the founder's). Every device computes the same bytes.
 pub fn deterministic_genesis(community: &CommunityId, name: DocName) -> Option<Change> {
     let (schema, roots) = match name {
         DocName::People => return None,
         DocName::Board => (BOARD_SCHEMA, BOARD_ROOTS),
         DocName::Ledger(_) => (LEDGER_SCHEMA, LEDGER_ROOTS),
+        DocName::Commons => (COMMONS_SCHEMA, COMMONS_ROOTS),
     };
     let mut doc = Automerge::new().with_actor(genesis_actor(community, name));
     let mut tx = doc.transaction();

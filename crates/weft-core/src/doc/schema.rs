@@ -6,7 +6,7 @@
 //! Paths are map keys from the root. A segment is either a literal or an id of some kind
 //! (`members/<member>/profile/skills/<skill>`). There are no lists and no text objects.
 
-use super::{BOARD_SCHEMA, DocKind, LEDGER_SCHEMA, PEOPLE_SCHEMA};
+use super::{BOARD_SCHEMA, COMMONS_SCHEMA, DocKind, LEDGER_SCHEMA, PEOPLE_SCHEMA};
 use crate::crypto::SEALED_LEN;
 use crate::model::{INTEREST_MAX, SKILL_LEVEL_MAX};
 use crate::validate;
@@ -28,6 +28,13 @@ pub enum Seg {
     /// A data key's id: 16 lowercase hex characters.
     KeyId,
     Invite,
+    /// Another community.
+    Community,
+    /// An offer or a need.
+    Notice,
+    Reply,
+    /// A change's hash, in hex.
+    Hash,
 }
 
 /// What a path may hold.
@@ -64,6 +71,12 @@ pub enum Value {
     /// The task, or the member, of the pair id at segment 1.
     PairTask,
     PairMember,
+    /// The community of the member making the change.
+    AuthorCommunity,
+    /// A people change of the community whose hash is path segment 1 (roster evidence).
+    Evidence,
+    /// An offer or a need of this commons.
+    NoticeRef,
 }
 
 /// Who may write a path in a change that does not also create its enclosing record.
@@ -73,8 +86,10 @@ pub enum Who {
     Genesis,
     /// Only in the change that creates the enclosing record; immutable afterwards.
     AtCreation,
-    /// Any current member.
+    /// Any current member (in a commons: of the community or of a linked neighbour).
     Member,
+    /// A member of the community whose commons it is, not a neighbour.
+    Home,
     /// The member whose id is path segment `n`.
     MemberAt(usize),
     /// The member of the pair id at segment 1.
@@ -245,6 +260,92 @@ pub const BOARD: &[Rule] = &[
     r(&[Lit("flags"), Seg::Flag, Lit("resolved_by")], Value::Author, Who::Member),
 ];
 
+const OPEN_CLOSED: &[&str] = &["open", "closed"];
+const TITLE: Value = Value::Text { min: 1, max: validate::TITLE_MAX };
+const DESCRIPTION: Value = Value::Text { min: 0, max: validate::DESCRIPTION_MAX };
+const LOCATION: Value = Value::Text { min: 1, max: validate::LOCATION_MAX };
+
+/// A community's commons: what it shows its neighbours (written by its own members) and their
+/// answers (written by the neighbours' members, each record by its own author). Calls are
+/// keyed by the id of the task they open, so two members opening (or escalating) the same
+/// task write the same record.
+pub const COMMONS: &[Rule] = &[
+    r(&[Lit("schema")], Value::Const(COMMONS_SCHEMA), Who::Genesis),
+    r(&[Lit("roster")], Value::Map, Who::Genesis),
+    r(&[Lit("directory")], Value::Map, Who::Genesis),
+    r(&[Lit("links")], Value::Map, Who::Genesis),
+    r(&[Lit("calls")], Value::Map, Who::Genesis),
+    r(&[Lit("offers")], Value::Map, Who::Genesis),
+    r(&[Lit("needs")], Value::Map, Who::Genesis),
+    r(&[Lit("pledges")], Value::Map, Who::Genesis),
+    r(&[Lit("hours")], Value::Map, Who::Genesis),
+    r(&[Lit("replies")], Value::Map, Who::Genesis),
+    r(&[Lit("roster"), Seg::Hash], Value::Map, Who::Home),
+    r(&[Lit("roster"), Seg::Hash, Lit("change")], Value::Evidence, Who::AtCreation),
+    r(&[Lit("roster"), Seg::Hash, Lit("signature")], Value::Bytes(64), Who::AtCreation),
+    r(&[Lit("directory"), Lit("name")], NAME, Who::Home),
+    r(&[Lit("directory"), Lit("about")], DESCRIPTION, Who::Home),
+    d(&[Lit("directory"), Lit("location")], LOCATION, Who::Home),
+    r(&[Lit("directory"), Lit("languages")], Value::Text { min: 0, max: validate::LANGUAGES_MAX }, Who::Home),
+    r(&[Lit("directory"), Lit("hosts")], Value::Uint { min: 0, max: validate::HOSTS_MAX }, Who::Home),
+    r(&[Lit("links"), Seg::Community], Value::Map, Who::Home),
+    r(&[Lit("links"), Seg::Community, Lit("by")], Value::Author, Who::AtCreation),
+    r(&[Lit("links"), Seg::Community, Lit("at")], Value::Timestamp, Who::AtCreation),
+    r(&[Lit("links"), Seg::Community, Lit("ended_by")], Value::Author, Who::Home),
+    r(&[Lit("links"), Seg::Community, Lit("ended_at")], Value::Timestamp, Who::Home),
+    r(&[Lit("calls"), Seg::Task], Value::Map, Who::Home),
+    r(&[Lit("calls"), Seg::Task, Lit("title")], TITLE, Who::Home),
+    r(&[Lit("calls"), Seg::Task, Lit("description")], DESCRIPTION, Who::Home),
+    r(&[Lit("calls"), Seg::Task, Lit("sector")], Value::Slug, Who::Home),
+    r(&[Lit("calls"), Seg::Task, Lit("hours")], Value::Uint { min: 1, max: MAX_TASK_MINUTES }, Who::Home),
+    r(&[Lit("calls"), Seg::Task, Lit("slots")], Value::Uint { min: 1, max: validate::SLOTS_MAX as u64 }, Who::Home),
+    r(&[Lit("calls"), Seg::Task, Lit("urgency")], Value::OneOf(URGENCY), Who::Home),
+    d(&[Lit("calls"), Seg::Task, Lit("deadline")], Value::Date, Who::Home),
+    d(&[Lit("calls"), Seg::Task, Lit("location")], LOCATION, Who::Home),
+    r(&[Lit("calls"), Seg::Task, Lit("escalated")], Value::Bool, Who::Home),
+    r(&[Lit("calls"), Seg::Task, Lit("status")], Value::OneOf(OPEN_CLOSED), Who::Home),
+    r(&[Lit("calls"), Seg::Task, Lit("created_by")], Value::Author, Who::AtCreation),
+    r(&[Lit("calls"), Seg::Task, Lit("created_at")], Value::Timestamp, Who::AtCreation),
+    r(&[Lit("calls"), Seg::Task, Lit("updated_at")], Value::Timestamp, Who::Home),
+    r(&[Lit("offers"), Seg::Notice], Value::Map, Who::Home),
+    r(&[Lit("offers"), Seg::Notice, Lit("title")], TITLE, Who::Home),
+    r(&[Lit("offers"), Seg::Notice, Lit("description")], DESCRIPTION, Who::Home),
+    d(&[Lit("offers"), Seg::Notice, Lit("sector")], Value::Slug, Who::Home),
+    r(&[Lit("offers"), Seg::Notice, Lit("status")], Value::OneOf(OPEN_CLOSED), Who::Home),
+    r(&[Lit("offers"), Seg::Notice, Lit("created_by")], Value::Author, Who::AtCreation),
+    r(&[Lit("offers"), Seg::Notice, Lit("created_at")], Value::Timestamp, Who::AtCreation),
+    r(&[Lit("offers"), Seg::Notice, Lit("updated_at")], Value::Timestamp, Who::Home),
+    r(&[Lit("needs"), Seg::Notice], Value::Map, Who::Home),
+    r(&[Lit("needs"), Seg::Notice, Lit("title")], TITLE, Who::Home),
+    r(&[Lit("needs"), Seg::Notice, Lit("description")], DESCRIPTION, Who::Home),
+    d(&[Lit("needs"), Seg::Notice, Lit("sector")], Value::Slug, Who::Home),
+    r(&[Lit("needs"), Seg::Notice, Lit("status")], Value::OneOf(OPEN_CLOSED), Who::Home),
+    r(&[Lit("needs"), Seg::Notice, Lit("created_by")], Value::Author, Who::AtCreation),
+    r(&[Lit("needs"), Seg::Notice, Lit("created_at")], Value::Timestamp, Who::AtCreation),
+    r(&[Lit("needs"), Seg::Notice, Lit("updated_at")], Value::Timestamp, Who::Home),
+    r(&[Lit("pledges"), Seg::Pair], Value::Map, Who::PairMember),
+    r(&[Lit("pledges"), Seg::Pair, Lit("task")], Value::PairTask, Who::AtCreation),
+    r(&[Lit("pledges"), Seg::Pair, Lit("member")], Value::PairMember, Who::AtCreation),
+    r(&[Lit("pledges"), Seg::Pair, Lit("community")], Value::AuthorCommunity, Who::AtCreation),
+    r(&[Lit("pledges"), Seg::Pair, Lit("state")], Value::OneOf(PLEDGE), Who::PairMember),
+    r(&[Lit("pledges"), Seg::Pair, Lit("updated_at")], Value::Timestamp, Who::PairMember),
+    r(&[Lit("hours"), Seg::Entry], Value::Map, Who::Member),
+    r(&[Lit("hours"), Seg::Entry, Lit("call")], Value::TaskRef, Who::AtCreation),
+    r(&[Lit("hours"), Seg::Entry, Lit("member")], Value::Author, Who::AtCreation),
+    r(&[Lit("hours"), Seg::Entry, Lit("community")], Value::AuthorCommunity, Who::AtCreation),
+    r(&[Lit("hours"), Seg::Entry, Lit("sector")], Value::Slug, Who::AtCreation),
+    r(&[Lit("hours"), Seg::Entry, Lit("minutes")], Value::Uint { min: 1, max: MAX_ENTRY_MINUTES }, Who::AtCreation),
+    r(&[Lit("hours"), Seg::Entry, Lit("date")], Value::Date, Who::AtCreation),
+    r(&[Lit("hours"), Seg::Entry, Lit("created_at")], Value::Timestamp, Who::AtCreation),
+    r(&[Lit("hours"), Seg::Entry, Lit("retracted")], Value::True, Who::EntryOwner),
+    r(&[Lit("replies"), Seg::Reply], Value::Map, Who::Member),
+    r(&[Lit("replies"), Seg::Reply, Lit("to")], Value::NoticeRef, Who::AtCreation),
+    r(&[Lit("replies"), Seg::Reply, Lit("member")], Value::Author, Who::AtCreation),
+    r(&[Lit("replies"), Seg::Reply, Lit("community")], Value::AuthorCommunity, Who::AtCreation),
+    r(&[Lit("replies"), Seg::Reply, Lit("text")], Value::Text { min: 1, max: validate::NOTE_MAX }, Who::AtCreation),
+    r(&[Lit("replies"), Seg::Reply, Lit("at")], Value::Timestamp, Who::AtCreation),
+];
+
 pub const LEDGER: &[Rule] = &[
     r(&[Lit("schema")], Value::Const(LEDGER_SCHEMA), Who::Genesis),
     r(&[Lit("year")], Value::Uint { min: 2000, max: 9999 }, Who::Genesis),
@@ -279,6 +380,7 @@ pub fn rules(kind: DocKind) -> &'static [Rule] {
         DocKind::People => PEOPLE,
         DocKind::Board => BOARD,
         DocKind::Ledger => LEDGER,
+        DocKind::Commons => COMMONS,
     }
 }
 
@@ -297,6 +399,10 @@ fn seg_matches(seg: Seg, key: &str) -> bool {
         Seg::Pair => key.parse::<PledgeId>().is_ok_and(|p| p.to_string() == key),
         Seg::KeyId => crate::crypto::unhex::<8>(key).is_some(),
         Seg::Invite => key.parse::<crate::id::InviteId>().is_ok_and(|m| m.to_string() == key),
+        Seg::Community => key.parse::<crate::id::CommunityId>().is_ok_and(|m| m.to_string() == key),
+        Seg::Notice => key.parse::<crate::id::NoticeId>().is_ok_and(|m| m.to_string() == key),
+        Seg::Reply => key.parse::<crate::id::ReplyId>().is_ok_and(|m| m.to_string() == key),
+        Seg::Hash => key.len() == 64 && key.parse::<automerge::ChangeHash>().is_ok_and(|h| h.to_string() == key),
     }
 }
 

@@ -105,6 +105,8 @@ impl Community {
             DocName::People => Some(&self.people),
             DocName::Board => self.board.as_ref(),
             DocName::Ledger(y) => self.ledgers.get(&y),
+            // Not held with the community's own documents (neighbours' commons are not ours).
+            DocName::Commons => None,
         }
     }
 
@@ -113,6 +115,7 @@ impl Community {
             DocName::People => Some(&mut self.people),
             DocName::Board => self.board.as_mut(),
             DocName::Ledger(y) => self.ledgers.get_mut(&y),
+            DocName::Commons => None,
         }
     }
 
@@ -154,6 +157,7 @@ impl Community {
             Touched::Doc(DocName::Ledger(y)) => {
                 self.ledger_views.remove(&y);
             }
+            Touched::Doc(DocName::Commons) => {}
         }
     }
 
@@ -197,7 +201,7 @@ impl Community {
                     self.ledgers.remove(year);
                     self.unloaded.insert(*year);
                 }
-                DocName::People => {}
+                DocName::People | DocName::Commons => {}
             }
         }
         due.len()

@@ -45,6 +45,11 @@ impl State {
         let (name, bytes) = match format {
             ExportFormatInput::Csv => {
                 let doc = doc.unwrap_or(DocName::Ledger(today.year()));
+                if doc == DocName::Commons {
+                    return Err(NodeError::NotFound(
+                        "the commons has no CSV export: choose people, board or ledger/YYYY".into(),
+                    ));
+                }
                 let text = match doc {
                     DocName::People => export::members_csv(people),
                     DocName::Board => export::tasks_csv(people, board),
@@ -53,12 +58,14 @@ impl State {
                         let ledger = v.ledgers.get(&y).unwrap_or(&empty);
                         export::hours_csv(people, board, &[ledger])
                     }
+                    DocName::Commons => Ok(String::new()),
                 }
                 .map_err(|e| NodeError::Write(e.to_string()))?;
                 let what = match doc {
                     DocName::People => "members".to_owned(),
                     DocName::Board => "tasks".to_owned(),
                     DocName::Ledger(y) => format!("hours-{y}"),
+                    DocName::Commons => "commons".to_owned(),
                 };
                 (format!("{slug}-{what}.csv"), text.into_bytes())
             }

@@ -107,6 +107,9 @@ impl State {
                 }
                 Ok(())
             }
+            DocName::Commons => {
+                Err(refuse(RefusalCode::UnknownCommunity, "this peer does not sync commons documents yet"))
+            }
         }
     }
 

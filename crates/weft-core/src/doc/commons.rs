@@ -1,0 +1,913 @@
+//! A community's commons: what it shares with the communities it is linked to.
+//!
+//! ```text
+//! roster/<change hash>   { change, signature }   people changes proving who is a member
+//! directory              { name, about, location?, languages, hosts }
+//! links/<community>      { by, at, ended_by?, ended_at? }
+//! calls/<task>           { title, description, sector, hours, slots, urgency, deadline?,
+//!                          location?, escalated, status, created_by, created_at, updated_at }
+//! offers/<notice>, needs/<notice>
+//!                        { title, description, sector?, status, created_by, created_at, updated_at }
+//! pledges/<task>.<member> { task, member, community, state, updated_at }   a visitor's pledge
+//! hours/<entry>          { call, member, community, sector, minutes, date, created_at, retracted? }
+//! replies/<reply>        { to, member, community, text, at }
+//! ```
+//!
+//! The community's own members write its roster, directory, links, calls, offers and needs;
+//! members of a linked community write pledges, hours and replies, each their own. The
+//! verifier holds every change to that (`Verifier::verify_commons`). A call is keyed by the id
+//! of the task it opens, so two members who open (or escalate) the same task at once write one
+//! record.
+
+use std::collections::BTreeMap;
+
+use automerge::transaction::Transactable;
+use automerge::{Automerge, Change, ObjId, ObjType, ScalarValue};
+
+use super::build::Rec;
+use super::read::{Field, Record, SchemaError, child_map, fields, records, root_map};
+use super::{DocName, Document, WriteError, require_new};
+use crate::id::{CommunityId, EntryId, MemberId, NoticeId, PledgeId, ReplyId, SectorId, TaskId};
+use crate::identity::{ChangeSignature, Identity};
+use crate::model::{PledgeState, Task, TaskStatus, Urgency};
+use crate::roster::{Evidence, Roster, RosterError};
+use crate::time::{Date, Minutes, Timestamp};
+use crate::validate::{self, ValidationError};
+
+/// How a community describes itself to its neighbours.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Directory {
+    pub name: Option<String>,
+    pub about: String,
+    pub location: Option<String>,
+    pub languages: String,
+    /// How many visitors its members can put up at once.
+    pub hosts: u64,
+}
+
+/// A link to a neighbouring community, as this side wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub community: CommunityId,
+    pub by: MemberId,
+    pub at: Timestamp,
+    pub ended: Option<(MemberId, Timestamp)>,
+}
+
+impl Link {
+    pub fn is_live(&self) -> bool {
+        self.ended.is_none()
+    }
+}
+
+/// A task opened to visitors from linked communities.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub task: TaskId,
+    pub title: String,
+    pub description: String,
+    pub sector: SectorId,
+    pub hours: Minutes,
+    pub slots: u32,
+    pub urgency: Urgency,
+    pub deadline: Option<Date>,
+    pub location: Option<String>,
+    /// Opened by the community's escalation of an unfilled urgent task, not by hand.
+    pub escalated: bool,
+    pub open: bool,
+    pub created_by: MemberId,
+    pub created_at: Timestamp,
+}
+
+/// An offer of surplus, or a stated need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub id: NoticeId,
+    pub title: String,
+    pub description: String,
+    pub sector: Option<SectorId>,
+    pub open: bool,
+    pub created_by: MemberId,
+    pub created_at: Timestamp,
+}
+
+/// Offers or needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    Offer,
+    Need,
+}
+
+impl NoticeKind {
+    fn root(self) -> &'static str {
+        match self {
+            Self::Offer => "offers",
+            Self::Need => "needs",
+        }
+    }
+}
+
+/// A visitor's pledge to a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitorPledge {
+    pub task: TaskId,
+    pub member: MemberId,
+    pub community: CommunityId,
+    pub state: PledgeState,
+    pub updated_at: Timestamp,
+}
+
+/// Hours a visitor gave to a call (they count in the visitor's own ledger too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitorHours {
+    pub id: EntryId,
+    pub call: TaskId,
+    pub member: MemberId,
+    pub community: CommunityId,
+    pub sector: SectorId,
+    pub minutes: Minutes,
+    pub date: Date,
+    pub retracted: bool,
+}
+
+/// An answer to an offer or a need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub id: ReplyId,
+    pub to: NoticeId,
+    pub member: MemberId,
+    pub community: CommunityId,
+    pub text: String,
+    pub at: Timestamp,
+}
+
+/// Everything a commons holds, read.
+#[derive(Debug, Clone, Default)]
+pub struct CommonsView {
+    /// Roster evidence as it stands (records that do not read as a signed change are left out:
+    /// the verifier never let one in).
+    pub evidence: Vec<Evidence>,
+    pub directory: Directory,
+    pub links: BTreeMap<CommunityId, Link>,
+    pub calls: BTreeMap<TaskId, Call>,
+    pub offers: BTreeMap<NoticeId, Notice>,
+    pub needs: BTreeMap<NoticeId, Notice>,
+    pub pledges: Vec<VisitorPledge>,
+    pub hours: Vec<VisitorHours>,
+    pub replies: Vec<Reply>,
+}
+
+fn parse_key<T: std::str::FromStr>(record: &str, key: &str, what: &str) -> Result<T, SchemaError> {
+    key.parse().map_err(|_| SchemaError {
+        record: record.to_owned(),
+        field: "id".into(),
+        problem: format!("is not {what}"),
+    })
+}
+
+/// The roster evidence records of a commons.
+pub fn evidence(doc: &Automerge) -> Vec<Evidence> {
+    let Some(roster) = root_map(doc, "roster") else { return Vec::new() };
+    records(doc, &roster)
+        .into_iter()
+        .filter_map(|(_, obj)| {
+            let rec = Record::read(doc, &obj, "roster");
+            let change = match fields(doc, &obj).into_iter().find(|(k, _)| k == "change")?.1 {
+                Field::Bytes(b) => Change::from_bytes(b).ok()?,
+                _ => return None,
+            };
+            let signature = ChangeSignature(rec.bytes::<64>("signature").ok()?);
+            Some(Evidence { change, signature })
+        })
+        .collect()
+}
+
+impl CommonsView {
+    /// Reads a commons. A record that breaks the schema (which verification keeps out) is
+    /// skipped, not fatal: one bad record must not hide a neighbour's whole commons.
+    pub fn read(doc: &Automerge) -> Self {
+        let mut view = Self { evidence: evidence(doc), ..Self::default() };
+        if let Some(dir) = root_map(doc, "directory") {
+            let rec = Record::read(doc, &dir, "directory");
+            view.directory = Directory {
+                name: rec.opt_str("name").ok().flatten().map(str::to_owned),
+                about: rec.opt_str("about").ok().flatten().unwrap_or_default().to_owned(),
+                location: rec.opt_str("location").ok().flatten().map(str::to_owned),
+                languages: rec.opt_str("languages").ok().flatten().unwrap_or_default().to_owned(),
+                hosts: if rec.has("hosts") { rec.uint("hosts").unwrap_or(0) } else { 0 },
+            };
+        }
+        let each = |root: &str| root_map(doc, root).map(|o| records(doc, &o)).unwrap_or_default();
+        for (key, obj) in each("links") {
+            if let Ok(link) = read_link(doc, &key, &obj) {
+                view.links.insert(link.community, link);
+            }
+        }
+        for (key, obj) in each("calls") {
+            if let Ok(call) = read_call(doc, &key, &obj) {
+                view.calls.insert(call.task, call);
+            }
+        }
+        for kind in [NoticeKind::Offer, NoticeKind::Need] {
+            for (key, obj) in each(kind.root()) {
+                if let Ok(n) = read_notice(doc, kind, &key, &obj) {
+                    match kind {
+                        NoticeKind::Offer => view.offers.insert(n.id, n),
+                        NoticeKind::Need => view.needs.insert(n.id, n),
+                    };
+                }
+            }
+        }
+        view.pledges = each("pledges").iter().filter_map(|(k, o)| read_pledge(doc, k, o).ok()).collect();
+        view.hours = each("hours").iter().filter_map(|(k, o)| read_hours(doc, k, o).ok()).collect();
+        view.replies = each("replies").iter().filter_map(|(k, o)| read_reply(doc, k, o).ok()).collect();
+        view
+    }
+
+    /// The roster of `community` this commons proves (`None` before any evidence).
+    pub fn roster(&self, community: CommunityId) -> Result<Option<Roster>, RosterError> {
+        let Some(founding) =
+            self.evidence.iter().find(|e| CommunityId::from_genesis_hash(&e.change.hash()) == community)
+        else {
+            return Ok(None);
+        };
+        Roster::prove(community, founding, &self.evidence).map(Some)
+    }
+
+    /// The communities whose members may answer here now.
+    pub fn live_links(&self) -> impl Iterator<Item = CommunityId> + '_ {
+        self.links.values().filter(|l| l.is_live()).map(|l| l.community)
+    }
+
+    /// How many places of a call visitors hold.
+    pub fn pledged(&self, task: &TaskId) -> usize {
+        self.pledges.iter().filter(|p| p.task == *task && p.state == PledgeState::Pledged).count()
+    }
+}
+
+fn read_link(doc: &Automerge, key: &str, obj: &ObjId) -> Result<Link, SchemaError> {
+    let rec = Record::read(doc, obj, &format!("links/{key}"));
+    let ended = match rec.opt_parse::<MemberId>("ended_by")? {
+        Some(by) => Some((by, rec.timestamp("ended_at")?)),
+        None => None,
+    };
+    Ok(Link {
+        community: parse_key(key, key, "a community id")?,
+        by: rec.parse("by")?,
+        at: rec.timestamp("at")?,
+        ended,
+    })
+}
+
+fn read_call(doc: &Automerge, key: &str, obj: &ObjId) -> Result<Call, SchemaError> {
+    let rec = Record::read(doc, obj, &format!("calls/{key}"));
+    Ok(Call {
+        task: parse_key(key, key, "a task id")?,
+        title: rec.str("title")?.to_owned(),
+        description: rec.opt_str("description")?.unwrap_or_default().to_owned(),
+        sector: rec.parse("sector")?,
+        hours: rec.minutes("hours")?,
+        slots: rec.u32("slots")?,
+        urgency: rec.parse("urgency")?,
+        deadline: rec.opt_parse("deadline")?,
+        location: rec.opt_str("location")?.map(str::to_owned),
+        escalated: rec.flag("escalated")?,
+        open: rec.str("status")? == "open",
+        created_by: rec.parse("created_by")?,
+        created_at: rec.timestamp("created_at")?,
+    })
+}
+
+fn read_notice(doc: &Automerge, kind: NoticeKind, key: &str, obj: &ObjId) -> Result<Notice, SchemaError> {
+    let rec = Record::read(doc, obj, &format!("{}/{key}", kind.root()));
+    Ok(Notice {
+        id: parse_key(key, key, "a notice id")?,
+        title: rec.str("title")?.to_owned(),
+        description: rec.opt_str("description")?.unwrap_or_default().to_owned(),
+        sector: rec.opt_parse("sector")?,
+        open: rec.str("status")? == "open",
+        created_by: rec.parse("created_by")?,
+        created_at: rec.timestamp("created_at")?,
+    })
+}
+
+fn read_pledge(doc: &Automerge, key: &str, obj: &ObjId) -> Result<VisitorPledge, SchemaError> {
+    let rec = Record::read(doc, obj, &format!("pledges/{key}"));
+    let id: PledgeId = parse_key(key, key, "a pledge id")?;
+    Ok(VisitorPledge {
+        task: id.task,
+        member: id.member,
+        community: rec.parse("community")?,
+        state: rec.parse("state")?,
+        updated_at: rec.timestamp("updated_at")?,
+    })
+}
+
+fn read_hours(doc: &Automerge, key: &str, obj: &ObjId) -> Result<VisitorHours, SchemaError> {
+    let rec = Record::read(doc, obj, &format!("hours/{key}"));
+    Ok(VisitorHours {
+        id: parse_key(key, key, "an entry id")?,
+        call: rec.parse("call")?,
+        member: rec.parse("member")?,
+        community: rec.parse("community")?,
+        sector: rec.parse("sector")?,
+        minutes: rec.minutes("minutes")?,
+        date: rec.parse("date")?,
+        retracted: rec.flag("retracted")?,
+    })
+}
+
+fn read_reply(doc: &Automerge, key: &str, obj: &ObjId) -> Result<Reply, SchemaError> {
+    let rec = Record::read(doc, obj, &format!("replies/{key}"));
+    Ok(Reply {
+        id: parse_key(key, key, "a reply id")?,
+        to: rec.parse("to")?,
+        member: rec.parse("member")?,
+        community: rec.parse("community")?,
+        text: rec.str("text")?.to_owned(),
+        at: rec.timestamp("at")?,
+    })
+}
+
+fn container(doc: &Automerge, key: &str) -> Result<ObjId, WriteError> {
+    root_map(doc, key).ok_or_else(|| WriteError::Other(format!("the commons has no '{key}' map")))
+}
+
+impl Document {
+    fn require_commons(&self) -> Result<(), WriteError> {
+        if self.id().name == DocName::Commons {
+            Ok(())
+        } else {
+            Err(WriteError::Other(format!("{} is not a commons", self.id())))
+        }
+    }
+
+    /// Copies roster evidence (people changes with their signatures) into the commons; what
+    /// is there already is left alone. Returns `None` when nothing was new.
+    pub fn add_evidence(
+        &mut self,
+        me: &Identity,
+        evidence: &[(Vec<u8>, ChangeSignature)],
+        now: Timestamp,
+    ) -> Result<Option<crate::identity::SignedChange>, WriteError> {
+        self.require_commons()?;
+        let roster = container(self.automerge(), "roster")?;
+        let new: Vec<(String, &Vec<u8>, &ChangeSignature)> = evidence
+            .iter()
+            .filter_map(|(bytes, sig)| {
+                let hash = Change::from_bytes(bytes.clone()).ok()?.hash().to_string();
+                child_map(self.automerge(), &roster, &hash).is_none().then_some((hash, bytes, sig))
+            })
+            .collect();
+        if new.is_empty() {
+            return Ok(None);
+        }
+        self.write(me, now, |tx| {
+            for (hash, bytes, sig) in &new {
+                Rec::new().bytes("change", bytes).bytes("signature", &sig.0).create(tx, &roster, hash)?;
+            }
+            Ok(())
+        })
+        .map(Some)
+    }
+
+    /// Sets how the community describes itself to its neighbours.
+    pub fn set_directory(
+        &mut self,
+        me: &Identity,
+        dir: &Directory,
+        now: Timestamp,
+    ) -> Result<crate::identity::SignedChange, WriteError> {
+        self.require_commons()?;
+        let name = dir
+            .name
+            .as_deref()
+            .map(|n| validate::text(validate::Field::CommunityName, n, validate::NAME_MAX))
+            .transpose()?;
+        let about = validate::optional_text(validate::Field::Description, &dir.about, validate::DESCRIPTION_MAX)?;
+        let languages = dir.languages.trim().to_owned();
+        if languages.chars().count() > validate::LANGUAGES_MAX {
+            return Err(WriteError::Other(format!(
+                "the languages spoken are {} characters long; at most {} fit",
+                languages.chars().count(),
+                validate::LANGUAGES_MAX
+            )));
+        }
+        let location = dir
+            .location
+            .as_deref()
+            .map(|l| validate::text(validate::Field::Location, l, validate::LOCATION_MAX))
+            .transpose()?;
+        let obj = container(self.automerge(), "directory")?;
+        self.write(me, now, |tx| {
+            if let Some(name) = &name {
+                tx.put(&obj, "name", name.as_str())?;
+            }
+            tx.put(&obj, "about", about.as_str())?;
+            tx.put(&obj, "languages", languages.as_str())?;
+            tx.put(&obj, "hosts", dir.hosts.min(validate::HOSTS_MAX))?;
+            match &location {
+                Some(l) => tx.put(&obj, "location", l.as_str())?,
+                None => tx.delete(&obj, "location")?,
+            }
+            Ok(())
+        })
+    }
+
+    /// Writes this side of a link to `other` (again after it ended: a new link record is not
+    /// possible, so an ended link is opened by clearing its end).
+    pub fn link(
+        &mut self,
+        me: &Identity,
+        other: CommunityId,
+        now: Timestamp,
+    ) -> Result<crate::identity::SignedChange, WriteError> {
+        self.require_commons()?;
+        if other == self.id().community {
+            return Err(WriteError::Other("a community cannot be its own neighbour".into()));
+        }
+        let links = container(self.automerge(), "links")?;
+        let key = other.to_string();
+        match child_map(self.automerge(), &links, &key) {
+            None => self.write(me, now, |tx| {
+                Rec::new()
+                    .str("by", me.member().to_string())
+                    .timestamp("at", now.millis())
+                    .create(tx, &links, &key)
+                    .map(|_| ())
+            }),
+            Some(_) => Err(WriteError::Other(format!("community {} is linked already", other.short()))),
+        }
+    }
+
+    /// Ends this side of a link: from now on the other community's members write nothing new here.
+    pub fn end_link(
+        &mut self,
+        me: &Identity,
+        other: CommunityId,
+        now: Timestamp,
+    ) -> Result<crate::identity::SignedChange, WriteError> {
+        self.require_commons()?;
+        let view = CommonsView::read(self.automerge());
+        match view.links.get(&other) {
+            Some(l) if l.is_live() => {}
+            _ => return Err(WriteError::Other(format!("community {} is not linked", other.short()))),
+        }
+        let link = root_map(self.automerge(), "links")
+            .and_then(|l| child_map(self.automerge(), &l, &other.to_string()))
+            .ok_or_else(|| WriteError::Other("the link is gone".into()))?;
+        self.write(me, now, |tx| {
+            tx.put(&link, "ended_by", me.member().to_string())?;
+            tx.put(&link, "ended_at", ScalarValue::Timestamp(now.millis()))?;
+            Ok(())
+        })
+    }
+
+    /// Opens a task of the community to visitors (or updates its call), `escalated` when the
+    /// community's escalation does it.
+    pub fn open_call(
+        &mut self,
+        me: &Identity,
+        task: &Task,
+        escalated: bool,
+        now: Timestamp,
+    ) -> Result<crate::identity::SignedChange, WriteError> {
+        self.require_commons()?;
+        if task.status != TaskStatus::Open {
+            return Err(WriteError::Other(format!("'{}' is closed", task.title)));
+        }
+        let calls = container(self.automerge(), "calls")?;
+        let key = task.id.to_string();
+        let existing = child_map(self.automerge(), &calls, &key);
+        let updating = existing.is_some();
+        self.write(me, now, |tx| {
+            let obj = match existing {
+                Some(o) => o,
+                None => {
+                    let o = tx.put_object(&calls, key.as_str(), ObjType::Map)?;
+                    tx.put(&o, "created_by", me.member().to_string())?;
+                    tx.put(&o, "created_at", ScalarValue::Timestamp(now.millis()))?;
+                    o
+                }
+            };
+            tx.put(&obj, "title", task.title.as_str())?;
+            tx.put(&obj, "description", task.description.as_str())?;
+            tx.put(&obj, "sector", task.sector.as_str())?;
+            tx.put(&obj, "hours", u64::from(task.hours.get()))?;
+            tx.put(&obj, "slots", u64::from(task.slots))?;
+            tx.put(&obj, "urgency", task.urgency.to_string())?;
+            match task.deadline {
+                Some(d) => tx.put(&obj, "deadline", d.to_string())?,
+                None if updating => tx.delete(&obj, "deadline")?,
+                None => {}
+            }
+            match &task.location {
+                Some(l) => tx.put(&obj, "location", l.as_str())?,
+                None if updating => tx.delete(&obj, "location")?,
+                None => {}
+            }
+            tx.put(&obj, "escalated", escalated)?;
+            tx.put(&obj, "status", "open")?;
+            tx.put(&obj, "updated_at", ScalarValue::Timestamp(now.millis()))?;
+            Ok(())
+        })
+    }
+
+    /// Closes a call (filled, or withdrawn).
+    pub fn close_call(
+        &mut self,
+        me: &Identity,
+        task: TaskId,
+        now: Timestamp,
+    ) -> Result<crate::identity::SignedChange, WriteError> {
+        self.require_commons()?;
+        let call = root_map(self.automerge(), "calls")
+            .and_then(|c| child_map(self.automerge(), &c, &task.to_string()))
+            .ok_or_else(|| WriteError::Other(format!("no call for task {}", task.short())))?;
+        self.write(me, now, |tx| {
+            tx.put(&call, "status", "closed")?;
+            tx.put(&call, "updated_at", ScalarValue::Timestamp(now.millis()))?;
+            Ok(())
+        })
+    }
+
+    /// Posts an offer or a need under `id` (a fresh `NoticeId::random()`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn post_notice(
+        &mut self,
+        me: &Identity,
+        kind: NoticeKind,
+        id: NoticeId,
+        title: &str,
+        description: &str,
+        sector: Option<&SectorId>,
+        now: Timestamp,
+    ) -> Result<crate::identity::SignedChange, WriteError> {
+        self.require_commons()?;
+        let title = validate::text(validate::Field::Title, title, validate::TITLE_MAX)?;
+        let description =
+            validate::optional_text(validate::Field::Description, description, validate::DESCRIPTION_MAX)?;
+        let root = container(self.automerge(), kind.root())?;
+        require_new(self.automerge(), &root, kind.root(), &id.to_string())?;
+        self.write(me, now, |tx| {
+            Rec::new()
+                .str("title", title.as_str())
+                .str("description", description.as_str())
+                .opt_str("sector", sector.map(SectorId::as_str))
+                .str("status", "open")
+                .str("created_by", me.member().to_string())
+                .timestamp("created_at", now.millis())
+                .timestamp("updated_at", now.millis())
+                .create(tx, &root, &id.to_string())
+                .map(|_| ())
+        })
+    }
+
+    /// A visitor of `community` pledges to a call, or withdraws.
+    pub fn visitor_pledge(
+        &mut self,
+        me: &Identity,
+        community: CommunityId,
+        task: TaskId,
+        state: PledgeState,
+        now: Timestamp,
+    ) -> Result<crate::identity::SignedChange, WriteError> {
+        self.require_commons()?;
+        let view = CommonsView::read(self.automerge());
+        match view.calls.get(&task) {
+            Some(c) if c.open || state != PledgeState::Pledged => {}
+            Some(c) => return Err(ValidationError::TaskClosed { title: c.title.clone() }.into()),
+            None => return Err(WriteError::Other(format!("no call for task {}", task.short()))),
+        }
+        let pledges = container(self.automerge(), "pledges")?;
+        let key = PledgeId { task, member: me.member() }.to_string();
+        let existing = child_map(self.automerge(), &pledges, &key);
+        self.write(me, now, |tx| {
+            let obj = match existing {
+                Some(o) => o,
+                None => {
+                    let o = tx.put_object(&pledges, key.as_str(), ObjType::Map)?;
+                    tx.put(&o, "task", task.to_string())?;
+                    tx.put(&o, "member", me.member().to_string())?;
+                    tx.put(&o, "community", community.to_string())?;
+                    o
+                }
+            };
+            tx.put(&obj, "state", state.to_string())?;
+            tx.put(&obj, "updated_at", ScalarValue::Timestamp(now.millis()))?;
+            Ok(())
+        })
+    }
+
+    /// A visitor of `community` records hours given to a call under `id` (the same id as
+    /// the entry in their own ledger).
+    #[allow(clippy::too_many_arguments)]
+    pub fn visitor_hours(
+        &mut self,
+        me: &Identity,
+        community: CommunityId,
+        id: EntryId,
+        call: TaskId,
+        minutes: Minutes,
+        date: Date,
+        now: Timestamp,
+    ) -> Result<crate::identity::SignedChange, WriteError> {
+        self.require_commons()?;
+        let view = CommonsView::read(self.automerge());
+        let sector = view
+            .calls
+            .get(&call)
+            .map(|c| c.sector.clone())
+            .ok_or_else(|| WriteError::Other(format!("no call for task {}", call.short())))?;
+        if minutes.get() == 0 || minutes > validate::ENTRY_MAX {
+            return Err(ValidationError::EntryHours { minutes, max: validate::ENTRY_MAX }.into());
+        }
+        let hours = container(self.automerge(), "hours")?;
+        require_new(self.automerge(), &hours, "entry", &id.to_string())?;
+        self.write(me, now, |tx| {
+            Rec::new()
+                .str("call", call.to_string())
+                .str("member", me.member().to_string())
+                .str("community", community.to_string())
+                .str("sector", sector.as_str())
+                .uint("minutes", u64::from(minutes.get()))
+                .str("date", date.to_string())
+                .timestamp("created_at", now.millis())
+                .create(tx, &hours, &id.to_string())
+                .map(|_| ())
+        })
+    }
+
+    /// A member of a linked `community` answers an offer or a need.
+    #[allow(clippy::too_many_arguments)]
+    pub fn reply(
+        &mut self,
+        me: &Identity,
+        community: CommunityId,
+        id: ReplyId,
+        to: NoticeId,
+        text: &str,
+        now: Timestamp,
+    ) -> Result<crate::identity::SignedChange, WriteError> {
+        self.require_commons()?;
+        let text = validate::text(validate::Field::Note, text, validate::NOTE_MAX)?;
+        let view = CommonsView::read(self.automerge());
+        if !view.offers.contains_key(&to) && !view.needs.contains_key(&to) {
+            return Err(WriteError::Other(format!("no offer or need {}", to.short())));
+        }
+        let replies = container(self.automerge(), "replies")?;
+        require_new(self.automerge(), &replies, "reply", &id.to_string())?;
+        self.write(me, now, |tx| {
+            Rec::new()
+                .str("to", to.to_string())
+                .str("member", me.member().to_string())
+                .str("community", community.to_string())
+                .str("text", text.as_str())
+                .timestamp("at", now.millis())
+                .create(tx, &replies, &id.to_string())
+                .map(|_| ())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use automerge::ReadDoc;
+
+    use super::*;
+    use crate::doc::DocId;
+    use crate::doc::people::found;
+    use crate::identity::SignedChange;
+    use crate::roster::evidence_of;
+    use crate::verify::{Verifier, VerifyError};
+
+    fn t(s: i64) -> Timestamp {
+        Timestamp(1_800_000_000_000 + s * 1000)
+    }
+
+    /// A community of two: its people document, the signatures of its changes, and its
+    /// commons with the roster copied in by the founder.
+    struct Community {
+        id: CommunityId,
+        founder: Identity,
+        member: Identity,
+        commons: Document,
+        /// A peer of a linked community: verifies every change before applying it.
+        replica: Document,
+        log: Vec<SignedChange>,
+    }
+
+    fn community(name: &str) -> Community {
+        let (_, founder) = Identity::generate();
+        let (_, member) = Identity::generate();
+        let (id, mut people, genesis) = found(&founder, name, "Founder", t(0)).unwrap();
+        let admission =
+            people.admit_member(&founder, member.member(), "Member", member.device(), member.cert(), t(1)).unwrap();
+        let signatures: BTreeMap<_, _> =
+            [&genesis, &admission].iter().map(|c| (c.hash, c.signature.unwrap())).collect();
+        let evidence: Vec<(Vec<u8>, ChangeSignature)> = evidence_of(&people)
+            .iter()
+            .map(|h| {
+                let change = people.automerge().get_change_by_hash(h).unwrap();
+                (change.raw_bytes().to_vec(), signatures[h])
+            })
+            .collect();
+        let (mut commons, genesis) = Document::from_genesis(DocId { community: id, name: DocName::Commons }).unwrap();
+        let (replica, _) = Document::from_genesis(DocId { community: id, name: DocName::Commons }).unwrap();
+        let roster = commons.add_evidence(&founder, &evidence, t(2)).unwrap().unwrap();
+        let mut c = Community { id, founder, member, commons, replica, log: Vec::new() };
+        c.log.push(genesis);
+        c.log.push(roster);
+        c
+    }
+
+    /// What the replica says of each change written since it last looked.
+    fn check(c: &mut Community, neighbours: &BTreeMap<CommunityId, Roster>) -> Result<(), VerifyError> {
+        let verifier = Verifier::new(DocId { community: c.id, name: DocName::Commons });
+        while let Some(signed) = c.log.first().cloned() {
+            let change = Change::from_bytes(signed.bytes.clone()).unwrap();
+            if !c.replica.has_change(&change.hash()) {
+                verifier.verify_commons(&c.replica, neighbours, &change, signed.signature.as_ref())?;
+                c.replica.apply([change]).unwrap();
+            }
+            c.log.remove(0);
+        }
+        Ok(())
+    }
+
+    fn rosters(of: &[&Community]) -> BTreeMap<CommunityId, Roster> {
+        of.iter().map(|c| (c.id, CommonsView::read(c.commons.automerge()).roster(c.id).unwrap().unwrap())).collect()
+    }
+
+    fn task(by: &Identity) -> Task {
+        Task {
+            id: TaskId::random(),
+            title: "Mend the nets".into(),
+            description: "Before the season opens.".into(),
+            sector: "food".parse().unwrap(),
+            guild: None,
+            skills: BTreeSet::new(),
+            hours: Minutes::from_hours(3),
+            slots: 4,
+            urgency: Urgency::Urgent,
+            deadline: None,
+            location: Some("The harbour".into()),
+            open_to_neighbours: true,
+            status: TaskStatus::Open,
+            created_by: by.member(),
+            created_at: t(0),
+        }
+    }
+
+    /// A and B, linked both ways; A has an open call.
+    fn linked() -> (Community, Community, TaskId) {
+        let mut a = community("Coast");
+        let mut b = community("Hills");
+        let link = a.commons.link(&a.member, b.id, t(3)).unwrap();
+        a.log.push(link);
+        let link = b.commons.link(&b.member, a.id, t(3)).unwrap();
+        b.log.push(link);
+        let task = task(&a.founder);
+        let call = a.commons.open_call(&a.founder, &task, true, t(4)).unwrap();
+        a.log.push(call);
+        let n = rosters(&[&b]);
+        check(&mut a, &n).unwrap();
+        check(&mut b, &rosters(&[&a])).unwrap();
+        (a, b, task.id)
+    }
+
+    #[test]
+    fn the_roster_proves_the_communitys_members_to_a_neighbour() {
+        let (a, _, _) = linked();
+        let view = CommonsView::read(a.replica.automerge());
+        let roster = view.roster(a.id).unwrap().unwrap();
+        assert_eq!(roster.member_of_device(&a.member.device()), Some(a.member.member()));
+        assert_eq!(roster.founder, a.founder.member());
+    }
+
+    #[test]
+    fn a_visitor_pledges_logs_hours_and_replies_and_the_community_sees_it() {
+        let (mut a, b, call) = linked();
+        let n = rosters(&[&b]);
+        let pledge = a.commons.visitor_pledge(&b.member, b.id, call, PledgeState::Pledged, t(5)).unwrap();
+        let hours = a
+            .commons
+            .visitor_hours(
+                &b.member,
+                b.id,
+                EntryId::random(),
+                call,
+                Minutes::from_hours(3),
+                "2027-01-15".parse().unwrap(),
+                t(6),
+            )
+            .unwrap();
+        let need = NoticeId::random();
+        let posted =
+            a.commons.post_notice(&a.member, NoticeKind::Need, need, "A van for Saturday", "", None, t(7)).unwrap();
+        let reply = a.commons.reply(&b.founder, b.id, ReplyId::random(), need, "Ours is free", t(8)).unwrap();
+        a.log.extend([pledge, hours, posted, reply]);
+        check(&mut a, &n).unwrap();
+        let view = CommonsView::read(a.replica.automerge());
+        assert_eq!(view.pledged(&call), 1);
+        assert_eq!(view.pledges[0].community, b.id);
+        assert_eq!(view.hours[0].minutes, Minutes::from_hours(3));
+        assert_eq!(view.hours[0].sector.as_str(), "food");
+        assert_eq!(view.replies[0].member, b.founder.member());
+        assert!(view.calls[&call].escalated);
+    }
+
+    #[test]
+    fn a_neighbour_cannot_write_the_communitys_own_entries_nor_another_members_pledge() {
+        let (mut a, b, call) = linked();
+        let n = rosters(&[&b]);
+        // A member of B opens a call in A's commons: only A's members may.
+        let forged = a.commons.open_call(&b.member, &task(&b.member), false, t(5)).unwrap();
+        a.log.push(forged);
+        let err = check(&mut a, &n).unwrap_err();
+        assert!(matches!(&err, VerifyError::NotAllowed { why, .. } if why.contains("own members")), "{err:?}");
+
+        let mut a = linked_again(a);
+        // …or pledges in another member's name.
+        let pledges = root_map(a.commons.automerge(), "pledges").unwrap();
+        let key = PledgeId { task: call, member: b.founder.member() }.to_string();
+        let forged = a
+            .commons
+            .write(&b.member, t(6), |tx| {
+                let o = tx.put_object(&pledges, key.as_str(), ObjType::Map)?;
+                tx.put(&o, "task", call.to_string())?;
+                tx.put(&o, "member", b.founder.member().to_string())?;
+                tx.put(&o, "community", b.id.to_string())?;
+                tx.put(&o, "state", "pledged")?;
+                tx.put(&o, "updated_at", ScalarValue::Timestamp(t(6).millis()))?;
+                Ok(())
+            })
+            .unwrap();
+        a.log.push(forged);
+        let err = check(&mut a, &n).unwrap_err();
+        assert!(matches!(err, VerifyError::NotAllowed { .. }), "{err:?}");
+    }
+
+    /// The same community with its writer's copy back in step with the replica.
+    fn linked_again(mut a: Community) -> Community {
+        a.commons = a.replica.clone();
+        a.log.clear();
+        a
+    }
+
+    #[test]
+    fn an_unlinked_community_and_an_ended_link_write_nothing() {
+        let (mut a, b, call) = linked();
+        let mut c = community("Elsewhere");
+        check(&mut c, &BTreeMap::new()).unwrap();
+        // C's roster is known (say, C is B's neighbour), but A never linked C.
+        let n = rosters(&[&b, &c]);
+        let pledge = a.commons.visitor_pledge(&c.member, c.id, call, PledgeState::Pledged, t(5)).unwrap();
+        a.log.push(pledge);
+        assert_eq!(check(&mut a, &n), Err(VerifyError::UnknownDevice(c.member.device())));
+
+        let mut a = linked_again(a);
+        let end = a.commons.end_link(&a.founder, b.id, t(6)).unwrap();
+        a.log.push(end);
+        check(&mut a, &n).unwrap();
+        let pledge = a.commons.visitor_pledge(&b.member, b.id, call, PledgeState::Pledged, t(7)).unwrap();
+        a.log.push(pledge);
+        assert_eq!(check(&mut a, &n), Err(VerifyError::UnknownDevice(b.member.device())), "the link has ended");
+    }
+
+    #[test]
+    fn forged_roster_evidence_and_tampered_changes_are_refused() {
+        let mut a = community("Coast");
+        check(&mut a, &BTreeMap::new()).unwrap();
+        // An outsider copies A's founding into the roster with a signature of its own.
+        let (_, eve) = Identity::generate();
+        let founding = a.replica.clone();
+        let view = CommonsView::read(founding.automerge());
+        let genesis = view.evidence.iter().find(|e| e.change.deps().is_empty()).unwrap().change.clone();
+        let mut bytes = genesis.raw_bytes().to_vec();
+        let sig = eve.sign_change(&DocId { community: a.id, name: DocName::People }, &genesis.hash());
+        let mut copy = Document::from_genesis(DocId { community: a.id, name: DocName::Commons }).unwrap().0;
+        let forged = copy.add_evidence(&eve, &[(bytes.clone(), sig)], t(3)).unwrap().unwrap();
+        let mut fresh = Community { replica: copy.clone(), log: vec![forged], ..community("Again") };
+        fresh.id = a.id;
+        fresh.replica = Document::from_genesis(DocId { community: a.id, name: DocName::Commons }).unwrap().0;
+        let err = check(&mut fresh, &BTreeMap::new()).unwrap_err();
+        assert!(matches!(&err, VerifyError::Malformed(w) if w.contains("roster")), "{err:?}");
+
+        // A change whose bytes were altered on the way.
+        let call = a.commons.open_call(&a.member, &task(&a.member), false, t(4)).unwrap();
+        let mut tampered = call.clone();
+        bytes = tampered.bytes.clone();
+        let n = bytes.len() - 3;
+        bytes[n] ^= 1;
+        tampered.bytes = bytes;
+        let change = Change::from_bytes(tampered.bytes.clone());
+        if let Ok(change) = change {
+            let verifier = Verifier::new(DocId { community: a.id, name: DocName::Commons });
+            let err = verifier.verify_commons(&a.replica, &BTreeMap::new(), &change, call.signature.as_ref());
+            assert!(err.is_err(), "a tampered change is refused");
+        }
+    }
+}
