@@ -428,15 +428,21 @@ impl Document {
         }
         let links = container(self.automerge(), "links")?;
         let key = other.to_string();
-        match child_map(self.automerge(), &links, &key) {
-            None => self.write(me, now, |tx| {
+        let live = CommonsView::read(self.automerge()).links.get(&other).map(Link::is_live);
+        match (child_map(self.automerge(), &links, &key), live) {
+            (None, _) => self.write(me, now, |tx| {
                 Rec::new()
                     .str("by", me.member().to_string())
                     .timestamp("at", now.millis())
                     .create(tx, &links, &key)
                     .map(|_| ())
             }),
-            Some(_) => Err(WriteError::Other(format!("community {} is linked already", other.short()))),
+            (Some(link), Some(false)) => self.write(me, now, |tx| {
+                tx.delete(&link, "ended_by")?;
+                tx.delete(&link, "ended_at")?;
+                Ok(())
+            }),
+            (Some(_), _) => Err(WriteError::Other(format!("community {} is linked already", other.short()))),
         }
     }
 
@@ -875,6 +881,14 @@ mod tests {
         let pledge = a.commons.visitor_pledge(&b.member, b.id, call, PledgeState::Pledged, t(7)).unwrap();
         a.log.push(pledge);
         assert_eq!(check(&mut a, &n), Err(VerifyError::UnknownDevice(b.member.device())), "the link has ended");
+
+        // Linked again: B's members answer again.
+        let mut a = linked_again(a);
+        let relink = a.commons.link(&a.member, b.id, t(8)).unwrap();
+        let pledge = a.commons.visitor_pledge(&b.member, b.id, call, PledgeState::Pledged, t(9)).unwrap();
+        a.log.extend([relink, pledge]);
+        check(&mut a, &n).unwrap();
+        assert!(a.commons.link(&a.member, b.id, t(10)).is_err(), "linked already");
     }
 
     #[test]
