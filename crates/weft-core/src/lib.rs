@@ -13,6 +13,7 @@ pub mod bundle_guard;
 pub mod cover;
 pub mod crypto;
 pub mod doc;
+pub mod escalation;
 pub mod export;
 pub mod id;
 pub mod identity;

@@ -239,9 +239,9 @@ impl CommonsView {
         self.links.values().filter(|l| l.is_live()).map(|l| l.community)
     }
 
-    /// How many places of a call visitors hold.
+    /// How many places of a call visitors hold (pledged, or done).
     pub fn pledged(&self, task: &TaskId) -> usize {
-        self.pledges.iter().filter(|p| p.task == *task && p.state == PledgeState::Pledged).count()
+        self.pledges.iter().filter(|p| p.task == *task && p.state != PledgeState::Withdrawn).count()
     }
 }
 
