@@ -140,8 +140,26 @@ fn device_of(change: &Change) -> Option<DeviceId> {
 impl Roster {
     /// Reads a community's roster from its founding change and the evidence (in any order),
     /// verifying every step; fails, saying which change and why, at the first that does not
-    /// hold.
+    /// hold — including a change whose author the roster does not hold (a gap in the chain).
     pub fn prove(community: CommunityId, founding: &Evidence, evidence: &[Evidence]) -> Result<Self, RosterError> {
+        let (roster, skipped) = Self::read(community, founding, evidence)?;
+        match skipped.into_iter().next() {
+            None => Ok(roster),
+            Some(gap) => Err(gap),
+        }
+    }
+
+    /// Like [`Roster::prove`], but a change whose author the roster does not hold (yet, or any
+    /// more) is skipped — it adds nothing — and said in the list returned, rather than failing
+    /// the whole roster: a commons gathers evidence from many members, and one admission
+    /// concurrent with its admitter's removal must not make the rest unreadable. A bad
+    /// signature, another community's founding or a change that says more than a roster may
+    /// still fails it.
+    pub fn read(
+        community: CommunityId,
+        founding: &Evidence,
+        evidence: &[Evidence],
+    ) -> Result<(Self, Vec<RosterError>), RosterError> {
         let people = DocId { community, name: DocName::People };
         let hash = founding.change.hash();
         if CommunityId::from_genesis_hash(&hash) != community || !founding.change.deps().is_empty() {
@@ -168,6 +186,7 @@ impl Roster {
         if roster.member_of_device(&device) != Some(founder) {
             return Err(RosterError::BadFounding);
         }
+        let mut skipped = Vec::new();
         let mut ordered: Vec<&Evidence> = evidence.iter().filter(|e| e.change.hash() != hash).collect();
         ordered.sort_by_key(|e| (e.change.start_op().get(), e.change.hash()));
         ordered.dedup_by_key(|e| e.change.hash());
@@ -177,11 +196,13 @@ impl Roster {
             if !e.signature.verify(&device, &people, &hash) {
                 return Err(RosterError::BadSignature(hash));
             }
-            let author = roster.member_of_device(&device).ok_or(RosterError::NotOnRoster(hash, device))?;
             let facts = paths.facts(&e.change);
-            roster.take(hash, author, facts)?;
+            match roster.member_of_device(&device) {
+                Some(author) => roster.take(hash, author, facts)?,
+                None => skipped.push(RosterError::NotOnRoster(hash, device)),
+            }
         }
-        Ok(roster)
+        Ok((roster, skipped))
     }
 
     /// Applies what one change says, written by `author`.
@@ -339,6 +360,19 @@ mod tests {
         // Without Bob's admission, Carol's admitter is nobody the roster knows.
         let err = Roster::prove(w.community, &w.founding, std::slice::from_ref(&w.admit_carol)).unwrap_err();
         assert_eq!(err, RosterError::NotOnRoster(w.admit_carol.change.hash(), w.bob.device()));
+    }
+
+    #[test]
+    fn reading_skips_what_does_not_count_and_keeps_the_rest() {
+        let w = world();
+        let (_, eve) = Identity::generate();
+        let mut copy = w.doc.clone();
+        let admit_eve = raw_admission(&mut copy, &eve, &eve, t(4));
+        let all = [w.admit_bob.clone(), evidence(&admit_eve), w.admit_carol.clone()];
+        let (roster, skipped) = Roster::read(w.community, &w.founding, &all).unwrap();
+        assert_eq!(skipped, vec![RosterError::NotOnRoster(admit_eve.hash, eve.device())]);
+        assert_eq!(roster.members.len(), 3, "Eve is not on it; everyone else is");
+        assert!(!roster.is_current(&eve.member()));
     }
 
     #[test]

@@ -342,7 +342,8 @@ impl Verifier {
         let community = self.doc.community;
         let home = match evidence.iter().find(|e| CommunityId::from_genesis_hash(&e.change.hash()) == community) {
             Some(founding) => Some(
-                Roster::prove(community, founding, &evidence)
+                Roster::read(community, founding, &evidence)
+                    .map(|(roster, _)| roster)
                     .map_err(|e| VerifyError::Malformed(format!("its roster evidence does not hold: {e}")))?,
             ),
             None => None,

@@ -231,7 +231,7 @@ impl CommonsView {
         else {
             return Ok(None);
         };
-        Roster::prove(community, founding, &self.evidence).map(Some)
+        Roster::read(community, founding, &self.evidence).map(|(roster, _)| Some(roster))
     }
 
     /// The communities whose members may answer here now.
