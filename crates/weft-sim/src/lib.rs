@@ -1515,4 +1515,111 @@ mod tests {
         assert_eq!(runs[0].input.members[&id].this_week, week);
         assert!(week > 0);
     }
+
+    /// What `steps` says of a community's board and commons as the simulation holds them.
+    fn core_steps(run: &Run<'_>, hour: i64) -> Vec<weft_core::escalation::Step> {
+        use weft_core::doc::board::BoardView;
+        use weft_core::doc::commons::{Call, CommonsView};
+        use weft_core::model::{Pledge, PledgeState, Task, TaskStatus};
+        use weft_core::{Minutes, PledgeId, Timestamp};
+        let ms = |h: i64| Timestamp((run.world.start.days_since_epoch() * 24 + h) * 3_600_000);
+        let mut board = BoardView::default();
+        let mut commons = CommonsView::default();
+        let shown: BTreeSet<usize> = run.board.values().chain(run.calls.values()).copied().collect();
+        for ti in shown {
+            let t = &run.tasks[ti];
+            board.tasks.insert(
+                t.id,
+                Task {
+                    id: t.id,
+                    title: t.public.title.clone(),
+                    description: String::new(),
+                    sector: t.public.sector.clone(),
+                    guild: None,
+                    skills: t.public.skills.clone(),
+                    hours: Minutes(t.public.minutes),
+                    slots: t.public.slots,
+                    urgency: t.public.urgency,
+                    deadline: t.public.deadline,
+                    location: None,
+                    open_to_neighbours: true,
+                    status: TaskStatus::Open,
+                    created_by: run.members[0].id,
+                    created_at: ms(t.posted_hour),
+                },
+            );
+            for n in 0..t.taken {
+                let member = MemberId::from_bytes([u8::try_from(n).unwrap(); 32]);
+                let state = PledgeState::Pledged;
+                board
+                    .pledges
+                    .insert(PledgeId { task: t.id, member }, Pledge { task: t.id, member, state, updated_at: ms(0) });
+            }
+            if run.calls.contains_key(&t.id) {
+                let call = Call {
+                    task: t.id,
+                    title: t.public.title.clone(),
+                    description: String::new(),
+                    sector: t.public.sector.clone(),
+                    hours: Minutes(t.public.minutes),
+                    slots: t.public.slots,
+                    urgency: t.public.urgency,
+                    deadline: t.public.deadline,
+                    location: None,
+                    escalated: true,
+                    open: true,
+                    created_by: run.members[0].id,
+                    created_at: ms(hour),
+                };
+                commons.calls.insert(t.id, call);
+            }
+        }
+        weft_core::escalation::steps(&board, &commons, &run.rule, ms(hour), run.date(run.day))
+    }
+
+    /// The simulation's escalation is the core's rule: at every hour of a few weeks of two
+    /// linked communities, it opens and withdraws exactly the calls `steps` says.
+    #[test]
+    fn escalation_is_the_cores_rule() {
+        use weft_core::escalation::Step;
+        let cfg = SimConfig { members: 24, months: 1, seed: 11 };
+        let seeds = [community_seed(cfg.seed, 0), community_seed(cfg.seed, 1)];
+        let worlds: Vec<World> = seeds.iter().map(|s| World::new(&SimConfig { seed: *s, ..cfg })).collect();
+        let mut runs: Vec<Run<'_>> =
+            worlds.iter().zip(seeds).enumerate().map(|(k, (w, s))| Run::new(w, Policy::Weft, s, ring(2, k))).collect();
+        let (mut next, mut opened, mut withdrawn) = ([0usize; 2], 0, 0);
+        for day in 0..worlds[0].days {
+            for run in &mut runs {
+                run.start_day(day);
+            }
+            for hour in day * 24..(day + 1) * 24 {
+                for k in 0..2 {
+                    runs[k].arrivals(hour);
+                    let want = core_steps(&runs[k], hour);
+                    let before: BTreeSet<TaskId> = runs[k].calls.keys().copied().collect();
+                    let now_open: Vec<Step> = runs[k].escalate(hour).into_iter().map(Step::Open).collect();
+                    let after: BTreeSet<TaskId> = runs[k].calls.keys().copied().collect();
+                    let mut got: Vec<Step> = before.difference(&after).map(|t| Step::Withdraw(*t)).collect();
+                    got.extend(now_open);
+                    got.sort_by_key(|s| match s {
+                        Step::Open(t) | Step::Withdraw(t) => *t,
+                    });
+                    assert_eq!(got, want, "community {k}, hour {hour}");
+                    opened += got.iter().filter(|s| matches!(s, Step::Open(_))).count();
+                    withdrawn += got.iter().filter(|s| matches!(s, Step::Withdraw(_))).count();
+                    settle(&mut runs, k, hour);
+                    let world = runs[k].world;
+                    while let Some(&(vd, vh, mi)) = world.visits.get(next[k]) {
+                        if vd * 24 + vh != hour {
+                            break;
+                        }
+                        runs[k].visit(hour, mi);
+                        settle(&mut runs, k, hour);
+                        next[k] += 1;
+                    }
+                }
+            }
+        }
+        assert!(opened > 0 && withdrawn > 0, "{opened} opened, {withdrawn} withdrawn");
+    }
 }
