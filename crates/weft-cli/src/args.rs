@@ -127,7 +127,8 @@ pub enum Command {
     /// Simulate synthetic communities over a year under Weft's matcher and under simple
     /// baselines (random, greedy by skill, first come first served), and compare what happens
     /// to people: urgent tasks' fill time, balance across sectors, fairness, overload,
-    /// acceptance. Needs no data directory.
+    /// acceptance; with --communities, escalation to neighbouring communities too. Needs no
+    /// data directory.
     Simulate {
         #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(2..=2000))]
         members: u32,
@@ -135,6 +136,11 @@ pub enum Command {
         months: u32,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Linked communities (in a ring, each with --members members and a world of its own):
+        /// Weft escalates urgent tasks short of people to the neighbours, whose travellers may
+        /// answer; the baselines do not. 1 is a single community.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=20))]
+        communities: u32,
     },
     /// Run this peer until Ctrl-C or SIGTERM: sync with other members' peers (found on the LAN
     /// by mDNS, or at --connect addresses), relay for them; other `weft` commands on this data

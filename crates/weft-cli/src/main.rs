@@ -139,9 +139,9 @@ async fn connect(dir: &Path, clock: Clock) -> anyhow::Result<Backend> {
 }
 
 async fn run(cli: Cli, offset: i32) -> anyhow::Result<()> {
-    if let Command::Simulate { members, months, seed } = cli.command {
+    if let Command::Simulate { members, months, seed, communities } = cli.command {
         let config = weft_sim::SimConfig { members, months, seed };
-        let report = tokio::task::spawn_blocking(move || weft_sim::simulate(&config)).await?;
+        let report = tokio::task::spawn_blocking(move || weft_sim::simulate_network(&config, communities)).await?;
         let mut out = std::io::stdout().lock();
         if cli.json {
             output::simulation_json(&mut out, &report)?;

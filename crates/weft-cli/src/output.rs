@@ -529,17 +529,30 @@ pub fn simulation_json(out: &mut impl Write, report: &weft_sim::Report) -> anyho
 pub fn simulation(out: &mut impl Write, r: &weft_sim::Report) -> anyhow::Result<()> {
     use weft_sim::percent;
     let c = &r.config;
-    writeln!(
-        out,
-        "Simulated {} members over {} month{} (seed {}): {} tasks, {} of them urgent; {} members stayed to the end.",
-        c.members,
-        c.months,
-        if c.months == 1 { "" } else { "s" },
-        c.seed,
-        r.tasks,
-        r.urgent_tasks,
-        r.members_at_end
-    )?;
+    let months = if c.months == 1 { "" } else { "s" };
+    if let Some(n) = &r.network {
+        writeln!(
+            out,
+            "Simulated {} linked communities of {} members each over {} month{months} (seed {}), in a ring, \
+             {} apart; {} members willing to travel. In all: {} tasks, {} of them urgent; {} members stayed to \
+             the end.",
+            n.communities,
+            c.members,
+            c.months,
+            c.seed,
+            n.distance,
+            n.travellers,
+            r.tasks,
+            r.urgent_tasks,
+            r.members_at_end
+        )?;
+    } else {
+        writeln!(
+            out,
+            "Simulated {} members over {} month{months} (seed {}): {} tasks, {} of them urgent; {} members stayed to the end.",
+            c.members, c.months, c.seed, r.tasks, r.urgent_tasks, r.members_at_end
+        )?;
+    }
     writeln!(out)?;
     writeln!(
         out,
@@ -570,6 +583,27 @@ pub fn simulation(out: &mut impl Write, r: &weft_sim::Report) -> anyhow::Result<
     for o in &r.outcomes {
         let per: Vec<String> = o.within_by_sector_pm.iter().map(|(s, pm)| format!("{s} {}", percent(*pm))).collect();
         writeln!(out, "  {:<22} {}", o.policy.name(), per.join(", "))?;
+    }
+    if r.network.is_some() {
+        writeln!(out)?;
+        writeln!(out, "Escalation: urgent tasks short of people offered to the linked communities:")?;
+        for o in &r.outcomes {
+            let Some(e) = &o.escalation else {
+                writeln!(out, "  {:<22} does not escalate", o.policy.name())?;
+                continue;
+            };
+            writeln!(
+                out,
+                "  {:<22} {} call{} opened, {} filled with visitors' help; visitors took {} place{} and gave {} h",
+                o.policy.name(),
+                e.calls_opened,
+                if e.calls_opened == 1 { "" } else { "s" },
+                e.calls_filled_by_visitors,
+                e.visitor_pledges,
+                if e.visitor_pledges == 1 { "" } else { "s" },
+                e.visitor_minutes / 60,
+            )?;
+        }
     }
     writeln!(out)?;
     writeln!(out, "Weft against the goals:")?;

@@ -622,3 +622,30 @@ fn simulate_compares_weft_with_the_baselines_without_a_data_directory() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--months"));
 }
+
+#[test]
+fn simulate_links_communities_and_escalates_under_weft_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("never-created");
+    let args = ["simulate", "--members", "24", "--months", "2", "--seed", "5", "--communities", "3"];
+    let text = ok(&missing, &args);
+    for row in ["3 linked communities", "weft, no escalation", "calls opened", "does not escalate", "p90"] {
+        assert!(text.contains(row), "missing {row:?} in\n{text}");
+    }
+    let v = json(&missing, &args);
+    assert_eq!(v["report"]["network"]["communities"], 3);
+    let outcomes = v["report"]["outcomes"].as_array().unwrap();
+    assert_eq!(outcomes.len(), 6);
+    assert_eq!(outcomes[0]["policy"], "weft");
+    assert!(outcomes[0]["escalation"]["calls_opened"].as_u64().unwrap() > 0);
+    assert!(outcomes[2]["escalation"].is_null(), "weft, no escalation");
+    assert_eq!(v["goals"].as_array().unwrap().len(), 6);
+    assert_eq!(v, json(&missing, &args), "same seed, same report");
+    // One community is the simulation without neighbours, report and all.
+    let one = json(&missing, &["simulate", "--members", "24", "--months", "2", "--seed", "5", "--communities", "1"]);
+    assert_eq!(one, json(&missing, &["simulate", "--members", "24", "--months", "2", "--seed", "5"]));
+    assert!(one["report"].get("network").is_none());
+    let out = weft(&missing, &["simulate", "--communities", "0"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--communities"));
+}

@@ -24,6 +24,7 @@ pub mod synth;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
+use weft_core::escalation::Rule;
 use weft_core::model::{Urgency, Verdict, default_sectors};
 use weft_core::rng::Rng;
 use weft_core::{Date, MemberId, SectorId, SkillId, TaskId};
@@ -63,18 +64,40 @@ pub enum Policy {
     GreedySkill,
     /// The oldest open tasks first.
     FirstCome,
+    /// Weft's matcher with notifications, in linked communities that never escalate: what
+    /// neighbours add, measured against Weft alone.
+    WeftNoEscalation,
 }
 
 impl Policy {
+    /// The policies of a single community.
     pub const ALL: [Self; 5] = [Self::Weft, Self::WeftQuiet, Self::Random, Self::GreedySkill, Self::FirstCome];
+    /// The policies of linked communities: Weft with and without escalation, and the baselines,
+    /// which never escalate (today's world, where communities do not ask each other).
+    pub const NETWORK: [Self; 6] =
+        [Self::Weft, Self::WeftQuiet, Self::WeftNoEscalation, Self::Random, Self::GreedySkill, Self::FirstCome];
     pub fn name(self) -> &'static str {
         match self {
             Self::Weft => "weft",
             Self::WeftQuiet => "weft, no notifications",
+            Self::WeftNoEscalation => "weft, no escalation",
             Self::Random => "random",
             Self::GreedySkill => "greedy by skill",
             Self::FirstCome => "first come",
         }
+    }
+
+    /// Whether the policy offers urgent tasks short of people to linked communities.
+    pub fn escalates(self) -> bool {
+        matches!(self, Self::Weft | Self::WeftQuiet)
+    }
+
+    fn uses_weft(self) -> bool {
+        matches!(self, Self::Weft | Self::WeftQuiet | Self::WeftNoEscalation)
+    }
+
+    fn notifies(self) -> bool {
+        matches!(self, Self::Weft | Self::WeftNoEscalation)
     }
 }
 
@@ -109,6 +132,33 @@ pub struct Outcome {
     /// the member's week was full.
     pub notifications: u32,
     pub rested: u32,
+    /// What escalation did, for a policy that escalates among linked communities.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<Escalation>,
+}
+
+/// Escalation among linked communities, over all of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Escalation {
+    /// Urgent tasks offered to the linked communities as calls.
+    pub calls_opened: u32,
+    /// Of those, tasks whose places were all taken, at least one of them by a visitor.
+    pub calls_filled_by_visitors: u32,
+    /// Places visitors took on calls.
+    pub visitor_pledges: u32,
+    /// Minutes visitors logged on calls, in their own communities' ledgers.
+    pub visitor_minutes: u32,
+}
+
+/// Linked communities: how many, how far apart, who travels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Network {
+    /// Communities in a ring, each linked to its two neighbours (two: to each other).
+    pub communities: u32,
+    /// The distance between linked communities (a visitor's reluctance grows with it).
+    pub distance: u32,
+    /// Members, over all communities, willing to travel (and saying so in their profile).
+    pub travellers: u32,
 }
 
 /// The whole report: the world's size and every policy's outcomes.
@@ -119,6 +169,10 @@ pub struct Report {
     pub tasks: u32,
     pub urgent_tasks: u32,
     pub outcomes: Vec<Outcome>,
+    /// Linked communities, when more than one was simulated; the figures above are then over
+    /// all of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<Network>,
 }
 
 /// One of the goals for Weft, and whether this run reached it.
@@ -143,14 +197,16 @@ impl Report {
 
     /// Weft (with notifications) against the goals: urgent places filled in at most half the
     /// best baseline's median time, ≥ 90 % of members within ±25 % of the baseline in every
-    /// sector, Gini ≤ 0.15, no overload, acceptance ≥ 1.5 × the best baseline's.
+    /// sector, Gini ≤ 0.15, no overload, acceptance ≥ 1.5 × the best baseline's. With linked
+    /// communities, also: urgent places filled by the 90th percentile no later than under the
+    /// best baseline, with escalation and no overload.
     pub fn goals(&self) -> Vec<Goal> {
         let Some(w) = self.outcome(Policy::Weft) else { return Vec::new() };
         let baselines: Vec<&Outcome> = BASELINES.iter().filter_map(|p| self.outcome(*p)).collect();
         let best_fill = baselines.iter().filter_map(|o| o.urgent_fill_median_h).min();
         let best_accept = baselines.iter().map(|o| o.acceptance_pm).max().unwrap_or(0);
         let hours = |h: Option<u32>| h.map_or_else(|| "never".to_owned(), |h| format!("{h} h"));
-        vec![
+        let mut goals = vec![
             Goal {
                 goal: "urgent fill time (median) ≤ ½ of the best baseline".into(),
                 reached: format!("{} against {}", hours(w.urgent_fill_median_h), hours(best_fill)),
@@ -178,7 +234,25 @@ impl Report {
                 reached: format!("{} against {}", percent(w.acceptance_pm), percent(best_accept)),
                 met: u64::from(w.acceptance_pm) * 2 >= u64::from(best_accept) * 3,
             },
-        ]
+        ];
+        if self.network.is_some() {
+            // Never filled counts as longer than any time.
+            let best_p90 = baselines.iter().map(|o| o.urgent_fill_p90_h.map_or(u64::MAX, u64::from)).min();
+            let p90 = w.urgent_fill_p90_h.map_or(u64::MAX, u64::from);
+            let best = best_p90.and_then(|b| u32::try_from(b).ok());
+            goals.push(Goal {
+                goal: "with escalation, urgent fill time (p90) ≤ the best baseline, with no overload".into(),
+                reached: format!(
+                    "{} against {}, {} overload week{}",
+                    hours(w.urgent_fill_p90_h),
+                    hours(best),
+                    w.overload_incidents,
+                    if w.overload_incidents == 1 { "" } else { "s" }
+                ),
+                met: p90 < u64::MAX && best_p90.is_some_and(|b| p90 <= b) && w.overload_incidents == 0,
+            });
+        }
+        goals
     }
 }
 
@@ -194,6 +268,8 @@ struct Truth {
     week: u32,
     /// Opens the app every this many days on average.
     visit_every: u32,
+    /// Willing to go and help a linked community (and says so in their profile).
+    travel: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -206,15 +282,55 @@ struct SimTask {
     deadline_day: i64,
     filled_hour: Option<i64>,
     taken: u32,
+    /// Offered to the linked communities as a call at least once.
+    escalated: bool,
+    /// Places taken by visitors from linked communities.
+    visitors: u32,
 }
 
 /// A pledge that will be worked: on `day`, `minutes` (a long task is split over two weeks).
 #[derive(Debug, Clone, Copy)]
 struct Work {
     day: i64,
+    /// The task: an index into the run's tasks, or into its calls answered when `away`.
     task: usize,
     minutes: u32,
     last: bool,
+    /// A linked community's call, answered by a visitor.
+    away: bool,
+}
+
+/// A linked community's call a member of this one took a place on.
+#[derive(Debug, Clone)]
+struct Answered {
+    community: usize,
+    task: usize,
+    sim: SimTask,
+}
+
+/// A linked community's open call, as this community's travellers see it.
+#[derive(Debug, Clone)]
+struct Incoming {
+    community: usize,
+    task: usize,
+    distance: u32,
+    sim: SimTask,
+}
+
+/// What a visit or a departure did to another community, for the driver to apply there.
+#[derive(Debug, Clone, Copy)]
+enum Event {
+    /// A visitor took a place on the community's task.
+    Pledged { community: usize, task: usize },
+    /// A visitor who left will not do their place.
+    Released { community: usize, task: usize },
+}
+
+/// What a member was shown: a task of their own community or a linked community's call.
+#[derive(Debug, Clone, Copy)]
+enum Pick {
+    Own(usize),
+    Call(TaskId),
 }
 
 #[derive(Debug, Clone)]
@@ -290,13 +406,15 @@ impl World {
                 }
             }
             let week = 60 * rng.range_u32(3, 9);
-            let truth = Truth { interest, skills, learn, week, visit_every: rng.range_u32(1, 5) };
+            let visit_every = rng.range_u32(1, 5);
+            let travel = rng.chance(200);
+            let truth = Truth { interest, skills, learn, week, visit_every, travel };
             // What they tell the app: most skills (levels ±1), most interests (some ±1), their
             // hours; a fifth leave the interest sliders alone.
             let mut d = MemberInput {
                 name: format!("member {i}"),
                 week_minutes: truth.week,
-                travel: rng.chance(200),
+                travel: truth.travel,
                 learn: truth.learn.clone(),
                 ..MemberInput::default()
             };
@@ -423,6 +541,8 @@ impl World {
             deadline_day: day + window,
             filled_hour: None,
             taken: 0,
+            escalated: false,
+            visitors: 0,
         }
     }
 }
@@ -472,6 +592,12 @@ fn verdict(rng: &mut Rng, m: &SimMember, t: &SimTask) -> Option<Verdict> {
     })
 }
 
+/// How far apart linked communities are.
+const DISTANCE: u32 = 1;
+/// How much less, in permille, a visitor wants a call per unit of distance than the same task
+/// at home.
+const TRAVEL_COST: u32 = 60;
+
 struct Run<'w> {
     world: &'w World,
     policy: Policy,
@@ -487,10 +613,59 @@ struct Run<'w> {
     plan: Plan,
     stats: Outcome,
     day: i64,
+    /// This community's linked communities (index, distance), and its escalation rule.
+    links: Vec<(usize, u32)>,
+    rule: Rule,
+    /// Open calls: this community's tasks offered to the linked ones (id → index).
+    calls: BTreeMap<TaskId, usize>,
+    /// The open calls changed since the linked communities last saw them.
+    calls_changed: bool,
+    /// Linked communities' open calls, as this community's travellers see them.
+    incoming: BTreeMap<TaskId, Incoming>,
+    /// Calls this community's members took a place on.
+    answered: Vec<Answered>,
+    /// What this community's members did to other communities, for the driver to apply.
+    outbox: Vec<Event>,
+    escalation: Escalation,
+}
+
+impl Outcome {
+    fn empty(policy: Policy) -> Self {
+        Self {
+            policy,
+            urgent_fill_median_h: None,
+            urgent_fill_p90_h: None,
+            within_baseline_pm: 0,
+            within_by_sector_pm: BTreeMap::new(),
+            gini_pm: 0,
+            overload_incidents: 0,
+            acceptance_pm: 0,
+            unfilled_pm: 0,
+            hours_logged: 0,
+            visits: 0,
+            pledges: 0,
+            declines: 0,
+            plan_trimmed: 0,
+            notifications: 0,
+            rested: 0,
+            escalation: None,
+        }
+    }
+}
+
+fn signal_of(t: &SimTask, kind: SignalKind, on: Date) -> Signal {
+    Signal {
+        kind,
+        on,
+        sector: t.public.sector.clone(),
+        guild: None,
+        skills: t.public.skills.clone(),
+        minutes: t.public.minutes,
+    }
 }
 
 impl<'w> Run<'w> {
-    fn new(world: &'w World, policy: Policy, seed: u64) -> Self {
+    fn new(world: &'w World, policy: Policy, seed: u64, links: Vec<(usize, u32)>) -> Self {
         let members_map = world.members.iter().zip(&world.declared).map(|(m, d)| (m.id, d.clone())).collect();
         Self {
             world,
@@ -509,25 +684,16 @@ impl<'w> Run<'w> {
             next_arrival: 0,
             notified: BTreeSet::new(),
             plan: Plan::default(),
-            stats: Outcome {
-                policy,
-                urgent_fill_median_h: None,
-                urgent_fill_p90_h: None,
-                within_baseline_pm: 0,
-                within_by_sector_pm: BTreeMap::new(),
-                gini_pm: 0,
-                overload_incidents: 0,
-                acceptance_pm: 0,
-                unfilled_pm: 0,
-                hours_logged: 0,
-                visits: 0,
-                pledges: 0,
-                declines: 0,
-                plan_trimmed: 0,
-                notifications: 0,
-                rested: 0,
-            },
+            stats: Outcome::empty(policy),
             day: 0,
+            links,
+            rule: Rule::default(),
+            calls: BTreeMap::new(),
+            calls_changed: false,
+            incoming: BTreeMap::new(),
+            answered: Vec::new(),
+            outbox: Vec::new(),
+            escalation: Escalation::default(),
         }
     }
 
@@ -558,6 +724,9 @@ impl<'w> Run<'w> {
         for id in expired {
             self.board.remove(&id);
             self.input.tasks.remove(&id);
+            if self.calls.contains_key(&id) {
+                self.calls_changed = true;
+            }
         }
         let active = u32::try_from(self.input.members.len()).unwrap_or(0);
         for s in self.input.sectors.values_mut() {
@@ -566,33 +735,49 @@ impl<'w> Run<'w> {
         for mi in 0..self.members.len() {
             self.windows(mi, day);
         }
-        if self.uses_weft() {
+        if self.policy.uses_weft() {
             self.plan = plan(&self.input);
             self.stats.plan_trimmed += self.plan.trimmed;
             // Monday morning: each member the plan counts on hears about their part.
-            if self.policy == Policy::Weft && today.weekday() == 0 {
+            if self.policy.notifies() && today.weekday() == 0 {
                 self.notify(self.plan.parts.iter().map(|p| p.member).collect(), day * 24 + 8, 12);
             }
         }
     }
 
     fn leave(&mut self, mi: usize) {
-        let m = &mut self.members[mi];
-        self.input.members.remove(&m.id);
-        // Their unworked places open again.
-        for w in std::mem::take(&mut m.pending) {
-            if w.last {
-                let t = &mut self.tasks[w.task];
-                t.taken -= 1;
-                if t.deadline_day >= self.day && self.board.contains_key(&t.id) {
-                    if let Some(ti) = self.input.tasks.get_mut(&t.id) {
-                        ti.free += 1;
-                    }
-                } else if t.deadline_day >= self.day {
-                    self.board.insert(t.id, w.task);
-                    self.input.tasks.insert(t.id, TaskInput { free: 1, ..t.public.clone() });
-                }
+        self.input.members.remove(&self.members[mi].id);
+        // Their unworked places open again, here or in the linked community they would visit.
+        for w in std::mem::take(&mut self.members[mi].pending) {
+            if !w.last {
+                continue;
             }
+            if w.away {
+                let a = &self.answered[w.task];
+                self.outbox.push(Event::Released { community: a.community, task: a.task });
+            } else {
+                self.reopen(w.task, false);
+            }
+        }
+    }
+
+    /// A place on one of this community's tasks opens again (its taker left).
+    fn reopen(&mut self, task: usize, visitor: bool) {
+        let t = &mut self.tasks[task];
+        t.taken -= 1;
+        if visitor {
+            t.visitors = t.visitors.saturating_sub(1);
+        }
+        if t.deadline_day >= self.day && self.board.contains_key(&t.id) {
+            if let Some(ti) = self.input.tasks.get_mut(&t.id) {
+                ti.free += 1;
+            }
+        } else if t.deadline_day >= self.day {
+            self.board.insert(t.id, task);
+            self.input.tasks.insert(t.id, TaskInput { free: 1, ..t.public.clone() });
+        }
+        if self.calls.contains_key(&t.id) {
+            self.calls_changed = true;
         }
     }
 
@@ -603,12 +788,15 @@ impl<'w> Run<'w> {
         }
         self.members[mi].pending.retain(|w| w.day != day);
         for w in due {
-            let sector = self.tasks[w.task].sector;
+            let sector = if w.away { self.answered[w.task].sim.sector } else { self.tasks[w.task].sector };
+            // A visitor's hours go in their own ledger: their week, their year, their guard.
             self.members[mi].log.push((day, sector, w.minutes));
             self.stats.hours_logged += w.minutes;
             let id = self.members[mi].id;
             let sid = &self.world.sectors[sector].0;
-            if let Some(s) = self.input.sectors.get_mut(sid) {
+            if w.away {
+                self.escalation.visitor_minutes += w.minutes;
+            } else if let Some(s) = self.input.sectors.get_mut(sid) {
                 s.month_done += w.minutes;
             }
             if let Some(d) = self.input.members.get_mut(&id) {
@@ -616,18 +804,12 @@ impl<'w> Run<'w> {
                 d.committed = d.committed.saturating_sub(w.minutes);
             }
             if w.last {
-                let (m, t) = (&self.members[mi], &self.tasks[w.task]);
+                let m = &self.members[mi];
+                let t = if w.away { &self.answered[w.task].sim } else { &self.tasks[w.task] };
                 if let Some(v) = verdict(&mut self.rng, m, t)
                     && let Some(d) = self.input.members.get_mut(&id)
                 {
-                    d.history.push(Signal {
-                        kind: SignalKind::Said(v),
-                        on: self.input.today,
-                        sector: t.public.sector.clone(),
-                        guild: None,
-                        skills: t.public.skills.clone(),
-                        minutes: t.public.minutes,
-                    });
+                    d.history.push(signal_of(t, SignalKind::Said(v), self.input.today));
                 }
             }
         }
@@ -643,10 +825,6 @@ impl<'w> Run<'w> {
             let _ = dd;
             *d.last_28.entry(self.world.sectors[*s].0.clone()).or_default() += *x;
         }
-    }
-
-    fn uses_weft(&self) -> bool {
-        matches!(self.policy, Policy::Weft | Policy::WeftQuiet)
     }
 
     /// Tasks posted up to `hour` appear on the board. Under Weft with notifications, a new
@@ -665,13 +843,53 @@ impl<'w> Run<'w> {
             }
             self.next_arrival += 1;
         }
-        if self.policy != Policy::Weft || urgent.is_empty() {
+        if !self.policy.notifies() || urgent.is_empty() {
             return;
         }
+        self.call_on_plan(&urgent, hour);
+    }
+
+    /// Re-makes the plan and notifies the members it counts on for `tasks`.
+    fn call_on_plan(&mut self, tasks: &[TaskId], hour: i64) {
         self.plan = plan(&self.input);
         self.stats.plan_trimmed += self.plan.trimmed;
-        let called = self.plan.parts.iter().filter(|p| urgent.contains(&p.task)).map(|p| p.member).collect();
+        let called = self.plan.parts.iter().filter(|p| tasks.contains(&p.task)).map(|p| p.member).collect();
         self.notify(called, hour, 4);
+    }
+
+    /// The escalation rule of `weft_core::escalation::steps`, on the simulation's own records
+    /// (the same rule, default thresholds): an urgent task still short of people — on the
+    /// board, not past its deadline — is offered to the linked communities once it has waited
+    /// `after_hours` since it was posted or its deadline is `deadline_days` away or nearer;
+    /// the call is withdrawn once the task is filled (members and visitors together) or past
+    /// its deadline. A test runs `steps` on the same tasks to keep the two in step. Returns
+    /// the calls opened now.
+    fn escalate(&mut self, hour: i64) -> Vec<TaskId> {
+        let day = self.day;
+        let live = |t: &SimTask| t.deadline_day >= day && t.taken < t.public.slots;
+        let before = self.calls.len();
+        self.calls.retain(|id, ti| self.board.contains_key(id) && live(&self.tasks[*ti]));
+        let mut opened = Vec::new();
+        for (id, ti) in &self.board {
+            let t = &self.tasks[*ti];
+            if t.public.urgency != Urgency::Urgent || self.calls.contains_key(id) || !live(t) {
+                continue;
+            }
+            let waited = hour - t.posted_hour >= i64::from(self.rule.after_hours);
+            let near = t.deadline_day - day <= i64::from(self.rule.deadline_days);
+            if waited || near {
+                opened.push((*id, *ti));
+            }
+        }
+        if opened.is_empty() && self.calls.len() == before {
+            return Vec::new();
+        }
+        self.calls_changed = true;
+        for (id, ti) in &opened {
+            self.calls.insert(*id, *ti);
+            self.tasks[*ti].escalated = true;
+        }
+        opened.into_iter().map(|(id, _)| id).collect()
     }
 
     /// Notifies members; most look within `within` hours.
@@ -688,15 +906,26 @@ impl<'w> Run<'w> {
         }
     }
 
-    /// The three tasks the policy shows a member.
-    fn offers(&mut self, mi: usize) -> Vec<usize> {
+    /// The three tasks the policy shows a member: Weft's may include linked communities'
+    /// calls, which its matcher offers to members who travel.
+    fn offers(&mut self, mi: usize) -> Vec<Pick> {
         let id = self.members[mi].id;
         let Some(d) = self.input.members.get(&id) else { return Vec::new() };
         let open = |ti: &usize| !d.seen.contains(&self.tasks[*ti].id);
-        match self.policy {
-            Policy::Weft | Policy::WeftQuiet => suggest(&self.input, id, 3, Some(&self.plan))
-                .map(|s| s.items.iter().filter_map(|i| self.board.get(&i.task).copied()).collect())
-                .unwrap_or_default(),
+        let own = match self.policy {
+            Policy::Weft | Policy::WeftQuiet | Policy::WeftNoEscalation => {
+                return suggest(&self.input, id, 3, Some(&self.plan))
+                    .map(|s| {
+                        s.items
+                            .iter()
+                            .filter_map(|i| match self.board.get(&i.task) {
+                                Some(ti) => Some(Pick::Own(*ti)),
+                                None => self.incoming.contains_key(&i.task).then_some(Pick::Call(i.task)),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+            }
             Policy::Random => {
                 let mut pool: Vec<usize> = self.board.values().copied().filter(open).collect();
                 let mut out = Vec::new();
@@ -728,7 +957,8 @@ impl<'w> Run<'w> {
                 pool.sort_unstable();
                 pool.into_iter().take(3).map(|(_, ti)| ti).collect()
             }
-        }
+        };
+        own.into_iter().map(Pick::Own).collect()
     }
 
     fn visit(&mut self, hour: i64, mi: usize) {
@@ -738,7 +968,7 @@ impl<'w> Run<'w> {
         }
         let offers = self.offers(mi);
         if offers.is_empty() {
-            if self.uses_weft() && self.input.members.get(&id).is_some_and(|d| Week::of(d).resting().is_some()) {
+            if self.policy.uses_weft() && self.input.members.get(&id).is_some_and(|d| Week::of(d).resting().is_some()) {
                 self.stats.rested += 1;
             }
             return;
@@ -750,35 +980,44 @@ impl<'w> Run<'w> {
             let total: u32 = d.last_28.values().sum();
             (d.this_week + d.committed, top.filter(|(_, x)| total > 0 && x * 100 >= total * 60).map(|(s, _)| s))
         };
-        for ti in offers {
-            let t = &self.tasks[ti];
-            let same = recent.as_ref() == Some(&t.public.sector);
-            let p = appeal(&self.members[mi], t, load, same);
+        for pick in offers {
+            let m = &self.members[mi];
+            let p = match pick {
+                Pick::Own(ti) => {
+                    let t = &self.tasks[ti];
+                    appeal(m, t, load, recent.as_ref() == Some(&t.public.sector))
+                }
+                // Going to another community costs the visitor something; only travellers go.
+                Pick::Call(tid) => match self.incoming.get(&tid) {
+                    Some(c) if m.truth.travel => {
+                        let a = appeal(m, &c.sim, load, recent.as_ref() == Some(&c.sim.public.sector));
+                        a.saturating_sub(TRAVEL_COST * c.distance).max(20)
+                    }
+                    _ => continue,
+                },
+            };
             if self.rng.chance(p) {
-                self.pledge(mi, ti, hour);
+                match pick {
+                    Pick::Own(ti) => self.pledge(mi, ti, hour),
+                    Pick::Call(tid) => self.answer(mi, tid),
+                }
                 return;
             }
             if p < 300 && self.rng.chance(300) {
-                self.decline(mi, ti);
+                self.decline(mi, pick);
             }
         }
     }
 
-    fn signal(&self, ti: usize, kind: SignalKind) -> Signal {
-        let t = &self.tasks[ti];
-        Signal {
-            kind,
-            on: self.input.today,
-            sector: t.public.sector.clone(),
-            guild: None,
-            skills: t.public.skills.clone(),
-            minutes: t.public.minutes,
-        }
-    }
-
-    fn decline(&mut self, mi: usize, ti: usize) {
-        let signal = self.signal(ti, SignalKind::Declined);
-        let tid = self.tasks[ti].id;
+    fn decline(&mut self, mi: usize, pick: Pick) {
+        let t = match pick {
+            Pick::Own(ti) => &self.tasks[ti],
+            Pick::Call(tid) => match self.incoming.get(&tid) {
+                Some(c) => &c.sim,
+                None => return,
+            },
+        };
+        let (tid, signal) = (t.id, signal_of(t, SignalKind::Declined, self.input.today));
         if let Some(d) = self.input.members.get_mut(&self.members[mi].id) {
             d.seen.insert(tid);
             d.history.push(signal);
@@ -788,7 +1027,29 @@ impl<'w> Run<'w> {
 
     fn pledge(&mut self, mi: usize, ti: usize, hour: i64) {
         self.stats.pledges += 1;
-        let signal = self.signal(ti, SignalKind::Pledged);
+        let signal = signal_of(&self.tasks[ti], SignalKind::Pledged, self.input.today);
+        self.take_place(ti, hour);
+        let t = &self.tasks[ti];
+        let (tid, minutes, deadline) = (t.id, t.public.minutes, t.deadline_day);
+        self.commit(mi, Work { day: 0, task: ti, minutes, last: true, away: false }, tid, deadline, signal);
+    }
+
+    /// A member takes a place on a linked community's call: the place is taken there (by the
+    /// driver, from the outbox), the work is done and logged here.
+    fn answer(&mut self, mi: usize, tid: TaskId) {
+        let Some(c) = self.incoming.get(&tid).cloned() else { return };
+        self.stats.pledges += 1;
+        self.escalation.visitor_pledges += 1;
+        let signal = signal_of(&c.sim, SignalKind::Pledged, self.input.today);
+        self.outbox.push(Event::Pledged { community: c.community, task: c.task });
+        let (minutes, deadline) = (c.sim.public.minutes, c.sim.deadline_day);
+        let task = self.answered.len();
+        self.answered.push(Answered { community: c.community, task: c.task, sim: c.sim });
+        self.commit(mi, Work { day: 0, task, minutes, last: true, away: true }, tid, deadline, signal);
+    }
+
+    /// A place on one of this community's tasks is taken (by a member or a visitor).
+    fn take_place(&mut self, ti: usize, hour: i64) {
         let t = &mut self.tasks[ti];
         t.taken += 1;
         let full = t.taken >= t.public.slots;
@@ -799,17 +1060,24 @@ impl<'w> Run<'w> {
         } else if let Some(x) = self.input.tasks.get_mut(&t.id) {
             x.free = t.public.slots - t.taken;
         }
-        let (tid, minutes, deadline) = (t.id, t.public.minutes, t.deadline_day);
+        if self.calls.contains_key(&t.id) {
+            self.calls_changed = true;
+        }
+    }
+
+    /// The member's side of a pledge: the work, within the next few days and before the
+    /// deadline if there is time (a long task is split over two weeks), and what they promised.
+    fn commit(&mut self, mi: usize, work: Work, tid: TaskId, deadline: i64, signal: Signal) {
         let m = &mut self.members[mi];
-        // The work happens within the next few days, before the deadline if there is time.
         let room = (deadline - self.day).clamp(1, 6);
         let day = self.day + self.rng.range_i64(1, room + 1);
+        let minutes = work.minutes;
         if minutes > m.truth.week {
             let half = minutes / 2;
-            m.pending.push(Work { day, task: ti, minutes: half, last: false });
-            m.pending.push(Work { day: day + 7, task: ti, minutes: minutes - half, last: true });
+            m.pending.push(Work { day, minutes: half, last: false, ..work });
+            m.pending.push(Work { day: day + 7, minutes: minutes - half, last: true, ..work });
         } else {
-            m.pending.push(Work { day, task: ti, minutes, last: true });
+            m.pending.push(Work { day, ..work });
         }
         if let Some(d) = self.input.members.get_mut(&m.id) {
             d.seen.insert(tid);
@@ -817,38 +1085,53 @@ impl<'w> Run<'w> {
             d.history.push(signal);
         }
     }
+}
 
-    fn finish(self) -> Outcome {
-        let world = self.world;
-        let mut stats = self.stats;
-        // Urgent fill times; never filled sorts last.
-        let mut fills: Vec<Option<i64>> = self
-            .tasks
-            .iter()
-            .filter(|t| t.public.urgency == Urgency::Urgent)
-            .map(|t| t.filled_hour.map(|h| h - t.posted_hour))
-            .collect();
-        fills.sort_by_key(|f| f.unwrap_or(i64::MAX));
-        let quantile = |q: usize| -> Option<u32> {
-            if fills.is_empty() {
-                return None;
+/// One policy's outcome over one or more communities' runs.
+fn outcome_of(runs: Vec<Run<'_>>, policy: Policy, linked: bool) -> Outcome {
+    let mut stats = Outcome::empty(policy);
+    let mut escalation = Escalation::default();
+    let mut fills: Vec<Option<i64>> = Vec::new();
+    let (mut unfilled, mut tasks) = (0usize, 0usize);
+    let mut present = 0usize;
+    let mut within_all = 0usize;
+    let mut within_sector: Vec<usize> = Vec::new();
+    let mut totals: Vec<u64> = Vec::new();
+    let mut sectors: Vec<SectorId> = Vec::new();
+    for run in &runs {
+        let world = run.world;
+        let s = &run.stats;
+        stats.hours_logged += s.hours_logged;
+        stats.visits += s.visits;
+        stats.pledges += s.pledges;
+        stats.declines += s.declines;
+        stats.plan_trimmed += s.plan_trimmed;
+        stats.notifications += s.notifications;
+        stats.rested += s.rested;
+        escalation.visitor_pledges += run.escalation.visitor_pledges;
+        escalation.visitor_minutes += run.escalation.visitor_minutes;
+        for t in run.tasks.iter().filter(|t| t.escalated) {
+            escalation.calls_opened += 1;
+            if t.visitors > 0 && t.filled_hour.is_some() {
+                escalation.calls_filled_by_visitors += 1;
             }
-            let i = ((fills.len() - 1) * q) / 100;
-            fills[i].and_then(|h| u32::try_from(h).ok())
-        };
-        stats.urgent_fill_median_h = quantile(50);
-        stats.urgent_fill_p90_h = quantile(90);
-        let unfilled = self.tasks.iter().filter(|t| t.filled_hour.is_none()).count();
-        stats.unfilled_pm = pm(unfilled, self.tasks.len());
-        stats.acceptance_pm = pm(stats.pledges as usize, stats.visits as usize);
+        }
+        // Urgent fill times; never filled sorts last.
+        fills.extend(
+            run.tasks
+                .iter()
+                .filter(|t| t.public.urgency == Urgency::Urgent)
+                .map(|t| t.filled_hour.map(|h| h - t.posted_hour)),
+        );
+        unfilled += run.tasks.iter().filter(|t| t.filled_hour.is_none()).count();
+        tasks += run.tasks.len();
 
         // Members still here at the end.
+        sectors = world.sectors.iter().map(|(id, _)| id.clone()).collect();
+        within_sector.resize(world.sectors.len(), 0);
         let months = u32::try_from(world.days * 1000 / 365).unwrap_or(1000);
-        let present: Vec<&SimMember> = self.members.iter().filter(|m| m.leaves_day >= world.days).collect();
-        let mut within_all = 0usize;
-        let mut within_sector = vec![0usize; world.sectors.len()];
-        let mut totals: Vec<u64> = Vec::with_capacity(present.len());
-        for m in &present {
+        for m in run.members.iter().filter(|m| m.leaves_day >= world.days) {
+            present += 1;
             let mut per = vec![0u64; world.sectors.len()];
             for (_, s, x) in &m.log {
                 per[*s] += u64::from(*x);
@@ -868,13 +1151,10 @@ impl<'w> Run<'w> {
                 within_all += 1;
             }
         }
-        stats.within_baseline_pm = pm(within_all, present.len());
-        stats.within_by_sector_pm =
-            world.sectors.iter().zip(&within_sector).map(|((id, _), n)| (id.clone(), pm(*n, present.len()))).collect();
-        stats.gini_pm = gini_pm(&mut totals);
 
-        // Overload: calendar weeks (Monday to Sunday) with more logged than stated.
-        for (m, d) in self.members.iter().zip(&world.declared) {
+        // Overload: calendar weeks (Monday to Sunday) with more logged — at home and as a
+        // visitor — than stated.
+        for (m, d) in run.members.iter().zip(&world.declared) {
             let mut weeks: BTreeMap<i64, u32> = BTreeMap::new();
             for (day, _, x) in &m.log {
                 *weeks.entry(world.week_of(*day)).or_default() += x;
@@ -882,8 +1162,26 @@ impl<'w> Run<'w> {
             stats.overload_incidents +=
                 u32::try_from(weeks.values().filter(|w| **w > d.week_minutes).count()).unwrap_or(0);
         }
-        stats
     }
+    fills.sort_by_key(|f| f.unwrap_or(i64::MAX));
+    let quantile = |q: usize| -> Option<u32> {
+        if fills.is_empty() {
+            return None;
+        }
+        let i = ((fills.len() - 1) * q) / 100;
+        fills[i].and_then(|h| u32::try_from(h).ok())
+    };
+    stats.urgent_fill_median_h = quantile(50);
+    stats.urgent_fill_p90_h = quantile(90);
+    stats.unfilled_pm = pm(unfilled, tasks);
+    stats.acceptance_pm = pm(stats.pledges as usize, stats.visits as usize);
+    stats.within_baseline_pm = pm(within_all, present);
+    stats.within_by_sector_pm = sectors.into_iter().zip(&within_sector).map(|(id, n)| (id, pm(*n, present))).collect();
+    stats.gini_pm = gini_pm(&mut totals);
+    if linked && policy.escalates() {
+        stats.escalation = Some(escalation);
+    }
+    stats
 }
 
 fn pm(part: usize, whole: usize) -> u32 {
@@ -910,7 +1208,7 @@ pub fn run_policy(cfg: &SimConfig, policy: Policy) -> Outcome {
 }
 
 fn run_on(world: &World, seed: u64, policy: Policy) -> Outcome {
-    let mut run = Run::new(world, policy, seed);
+    let mut run = Run::new(world, policy, seed, Vec::new());
     let mut v = 0usize;
     for day in 0..world.days {
         run.start_day(day);
@@ -933,7 +1231,7 @@ fn run_on(world: &World, seed: u64, policy: Policy) -> Outcome {
         }
     }
     run.start_day(world.days);
-    run.finish()
+    outcome_of(vec![run], policy, false)
 }
 
 /// Runs every policy on the same world and reports.
@@ -947,6 +1245,167 @@ pub fn simulate(cfg: &SimConfig) -> Report {
         urgent_tasks: u32::try_from(world.tasks.iter().filter(|t| t.public.urgency == Urgency::Urgent).count())
             .unwrap_or(0),
         outcomes,
+        network: None,
+    }
+}
+
+/// The seed of the `k`th of linked communities: the first has the run's own seed, so one
+/// community is the single-community simulation.
+fn community_seed(seed: u64, k: usize) -> u64 {
+    if k == 0 { seed } else { seed ^ u64::try_from(k).unwrap_or(0).wrapping_mul(0x9e37_79b9_7f4a_7c15) }
+}
+
+/// The communities `k` is linked to in a ring of `n`, with their distance.
+fn ring(n: usize, k: usize) -> Vec<(usize, u32)> {
+    if n < 2 {
+        return Vec::new();
+    }
+    let mut out = vec![((k + n - 1) % n, DISTANCE), ((k + 1) % n, DISTANCE)];
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The name a community's calls carry in its neighbours' suggestions.
+fn community_name(k: usize) -> String {
+    format!("community {}", k + 1)
+}
+
+/// The linked communities of `host` see its open calls as they are now: its tasks still short
+/// of people, with their free places.
+fn publish_calls(runs: &mut [Run<'_>], host: usize) {
+    runs[host].calls_changed = false;
+    let name = community_name(host);
+    let h = &runs[host];
+    let calls: Vec<(TaskId, usize, TaskInput, SimTask)> = h
+        .calls
+        .iter()
+        .filter(|(id, _)| h.board.contains_key(id))
+        .map(|(id, ti)| {
+            let t = &h.tasks[*ti];
+            let input = TaskInput {
+                free: t.public.slots.saturating_sub(t.taken),
+                neighbour: Some(name.clone()),
+                ..t.public.clone()
+            };
+            (*id, *ti, input, t.clone())
+        })
+        .filter(|(_, _, input, _)| input.free > 0)
+        .collect();
+    for (n, distance) in runs[host].links.clone() {
+        let r = &mut runs[n];
+        let gone: Vec<TaskId> = r.incoming.iter().filter(|(_, c)| c.community == host).map(|(id, _)| *id).collect();
+        for id in gone {
+            r.incoming.remove(&id);
+            r.input.tasks.remove(&id);
+        }
+        for (id, task, input, sim) in &calls {
+            r.input.tasks.insert(*id, input.clone());
+            r.incoming.insert(*id, Incoming { community: host, task: *task, distance, sim: sim.clone() });
+        }
+    }
+}
+
+/// Applies what community `k`'s members did elsewhere, then shows every community's changed
+/// calls to its neighbours.
+fn settle(runs: &mut [Run<'_>], k: usize, hour: i64) {
+    for event in std::mem::take(&mut runs[k].outbox) {
+        match event {
+            Event::Pledged { community, task } => {
+                runs[community].tasks[task].visitors += 1;
+                runs[community].take_place(task, hour);
+            }
+            Event::Released { community, task } => runs[community].reopen(task, true),
+        }
+    }
+    for h in 0..runs.len() {
+        if runs[h].calls_changed {
+            publish_calls(runs, h);
+        }
+    }
+}
+
+/// Runs one policy on linked communities over the same days, hour by hour, community by
+/// community; with one community this is the single-community simulation.
+fn run_network<'w>(worlds: &'w [World], seeds: &[u64], policy: Policy) -> Vec<Run<'w>> {
+    let n = worlds.len();
+    let mut runs: Vec<Run<'w>> =
+        worlds.iter().zip(seeds).enumerate().map(|(k, (w, s))| Run::new(w, policy, *s, ring(n, k))).collect();
+    let escalates = policy.escalates() && n > 1;
+    let days = worlds.iter().map(|w| w.days).min().unwrap_or(0);
+    let mut next = vec![0usize; n];
+    for day in 0..days {
+        for run in &mut runs {
+            run.start_day(day);
+        }
+        for k in 0..n {
+            settle(&mut runs, k, day * 24);
+        }
+        for hour in day * 24..(day + 1) * 24 {
+            for k in 0..n {
+                runs[k].arrivals(hour);
+                if escalates {
+                    let opened = runs[k].escalate(hour);
+                    settle(&mut runs, k, hour);
+                    // Under Weft with notifications, the travellers each neighbour's plan
+                    // counts on for a new call hear of it, as members do of a new urgent task.
+                    if !opened.is_empty() {
+                        for (j, _) in runs[k].links.clone() {
+                            if runs[j].policy.notifies() {
+                                runs[j].call_on_plan(&opened, hour);
+                            }
+                        }
+                    }
+                }
+                let world = runs[k].world;
+                while let Some(&(vd, vh, mi)) = world.visits.get(next[k]) {
+                    if vd * 24 + vh != hour {
+                        break;
+                    }
+                    runs[k].visit(hour, mi);
+                    settle(&mut runs, k, hour);
+                    next[k] += 1;
+                }
+                while let Some(&(at, mi)) = runs[k].notified.first() {
+                    if at > hour {
+                        break;
+                    }
+                    runs[k].notified.pop_first();
+                    runs[k].visit(hour, mi);
+                    settle(&mut runs, k, hour);
+                }
+            }
+        }
+    }
+    for run in &mut runs {
+        run.start_day(days);
+    }
+    runs
+}
+
+/// Runs every policy on `communities` linked communities, each with `cfg.members` members and
+/// a world of its own drawn from the seed, over the same months, and reports over all of them.
+/// One community is [`simulate`]'s single community, policies and report alike. With more,
+/// Weft escalates urgent tasks short of people to the linked communities, whose travellers
+/// see the calls among their suggestions; the baselines and "weft, no escalation" do not.
+pub fn simulate_network(cfg: &SimConfig, communities: u32) -> Report {
+    let n = usize::try_from(communities.max(1)).unwrap_or(1);
+    let seeds: Vec<u64> = (0..n).map(|k| community_seed(cfg.seed, k)).collect();
+    let worlds: Vec<World> = seeds.iter().map(|s| World::new(&SimConfig { seed: *s, ..*cfg })).collect();
+    let policies: &[Policy] = if n > 1 { &Policy::NETWORK } else { &Policy::ALL };
+    let outcomes = policies.iter().map(|p| outcome_of(run_network(&worlds, &seeds, *p), *p, n > 1)).collect();
+    let count = |f: &dyn Fn(&World) -> usize| u32::try_from(worlds.iter().map(f).sum::<usize>()).unwrap_or(u32::MAX);
+    Report {
+        config: *cfg,
+        members_at_end: count(&|w| w.members.iter().filter(|m| m.leaves_day >= w.days).count()),
+        tasks: count(&|w| w.tasks.len()),
+        urgent_tasks: count(&|w| w.tasks.iter().filter(|t| t.public.urgency == Urgency::Urgent).count()),
+        outcomes,
+        network: (n > 1).then(|| Network {
+            communities,
+            distance: DISTANCE,
+            travellers: count(&|w| w.members.iter().filter(|m| m.truth.travel).count()),
+        }),
     }
 }
 
@@ -973,5 +1432,194 @@ mod tests {
         let random = a.outcome(Policy::Random).unwrap();
         assert!(random.visits > 0);
         assert!(weft.acceptance_pm > random.acceptance_pm, "{weft:?} vs {random:?}");
+    }
+
+    #[test]
+    fn one_community_is_the_single_community_simulation() {
+        let cfg = SimConfig { members: 24, months: 2, seed: 3 };
+        let single = simulate(&cfg);
+        assert_eq!(simulate_network(&cfg, 1), single, "the network's driver with one community");
+        assert!(single.network.is_none() && single.outcomes.iter().all(|o| o.escalation.is_none()));
+        assert_eq!(single.goals().len(), 5);
+    }
+
+    #[test]
+    fn linked_communities_escalate_and_visitors_take_places() {
+        let cfg = SimConfig { members: 24, months: 2, seed: 3 };
+        let r = simulate_network(&cfg, 3);
+        assert_eq!(r, simulate_network(&cfg, 3), "same seed, same report");
+        let net = r.network.as_ref().unwrap();
+        assert_eq!(net.communities, 3);
+        assert!(net.travellers > 0);
+        assert_eq!(r.outcomes.len(), Policy::NETWORK.len());
+        let weft = r.outcome(Policy::Weft).unwrap();
+        let esc = weft.escalation.as_ref().unwrap();
+        assert!(esc.calls_opened > 0, "{esc:?}");
+        assert!(esc.calls_filled_by_visitors > 0 && esc.visitor_pledges > 0 && esc.visitor_minutes > 0, "{esc:?}");
+        assert!(weft.hours_logged >= esc.visitor_minutes);
+        for p in [Policy::WeftNoEscalation, Policy::Random, Policy::GreedySkill, Policy::FirstCome] {
+            assert!(r.outcome(p).unwrap().escalation.is_none(), "{p:?} does not escalate");
+        }
+        // Three communities' tasks, and the network's goal after the five.
+        assert!(r.tasks > simulate(&cfg).tasks * 2);
+        assert_eq!(r.goals().len(), 6);
+    }
+
+    /// A visitor's place is taken in the community that called, and their hours go in their
+    /// own log: their week, which the burnout guard reads, and the overload count.
+    #[test]
+    fn a_visitors_hours_count_in_their_own_week() {
+        let cfg = SimConfig { members: 24, months: 1, seed: 7 };
+        let seeds = [community_seed(cfg.seed, 0), community_seed(cfg.seed, 1)];
+        let worlds: Vec<World> = seeds.iter().map(|s| World::new(&SimConfig { seed: *s, ..cfg })).collect();
+        let mut runs: Vec<Run<'_>> =
+            worlds.iter().zip(seeds).enumerate().map(|(k, (w, s))| Run::new(w, Policy::Weft, s, ring(2, k))).collect();
+        assert_eq!(runs[0].links, vec![(1, DISTANCE)]);
+        // Community 2's first urgent task; a traveller of community 1 with room in their week.
+        let ti = runs[1].tasks.iter().position(|t| t.public.urgency == Urgency::Urgent).unwrap();
+        let posted = runs[1].tasks[ti].posted_hour;
+        let day = posted / 24;
+        for run in &mut runs {
+            run.start_day(day);
+        }
+        runs[1].arrivals(posted);
+        let tid = runs[1].tasks[ti].id;
+        // Escalated at once (its deadline is near) or once it has waited 48 hours.
+        let hour = if runs[1].tasks[ti].deadline_day - day <= 2 { posted } else { posted + 48 };
+        assert_eq!(runs[1].escalate(hour), vec![tid]);
+        settle(&mut runs, 1, hour);
+        assert_eq!(runs[0].input.tasks[&tid].neighbour.as_deref(), Some("community 2"));
+        let mi = runs[0].members.iter().position(|m| m.truth.travel && m.leaves_day > day + 30).unwrap();
+        let id = runs[0].members[mi].id;
+        runs[0].answer(mi, tid);
+        settle(&mut runs, 0, hour);
+        assert_eq!((runs[1].tasks[ti].taken, runs[1].tasks[ti].visitors), (1, 1));
+        let minutes = runs[1].tasks[ti].public.minutes;
+        assert_eq!(runs[0].input.members[&id].committed, minutes, "promised work counts before it is done");
+        for d in day + 1..day + 16 {
+            runs[0].start_day(d);
+        }
+        let logged: u32 = runs[0].members[mi].log.iter().map(|(_, _, x)| *x).sum();
+        assert_eq!(logged, minutes);
+        assert_eq!(runs[0].escalation.visitor_minutes, minutes);
+        assert_eq!(runs[0].input.members[&id].committed, 0);
+        // Every logged minute is in the week the guard reads on the day it was logged.
+        let (first, _, _) = runs[0].members[mi].log[0];
+        runs[0].start_day(first);
+        let week: u32 = runs[0].members[mi]
+            .log
+            .iter()
+            .filter(|(d, _, _)| worlds[0].week_of(*d) == worlds[0].week_of(first) && *d <= first)
+            .map(|(_, _, x)| *x)
+            .sum();
+        assert_eq!(runs[0].input.members[&id].this_week, week);
+        assert!(week > 0);
+    }
+
+    /// What `steps` says of a community's board and commons as the simulation holds them.
+    fn core_steps(run: &Run<'_>, hour: i64) -> Vec<weft_core::escalation::Step> {
+        use weft_core::doc::board::BoardView;
+        use weft_core::doc::commons::{Call, CommonsView};
+        use weft_core::model::{Pledge, PledgeState, Task, TaskStatus};
+        use weft_core::{Minutes, PledgeId, Timestamp};
+        let ms = |h: i64| Timestamp((run.world.start.days_since_epoch() * 24 + h) * 3_600_000);
+        let mut board = BoardView::default();
+        let mut commons = CommonsView::default();
+        let shown: BTreeSet<usize> = run.board.values().chain(run.calls.values()).copied().collect();
+        for ti in shown {
+            let t = &run.tasks[ti];
+            board.tasks.insert(
+                t.id,
+                Task {
+                    id: t.id,
+                    title: t.public.title.clone(),
+                    description: String::new(),
+                    sector: t.public.sector.clone(),
+                    guild: None,
+                    skills: t.public.skills.clone(),
+                    hours: Minutes(t.public.minutes),
+                    slots: t.public.slots,
+                    urgency: t.public.urgency,
+                    deadline: t.public.deadline,
+                    location: None,
+                    open_to_neighbours: true,
+                    status: TaskStatus::Open,
+                    created_by: run.members[0].id,
+                    created_at: ms(t.posted_hour),
+                },
+            );
+            for n in 0..t.taken {
+                let member = MemberId::from_bytes([u8::try_from(n).unwrap(); 32]);
+                let state = PledgeState::Pledged;
+                board
+                    .pledges
+                    .insert(PledgeId { task: t.id, member }, Pledge { task: t.id, member, state, updated_at: ms(0) });
+            }
+            if run.calls.contains_key(&t.id) {
+                let call = Call {
+                    task: t.id,
+                    title: t.public.title.clone(),
+                    description: String::new(),
+                    sector: t.public.sector.clone(),
+                    hours: Minutes(t.public.minutes),
+                    slots: t.public.slots,
+                    urgency: t.public.urgency,
+                    deadline: t.public.deadline,
+                    location: None,
+                    escalated: true,
+                    open: true,
+                    created_by: run.members[0].id,
+                    created_at: ms(hour),
+                };
+                commons.calls.insert(t.id, call);
+            }
+        }
+        weft_core::escalation::steps(&board, &commons, &run.rule, ms(hour), run.date(run.day))
+    }
+
+    /// The simulation's escalation is the core's rule: at every hour of a few weeks of two
+    /// linked communities, it opens and withdraws exactly the calls `steps` says.
+    #[test]
+    fn escalation_is_the_cores_rule() {
+        use weft_core::escalation::Step;
+        let cfg = SimConfig { members: 24, months: 1, seed: 11 };
+        let seeds = [community_seed(cfg.seed, 0), community_seed(cfg.seed, 1)];
+        let worlds: Vec<World> = seeds.iter().map(|s| World::new(&SimConfig { seed: *s, ..cfg })).collect();
+        let mut runs: Vec<Run<'_>> =
+            worlds.iter().zip(seeds).enumerate().map(|(k, (w, s))| Run::new(w, Policy::Weft, s, ring(2, k))).collect();
+        let (mut next, mut opened, mut withdrawn) = ([0usize; 2], 0, 0);
+        for day in 0..worlds[0].days {
+            for run in &mut runs {
+                run.start_day(day);
+            }
+            for hour in day * 24..(day + 1) * 24 {
+                for k in 0..2 {
+                    runs[k].arrivals(hour);
+                    let want = core_steps(&runs[k], hour);
+                    let before: BTreeSet<TaskId> = runs[k].calls.keys().copied().collect();
+                    let now_open: Vec<Step> = runs[k].escalate(hour).into_iter().map(Step::Open).collect();
+                    let after: BTreeSet<TaskId> = runs[k].calls.keys().copied().collect();
+                    let mut got: Vec<Step> = before.difference(&after).map(|t| Step::Withdraw(*t)).collect();
+                    got.extend(now_open);
+                    got.sort_by_key(|s| match s {
+                        Step::Open(t) | Step::Withdraw(t) => *t,
+                    });
+                    assert_eq!(got, want, "community {k}, hour {hour}");
+                    opened += got.iter().filter(|s| matches!(s, Step::Open(_))).count();
+                    withdrawn += got.iter().filter(|s| matches!(s, Step::Withdraw(_))).count();
+                    settle(&mut runs, k, hour);
+                    let world = runs[k].world;
+                    while let Some(&(vd, vh, mi)) = world.visits.get(next[k]) {
+                        if vd * 24 + vh != hour {
+                            break;
+                        }
+                        runs[k].visit(hour, mi);
+                        settle(&mut runs, k, hour);
+                        next[k] += 1;
+                    }
+                }
+            }
+        }
+        assert!(opened > 0 && withdrawn > 0, "{opened} opened, {withdrawn} withdrawn");
     }
 }
