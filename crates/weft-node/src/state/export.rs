@@ -45,28 +45,21 @@ impl State {
         let (name, bytes) = match format {
             ExportFormatInput::Csv => {
                 let doc = doc.unwrap_or(DocName::Ledger(today.year()));
-                if doc == DocName::Commons {
-                    return Err(NodeError::NotFound(
-                        "the commons has no CSV export: choose people, board or ledger/YYYY".into(),
-                    ));
-                }
-                let text = match doc {
-                    DocName::People => export::members_csv(people),
-                    DocName::Board => export::tasks_csv(people, board),
+                let (text, what) = match doc {
+                    DocName::People => (export::members_csv(people), "members".to_owned()),
+                    DocName::Board => (export::tasks_csv(people, board), "tasks".to_owned()),
                     DocName::Ledger(y) => {
                         let empty = LedgerView::default();
                         let ledger = v.ledgers.get(&y).unwrap_or(&empty);
-                        export::hours_csv(people, board, &[ledger])
+                        (export::hours_csv(people, board, &[ledger]), format!("hours-{y}"))
                     }
-                    DocName::Commons => Ok(String::new()),
-                }
-                .map_err(|e| NodeError::Write(e.to_string()))?;
-                let what = match doc {
-                    DocName::People => "members".to_owned(),
-                    DocName::Board => "tasks".to_owned(),
-                    DocName::Ledger(y) => format!("hours-{y}"),
-                    DocName::Commons => "commons".to_owned(),
+                    DocName::Commons => {
+                        return Err(NodeError::NotFound(
+                            "the commons has no CSV export: choose people, board or ledger/YYYY".into(),
+                        ));
+                    }
                 };
+                let text = text.map_err(|e| NodeError::Write(e.to_string()))?;
                 (format!("{slug}-{what}.csv"), text.into_bytes())
             }
             ExportFormatInput::Valueflows => {
