@@ -42,6 +42,15 @@ pub enum Step {
     Withdraw(TaskId),
 }
 
+impl Step {
+    /// The task the step is about.
+    pub fn task(&self) -> TaskId {
+        match self {
+            Self::Open(t) | Self::Withdraw(t) => *t,
+        }
+    }
+}
+
 /// Why a task is escalated now, if it is.
 fn due(rule: &Rule, created: Timestamp, deadline: Option<Date>, now: Timestamp, today: Date) -> bool {
     let waited = now.millis().saturating_sub(created.millis()) >= i64::from(rule.after_hours) * 3_600_000;
@@ -75,9 +84,7 @@ pub fn steps(board: &BoardView, commons: &CommonsView, rule: &Rule, now: Timesta
     for id in commons.calls.iter().filter(|(id, c)| c.open && !board.tasks.contains_key(id)).map(|(id, _)| *id) {
         out.push(Step::Withdraw(id));
     }
-    out.sort_by_key(|s| match s {
-        Step::Open(t) | Step::Withdraw(t) => *t,
-    });
+    out.sort_by_key(Step::task);
     out
 }
 
@@ -204,9 +211,7 @@ mod tests {
         let gone = task(Urgency::Urgent, 1, None);
         c.calls.insert(gone.id, call(&gone, false, true));
         let mut want = vec![Step::Withdraw(closed.id), Step::Withdraw(gone.id)];
-        want.sort_by_key(|s| match s {
-            Step::Open(t) | Step::Withdraw(t) => *t,
-        });
+        want.sort_by_key(Step::task);
         assert_eq!(steps(&b, &c, &Rule::default(), Timestamp(500 * HOUR), today()), want);
     }
 

@@ -24,6 +24,7 @@ use automerge::{Change, ChangeHash, ObjType, ScalarValue};
 use crate::doc::{DocId, DocName, Document};
 use crate::id::{CommunityId, DeviceId, MemberId};
 use crate::identity::{ChangeSignature, DeviceCert};
+use crate::verify::{device_of, founder_of};
 
 /// Why a roster could not be proven.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -132,11 +133,6 @@ impl Paths {
     }
 }
 
-fn device_of(change: &Change) -> Option<DeviceId> {
-    let bytes: [u8; 32] = change.actor_id().to_bytes().try_into().ok()?;
-    Some(DeviceId::from_bytes(bytes))
-}
-
 impl Roster {
     /// Reads a community's roster from its founding change and the evidence (in any order),
     /// verifying every step; fails, saying which change and why, at the first that does not
@@ -165,20 +161,11 @@ impl Roster {
         if CommunityId::from_genesis_hash(&hash) != community || !founding.change.deps().is_empty() {
             return Err(RosterError::NotTheFounding(community));
         }
-        let device = device_of(&founding.change).ok_or(RosterError::BadFounding)?;
+        let device = device_of(founding.change.actor_id()).ok_or(RosterError::BadFounding)?;
         if !founding.signature.verify(&device, &people, &hash) {
             return Err(RosterError::BadSignature(hash));
         }
-        let founder = founding
-            .change
-            .decode()
-            .operations
-            .iter()
-            .find_map(|op| match (&op.key, &op.action) {
-                (Key::Map(k), OpType::Put(ScalarValue::Str(s))) if k.as_str() == "founder" => s.parse().ok(),
-                _ => None,
-            })
-            .ok_or(RosterError::BadFounding)?;
+        let founder = founder_of(&founding.change).ok_or(RosterError::BadFounding)?;
         let mut roster = Self { community, founder, members: BTreeMap::new() };
         let mut paths = Paths::default();
         let facts = paths.facts(&founding.change);
@@ -192,7 +179,8 @@ impl Roster {
         ordered.dedup_by_key(|e| e.change.hash());
         for e in ordered {
             let hash = e.change.hash();
-            let device = device_of(&e.change).ok_or(RosterError::Invalid(hash, "its author is not a device".into()))?;
+            let device = device_of(e.change.actor_id())
+                .ok_or(RosterError::Invalid(hash, "its author is not a device".into()))?;
             if !e.signature.verify(&device, &people, &hash) {
                 return Err(RosterError::BadSignature(hash));
             }

@@ -220,17 +220,19 @@ impl Verifier {
         Ok(checked.verified)
     }
 
-    fn check(
+    /// What every document's check starts with: `None` for the deterministic genesis; else
+    /// the change's parents are here (or in `run`), its author is a device, and its signature
+    /// (or a signed later change of its device) vouches for it. Returns its hash and device.
+    fn authenticate(
         &self,
         doc: &Document,
-        people: &PeopleView,
         change: &Change,
         signature: Option<&ChangeSignature>,
         run: Option<&Run>,
-    ) -> Result<Checked, VerifyError> {
+    ) -> Result<Option<(ChangeHash, DeviceId)>, VerifyError> {
         let hash = change.hash();
         if Some(hash) == self.genesis {
-            return Ok(Checked { verified: Verified { author: None }, created: HashMap::new(), entries: Vec::new() });
+            return Ok(None);
         }
         let missing: Vec<ChangeHash> = change
             .deps()
@@ -245,6 +247,20 @@ impl Verifier {
         if !self.signed.contains(&hash) && !signature.ok_or(VerifyError::Unsigned)?.verify(&device, &self.doc, &hash) {
             return Err(VerifyError::BadSignature);
         }
+        Ok(Some((hash, device)))
+    }
+
+    fn check(
+        &self,
+        doc: &Document,
+        people: &PeopleView,
+        change: &Change,
+        signature: Option<&ChangeSignature>,
+        run: Option<&Run>,
+    ) -> Result<Checked, VerifyError> {
+        let Some((hash, device)) = self.authenticate(doc, change, signature, run)? else {
+            return Ok(Checked { verified: Verified { author: None }, created: HashMap::new(), entries: Vec::new() });
+        };
         let founding = change.deps().is_empty();
         if founding && (self.doc.name != DocName::People || !doc.is_empty()) {
             return Err(VerifyError::NotGenesis);
@@ -321,18 +337,9 @@ impl Verifier {
         if self.doc.name != DocName::Commons {
             return Err(VerifyError::Malformed(format!("{} is not a commons", self.doc)));
         }
-        let hash = change.hash();
-        if Some(hash) == self.genesis {
+        let Some((_, device)) = self.authenticate(doc, change, signature, None)? else {
             return Ok(Verified { author: None });
-        }
-        let missing: Vec<ChangeHash> = change.deps().iter().filter(|d| !doc.has_change(d)).copied().collect();
-        if !missing.is_empty() {
-            return Err(VerifyError::MissingDeps(missing));
-        }
-        let device = device_of(change.actor_id()).ok_or(VerifyError::BadActor)?;
-        if !self.signed.contains(&hash) && !signature.ok_or(VerifyError::Unsigned)?.verify(&device, &self.doc, &hash) {
-            return Err(VerifyError::BadSignature);
-        }
+        };
         if change.deps().is_empty() {
             return Err(VerifyError::NotGenesis);
         }
@@ -417,13 +424,13 @@ fn evidence_in(doc: &Document, change: &Change) -> Vec<Evidence> {
         .collect()
 }
 
-fn device_of(actor: &ActorId) -> Option<DeviceId> {
+pub(crate) fn device_of(actor: &ActorId) -> Option<DeviceId> {
     let bytes: [u8; 32] = actor.to_bytes().try_into().ok()?;
     Some(DeviceId::from_bytes(bytes))
 }
 
 /// The founder a people genesis names (`community/founder`).
-fn founder_of(change: &Change) -> Option<MemberId> {
+pub(crate) fn founder_of(change: &Change) -> Option<MemberId> {
     change.decode().operations.iter().find_map(|op| match (&op.key, &op.action) {
         (Key::Map(k), OpType::Put(ScalarValue::Str(s))) if k.as_str() == "founder" => s.parse().ok(),
         _ => None,

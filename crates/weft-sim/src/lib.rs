@@ -1601,9 +1601,7 @@ mod tests {
                     let after: BTreeSet<TaskId> = runs[k].calls.keys().copied().collect();
                     let mut got: Vec<Step> = before.difference(&after).map(|t| Step::Withdraw(*t)).collect();
                     got.extend(now_open);
-                    got.sort_by_key(|s| match s {
-                        Step::Open(t) | Step::Withdraw(t) => *t,
-                    });
+                    got.sort_by_key(Step::task);
                     assert_eq!(got, want, "community {k}, hour {hour}");
                     opened += got.iter().filter(|s| matches!(s, Step::Open(_))).count();
                     withdrawn += got.iter().filter(|s| matches!(s, Step::Withdraw(_))).count();

@@ -26,7 +26,7 @@ use automerge::{Automerge, Change, ObjId, ObjType, ScalarValue};
 
 use super::build::Rec;
 use super::read::{Field, Record, SchemaError, child_map, fields, records, root_map};
-use super::{DocName, Document, WriteError, require_new};
+use super::{DocName, Document, WriteError, require_new, root_container};
 use crate::id::{CommunityId, EntryId, MemberId, NoticeId, PledgeId, ReplyId, SectorId, TaskId};
 use crate::identity::{ChangeSignature, Identity};
 use crate::model::{PledgeState, Task, TaskStatus, Urgency};
@@ -157,9 +157,9 @@ pub struct CommonsView {
     pub replies: Vec<Reply>,
 }
 
-fn parse_key<T: std::str::FromStr>(record: &str, key: &str, what: &str) -> Result<T, SchemaError> {
+fn parse_key<T: std::str::FromStr>(key: &str, what: &str) -> Result<T, SchemaError> {
     key.parse().map_err(|_| SchemaError {
-        record: record.to_owned(),
+        record: key.to_owned(),
         field: "id".into(),
         problem: format!("is not {what}"),
     })
@@ -251,18 +251,13 @@ fn read_link(doc: &Automerge, key: &str, obj: &ObjId) -> Result<Link, SchemaErro
         Some(by) => Some((by, rec.timestamp("ended_at")?)),
         None => None,
     };
-    Ok(Link {
-        community: parse_key(key, key, "a community id")?,
-        by: rec.parse("by")?,
-        at: rec.timestamp("at")?,
-        ended,
-    })
+    Ok(Link { community: parse_key(key, "a community id")?, by: rec.parse("by")?, at: rec.timestamp("at")?, ended })
 }
 
 fn read_call(doc: &Automerge, key: &str, obj: &ObjId) -> Result<Call, SchemaError> {
     let rec = Record::read(doc, obj, &format!("calls/{key}"));
     Ok(Call {
-        task: parse_key(key, key, "a task id")?,
+        task: parse_key(key, "a task id")?,
         title: rec.str("title")?.to_owned(),
         description: rec.opt_str("description")?.unwrap_or_default().to_owned(),
         sector: rec.parse("sector")?,
@@ -281,7 +276,7 @@ fn read_call(doc: &Automerge, key: &str, obj: &ObjId) -> Result<Call, SchemaErro
 fn read_notice(doc: &Automerge, kind: NoticeKind, key: &str, obj: &ObjId) -> Result<Notice, SchemaError> {
     let rec = Record::read(doc, obj, &format!("{}/{key}", kind.root()));
     Ok(Notice {
-        id: parse_key(key, key, "a notice id")?,
+        id: parse_key(key, "a notice id")?,
         title: rec.str("title")?.to_owned(),
         description: rec.opt_str("description")?.unwrap_or_default().to_owned(),
         sector: rec.opt_parse("sector")?,
@@ -293,7 +288,7 @@ fn read_notice(doc: &Automerge, kind: NoticeKind, key: &str, obj: &ObjId) -> Res
 
 fn read_pledge(doc: &Automerge, key: &str, obj: &ObjId) -> Result<VisitorPledge, SchemaError> {
     let rec = Record::read(doc, obj, &format!("pledges/{key}"));
-    let id: PledgeId = parse_key(key, key, "a pledge id")?;
+    let id: PledgeId = parse_key(key, "a pledge id")?;
     Ok(VisitorPledge {
         task: id.task,
         member: id.member,
@@ -306,7 +301,7 @@ fn read_pledge(doc: &Automerge, key: &str, obj: &ObjId) -> Result<VisitorPledge,
 fn read_hours(doc: &Automerge, key: &str, obj: &ObjId) -> Result<VisitorHours, SchemaError> {
     let rec = Record::read(doc, obj, &format!("hours/{key}"));
     Ok(VisitorHours {
-        id: parse_key(key, key, "an entry id")?,
+        id: parse_key(key, "an entry id")?,
         call: rec.parse("call")?,
         member: rec.parse("member")?,
         community: rec.parse("community")?,
@@ -320,17 +315,13 @@ fn read_hours(doc: &Automerge, key: &str, obj: &ObjId) -> Result<VisitorHours, S
 fn read_reply(doc: &Automerge, key: &str, obj: &ObjId) -> Result<Reply, SchemaError> {
     let rec = Record::read(doc, obj, &format!("replies/{key}"));
     Ok(Reply {
-        id: parse_key(key, key, "a reply id")?,
+        id: parse_key(key, "a reply id")?,
         to: rec.parse("to")?,
         member: rec.parse("member")?,
         community: rec.parse("community")?,
         text: rec.str("text")?.to_owned(),
         at: rec.timestamp("at")?,
     })
-}
-
-fn container(doc: &Automerge, key: &str) -> Result<ObjId, WriteError> {
-    root_map(doc, key).ok_or_else(|| WriteError::Other(format!("the commons has no '{key}' map")))
 }
 
 impl Document {
@@ -351,7 +342,7 @@ impl Document {
         now: Timestamp,
     ) -> Result<Option<crate::identity::SignedChange>, WriteError> {
         self.require_commons()?;
-        let roster = container(self.automerge(), "roster")?;
+        let roster = root_container(self.automerge(), "roster")?;
         let new: Vec<(String, &Vec<u8>, &ChangeSignature)> = evidence
             .iter()
             .filter_map(|(bytes, sig)| {
@@ -398,7 +389,7 @@ impl Document {
             .as_deref()
             .map(|l| validate::text(validate::Field::Location, l, validate::LOCATION_MAX))
             .transpose()?;
-        let obj = container(self.automerge(), "directory")?;
+        let obj = root_container(self.automerge(), "directory")?;
         self.write(me, now, |tx| {
             if let Some(name) = &name {
                 tx.put(&obj, "name", name.as_str())?;
@@ -426,7 +417,7 @@ impl Document {
         if other == self.id().community {
             return Err(WriteError::Other("a community cannot be its own neighbour".into()));
         }
-        let links = container(self.automerge(), "links")?;
+        let links = root_container(self.automerge(), "links")?;
         let key = other.to_string();
         let live = CommonsView::read(self.automerge()).links.get(&other).map(Link::is_live);
         match (child_map(self.automerge(), &links, &key), live) {
@@ -482,7 +473,7 @@ impl Document {
         if task.status != TaskStatus::Open {
             return Err(WriteError::Other(format!("'{}' is closed", task.title)));
         }
-        let calls = container(self.automerge(), "calls")?;
+        let calls = root_container(self.automerge(), "calls")?;
         let key = task.id.to_string();
         let existing = child_map(self.automerge(), &calls, &key);
         let updating = existing.is_some();
@@ -553,7 +544,7 @@ impl Document {
         let title = validate::text(validate::Field::Title, title, validate::TITLE_MAX)?;
         let description =
             validate::optional_text(validate::Field::Description, description, validate::DESCRIPTION_MAX)?;
-        let root = container(self.automerge(), kind.root())?;
+        let root = root_container(self.automerge(), kind.root())?;
         require_new(self.automerge(), &root, kind.root(), &id.to_string())?;
         self.write(me, now, |tx| {
             Rec::new()
@@ -585,7 +576,7 @@ impl Document {
             Some(c) => return Err(ValidationError::TaskClosed { title: c.title.clone() }.into()),
             None => return Err(WriteError::Other(format!("no call for task {}", task.short()))),
         }
-        let pledges = container(self.automerge(), "pledges")?;
+        let pledges = root_container(self.automerge(), "pledges")?;
         let key = PledgeId { task, member: me.member() }.to_string();
         let existing = child_map(self.automerge(), &pledges, &key);
         self.write(me, now, |tx| {
@@ -628,7 +619,7 @@ impl Document {
         if minutes.get() == 0 || minutes > validate::ENTRY_MAX {
             return Err(ValidationError::EntryHours { minutes, max: validate::ENTRY_MAX }.into());
         }
-        let hours = container(self.automerge(), "hours")?;
+        let hours = root_container(self.automerge(), "hours")?;
         require_new(self.automerge(), &hours, "entry", &id.to_string())?;
         self.write(me, now, |tx| {
             Rec::new()
@@ -661,7 +652,7 @@ impl Document {
         if !view.offers.contains_key(&to) && !view.needs.contains_key(&to) {
             return Err(WriteError::Other(format!("no offer or need {}", to.short())));
         }
-        let replies = container(self.automerge(), "replies")?;
+        let replies = root_container(self.automerge(), "replies")?;
         require_new(self.automerge(), &replies, "reply", &id.to_string())?;
         self.write(me, now, |tx| {
             Rec::new()

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use super::build::Rec;
 use super::people::PeopleView;
 use super::read::{Field, Record, child_map, fields, records, root_map};
-use super::{Document, WriteError};
+use super::{Document, WriteError, root_container};
 use crate::crypto::{DataKey, unhex};
 use crate::id::{DeviceId, InviteId, MemberId};
 use crate::identity::{DeviceCert, Identity, SecretKey, SignedChange};
@@ -166,7 +166,7 @@ impl Document {
         }
         let n = Membership::read(&self.doc).current().map_or(0, |e| e.n + 1);
         let seals = seal_all(key, &current_devices(&view))?;
-        let epochs = container(&self.doc, "epochs")?;
+        let epochs = root_container(&self.doc, "epochs")?;
         self.write(me, now, |tx| epoch_record(key, n, me, now, seals).create(tx, &epochs, &key.id_hex()).map(|_| ()))
     }
 
@@ -187,7 +187,7 @@ impl Document {
         if expires <= now {
             return Err(ValidationError::InviteExpired.into());
         }
-        let invites = container(&self.doc, "invites")?;
+        let invites = root_container(&self.doc, "invites")?;
         self.write(me, now, |tx| {
             Rec::new()
                 .bytes("secret", &secret_hash(secret))
@@ -232,7 +232,7 @@ impl Document {
             }
             None => None,
         };
-        let invites = container(&self.doc, "invites")?;
+        let invites = root_container(&self.doc, "invites")?;
         let used = child_map(&self.doc, &invites, &invite.to_string())
             .and_then(|i| child_map(&self.doc, &i, "used"))
             .ok_or(ValidationError::InviteUnknown)?;
@@ -274,8 +274,8 @@ impl Document {
             view.current_members().filter(|m| m.id != member).flat_map(|m| m.devices.keys().copied()).collect();
         let n = Membership::read(&self.doc).current().map_or(0, |e| e.n + 1);
         let seals = seal_all(new_key, &remaining)?;
-        let removed = container(&self.doc, "removed")?;
-        let epochs = container(&self.doc, "epochs")?;
+        let removed = root_container(&self.doc, "removed")?;
+        let epochs = root_container(&self.doc, "epochs")?;
         self.write(me, now, |tx| {
             Rec::new().str("by", me.member().to_string()).timestamp("at", now.millis()).create(
                 tx,
@@ -298,10 +298,6 @@ fn epoch_record(key: &DataKey, n: u64, me: &Identity, now: Timestamp, seals: Vec
         sealed = sealed.bytes(&device.to_string(), bytes);
     }
     Rec::new().uint("n", n).str("by", me.member().to_string()).timestamp("at", now.millis()).map("seals", sealed)
-}
-
-fn container(doc: &Automerge, key: &str) -> Result<automerge::ObjId, WriteError> {
-    root_map(doc, key).ok_or_else(|| WriteError::Other(format!("the document has no '{key}' map")))
 }
 
 #[cfg(test)]

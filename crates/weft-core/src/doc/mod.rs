@@ -175,6 +175,12 @@ pub(crate) fn require_new(
     }
 }
 
+/// A container the document's genesis created at its root (a document without it is not of
+/// the kind the caller thinks).
+pub(crate) fn root_container(doc: &Automerge, key: &str) -> Result<automerge::ObjId, WriteError> {
+    read::root_map(doc, key).ok_or_else(|| WriteError::Other(format!("the document has no '{key}' map")))
+}
+
 /// Why a document could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
