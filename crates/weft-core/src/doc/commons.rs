@@ -25,9 +25,11 @@ use automerge::transaction::Transactable;
 use automerge::{Automerge, Change, ObjId, ObjType, ScalarValue};
 
 use super::build::Rec;
+use super::membership::{Membership, epoch_record, seal_all};
 use super::read::{Field, Record, SchemaError, child_map, fields, records, root_map};
 use super::{DocName, Document, WriteError, require_new, root_container};
-use crate::id::{CommunityId, EntryId, MemberId, NoticeId, PledgeId, ReplyId, SectorId, TaskId};
+use crate::crypto::DataKey;
+use crate::id::{CommunityId, DeviceId, EntryId, InviteId, MemberId, NoticeId, PledgeId, ReplyId, SectorId, TaskId};
 use crate::identity::{ChangeSignature, Identity};
 use crate::model::{PledgeState, Task, TaskStatus, Urgency};
 use crate::roster::{Evidence, Roster, RosterError};
@@ -141,6 +143,39 @@ pub struct Reply {
     pub at: Timestamp,
 }
 
+/// A neighbour invitation: who made it, until when, and which community used it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeighbourInvite {
+    pub id: InviteId,
+    pub secret_hash: [u8; 32],
+    pub by: MemberId,
+    pub at: Timestamp,
+    pub expires: Timestamp,
+    pub used: BTreeMap<CommunityId, Timestamp>,
+}
+
+/// Why a neighbour invitation cannot link a community.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LinkRefused {
+    #[error("this neighbour invitation is not known here (it may be another community's)")]
+    Unknown,
+    #[error("the invitation's secret does not match")]
+    Mismatch,
+    #[error("this neighbour invitation has expired")]
+    Expired,
+    #[error("this neighbour invitation was used by another community already")]
+    Used,
+}
+
+/// The hash of a neighbour invitation's secret, as the commons keeps it.
+pub fn neighbour_secret_hash(secret: &[u8; 16]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"weft/neighbour-invite/v1");
+    h.update(secret);
+    h.finalize().into()
+}
+
 /// Everything a commons holds, read.
 #[derive(Debug, Clone, Default)]
 pub struct CommonsView {
@@ -155,6 +190,7 @@ pub struct CommonsView {
     pub pledges: Vec<VisitorPledge>,
     pub hours: Vec<VisitorHours>,
     pub replies: Vec<Reply>,
+    pub invites: BTreeMap<InviteId, NeighbourInvite>,
 }
 
 fn parse_key<T: std::str::FromStr>(key: &str, what: &str) -> Result<T, SchemaError> {
@@ -221,7 +257,37 @@ impl CommonsView {
         view.pledges = each("pledges").iter().filter_map(|(k, o)| read_pledge(doc, k, o).ok()).collect();
         view.hours = each("hours").iter().filter_map(|(k, o)| read_hours(doc, k, o).ok()).collect();
         view.replies = each("replies").iter().filter_map(|(k, o)| read_reply(doc, k, o).ok()).collect();
+        for (key, obj) in each("invites") {
+            if let Ok(invite) = read_invite(doc, &key, &obj) {
+                view.invites.insert(invite.id, invite);
+            }
+        }
         view
+    }
+
+    /// Checks a neighbour invitation for `community` at `now` (using it again for the same
+    /// community is not using it twice: an answer lost on the way is asked for again).
+    pub fn check_invite(
+        &self,
+        id: &InviteId,
+        secret: &[u8; 16],
+        community: CommunityId,
+        now: Timestamp,
+    ) -> Result<&NeighbourInvite, LinkRefused> {
+        let invite = self.invites.get(id).ok_or(LinkRefused::Unknown)?;
+        if invite.secret_hash != neighbour_secret_hash(secret) {
+            return Err(LinkRefused::Mismatch);
+        }
+        if invite.used.contains_key(&community) {
+            return Ok(invite);
+        }
+        if !invite.used.is_empty() {
+            return Err(LinkRefused::Used);
+        }
+        if now >= invite.expires {
+            return Err(LinkRefused::Expired);
+        }
+        Ok(invite)
     }
 
     /// The roster of `community` this commons proves (`None` before any evidence).
@@ -309,6 +375,26 @@ fn read_hours(doc: &Automerge, key: &str, obj: &ObjId) -> Result<VisitorHours, S
         minutes: rec.minutes("minutes")?,
         date: rec.parse("date")?,
         retracted: rec.flag("retracted")?,
+    })
+}
+
+fn read_invite(doc: &Automerge, key: &str, obj: &ObjId) -> Result<NeighbourInvite, SchemaError> {
+    let rec = Record::read(doc, obj, &format!("invites/{key}"));
+    let mut used = BTreeMap::new();
+    if let Some(u) = child_map(doc, obj, "used") {
+        for (c, value) in fields(doc, &u) {
+            if let (Ok(c), Field::Timestamp(t)) = (c.parse::<CommunityId>(), value) {
+                used.insert(c, Timestamp(t));
+            }
+        }
+    }
+    Ok(NeighbourInvite {
+        id: parse_key(key, "an invitation id")?,
+        secret_hash: rec.bytes::<32>("secret")?,
+        by: rec.parse("by")?,
+        at: rec.timestamp("at")?,
+        expires: rec.timestamp("expires")?,
+        used,
     })
 }
 
@@ -403,6 +489,124 @@ impl Document {
             }
             Ok(())
         })
+    }
+
+    /// Starts a new epoch of the commons key, sealed to `devices` (the community's members'
+    /// and its live neighbours' members' devices). A community's member does this when the
+    /// commons has no key yet, and when a link ends, so the old neighbour's devices do not get
+    /// the new one.
+    pub fn start_commons_epoch(
+        &mut self,
+        me: &Identity,
+        key: &DataKey,
+        devices: &[DeviceId],
+        now: Timestamp,
+    ) -> Result<crate::identity::SignedChange, WriteError> {
+        self.require_commons()?;
+        let n = Membership::read(self.automerge()).current().map_or(0, |e| e.n + 1);
+        let seals = seal_all(key, devices)?;
+        let epochs = root_container(self.automerge(), "epochs")?;
+        self.write(me, now, |tx| epoch_record(key, n, me, now, seals).create(tx, &epochs, &key.id_hex()).map(|_| ()))
+    }
+
+    /// Seals the current commons key to those of `devices` that lack it (a new member of the
+    /// community or of a neighbour). `None` if all have it, or if this device cannot open the
+    /// key itself (then another member's device will do it).
+    pub fn seal_commons_key(
+        &mut self,
+        me: &Identity,
+        devices: &[DeviceId],
+        now: Timestamp,
+    ) -> Result<Option<crate::identity::SignedChange>, WriteError> {
+        self.require_commons()?;
+        let membership = Membership::read(self.automerge());
+        let Some(epoch) = membership.current() else { return Ok(None) };
+        let missing: Vec<DeviceId> = devices.iter().filter(|d| !epoch.seals.contains_key(d)).copied().collect();
+        if missing.is_empty() {
+            return Ok(None);
+        }
+        let Some(key) = membership.key(&epoch.key_id, me.device_key()) else { return Ok(None) };
+        let seals = seal_all(&key, &missing)?;
+        let obj = root_map(self.automerge(), "epochs")
+            .and_then(|e| child_map(self.automerge(), &e, &key.id_hex()))
+            .and_then(|e| child_map(self.automerge(), &e, "seals"))
+            .ok_or_else(|| WriteError::Other("the commons key's epoch is gone".into()))?;
+        self.write(me, now, |tx| {
+            for (device, sealed) in &seals {
+                tx.put(&obj, device.to_string(), ScalarValue::Bytes(sealed.clone()))?;
+            }
+            Ok(())
+        })
+        .map(Some)
+    }
+
+    /// Records a neighbour invitation (the hash of its secret, and until when it holds).
+    pub fn neighbour_invite(
+        &mut self,
+        me: &Identity,
+        id: InviteId,
+        secret: &[u8; 16],
+        expires: Timestamp,
+        now: Timestamp,
+    ) -> Result<crate::identity::SignedChange, WriteError> {
+        self.require_commons()?;
+        if expires <= now {
+            return Err(WriteError::Other("a neighbour invitation must expire in the future".into()));
+        }
+        let invites = root_container(self.automerge(), "invites")?;
+        require_new(self.automerge(), &invites, "invitation", &id.to_string())?;
+        self.write(me, now, |tx| {
+            Rec::new()
+                .bytes("secret", &neighbour_secret_hash(secret))
+                .str("by", me.member().to_string())
+                .timestamp("at", now.millis())
+                .timestamp("expires", expires.millis())
+                .map("used", Rec::new())
+                .create(tx, &invites, &id.to_string())
+                .map(|_| ())
+        })
+    }
+
+    /// Links `other`, which came with a neighbour invitation of this community: the link and
+    /// the invitation's use in one change. `None` if `other` used it and is linked already.
+    pub fn link_by_invite(
+        &mut self,
+        me: &Identity,
+        id: InviteId,
+        secret: &[u8; 16],
+        other: CommunityId,
+        now: Timestamp,
+    ) -> Result<Option<crate::identity::SignedChange>, WriteError> {
+        self.require_commons()?;
+        let view = CommonsView::read(self.automerge());
+        view.check_invite(&id, secret, other, now).map_err(|e| WriteError::Other(e.to_string()))?;
+        if view.links.get(&other).is_some_and(Link::is_live) {
+            return Ok(None);
+        }
+        let used = root_map(self.automerge(), "invites")
+            .and_then(|i| child_map(self.automerge(), &i, &id.to_string()))
+            .and_then(|i| child_map(self.automerge(), &i, "used"))
+            .ok_or_else(|| WriteError::Other("the invitation is gone".into()))?;
+        let links = root_container(self.automerge(), "links")?;
+        let existing = child_map(self.automerge(), &links, &other.to_string());
+        self.write(me, now, |tx| {
+            tx.put(&used, other.to_string(), ScalarValue::Timestamp(now.millis()))?;
+            match &existing {
+                Some(link) => {
+                    tx.delete(link, "ended_by")?;
+                    tx.delete(link, "ended_at")?;
+                }
+                None => {
+                    Rec::new().str("by", me.member().to_string()).timestamp("at", now.millis()).create(
+                        tx,
+                        &links,
+                        &other.to_string(),
+                    )?;
+                }
+            }
+            Ok(())
+        })
+        .map(Some)
     }
 
     /// Writes this side of a link to `other` (again after it ended: a new link record is not
@@ -914,5 +1118,50 @@ mod tests {
             let err = verifier.verify_commons(&a.replica, &BTreeMap::new(), &change, call.signature.as_ref());
             assert!(err.is_err(), "a tampered change is refused");
         }
+    }
+
+    #[test]
+    fn a_neighbour_invitation_links_once_and_only_home_members_write_keys_and_invitations() {
+        let mut a = community("Coast");
+        let b = community("Hills");
+        let invite = InviteId::random();
+        let secret = [7u8; 16];
+        let made = a.commons.neighbour_invite(&a.member, invite, &secret, t(100), t(3)).unwrap();
+        a.log.push(made);
+        let view = CommonsView::read(a.commons.automerge());
+        assert_eq!(view.check_invite(&invite, &[8u8; 16], b.id, t(4)).unwrap_err(), LinkRefused::Mismatch);
+        assert_eq!(view.check_invite(&invite, &secret, b.id, t(100)).unwrap_err(), LinkRefused::Expired);
+        let linked = a.commons.link_by_invite(&a.founder, invite, &secret, b.id, t(4)).unwrap().unwrap();
+        a.log.push(linked);
+        // The same community asking again is not a second use; another community is refused.
+        assert!(a.commons.link_by_invite(&a.founder, invite, &secret, b.id, t(5)).unwrap().is_none());
+        let view = CommonsView::read(a.commons.automerge());
+        assert_eq!(
+            view.check_invite(&invite, &secret, CommunityId::from_bytes([9; 16]), t(5)).unwrap_err(),
+            LinkRefused::Used
+        );
+        assert!(view.links[&b.id].is_live());
+        // The commons key: sealed to A's devices, then to B's by another member of A.
+        let key = DataKey::generate();
+        let epoch = a.commons.start_commons_epoch(&a.founder, &key, &[a.founder.device()], t(6)).unwrap();
+        a.log.push(epoch);
+        let sealed =
+            a.commons.seal_commons_key(&a.founder, &[a.member.device(), b.member.device()], t(7)).unwrap().unwrap();
+        a.log.push(sealed);
+        let n = rosters(&[&b]);
+        check(&mut a, &n).unwrap();
+        let membership = Membership::read(a.replica.automerge());
+        assert_eq!(membership.current_key(b.member.device_key()).map(|k| k.id()), Some(key.id()));
+        assert!(a.commons.seal_commons_key(&a.founder, &[b.member.device()], t(8)).unwrap().is_none());
+        // A member of B may neither seal keys nor make invitations in A's commons.
+        let forged =
+            a.commons.start_commons_epoch(&b.member, &DataKey::generate(), &[b.member.device()], t(9)).unwrap();
+        a.log.push(forged);
+        assert!(check(&mut a, &n).is_err());
+        a.log.clear();
+        let mut fresh = community("Shore");
+        let forged = fresh.commons.neighbour_invite(&b.member, InviteId::random(), &secret, t(100), t(9)).unwrap();
+        fresh.log.push(forged);
+        assert!(check(&mut fresh, &n).is_err());
     }
 }

@@ -287,11 +287,17 @@ impl Document {
     }
 }
 
-fn seal_all(key: &DataKey, devices: &[DeviceId]) -> Result<Vec<(DeviceId, Vec<u8>)>, WriteError> {
+pub(super) fn seal_all(key: &DataKey, devices: &[DeviceId]) -> Result<Vec<(DeviceId, Vec<u8>)>, WriteError> {
     devices.iter().map(|d| key.seal_to(d).map(|s| (*d, s)).map_err(|e| WriteError::Other(e.to_string()))).collect()
 }
 
-fn epoch_record(key: &DataKey, n: u64, me: &Identity, now: Timestamp, seals: Vec<(DeviceId, Vec<u8>)>) -> Rec {
+pub(super) fn epoch_record(
+    key: &DataKey,
+    n: u64,
+    me: &Identity,
+    now: Timestamp,
+    seals: Vec<(DeviceId, Vec<u8>)>,
+) -> Rec {
     let _ = key;
     let mut sealed = Rec::new();
     for (device, bytes) in &seals {

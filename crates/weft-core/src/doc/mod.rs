@@ -141,7 +141,7 @@ pub const PEOPLE_ROOTS: &[&str] =
 pub const BOARD_ROOTS: &[&str] = &["tasks", "pledges", "flags", "proposals"];
 pub const LEDGER_ROOTS: &[&str] = &["entries", "feedback", "declines"];
 pub const COMMONS_ROOTS: &[&str] =
-    &["roster", "directory", "links", "calls", "offers", "needs", "pledges", "hours", "replies"];
+    &["roster", "directory", "links", "calls", "offers", "needs", "pledges", "hours", "replies", "epochs", "invites"];
 
 /// Something went wrong inside Automerge while writing; the document is unchanged.
 #[derive(Debug, thiserror::Error)]

@@ -280,6 +280,8 @@ pub const COMMONS: &[Rule] = &[
     r(&[Lit("pledges")], Value::Map, Who::Genesis),
     r(&[Lit("hours")], Value::Map, Who::Genesis),
     r(&[Lit("replies")], Value::Map, Who::Genesis),
+    r(&[Lit("epochs")], Value::Map, Who::Genesis),
+    r(&[Lit("invites")], Value::Map, Who::Genesis),
     r(&[Lit("roster"), Seg::Hash], Value::Map, Who::Home),
     r(&[Lit("roster"), Seg::Hash, Lit("change")], Value::Evidence, Who::AtCreation),
     r(&[Lit("roster"), Seg::Hash, Lit("signature")], Value::Bytes(64), Who::AtCreation),
@@ -344,6 +346,22 @@ pub const COMMONS: &[Rule] = &[
     r(&[Lit("replies"), Seg::Reply, Lit("community")], Value::AuthorCommunity, Who::AtCreation),
     r(&[Lit("replies"), Seg::Reply, Lit("text")], Value::Text { min: 1, max: validate::NOTE_MAX }, Who::AtCreation),
     r(&[Lit("replies"), Seg::Reply, Lit("at")], Value::Timestamp, Who::AtCreation),
+    // The commons key (gossip of the commons is sealed with it), sealed to the devices of the
+    // community's members and of its linked neighbours' members, by the community's members.
+    r(&[Lit("epochs"), Seg::KeyId], Value::Map, Who::Home),
+    r(&[Lit("epochs"), Seg::KeyId, Lit("n")], Value::Uint { min: 0, max: 1_000_000 }, Who::AtCreation),
+    r(&[Lit("epochs"), Seg::KeyId, Lit("by")], Value::Author, Who::AtCreation),
+    r(&[Lit("epochs"), Seg::KeyId, Lit("at")], Value::Timestamp, Who::AtCreation),
+    r(&[Lit("epochs"), Seg::KeyId, Lit("seals")], Value::Map, Who::AtCreation),
+    r(&[Lit("epochs"), Seg::KeyId, Lit("seals"), Seg::Device], Value::Bytes(SEALED_LEN), Who::Home),
+    // Neighbour invitations: the hash of the secret, and which community used it.
+    r(&[Lit("invites"), Seg::Invite], Value::Map, Who::Home),
+    r(&[Lit("invites"), Seg::Invite, Lit("secret")], Value::Bytes(32), Who::AtCreation),
+    r(&[Lit("invites"), Seg::Invite, Lit("by")], Value::Author, Who::AtCreation),
+    r(&[Lit("invites"), Seg::Invite, Lit("at")], Value::Timestamp, Who::AtCreation),
+    r(&[Lit("invites"), Seg::Invite, Lit("expires")], Value::Timestamp, Who::AtCreation),
+    r(&[Lit("invites"), Seg::Invite, Lit("used")], Value::Map, Who::AtCreation),
+    r(&[Lit("invites"), Seg::Invite, Lit("used"), Seg::Community], Value::Timestamp, Who::Home),
 ];
 
 pub const LEDGER: &[Rule] = &[
