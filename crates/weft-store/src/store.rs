@@ -16,7 +16,11 @@ use crate::error::StoreError;
 use crate::keys;
 
 /// The schema migrations, in order. `PRAGMA user_version` is how many have run.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql"), include_str!("migrations/0002_sync.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_sync.sql"),
+    include_str!("migrations/0003_neighbours.sql"),
+];
 
 const MEMBER_KEY: &str = "member.key";
 const DEVICE_KEY: &str = "device.key";
@@ -153,8 +157,28 @@ impl Store {
     // ---- communities and documents --------------------------------------------------------
 
     pub fn communities(&self) -> Result<Vec<CommunityRow>, StoreError> {
-        let mut stmt = self.conn.prepare("SELECT id, name, added_at FROM communities ORDER BY added_at, id")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?;
+        self.community_rows("member")
+    }
+
+    /// The neighbouring communities whose commons is stored here.
+    pub fn neighbours(&self) -> Result<Vec<CommunityRow>, StoreError> {
+        self.community_rows("neighbour")
+    }
+
+    /// Notes a neighbouring community whose commons is stored here (nothing if it is ours).
+    pub fn add_neighbour(&mut self, id: CommunityId, name: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO communities (id, name, added_at, kind) VALUES (?1, ?2, ?3, 'neighbour')",
+            params![id.to_string(), name, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    fn community_rows(&self, kind: &str) -> Result<Vec<CommunityRow>, StoreError> {
+        let mut stmt =
+            self.conn.prepare("SELECT id, name, added_at FROM communities WHERE kind = ?1 ORDER BY added_at, id")?;
+        let rows =
+            stmt.query_map([kind], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?;
         rows.map(|row| {
             let (id, name, added_at) = row?;
             Ok(CommunityRow { id: id.parse().map_err(|_| corrupt(format!("community id '{id}'")))?, name, added_at })
@@ -173,8 +197,11 @@ impl Store {
         let tx = self.conn.transaction()?;
         let now = now_ms();
         {
-            let mut add_community =
-                tx.prepare_cached("INSERT OR IGNORE INTO communities (id, name, added_at) VALUES (?1, ?2, ?3)")?;
+            // A neighbour we join becomes one of ours.
+            let mut add_community = tx.prepare_cached(
+                "INSERT INTO communities (id, name, added_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET kind = 'member' WHERE kind = 'neighbour'",
+            )?;
             for (id, name) in &batch.communities {
                 add_community.execute(params![id.to_string(), name, now])?;
             }

@@ -108,6 +108,27 @@ fn loose_permissions_are_tightened() {
 }
 
 #[test]
+fn a_neighbours_commons_is_stored_apart_from_our_communities_until_we_join_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, _, changes) = community(1);
+    let id = changes[0].0.community;
+    let commons = DocId { community: id, name: DocName::Commons };
+    let (_, genesis) = Document::from_genesis(commons).unwrap();
+    let (_d, _l, mut store) = open(dir.path());
+    store.add_neighbour(id, "Riverside").unwrap();
+    store.commit(&Batch { communities: Vec::new(), changes: vec![(commons, genesis)] }).unwrap();
+    assert!(store.communities().unwrap().is_empty());
+    assert_eq!(store.neighbours().unwrap()[0].name, "Riverside");
+    assert!(store.load_doc(commons).unwrap().is_some());
+    // Joining it makes it one of ours.
+    store.commit(&batch(&changes, "Riverside")).unwrap();
+    assert_eq!(store.communities().unwrap()[0].id, id);
+    assert!(store.neighbours().unwrap().is_empty());
+    store.add_neighbour(id, "Riverside").unwrap();
+    assert!(store.neighbours().unwrap().is_empty(), "one of ours stays ours");
+}
+
+#[test]
 fn commits_survive_reopening_and_are_idempotent() {
     let dir = tempfile::tempdir().unwrap();
     let (_, docs, changes) = community(20);
