@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use weft_core::model::{Interest, NewTask, ProfileUpdate, SkillLevel, Urgency, Verdict};
 use weft_core::{Date, DocName, Minutes, Month, SectorId, SkillId};
 use weft_node::Request;
-use weft_node::api::{ExportFormatInput, PledgeActionInput, TaskInput};
+use weft_node::api::{ExportFormatInput, NoticeKindInput, PledgeActionInput, TaskInput};
 
 /// Weft: share the work of a mutual-aid community, peer to peer, without a server.
 #[derive(Debug, Parser)]
@@ -175,6 +175,18 @@ pub enum Command {
     /// Manage members.
     #[command(subcommand)]
     Member(MemberCmd),
+    /// Neighbouring communities: invite one to link, accept, list, end a link.
+    #[command(subcommand)]
+    Neighbour(NeighbourCmd),
+    /// Calls: tasks open to visitors from neighbouring communities (ours and theirs).
+    #[command(subcommand)]
+    Call(CallCmd),
+    /// Offers of surplus in the commons shared with our neighbours.
+    #[command(subcommand)]
+    Offer(NoticeCmd),
+    /// Stated needs in the commons shared with our neighbours.
+    #[command(subcommand)]
+    Need(NoticeCmd),
     /// The data directory: location, size on disk, documents.
     Status,
 }
@@ -313,6 +325,94 @@ pub struct ProfileSetArgs {
     /// Something you no longer want to learn.
     #[arg(long = "unlearn", value_parser = parse_skill, value_name = "SKILL")]
     pub unlearn: Vec<SkillId>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NeighbourCmd {
+    /// Invite a neighbouring community to link with ours: prints a code and a weft:// link
+    /// (single use) for one of its members to accept.
+    Invite {
+        #[arg(long)]
+        community: Option<String>,
+        /// How long it stays valid: e.g. 7d, 12h (at most 365d).
+        #[arg(long, default_value = "7d", value_parser = parse_expiry)]
+        expires: u32,
+        /// Also write the link as a QR code to this PNG file.
+        #[arg(long, value_name = "FILE.png")]
+        qr: Option<PathBuf>,
+    },
+    /// Link our community to the one whose neighbour invitation this is.
+    Accept {
+        code: String,
+        #[arg(long)]
+        community: Option<String>,
+        /// More addresses to look for the neighbour's members at.
+        #[arg(long, value_name = "MULTIADDR", value_parser = parse_multiaddr)]
+        connect: Vec<weft_net::Multiaddr>,
+    },
+    /// Our neighbours: their directory entries and the state of each link.
+    List(CommunityArg),
+    /// End the link with a neighbour (by name or id): its members write nothing new in our
+    /// commons from then on.
+    End {
+        neighbour: String,
+        #[arg(long)]
+        community: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CallCmd {
+    /// Open one of our tasks to visitors from our neighbours.
+    Open { task: String },
+    /// Close our call for a task.
+    Close { task: String },
+    /// Open calls: ours and our neighbours'.
+    List(CommunityArg),
+    /// As a visitor, pledge to a neighbour's call (or withdraw with --withdraw).
+    Pledge {
+        call: String,
+        #[arg(long)]
+        community: Option<String>,
+        #[arg(long)]
+        withdraw: bool,
+    },
+    /// As a visitor, log hours given to a neighbour's call (they count in your own ledger).
+    Log {
+        call: String,
+        /// Hours, e.g. 2 or 1.5 or 1:30.
+        #[arg(long, value_parser = parse_hours)]
+        hours: Minutes,
+        #[arg(long, value_parser = parse_date)]
+        date: Option<Date>,
+        #[arg(long)]
+        community: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NoticeCmd {
+    /// Post one in our commons.
+    Post {
+        title: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        #[arg(long, value_parser = parse_sector)]
+        sector: Option<SectorId>,
+        #[arg(long)]
+        community: Option<String>,
+    },
+    /// Open offers and needs: ours and our neighbours'.
+    List(CommunityArg),
+    /// Close one of ours (given, met, no longer so).
+    Close { id: String },
+    /// Answer one (ours or a neighbour's).
+    Reply {
+        id: String,
+        text: String,
+        #[arg(long)]
+        community: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -687,6 +787,43 @@ pub fn to_request(command: &Command) -> anyhow::Result<(Request, Option<PathBuf>
         Command::Join { code, name, connect: _ } => Request::Join { code: code.clone(), name: name.clone() },
         Command::Member(MemberCmd::Remove { community, member }) => {
             Request::MemberRemove { community: community.clone(), member: member.clone() }
+        }
+        Command::Neighbour(NeighbourCmd::Invite { community, expires, qr: _ }) => {
+            Request::NeighbourInvite { community: community.clone(), hours: *expires }
+        }
+        Command::Neighbour(NeighbourCmd::Accept { code, community, connect: _ }) => {
+            Request::NeighbourAccept { community: community.clone(), code: code.clone() }
+        }
+        Command::Neighbour(NeighbourCmd::List(a)) => Request::Neighbours { community: a.community.clone() },
+        Command::Neighbour(NeighbourCmd::End { neighbour, community }) => {
+            Request::NeighbourEnd { community: community.clone(), neighbour: neighbour.clone() }
+        }
+        Command::Call(CallCmd::Open { task }) => Request::CallOpen { task: task.clone() },
+        Command::Call(CallCmd::Close { task }) => Request::CallClose { task: task.clone() },
+        Command::Call(CallCmd::List(a)) => Request::Calls { community: a.community.clone() },
+        Command::Call(CallCmd::Pledge { call, community, withdraw }) => {
+            Request::CallPledge { community: community.clone(), call: call.clone(), withdraw: *withdraw }
+        }
+        Command::Call(CallCmd::Log { call, hours, date, community }) => {
+            Request::CallLog { community: community.clone(), call: call.clone(), minutes: *hours, date: *date }
+        }
+        Command::Offer(n) | Command::Need(n) => {
+            let kind =
+                if matches!(command, Command::Offer(_)) { NoticeKindInput::Offer } else { NoticeKindInput::Need };
+            match n {
+                NoticeCmd::Post { title, description, sector, community } => Request::NoticePost {
+                    community: community.clone(),
+                    kind,
+                    title: title.clone(),
+                    description: description.clone(),
+                    sector: sector.clone(),
+                },
+                NoticeCmd::List(a) => Request::Notices { community: a.community.clone() },
+                NoticeCmd::Close { id } => Request::NoticeClose { notice: id.clone() },
+                NoticeCmd::Reply { id, text, community } => {
+                    Request::NoticeReply { community: community.clone(), notice: id.clone(), text: text.clone() }
+                }
+            }
         }
         Command::Serve(_) => anyhow::bail!("serve is not a request"),
         Command::Simulate { .. } => anyhow::bail!("simulate is not a request"),

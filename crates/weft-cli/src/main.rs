@@ -157,6 +157,16 @@ async fn run(cli: Cli, offset: i32) -> anyhow::Result<()> {
     }
     let (request, out) = args::to_request(&cli.command)?;
     let mut backend = connect(&dir, clock).await?;
+    // Linking needs the network too.
+    if let (Command::Neighbour(args::NeighbourCmd::Accept { connect, .. }), Backend::Local(node)) =
+        (&cli.command, &backend)
+    {
+        let options = NetOptions { listen: default_listen(), connect: connect.clone(), ..NetOptions::default() };
+        if let Err(e) = node.start_network(options).await {
+            backend.close().await;
+            return Err(ApiError::from(e).into());
+        }
+    }
     // Joining needs the network; a directory nobody serves starts it just for this.
     if let (Command::Join { connect, name, .. }, Backend::Local(node)) = (&cli.command, &backend) {
         // A fresh data directory gets its identity first: the device key is the peer id.
@@ -184,7 +194,11 @@ async fn run(cli: Cli, offset: i32) -> anyhow::Result<()> {
     }
     backend.close().await;
     let response = result?;
-    if let (Command::Invite { qr: Some(path), .. }, Response::Invite(invite)) = (&cli.command, &response) {
+    if let (
+        Command::Invite { qr: Some(path), .. } | Command::Neighbour(args::NeighbourCmd::Invite { qr: Some(path), .. }),
+        Response::Invite(invite),
+    ) = (&cli.command, &response)
+    {
         let png = qr::png(&invite.link)?;
         write_out(path, &png)?;
     }

@@ -73,6 +73,82 @@ fn entry_row(out: &mut impl Write, e: &EntryInfo) -> io::Result<()> {
     )
 }
 
+fn neighbour(out: &mut impl Write, x: &weft_node::api::NeighbourInfo) -> anyhow::Result<()> {
+    let state = match (x.live, x.theirs_live) {
+        (false, _) => "link ended".to_owned(),
+        (true, None) => "linked (their commons has not arrived yet)".to_owned(),
+        (true, Some(true)) => "linked both ways".to_owned(),
+        (true, Some(false)) => "linked here, but their side has not linked us (or ended it)".to_owned(),
+    };
+    writeln!(out, "{} ({}) — {state}", x.name, x.community.short())?;
+    let place = x.location.as_deref().unwrap_or("somewhere not said");
+    writeln!(
+        out,
+        "  {} members · {} open calls · {place} · speaks {} · can host {}",
+        x.members,
+        x.open_calls,
+        if x.languages.is_empty() { "(not said)" } else { &x.languages },
+        x.hosts
+    )?;
+    if !x.about.is_empty() {
+        writeln!(out, "  {}", x.about)?;
+    }
+    writeln!(out, "  linked by {} on {}", x.linked_by, x.linked_at.date())?;
+    Ok(())
+}
+
+fn call(out: &mut impl Write, c: &weft_node::api::CallInfo) -> anyhow::Result<()> {
+    let why = if c.escalated { "escalated: urgent and short of people" } else { "open to visitors" };
+    writeln!(
+        out,
+        "{} {} — {} ({}, {}, {} place{}) · {}{}",
+        c.task.short(),
+        c.title,
+        c.community_name,
+        c.sector,
+        hours(c.hours),
+        c.slots,
+        if c.slots == 1 { "" } else { "s" },
+        why,
+        if c.ours { " · ours" } else { "" }
+    )?;
+    if let Some(d) = c.deadline {
+        writeln!(out, "  by {d}")?;
+    }
+    if let Some(l) = &c.location {
+        writeln!(out, "  at {l}")?;
+    }
+    for v in &c.visitors {
+        writeln!(out, "  {} from {}: {}", v.name, v.community_name, v.state)?;
+    }
+    if c.visitor_minutes.get() > 0 {
+        writeln!(out, "  visitors gave {}", hours(c.visitor_minutes))?;
+    }
+    Ok(())
+}
+
+fn notice(out: &mut impl Write, n: &weft_node::api::NoticeInfo) -> anyhow::Result<()> {
+    let kind = match n.kind {
+        weft_node::api::NoticeKindInput::Offer => "offer",
+        weft_node::api::NoticeKindInput::Need => "need",
+    };
+    writeln!(
+        out,
+        "{} {kind} of {}: {}{}",
+        n.id.short(),
+        n.community_name,
+        n.title,
+        if n.open { "" } else { " (closed)" }
+    )?;
+    if !n.description.is_empty() {
+        writeln!(out, "  {}", n.description)?;
+    }
+    for r in &n.replies {
+        writeln!(out, "  {} ({}): {}", r.name, r.community_name, r.text)?;
+    }
+    Ok(())
+}
+
 /// Prints a response for a person.
 pub fn human(out: &mut impl Write, response: &Response) -> anyhow::Result<()> {
     match response {
@@ -321,6 +397,37 @@ pub fn human(out: &mut impl Write, response: &Response) -> anyhow::Result<()> {
         Response::Declined { title, .. } => {
             writeln!(out, "Noted: '{title}' is not for you; it won't be suggested again.")?
         }
+        Response::Neighbours(n) => {
+            if n.neighbours.is_empty() {
+                writeln!(
+                    out,
+                    "{} has no neighbours yet: `weft neighbour invite`, or accept one's invitation.",
+                    n.community_name
+                )?;
+            }
+            for x in &n.neighbours {
+                neighbour(out, x)?;
+            }
+        }
+        Response::Neighbour(x) => neighbour(out, x)?,
+        Response::Calls(list) => {
+            if list.is_empty() {
+                writeln!(out, "No open calls, ours or our neighbours'.")?;
+            }
+            for c in list {
+                call(out, c)?;
+            }
+        }
+        Response::Call(c) => call(out, c)?,
+        Response::Notices(list) => {
+            if list.is_empty() {
+                writeln!(out, "No open offers or needs, ours or our neighbours'.")?;
+            }
+            for n in list {
+                notice(out, n)?;
+            }
+        }
+        Response::Notice(n) => notice(out, n)?,
         Response::Invite(i) => {
             writeln!(
                 out,

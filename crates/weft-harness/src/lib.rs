@@ -177,6 +177,7 @@ fn inbound(request: wire::Request) -> Inbound {
         wire::Request::Manifest(m) => Inbound::Manifest(m),
         wire::Request::Sync(f) => Inbound::Sync(read_frame(f)),
         wire::Request::Join(j) => Inbound::Join(j),
+        wire::Request::Link(l) => Inbound::Link(l),
     }
 }
 
@@ -185,6 +186,7 @@ fn answer(response: wire::Response) -> Answer {
         wire::Response::Manifest(m) => Answer::Manifest(m),
         wire::Response::Sync(f) => Answer::Sync(read_frame(f)),
         wire::Response::Joined { community } => Answer::Joined { community },
+        wire::Response::Linked { community, evidence } => Answer::Linked { community, evidence },
         wire::Response::Refused(r) => Answer::Refused(r),
     }
 }
@@ -584,7 +586,7 @@ impl Sim {
                         self.spread_gossip(from, Some(source), &data);
                     }
                 }
-                Output::Subscribe(_) | Output::DialViaRelays(_) | Output::Event(_) => {}
+                Output::Subscribe(_) | Output::SubscribeCommons(_) | Output::DialViaRelays(_) | Output::Event(_) => {}
                 Output::Dial(address) => {
                     if let Some(to) = self.peers.iter().position(|p| p.address == address) {
                         self.open(from, to);

@@ -343,6 +343,20 @@ pub fn topic_for(community: &CommunityId) -> String {
     s
 }
 
+/// The gossip topic of a community's commons (its neighbours subscribe to it, not to the
+/// community's own topic).
+pub fn commons_topic_for(community: &CommunityId) -> String {
+    let mut h = Sha256::new();
+    h.update(b"weft/commons-topic/v1");
+    h.update(community.as_bytes());
+    let digest = h.finalize();
+    let mut s = String::from("weft-commons-");
+    for b in &digest[..16] {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
 /// The device behind a peer id, if the peer id is an Ed25519 key (every Weft peer's is).
 pub fn device_of(peer: &PeerId) -> Option<DeviceId> {
     let mh = peer.as_ref();

@@ -108,6 +108,20 @@ pub struct JoinRequest {
     pub name: String,
 }
 
+/// The most roster evidence (people changes that admit, certify and remove) a link carries.
+pub const MAX_EVIDENCE: usize = 20_000;
+
+/// A member of community `community` links it to the community of a neighbour invitation. The
+/// evidence (people changes with their signatures, the founding one among them) proves the
+/// asking device is a current member of `community`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkRequest {
+    pub invite: [u8; 12],
+    pub secret: [u8; 16],
+    pub community: CommunityId,
+    pub evidence: Vec<WireChange>,
+}
+
 /// Why a peer refused a request, in a code a program can act on and words a person can read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefusalCode {
@@ -161,6 +175,7 @@ pub enum Request {
     Manifest(Manifest),
     Sync(SyncFrame),
     Join(JoinRequest),
+    Link(LinkRequest),
 }
 
 /// The answer to a [`Request`].
@@ -171,6 +186,12 @@ pub enum Response {
     /// The newcomer was admitted; it may now sync the community's documents.
     Joined {
         community: CommunityId,
+    },
+    /// The invitation's community wrote the link; its roster evidence proves the answering
+    /// device is one of its members.
+    Linked {
+        community: CommunityId,
+        evidence: Vec<WireChange>,
     },
     Refused(Refusal),
 }
@@ -471,6 +492,24 @@ fn read_join(r: &mut Reader<'_>) -> Result<JoinRequest, WireError> {
     })
 }
 
+fn write_evidence(w: &mut Writer, evidence: &[WireChange]) {
+    w.len(evidence.len());
+    for c in evidence {
+        w.bytes(&c.bytes);
+        w.signature(&c.signature);
+    }
+}
+
+fn read_evidence(r: &mut Reader<'_>) -> Result<Vec<WireChange>, WireError> {
+    let n = r.count("roster evidence", MAX_EVIDENCE, 5)?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let bytes = r.bytes("roster change", MAX_GOSSIP)?.to_vec();
+        out.push(WireChange { bytes, signature: r.signature()? });
+    }
+    Ok(out)
+}
+
 impl Request {
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::new(VERSION);
@@ -487,6 +526,13 @@ impl Request {
                 w.u8(3);
                 write_join(&mut w, j);
             }
+            Self::Link(l) => {
+                w.u8(4);
+                w.raw(&l.invite);
+                w.raw(&l.secret);
+                w.raw(l.community.as_bytes());
+                write_evidence(&mut w, &l.evidence);
+            }
         }
         w.0
     }
@@ -497,6 +543,12 @@ impl Request {
             1 => Self::Manifest(read_manifest(&mut r)?),
             2 => Self::Sync(read_sync(&mut r)?),
             3 => Self::Join(read_join(&mut r)?),
+            4 => Self::Link(LinkRequest {
+                invite: r.array()?,
+                secret: r.array()?,
+                community: r.community()?,
+                evidence: read_evidence(&mut r)?,
+            }),
             tag => return Err(WireError::Tag { what: "request", tag }),
         };
         r.end()?;
@@ -525,6 +577,11 @@ impl Response {
                 w.u8(refusal.code.tag());
                 w.text(&refusal.reason);
             }
+            Self::Linked { community, evidence } => {
+                w.u8(5);
+                w.raw(community.as_bytes());
+                write_evidence(&mut w, evidence);
+            }
         }
         w.0
     }
@@ -539,6 +596,7 @@ impl Response {
                 let code = RefusalCode::from_tag(r.u8()?)?;
                 Self::Refused(Refusal { code, reason: r.text("reason")? })
             }
+            5 => Self::Linked { community: r.community()?, evidence: read_evidence(&mut r)? },
             tag => return Err(WireError::Tag { what: "response", tag }),
         };
         r.end()?;
@@ -631,12 +689,19 @@ mod tests {
                 cert: [5; 64],
                 name: "Ada".into(),
             }),
+            Request::Link(LinkRequest {
+                invite: [1; 12],
+                secret: [2; 16],
+                community: community(),
+                evidence: vec![WireChange { bytes: vec![1, 2], signature: Some([3; 64]) }],
+            }),
         ];
         for r in requests {
             assert_eq!(Request::decode(&r.encode()), Ok(r));
         }
         let responses = vec![
             Response::Joined { community: community() },
+            Response::Linked { community: community(), evidence: vec![WireChange { bytes: vec![4], signature: None }] },
             Response::Refused(Refusal { code: RefusalCode::InviteExpired, reason: "expired".into() }),
             Response::Sync(SyncFrame {
                 community: community(),

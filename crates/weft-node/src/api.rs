@@ -51,6 +51,73 @@ pub enum Request {
         /// The name to go by, if this data directory has no identity yet.
         name: Option<String>,
     },
+    /// Invites a neighbouring community to link with one of ours: a code, a link.
+    NeighbourInvite {
+        community: Option<String>,
+        /// How long the invitation is valid, in hours.
+        hours: u32,
+    },
+    /// Links one of our communities to the community of a neighbour invitation (needs the
+    /// network).
+    NeighbourAccept {
+        community: Option<String>,
+        code: String,
+    },
+    /// Our community's neighbours: their directory entries and the state of each link.
+    Neighbours {
+        community: Option<String>,
+    },
+    /// Ends the link with a neighbour: from then on its members write nothing in our commons.
+    NeighbourEnd {
+        community: Option<String>,
+        neighbour: String,
+    },
+    /// Opens one of our tasks to visitors from our neighbours.
+    CallOpen {
+        task: String,
+    },
+    CallClose {
+        task: String,
+    },
+    /// The open calls of our community and of its neighbours.
+    Calls {
+        community: Option<String>,
+    },
+    /// As a visitor, pledges to a neighbour's call (or withdraws).
+    CallPledge {
+        community: Option<String>,
+        call: String,
+        withdraw: bool,
+    },
+    /// As a visitor, logs hours given to a neighbour's call: in our own ledger, and in the
+    /// neighbour's commons (where its sector progress counts them as visitors' hours).
+    CallLog {
+        community: Option<String>,
+        call: String,
+        minutes: Minutes,
+        date: Option<Date>,
+    },
+    /// Posts an offer of surplus or a stated need in our commons.
+    NoticePost {
+        community: Option<String>,
+        kind: NoticeKindInput,
+        title: String,
+        description: String,
+        sector: Option<SectorId>,
+    },
+    NoticeClose {
+        notice: String,
+    },
+    /// The offers and needs of our community and its neighbours.
+    Notices {
+        community: Option<String>,
+    },
+    /// Answers an offer or a need (ours or a neighbour's).
+    NoticeReply {
+        community: Option<String>,
+        notice: String,
+        text: String,
+    },
     /// Removes a member: their new changes are refused and the data key is rotated.
     MemberRemove {
         community: Option<String>,
@@ -258,6 +325,109 @@ pub enum Response {
     Suggestions(SuggestionsInfo),
     Plan(PlanInfo),
     Declined { task: TaskId, title: String },
+    Neighbours(NeighboursInfo),
+    Neighbour(NeighbourInfo),
+    Calls(Vec<CallInfo>),
+    Call(CallInfo),
+    Notices(Vec<NoticeInfo>),
+    Notice(NoticeInfo),
+}
+
+/// Offers or needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKindInput {
+    Offer,
+    Need,
+}
+
+/// A neighbouring community, as its commons describes it, and our link with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct NeighbourInfo {
+    pub community: CommunityId,
+    pub name: String,
+    pub about: String,
+    pub location: Option<String>,
+    pub languages: String,
+    /// How many visitors its members can put up at once.
+    pub hosts: u64,
+    /// Its members, as its roster proves them (0 until its commons arrived).
+    pub members: u32,
+    pub open_calls: u32,
+    /// Who of ours linked it, and when.
+    pub linked_by: String,
+    pub linked_at: Timestamp,
+    /// Whether our side of the link stands.
+    pub live: bool,
+    /// Whether their side stands, as far as their commons here says (`None` before it came).
+    pub theirs_live: Option<bool>,
+}
+
+/// Our community's neighbours.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct NeighboursInfo {
+    pub community: CommunityId,
+    pub community_name: String,
+    pub neighbours: Vec<NeighbourInfo>,
+}
+
+/// A visitor's pledge to a call, with names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct VisitorInfo {
+    pub member: MemberId,
+    pub name: String,
+    pub community: CommunityId,
+    pub community_name: String,
+    pub state: PledgeState,
+}
+
+/// A task opened to visitors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CallInfo {
+    pub community: CommunityId,
+    pub community_name: String,
+    pub task: TaskId,
+    pub title: String,
+    pub description: String,
+    pub sector: SectorId,
+    pub hours: Minutes,
+    pub slots: u32,
+    pub urgency: weft_core::model::Urgency,
+    pub deadline: Option<Date>,
+    pub location: Option<String>,
+    /// Opened by escalation (an urgent task unfilled), not by hand.
+    pub escalated: bool,
+    pub open: bool,
+    /// Whether the call is our own community's.
+    pub ours: bool,
+    pub visitors: Vec<VisitorInfo>,
+    /// Visitors' minutes logged to it.
+    pub visitor_minutes: Minutes,
+}
+
+/// An answer to an offer or a need.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ReplyInfo {
+    pub name: String,
+    pub community_name: String,
+    pub text: String,
+    pub at: Timestamp,
+}
+
+/// An offer of surplus or a stated need.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct NoticeInfo {
+    pub id: weft_core::id::NoticeId,
+    pub kind: NoticeKindInput,
+    pub community: CommunityId,
+    pub community_name: String,
+    pub title: String,
+    pub description: String,
+    pub sector: Option<SectorId>,
+    pub open: bool,
+    pub ours: bool,
+    pub created_at: Timestamp,
+    pub replies: Vec<ReplyInfo>,
 }
 
 /// A member's suggestions: the matcher's answer, with who and where it is for.

@@ -97,9 +97,10 @@ impl Core {
         self.state.community_ids()
     }
 
-    /// The heads and sizes of a community's documents (what a peer would be sent).
+    /// The heads and sizes of a community's documents (what a fellow member would be sent).
     pub fn manifest(&mut self, community: CommunityId) -> Result<Manifest, NodeError> {
-        self.state.manifest(community).map_err(|r| NodeError::Network(r.reason))
+        let me = self.state.device().map_err(|e| NodeError::Network(e.to_string()))?;
+        self.state.manifest(community, &me).map_err(|r| NodeError::Network(r.reason))
     }
 
     /// Whether this node holds a change of a document.

@@ -152,6 +152,10 @@ impl Node {
             Request::Peers => Ok(Response::Peers(self.peers().await)),
             Request::Invite { community, uses, hours } => self.invite(community, uses, hours).await,
             Request::Join { code, name } => self.join(&code, name).await.map_err(ApiError::from),
+            Request::NeighbourInvite { community, hours } => self.neighbour_invite(community, hours).await,
+            Request::NeighbourAccept { community, code } => {
+                self.neighbour_accept(community, &code).await.map_err(ApiError::from)
+            }
             request => self.call(move |s| s.execute(request)).await.and_then(|r| r).map_err(ApiError::from),
         }
     }

@@ -678,7 +678,9 @@ async fn in_memory(node: &Node) -> Vec<(String, bool)> {
 async fn unused_documents_rest_reads_need_only_their_views_and_writes_load_them_again() {
     let dir = tempfile::tempdir().unwrap();
     let (node, hand) = founded_on_hand(dir.path()).await;
-    let at_rest = |docs: &[(String, bool)]| docs.iter().all(|(name, loaded)| !loaded || name == "people");
+    // The people document and the commons stay in memory.
+    let at_rest =
+        |docs: &[(String, bool)]| docs.iter().all(|(name, loaded)| !loaded || name == "people" || name == "commons");
     let Response::Task(t) =
         node.execute(Request::TaskAdd { community: None, task: task("Weed the beds", 2) }).await.unwrap()
     else {
@@ -697,7 +699,7 @@ async fn unused_documents_rest_reads_need_only_their_views_and_writes_load_them_
     node.execute(log(90)).await.unwrap();
     assert_eq!(
         in_memory(&node).await,
-        [("people".into(), true), ("board".into(), true), ("ledger/2026".into(), true)],
+        [("people".into(), true), ("board".into(), true), ("ledger/2026".into(), true), ("commons".into(), true)],
         "used a moment ago"
     );
     hand.advance(weft_node::REST_AFTER - Duration::from_secs(1));
@@ -749,6 +751,6 @@ async fn unused_documents_rest_reads_need_only_their_views_and_writes_load_them_
     node.tick().await.unwrap();
     assert_eq!(
         in_memory(&node).await,
-        [("people".into(), true), ("board".into(), true), ("ledger/2026".into(), false)]
+        [("people".into(), true), ("board".into(), true), ("ledger/2026".into(), false), ("commons".into(), true)]
     );
 }

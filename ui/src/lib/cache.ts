@@ -125,6 +125,9 @@ const KIND_OF_OP: Record<Request['op'], 'read' | 'write' | 'all'> = {
   suggest: 'read',
   plan: 'read',
   status: 'read',
+  neighbours: 'read',
+  calls: 'read',
+  notices: 'read',
   invite: 'write',
   member_remove: 'write',
   community_rename: 'write',
@@ -146,6 +149,17 @@ const KIND_OF_OP: Record<Request['op'], 'read' | 'write' | 'all'> = {
   community_create: 'all',
   join: 'all',
   demo: 'all',
+  // The commons: ours and our neighbours' (a write may change another community's).
+  neighbour_invite: 'all',
+  neighbour_accept: 'all',
+  neighbour_end: 'all',
+  call_open: 'all',
+  call_close: 'all',
+  call_pledge: 'all',
+  call_log: 'all',
+  notice_post: 'all',
+  notice_close: 'all',
+  notice_reply: 'all',
 };
 
 /** The documents a write changes (in the community it names, or any). */

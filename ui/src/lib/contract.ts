@@ -37,6 +37,23 @@ pendingLink: string | null,
 error: ApiError | null, };
 
 /**
+ * A task opened to visitors.
+ */
+export type CallInfo = { community: CommunityId, community_name: string, task: TaskId, title: string, description: string, sector: SectorId, hours: Minutes, slots: number, urgency: Urgency, deadline: DateStr | null, location: string | null, 
+/**
+ * Opened by escalation (an urgent task unfilled), not by hand.
+ */
+escalated: boolean, open: boolean, 
+/**
+ * Whether the call is our own community's.
+ */
+ours: boolean, visitors: Array<VisitorInfo>, 
+/**
+ * Visitors' minutes logged to it.
+ */
+visitor_minutes: Minutes, };
+
+/**
  * A community: the first 16 bytes of the hash of its people document's genesis change.
  *
  * In JSON (and TypeScript): its canonical text, lowercase base32.
@@ -199,9 +216,56 @@ export type Minutes = number;
 export type MonthStr = string;
 
 /**
+ * A neighbouring community, as its commons describes it, and our link with it.
+ */
+export type NeighbourInfo = { community: CommunityId, name: string, about: string, location: string | null, languages: string, 
+/**
+ * How many visitors its members can put up at once.
+ */
+hosts: number, 
+/**
+ * Its members, as its roster proves them (0 until its commons arrived).
+ */
+members: number, open_calls: number, 
+/**
+ * Who of ours linked it, and when.
+ */
+linked_by: string, linked_at: Timestamp, 
+/**
+ * Whether our side of the link stands.
+ */
+live: boolean, 
+/**
+ * Whether their side stands, as far as their commons here says (`None` before it came).
+ */
+theirs_live: boolean | null, };
+
+/**
+ * Our community's neighbours.
+ */
+export type NeighboursInfo = { community: CommunityId, community_name: string, neighbours: Array<NeighbourInfo>, };
+
+/**
  * Something changed that a front end may want to show.
  */
 export type NodeEvent = { "event": "document_changed", community: CommunityId, doc: DocName, } | { "event": "community_added", community: CommunityId, } | { "event": "peer_incident", peer: string, what: string, } | { "event": "network_changed" };
+
+/**
+ * An offer of surplus or a stated need in a community's commons.
+ *
+ * In JSON (and TypeScript): its canonical text, lowercase base32.
+ */
+export type NoticeId = string;
+
+/**
+ * An offer of surplus or a stated need.
+ */
+export type NoticeInfo = { id: NoticeId, kind: NoticeKindInput, community: CommunityId, community_name: string, title: string, description: string, sector: SectorId | null, open: boolean, ours: boolean, created_at: Timestamp, replies: Array<ReplyInfo>, };
+
+/**
+ * Offers or needs.
+ */
+export type NoticeKindInput = "offer" | "need";
 
 export type PeerStatus = { peer_id: string, device: DeviceId | null, 
 /**
@@ -339,6 +403,11 @@ text: string, };
 export type Refusal = { "kind": "no_community_yet" } | { "kind": "which_community", known: Array<string>, } | { "kind": "unknown_community", reference: string, known: Array<string>, } | { "kind": "ambiguous_community", reference: string, } | { "kind": "short_reference", reference: string, thing: Thing, min: number, } | { "kind": "no_such_task", reference: string, } | { "kind": "ambiguous_task", reference: string, matches: number, } | { "kind": "no_such_entry", reference: string, } | { "kind": "ambiguous_entry", reference: string, matches: number, } | { "kind": "no_such_guild", reference: string, known: Array<string>, } | { "kind": "ambiguous_guild", reference: string, } | { "kind": "no_such_member", reference: string, community: string, } | { "kind": "ambiguous_member", reference: string, } | { "kind": "not_yours_to_suggest", community: string, } | { "kind": "not_a_current_member", member: string, community: string, } | { "kind": "suggestion_limit", limit: number, max: number, } | { "kind": "task_in_other_community" } | { "kind": "not_open_to_neighbours", title: string, } | { "kind": "valueflows_whole_community" } | { "kind": "export_doc_needed" } | { "kind": "no_such_document", doc: DocName, } | { "kind": "demo_members", members: number, min: number, max: number, } | { "kind": "demo_exists" } | { "kind": "invite_hours", hours: number, max: number, } | { "kind": "join_name_needed" } | { "kind": "already_joining" };
 
 /**
+ * An answer to an offer or a need.
+ */
+export type ReplyInfo = { name: string, community_name: string, text: string, at: Timestamp, };
+
+/**
  * Something a member asks their node to do.
  */
 export type Request = { "op": "init", name: string, } | { "op": "whoami" } | { "op": "community_create", name: string, } | { "op": "community_list" } | { "op": "peers" } | { "op": "invite", community: string | null, uses: number, 
@@ -349,7 +418,11 @@ hours: number, } | { "op": "join", code: string,
 /**
  * The name to go by, if this data directory has no identity yet.
  */
-name: string | null, } | { "op": "member_remove", community: string | null, member: string, } | { "op": "community_rename", community: string | null, name: string, } | { "op": "profile_set", community: string | null, update: ProfileUpdate, } | { "op": "profile_show", community: string | null, member: string | null, } | { "op": "members", community: string | null, } | { "op": "sectors", community: string | null, } | { "op": "sector_set", community: string | null, sector: SectorId, name: string | null, essential: boolean | null, baseline: Minutes | null, archived: boolean | null, } | { "op": "guild_add", community: string | null, name: string, sector: SectorId, description: string, } | { "op": "guilds", community: string | null, } | { "op": "task_add", community: string | null, task: TaskInput, } | { "op": "task_list", community: string | null, sector: SectorId | null, open_only: boolean, } | { "op": "task_show", task: string, } | { "op": "task_edit", task: string, edit: TaskEdit, } | { "op": "task_close", task: string, } | { "op": "pledge", task: string, action: PledgeActionInput, } | { "op": "log", community: string | null, task: string | null, sector: SectorId | null, minutes: Minutes, date: DateStr | null, note: string, } | { "op": "confirm", entry: string, } | { "op": "retract", entry: string, } | { "op": "pending", community: string | null, } | { "op": "feedback", task: string, verdict: Verdict, } | { "op": "flag", community: string | null, task: string | null, sector: SectorId | null, note: string, } | { "op": "progress", community: string | null, month: MonthStr | null, } | { "op": "my_hours", community: string | null, year: number | null, } | { "op": "export", community: string | null, format: ExportFormatInput, doc: DocName | null, } | { "op": "suggest", community: string | null, 
+name: string | null, } | { "op": "neighbour_invite", community: string | null, 
+/**
+ * How long the invitation is valid, in hours.
+ */
+hours: number, } | { "op": "neighbour_accept", community: string | null, code: string, } | { "op": "neighbours", community: string | null, } | { "op": "neighbour_end", community: string | null, neighbour: string, } | { "op": "call_open", task: string, } | { "op": "call_close", task: string, } | { "op": "calls", community: string | null, } | { "op": "call_pledge", community: string | null, call: string, withdraw: boolean, } | { "op": "call_log", community: string | null, call: string, minutes: Minutes, date: DateStr | null, } | { "op": "notice_post", community: string | null, kind: NoticeKindInput, title: string, description: string, sector: SectorId | null, } | { "op": "notice_close", notice: string, } | { "op": "notices", community: string | null, } | { "op": "notice_reply", community: string | null, notice: string, text: string, } | { "op": "member_remove", community: string | null, member: string, } | { "op": "community_rename", community: string | null, name: string, } | { "op": "profile_set", community: string | null, update: ProfileUpdate, } | { "op": "profile_show", community: string | null, member: string | null, } | { "op": "members", community: string | null, } | { "op": "sectors", community: string | null, } | { "op": "sector_set", community: string | null, sector: SectorId, name: string | null, essential: boolean | null, baseline: Minutes | null, archived: boolean | null, } | { "op": "guild_add", community: string | null, name: string, sector: SectorId, description: string, } | { "op": "guilds", community: string | null, } | { "op": "task_add", community: string | null, task: TaskInput, } | { "op": "task_list", community: string | null, sector: SectorId | null, open_only: boolean, } | { "op": "task_show", task: string, } | { "op": "task_edit", task: string, edit: TaskEdit, } | { "op": "task_close", task: string, } | { "op": "pledge", task: string, action: PledgeActionInput, } | { "op": "log", community: string | null, task: string | null, sector: SectorId | null, minutes: Minutes, date: DateStr | null, note: string, } | { "op": "confirm", entry: string, } | { "op": "retract", entry: string, } | { "op": "pending", community: string | null, } | { "op": "feedback", task: string, verdict: Verdict, } | { "op": "flag", community: string | null, task: string | null, sector: SectorId | null, note: string, } | { "op": "progress", community: string | null, month: MonthStr | null, } | { "op": "my_hours", community: string | null, year: number | null, } | { "op": "export", community: string | null, format: ExportFormatInput, doc: DocName | null, } | { "op": "suggest", community: string | null, 
 /**
  * A member's name or id.
  */
@@ -362,7 +435,7 @@ limit: number, } | { "op": "plan", community: string | null, } | { "op": "declin
 /**
  * What the node answers.
  */
-export type Response = { "kind": "identity", "data": IdentityInfo } | { "kind": "community", "data": CommunityInfo } | { "kind": "communities", "data": Array<CommunityInfo> } | { "kind": "member", "data": MemberInfo } | { "kind": "members", "data": Array<MemberInfo> } | { "kind": "sectors", "data": Array<Sector> } | { "kind": "guild", "data": Guild } | { "kind": "guilds", "data": Array<Guild> } | { "kind": "task", "data": TaskDetail } | { "kind": "tasks", "data": Array<TaskSummary> } | { "kind": "pledge", "data": PledgeInfo } | { "kind": "entry", "data": EntryInfo } | { "kind": "pending", "data": PendingInfo } | { "kind": "feedback", "data": FeedbackInfo } | { "kind": "flag", "data": { id: FlagId, } } | { "kind": "progress", "data": Progress } | { "kind": "hours", "data": MemberYear } | { "kind": "export", "data": ExportData } | { "kind": "demo", "data": DemoInfo } | { "kind": "status", "data": StatusInfo } | { "kind": "peers", "data": PeersInfo } | { "kind": "invite", "data": InviteInfo } | { "kind": "suggestions", "data": SuggestionsInfo } | { "kind": "plan", "data": PlanInfo } | { "kind": "declined", "data": { task: TaskId, title: string, } };
+export type Response = { "kind": "identity", "data": IdentityInfo } | { "kind": "community", "data": CommunityInfo } | { "kind": "communities", "data": Array<CommunityInfo> } | { "kind": "member", "data": MemberInfo } | { "kind": "members", "data": Array<MemberInfo> } | { "kind": "sectors", "data": Array<Sector> } | { "kind": "guild", "data": Guild } | { "kind": "guilds", "data": Array<Guild> } | { "kind": "task", "data": TaskDetail } | { "kind": "tasks", "data": Array<TaskSummary> } | { "kind": "pledge", "data": PledgeInfo } | { "kind": "entry", "data": EntryInfo } | { "kind": "pending", "data": PendingInfo } | { "kind": "feedback", "data": FeedbackInfo } | { "kind": "flag", "data": { id: FlagId, } } | { "kind": "progress", "data": Progress } | { "kind": "hours", "data": MemberYear } | { "kind": "export", "data": ExportData } | { "kind": "demo", "data": DemoInfo } | { "kind": "status", "data": StatusInfo } | { "kind": "peers", "data": PeersInfo } | { "kind": "invite", "data": InviteInfo } | { "kind": "suggestions", "data": SuggestionsInfo } | { "kind": "plan", "data": PlanInfo } | { "kind": "declined", "data": { task: TaskId, title: string, } } | { "kind": "neighbours", "data": NeighboursInfo } | { "kind": "neighbour", "data": NeighbourInfo } | { "kind": "calls", "data": Array<CallInfo> } | { "kind": "call", "data": CallInfo } | { "kind": "notices", "data": Array<NoticeInfo> } | { "kind": "notice", "data": NoticeInfo };
 
 /**
  * Why a member gets no suggestions right now.
@@ -575,6 +648,11 @@ export type ValidationError = { "kind": "empty", field: Field, } | { "kind": "to
  * What a member says about a task afterwards; the matcher learns from it.
  */
 export type Verdict = "enjoyed" | "too-hard" | "not-again" | "more";
+
+/**
+ * A visitor's pledge to a call, with names.
+ */
+export type VisitorInfo = { member: MemberId, name: string, community: CommunityId, community_name: string, state: PledgeState, };
 
 /**
  * A member's week: stated availability, and what is logged or promised already.

@@ -107,6 +107,13 @@ impl NoticeKind {
             Self::Need => "needs",
         }
     }
+
+    fn word(self) -> &'static str {
+        match self {
+            Self::Offer => "offer",
+            Self::Need => "need",
+        }
+    }
 }
 
 /// A visitor's pledge to a call.
@@ -761,6 +768,25 @@ impl Document {
                 .timestamp("updated_at", now.millis())
                 .create(tx, &root, &id.to_string())
                 .map(|_| ())
+        })
+    }
+
+    /// Closes an offer or a need (given, met, or no longer so).
+    pub fn close_notice(
+        &mut self,
+        me: &Identity,
+        kind: NoticeKind,
+        id: NoticeId,
+        now: Timestamp,
+    ) -> Result<crate::identity::SignedChange, WriteError> {
+        self.require_commons()?;
+        let obj = root_map(self.automerge(), kind.root())
+            .and_then(|r| child_map(self.automerge(), &r, &id.to_string()))
+            .ok_or_else(|| WriteError::Other(format!("no {} {}", kind.word(), id.short())))?;
+        self.write(me, now, |tx| {
+            tx.put(&obj, "status", "closed")?;
+            tx.put(&obj, "updated_at", ScalarValue::Timestamp(now.millis()))?;
+            Ok(())
         })
     }
 

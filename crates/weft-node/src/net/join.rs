@@ -66,6 +66,73 @@ impl Node {
     }
 }
 
+impl Node {
+    /// Creates a neighbour invitation for one of our communities: a code and a link.
+    pub(crate) async fn neighbour_invite(
+        &self,
+        community: Option<String>,
+        hours: u32,
+    ) -> Result<crate::api::Response, crate::error::ApiError> {
+        if hours == 0 || hours > crate::api::INVITE_HOURS_MAX {
+            let max = crate::api::INVITE_HOURS_MAX;
+            return Err(NodeError::from(crate::error::Refusal::InviteHours { hours, max }).into());
+        }
+        let valid_for = i64::from(hours) * 3_600_000;
+        let new = self.call(move |s| s.create_neighbour_invite(community.as_deref(), valid_for)).await??;
+        let c = new.community;
+        let community_name = self.call(move |s| s.people_view(c).map(|p| p.name.clone()).unwrap_or_default()).await?;
+        let shared = self.shared_addresses().await;
+        let code = weft_net::invite::InviteCode {
+            invite: *new.invite.as_bytes(),
+            secret: new.secret,
+            community: Some(c),
+            addresses: shared.clone(),
+        };
+        Ok(crate::api::Response::Invite(crate::api::InviteInfo {
+            community: c,
+            community_name,
+            code: code.short(),
+            link: code.link(),
+            addresses: shared.iter().map(ToString::to_string).collect(),
+            expires: new.expires,
+            uses: 1,
+        }))
+    }
+
+    /// Links one of our communities to the community of a neighbour invitation: reaches one
+    /// of its members, which writes the link on its side; we write ours, and each side's
+    /// commons comes over.
+    pub(crate) async fn neighbour_accept(
+        &self,
+        community: Option<String>,
+        text: &str,
+    ) -> Result<crate::api::Response, NodeError> {
+        let code = weft_net::invite::InviteCode::parse(text)?;
+        let link = self.net_link().ok_or_else(|| {
+            NodeError::Network("linking needs the network: run `weft serve`, or run this without it running".into())
+        })?;
+        let (reply, answer) = oneshot::channel();
+        let ours = community.clone();
+        link.control.send(Control::Link { code, community, reply }).await.map_err(|_| NodeError::Stopped)?;
+        answer.await.map_err(|_| NodeError::Stopped)??;
+        self.call(move |s| s.execute(crate::api::Request::Neighbours { community: ours })).await?
+    }
+
+    /// Our addresses worth putting in an invitation.
+    async fn shared_addresses(&self) -> Vec<weft_net::Multiaddr> {
+        let addresses = match self.net_link() {
+            Some(link) => link.handle.addresses().await.unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let mut shared: Vec<weft_net::Multiaddr> = addresses.iter().filter(|a| !is_loopback(a)).cloned().collect();
+        if shared.is_empty() {
+            shared = addresses;
+        }
+        shared.truncate(weft_net::invite::MAX_ADDRESSES);
+        shared
+    }
+}
+
 fn is_loopback(a: &weft_net::Multiaddr) -> bool {
     a.iter().any(|p| match p {
         weft_net::multiaddr::Protocol::Ip4(ip) => ip.is_loopback(),

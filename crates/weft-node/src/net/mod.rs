@@ -17,9 +17,9 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tracing::{debug, info, warn};
-use weft_core::{CommunityId, DeviceId};
+use weft_core::{CommunityId, DeviceId, DocName};
 use weft_net::wire::{MAX_GOSSIP, Refusal, RefusalCode, Request, Response};
-use weft_net::{MessageId, NetConfig, NetEvent, NetHandle, PeerId, PeerInfo, topic_for};
+use weft_net::{MessageId, NetConfig, NetEvent, NetHandle, PeerId, PeerInfo, commons_topic_for, topic_for};
 
 use crate::Node;
 use crate::api::{DocSyncStatus, Event, PeerStatus, PeersInfo};
@@ -61,6 +61,7 @@ impl Default for NetOptions {
 /// What a caller asks of the driver.
 enum Control {
     Join { code: weft_net::invite::InviteCode, name: Option<String>, reply: oneshot::Sender<JoinResult> },
+    Link { code: weft_net::invite::InviteCode, community: Option<String>, reply: oneshot::Sender<JoinResult> },
 }
 
 type JoinResult = Result<CommunityId, NodeError>;
@@ -258,7 +259,10 @@ impl Driver {
                     }
                 },
                 Some(input) = answers.recv() => self.post(Some(input)).await,
-                Some(Control::Join { code, name, reply }) = control.recv() => self.join(code, name, reply).await,
+                Some(c) = control.recv() => match c {
+                    Control::Join { code, name, reply } => self.join(code, name, reply).await,
+                    Control::Link { code, community, reply } => self.link(code, community, reply).await,
+                },
                 () = wake.notified() => self.post(None).await,
                 () = sleep_until(timer), if timer.is_some() => {
                     self.timer = None;
@@ -314,6 +318,9 @@ impl Driver {
                     Request::Join(j) => {
                         self.post(Some(Input::Request { peer: device, id, request: Inbound::Join(j) })).await;
                     }
+                    Request::Link(l) => {
+                        self.post(Some(Input::Request { peer: device, id, request: Inbound::Link(l) })).await;
+                    }
                     Request::Sync(frame) => {
                         let answers = self.answers.clone();
                         tokio::spawn(async move {
@@ -366,6 +373,32 @@ impl Driver {
         }
     }
 
+    async fn link(
+        &mut self,
+        code: weft_net::invite::InviteCode,
+        community: Option<String>,
+        reply: oneshot::Sender<JoinResult>,
+    ) {
+        let ticket = self.id();
+        let job = self
+            .node
+            .call(move |s| {
+                let request = s.link_request(community.as_deref(), &code)?;
+                Ok(s.net_job(Some(Input::Link { ticket, code, request })))
+            })
+            .await
+            .and_then(|r| r);
+        match job {
+            Ok((outputs, timer)) => {
+                self.joins.insert(ticket, reply);
+                self.perform(outputs, timer).await;
+            }
+            Err(e) => {
+                let _ = reply.send(Err(e));
+            }
+        }
+    }
+
     /// Hands the engine an input (or none: just take what waits in its outbox), then does
     /// what it asks.
     async fn post(&mut self, input: Option<Input>) {
@@ -391,7 +424,8 @@ impl Driver {
                 }
             }
             Output::Publish { community, doc, data } => {
-                if let Err(e) = self.net.publish(topic_for(&community), data).await {
+                let topic = if doc == DocName::Commons { commons_topic_for(&community) } else { topic_for(&community) };
+                if let Err(e) = self.net.publish(topic, data).await {
                     warn!(%e, "could not gossip a change; syncing it instead");
                     let _ = self.answers.send(Input::PublishFailed { community, doc }).await;
                 }
@@ -403,6 +437,9 @@ impl Driver {
             }
             Output::Subscribe(c) => {
                 let _ = self.net.subscribe(topic_for(&c)).await;
+            }
+            Output::SubscribeCommons(c) => {
+                let _ = self.net.subscribe(commons_topic_for(&c)).await;
             }
             Output::Dial(address) => {
                 if let Err(e) = self.net.dial(address.clone()).await {
@@ -450,6 +487,7 @@ impl Driver {
                     Ok(Response::Manifest(m)) => Ok(Answer::Manifest(m)),
                     Ok(Response::Sync(frame)) => Ok(Answer::Sync(read_off_state_thread(frame).await)),
                     Ok(Response::Joined { community }) => Ok(Answer::Joined { community }),
+                    Ok(Response::Linked { community, evidence }) => Ok(Answer::Linked { community, evidence }),
                     Ok(Response::Refused(r)) => Ok(Answer::Refused(r)),
                     Err(e) => Err(e.to_string()),
                 },

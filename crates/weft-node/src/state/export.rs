@@ -34,6 +34,16 @@ impl State {
             (ExportFormatInput::Automerge, Some(DocName::Board)) => self.load_board(c)?,
             (_, Some(DocName::Ledger(y))) => self.read_ledger(c, y)?,
             (ExportFormatInput::Csv, None) => self.read_ledger(c, today.year())?,
+            (ExportFormatInput::Automerge, Some(DocName::Commons)) => {
+                let name = self.community(c)?.people().name.clone();
+                let slug = weft_core::SkillId::slugify(&name).map_or_else(|_| "community".into(), |s| s.to_string());
+                let bytes = self.held(c)?.doc.save();
+                return Ok(ExportData {
+                    format,
+                    suggested_name: format!("{slug}-commons.automerge"),
+                    base64: data_encoding::BASE64.encode(&bytes),
+                });
+            }
             _ => {}
         }
         let com = self.community(c)?;
@@ -91,7 +101,8 @@ impl State {
                     name,
                     changes: self.store.change_count(id)?,
                     logged_since_snapshot: self.store.log_size(id)?.0,
-                    in_memory: com.doc(name).is_some(),
+                    // A commons is kept in memory whole.
+                    in_memory: com.doc(name).is_some() || (name == DocName::Commons && self.commons.contains_key(c)),
                 });
             }
         }

@@ -47,13 +47,19 @@ impl State {
         let rests = self.communities.iter().filter_map(|(id, c)| {
             c.next_rest(self.rest_after, now, |name| self.compact_due.contains_key(&DocId { community: *id, name }))
         });
-        compaction.into_iter().chain(rests).chain(self.worked_at.map(|at| at + self.rest_after)).min()
+        compaction
+            .into_iter()
+            .chain(rests)
+            .chain(self.worked_at.map(|at| at + self.rest_after))
+            .chain(self.commons_next_due())
+            .min()
     }
 
     /// Does what is due by the clock now: compacts one document if jobs have paused long
     /// enough (or it waited too long), lets unused documents rest, and gives freed memory back.
     pub(crate) fn run_due(&mut self) {
         let now = self.clock.mono();
+        self.run_commons_due();
         if now.since(self.last_job) >= QUIET_BEFORE_COMPACTION || self.compaction_overdue() {
             self.compact_next();
         }
@@ -108,7 +114,11 @@ impl State {
     fn compact_next(&mut self) {
         let Some(id) = self.compact_due.iter().min_by_key(|(_, since)| **since).map(|(id, _)| *id) else { return };
         self.compact_due.remove(&id);
-        if let Some(doc) = self.communities.get(&id.community).and_then(|c| c.doc(id.name)) {
+        let doc = match id.name {
+            DocName::Commons => self.commons.get(&id.community).map(|h| &h.doc),
+            name => self.communities.get(&id.community).and_then(|c| c.doc(name)),
+        };
+        if let Some(doc) = doc {
             let started = std::time::Instant::now();
             match self.store.compact(doc) {
                 Ok(()) => debug!(doc = %id, took = ?started.elapsed(), "compacted"),

@@ -191,32 +191,43 @@ impl State {
         Ok(Response::Member(info))
     }
 
-    /// Seals a gossip payload with the community's current data key.
-    pub(crate) fn seal_gossip(&mut self, c: CommunityId, payload: &[u8]) -> Result<GossipFrame, String> {
+    /// Seals a gossip payload: a commons' with the commons key, anything else with the
+    /// community's current data key.
+    pub(crate) fn seal_gossip(&mut self, c: CommunityId, doc: DocName, payload: &[u8]) -> Result<GossipFrame, String> {
         let device_key = self.identity().map_err(|e| e.to_string())?.device_key().clone();
-        let com = self.communities.get(&c).ok_or("no such community")?;
-        let key = Membership::read(com.people.automerge())
-            .current_key(&device_key)
-            .ok_or("this device does not hold the community's data key yet")?;
+        let key = if doc == DocName::Commons {
+            let held = self.commons.get(&c).ok_or("no such commons")?;
+            Membership::read(held.doc.automerge())
+                .current_key(&device_key)
+                .ok_or("this device does not hold the commons key yet")?
+        } else {
+            let com = self.communities.get(&c).ok_or("no such community")?;
+            Membership::read(com.people.automerge())
+                .current_key(&device_key)
+                .ok_or("this device does not hold the community's data key yet")?
+        };
         let (nonce, sealed) = key.seal(payload).map_err(|e| e.to_string())?;
         Ok(GossipFrame { key_id: key.id(), nonce, sealed })
     }
 
     /// Opens a gossip frame: `None` if it is sealed with a key we do not hold (another
-    /// community, an epoch we were not given, or one our people document has not seen yet).
-    pub(crate) fn open_gossip(&mut self, frame: &GossipFrame) -> Result<Option<(CommunityId, Vec<u8>)>, String> {
+    /// community, an epoch we were not given, or one our documents have not seen yet). A
+    /// commons key opens gossip of that commons only (`Some(Commons)`).
+    pub(crate) fn open_gossip(&mut self, frame: &GossipFrame) -> Result<Option<crate::sync::Opened>, String> {
         if !self.sync.keys.contains_key(&frame.key_id) {
             let Ok(device_key) = self.identity().map(|i| i.device_key().clone()) else { return Ok(None) };
-            for (c, com) in &self.communities {
-                if let Some(key) = Membership::read(com.people.automerge()).key(&frame.key_id, &device_key) {
-                    self.sync.keys.insert(frame.key_id, (*c, key));
+            let people = self.communities.iter().map(|(c, com)| (*c, None, &com.people));
+            let commons = self.commons.iter().map(|(c, held)| (*c, Some(DocName::Commons), &held.doc));
+            for (c, scope, doc) in people.chain(commons) {
+                if let Some(key) = Membership::read(doc.automerge()).key(&frame.key_id, &device_key) {
+                    self.sync.keys.insert(frame.key_id, (c, scope, key));
                     break;
                 }
             }
         }
-        let Some((c, key)) = self.sync.keys.get(&frame.key_id) else { return Ok(None) };
+        let Some((c, scope, key)) = self.sync.keys.get(&frame.key_id) else { return Ok(None) };
         match key.open(&frame.nonce, &frame.sealed) {
-            Ok(bytes) => Ok(Some((*c, bytes))),
+            Ok(bytes) => Ok(Some((*c, *scope, bytes))),
             Err(e) => {
                 warn!(%e, "a gossip message did not open");
                 Err(format!("a gossip message did not open: {e}"))

@@ -21,6 +21,7 @@ use weft_core::{CommunityId, MemberId};
 use weft_store::{DataDir, DirLock, Store, StoredIdentity};
 
 mod board;
+mod commons;
 mod community;
 mod demo;
 mod docs;
@@ -29,6 +30,7 @@ mod housekeeping;
 mod ledger;
 mod matching;
 mod membership;
+mod neighbours;
 mod net;
 mod people;
 mod replica;
@@ -49,6 +51,12 @@ pub(crate) struct State {
     store: Store,
     identity: Option<StoredIdentity>,
     communities: BTreeMap<CommunityId, Community>,
+    /// The commons held here: our communities' own and our linked neighbours'.
+    commons: BTreeMap<CommunityId, commons::Held>,
+    /// Our communities whose commons should be tended (roster, key), and from when.
+    commons_due: BTreeMap<CommunityId, Mono>,
+    /// When escalation next looks at the boards.
+    escalate_at: Mono,
     clock: Clock,
     events: broadcast::Sender<crate::api::Event>,
     sync: replica::SyncBook,
@@ -80,6 +88,9 @@ impl State {
             store,
             identity,
             communities: BTreeMap::new(),
+            commons: BTreeMap::new(),
+            commons_due: BTreeMap::new(),
+            escalate_at: Mono::ZERO,
             clock,
             events,
             sync: replica::SyncBook::default(),
@@ -92,6 +103,7 @@ impl State {
         for row in state.store.communities()? {
             state.load_community(row.id)?;
         }
+        state.load_commons()?;
         info!(dir = %state.dir.path().display(), communities = state.communities.len(), "data directory open");
         Ok(state)
     }
@@ -150,8 +162,29 @@ impl State {
             Request::Export { community, format, doc } => self.export(community.as_deref(), format, doc),
             Request::Status => self.status().map(Response::Status),
             Request::Demo { members, seed, name } => self.demo(members, seed, name),
+            // neighbours: links, calls, visitors, offers and needs
+            Request::Neighbours { community } => self.neighbours(community.as_deref()),
+            Request::NeighbourEnd { community, neighbour } => self.end_neighbour(community.as_deref(), &neighbour),
+            Request::CallOpen { task } => self.open_call(&task),
+            Request::CallClose { task } => self.close_call(&task),
+            Request::Calls { community } => self.calls(community.as_deref()),
+            Request::CallPledge { community, call, withdraw } => {
+                self.call_pledge(community.as_deref(), &call, withdraw)
+            }
+            Request::CallLog { community, call, minutes, date } => {
+                self.call_log(community.as_deref(), &call, minutes, date)
+            }
+            Request::NoticePost { community, kind, title, description, sector } => {
+                self.post_notice(community.as_deref(), kind, &title, &description, sector.as_ref())
+            }
+            Request::NoticeClose { notice } => self.close_notice(&notice),
+            Request::Notices { community } => self.notices(community.as_deref()),
+            Request::NoticeReply { community, notice, text } => self.reply_notice(community.as_deref(), &notice, &text),
             // Carried out by the node itself (they need the network).
-            Request::Invite { .. } | Request::Join { .. } => {
+            Request::Invite { .. }
+            | Request::Join { .. }
+            | Request::NeighbourInvite { .. }
+            | Request::NeighbourAccept { .. } => {
                 Err(NodeError::Internal("this request is answered by the node, not its state".into()))
             }
             // Answered by the node when its network runs; this is the offline answer.
@@ -190,6 +223,11 @@ impl State {
 
     fn identity(&self) -> Result<&Identity, NodeError> {
         self.identity.as_ref().map(|s| &s.identity).ok_or(NodeError::NotInitialised)
+    }
+
+    /// This device's id.
+    pub(crate) fn device(&self) -> Result<weft_core::DeviceId, NodeError> {
+        Ok(self.identity()?.device())
     }
 
     fn me(&self) -> Result<MemberId, NodeError> {

@@ -38,7 +38,8 @@ impl State {
                 warn!(%e, community = %c.short(), "could not start the community's data key");
             }
         }
-        let engine = Engine::new(config, me, &ids, self.clock.mono());
+        let commons = self.commons_ids();
+        let engine = Engine::new(config, me, &ids, &commons, self.clock.mono());
         self.net = Some(NetSide {
             engine: Some(Box::new(engine)),
             queue: VecDeque::new(),
@@ -47,6 +48,8 @@ impl State {
             driving: false,
         });
         self.pump();
+        self.tend_all_commons();
+        self.escalate_all();
         Ok(me)
     }
 
@@ -89,7 +92,11 @@ impl State {
     /// Announces a community created, joined or generated here (front ends, and the network).
     pub(super) fn community_added(&mut self, c: CommunityId) {
         let _ = self.events.send(Event::CommunityAdded { community: c });
+        if let Err(e) = self.ensure_commons(c) {
+            warn!(%e, community = %c.short(), "could not start the community's commons");
+        }
         self.net_input(Input::CommunityAdded(c));
+        self.commons_due(c);
     }
 
     /// Lets the engine take the queued inputs, one at a time, unless it is already doing so
@@ -171,7 +178,7 @@ mod tests {
             })
             .map(|data| {
                 let frame = GossipFrame::decode(data).unwrap();
-                let (_, payload) = state.open_gossip(&frame).unwrap().expect("sealed with our key");
+                let (_, _, payload) = state.open_gossip(&frame).unwrap().expect("sealed with our key");
                 let payload = GossipPayload::decode(&payload).unwrap();
                 Change::from_bytes(payload.changes[0].bytes.clone()).unwrap()
             })

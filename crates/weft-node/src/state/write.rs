@@ -120,6 +120,13 @@ impl State {
             self.maybe_compact(community, *name);
             let _ = self.events.send(Event::DocumentChanged { community, doc: *name });
         }
+        // Our commons follows the people document (roster, key); escalation follows the board.
+        if names.contains(&DocName::People) && self.net.is_some() {
+            self.commons_due(community);
+        }
+        if names.contains(&DocName::Board) {
+            self.escalate_soon();
+        }
         Ok(())
     }
 }

@@ -32,7 +32,7 @@ impl Engine {
                 return Verdict::Reject;
             }
         };
-        let (community, bytes) = match r.open(&frame) {
+        let (community, scope, bytes) = match r.open(&frame) {
             Ok(Some(opened)) => opened,
             // Sealed with a key we do not hold (yet): not for us, or our people document is
             // behind (a new key, or our own admission): a sync with the sender tells.
@@ -46,9 +46,9 @@ impl Engine {
             }
         };
         let payload = match GossipPayload::decode(&bytes) {
-            Ok(p) if p.community == community => p,
+            Ok(p) if p.community == community && scope.is_none_or(|d| d == p.doc) => p,
             Ok(_) => {
-                self.penalise(now, source, "a gossip payload for another community than its key's");
+                self.penalise(now, source, "a gossip payload for another community or document than its key's");
                 return Verdict::Reject;
             }
             Err(e) => {
@@ -97,7 +97,7 @@ impl Engine {
         };
         let bytes = payload.encode();
         if bytes.len() + GOSSIP_OVERHEAD <= self.config.gossip_limit.min(MAX_GOSSIP) {
-            match r.seal(community, &bytes) {
+            match r.seal(community, doc, &bytes) {
                 Ok(frame) => {
                     self.out.push(Output::Publish { community, doc, data: frame.encode() });
                     return;

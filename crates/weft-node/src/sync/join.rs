@@ -1,6 +1,7 @@
-//! Joining a community with an invitation: reach a member (by the invitation's addresses or on
-//! the LAN), ask to be admitted, then sync the community's documents from the member who
-//! admitted us. Joining answers once that first sync is over.
+//! Joining a community with an invitation, or linking ours to a neighbour with a neighbour
+//! invitation: reach a member (by the invitation's addresses or on the LAN), ask to be
+//! admitted (or linked), then sync the community's documents (or its commons) from the member
+//! who answered. Joining and linking answer once that first sync is over.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -9,7 +10,7 @@ use tracing::debug;
 use weft_core::validate::ValidationError;
 use weft_core::{CommunityId, DeviceId, MemberId};
 use weft_net::invite::InviteCode;
-use weft_net::wire::{JoinRequest, RefusalCode, Request};
+use weft_net::wire::{JoinRequest, LinkRequest, RefusalCode, Request};
 
 use super::session::kind;
 use super::{Answer, Engine, Output, Replica, RequestId, Ticket};
@@ -28,11 +29,20 @@ pub struct JoinIdentity {
     pub name: String,
 }
 
+/// What the invitation is for.
+#[derive(Debug)]
+pub(super) enum Purpose {
+    /// Becoming a member of the invitation's community.
+    Member(JoinIdentity),
+    /// Linking one of our communities to the invitation's, as neighbours.
+    Neighbour(LinkRequest),
+}
+
 #[derive(Debug)]
 pub(super) struct Joining {
     ticket: Ticket,
     code: InviteCode,
-    identity: JoinIdentity,
+    purpose: Purpose,
     asked: BTreeSet<DeviceId>,
     /// The member who admitted us, and to what.
     admitted: Option<(DeviceId, CommunityId)>,
@@ -58,7 +68,7 @@ impl Engine {
         _r: &mut impl Replica,
         ticket: Ticket,
         code: InviteCode,
-        identity: JoinIdentity,
+        purpose: Purpose,
     ) {
         if self.joining.is_some() {
             let busy = NodeError::from(crate::error::Refusal::AlreadyJoining);
@@ -71,7 +81,7 @@ impl Engine {
         self.joining = Some(Joining {
             ticket,
             code,
-            identity,
+            purpose,
             asked: BTreeSet::new(),
             admitted: None,
             deadline: now + self.config.join_timeout,
@@ -89,14 +99,17 @@ impl Engine {
         if j.admitted.is_some() || !j.asked.insert(peer) {
             return;
         }
-        let request = Request::Join(JoinRequest {
-            invite: j.code.invite,
-            secret: j.code.secret,
-            member: j.identity.member,
-            device: j.identity.device,
-            cert: j.identity.cert,
-            name: j.identity.name.clone(),
-        });
+        let request = match &j.purpose {
+            Purpose::Member(identity) => Request::Join(JoinRequest {
+                invite: j.code.invite,
+                secret: j.code.secret,
+                member: identity.member,
+                device: identity.device,
+                cert: identity.cert,
+                name: identity.name.clone(),
+            }),
+            Purpose::Neighbour(link) => Request::Link(link.clone()),
+        };
         let id = RequestId(self.new_id());
         self.sessions.ask_join(peer, id, request.clone(), now);
         self.out.push(Output::Request { peer, id, request });
@@ -114,7 +127,7 @@ impl Engine {
             return;
         }
         match answer {
-            Ok(Answer::Joined { community }) => {
+            Ok(Answer::Joined { community }) if matches!(j.purpose, Purpose::Member(_)) => {
                 if j.code.community.is_some_and(|c| c != community) {
                     j.last_refusal = Some("a peer admitted us to another community than the link's".into());
                     return;
@@ -126,6 +139,26 @@ impl Engine {
                 // From now on the deadline is for the documents to arrive.
                 j.deadline = now + self.config.join_timeout;
                 self.start_community(now, r, peer, community, true);
+            }
+            Ok(Answer::Linked { community, evidence }) => {
+                let Purpose::Neighbour(link) = &j.purpose else {
+                    j.last_refusal = Some("a peer answered a join with a link".into());
+                    return;
+                };
+                let ours = link.community;
+                if j.code.community.is_some_and(|c| c != community) {
+                    j.last_refusal = Some("a peer linked us to another community than the invitation's".into());
+                    return;
+                }
+                if let Err(e) = r.begin_link(ours, community, peer, evidence) {
+                    j.last_refusal = Some(e.to_string());
+                    return;
+                }
+                j.admitted = Some((peer, community));
+                j.deadline = now + self.config.join_timeout;
+                self.identify(r, peer);
+                self.start_community(now, r, peer, community, true);
+                self.start_community(now, r, peer, ours, false);
             }
             Ok(Answer::Refused(refusal)) => match refusal.code {
                 RefusalCode::InviteExpired => {
@@ -155,17 +188,28 @@ impl Engine {
             return;
         }
         self.identify(r, peer);
-        if r.is_joined(community) {
+        let done = match self.joining.as_ref().map(|j| &j.purpose) {
+            Some(Purpose::Neighbour(_)) => r.is_linked(community),
+            _ => r.is_joined(community),
+        };
+        if done {
             return self.finish_join(Ok(community));
         }
         if now < deadline && self.book.connected().contains(&peer) {
             debug!(peer = %peer.short(), "the community's documents are not all here yet; syncing again");
             return self.start_community(now, r, peer, community, true);
         }
-        self.finish_join(Err(NodeError::Network(
-            "we were admitted but the community's documents did not arrive; keep `weft serve` running and they will"
-                .into(),
-        )));
+        let why = match self.joining.as_ref().map(|j| &j.purpose) {
+            Some(Purpose::Neighbour(_)) => {
+                "the communities are linked but the neighbour's commons did not arrive; keep `weft serve` running and \
+                 it will"
+            }
+            _ => {
+                "we were admitted but the community's documents did not arrive; keep `weft serve` running and they \
+                 will"
+            }
+        };
+        self.finish_join(Err(NodeError::Network(why.into())));
     }
 
     /// The member who admitted us left before the first sync was over.
@@ -182,8 +226,12 @@ impl Engine {
             return;
         }
         if now >= j.deadline {
+            let refused = match j.purpose {
+                Purpose::Member(_) => "no member admitted us",
+                Purpose::Neighbour(_) => "no member of the neighbouring community linked us",
+            };
             let why = match j.last_refusal.take() {
-                Some(r) => format!("no member admitted us: {r}"),
+                Some(r) => format!("{refused}: {r}"),
                 None => "no member of the community could be reached: check the link's addresses, or join on the \
                          same network as a member running Weft"
                     .into(),

@@ -35,14 +35,14 @@ use weft_core::doc::{DocId, DocName};
 use weft_core::identity::SignedChange;
 use weft_core::{CommunityId, DeviceId};
 use weft_net::invite::InviteCode;
-use weft_net::wire::{JoinRequest, MAX_GOSSIP, Manifest, Refusal, Request, Response};
+use weft_net::wire::{JoinRequest, LinkRequest, MAX_GOSSIP, Manifest, Refusal, Request, Response, WireChange};
 use weft_net::{Discovery, Multiaddr, Verdict};
 
 pub use book::BookSnapshot;
 pub(crate) use frames::{Incoming, parse_wire};
 pub use frames::{ReadFrame, read_frame};
 pub use join::JoinIdentity;
-pub(crate) use replica::Replica;
+pub(crate) use replica::{Opened, Replica};
 
 use crate::api::Event;
 use crate::clock::Mono;
@@ -158,11 +158,20 @@ pub enum Input {
     },
     /// A community was created, joined or generated here.
     CommunityAdded(CommunityId),
+    /// A commons is held here now (a neighbour's, once our communities linked).
+    CommonsAdded(CommunityId),
     /// Join a community with an invitation; `Output::Joined` answers with the same ticket.
     Join {
         ticket: Ticket,
         code: InviteCode,
         identity: JoinIdentity,
+    },
+    /// Link one of our communities to a neighbour's with a neighbour invitation;
+    /// `Output::Joined` answers with the same ticket and the neighbour's id.
+    Link {
+        ticket: Ticket,
+        code: InviteCode,
+        request: LinkRequest,
     },
     /// Time passed: whatever fell due (resyncs, resends, grace periods, bans).
     Tick,
@@ -174,6 +183,7 @@ pub enum Inbound {
     Manifest(Manifest),
     Sync(Result<ReadFrame, Refusal>),
     Join(JoinRequest),
+    Link(LinkRequest),
 }
 
 /// A peer's answer to one of our requests.
@@ -182,6 +192,7 @@ pub enum Answer {
     Manifest(Manifest),
     Sync(Result<ReadFrame, Refusal>),
     Joined { community: CommunityId },
+    Linked { community: CommunityId, evidence: Vec<WireChange> },
     Refused(Refusal),
 }
 
@@ -211,6 +222,8 @@ pub enum Output {
         verdict: Verdict,
     },
     Subscribe(CommunityId),
+    /// Subscribe to the gossip topic of a commons.
+    SubscribeCommons(CommunityId),
     Dial(Multiaddr),
     /// Dial a member's device through the relays we hold a slot on.
     DialViaRelays(DeviceId),
@@ -286,8 +299,14 @@ pub(crate) struct Engine {
 }
 
 impl Engine {
-    /// An engine for this device, subscribed to the communities it holds.
-    pub fn new(config: SyncConfig, me: DeviceId, communities: &[CommunityId], now: Mono) -> Self {
+    /// An engine for this device, subscribed to the communities and the commons it holds.
+    pub fn new(
+        config: SyncConfig,
+        me: DeviceId,
+        communities: &[CommunityId],
+        commons: &[CommunityId],
+        now: Mono,
+    ) -> Self {
         let resync_at = now + config.resync_every;
         Self {
             config,
@@ -298,7 +317,11 @@ impl Engine {
             joining: None,
             next_id: 1,
             resync_at,
-            out: communities.iter().map(|c| Output::Subscribe(*c)).collect(),
+            out: communities
+                .iter()
+                .map(|c| Output::Subscribe(*c))
+                .chain(commons.iter().map(|c| Output::SubscribeCommons(*c)))
+                .collect(),
         }
     }
 
@@ -315,15 +338,25 @@ impl Engine {
             }
             Input::RelaySlot => self.reach_members(r),
             Input::LocalChanges { community, doc, changes } => self.gossip_out(now, r, community, doc, &changes),
-            Input::CommunityAdded(c) => {
-                self.out.push(Output::Subscribe(c));
+            Input::CommunityAdded(c) | Input::CommonsAdded(c) => {
+                // A community of ours gossips on its topic and on its commons' topic.
+                if matches!(input, Input::CommunityAdded(_)) {
+                    self.out.push(Output::Subscribe(c));
+                }
+                self.out.push(Output::SubscribeCommons(c));
                 for peer in self.book.connected() {
-                    if r.is_member_device(c, &peer) {
+                    if r.may_sync(c, &peer) {
+                        self.identify(r, peer);
                         self.start_community(now, r, peer, c, false);
                     }
                 }
             }
-            Input::Join { ticket, code, identity } => self.join(now, r, ticket, code, identity),
+            Input::Join { ticket, code, identity } => {
+                self.join(now, r, ticket, code, join::Purpose::Member(identity));
+            }
+            Input::Link { ticket, code, request } => {
+                self.join(now, r, ticket, code, join::Purpose::Neighbour(request));
+            }
             Input::Tick => self.tick(now, r),
         }
     }
@@ -442,7 +475,7 @@ impl Engine {
     /// Syncs a document with every connected member of its community but `except`.
     fn sync_with_members(&mut self, now: Mono, r: &mut impl Replica, doc: DocId, except: Option<DeviceId>) {
         for peer in self.book.connected() {
-            if Some(peer) != except && r.is_member_device(doc.community, &peer) {
+            if Some(peer) != except && r.may_sync(doc.community, &peer) {
                 self.start_doc(now, r, peer, doc, Role::Initiator);
             }
         }

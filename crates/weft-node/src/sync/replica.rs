@@ -5,34 +5,41 @@ use std::collections::BTreeSet;
 
 use weft_core::doc::{DocId, DocName};
 use weft_core::{CommunityId, DeviceId};
-use weft_net::wire::{GossipFrame, JoinRequest, Manifest, Refusal, SyncFrame, WireChange};
+use weft_net::wire::{GossipFrame, JoinRequest, LinkRequest, Manifest, Refusal, SyncFrame, WireChange};
 
 use super::{Ingested, ReadFrame, Role};
 use crate::error::NodeError;
 
+/// A gossip frame opened: the community its key is of, the one document a commons key opens
+/// (`Some(Commons)`; `None` for a community's data key), and the payload.
+pub(crate) type Opened = (CommunityId, Option<DocName>, Vec<u8>);
+
 pub(crate) trait Replica {
     /// The communities held here.
     fn communities(&self) -> Vec<CommunityId>;
-    /// The communities in which `device` is a device of a current member (or of the member
-    /// admitting us).
+    /// The communities `device` may sync something of with us: ours it is a member of (or
+    /// whose member admits us), and the commons held here that it may hold too.
     fn communities_of(&mut self, device: &DeviceId) -> Vec<CommunityId>;
-    fn is_member_device(&mut self, community: CommunityId, device: &DeviceId) -> bool;
+    /// Whether `device` may sync anything of `community` with us.
+    fn may_sync(&mut self, community: CommunityId, device: &DeviceId) -> bool;
     /// The name of the member behind a device.
     fn member_name(&mut self, community: CommunityId, device: &DeviceId) -> Option<String>;
     /// Every device of every current member of the communities held here.
     fn member_devices(&mut self) -> BTreeSet<DeviceId>;
-    /// The heads and sizes of a community's documents, people first.
-    fn manifest(&mut self, community: CommunityId) -> Result<Manifest, Refusal>;
+    /// The heads and sizes of the documents of a community `peer` may sync, people first.
+    fn manifest(&mut self, community: CommunityId, peer: &DeviceId) -> Result<Manifest, Refusal>;
     /// The next frame of a sync session with `peer` (the engine sets its session and round).
     fn generate(&mut self, peer: DeviceId, doc: DocId, role: Role, first: bool) -> Result<SyncFrame, Refusal>;
     /// Takes in a peer's frame: verifies, applies and stores its changes.
     fn receive(&mut self, peer: DeviceId, frame: ReadFrame, role: Role) -> Result<Ingested, Refusal>;
     /// Forgets what a peer that left was being sent (what both sides share is kept).
     fn forget(&mut self, peer: DeviceId);
-    /// Seals a gossip payload with the community's current data key.
-    fn seal(&mut self, community: CommunityId, payload: &[u8]) -> Result<GossipFrame, String>;
-    /// Opens a gossip frame: `None` if it is sealed with a key we do not hold.
-    fn open(&mut self, frame: &GossipFrame) -> Result<Option<(CommunityId, Vec<u8>)>, String>;
+    /// Seals a gossip payload: a commons' with its commons key, others with the community's
+    /// current data key.
+    fn seal(&mut self, community: CommunityId, doc: DocName, payload: &[u8]) -> Result<GossipFrame, String>;
+    /// Opens a gossip frame: `None` if it is sealed with a key we do not hold; a commons key
+    /// opens that commons' gossip only (`Some(Commons)`).
+    fn open(&mut self, frame: &GossipFrame) -> Result<Option<Opened>, String>;
     /// Verifies, applies and stores changes that came by gossip.
     fn ingest(&mut self, community: CommunityId, doc: DocName, changes: Vec<WireChange>) -> Result<Ingested, String>;
     /// Admits the device asking with an invitation.
@@ -41,4 +48,18 @@ pub(crate) trait Replica {
     fn begin_join(&mut self, community: CommunityId, introducer: DeviceId) -> Result<(), NodeError>;
     /// Whether we are a current member of a community whose documents we hold.
     fn is_joined(&mut self, community: CommunityId) -> bool;
+    /// Links one of our communities to the one whose neighbour invitation `device` brings.
+    /// Returns our community and its roster evidence.
+    fn link(&mut self, device: DeviceId, link: LinkRequest) -> Result<(CommunityId, Vec<WireChange>), Refusal>;
+    /// Our `ours` was linked by `device`, a member of `theirs` (its evidence proves it): write
+    /// our side of the link and prepare to receive their commons from it.
+    fn begin_link(
+        &mut self,
+        ours: CommunityId,
+        theirs: CommunityId,
+        device: DeviceId,
+        evidence: Vec<WireChange>,
+    ) -> Result<(), NodeError>;
+    /// Whether the commons of a neighbour we linked has arrived (its roster is proven).
+    fn is_linked(&mut self, community: CommunityId) -> bool;
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use weft_core::DeviceId;
 use weft_core::doc::DocId;
-use weft_net::wire::{JoinRequest, Manifest, Refusal, RefusalCode, Response};
+use weft_net::wire::{JoinRequest, LinkRequest, Manifest, Refusal, RefusalCode, Response};
 
 use super::{Engine, Inbound, InboundId, Output, ReadFrame, Replica, Role};
 use crate::clock::Mono;
@@ -49,15 +49,16 @@ impl Engine {
             Inbound::Sync(Ok(frame)) => self.serve_sync(now, r, peer, frame),
             Inbound::Sync(Err(refusal)) => Response::Refused(refusal),
             Inbound::Join(join) => self.serve_join(now, r, peer, join),
+            Inbound::Link(link) => self.serve_link(now, r, peer, link),
         };
         self.out.push(Output::Respond { id, response });
     }
 
     fn serve_manifest(&mut self, r: &mut impl Replica, peer: DeviceId, theirs: &Manifest) -> Response {
-        if !r.is_member_device(theirs.community, &peer) {
+        if !r.may_sync(theirs.community, &peer) {
             return refused(RefusalCode::NotAMember, "you are not a member of this community (yet)");
         }
-        match r.manifest(theirs.community) {
+        match r.manifest(theirs.community, &peer) {
             Ok(mine) => {
                 self.note_manifests(peer, &mine, theirs);
                 Response::Manifest(mine)
@@ -101,6 +102,20 @@ impl Engine {
         let response = Response::Sync(reply);
         self.served.last.insert((peer, doc), Last { session, round, response: response.clone(), at: now });
         response
+    }
+
+    fn serve_link(&mut self, now: Mono, r: &mut impl Replica, peer: DeviceId, link: LinkRequest) -> Response {
+        let theirs = link.community;
+        match r.link(peer, link) {
+            Ok((community, evidence)) => {
+                self.book.not_a_stranger(&peer);
+                self.identify(r, peer);
+                // Their commons comes from them; ours goes to them when they ask.
+                self.start_community(now, r, peer, theirs, false);
+                Response::Linked { community, evidence }
+            }
+            Err(refusal) => Response::Refused(refusal),
+        }
     }
 
     fn serve_join(&mut self, now: Mono, r: &mut impl Replica, peer: DeviceId, join: JoinRequest) -> Response {

@@ -175,7 +175,7 @@ impl Engine {
     }
 
     fn send_manifest(&mut self, now: Mono, r: &mut impl Replica, peer: DeviceId, c: CommunityId) {
-        let mine = match r.manifest(c) {
+        let mine = match r.manifest(c, &peer) {
             Ok(m) => m,
             Err(refusal) => {
                 debug!(community = %c.short(), reason = %refusal.reason, "no manifest to send");
@@ -576,6 +576,7 @@ pub(super) fn kind(a: &Answer) -> &'static str {
         Answer::Manifest(_) => "a manifest",
         Answer::Sync(_) => "a sync frame",
         Answer::Joined { .. } => "a join answer",
+        Answer::Linked { .. } => "a link answer",
         Answer::Refused(_) => "a refusal",
     }
 }

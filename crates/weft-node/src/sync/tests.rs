@@ -9,7 +9,8 @@ use automerge::sync::{ChunkList, Message, MessageVersion};
 use weft_core::doc::{DocId, DocName};
 use weft_core::{CommunityId, DeviceId};
 use weft_net::wire::{
-    DocSummary, GossipFrame, JoinRequest, Manifest, Refusal, RefusalCode, Request, Response, SyncFrame, WireChange,
+    DocSummary, GossipFrame, JoinRequest, LinkRequest, Manifest, Refusal, RefusalCode, Request, Response, SyncFrame,
+    WireChange,
 };
 
 use super::*;
@@ -63,7 +64,7 @@ impl Replica for Fake {
     fn communities_of(&mut self, device: &DeviceId) -> Vec<CommunityId> {
         if self.members.contains(device) { vec![C] } else { Vec::new() }
     }
-    fn is_member_device(&mut self, _: CommunityId, device: &DeviceId) -> bool {
+    fn may_sync(&mut self, _: CommunityId, device: &DeviceId) -> bool {
         self.members.contains(device)
     }
     fn member_name(&mut self, _: CommunityId, _: &DeviceId) -> Option<String> {
@@ -72,7 +73,7 @@ impl Replica for Fake {
     fn member_devices(&mut self) -> BTreeSet<DeviceId> {
         self.members.clone()
     }
-    fn manifest(&mut self, community: CommunityId) -> Result<Manifest, Refusal> {
+    fn manifest(&mut self, community: CommunityId, _: &DeviceId) -> Result<Manifest, Refusal> {
         let doc = |name| DocSummary { name, heads: Vec::new(), changes: 1 };
         Ok(Manifest { community, docs: vec![doc(DocName::People), doc(DocName::Board)] })
     }
@@ -86,10 +87,10 @@ impl Replica for Fake {
         Ok(Ingested::default())
     }
     fn forget(&mut self, _: DeviceId) {}
-    fn seal(&mut self, _: CommunityId, _: &[u8]) -> Result<GossipFrame, String> {
+    fn seal(&mut self, _: CommunityId, _: DocName, _: &[u8]) -> Result<GossipFrame, String> {
         Err("no key".into())
     }
-    fn open(&mut self, _: &GossipFrame) -> Result<Option<(CommunityId, Vec<u8>)>, String> {
+    fn open(&mut self, _: &GossipFrame) -> Result<Option<Opened>, String> {
         Ok(None)
     }
     fn ingest(&mut self, _: CommunityId, _: DocName, _: Vec<WireChange>) -> Result<Ingested, String> {
@@ -102,6 +103,15 @@ impl Replica for Fake {
         Ok(())
     }
     fn is_joined(&mut self, _: CommunityId) -> bool {
+        true
+    }
+    fn link(&mut self, _: DeviceId, _: LinkRequest) -> Result<(CommunityId, Vec<WireChange>), Refusal> {
+        Err(Refusal { code: RefusalCode::BadInvite, reason: "no".into() })
+    }
+    fn begin_link(&mut self, _: CommunityId, _: CommunityId, _: DeviceId, _: Vec<WireChange>) -> Result<(), NodeError> {
+        Ok(())
+    }
+    fn is_linked(&mut self, _: CommunityId) -> bool {
         true
     }
 }
@@ -127,7 +137,7 @@ fn requests(out: &[Output]) -> Vec<(RequestId, Request)> {
 /// An engine for device 1 that has just met member device 2 (device 1 starts the sessions).
 fn met(fake: &mut Fake) -> Engine {
     fake.members.insert(device(2));
-    let mut e = Engine::new(config(), device(1), &[C], at(0));
+    let mut e = Engine::new(config(), device(1), &[C], &[], at(0));
     e.handle(at(0), Input::Connected { peer: device(2), how: Discovery::Address, address: "x".into() }, fake);
     e
 }
@@ -179,7 +189,7 @@ fn an_unanswered_frame_is_sent_again_as_it_was_then_its_session_fails_in_words()
 fn a_frame_sent_twice_is_answered_twice_alike_and_taken_in_once() {
     let mut fake = Fake { talk: 10, ..Fake::default() };
     fake.members.insert(device(2));
-    let mut e = Engine::new(config(), device(1), &[C], at(0));
+    let mut e = Engine::new(config(), device(1), &[C], &[], at(0));
     e.take_outputs();
     let mut theirs = frame(DocName::Board, true);
     (theirs.session, theirs.round) = (42, 3);
@@ -246,7 +256,7 @@ fn asking_for_a_document_while_its_session_runs_makes_it_go_round_once_more() {
 #[test]
 fn a_stranger_is_pulled_from_then_let_go_after_its_grace() {
     let mut fake = Fake::default();
-    let mut e = Engine::new(config(), device(1), &[C], at(0));
+    let mut e = Engine::new(config(), device(1), &[C], &[], at(0));
     e.handle(at(0), Input::Connected { peer: device(9), how: Discovery::Mdns, address: "x".into() }, &mut fake);
     let sent = requests(&e.take_outputs());
     // We send a stranger nothing of ours, but take its people document (it may hold its admission).

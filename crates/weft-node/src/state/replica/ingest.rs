@@ -17,16 +17,16 @@ use crate::state::community::{Community, Touched};
 use crate::sync::{Incoming, Ingested, Rejection};
 
 /// The most changes (and bytes) waiting for their parents or author, per community.
-const MAX_PENDING: usize = 100_000;
+pub(super) const MAX_PENDING: usize = 100_000;
 const MAX_PENDING_BYTES: usize = 64 << 20;
 
 /// Which side of a sync session this is: each side keeps its own Automerge sync state per
 
 #[derive(Debug)]
 pub(super) struct Pending {
-    doc: DocName,
-    change: Change,
-    signature: Option<ChangeSignature>,
+    pub doc: DocName,
+    pub change: Change,
+    pub signature: Option<ChangeSignature>,
 }
 
 /// Applies a run of verified changes, document by document, in one call each (change by
@@ -67,7 +67,7 @@ fn flush_run(
 }
 
 /// Orders changes so that each comes after those of its parents that are in the batch.
-fn causal_order(batch: Vec<Pending>) -> Vec<Pending> {
+pub(super) fn causal_order(batch: Vec<Pending>) -> Vec<Pending> {
     let changes: Vec<&Change> = batch.iter().map(|p| &p.change).collect();
     let order = weft_core::cover::causal_order(&changes);
     let mut slots: Vec<Option<Pending>> = batch.into_iter().map(Some).collect();
@@ -119,6 +119,9 @@ impl State {
         doc: DocName,
         changes: Vec<Incoming>,
     ) -> Result<Ingested, crate::error::NodeError> {
+        if doc == DocName::Commons {
+            return self.ingest_commons(community, changes);
+        }
         let started = std::time::Instant::now();
         let mut report = Ingested::default();
         if !self.communities.contains_key(&community) {
@@ -307,8 +310,14 @@ impl State {
             stored = ?started.elapsed(),
             "ingested"
         );
-        if touched_docs.contains(&DocName::People) && self.sync.joining.contains_key(&community) {
-            self.finish_join(community)?;
+        if touched_docs.contains(&DocName::People) {
+            if self.sync.joining.contains_key(&community) {
+                self.finish_join(community)?;
+            }
+            self.commons_due(community);
+        }
+        if touched_docs.contains(&DocName::Board) {
+            self.escalate_soon();
         }
         for name in touched_docs {
             self.maybe_compact(community, name);

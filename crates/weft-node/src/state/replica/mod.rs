@@ -8,6 +8,7 @@
 //! document, which syncs first). A change that fails is rejected with every change that
 //! depends on it, and the caller penalises the peer that sent it.
 
+mod commons;
 mod frames;
 mod ingest;
 
@@ -21,8 +22,8 @@ use weft_core::doc::people::PeopleView;
 use weft_core::doc::{DocId, DocName};
 use weft_core::{CommunityId, DeviceId};
 use weft_net::wire::{
-    DocSummary, GossipFrame, JoinRequest, MAX_CHANGES, MAX_SYNC_MESSAGE, Manifest, Refusal, RefusalCode, SyncFrame,
-    WireChange,
+    DocSummary, GossipFrame, JoinRequest, LinkRequest, MAX_CHANGES, MAX_SYNC_MESSAGE, Manifest, Refusal, RefusalCode,
+    SyncFrame, WireChange,
 };
 use weft_store::Batch;
 
@@ -41,8 +42,14 @@ pub(crate) struct SyncBook {
     /// Communities we were admitted to and whose people document is still on its way, with
     /// the device of the member who admitted us.
     pub(super) joining: HashMap<CommunityId, DeviceId>,
-    /// Data keys opened so far, by key id.
-    pub(super) keys: HashMap<[u8; 8], (CommunityId, weft_core::crypto::DataKey)>,
+    /// Data keys opened so far, by key id: a community's (gossip of its documents) or a
+    /// commons' (gossip of that commons only).
+    pub(super) keys: HashMap<[u8; 8], (CommunityId, Option<DocName>, weft_core::crypto::DataKey)>,
+    /// Devices of neighbouring communities that introduced themselves with a proven roster
+    /// when our communities linked, until their commons arrives.
+    pub(super) introduced: HashMap<DeviceId, BTreeSet<CommunityId>>,
+    /// Commons changes waiting for their parents or their author's roster, by commons.
+    commons_pending: HashMap<CommunityId, Vec<Pending>>,
 }
 
 fn refuse(code: RefusalCode, reason: impl Into<String>) -> Refusal {
@@ -54,10 +61,11 @@ fn internal(e: impl std::fmt::Display) -> Refusal {
 }
 
 impl State {
-    /// The communities in which `device` is a device of a current member.
+    /// What `device` may sync with us, by community: our communities it is a member of, and
+    /// the commons we hold that it may hold too.
     pub(crate) fn communities_of_device(&mut self, device: &DeviceId) -> Vec<CommunityId> {
-        let ids: Vec<CommunityId> = self.communities.keys().copied().collect();
-        ids.into_iter().filter(|c| self.is_member_device(*c, device)).collect()
+        let ids: BTreeSet<CommunityId> = self.communities.keys().chain(self.commons.keys()).copied().collect();
+        ids.into_iter().filter(|c| self.may_sync(*c, device)).collect()
     }
 
     pub(crate) fn is_member_device(&mut self, community: CommunityId, device: &DeviceId) -> bool {
@@ -65,21 +73,71 @@ impl State {
             || self.communities.get_mut(&community).is_some_and(|c| c.people().member_of_device(device).is_some())
     }
 
-    /// The documents we hold of a community, people first (all loaded: a sync follows).
-    pub(crate) fn manifest(&mut self, community: CommunityId) -> Result<Manifest, Refusal> {
-        if !self.communities.contains_key(&community) {
-            return Err(refuse(RefusalCode::UnknownCommunity, "this peer does not hold that community"));
+    /// Whether `device` may sync anything of `community` with us.
+    pub(crate) fn may_sync(&mut self, community: CommunityId, device: &DeviceId) -> bool {
+        self.is_member_device(community, device) || self.may_hold_commons(community, device)
+    }
+
+    /// Whether `device` may sync this document with us: a commons if it may hold it, any other
+    /// document if it is a member.
+    fn may_sync_doc(&mut self, doc: DocId, device: &DeviceId) -> bool {
+        match doc.name {
+            DocName::Commons => {
+                self.is_member_device(doc.community, device) || self.may_hold_commons(doc.community, device)
+            }
+            _ => self.is_member_device(doc.community, device),
         }
-        self.load_board(community).map_err(internal)?;
-        self.load_all_ledgers(community).map_err(internal)?;
-        let com = self
-            .communities
-            .get(&community)
-            .ok_or_else(|| refuse(RefusalCode::UnknownCommunity, "this peer does not hold that community"))?;
-        let board = com.board.as_ref().ok_or_else(|| internal("the board is not loaded"))?;
-        let mut docs = vec![(DocName::People, com.people.heads()), (DocName::Board, board.heads())];
-        for (year, doc) in &com.ledgers {
-            docs.push((DocName::Ledger(*year), doc.heads()));
+    }
+
+    /// A document held here, whichever kind.
+    fn held_doc(&self, id: DocId) -> Option<&weft_core::doc::Document> {
+        match id.name {
+            DocName::Commons => self.commons.get(&id.community).map(|h| &h.doc),
+            name => self.communities.get(&id.community)?.doc(name),
+        }
+    }
+
+    fn held_doc_mut(&mut self, id: DocId) -> Option<&mut weft_core::doc::Document> {
+        match id.name {
+            DocName::Commons => self.commons.get_mut(&id.community).map(|h| {
+                h.changed();
+                &mut h.doc
+            }),
+            name => self.communities.get_mut(&id.community)?.doc_mut(name),
+        }
+    }
+
+    /// The documents of a community `peer` may sync with us, people first (all loaded: a sync
+    /// follows): everything of ours, with our commons, to a member; only the commons to a
+    /// neighbour.
+    pub(crate) fn manifest(&mut self, community: CommunityId, peer: &DeviceId) -> Result<Manifest, Refusal> {
+        let member = self.communities.contains_key(&community) && self.is_member_device(community, peer);
+        let mut docs = Vec::new();
+        if member {
+            self.load_board(community).map_err(internal)?;
+            self.load_all_ledgers(community).map_err(internal)?;
+            let com = self
+                .communities
+                .get(&community)
+                .ok_or_else(|| refuse(RefusalCode::UnknownCommunity, "this peer does not hold that community"))?;
+            let board = com.board.as_ref().ok_or_else(|| internal("the board is not loaded"))?;
+            docs.push((DocName::People, com.people.heads()));
+            docs.push((DocName::Board, board.heads()));
+            for (year, doc) in &com.ledgers {
+                docs.push((DocName::Ledger(*year), doc.heads()));
+            }
+        }
+        if (member || self.may_hold_commons(community, peer))
+            && let Some(held) = self.commons.get(&community)
+        {
+            docs.push((DocName::Commons, held.doc.heads()));
+        }
+        if docs.is_empty() {
+            return Err(if self.communities.contains_key(&community) || self.commons.contains_key(&community) {
+                refuse(RefusalCode::NotAMember, "you may not sync this community's documents")
+            } else {
+                refuse(RefusalCode::UnknownCommunity, "this peer does not hold that community")
+            });
         }
         let mut out = Vec::with_capacity(docs.len());
         for (name, heads) in docs {
@@ -108,7 +166,10 @@ impl State {
                 Ok(())
             }
             DocName::Commons => {
-                Err(refuse(RefusalCode::UnknownCommunity, "this peer does not sync commons documents yet"))
+                if !self.commons.contains_key(&doc.community) && !self.communities.contains_key(&doc.community) {
+                    return Err(refuse(RefusalCode::UnknownCommunity, "this peer does not hold that commons"));
+                }
+                self.ensure_commons(doc.community).map_err(internal)
             }
         }
     }
@@ -137,6 +198,9 @@ impl State {
         role: Role,
         first: bool,
     ) -> Result<SyncFrame, Refusal> {
+        if role != Role::Pull && !self.may_sync_doc(doc, &peer) {
+            return Err(refuse(RefusalCode::NotAMember, "you may not sync this document"));
+        }
         self.doc_for_sync(doc)?;
         let mut state = self.sync_state(peer, doc, role, first);
         if role == Role::Pull {
@@ -173,10 +237,10 @@ impl State {
     /// fit) waits too. Many changes travel as one Automerge bundle, several times smaller,
     /// built from their hashes: the changes themselves are never built one by one.
     fn generate_with(&mut self, state: &mut SyncState, id: DocId) -> Result<FrameBody, Refusal> {
-        let com = self.communities.get(&id.community).ok_or_else(|| internal("the community is gone"))?;
-        let doc = com.doc(id.name).ok_or_else(|| internal("the document is not loaded"))?;
+        let doc = self.held_doc(id).ok_or_else(|| internal("the document is not loaded"))?;
         let Some((mut message, to_send)) = doc.generate_sync_lean(state) else { return Ok(FrameBody::default()) };
-        if let Some(pending) = self.sync.pending.get(&id.community) {
+        let pending = if id.name == DocName::Commons { &self.sync.commons_pending } else { &self.sync.pending };
+        if let Some(pending) = pending.get(&id.community) {
             for hash in ingest::missing_parents(pending, id.name, |h| doc.has_change(h)) {
                 if !message.need.contains(&hash) {
                     message.need.push(hash);
@@ -238,7 +302,7 @@ impl State {
         if role == Role::Pull && doc.name != DocName::People {
             return Err(refuse(RefusalCode::Invalid, "only the people document is pulled from a stranger"));
         }
-        if role != Role::Pull && !self.is_member_device(doc.community, &peer) {
+        if role != Role::Pull && !self.may_sync_doc(doc, &peer) {
             return Err(refuse(RefusalCode::NotAMember, "you are not a member of this community (yet)"));
         }
         self.doc_for_sync(doc)?;
@@ -254,8 +318,7 @@ impl State {
         report.waiting = ingested.waiting;
         report.rejected.extend(ingested.rejected);
         let mut state = self.sync_state(peer, doc, role, false);
-        let com = self.communities.get_mut(&doc.community).ok_or_else(|| internal("the community is gone"))?;
-        let target = com.doc_mut(doc.name).ok_or_else(|| internal("the document is not loaded"))?;
+        let target = self.held_doc_mut(doc).ok_or_else(|| internal("the document is not loaded"))?;
         let received = target.receive_sync(&mut state, message);
         if let Err(e) = received {
             self.sync.states.insert((peer, doc, role), state);
@@ -270,10 +333,16 @@ impl State {
 
     /// Whether we hold a change of a document (loading it if it rests).
     pub(crate) fn holds_change(&mut self, doc: DocId, hash: &ChangeHash) -> bool {
-        if self.manifest(doc.community).is_err() {
-            return false;
+        match doc.name {
+            DocName::Board => {
+                let _ = self.load_board(doc.community);
+            }
+            DocName::Ledger(year) => {
+                let _ = self.load_ledger(doc.community, year);
+            }
+            DocName::People | DocName::Commons => {}
         }
-        self.communities.get(&doc.community).and_then(|c| c.doc(doc.name)).is_some_and(|d| d.has_change(hash))
+        self.held_doc(doc).is_some_and(|d| d.has_change(hash))
     }
 
     /// The people view of a community, for membership decisions.
@@ -291,12 +360,12 @@ impl Replica for State {
         self.communities_of_device(device)
     }
 
-    fn is_member_device(&mut self, community: CommunityId, device: &DeviceId) -> bool {
-        State::is_member_device(self, community, device)
+    fn may_sync(&mut self, community: CommunityId, device: &DeviceId) -> bool {
+        State::may_sync(self, community, device)
     }
 
     fn member_name(&mut self, community: CommunityId, device: &DeviceId) -> Option<String> {
-        self.member_name_of_device(community, device)
+        self.member_name_of_device(community, device).or_else(|| self.neighbour_name_of_device(community, device))
     }
 
     fn member_devices(&mut self) -> BTreeSet<DeviceId> {
@@ -307,8 +376,8 @@ impl Replica for State {
         devices
     }
 
-    fn manifest(&mut self, community: CommunityId) -> Result<Manifest, Refusal> {
-        State::manifest(self, community)
+    fn manifest(&mut self, community: CommunityId, peer: &DeviceId) -> Result<Manifest, Refusal> {
+        State::manifest(self, community, peer)
     }
 
     fn generate(&mut self, peer: DeviceId, doc: DocId, role: Role, first: bool) -> Result<SyncFrame, Refusal> {
@@ -323,11 +392,11 @@ impl Replica for State {
         self.sync.states.retain(|(p, _, _), _| *p != peer);
     }
 
-    fn seal(&mut self, community: CommunityId, payload: &[u8]) -> Result<GossipFrame, String> {
-        self.seal_gossip(community, payload)
+    fn seal(&mut self, community: CommunityId, doc: DocName, payload: &[u8]) -> Result<GossipFrame, String> {
+        self.seal_gossip(community, doc, payload)
     }
 
-    fn open(&mut self, frame: &GossipFrame) -> Result<Option<(CommunityId, Vec<u8>)>, String> {
+    fn open(&mut self, frame: &GossipFrame) -> Result<Option<crate::sync::Opened>, String> {
         self.open_gossip(frame)
     }
 
@@ -349,5 +418,23 @@ impl Replica for State {
 
     fn is_joined(&mut self, community: CommunityId) -> bool {
         State::is_joined(self, community)
+    }
+
+    fn link(&mut self, device: DeviceId, link: LinkRequest) -> Result<(CommunityId, Vec<WireChange>), Refusal> {
+        self.link_by_invite(device, link)
+    }
+
+    fn begin_link(
+        &mut self,
+        ours: CommunityId,
+        theirs: CommunityId,
+        device: DeviceId,
+        evidence: Vec<WireChange>,
+    ) -> Result<(), NodeError> {
+        State::begin_link(self, ours, theirs, device, evidence)
+    }
+
+    fn is_linked(&mut self, community: CommunityId) -> bool {
+        self.commons.get_mut(&community).is_some_and(|h| h.roster().is_some())
     }
 }

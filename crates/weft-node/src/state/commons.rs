@@ -1,0 +1,344 @@
+//! The commons this node holds: its own communities' (which their members tend: roster
+//! evidence, directory, the commons key, escalation) and its linked neighbours' (which it only
+//! replicates, every change verified against the rosters the commons prove).
+//!
+//! A commons is kept in memory whole (it is small next to a board) with its view and its
+//! community's roster read once and kept until the document changes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use automerge::ReadDoc;
+use tracing::{debug, info, warn};
+use weft_core::crypto::DataKey;
+use weft_core::doc::commons::{CommonsView, Directory};
+use weft_core::doc::membership::Membership;
+use weft_core::doc::{DocId, DocName, Document, WriteError};
+use weft_core::escalation::{self, Rule, Step};
+use weft_core::identity::{ChangeSignature, SignedChange};
+use weft_core::roster::{Roster, evidence_of};
+use weft_core::{CommunityId, DeviceId};
+use weft_store::Batch;
+
+use super::State;
+use super::write::WriteCtx;
+use crate::api::Event;
+use crate::error::NodeError;
+use crate::sync::Input;
+
+/// How often a member's node looks whether an urgent task should go to the neighbours (or
+/// come back), besides after every change of the board.
+pub(crate) const ESCALATE_EVERY: Duration = Duration::from_secs(600);
+
+/// One commons in memory.
+pub(crate) struct Held {
+    pub doc: Document,
+    view: Option<CommonsView>,
+    /// The roster its evidence proves (`None` inside: no founding change yet).
+    roster: Option<Option<Roster>>,
+}
+
+impl Held {
+    fn new(doc: Document) -> Self {
+        Self { doc, view: None, roster: None }
+    }
+
+    pub fn view(&mut self) -> &CommonsView {
+        self.view.get_or_insert_with(|| CommonsView::read(self.doc.automerge()))
+    }
+
+    pub fn roster(&mut self) -> Option<&Roster> {
+        if self.roster.is_none() {
+            let community = self.doc.id().community;
+            let roster = match self.view().roster(community) {
+                Ok(r) => r,
+                Err(e) => {
+                    warn!(community = %community.short(), %e, "a commons' roster does not hold");
+                    None
+                }
+            };
+            self.roster = Some(roster);
+        }
+        self.roster.as_ref().and_then(Option::as_ref)
+    }
+
+    /// Forgets what was read: the document changed.
+    pub fn changed(&mut self) {
+        self.view = None;
+        self.roster = None;
+    }
+}
+
+impl State {
+    /// Loads the commons of our communities and of the neighbours whose commons we hold.
+    pub(super) fn load_commons(&mut self) -> Result<(), NodeError> {
+        let ours = self.community_ids();
+        let neighbours: Vec<CommunityId> = self.store.neighbours()?.into_iter().map(|r| r.id).collect();
+        for c in ours.into_iter().chain(neighbours) {
+            self.ensure_commons(c)?;
+        }
+        Ok(())
+    }
+
+    /// The commons of `c` in memory: loaded from the store, or started from its deterministic
+    /// genesis (stored at once, under a neighbour's row if `c` is not one of ours).
+    pub(crate) fn ensure_commons(&mut self, c: CommunityId) -> Result<(), NodeError> {
+        if self.commons.contains_key(&c) {
+            return Ok(());
+        }
+        let id = DocId { community: c, name: DocName::Commons };
+        let doc = match self.store.load_doc(id)? {
+            Some(doc) => doc,
+            None => {
+                let (doc, genesis) =
+                    Document::from_genesis(id).ok_or_else(|| NodeError::Write("could not start the commons".into()))?;
+                if !self.communities.contains_key(&c) {
+                    self.store.add_neighbour(c, "(neighbour)")?;
+                }
+                self.store.commit(&Batch { communities: Vec::new(), changes: vec![(id, genesis)] })?;
+                doc
+            }
+        };
+        self.commons.insert(c, Held::new(doc));
+        Ok(())
+    }
+
+    pub(crate) fn held(&mut self, c: CommunityId) -> Result<&mut Held, NodeError> {
+        self.ensure_commons(c)?;
+        self.commons.get_mut(&c).ok_or_else(|| NodeError::NotFound(format!("no commons of {}", c.short())))
+    }
+
+    /// Changes a commons and stores the change (nothing if the write has nothing to say).
+    pub(super) fn write_commons(
+        &mut self,
+        c: CommunityId,
+        write: impl FnOnce(&mut Document, &WriteCtx) -> Result<Option<SignedChange>, WriteError>,
+    ) -> Result<bool, NodeError> {
+        let w = self.write_ctx()?;
+        let held = self.held(c)?;
+        let Some(change) = write(&mut held.doc, &w)? else { return Ok(false) };
+        held.changed();
+        self.persist_commons(c, vec![change])?;
+        Ok(true)
+    }
+
+    /// Stores changes of a commons durably, then gossips and announces them. On failure the
+    /// commons is loaded again from disk.
+    pub(crate) fn persist_commons(&mut self, c: CommunityId, changes: Vec<SignedChange>) -> Result<(), NodeError> {
+        let id = DocId { community: c, name: DocName::Commons };
+        let batch = Batch { communities: Vec::new(), changes: changes.iter().map(|ch| (id, ch.clone())).collect() };
+        if let Err(e) = self.store.commit(&batch) {
+            warn!(%e, "storing a commons change failed; loading the commons again");
+            self.commons.remove(&c);
+            self.ensure_commons(c)?;
+            return Err(e.into());
+        }
+        self.net_input(Input::LocalChanges { community: c, doc: DocName::Commons, changes });
+        let _ = self.events.send(Event::DocumentChanged { community: c, doc: DocName::Commons });
+        Ok(())
+    }
+
+    /// The communities whose commons is held here (ours and our neighbours').
+    pub(crate) fn commons_ids(&self) -> Vec<CommunityId> {
+        self.commons.keys().copied().collect()
+    }
+
+    /// The rosters every held commons proves, by community (for verifying neighbours' changes).
+    pub(crate) fn rosters(&mut self) -> BTreeMap<CommunityId, Roster> {
+        let mut out = BTreeMap::new();
+        for (c, held) in &mut self.commons {
+            if let Some(r) = held.roster() {
+                out.insert(*c, r.clone());
+            }
+        }
+        out
+    }
+
+    /// Whether `device` belongs to a current member of `c`: by our own people document if `c`
+    /// is ours, else by the roster its commons proves, or because it introduced itself for
+    /// `c` with a proven roster when our communities linked.
+    pub(crate) fn device_in(&mut self, c: CommunityId, device: &DeviceId) -> bool {
+        if let Some(com) = self.communities.get_mut(&c) {
+            return com.people().member_of_device(device).is_some();
+        }
+        if self.sync.introduced.get(device).is_some_and(|cs| cs.contains(&c)) {
+            return true;
+        }
+        self.commons.get_mut(&c).and_then(Held::roster).is_some_and(|r| r.member_of_device(device).is_some())
+    }
+
+    /// Whether `device` may hold the commons of `c` (which we hold): it is a member of `c`, or
+    /// of a community `c` is linked to now.
+    ///
+    /// Fellow members of a community of ours also exchange the commons of its live
+    /// neighbours (a member who did not link holds the neighbour's commons empty until then).
+    pub(crate) fn may_hold_commons(&mut self, c: CommunityId, device: &DeviceId) -> bool {
+        let Some(held) = self.commons.get_mut(&c) else { return false };
+        let links: Vec<CommunityId> = held.view().live_links().collect();
+        if self.device_in(c, device) || links.into_iter().any(|l| self.device_in(l, device)) {
+            return true;
+        }
+        for ours in self.community_ids() {
+            let linked = self.commons.get_mut(&ours).is_some_and(|h| h.view().live_links().any(|l| l == c));
+            if linked && self.is_member_device(ours, device) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The devices that should hold the commons key of our community `c`: its members' and
+    /// those of its live neighbours (as far as their commons here prove them).
+    fn key_holders(&mut self, c: CommunityId) -> Result<Vec<DeviceId>, NodeError> {
+        let mut devices: BTreeSet<DeviceId> =
+            self.community(c)?.people().current_members().flat_map(|m| m.devices.keys().copied()).collect();
+        let links: Vec<CommunityId> = self.held(c)?.view().live_links().collect();
+        for l in links {
+            if let Some(roster) = self.commons.get_mut(&l).and_then(Held::roster) {
+                devices.extend(roster.members.values().filter(|m| !m.removed).flat_map(|m| m.devices.keys().copied()));
+            }
+        }
+        Ok(devices.into_iter().collect())
+    }
+
+    /// The devices that must not hold our community's commons key: removed members' and those
+    /// of communities whose link ended (and was not made again).
+    fn shut_out(&mut self, c: CommunityId) -> Result<BTreeSet<DeviceId>, NodeError> {
+        let mut out: BTreeSet<DeviceId> = self
+            .community(c)?
+            .people()
+            .members
+            .values()
+            .filter(|m| m.removed)
+            .flat_map(|m| m.devices.keys().copied())
+            .collect();
+        let ended: Vec<CommunityId> =
+            self.held(c)?.view().links.values().filter(|l| !l.is_live()).map(|l| l.community).collect();
+        for x in ended {
+            if let Some(roster) = self.commons.get_mut(&x).and_then(Held::roster) {
+                out.extend(roster.members.values().flat_map(|m| m.devices.keys().copied()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Brings our community's commons up to date with the community: the roster evidence of
+    /// its people document, its directory entry, and the commons key sealed to every device
+    /// that should hold it (a new key once a link ended). Done by whichever member's node
+    /// notices first; the others find nothing left to do.
+    pub(crate) fn tend_commons(&mut self, c: CommunityId) -> Result<(), NodeError> {
+        let Some(me) = self.me_if_any() else { return Ok(()) };
+        if !self.communities.get_mut(&c).is_some_and(|com| com.people().is_current_member(&me)) {
+            return Ok(());
+        }
+        self.ensure_commons(c)?;
+        // Our live neighbours' commons are held here (empty until they come from a member who
+        // has them).
+        let links: Vec<CommunityId> = self.held(c)?.view().live_links().collect();
+        for l in links {
+            if !self.commons.contains_key(&l) {
+                self.ensure_commons(l)?;
+                self.net_input(Input::CommonsAdded(l));
+            }
+        }
+        // Roster evidence: the people changes that admit, certify and remove, with signatures.
+        let people_id = DocId { community: c, name: DocName::People };
+        let have: BTreeSet<_> = self.held(c)?.view().evidence.iter().map(|e| e.change.hash()).collect();
+        let missing: Vec<_> = {
+            let people = &self.community(c)?.people;
+            evidence_of(people).into_iter().filter(|h| !have.contains(h)).collect()
+        };
+        if !missing.is_empty() {
+            let sigs = self.store.signatures_of(people_id, &missing)?;
+            let people = &self.community(c)?.people;
+            let evidence: Vec<(Vec<u8>, ChangeSignature)> = missing
+                .iter()
+                .zip(sigs)
+                .filter_map(|(h, sig)| {
+                    let change = people.automerge().get_change_by_hash(h)?;
+                    Some((change.raw_bytes().to_vec(), sig?))
+                })
+                .collect();
+            if !evidence.is_empty() {
+                self.write_commons(c, |doc, w| doc.add_evidence(&w.me, &evidence, w.now))?;
+            }
+        }
+        // The directory's name follows the community's.
+        let name = self.community(c)?.people().name.clone();
+        let dir = self.held(c)?.view().directory.clone();
+        if dir.name.as_deref() != Some(name.as_str()) {
+            let dir = Directory { name: Some(name), ..dir };
+            self.write_commons(c, |doc, w| doc.set_directory(&w.me, &dir, w.now).map(Some))?;
+        }
+        // The commons key: a first epoch, a new one once a device that held it must not any
+        // more (a member removed, a link ended), and seals for devices that lack it.
+        let holders = self.key_holders(c)?;
+        let shut_out = self.shut_out(c)?;
+        let membership = Membership::read(self.held(c)?.doc.automerge());
+        let stale = membership.current().is_none_or(|e| e.seals.keys().any(|d| shut_out.contains(d)));
+        if stale {
+            let key = DataKey::generate();
+            self.write_commons(c, |doc, w| doc.start_commons_epoch(&w.me, &key, &holders, w.now).map(Some))?;
+            self.sync.keys.clear();
+            debug!(community = %c.short(), devices = holders.len(), "new commons key");
+        } else {
+            self.write_commons(c, |doc, w| doc.seal_commons_key(&w.me, &holders, w.now))?;
+        }
+        Ok(())
+    }
+
+    /// Tends the commons of every community of ours (after the network starts).
+    pub(crate) fn tend_all_commons(&mut self) {
+        for c in self.community_ids() {
+            if let Err(e) = self.tend_commons(c) {
+                warn!(%e, community = %c.short(), "could not tend the commons");
+            }
+        }
+    }
+
+    /// Offers our community's urgent, unfilled tasks to its neighbours, and withdraws the
+    /// calls nobody is needed for any more (`weft_core::escalation`). A community without
+    /// live neighbours escalates nothing.
+    pub(crate) fn escalate(&mut self, c: CommunityId) -> Result<usize, NodeError> {
+        let Some(me) = self.me_if_any() else { return Ok(0) };
+        if !self.communities.get_mut(&c).is_some_and(|com| com.people().is_current_member(&me)) {
+            return Ok(0);
+        }
+        let (now, today) = (self.clock.now(), self.clock.today());
+        let view = self.held(c)?.view().clone();
+        let has_neighbours = view.live_links().next().is_some();
+        let steps = {
+            let board = self.community(c)?.board();
+            escalation::steps(board, &view, &Rule::default(), now, today)
+        };
+        let mut done = 0;
+        for step in steps {
+            let result = match step {
+                Step::Open(task) if has_neighbours => {
+                    let Some(t) = self.community(c)?.board().tasks.get(&task).cloned() else { continue };
+                    self.write_commons(c, |doc, w| doc.open_call(&w.me, &t, true, w.now).map(Some))
+                }
+                Step::Open(_) => continue,
+                Step::Withdraw(task) => self.write_commons(c, |doc, w| doc.close_call(&w.me, task, w.now).map(Some)),
+            };
+            match result {
+                Ok(_) => {
+                    done += 1;
+                    info!(community = %c.short(), task = %step.task().short(), ?step, "escalation");
+                }
+                Err(e) => warn!(%e, task = %step.task().short(), "escalation step failed"),
+            }
+        }
+        Ok(done)
+    }
+
+    /// Escalation in every community of ours; when it is next due.
+    pub(crate) fn escalate_all(&mut self) {
+        for c in self.community_ids() {
+            if let Err(e) = self.escalate(c) {
+                warn!(%e, community = %c.short(), "escalation failed");
+            }
+        }
+        self.escalate_at = self.clock.mono() + ESCALATE_EVERY;
+    }
+}

@@ -1,0 +1,137 @@
+//! Taking in a commons' changes from peers: each verified against the rosters the commons
+//! held here prove (`Verifier::verify_commons`), applied, then stored. A change whose parents
+//! or author's roster have not arrived yet waits, within bounds, and is tried again whenever a
+//! commons takes in something new (a neighbour's roster may be what it waited for).
+
+use std::collections::HashSet;
+
+use automerge::ChangeHash;
+use tracing::debug;
+use weft_core::CommunityId;
+use weft_core::doc::{DocId, DocName};
+use weft_core::identity::SignedChange;
+use weft_core::verify::Verifier;
+use weft_store::Batch;
+
+use super::ingest::{MAX_PENDING, Pending, causal_order};
+use crate::api::Event;
+use crate::error::NodeError;
+use crate::state::State;
+use crate::sync::{Incoming, Ingested, Rejection};
+
+impl State {
+    /// Verifies, applies and stores changes of the commons of `c` received from a peer, then
+    /// tries again what waits in every commons if anything was applied.
+    pub(crate) fn ingest_commons(&mut self, c: CommunityId, changes: Vec<Incoming>) -> Result<Ingested, NodeError> {
+        let report = self.ingest_commons_once(c, changes)?;
+        if report.applied > 0 {
+            let waiting: Vec<CommunityId> =
+                self.sync.commons_pending.iter().filter(|(_, p)| !p.is_empty()).map(|(c, _)| *c).collect();
+            for other in waiting {
+                self.ingest_commons_once(other, Vec::new())?;
+            }
+        }
+        Ok(report)
+    }
+
+    fn ingest_commons_once(&mut self, c: CommunityId, changes: Vec<Incoming>) -> Result<Ingested, NodeError> {
+        let mut report = Ingested::default();
+        if !self.commons.contains_key(&c) {
+            return Err(NodeError::NotFound(format!("no commons of {} here", c.short())));
+        }
+        let mut seen = HashSet::new();
+        let mut queue: Vec<Pending> = changes
+            .into_iter()
+            .filter(|i| seen.insert(i.change.hash()))
+            .map(|i| Pending { doc: DocName::Commons, change: i.change, signature: i.signature })
+            .collect();
+        let waiting = self.sync.commons_pending.remove(&c).unwrap_or_default();
+        queue.extend(waiting.into_iter().filter(|p| seen.insert(p.change.hash())));
+        let mut queue = causal_order(queue);
+        let rosters = self.rosters();
+        let mut verifier = Verifier::new(DocId { community: c, name: DocName::Commons });
+        // A frame carries one signature per device, over its latest change: it vouches for the
+        // earlier ones.
+        verifier.presign(queue.iter().map(|p| (&p.change, p.signature.as_ref())));
+        let held = self.commons.get_mut(&c).ok_or(NodeError::Stopped)?;
+        let mut rejected: HashSet<ChangeHash> = HashSet::new();
+        let mut batch = Vec::new();
+        loop {
+            let mut progress = false;
+            let mut next = Vec::new();
+            for p in queue.drain(..) {
+                let hash = p.change.hash();
+                if held.doc.has_change(&hash) {
+                    report.already += 1;
+                    continue;
+                }
+                if p.change.deps().iter().any(|d| rejected.contains(d)) {
+                    rejected.insert(hash);
+                    report.rejected.push(Rejection {
+                        doc: DocName::Commons,
+                        hash: Some(hash),
+                        why: "it depends on a rejected change".into(),
+                    });
+                    continue;
+                }
+                match verifier.verify_commons(&held.doc, &rosters, &p.change, p.signature.as_ref()) {
+                    Ok(_) => {
+                        if let Err(e) = held.doc.apply([p.change.clone()]) {
+                            rejected.insert(hash);
+                            report.rejected.push(Rejection {
+                                doc: DocName::Commons,
+                                hash: Some(hash),
+                                why: format!("apply: {e}"),
+                            });
+                            continue;
+                        }
+                        held.changed();
+                        report.applied += 1;
+                        progress = true;
+                        batch.push((
+                            DocId { community: c, name: DocName::Commons },
+                            SignedChange { hash, bytes: p.change.raw_bytes().to_vec(), signature: p.signature },
+                        ));
+                    }
+                    Err(e) if e.is_retryable() => next.push(p),
+                    Err(e) => {
+                        debug!(commons = %c.short(), %e, "commons change rejected");
+                        rejected.insert(hash);
+                        report.rejected.push(Rejection { doc: DocName::Commons, hash: Some(hash), why: e.to_string() });
+                    }
+                }
+            }
+            queue = next;
+            if !progress || queue.is_empty() {
+                break;
+            }
+        }
+        report.waiting = queue.len();
+        debug!(commons = %c.short(), applied = report.applied, already = report.already, waiting = report.waiting,
+            rejected = report.rejected.len(), "commons ingested");
+        if queue.len() > MAX_PENDING {
+            queue.drain(..queue.len() - MAX_PENDING);
+        }
+        if !queue.is_empty() {
+            self.sync.commons_pending.insert(c, queue);
+        }
+        if batch.is_empty() {
+            return Ok(report);
+        }
+        if !self.communities.contains_key(&c) {
+            let name = self.commons.get_mut(&c).and_then(|h| h.view().directory.name.clone());
+            self.store.add_neighbour(c, name.as_deref().unwrap_or("(neighbour)"))?;
+        }
+        if let Err(e) = self.store.commit(&Batch { communities: Vec::new(), changes: batch }) {
+            self.commons.remove(&c);
+            self.ensure_commons(c)?;
+            return Err(e.into());
+        }
+        // A neighbour's roster or links may have changed who holds our commons keys.
+        for ours in self.community_ids() {
+            self.commons_due(ours);
+        }
+        let _ = self.events.send(Event::DocumentChanged { community: c, doc: DocName::Commons });
+        Ok(report)
+    }
+}

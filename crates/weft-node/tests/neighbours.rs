@@ -1,0 +1,163 @@
+//! Two communities of real nodes (each with its own SQLite data directory and libp2p swarm on
+//! loopback) linked as neighbours by invitation: the commons syncs between them and through
+//! each community's own members, an urgent task escalates to the neighbours, a traveller pledges
+//! and logs hours, and nothing but the commons crosses.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use weft_core::model::{NewTask, Urgency};
+use weft_core::{Minutes, TaskId};
+use weft_node::api::{CallInfo, NeighboursInfo, TaskInput};
+use weft_node::clock::Clock;
+use weft_node::{Node, Request, Response};
+
+/// A founder and `n - 1` members of a community called `name`.
+async fn community_of(name: &str, founder: &str, n: usize) -> Vec<Peer> {
+    let a = peer(Some(founder)).await;
+    a.node.execute(Request::CommunityCreate { name: name.into() }).await.unwrap();
+    let link = invite(&a.node).await;
+    let mut peers = vec![a];
+    for i in 1..n {
+        let who = format!("{founder}'s neighbour {i}");
+        let p = peer(Some(&who)).await;
+        match p.node.execute(Request::Join { code: link.clone(), name: Some(who.clone()) }).await {
+            Ok(Response::Community(c)) => assert_eq!(c.name, name),
+            other => panic!("{who} could not join: {other:?}"),
+        }
+        peers.push(p);
+    }
+    for p in &peers {
+        until_members(&p.node, n).await;
+    }
+    peers
+}
+
+async fn neighbours(node: &Node) -> NeighboursInfo {
+    match node.execute(Request::Neighbours { community: None }).await.unwrap() {
+        Response::Neighbours(n) => n,
+        other => panic!("{other:?}"),
+    }
+}
+
+async fn calls(node: &Node) -> Vec<CallInfo> {
+    match node.execute(Request::Calls { community: None }).await {
+        Ok(Response::Calls(c)) => c,
+        _ => Vec::new(),
+    }
+}
+
+/// Waits until `check` holds of `node`'s calls.
+async fn until_calls(node: &Node, what: &str, check: impl Fn(&[CallInfo]) -> bool + Clone) {
+    let probe = node.clone();
+    until(node, what, move || {
+        let probe = probe.clone();
+        let check = check.clone();
+        async move { check(&calls(&probe).await) }
+    })
+    .await;
+}
+
+fn urgent(title: &str) -> Request {
+    Request::TaskAdd {
+        community: None,
+        task: TaskInput {
+            task: NewTask {
+                title: title.into(),
+                description: "The storm took half the nets".into(),
+                sector: "food".parse().unwrap(),
+                guild: None,
+                skills: Default::default(),
+                hours: Minutes::from_hours(3),
+                slots: 2,
+                urgency: Urgency::Urgent,
+                // Due today: escalation does not wait its 48 hours.
+                deadline: Some(Clock::system(0).today()),
+                location: Some("The harbour".into()),
+                open_to_neighbours: true,
+            },
+            guild_ref: None,
+        },
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn linked_communities_share_a_commons_escalate_and_welcome_visitors() {
+    let coast = community_of("Coast", "Ana", 3).await;
+    let hills = community_of("Hills", "Bo", 3).await;
+
+    // A member of Coast invites; a member of Hills accepts.
+    let link = match coast[0].node.execute(Request::NeighbourInvite { community: None, hours: 24 }).await.unwrap() {
+        Response::Invite(i) => i.link,
+        other => panic!("{other:?}"),
+    };
+    match hills[0].node.execute(Request::NeighbourAccept { community: None, code: link.clone() }).await {
+        Ok(Response::Neighbours(n)) => {
+            assert_eq!(n.neighbours.len(), 1, "{n:?}");
+            assert_eq!(n.neighbours[0].name, "Coast");
+            assert!(n.neighbours[0].live);
+        }
+        other => panic!("accepting the neighbour invitation failed: {other:?}"),
+    }
+    // Used once: a second use by the same community is no new link, and the link stands on
+    // both sides, each side's commons reaching the other side's members.
+    for p in coast.iter().chain(&hills) {
+        let probe = p.node.clone();
+        until(&p.node, "the link on both sides", move || {
+            let probe = probe.clone();
+            async move {
+                let n = neighbours(&probe).await;
+                n.neighbours.len() == 1 && n.neighbours[0].live && n.neighbours[0].theirs_live == Some(true)
+            }
+        })
+        .await;
+    }
+
+    // An urgent task in Coast, short of people and due today, goes to the neighbours by itself.
+    let task = match coast[1].node.execute(urgent("Mend the nets")).await.unwrap() {
+        Response::Task(t) => t.summary.task.id,
+        other => panic!("{other:?}"),
+    };
+    let traveller = &hills[2].node;
+    until_calls(traveller, "the escalated call at a traveller of Hills", move |c: &[CallInfo]| {
+        c.iter().any(|c| c.task == task && c.escalated && !c.ours)
+    })
+    .await;
+
+    // The traveller pledges through the commons; Coast's members see who from Hills did.
+    let short: String = task.to_string().chars().take(8).collect();
+    traveller.execute(Request::CallPledge { community: None, call: short.clone(), withdraw: false }).await.unwrap();
+    until_calls(&coast[2].node, "the visitor's pledge at Coast", move |c: &[CallInfo]| {
+        c.iter().any(|c| c.task == task && c.visitors.iter().any(|v| v.community_name == "Hills"))
+    })
+    .await;
+
+    // Hours: in the traveller's own ledger, and as visitors' hours on Coast's call.
+    let logged = traveller
+        .execute(Request::CallLog { community: None, call: short, minutes: Minutes::from_hours(3), date: None })
+        .await
+        .unwrap();
+    assert!(matches!(logged, Response::Entry(_)), "{logged:?}");
+    match traveller.execute(Request::MyHours { community: None, year: None }).await.unwrap() {
+        Response::Hours(y) => assert!(y.total.get() >= 180, "{y:?}"),
+        other => panic!("{other:?}"),
+    }
+    until_calls(&coast[0].node, "the visitor's hours at Coast", move |c: &[CallInfo]| {
+        c.iter().any(|c| c.task == task && c.visitor_minutes.get() == 180)
+    })
+    .await;
+
+    // Hills holds Coast's commons, never its people, board or ledgers.
+    for p in &hills {
+        match p.node.execute(Request::CommunityList).await.unwrap() {
+            Response::Communities(list) => {
+                assert_eq!(list.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["Hills"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        let coast_task: Result<Response, _> = p.node.execute(Request::TaskShow { task: task.to_string() }).await;
+        assert!(coast_task.is_err(), "a member of Hills holds Coast's board: {coast_task:?}");
+    }
+    let _: TaskId = task;
+}
