@@ -214,13 +214,17 @@ pub fn evidence(doc: &Automerge) -> Vec<Evidence> {
     records(doc, &roster)
         .into_iter()
         .filter_map(|(_, obj)| {
-            let rec = Record::read(doc, &obj, "roster");
-            let change = match fields(doc, &obj).into_iter().find(|(k, _)| k == "change")?.1 {
-                Field::Bytes(b) => Change::from_bytes(b).ok()?,
-                _ => return None,
-            };
-            let signature = ChangeSignature(rec.bytes::<64>("signature").ok()?);
-            Some(Evidence { change, signature })
+            let (mut change, mut signature) = (None, None);
+            for (key, field) in fields(doc, &obj) {
+                match (key.as_str(), field) {
+                    ("change", Field::Bytes(b)) => change = Some(b),
+                    ("signature", Field::Bytes(b)) => signature = <[u8; 64]>::try_from(b.as_slice()).ok(),
+                    _ => {}
+                }
+            }
+            // The signature is checked first: it is cheap, and parsing the change is not.
+            let signature = ChangeSignature(signature?);
+            Some(Evidence { change: Change::from_bytes(change?).ok()?, signature })
         })
         .collect()
 }
@@ -316,6 +320,18 @@ impl CommonsView {
     pub fn pledged(&self, task: &TaskId) -> usize {
         self.pledges.iter().filter(|p| p.task == *task && p.state != PledgeState::Withdrawn).count()
     }
+}
+
+/// One record of a commons, read as the whole reader would read it (`None` if it is missing
+/// or does not read): for the writers, which check one record and need not read the rest.
+fn one<T>(
+    doc: &Automerge,
+    root: &str,
+    key: &str,
+    read: impl FnOnce(&Automerge, &str, &ObjId) -> Result<T, SchemaError>,
+) -> Option<T> {
+    let obj = root_map(doc, root).and_then(|r| child_map(doc, &r, key))?;
+    read(doc, key, &obj).ok()
 }
 
 fn read_link(doc: &Automerge, key: &str, obj: &ObjId) -> Result<Link, SchemaError> {
@@ -630,7 +646,7 @@ impl Document {
         }
         let links = root_container(self.automerge(), "links")?;
         let key = other.to_string();
-        let live = CommonsView::read(self.automerge()).links.get(&other).map(Link::is_live);
+        let live = one(self.automerge(), "links", &key, read_link).map(|l| l.is_live());
         match (child_map(self.automerge(), &links, &key), live) {
             (None, _) => self.write(me, now, |tx| {
                 Rec::new()
@@ -656,8 +672,7 @@ impl Document {
         now: Timestamp,
     ) -> Result<crate::identity::SignedChange, WriteError> {
         self.require_commons()?;
-        let view = CommonsView::read(self.automerge());
-        match view.links.get(&other) {
+        match one(self.automerge(), "links", &other.to_string(), read_link) {
             Some(l) if l.is_live() => {}
             _ => return Err(WriteError::Other(format!("community {} is not linked", other.short()))),
         }
@@ -800,8 +815,7 @@ impl Document {
         now: Timestamp,
     ) -> Result<crate::identity::SignedChange, WriteError> {
         self.require_commons()?;
-        let view = CommonsView::read(self.automerge());
-        match view.calls.get(&task) {
+        match one(self.automerge(), "calls", &task.to_string(), read_call).as_ref() {
             Some(c) if c.open || state != PledgeState::Pledged => {}
             Some(c) => return Err(ValidationError::TaskClosed { title: c.title.clone() }.into()),
             None => return Err(WriteError::Other(format!("no call for task {}", task.short()))),
@@ -840,11 +854,8 @@ impl Document {
         now: Timestamp,
     ) -> Result<crate::identity::SignedChange, WriteError> {
         self.require_commons()?;
-        let view = CommonsView::read(self.automerge());
-        let sector = view
-            .calls
-            .get(&call)
-            .map(|c| c.sector.clone())
+        let sector = one(self.automerge(), "calls", &call.to_string(), read_call)
+            .map(|c| c.sector)
             .ok_or_else(|| WriteError::Other(format!("no call for task {}", call.short())))?;
         if minutes.get() == 0 || minutes > validate::ENTRY_MAX {
             return Err(ValidationError::EntryHours { minutes, max: validate::ENTRY_MAX }.into());
@@ -878,8 +889,11 @@ impl Document {
     ) -> Result<crate::identity::SignedChange, WriteError> {
         self.require_commons()?;
         let text = validate::text(validate::Field::Note, text, validate::NOTE_MAX)?;
-        let view = CommonsView::read(self.automerge());
-        if !view.offers.contains_key(&to) && !view.needs.contains_key(&to) {
+        let key = to.to_string();
+        let notice = |kind: NoticeKind| {
+            one(self.automerge(), kind.root(), &key, |doc, key, obj| read_notice(doc, kind, key, obj))
+        };
+        if notice(NoticeKind::Offer).is_none() && notice(NoticeKind::Need).is_none() {
             return Err(WriteError::Other(format!("no offer or need {}", to.short())));
         }
         let replies = root_container(self.automerge(), "replies")?;
