@@ -158,6 +158,11 @@ pub struct SectorProgress {
     /// Open tasks in the sector with free places.
     pub open_tasks: u32,
     pub urgent_open: u32,
+    /// Minutes visitors from linked communities gave in this sector this month (they count in
+    /// their own ledgers; shown here beside the members' hours, not in the percent).
+    #[serde(default)]
+    #[ts(optional)]
+    pub visitors: Option<Minutes>,
 }
 
 /// The community's progress in a month, sector by sector.
@@ -214,6 +219,7 @@ pub fn progress<'a>(
                 open_tasks: u32::try_from(in_sector.clone().count()).unwrap_or(u32::MAX),
                 urgent_open: u32::try_from(in_sector.filter(|t| t.task.urgency == Urgency::Urgent).count())
                     .unwrap_or(u32::MAX),
+                visitors: None,
             }
         })
         .collect();

@@ -122,6 +122,15 @@ pub struct Neighbour<'a> {
     pub ledgers: Vec<&'a LedgerView>,
 }
 
+/// A linked neighbour's commons as a member's node holds it (the neighbour's board stays with
+/// the neighbour): its open calls are offered to members who like to travel, and our members'
+/// pledges there are promised work, never suggested again.
+#[derive(Debug, Clone)]
+pub struct CommonsCalls<'a> {
+    pub name: &'a str,
+    pub commons: &'a weft_core::doc::commons::CommonsView,
+}
+
 fn signal_of(task: &weft_core::model::Task, kind: SignalKind, on: Date) -> Signal {
     Signal {
         kind,
@@ -315,8 +324,118 @@ impl Input {
         Self { today, sectors, guilds, members, tasks }
     }
 
+    /// Adds the open calls of linked neighbours' commons (tasks already here keep theirs), and
+    /// what our members pledged there: never suggested again, and promised work until they
+    /// log hours for it.
+    pub fn add_commons(&mut self, neighbours: &[CommonsCalls<'_>]) {
+        for n in neighbours {
+            let c = n.commons;
+            for p in c.pledges.iter().filter(|p| p.state != PledgeState::Withdrawn) {
+                let (Some(call), Some(m)) = (c.calls.get(&p.task), self.members.get_mut(&p.member)) else { continue };
+                m.seen.insert(p.task);
+                let logged = c.hours.iter().any(|h| h.call == p.task && h.member == p.member && !h.retracted);
+                if p.state == PledgeState::Pledged && call.open && !logged {
+                    m.committed = m.committed.saturating_add(call.hours.get());
+                }
+                let on = p.updated_at.date();
+                m.history.push(Signal {
+                    kind: SignalKind::Pledged,
+                    on,
+                    sector: call.sector.clone(),
+                    guild: None,
+                    skills: BTreeSet::new(),
+                    minutes: call.hours.get(),
+                });
+            }
+            for call in c.calls.values().filter(|call| call.open) {
+                let taken = u32::try_from(c.pledged(&call.task)).unwrap_or(u32::MAX);
+                let free = call.slots.saturating_sub(taken);
+                if free == 0 || call.deadline.is_some_and(|d| d < self.today) {
+                    continue;
+                }
+                self.tasks.entry(call.task).or_insert_with(|| TaskInput {
+                    title: call.title.clone(),
+                    sector: call.sector.clone(),
+                    guild: None,
+                    skills: BTreeSet::new(),
+                    minutes: call.hours.get(),
+                    slots: call.slots,
+                    free,
+                    urgency: call.urgency,
+                    deadline: call.deadline,
+                    posted: call.created_at.date(),
+                    neighbour: Some(n.name.to_owned()),
+                });
+            }
+        }
+        for m in self.members.values_mut() {
+            m.history.sort_by_key(|s| s.on);
+        }
+    }
+
     /// The share of a sector's yearly baseline a steady pace reaches by today, in minutes.
     pub fn expected_by_now(&self, baseline: u32) -> u32 {
         pro_rated(Minutes(baseline), self.today.year(), self.today).get()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use weft_core::doc::commons::{Call, CommonsView, VisitorPledge};
+    use weft_core::{CommunityId, Timestamp};
+
+    use super::*;
+
+    fn call(task: TaskId, slots: u32) -> Call {
+        Call {
+            task,
+            title: "Mend the nets".into(),
+            description: String::new(),
+            sector: "food".parse().unwrap(),
+            hours: Minutes::from_hours(3),
+            slots,
+            urgency: Urgency::Urgent,
+            deadline: None,
+            location: None,
+            escalated: true,
+            open: true,
+            created_by: MemberId::from_bytes([1; 32]),
+            created_at: Timestamp(1_800_000_000_000),
+        }
+    }
+
+    #[test]
+    fn neighbours_open_calls_are_offered_and_our_pledges_there_count() {
+        let me = MemberId::from_bytes([2; 32]);
+        let today: Date = "2027-01-15".parse().unwrap();
+        let mut input = Input {
+            today,
+            sectors: BTreeMap::new(),
+            guilds: BTreeMap::new(),
+            members: BTreeMap::from([(me, MemberInput { travel: true, ..MemberInput::default() })]),
+            tasks: BTreeMap::new(),
+        };
+        let (pledged, open, full) = (TaskId::random(), TaskId::random(), TaskId::random());
+        let pledge = |task| VisitorPledge {
+            task,
+            member: me,
+            community: CommunityId::from_bytes([3; 16]),
+            state: PledgeState::Pledged,
+            updated_at: Timestamp(1_800_000_100_000),
+        };
+        let mut commons = CommonsView::default();
+        for (t, slots) in [(pledged, 2), (open, 2), (full, 1)] {
+            commons.calls.insert(t, call(t, slots));
+        }
+        commons.pledges =
+            vec![pledge(pledged), VisitorPledge { member: MemberId::from_bytes([4; 32]), ..pledge(full) }];
+        input.add_commons(&[CommonsCalls { name: "Coast", commons: &commons }]);
+        assert_eq!(input.tasks[&open].neighbour.as_deref(), Some("Coast"));
+        assert_eq!(input.tasks[&pledged].free, 1);
+        assert!(!input.tasks.contains_key(&full), "a call whose places visitors hold is not offered");
+        let m = &input.members[&me];
+        assert!(m.seen.contains(&pledged), "never suggested again");
+        assert_eq!(m.committed, 180, "promised work until hours are logged");
+        assert_eq!(m.history.len(), 1);
     }
 }

@@ -19,7 +19,7 @@ pub mod plan;
 pub mod score;
 pub mod suggest;
 
-pub use input::{Input, MemberInput, Neighbour, SectorInput, Signal, SignalKind, TaskInput};
+pub use input::{CommonsCalls, Input, MemberInput, Neighbour, SectorInput, Signal, SignalKind, TaskInput};
 pub use learn::{HALF_DAY_TASK, SHORT_TASK, Size};
 pub use plan::{Part, Plan, plan, plan_network};
 pub use score::{Resting, Term, Terms, Week};

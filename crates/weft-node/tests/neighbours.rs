@@ -114,20 +114,46 @@ async fn linked_communities_share_a_commons_escalate_and_welcome_visitors() {
         .await;
     }
 
+    // A traveller of Hills says they like to travel.
+    let traveller = &hills[2].node;
+    let update = weft_core::model::ProfileUpdate {
+        willing_to_travel: Some(true),
+        hours_per_week: Some(Minutes::from_hours(6)),
+        ..Default::default()
+    };
+    traveller.execute(Request::ProfileSet { community: None, update }).await.unwrap();
+
     // An urgent task in Coast, short of people and due today, goes to the neighbours by itself.
     let task = match coast[1].node.execute(urgent("Mend the nets")).await.unwrap() {
         Response::Task(t) => t.summary.task.id,
         other => panic!("{other:?}"),
     };
-    let traveller = &hills[2].node;
     until_calls(traveller, "the escalated call at a traveller of Hills", move |c: &[CallInfo]| {
         c.iter().any(|c| c.task == task && c.escalated && !c.ours)
     })
     .await;
 
-    // The traveller pledges through the commons; Coast's members see who from Hills did.
+    // The matcher suggests it to the traveller, saying why; the traveller takes it (a pledge
+    // through the commons) and Coast's members see who from Hills did.
+    match traveller.execute(Request::Suggest { community: None, member: None, limit: 10 }).await.unwrap() {
+        Response::Suggestions(s) => {
+            let item = s
+                .suggestions
+                .items
+                .iter()
+                .find(|i| i.task == task)
+                .unwrap_or_else(|| panic!("the call is not suggested: {s:?}"));
+            let words = format!("{:?}", item.reasons);
+            assert!(words.contains("Coast"), "the reasons name the community: {words}");
+        }
+        other => panic!("{other:?}"),
+    }
     let short: String = task.to_string().chars().take(8).collect();
-    traveller.execute(Request::CallPledge { community: None, call: short.clone(), withdraw: false }).await.unwrap();
+    let pledge = weft_node::api::PledgeActionInput::Pledge;
+    match traveller.execute(Request::Pledge { task: short.clone(), action: pledge }).await.unwrap() {
+        Response::Call(c) => assert!(c.visitors.iter().any(|v| v.community_name == "Hills"), "{c:?}"),
+        other => panic!("{other:?}"),
+    }
     until_calls(&coast[2].node, "the visitor's pledge at Coast", move |c: &[CallInfo]| {
         c.iter().any(|c| c.task == task && c.visitors.iter().any(|v| v.community_name == "Hills"))
     })
@@ -135,7 +161,7 @@ async fn linked_communities_share_a_commons_escalate_and_welcome_visitors() {
 
     // Hours: in the traveller's own ledger, and as visitors' hours on Coast's call.
     let logged = traveller
-        .execute(Request::CallLog { community: None, call: short, minutes: Minutes::from_hours(3), date: None })
+        .execute(Request::CallLog { community: None, call: short.clone(), minutes: Minutes::from_hours(3), date: None })
         .await
         .unwrap();
     assert!(matches!(logged, Response::Entry(_)), "{logged:?}");
@@ -148,6 +174,22 @@ async fn linked_communities_share_a_commons_escalate_and_welcome_visitors() {
     })
     .await;
 
+    // Coast's progress shows the visitors' hours beside its members'.
+    let probe = coast[0].node.clone();
+    until(&coast[0].node, "visitors' hours in Coast's progress", move || {
+        let probe = probe.clone();
+        async move {
+            match probe.execute(Request::Progress { community: None, month: None }).await {
+                Ok(Response::Progress(p)) => p.sectors.iter().any(|s| s.visitors.is_some_and(|m| m.get() == 180)),
+                _ => false,
+            }
+        }
+    })
+    .await;
+    // `weft peers` names the neighbour's members as such.
+    let peers = peers_of(&coast[0].node).await;
+    assert!(peers.peers.iter().any(|p| p.member.as_deref().is_some_and(|m| m.ends_with("of Hills"))), "{peers:?}");
+
     // Hills holds Coast's commons, never its people, board or ledgers.
     for p in &hills {
         match p.node.execute(Request::CommunityList).await.unwrap() {
@@ -159,5 +201,35 @@ async fn linked_communities_share_a_commons_escalate_and_welcome_visitors() {
         let coast_task: Result<Response, _> = p.node.execute(Request::TaskShow { task: task.to_string() }).await;
         assert!(coast_task.is_err(), "a member of Hills holds Coast's board: {coast_task:?}");
     }
+
+    // A member of Dunes, a community nobody here linked, reaches Coast: nothing is shared with
+    // it, and `weft peers` says why.
+    let dunes = community_of("Dunes", "Cy", 1).await;
+    dunes[0].node.dial(coast[0].address.clone()).await.unwrap();
+    let probe = coast[0].node.clone();
+    until(&coast[0].node, "Dunes' peer refused in words", move || {
+        let probe = probe.clone();
+        async move {
+            peers_of(&probe).await.peers.iter().any(|p| {
+                p.problem.as_deref().is_some_and(|w| w.contains("nor of a linked neighbour")) && p.member.is_none()
+            })
+        }
+    })
+    .await;
+    let dunes_sees = calls(&dunes[0].node).await;
+    assert!(dunes_sees.is_empty(), "Dunes sees Coast's calls: {dunes_sees:?}");
+
+    // Coast ends the link: its side says so at once. (That Hills' writes after the end are
+    // refused is proven on the verifier, `weft-core` doc::commons tests.)
+    match coast[0].node.execute(Request::NeighbourEnd { community: None, neighbour: "Hills".into() }).await.unwrap() {
+        Response::Neighbours(n) => assert!(!n.neighbours[0].live, "{n:?}"),
+        other => panic!("{other:?}"),
+    }
+    let probe = coast[2].node.clone();
+    until(&coast[2].node, "the end of the link at every member of Coast", move || {
+        let probe = probe.clone();
+        async move { neighbours(&probe).await.neighbours.iter().all(|n| !n.live) }
+    })
+    .await;
     let _: TaskId = task;
 }

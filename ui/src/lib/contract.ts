@@ -498,7 +498,12 @@ contributors: number,
 /**
  * Open tasks in the sector with free places.
  */
-open_tasks: number, urgent_open: number, };
+open_tasks: number, urgent_open: number, 
+/**
+ * Minutes visitors from linked communities gave in this sector this month (they count in
+ * their own ledgers; shown here beside the members' hours, not in the percent).
+ */
+visitors?: Minutes, };
 
 /**
  * What the shell itself sends on [`NODE_EVENT`], beside the node's own events.

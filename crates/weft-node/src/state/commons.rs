@@ -173,6 +173,13 @@ impl State {
     /// Fellow members of a community of ours also exchange the commons of its live
     /// neighbours (a member who did not link holds the neighbour's commons empty until then).
     pub(crate) fn may_hold_commons(&mut self, c: CommunityId, device: &DeviceId) -> bool {
+        if !self.commons.contains_key(&c) && self.linked_from_ours(c) {
+            // A live neighbour of ours whose commons we have not started holding yet (the
+            // link came by sync a moment ago): hold it now.
+            if self.ensure_commons(c).is_ok() {
+                self.net_input(Input::CommonsAdded(c));
+            }
+        }
         let Some(held) = self.commons.get_mut(&c) else { return false };
         let links: Vec<CommunityId> = held.view().live_links().collect();
         if self.device_in(c, device) || links.into_iter().any(|l| self.device_in(l, device)) {
@@ -185,6 +192,13 @@ impl State {
             }
         }
         false
+    }
+
+    /// Whether one of our communities links `c` live.
+    fn linked_from_ours(&mut self, c: CommunityId) -> bool {
+        self.community_ids()
+            .into_iter()
+            .any(|ours| self.commons.get_mut(&ours).is_some_and(|h| h.view().live_links().any(|l| l == c)))
     }
 
     /// The devices that should hold the commons key of our community `c`: its members' and

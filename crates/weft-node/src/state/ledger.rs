@@ -121,9 +121,14 @@ impl State {
         let c = self.resolve_community(community)?;
         let month = month.unwrap_or_else(|| self.clock.today().month());
         self.read_ledger(c, month.year())?;
+        let visitors = self.visitor_minutes(c, month)?;
         let v = self.community(c)?.views();
         let ledger = v.ledgers.get(&month.year());
-        Ok(Response::Progress(views::progress(v.people, v.board, ledger, month)))
+        let mut progress = views::progress(v.people, v.board, ledger, month);
+        for s in &mut progress.sectors {
+            s.visitors = visitors.get(&s.sector).map(|m| Minutes(*m));
+        }
+        Ok(Response::Progress(progress))
     }
 
     /// The caller's own hours per sector in a year, against the baseline.

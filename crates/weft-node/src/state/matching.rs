@@ -45,7 +45,13 @@ impl State {
             })
             .collect();
         let ledgers = years.iter().filter_map(|y| this.ledgers.get(y));
-        Ok(weft_match::Input::from_views(this.people, this.board, ledgers, &neighbours, today))
+        let mut input = weft_match::Input::from_views(this.people, this.board, ledgers, &neighbours, today);
+        // Linked neighbours' calls, from their commons.
+        let commons = self.neighbour_commons(c)?;
+        let calls: Vec<weft_match::CommonsCalls<'_>> =
+            commons.iter().map(|(name, view)| weft_match::CommonsCalls { name, commons: view }).collect();
+        input.add_commons(&calls);
+        Ok(input)
     }
 
     pub(super) fn suggest(

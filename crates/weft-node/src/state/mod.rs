@@ -138,7 +138,17 @@ impl State {
             Request::TaskShow { task } => self.show_task(&task),
             Request::TaskEdit { task, edit } => self.edit_task(&task, &edit),
             Request::TaskClose { task } => self.close_task(&task),
-            Request::Pledge { task, action } => self.pledge(&task, action.into()),
+            Request::Pledge { task, action } => match self.pledge(&task, action.into()) {
+                // Not on our boards: a linked neighbour's call (a suggestion the member took).
+                Err(NodeError::Refused(crate::error::Refusal::NoSuchTask { .. }))
+                    if action != crate::api::PledgeActionInput::Done
+                        && let Some(c) = self.call_seen_from(&task) =>
+                {
+                    let withdraw = action == crate::api::PledgeActionInput::Withdraw;
+                    self.call_pledge(Some(&c.to_string()), &task, withdraw)
+                }
+                other => other,
+            },
             Request::Flag { community, task, sector, note } => {
                 self.flag(community.as_deref(), task.as_deref(), sector.as_ref(), &note)
             }

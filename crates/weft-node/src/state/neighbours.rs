@@ -81,11 +81,13 @@ impl State {
             .collect())
     }
 
-    /// The name of a neighbour's member behind a device, from the neighbour's roster.
+    /// Who a neighbour's member behind a device is ("Bo, of Hills"), from the neighbour's
+    /// roster: `weft peers` names neighbours so.
     pub(crate) fn neighbour_name_of_device(&mut self, c: CommunityId, device: &DeviceId) -> Option<String> {
         let roster = self.commons.get_mut(&c)?.roster()?;
         let member = roster.member_of_device(device)?;
-        roster.members.get(&member).map(|m| m.name.clone())
+        let name = roster.members.get(&member)?.name.clone();
+        Some(format!("{name}, of {}", self.neighbour_name(c)))
     }
 
     /// Schedules tending our community's commons soon (after a jitter of this device's, so
@@ -302,6 +304,32 @@ impl State {
         self.neighbours(Some(&c.to_string()))
     }
 
+    /// The names and commons of the live neighbours of our community `c` (for the matcher).
+    pub(super) fn neighbour_commons(&mut self, c: CommunityId) -> Result<Vec<(String, CommonsView)>, NodeError> {
+        let links: Vec<CommunityId> = self.held(c)?.view().live_links().collect();
+        let mut out = Vec::new();
+        for l in links {
+            let name = self.neighbour_name(l);
+            if let Some(held) = self.commons.get_mut(&l) {
+                out.push((name, held.view().clone()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Visitors' minutes in our community's commons in `month`, by sector.
+    pub(super) fn visitor_minutes(
+        &mut self,
+        c: CommunityId,
+        month: weft_core::Month,
+    ) -> Result<std::collections::BTreeMap<weft_core::SectorId, u32>, NodeError> {
+        let mut out = std::collections::BTreeMap::new();
+        for h in self.held(c)?.view().hours.iter().filter(|h| !h.retracted && month.contains(h.date)) {
+            *out.entry(h.sector.clone()).or_insert(0u32) += h.minutes.get();
+        }
+        Ok(out)
+    }
+
     /// The communities whose calls and notices a member of `c` sees: `c` and its live
     /// neighbours.
     fn visible(&mut self, c: CommunityId) -> Result<Vec<CommunityId>, NodeError> {
@@ -403,6 +431,11 @@ impl State {
         self.write_commons(c, |doc, w| doc.close_call(&w.me, id, w.now).map(Some))?;
         let view = self.held(c)?.view().clone();
         self.call_info(c, c, &view, &id).map(Response::Call).ok_or(NodeError::Stopped)
+    }
+
+    /// Which of our communities sees a linked neighbour's call by this reference.
+    pub(super) fn call_seen_from(&mut self, reference: &str) -> Option<CommunityId> {
+        self.community_ids().into_iter().find(|c| self.resolve_call(*c, reference).is_ok_and(|(of, _)| of != *c))
     }
 
     pub(super) fn call_pledge(

@@ -88,7 +88,7 @@ impl Book {
                 p.problem = None;
             }
         } else {
-            p.problem = Some("not a member of any of our communities (yet)".into());
+            p.problem = Some("not a member of any of our communities nor of a linked neighbour (yet)".into());
         }
     }
 

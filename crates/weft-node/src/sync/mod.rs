@@ -456,7 +456,8 @@ impl Engine {
     /// Which of our communities a peer's device belongs to; notes who it is.
     fn identify(&mut self, r: &mut impl Replica, peer: DeviceId) -> Vec<CommunityId> {
         let communities = r.communities_of(&peer);
-        let name = communities.first().and_then(|c| r.member_name(*c, &peer));
+        // Ours first (in id order), then a neighbour's roster.
+        let name = communities.iter().find_map(|c| r.member_name(*c, &peer));
         self.book.identified(&peer, !communities.is_empty(), name);
         communities
     }

@@ -56,10 +56,16 @@ impl Engine {
 
     fn serve_manifest(&mut self, r: &mut impl Replica, peer: DeviceId, theirs: &Manifest) -> Response {
         if !r.may_sync(theirs.community, &peer) {
-            return refused(RefusalCode::NotAMember, "you are not a member of this community (yet)");
+            return refused(
+                RefusalCode::NotAMember,
+                "nothing of this community is shared with you: you are not a member (yet), and your community is \
+                 not linked to it (or the link ended)",
+            );
         }
         match r.manifest(theirs.community, &peer) {
             Ok(mine) => {
+                // Who it is may be better known now (a neighbour's roster arrived since).
+                self.identify(r, peer);
                 self.note_manifests(peer, &mine, theirs);
                 Response::Manifest(mine)
             }

@@ -327,7 +327,10 @@ impl Engine {
     ) {
         let Some(mine) = self.sessions.communities.get(&(peer, c)).and_then(|s| s.mine.clone()) else { return };
         let theirs = match answer {
-            Ok(Answer::Manifest(m)) if m.community == c => m,
+            Ok(Answer::Manifest(m)) if m.community == c => {
+                self.identify(r, peer);
+                m
+            }
             Ok(Answer::Refused(refusal)) => {
                 self.book.set_problem(&peer, Some(format!("it refused to sync: {}", refusal.reason)));
                 return self.finish_community(now, r, peer, c);
@@ -464,6 +467,10 @@ impl Engine {
                 }
             };
             self.set_doc(peer, doc, state);
+        }
+        if doc.name == DocName::Commons {
+            // A commons brings rosters: who the peer is may be known now.
+            self.identify(r, peer);
         }
         let session = self.new_id();
         let Some(s) = self.sessions.docs.get_mut(&(peer, doc)) else { return };

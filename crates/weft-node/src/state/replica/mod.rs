@@ -48,12 +48,23 @@ pub(crate) struct SyncBook {
     /// Devices of neighbouring communities that introduced themselves with a proven roster
     /// when our communities linked, until their commons arrives.
     pub(super) introduced: HashMap<DeviceId, BTreeSet<CommunityId>>,
+    /// Parents of waiting changes already asked for in the current session with a peer.
+    asked: HashMap<(DeviceId, DocId, Role), std::collections::HashSet<ChangeHash>>,
     /// Commons changes waiting for their parents or their author's roster, by commons.
     commons_pending: HashMap<CommunityId, Vec<Pending>>,
 }
 
 fn refuse(code: RefusalCode, reason: impl Into<String>) -> Refusal {
     Refusal { code, reason: reason.into() }
+}
+
+/// Why a peer may not sync a document with us, in words.
+fn not_shared(doc: DocId) -> &'static str {
+    if doc.name == DocName::Commons {
+        "this commons is not shared with your community: it is not linked (or the link ended)"
+    } else {
+        "you are not a member of this community (yet)"
+    }
 }
 
 fn internal(e: impl std::fmt::Display) -> Refusal {
@@ -199,7 +210,7 @@ impl State {
         first: bool,
     ) -> Result<SyncFrame, Refusal> {
         if role != Role::Pull && !self.may_sync_doc(doc, &peer) {
-            return Err(refuse(RefusalCode::NotAMember, "you may not sync this document"));
+            return Err(refuse(RefusalCode::NotAMember, not_shared(doc)));
         }
         self.doc_for_sync(doc)?;
         let mut state = self.sync_state(peer, doc, role, first);
@@ -210,7 +221,15 @@ impl State {
             state.peer_read_only = true;
         }
         let started = std::time::Instant::now();
-        let result = self.generate_with(&mut state, doc);
+        // Missing parents are asked for once per session: a peer that does not have them
+        // either would otherwise be asked every round, and the session never end.
+        let asked = self.sync.asked.entry((peer, doc, role)).or_default();
+        if first {
+            asked.clear();
+        }
+        let mut asked = std::mem::take(asked);
+        let result = self.generate_with(&mut state, doc, &mut asked);
+        self.sync.asked.insert((peer, doc, role), asked);
         self.sync.states.insert((peer, doc, role), state);
         let body = result?;
         let changes = self.store.change_count(doc).map_err(internal)?;
@@ -236,13 +255,18 @@ impl State {
     /// a change no signature we hold can vouch for in this frame (its signed descendant did not
     /// fit) waits too. Many changes travel as one Automerge bundle, several times smaller,
     /// built from their hashes: the changes themselves are never built one by one.
-    fn generate_with(&mut self, state: &mut SyncState, id: DocId) -> Result<FrameBody, Refusal> {
+    fn generate_with(
+        &mut self,
+        state: &mut SyncState,
+        id: DocId,
+        asked: &mut std::collections::HashSet<ChangeHash>,
+    ) -> Result<FrameBody, Refusal> {
         let doc = self.held_doc(id).ok_or_else(|| internal("the document is not loaded"))?;
         let Some((mut message, to_send)) = doc.generate_sync_lean(state) else { return Ok(FrameBody::default()) };
         let pending = if id.name == DocName::Commons { &self.sync.commons_pending } else { &self.sync.pending };
         if let Some(pending) = pending.get(&id.community) {
             for hash in ingest::missing_parents(pending, id.name, |h| doc.has_change(h)) {
-                if !message.need.contains(&hash) {
+                if asked.insert(hash) && !message.need.contains(&hash) {
                     message.need.push(hash);
                 }
             }
@@ -303,7 +327,7 @@ impl State {
             return Err(refuse(RefusalCode::Invalid, "only the people document is pulled from a stranger"));
         }
         if role != Role::Pull && !self.may_sync_doc(doc, &peer) {
-            return Err(refuse(RefusalCode::NotAMember, "you are not a member of this community (yet)"));
+            return Err(refuse(RefusalCode::NotAMember, not_shared(doc)));
         }
         self.doc_for_sync(doc)?;
         if frame.is_first() {
@@ -365,7 +389,12 @@ impl Replica for State {
     }
 
     fn member_name(&mut self, community: CommunityId, device: &DeviceId) -> Option<String> {
-        self.member_name_of_device(community, device).or_else(|| self.neighbour_name_of_device(community, device))
+        self.member_name_of_device(community, device).or_else(|| {
+            // A neighbour's member: named by the roster of their own community's commons.
+            let of: Vec<CommunityId> =
+                self.commons.keys().copied().filter(|c| !self.communities.contains_key(c)).collect();
+            of.into_iter().find_map(|c| self.neighbour_name_of_device(c, device))
+        })
     }
 
     fn member_devices(&mut self) -> BTreeSet<DeviceId> {
@@ -390,6 +419,7 @@ impl Replica for State {
 
     fn forget(&mut self, peer: DeviceId) {
         self.sync.states.retain(|(p, _, _), _| *p != peer);
+        self.sync.asked.retain(|(p, _, _), _| *p != peer);
     }
 
     fn seal(&mut self, community: CommunityId, doc: DocName, payload: &[u8]) -> Result<GossipFrame, String> {
