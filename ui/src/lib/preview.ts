@@ -51,7 +51,8 @@ export function previewTransport(): Transport {
 function fixtureTransport(): Transport {
   const tasks = structuredClone(tasksOpen) as TaskSummary[];
   const mine = new Set<string>();
-  // The commons: our neighbours, calls (ours and theirs), offers and needs, kept in memory.
+  // The commons: our neighbours, calls (ours and theirs), offers and needs, kept in memory
+  // (answered as copies, as the node's answers are new objects each time).
   const commons = {
     neighbours: structuredClone(neighbours) as NeighboursInfo,
     calls: structuredClone(calls) as CallInfo[],
@@ -122,11 +123,11 @@ function fixtureTransport(): Transport {
       case 'peers':
         return { kind: 'peers', data: peers as never };
       case 'neighbours':
-        return { kind: 'neighbours', data: commons.neighbours };
+        return { kind: 'neighbours', data: structuredClone(commons.neighbours) };
       case 'neighbour_end': {
         const n = commons.neighbours.neighbours.find((x) => x.community === r.neighbour || x.name === r.neighbour);
         if (n) n.live = false;
-        return { kind: 'neighbours', data: commons.neighbours };
+        return { kind: 'neighbours', data: structuredClone(commons.neighbours) };
       }
       case 'neighbour_invite': {
         const code = 'preview'.padEnd(48, 'a');
@@ -138,7 +139,7 @@ function fixtureTransport(): Transport {
       case 'neighbour_accept':
         throw { code: 'network', message: 'linking needs the network: the preview has none' };
       case 'calls':
-        return { kind: 'calls', data: commons.calls.filter((c) => c.open) };
+        return { kind: 'calls', data: structuredClone(commons.calls.filter((c) => c.open)) };
       case 'call_open': {
         const t = detail(r.task);
         let c = commons.calls.find((x) => x.task === t.id);
@@ -169,7 +170,7 @@ function fixtureTransport(): Transport {
         };
       }
       case 'notices':
-        return { kind: 'notices', data: commons.notices.filter((n) => n.open) };
+        return { kind: 'notices', data: structuredClone(commons.notices.filter((n) => n.open)) };
       case 'notice_post': {
         const n: NoticeInfo = { id: `n${Date.now()}`, kind: r.kind, community: us.id, community_name: us.name, title: r.title, description: r.description, sector: r.sector, open: true, ours: true, created_at: Date.now(), replies: [] };
         commons.notices.push(n);
