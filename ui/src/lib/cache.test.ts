@@ -149,6 +149,22 @@ describe('the read cache', () => {
     expect(node.sent).toHaveLength(4);
   });
 
+  it("shows neighbours' calls again when any commons changes (a neighbour's too), not on the board", async () => {
+    const calls: Request = { op: 'calls', community: C };
+    let shown = 0;
+    const stop = cache.watch(calls, 'calls', () => shown++);
+    await tick();
+    expect(shown).toBe(1);
+    cache.event(changed('board'));
+    await tick(GATHER_MS);
+    expect(node.sent).toHaveLength(1);
+    cache.event(changed('commons', OTHER));
+    await tick(GATHER_MS);
+    expect(node.ops()).toEqual(['calls', 'calls']);
+    expect(shown).toBe(2);
+    stop();
+  });
+
   it('drops everything when the window fell behind the events (lagged)', async () => {
     const stop = cache.watch(taskList, 'tasks', () => undefined);
     await cache.read(members, 'members');
@@ -372,6 +388,11 @@ describe('what depends on what', () => {
     expect(depsOf({ op: 'community_list' })).toEqual([{ community: null, doc: 'people' }]);
     expect(depsOf(suggest)).toEqual([{ community: null, doc: null }]);
     expect(depsOf(peers)).toEqual(['network']);
+    for (const op of ['neighbours', 'calls', 'notices'] as const)
+      expect(depsOf({ op, community: C })).toEqual([
+        { community: null, doc: 'commons' },
+        { community: C, doc: 'people' },
+      ]);
     expect(depsOf({ op: 'status' })).toBeNull();
     expect(depsOf({ op: 'export', community: C, format: 'csv', doc: null })).toBeNull();
   });

@@ -69,6 +69,9 @@ const answerCommunity = (answer: unknown): string | null =>
  *   and ids from community_list: its counts of open tasks are not kept fresh by the board);
  * - suggest, plan → every document of every community (the matcher also reads the other
  *   communities' calls to neighbours);
+ * - neighbours, calls, notices → the commons of every community (ours and our neighbours'
+ *   are each their own document, named after the community that writes it), and the
+ *   community's people (our members' names);
  * - peers → the network events;
  * - status, export: not cached.
  */
@@ -100,6 +103,10 @@ export function depsOf(request: Request, answer?: unknown): Dep[] | null {
     case 'suggest':
     case 'plan':
       return [doc(null, null)];
+    case 'neighbours':
+    case 'calls':
+    case 'notices':
+      return [doc(null, 'commons'), doc(request.community, 'people')];
     case 'peers':
       return ['network'];
     default:

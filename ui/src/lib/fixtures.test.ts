@@ -9,6 +9,8 @@ import { hasDefaultName } from './catalogue';
 import { renderMsg, translate, type MessageTree } from './i18n';
 import { percentOf, progressSeries, yearRows, yearTotals } from './progress';
 import { reasonParts, type ReasonContext } from './reasons';
+import { byPlace, linkState, splitCalls, splitNotices } from './neighbours';
+import type { CallInfo, NeighboursInfo, NoticeInfo } from './types';
 import type { Guild, MemberInfo, MemberYear, PendingInfo, Progress, Sector, SuggestionsInfo, TaskDetail, TaskSummary } from './types';
 import guildsJson from './fixtures/guilds.json';
 import hoursJson from './fixtures/hours.json';
@@ -19,6 +21,9 @@ import progressJson from './fixtures/progress.json';
 import sectorsJson from './fixtures/sectors.json';
 import suggestJson from './fixtures/suggest.json';
 import taskJson from './fixtures/task-show.json';
+import callsJson from './fixtures/calls.json';
+import neighboursJson from './fixtures/neighbours.json';
+import noticesJson from './fixtures/notices.json';
 import tasksJson from './fixtures/tasks-open.json';
 
 const tasks = tasksJson as TaskSummary[];
@@ -131,5 +136,27 @@ describe('other answers', () => {
       expect(Number.isInteger(e.minutes)).toBe(true);
       expect(e.date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     }
+  });
+});
+
+// The neighbours' fixtures are written by hand in the node's shapes (the demo has no
+// neighbouring communities), for the browser preview of the Neighbours screen.
+describe('neighbours in the preview', () => {
+  const info = neighboursJson as NeighboursInfo;
+  it('show each link state and the order by place', () => {
+    expect(new Set(info.neighbours.map(linkState))).toEqual(new Set(['both', 'waiting', 'ended']));
+    const live = byPlace(info.neighbours.filter((n) => n.live), 'en');
+    expect(live.map((n) => n.name)).toEqual(['Coastal Care Collective', 'Hillside Commons', 'Bridge Street Neighbours']);
+  });
+  it("have our calls and our neighbours', one of each asking for help first", () => {
+    const { theirs, ours } = splitCalls(callsJson as CallInfo[]);
+    expect(theirs[0].escalated).toBe(true);
+    expect(ours[0].escalated).toBe(true);
+    expect(ours.every((c) => c.community === info.community)).toBe(true);
+  });
+  it('have offers and needs', () => {
+    const { offers, needs } = splitNotices(noticesJson as NoticeInfo[]);
+    expect(offers.length).toBeGreaterThan(0);
+    expect(needs.length).toBeGreaterThan(0);
   });
 });

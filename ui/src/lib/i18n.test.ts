@@ -107,6 +107,10 @@ describe('every key the source uses exists', () => {
       ...['csv', 'valueflows', 'automerge'].map((x) => `settings.formats.${x}`),
       ...['en', 'es'].map((x) => `languages.${x}`),
       ...['pledged', 'withdrawn', 'done'].map((x) => `task.announce.${x}`),
+      ...['both', 'ours', 'waiting', 'ended'].map((x) => `neighbours.link.${x}`),
+      ...['offer', 'need'].flatMap((k) =>
+        ['posted', 'close', 'none', 'kind', 'titleHint'].map((x) => `notices.${x}.${k}`),
+      ),
     ];
     expect(families.filter((k) => lookup(en, k) === undefined)).toEqual([]);
   });

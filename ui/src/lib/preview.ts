@@ -3,11 +3,14 @@
 // embeds (main.ts loads it only in development).
 
 import type { Transport } from './api';
-import type { Request, Response, TaskDetail, TaskSummary } from './types';
+import type { CallInfo, NeighboursInfo, NoticeInfo, Request, Response, TaskDetail, TaskSummary } from './types';
+import calls from './fixtures/calls.json';
 import communities from './fixtures/communities.json';
 import guilds from './fixtures/guilds.json';
 import hours from './fixtures/hours.json';
 import members from './fixtures/members.json';
+import neighbours from './fixtures/neighbours.json';
+import notices from './fixtures/notices.json';
 import peers from './fixtures/peers.json';
 import pending from './fixtures/pending.json';
 import progress from './fixtures/progress.json';
@@ -48,6 +51,25 @@ export function previewTransport(): Transport {
 function fixtureTransport(): Transport {
   const tasks = structuredClone(tasksOpen) as TaskSummary[];
   const mine = new Set<string>();
+  // The commons: our neighbours, calls (ours and theirs), offers and needs, kept in memory
+  // (answered as copies, as the node's answers are new objects each time).
+  const commons = {
+    neighbours: structuredClone(neighbours) as NeighboursInfo,
+    calls: structuredClone(calls) as CallInfo[],
+    notices: structuredClone(notices) as NoticeInfo[],
+  };
+  for (const t of tasks) if (commons.calls.some((c) => c.ours && c.task === t.id)) t.open_to_neighbours = true;
+  const callOf = (ref: string): CallInfo => {
+    const c = commons.calls.find((x) => x.task.startsWith(ref));
+    if (!c) throw { code: 'not_found', message: `no call '${ref}' here or at a neighbour's` };
+    return c;
+  };
+  const noticeOf = (ref: string): NoticeInfo => {
+    const n = commons.notices.find((x) => x.id.startsWith(ref));
+    if (!n) throw { code: 'not_found', message: `no offer or need '${ref}'` };
+    return n;
+  };
+  const us = communities[0];
   const detail = (id: string): TaskDetail => {
     const t = tasks.find((x) => x.id.startsWith(id)) ?? (taskShow as TaskDetail);
     return {
@@ -100,6 +122,70 @@ function fixtureTransport(): Transport {
         return { kind: 'member', data: (members as never[])[0] };
       case 'peers':
         return { kind: 'peers', data: peers as never };
+      case 'neighbours':
+        return { kind: 'neighbours', data: structuredClone(commons.neighbours) };
+      case 'neighbour_end': {
+        const n = commons.neighbours.neighbours.find((x) => x.community === r.neighbour || x.name === r.neighbour);
+        if (n) n.live = false;
+        return { kind: 'neighbours', data: structuredClone(commons.neighbours) };
+      }
+      case 'neighbour_invite': {
+        const code = 'preview'.padEnd(48, 'a');
+        return {
+          kind: 'invite',
+          data: { community: us.id, community_name: us.name, code, link: `weft://join/${code}`, addresses: [], expires: Date.now() + r.hours * 3_600_000, uses: 1 },
+        };
+      }
+      case 'neighbour_accept':
+        throw { code: 'network', message: 'linking needs the network: the preview has none' };
+      case 'calls':
+        return { kind: 'calls', data: structuredClone(commons.calls.filter((c) => c.open)) };
+      case 'call_open': {
+        const t = detail(r.task);
+        let c = commons.calls.find((x) => x.task === t.id);
+        if (!c) {
+          c = { community: us.id, community_name: us.name, task: t.id, title: t.title, description: t.description, sector: t.sector, hours: t.hours, slots: t.slots, urgency: t.urgency, deadline: t.deadline, location: t.location, escalated: false, open: true, ours: true, visitors: [], visitor_minutes: 0 };
+          commons.calls.push(c);
+        }
+        c.open = true;
+        return { kind: 'call', data: c };
+      }
+      case 'call_close': {
+        const c = callOf(r.task);
+        c.open = false;
+        return { kind: 'call', data: c };
+      }
+      case 'call_pledge': {
+        const c = callOf(r.call);
+        c.visitors = c.visitors.filter((v) => v.member !== 'me');
+        c.visitors.push({ member: 'me', name: 'You', community: us.id, community_name: us.name, state: r.withdraw ? 'withdrawn' : 'pledged' });
+        return { kind: 'call', data: c };
+      }
+      case 'call_log': {
+        const c = callOf(r.call);
+        c.visitor_minutes += r.minutes;
+        return {
+          kind: 'entry',
+          data: { id: `e${Date.now()}`, community: us.id, member: 'me', member_name: 'You', task: null, task_title: null, sector: c.sector, minutes: r.minutes, date: r.date ?? new Date().toISOString().slice(0, 10), note: `visiting ${c.community_name}: ${c.title}`, confirmed_by: [], retracted: false },
+        };
+      }
+      case 'notices':
+        return { kind: 'notices', data: structuredClone(commons.notices.filter((n) => n.open)) };
+      case 'notice_post': {
+        const n: NoticeInfo = { id: `n${Date.now()}`, kind: r.kind, community: us.id, community_name: us.name, title: r.title, description: r.description, sector: r.sector, open: true, ours: true, created_at: Date.now(), replies: [] };
+        commons.notices.push(n);
+        return { kind: 'notice', data: n };
+      }
+      case 'notice_close': {
+        const n = noticeOf(r.notice);
+        n.open = false;
+        return { kind: 'notice', data: n };
+      }
+      case 'notice_reply': {
+        const n = noticeOf(r.notice);
+        n.replies.push({ name: 'You', community_name: us.name, text: r.text, at: Date.now() });
+        return { kind: 'notice', data: n };
+      }
       case 'status':
         return { kind: 'status', data: { data_dir: '~/.local/share/weft', disk_bytes: 4_200_000, identity: null, documents: [] } };
       default:

@@ -10,6 +10,7 @@ describe('routes', () => {
     { name: 'foryou' },
     { name: 'hours' },
     { name: 'community' },
+    { name: 'neighbours' },
     { name: 'peers' },
     { name: 'settings' },
     { name: 'profile' },

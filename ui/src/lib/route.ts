@@ -8,11 +8,12 @@ export type Route =
   | { name: 'foryou' }
   | { name: 'hours' }
   | { name: 'community' }
+  | { name: 'neighbours' }
   | { name: 'peers' }
   | { name: 'settings' }
   | { name: 'profile' };
 
-export const NAV: readonly Route['name'][] = ['board', 'foryou', 'hours', 'community', 'peers', 'settings'];
+export const NAV: readonly Route['name'][] = ['board', 'foryou', 'hours', 'community', 'neighbours', 'peers', 'settings'];
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
@@ -25,6 +26,7 @@ export function parseRoute(hash: string): Route {
     case 'foryou':
     case 'hours':
     case 'community':
+    case 'neighbours':
     case 'peers':
     case 'settings':
     case 'profile':

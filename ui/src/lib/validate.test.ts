@@ -4,10 +4,13 @@ import {
   checkInvite,
   checkLog,
   checkName,
+  checkNotice,
   checkProfile,
+  checkReply,
   checkTask,
   checkTaskEdit,
   EMPTY_TASK_FORM,
+  LIMITS,
   parseSkills,
   taskToForm,
   type TaskForm,
@@ -240,5 +243,23 @@ describe('the profile', () => {
       null,
     );
     expect(!r.ok && r.errors.hoursPerWeek?.key).toBe('errors.weekHoursRange');
+  });
+});
+
+describe('offers, needs and their answers', () => {
+  it('need a title, within the limits a task has', () => {
+    const empty = checkNotice({ title: '  ', description: '' });
+    expect(!empty.ok && empty.errors.title?.key).toBe('errors.noticeTitleEmpty');
+    const long = checkNotice({ title: 'x', description: 'y'.repeat(LIMITS.description + 1) });
+    expect(!long.ok && long.errors.description?.key).toBe('errors.tooLong');
+    expect(checkNotice({ title: ' Spare seedlings ', description: ' tomatoes ' })).toEqual({
+      ok: true,
+      value: { title: 'Spare seedlings', description: 'tomatoes' },
+    });
+  });
+  it('an answer says something, at most a note long', () => {
+    expect(checkReply(' ')?.key).toBe('errors.replyEmpty');
+    expect(checkReply('y'.repeat(LIMITS.note + 1))?.key).toBe('errors.tooLong');
+    expect(checkReply('We can bring a van on Saturday')).toBeNull();
   });
 });

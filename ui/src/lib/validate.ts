@@ -340,3 +340,22 @@ export function checkProfile(
     };
   });
 }
+
+// ---- offers and needs ----
+
+export type NoticeField = 'title' | 'description';
+
+/** An offer or a need: a title (required) and a description (optional), as a task's. */
+export function checkNotice(f: { title: string; description: string }): Checked<{ title: string; description: string }, NoticeField> {
+  const errors: Errors<NoticeField> = {};
+  const title = required(f.title, LIMITS.title, 'errors.noticeTitleEmpty');
+  if (title) errors.title = title;
+  const description = optional(f.description, LIMITS.description);
+  if (description) errors.description = description;
+  return done(errors, () => ({ title: f.title.trim(), description: f.description.trim() }));
+}
+
+/** An answer to an offer or a need (the node holds it to a note's length). */
+export function checkReply(text: string): Msg | null {
+  return required(text, LIMITS.note, 'errors.replyEmpty');
+}
