@@ -352,6 +352,22 @@ pub enum NeighbourCmd {
     },
     /// Our neighbours: their directory entries and the state of each link.
     List(CommunityArg),
+    /// How our community describes itself to its neighbours.
+    Describe {
+        #[arg(long)]
+        community: Option<String>,
+        #[arg(long)]
+        about: Option<String>,
+        /// A rough location (a town, a valley): neighbours see it, never a map.
+        #[arg(long)]
+        location: Option<String>,
+        /// Languages spoken, e.g. "English, Spanish".
+        #[arg(long)]
+        languages: Option<String>,
+        /// How many visitors our members can put up at once.
+        #[arg(long)]
+        hosts: Option<u64>,
+    },
     /// End the link with a neighbour (by name or id): its members write nothing new in our
     /// commons from then on.
     End {
@@ -795,6 +811,15 @@ pub fn to_request(command: &Command) -> anyhow::Result<(Request, Option<PathBuf>
             Request::NeighbourAccept { community: community.clone(), code: code.clone() }
         }
         Command::Neighbour(NeighbourCmd::List(a)) => Request::Neighbours { community: a.community.clone() },
+        Command::Neighbour(NeighbourCmd::Describe { community, about, location, languages, hosts }) => {
+            Request::DirectorySet {
+                community: community.clone(),
+                about: about.clone(),
+                location: location.clone(),
+                languages: languages.clone(),
+                hosts: *hosts,
+            }
+        }
         Command::Neighbour(NeighbourCmd::End { neighbour, community }) => {
             Request::NeighbourEnd { community: community.clone(), neighbour: neighbour.clone() }
         }

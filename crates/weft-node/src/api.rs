@@ -67,6 +67,14 @@ pub enum Request {
     Neighbours {
         community: Option<String>,
     },
+    /// How our community describes itself to its neighbours (fields left out stay as they are).
+    DirectorySet {
+        community: Option<String>,
+        about: Option<String>,
+        location: Option<String>,
+        languages: Option<String>,
+        hosts: Option<u64>,
+    },
     /// Ends the link with a neighbour: from then on its members write nothing in our commons.
     NeighbourEnd {
         community: Option<String>,

@@ -114,6 +114,31 @@ async fn linked_communities_share_a_commons_escalate_and_welcome_visitors() {
         .await;
     }
 
+    // Coast describes itself; Hills' members read it in their neighbours' list.
+    coast[1]
+        .node
+        .execute(Request::DirectorySet {
+            community: None,
+            about: Some("Fishing and boats".into()),
+            location: Some("The coast road".into()),
+            languages: Some("English, Spanish".into()),
+            hosts: Some(4),
+        })
+        .await
+        .unwrap();
+    let probe = hills[1].node.clone();
+    until(&hills[1].node, "Coast's directory entry at Hills", move || {
+        let probe = probe.clone();
+        async move {
+            neighbours(&probe)
+                .await
+                .neighbours
+                .iter()
+                .any(|n| n.location.as_deref() == Some("The coast road") && n.hosts == 4 && n.members == 3)
+        }
+    })
+    .await;
+
     // A traveller of Hills says they like to travel.
     let traveller = &hills[2].node;
     let update = weft_core::model::ProfileUpdate {

@@ -160,6 +160,7 @@ const KIND_OF_OP: Record<Request['op'], 'read' | 'write' | 'all'> = {
   neighbour_invite: 'all',
   neighbour_accept: 'all',
   neighbour_end: 'all',
+  directory_set: 'all',
   call_open: 'all',
   call_close: 'all',
   call_pledge: 'all',

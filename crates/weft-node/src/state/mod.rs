@@ -175,6 +175,9 @@ impl State {
             // neighbours: links, calls, visitors, offers and needs
             Request::Neighbours { community } => self.neighbours(community.as_deref()),
             Request::NeighbourEnd { community, neighbour } => self.end_neighbour(community.as_deref(), &neighbour),
+            Request::DirectorySet { community, about, location, languages, hosts } => {
+                self.set_directory(community.as_deref(), about, location, languages, hosts)
+            }
             Request::CallOpen { task } => self.open_call(&task),
             Request::CallClose { task } => self.close_call(&task),
             Request::Calls { community } => self.calls(community.as_deref()),

@@ -294,6 +294,35 @@ impl State {
         Ok(Response::Neighbours(NeighboursInfo { community: c, community_name, neighbours }))
     }
 
+    /// Sets how our community describes itself to its neighbours; answers with our
+    /// neighbours (each of whom sees the entry).
+    pub(super) fn set_directory(
+        &mut self,
+        community: Option<&str>,
+        about: Option<String>,
+        location: Option<String>,
+        languages: Option<String>,
+        hosts: Option<u64>,
+    ) -> Result<Response, NodeError> {
+        let c = self.resolve_community(community)?;
+        self.tend_commons(c)?;
+        let mut dir = self.held(c)?.view().directory.clone();
+        if let Some(a) = about {
+            dir.about = a;
+        }
+        if let Some(l) = location {
+            dir.location = Some(l).filter(|l| !l.trim().is_empty());
+        }
+        if let Some(l) = languages {
+            dir.languages = l;
+        }
+        if let Some(h) = hosts {
+            dir.hosts = h;
+        }
+        self.write_commons(c, |doc, w| doc.set_directory(&w.me, &dir, w.now).map(Some))?;
+        self.neighbours(Some(&c.to_string()))
+    }
+
     pub(super) fn end_neighbour(&mut self, community: Option<&str>, neighbour: &str) -> Result<Response, NodeError> {
         let c = self.resolve_community(community)?;
         let other = self.resolve_neighbour(c, neighbour)?;
