@@ -244,8 +244,7 @@ async fn linked_communities_share_a_commons_escalate_and_welcome_visitors() {
     let dunes_sees = calls(&dunes[0].node).await;
     assert!(dunes_sees.is_empty(), "Dunes sees Coast's calls: {dunes_sees:?}");
 
-    // Coast ends the link: its side says so at once. (That Hills' writes after the end are
-    // refused is proven on the verifier, `weft-core` doc::commons tests.)
+    // Coast ends the link: every member of Coast sees it ended.
     match coast[0].node.execute(Request::NeighbourEnd { community: None, neighbour: "Hills".into() }).await.unwrap() {
         Response::Neighbours(n) => assert!(!n.neighbours[0].live, "{n:?}"),
         other => panic!("{other:?}"),
@@ -256,5 +255,34 @@ async fn linked_communities_share_a_commons_escalate_and_welcome_visitors() {
         async move { neighbours(&probe).await.neighbours.iter().all(|n| !n.live) }
     })
     .await;
+    // The traveller, not knowing yet, withdraws. The change goes nowhere: whichever peer holds
+    // the end of the link (Hills' peer, if the end reached it, or Coast's) cannot take it in,
+    // and says so in `weft peers`.
+    traveller.execute(Request::CallPledge { community: None, call: short, withdraw: true }).await.unwrap();
+    let (a0, b0) = (coast[0].node.clone(), hills[0].node.clone());
+    until_on(&[&coast[0].node, &hills[0].node], "a refusal in words", move || {
+        let (a0, b0) = (a0.clone(), b0.clone());
+        async move {
+            let said = |p: &weft_node::api::PeersInfo| {
+                p.peers.iter().any(|p| {
+                    p.docs.iter().any(|d| {
+                        matches!(&d.state, weft_node::api::SyncStatus::Failed { reason }
+                            if reason.contains("cannot take in") || reason.contains("not shared with your community"))
+                    })
+                })
+            };
+            said(&peers_of(&a0).await) || said(&peers_of(&b0).await)
+        }
+    })
+    .await;
+    for p in &coast {
+        let at_coast = calls(&p.node).await;
+        let visitor = at_coast.iter().find(|c| c.task == task).and_then(|c| c.visitors.first()).cloned();
+        assert_eq!(
+            visitor.map(|v| v.state),
+            Some(weft_core::model::PledgeState::Pledged),
+            "a withdrawal written after the link ended must not reach Coast"
+        );
+    }
     let _: TaskId = task;
 }

@@ -60,6 +60,11 @@ impl ReadFrame {
         self.message.is_none()
     }
 
+    /// Whether the frame carries changes.
+    pub fn carries_changes(&self) -> bool {
+        !self.incoming.is_empty() || !self.unparsed.is_empty()
+    }
+
     pub fn is_first(&self) -> bool {
         self.round == 0
     }

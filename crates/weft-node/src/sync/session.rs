@@ -66,6 +66,10 @@ struct DocSession {
     their_last_empty: bool,
     /// How many changes we said we hold, in our last frame.
     mine: u64,
+    /// Whether our last frame carried changes.
+    sent_changes: bool,
+    /// Rounds in a row in which no change went either way and none was taken in.
+    idle: u32,
     in_flight: Option<InFlight>,
     /// Another run, asked for while this one runs (an initiator's, if anyone asked for one).
     again: Option<Role>,
@@ -154,6 +158,9 @@ impl Sessions {
     }
 }
 
+/// Rounds in a row with no change either way after which a session ends.
+const IDLE_ROUNDS: u32 = 4;
+
 impl Engine {
     /// Syncs a community with a peer: manifests, then each document whose heads differ. If a
     /// session with the peer for it runs, it goes round once more when it ends.
@@ -221,6 +228,8 @@ impl Engine {
             round: 0,
             their_last_empty: false,
             mine: 0,
+            sent_changes: false,
+            idle: 0,
             in_flight: None,
             again: None,
             waiters: waiter.into_iter().collect(),
@@ -253,9 +262,11 @@ impl Engine {
         frame.round = round;
         let id = RequestId(self.new_id());
         let mine = frame.changes;
+        let sent_changes = frame.bundle.is_some() || !frame.signatures.is_empty();
         let request = Request::Sync(frame);
         if let Some(s) = self.sessions.docs.get_mut(&(peer, doc)) {
             s.mine = mine;
+            s.sent_changes = sent_changes;
             s.in_flight = Some(InFlight::new(id, request.clone(), now));
         }
         self.sessions.outbound.insert(id, Target::Doc(peer, doc));
@@ -430,6 +441,7 @@ impl Engine {
             Err(e) => return self.finish_doc(now, r, peer, doc, Err(e)),
         };
         let their_empty = theirs.is_empty();
+        let they_sent = theirs.carries_changes();
         if theirs.changes > mine && role != Role::Pull {
             self.set_doc(peer, doc, SyncStatus::Behind { changes: theirs.changes - mine });
         }
@@ -448,6 +460,18 @@ impl Engine {
         let Some(s) = self.sessions.docs.get_mut(&(peer, doc)) else { return };
         s.their_last_empty = their_empty;
         s.round += 1;
+        // Heads that never meet: one side holds a change the other can never take in (written
+        // by a neighbour's member before they learnt their link ended, say). Once rounds carry
+        // nothing either way, more rounds would only go on forever.
+        s.idle = if they_sent || s.sent_changes || report.applied > 0 { 0 } else { s.idle + 1 };
+        if s.idle >= IDLE_ROUNDS {
+            let result = if report.waiting > 0 {
+                Err("the peer holds changes we cannot take in (their author may not write here any more)".into())
+            } else {
+                Ok(())
+            };
+            return self.finish_doc(now, r, peer, doc, result);
+        }
         if s.round >= self.config.max_rounds {
             let why = format!("gave up after {} rounds", self.config.max_rounds);
             return self.finish_doc(now, r, peer, doc, Err(why));

@@ -117,7 +117,8 @@ impl Replica for Fake {
 }
 
 fn config() -> SyncConfig {
-    SyncConfig { request_timeout: Duration::from_secs(5), resends: 2, max_rounds: 5, ..SyncConfig::default() }
+    // Fewer rounds than a session may chatter without changes, so the cap is what ends it.
+    SyncConfig { request_timeout: Duration::from_secs(5), resends: 2, max_rounds: 3, ..SyncConfig::default() }
 }
 
 fn at(s: u64) -> Mono {
@@ -231,7 +232,28 @@ fn rounds_are_capped() {
         e.handle(at(1), Input::Answer { id, answer: Ok(answer) }, &mut fake);
         out = e.take_outputs();
     }
-    assert_eq!(status(&e, DocName::Board), Some(SyncStatus::Failed { reason: "gave up after 5 rounds".into() }));
+    assert_eq!(status(&e, DocName::Board), Some(SyncStatus::Failed { reason: "gave up after 3 rounds".into() }));
+}
+
+#[test]
+fn rounds_that_carry_no_change_either_way_end_the_session() {
+    let mut fake = Fake { talk: u32::MAX, ..Fake::default() };
+    fake.members.insert(device(2));
+    let config = SyncConfig { max_rounds: 100, ..config() };
+    let mut e = Engine::new(config, device(1), &[C], &[], at(0));
+    e.handle(at(0), Input::Connected { peer: device(2), how: Discovery::Address, address: "x".into() }, &mut fake);
+    let mut out = board_session(&mut e, &mut fake);
+    let mut rounds = 0;
+    while let Some((id, Request::Sync(f))) = requests(&out).into_iter().next() {
+        rounds += 1;
+        let answer =
+            Answer::Sync(read_frame(SyncFrame { session: f.session, round: f.round, ..frame(DocName::Board, true) }));
+        e.handle(at(1), Input::Answer { id, answer: Ok(answer) }, &mut fake);
+        out = e.take_outputs();
+        assert!(rounds < 100, "the session never ends");
+    }
+    assert_eq!(rounds, 4, "four idle rounds, then the end");
+    assert_eq!(status(&e, DocName::Board), Some(SyncStatus::InSync));
 }
 
 #[test]
