@@ -32,6 +32,7 @@ use weft_match::input::{Input, MemberInput, SectorInput, Signal, SignalKind, Tas
 use weft_match::plan::{Plan, plan};
 use weft_match::score::Week;
 use weft_match::suggest::suggest;
+use weft_match::urgent_asks;
 
 use crate::synth::skills_by_sector;
 
@@ -53,8 +54,9 @@ impl Default for SimConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Policy {
-    /// Weft's matcher: the plan first, then suggestions by score; the members the plan counts on
-    /// for a new urgent task get a notification.
+    /// Weft's matcher: the plan first, then suggestions by score; the members the matcher asks
+    /// for a new urgent task (`urgent_asks`: the plan's, then the best suited with room) get a
+    /// notification.
     Weft,
     /// Weft's matcher without notifications: members see suggestions only when they open the app.
     WeftQuiet,
@@ -828,7 +830,7 @@ impl<'w> Run<'w> {
     }
 
     /// Tasks posted up to `hour` appear on the board. Under Weft with notifications, a new
-    /// urgent task re-makes the plan, and the members it counts on for the task are notified:
+    /// urgent task re-makes the plan, and the members the matcher asks for it are notified:
     /// most of them look within a few hours.
     fn arrivals(&mut self, hour: i64) {
         let mut urgent = Vec::new();
@@ -849,11 +851,12 @@ impl<'w> Run<'w> {
         self.call_on_plan(&urgent, hour);
     }
 
-    /// Re-makes the plan and notifies the members it counts on for `tasks`.
+    /// Re-makes the plan and notifies the members the matcher asks for urgent `tasks`: the
+    /// plan's members for them, then the best suited others with room in their week.
     fn call_on_plan(&mut self, tasks: &[TaskId], hour: i64) {
         self.plan = plan(&self.input);
         self.stats.plan_trimmed += self.plan.trimmed;
-        let called = self.plan.parts.iter().filter(|p| tasks.contains(&p.task)).map(|p| p.member).collect();
+        let called = tasks.iter().flat_map(|t| urgent_asks(&self.input, &self.plan, *t)).collect();
         self.notify(called, hour, 4);
     }
 
@@ -1347,8 +1350,8 @@ fn run_network<'w>(worlds: &'w [World], seeds: &[u64], policy: Policy) -> Vec<Ru
                 if escalates {
                     let opened = runs[k].escalate(hour);
                     settle(&mut runs, k, hour);
-                    // Under Weft with notifications, the travellers each neighbour's plan
-                    // counts on for a new call hear of it, as members do of a new urgent task.
+                    // Under Weft with notifications, the travellers each neighbour's matcher
+                    // asks for a new call hear of it, as members do of a new urgent task.
                     if !opened.is_empty() {
                         for (j, _) in runs[k].links.clone() {
                             if runs[j].policy.notifies() {
