@@ -1487,8 +1487,10 @@ mod tests {
         }
         runs[1].arrivals(posted);
         let tid = runs[1].tasks[ti].id;
-        // Escalated at once (its deadline is near) or once it has waited 48 hours.
-        let hour = if runs[1].tasks[ti].deadline_day - day <= 2 { posted } else { posted + 48 };
+        // Escalated at once (its deadline is near) or once it has waited the rule's hours.
+        let rule = runs[1].rule;
+        let near = runs[1].tasks[ti].deadline_day - day <= i64::from(rule.deadline_days);
+        let hour = if near { posted } else { posted + i64::from(rule.after_hours) };
         assert_eq!(runs[1].escalate(hour), vec![tid]);
         settle(&mut runs, 1, hour);
         assert_eq!(runs[0].input.tasks[&tid].neighbour.as_deref(), Some("community 2"));
