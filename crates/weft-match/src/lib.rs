@@ -10,11 +10,8 @@
 //!   preferences, travel).
 //! - [`plan`]: a min-cost flow over members' weeks and tasks' open places that covers urgent
 //!   places first and spreads hours with a convex cost per member.
-//! - [`urgent_asks`]: who to tell of an urgent task now — more people than places, the plan's
-//!   first, and only those whose week has room for it.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
-mod ask;
 pub mod flow;
 pub mod input;
 mod learn;
@@ -22,7 +19,6 @@ pub mod plan;
 pub mod score;
 pub mod suggest;
 
-pub use ask::{ASK_PER_PLACE, urgent_asks};
 pub use input::{Input, MemberInput, Neighbour, SectorInput, Signal, SignalKind, TaskInput};
 pub use learn::{HALF_DAY_TASK, SHORT_TASK, Size};
 pub use plan::{Part, Plan, plan, plan_network};

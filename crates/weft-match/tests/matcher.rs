@@ -5,10 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use weft_core::model::{Urgency, Verdict};
 use weft_core::{Date, GuildId, MemberId, SectorId, SkillId, TaskId};
-use weft_match::{
-    ASK_PER_PLACE, Input, MemberInput, Resting, SectorInput, Signal, SignalKind, TaskInput, Term, plan, suggest,
-    urgent_asks,
-};
+use weft_match::{Input, MemberInput, Resting, SectorInput, Signal, SignalKind, TaskInput, Term, plan, suggest};
 
 fn day() -> Date {
     "2026-06-15".parse().unwrap()
@@ -295,42 +292,4 @@ fn an_urgent_place_the_plan_counts_on_someone_for_is_still_shown_to_others() {
     let planned = bo.items.iter().filter(|i| i.planned).count();
     assert!(planned < 5, "{bo:?}");
     assert_eq!(bo.items[planned].task, task_id(1), "{bo:?}");
-}
-
-#[test]
-fn an_urgent_task_is_told_to_the_plans_members_then_the_best_suited_with_room() {
-    let mut c = community();
-    for n in 1..=10 {
-        let mut p = person(4);
-        p.interests.insert(s("food"), n % 6);
-        c.members.insert(member(n), p);
-    }
-    // Two whose week is full, one who does not travel: never told of a neighbour's call.
-    c.members.get_mut(&member(9)).unwrap().this_week = 240;
-    c.members.get_mut(&member(10)).unwrap().committed = 200;
-    let mut urgent = task("food", &[], 2, Urgency::Urgent);
-    urgent.slots = 2;
-    urgent.free = 2;
-    c.tasks.insert(task_id(1), urgent);
-    c.tasks.insert(task_id(2), task("food", &[], 2, Urgency::Normal));
-    let p = plan(&c);
-    let asked = urgent_asks(&c, &p, task_id(1));
-    assert_eq!(asked.len(), 2 * ASK_PER_PLACE as usize, "{asked:?}");
-    let planned: Vec<MemberId> = p.parts.iter().filter(|x| x.task == task_id(1)).map(|x| x.member).collect();
-    assert_eq!(planned.len(), 2);
-    assert_eq!(asked[..2], planned[..], "the plan's members first");
-    assert!(!asked.contains(&member(9)) && !asked.contains(&member(10)), "the burnout guard decides who has room");
-    let mut unique = asked.clone();
-    unique.sort_unstable();
-    unique.dedup();
-    assert_eq!(unique.len(), asked.len());
-    // Not urgent: nobody is told.
-    assert!(urgent_asks(&c, &p, task_id(2)).is_empty());
-    // A neighbour's call: only travellers.
-    let mut call = task("food", &[], 1, Urgency::Urgent);
-    call.neighbour = Some("Riverside".into());
-    c.tasks.insert(task_id(3), call);
-    c.members.get_mut(&member(4)).unwrap().travel = true;
-    let p = plan(&c);
-    assert_eq!(urgent_asks(&c, &p, task_id(3)), vec![member(4)]);
 }
