@@ -1,6 +1,6 @@
 //! When an urgent task goes to the neighbours, and when it comes back.
 //!
-//! An urgent task that stays short of people for the community's threshold (48 hours unless
+//! An urgent task that stays short of people for the community's threshold (12 hours unless
 //! it says otherwise), or whose deadline is near, is offered to linked communities as a call
 //! in the community's commons; the call is withdrawn once the task is filled (by members and
 //! visitors together), closed, no longer urgent, or past its deadline. [`steps`] says what to
@@ -15,8 +15,11 @@ use crate::model::{TaskStatus, Urgency};
 use crate::time::{Date, Timestamp};
 
 /// How long an urgent task waits for the community's own members before its neighbours are
-/// asked, unless the community says otherwise.
-pub const DEFAULT_AFTER_HOURS: u32 = 48;
+/// asked, unless the community says otherwise. Half a day: urgent work is due within days
+/// and a community fills most urgent places within hours (in the simulation, half of them
+/// within an hour or two), so one still short after half a day is among its slowest; asked
+/// only after two days, the neighbours had a day or less left before the deadline.
+pub const DEFAULT_AFTER_HOURS: u32 = 12;
 /// A deadline this many days away (or nearer) escalates an urgent task at once.
 pub const DEFAULT_DEADLINE_DAYS: u32 = 2;
 
@@ -159,13 +162,14 @@ mod tests {
     }
 
     #[test]
-    fn an_urgent_task_short_of_people_for_two_days_goes_to_the_neighbours_once() {
+    fn an_urgent_task_short_of_people_for_half_a_day_goes_to_the_neighbours_once() {
         let t = task(Urgency::Urgent, 3, None);
         let mut b = board(&[&t]);
         let mut c = CommonsView::default();
         let rule = Rule::default();
-        assert_eq!(steps(&b, &c, &rule, Timestamp(47 * HOUR), today()), vec![]);
-        assert_eq!(steps(&b, &c, &rule, Timestamp(48 * HOUR), today()), vec![Step::Open(t.id)]);
+        assert_eq!(rule.after_hours, 12);
+        assert_eq!(steps(&b, &c, &rule, Timestamp(11 * HOUR), today()), vec![]);
+        assert_eq!(steps(&b, &c, &rule, Timestamp(12 * HOUR), today()), vec![Step::Open(t.id)]);
         c.calls.insert(t.id, call(&t, true, true));
         assert_eq!(steps(&b, &c, &rule, Timestamp(49 * HOUR), today()), vec![], "one call, not a flood");
         // Filled: two members and a visitor.

@@ -117,6 +117,9 @@ pub fn suggest(input: &Input, member: MemberId, limit: usize, plan: Option<&Plan
     let planned: Vec<TaskId> = plan.map(|p| p.parts_of(member).map(|p| p.task).collect()).unwrap_or_default();
     // Places the plan counts on others for: a task whose free places are all promised to
     // others comes after everything else, so suggestions do not pile onto the same people.
+    // Not an urgent one: a promise in the plan is a guess, not a pledge, and hiding an urgent
+    // place from everyone else while the one counted on has not answered costs the hours
+    // that matter most.
     let mut promised: BTreeMap<TaskId, u32> = BTreeMap::new();
     for part in plan.iter().flat_map(|p| p.parts.iter()).filter(|p| p.member != member) {
         *promised.entry(part.task).or_default() += 1;
@@ -129,7 +132,7 @@ pub fn suggest(input: &Input, member: MemberId, limit: usize, plan: Option<&Plan
             let terms = scorer.terms(&cm, ti)?;
             let tier = if planned.contains(&t.id) {
                 0
-            } else if promised.get(&t.id).copied().unwrap_or(0) >= t.free {
+            } else if !t.urgent && promised.get(&t.id).copied().unwrap_or(0) >= t.free {
                 2
             } else {
                 1

@@ -267,3 +267,29 @@ fn the_plan_leaves_nobody_overloaded_even_when_urgent_work_piles_up() {
     assert_eq!(p.urgent_covered, 8);
     assert_eq!(p.urgent_uncovered.len(), 2);
 }
+
+#[test]
+fn an_urgent_place_the_plan_counts_on_someone_for_is_still_shown_to_others() {
+    let mut c = community();
+    // Ana suits the urgent task best and has room for just that; Bo has room for more.
+    let mut ana = person(2);
+    ana.skills.insert(k("gardening"), 5);
+    ana.interests.insert(s("food"), 5);
+    c.members.insert(member(1), ana);
+    let mut bo = person(6);
+    bo.interests.insert(s("food"), 3);
+    c.members.insert(member(2), bo);
+    c.tasks.insert(task_id(1), task("food", &["gardening"], 2, Urgency::Urgent));
+    // Plenty of other work that suits Bo.
+    for n in 2..=9 {
+        c.tasks.insert(task_id(n), task("arts", &[], 1, Urgency::Normal));
+    }
+    let p = plan(&c);
+    assert_eq!(p.parts_of(member(1)).map(|x| x.task).collect::<Vec<_>>(), vec![task_id(1)], "{p:?}");
+    // Bo's parts first, then the best of the rest: the urgent place counted on Ana is among
+    // them, above normal work nobody is counted on for.
+    let bo = suggest(&c, member(2), 5, Some(&p)).unwrap();
+    let planned = bo.items.iter().filter(|i| i.planned).count();
+    assert!(planned < 5, "{bo:?}");
+    assert_eq!(bo.items[planned].task, task_id(1), "{bo:?}");
+}

@@ -53,8 +53,9 @@ impl Default for SimConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Policy {
-    /// Weft's matcher: the plan first, then suggestions by score; the members the plan counts on
-    /// for a new urgent task get a notification.
+    /// Weft's matcher: the plan first, then suggestions by score; as in the desktop app, a
+    /// member gets a notification of a new urgent task among their first
+    /// [`NOTIFY_SUGGESTIONS`] suggestions.
     Weft,
     /// Weft's matcher without notifications: members see suggestions only when they open the app.
     WeftQuiet,
@@ -258,6 +259,9 @@ impl Report {
 
 /// How many in a thousand notified members look at the app within a few hours.
 const NOTICED: u32 = 700;
+/// The desktop app notifies a member of a new urgent task among this many of their
+/// suggestions (the suggestions it reads after a change by someone else).
+const NOTIFY_SUGGESTIONS: usize = 20;
 
 /// What a member is really like (the app never sees it).
 #[derive(Debug, Clone)]
@@ -828,8 +832,8 @@ impl<'w> Run<'w> {
     }
 
     /// Tasks posted up to `hour` appear on the board. Under Weft with notifications, a new
-    /// urgent task re-makes the plan, and the members it counts on for the task are notified:
-    /// most of them look within a few hours.
+    /// urgent task re-makes the plan, and the members it fits are notified, as the desktop
+    /// app does: most of them look within a few hours.
     fn arrivals(&mut self, hour: i64) {
         let mut urgent = Vec::new();
         while let Some(t) = self.tasks.get(self.next_arrival) {
@@ -849,11 +853,22 @@ impl<'w> Run<'w> {
         self.call_on_plan(&urgent, hour);
     }
 
-    /// Re-makes the plan and notifies the members it counts on for `tasks`.
+    /// Re-makes the plan and notifies, as the desktop app does, each member who has one of
+    /// the urgent `tasks` among their first [`NOTIFY_SUGGESTIONS`] suggestions (so only those
+    /// whose week has room for it, and travellers for a neighbour's call).
     fn call_on_plan(&mut self, tasks: &[TaskId], hour: i64) {
         self.plan = plan(&self.input);
         self.stats.plan_trimmed += self.plan.trimmed;
-        let called = self.plan.parts.iter().filter(|p| tasks.contains(&p.task)).map(|p| p.member).collect();
+        let called = self
+            .input
+            .members
+            .keys()
+            .copied()
+            .filter(|id| {
+                suggest(&self.input, *id, NOTIFY_SUGGESTIONS, Some(&self.plan))
+                    .is_ok_and(|s| s.items.iter().any(|i| tasks.contains(&i.task)))
+            })
+            .collect();
         self.notify(called, hour, 4);
     }
 
@@ -1347,8 +1362,8 @@ fn run_network<'w>(worlds: &'w [World], seeds: &[u64], policy: Policy) -> Vec<Ru
                 if escalates {
                     let opened = runs[k].escalate(hour);
                     settle(&mut runs, k, hour);
-                    // Under Weft with notifications, the travellers each neighbour's plan
-                    // counts on for a new call hear of it, as members do of a new urgent task.
+                    // Under Weft with notifications, the travellers of each neighbour whom
+                    // a new call fits hear of it, as members do of a new urgent task.
                     if !opened.is_empty() {
                         for (j, _) in runs[k].links.clone() {
                             if runs[j].policy.notifies() {
@@ -1484,8 +1499,10 @@ mod tests {
         }
         runs[1].arrivals(posted);
         let tid = runs[1].tasks[ti].id;
-        // Escalated at once (its deadline is near) or once it has waited 48 hours.
-        let hour = if runs[1].tasks[ti].deadline_day - day <= 2 { posted } else { posted + 48 };
+        // Escalated at once (its deadline is near) or once it has waited the rule's hours.
+        let rule = runs[1].rule;
+        let near = runs[1].tasks[ti].deadline_day - day <= i64::from(rule.deadline_days);
+        let hour = if near { posted } else { posted + i64::from(rule.after_hours) };
         assert_eq!(runs[1].escalate(hour), vec![tid]);
         settle(&mut runs, 1, hour);
         assert_eq!(runs[0].input.tasks[&tid].neighbour.as_deref(), Some("community 2"));
