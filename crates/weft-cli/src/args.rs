@@ -367,6 +367,10 @@ pub enum NeighbourCmd {
         /// How many visitors our members can put up at once.
         #[arg(long)]
         hosts: Option<u64>,
+        /// How long an urgent task short of people waits before the neighbours are asked,
+        /// e.g. 12h, 2d (the default is 12 hours, or earlier as its deadline nears).
+        #[arg(long, value_parser = parse_expiry)]
+        escalate_after: Option<u32>,
     },
     /// End the link with a neighbour (by name or id): its members write nothing new in our
     /// commons from then on.
@@ -811,13 +815,14 @@ pub fn to_request(command: &Command) -> anyhow::Result<(Request, Option<PathBuf>
             Request::NeighbourAccept { community: community.clone(), code: code.clone() }
         }
         Command::Neighbour(NeighbourCmd::List(a)) => Request::Neighbours { community: a.community.clone() },
-        Command::Neighbour(NeighbourCmd::Describe { community, about, location, languages, hosts }) => {
+        Command::Neighbour(NeighbourCmd::Describe { community, about, location, languages, hosts, escalate_after }) => {
             Request::DirectorySet {
                 community: community.clone(),
                 about: about.clone(),
                 location: location.clone(),
                 languages: languages.clone(),
                 hosts: *hosts,
+                escalate_after_hours: *escalate_after,
             }
         }
         Command::Neighbour(NeighbourCmd::End { neighbour, community }) => {

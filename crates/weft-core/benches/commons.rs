@@ -304,6 +304,7 @@ fn commons(seed: u64, all: &[Community], home: usize) -> Saved {
                     location: Some(format!("{}, by the old station", me.name)),
                     languages: "English, Polish, Arabic".into(),
                     hosts: u64::from(v) + 2,
+                    escalate_after: Some(12),
                 };
                 Some(doc.set_directory(by, &dir, now).expect("directory"))
             }

@@ -30,6 +30,13 @@ pub struct Rule {
     pub deadline_days: u32,
 }
 
+impl Rule {
+    /// The rule a community's commons sets (its directory's `escalate_after`), or the default.
+    pub fn of(commons: &CommonsView) -> Self {
+        Self { after_hours: commons.directory.escalate_after.unwrap_or(DEFAULT_AFTER_HOURS), ..Self::default() }
+    }
+}
+
 impl Default for Rule {
     fn default() -> Self {
         Self { after_hours: DEFAULT_AFTER_HOURS, deadline_days: DEFAULT_DEADLINE_DAYS }
@@ -225,5 +232,13 @@ mod tests {
         let b = board(&[&t]);
         let rule = Rule { after_hours: 6, deadline_days: 0 };
         assert_eq!(steps(&b, &CommonsView::default(), &rule, Timestamp(6 * HOUR), today()), vec![Step::Open(t.id)]);
+    }
+
+    #[test]
+    fn a_community_sets_how_long_urgent_tasks_wait() {
+        let mut commons = CommonsView::default();
+        assert_eq!(Rule::of(&commons), Rule::default());
+        commons.directory.escalate_after = Some(6);
+        assert_eq!(Rule::of(&commons), Rule { after_hours: 6, ..Rule::default() });
     }
 }

@@ -74,6 +74,8 @@ pub enum Request {
         location: Option<String>,
         languages: Option<String>,
         hosts: Option<u64>,
+        /// Hours an urgent task short of people waits before it is offered to the neighbours.
+        escalate_after_hours: Option<u32>,
     },
     /// Ends the link with a neighbour: from then on its members write nothing in our commons.
     NeighbourEnd {

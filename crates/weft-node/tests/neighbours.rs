@@ -123,6 +123,7 @@ async fn linked_communities_share_a_commons_escalate_and_welcome_visitors() {
             location: Some("The coast road".into()),
             languages: Some("English, Spanish".into()),
             hosts: Some(4),
+            escalate_after_hours: Some(24),
         })
         .await
         .unwrap();

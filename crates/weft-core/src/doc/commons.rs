@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! roster/<change hash>   { change, signature }   people changes proving who is a member
-//! directory              { name, about, location?, languages, hosts }
+//! directory              { name, about, location?, languages, hosts, escalate_after? }
 //! links/<community>      { by, at, ended_by?, ended_at? }
 //! calls/<task>           { title, description, sector, hours, slots, urgency, deadline?,
 //!                          location?, escalated, status, created_by, created_at, updated_at }
@@ -45,6 +45,9 @@ pub struct Directory {
     pub languages: String,
     /// How many visitors its members can put up at once.
     pub hosts: u64,
+    /// Hours an urgent task waits for the community's own members before its neighbours are
+    /// asked (`None`: the default, `escalation::DEFAULT_AFTER_HOURS`).
+    pub escalate_after: Option<u32>,
 }
 
 /// A link to a neighbouring community, as this side wrote it.
@@ -80,6 +83,9 @@ pub struct Call {
     pub created_by: MemberId,
     pub created_at: Timestamp,
 }
+
+/// The longest an urgent task may wait before escalation: 30 days, in hours.
+pub const ESCALATE_AFTER_MAX: u32 = 24 * 30;
 
 /// An offer of surplus, or a stated need.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -242,6 +248,7 @@ impl CommonsView {
                 location: rec.opt_str("location").ok().flatten().map(str::to_owned),
                 languages: rec.opt_str("languages").ok().flatten().unwrap_or_default().to_owned(),
                 hosts: if rec.has("hosts") { rec.uint("hosts").unwrap_or(0) } else { 0 },
+                escalate_after: if rec.has("escalate_after") { rec.u32("escalate_after").ok() } else { None },
             };
         }
         let each = |root: &str| root_map(doc, root).map(|o| records(doc, &o)).unwrap_or_default();
@@ -506,6 +513,10 @@ impl Document {
             tx.put(&obj, "about", about.as_str())?;
             tx.put(&obj, "languages", languages.as_str())?;
             tx.put(&obj, "hosts", dir.hosts.min(validate::HOSTS_MAX))?;
+            match dir.escalate_after {
+                Some(h) => tx.put(&obj, "escalate_after", u64::from(h.clamp(1, ESCALATE_AFTER_MAX)))?,
+                None => tx.delete(&obj, "escalate_after")?,
+            }
             match &location {
                 Some(l) => tx.put(&obj, "location", l.as_str())?,
                 None => tx.delete(&obj, "location")?,

@@ -290,6 +290,9 @@ pub const COMMONS: &[Rule] = &[
     d(&[Lit("directory"), Lit("location")], LOCATION, Who::Home),
     r(&[Lit("directory"), Lit("languages")], Value::Text { min: 0, max: validate::LANGUAGES_MAX }, Who::Home),
     r(&[Lit("directory"), Lit("hosts")], Value::Uint { min: 0, max: validate::HOSTS_MAX }, Who::Home),
+    // How long an urgent task waits for the community's own members before it is offered to
+    // the neighbours, in hours (the default when absent).
+    d(&[Lit("directory"), Lit("escalate_after")], Value::Uint { min: 1, max: 24 * 30 }, Who::Home),
     r(&[Lit("links"), Seg::Community], Value::Map, Who::Home),
     r(&[Lit("links"), Seg::Community, Lit("by")], Value::Author, Who::AtCreation),
     r(&[Lit("links"), Seg::Community, Lit("at")], Value::Timestamp, Who::AtCreation),

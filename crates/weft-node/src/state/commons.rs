@@ -323,7 +323,7 @@ impl State {
         let has_neighbours = view.live_links().next().is_some();
         let steps = {
             let board = self.community(c)?.board();
-            escalation::steps(board, &view, &Rule::default(), now, today)
+            escalation::steps(board, &view, &Rule::of(&view), now, today)
         };
         let mut done = 0;
         for step in steps {

@@ -175,8 +175,9 @@ impl State {
             // neighbours: links, calls, visitors, offers and needs
             Request::Neighbours { community } => self.neighbours(community.as_deref()),
             Request::NeighbourEnd { community, neighbour } => self.end_neighbour(community.as_deref(), &neighbour),
-            Request::DirectorySet { community, about, location, languages, hosts } => {
-                self.set_directory(community.as_deref(), about, location, languages, hosts)
+            Request::DirectorySet { community, about, location, languages, hosts, escalate_after_hours } => {
+                let set = neighbours::DirectorySet { about, location, languages, hosts, escalate_after_hours };
+                self.set_directory(community.as_deref(), set)
             }
             Request::CallOpen { task } => self.open_call(&task),
             Request::CallClose { task } => self.close_call(&task),

@@ -22,6 +22,16 @@ use crate::api::{
 use crate::error::NodeError;
 use crate::sync::Input;
 
+/// What a member changes of how the community describes itself (`None`: unchanged).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DirectorySet {
+    pub about: Option<String>,
+    pub location: Option<String>,
+    pub languages: Option<String>,
+    pub hosts: Option<u64>,
+    pub escalate_after_hours: Option<u32>,
+}
+
 /// A new neighbour invitation, before the node adds where to reach it.
 #[derive(Debug, Clone)]
 pub(crate) struct NewNeighbourInvite {
@@ -296,28 +306,31 @@ impl State {
 
     /// Sets how our community describes itself to its neighbours; answers with our
     /// neighbours (each of whom sees the entry).
-    pub(super) fn set_directory(
-        &mut self,
-        community: Option<&str>,
-        about: Option<String>,
-        location: Option<String>,
-        languages: Option<String>,
-        hosts: Option<u64>,
-    ) -> Result<Response, NodeError> {
+    pub(super) fn set_directory(&mut self, community: Option<&str>, set: DirectorySet) -> Result<Response, NodeError> {
         let c = self.resolve_community(community)?;
         self.tend_commons(c)?;
         let mut dir = self.held(c)?.view().directory.clone();
-        if let Some(a) = about {
+        if let Some(a) = set.about {
             dir.about = a;
         }
-        if let Some(l) = location {
+        if let Some(l) = set.location {
             dir.location = Some(l).filter(|l| !l.trim().is_empty());
         }
-        if let Some(l) = languages {
+        if let Some(l) = set.languages {
             dir.languages = l;
         }
-        if let Some(h) = hosts {
+        if let Some(h) = set.hosts {
             dir.hosts = h;
+        }
+        if let Some(h) = set.escalate_after_hours {
+            let max = weft_core::doc::commons::ESCALATE_AFTER_MAX;
+            if !(1..=max).contains(&h) {
+                return Err(NodeError::Write(format!(
+                    "an urgent task can wait between 1 and {max} hours before the neighbours are asked; {h} is \
+                     outside"
+                )));
+            }
+            dir.escalate_after = Some(h);
         }
         self.write_commons(c, |doc, w| doc.set_directory(&w.me, &dir, w.now).map(Some))?;
         self.neighbours(Some(&c.to_string()))
