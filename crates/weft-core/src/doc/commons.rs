@@ -318,6 +318,17 @@ impl CommonsView {
         Roster::read(community, founding, &self.evidence).map(|(roster, _)| Some(roster))
     }
 
+    /// The roster of a commons this device stores: its evidence was verified when it arrived,
+    /// so the signatures are not checked again ([`Roster::read_verified`]).
+    pub fn stored_roster(&self, community: CommunityId) -> Result<Option<Roster>, RosterError> {
+        let Some(founding) =
+            self.evidence.iter().find(|e| CommunityId::from_genesis_hash(&e.change.hash()) == community)
+        else {
+            return Ok(None);
+        };
+        Roster::read_verified(community, founding, &self.evidence).map(|(roster, _)| Some(roster))
+    }
+
     /// The communities whose members may answer here now.
     pub fn live_links(&self) -> impl Iterator<Item = CommunityId> + '_ {
         self.links.values().filter(|l| l.is_live()).map(|l| l.community)
@@ -1037,6 +1048,8 @@ mod tests {
         let roster = view.roster(a.id).unwrap().unwrap();
         assert_eq!(roster.member_of_device(&a.member.device()), Some(a.member.member()));
         assert_eq!(roster.founder, a.founder.member());
+        // Read as stored (verified on arrival), it is the same roster.
+        assert_eq!(view.stored_roster(a.id).unwrap(), Some(roster));
     }
 
     #[test]

@@ -50,7 +50,8 @@ impl Held {
     pub fn roster(&mut self) -> Option<&Roster> {
         if self.roster.is_none() {
             let community = self.doc.id().community;
-            let roster = match self.view().roster(community) {
+            // Every change of a held commons was verified before it was applied.
+            let roster = match self.view().stored_roster(community) {
                 Ok(r) => r,
                 Err(e) => {
                     warn!(community = %community.short(), %e, "a commons' roster does not hold");
