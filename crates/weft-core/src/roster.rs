@@ -267,11 +267,17 @@ impl Roster {
     ) -> Result<(), RosterError> {
         let invalid = |why: String| RosterError::Invalid(hash, why);
         let mut admitted = Vec::new();
+        // Members this change admits again: two members admitted the same newcomer at once,
+        // each on their own copy (a newcomer asks every member it reaches), and the people
+        // document holds both records. The roster keeps the first read; the repeat adds only
+        // devices the member's own key certifies (its name, admitter and a removal stay).
+        let mut again = Vec::new();
         for fact in facts {
             match fact {
                 Fact::Member(m) => {
                     if self.members.contains_key(&m) {
-                        return Err(invalid(format!("{} is admitted twice", m.short())));
+                        again.push(m);
+                        continue;
                     }
                     self.members.insert(
                         m,
@@ -292,7 +298,9 @@ impl Roster {
                         member.name = name;
                     }
                 }
-                Fact::Device(m) | Fact::Cert(m, _, _) if m != author && !admitted.contains(&m) => {
+                Fact::Device(m) | Fact::Cert(m, _, _)
+                    if m != author && !admitted.contains(&m) && !again.contains(&m) =>
+                {
                     return Err(invalid(format!("a device added to {} by someone else", m.short())));
                 }
                 Fact::Device(_) => {}
@@ -411,6 +419,45 @@ mod tests {
         let hashes = evidence_of(&w.doc);
         let expected = vec![w.founding.change.hash(), w.admit_bob.change.hash(), w.admit_carol.change.hash()];
         assert_eq!(hashes, expected, "the profile change is left out");
+    }
+
+    #[test]
+    fn a_newcomer_admitted_by_two_members_at_once_is_on_the_roster_once() {
+        let w = world();
+        // Ana and Bob each admit Dan on their own copy, neither having seen the other's.
+        let (_, dan) = Identity::generate();
+        let mut ana_copy = w.doc.clone();
+        let mut bob_copy = w.doc.clone();
+        let by_ana = ana_copy.admit_member(&w.ana, dan.member(), "Dan", dan.device(), dan.cert(), t(4)).unwrap();
+        let by_bob = bob_copy.admit_member(&w.bob, dan.member(), "Dan", dan.device(), dan.cert(), t(4)).unwrap();
+        let all = [w.admit_bob.clone(), w.admit_carol.clone(), evidence(&by_ana), evidence(&by_bob)];
+        let roster = Roster::prove(w.community, &w.founding, &all).unwrap();
+        assert_eq!(roster.members.len(), 4);
+        assert_eq!(roster.member_of_device(&dan.device()), Some(dan.member()));
+        assert_eq!(roster.members[&dan.member()].name, "Dan");
+        // A repeat renames nobody and adds no device its member did not certify.
+        let (_, stranger) = Identity::generate();
+        let mut copy = w.doc.clone();
+        let carol_again = raw_admission(&mut copy, &w.ana, &w.carol, t(5));
+        let mut forged = w.doc.clone();
+        let members = crate::doc::read::root_map(forged.automerge(), "members").unwrap();
+        let stranger_for_carol = forged
+            .write(&w.ana, t(6), |tx| {
+                use automerge::transaction::Transactable;
+                let me = tx.put_object(&members, w.carol.member().to_string(), ObjType::Map)?;
+                let devices = tx.put_object(&me, "devices", ObjType::Map)?;
+                let d = tx.put_object(&devices, stranger.device().to_string(), ObjType::Map)?;
+                tx.put(&d, "cert", ScalarValue::Bytes(stranger.cert().0.to_vec()))?;
+                Ok(())
+            })
+            .unwrap();
+        let all = [w.admit_bob.clone(), w.admit_carol.clone(), evidence(&carol_again)];
+        let roster = Roster::prove(w.community, &w.founding, &all).unwrap();
+        assert_eq!(roster.members[&w.carol.member()].name, "Carol");
+        assert_eq!(roster.members[&w.carol.member()].admitted_by, w.bob.member());
+        let all = [w.admit_bob.clone(), w.admit_carol.clone(), evidence(&stranger_for_carol)];
+        let err = Roster::prove(w.community, &w.founding, &all).unwrap_err();
+        assert!(matches!(err, RosterError::Invalid(h, _) if h == stranger_for_carol.hash), "{err:?}");
     }
 
     #[test]
