@@ -106,6 +106,23 @@ impl State {
                 });
             }
         }
+        // Neighbours' documents held here: their commons, and never anything else.
+        for row in self.store.neighbours()? {
+            let c = row.id;
+            if self.communities.contains_key(&c) {
+                continue;
+            }
+            for name in self.store.doc_names(c)? {
+                let id = DocId { community: c, name };
+                documents.push(DocStatus {
+                    community: c,
+                    name,
+                    changes: self.store.change_count(id)?,
+                    logged_since_snapshot: self.store.log_size(id)?.0,
+                    in_memory: name == DocName::Commons && self.commons.contains_key(&c),
+                });
+            }
+        }
         Ok(StatusInfo {
             data_dir: self.dir.path().display().to_string(),
             disk_bytes: self.store.disk_usage()?,
