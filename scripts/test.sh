@@ -70,6 +70,8 @@ if ip netns add weft-probe 2>/dev/null; then
     WEFT=target/debug/weft bash tests/netns/run.sh
     step "members behind NAT: reached through a relay, DCUtR hole punch over TCP and QUIC"
     WEFT=target/debug/weft bash tests/netns/nat.sh
+    step "neighbouring communities on two LANs, linked over a routed link: the commons crosses, nothing else"
+    WEFT=target/debug/weft bash tests/netns/neighbours.sh
 elif [[ "${CI:-}" == "true" ]]; then
     echo "network namespaces are not available here (needs root and CAP_NET_ADMIN)" >&2
     exit 1

@@ -456,7 +456,8 @@ impl Engine {
     /// Which of our communities a peer's device belongs to; notes who it is.
     fn identify(&mut self, r: &mut impl Replica, peer: DeviceId) -> Vec<CommunityId> {
         let communities = r.communities_of(&peer);
-        // Ours first (in id order), then a neighbour's roster.
+        // The first community whose roster names it: a fellow member also shares our
+        // neighbours' commons, which do not.
         let name = communities.iter().find_map(|c| r.member_name(*c, &peer));
         self.book.identified(&peer, !communities.is_empty(), name);
         communities
