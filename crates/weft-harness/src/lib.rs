@@ -89,6 +89,8 @@ pub struct Stats {
     pub repeats_refused: u64,
     /// …and whose two answers were different frames (one frame taken in twice: a bug).
     pub repeats_answered_differently: u64,
+    /// Ticks the peers took (their engines' timers and their work between jobs).
+    pub ticks: u64,
 }
 
 /// One simulated peer.
@@ -98,6 +100,8 @@ pub struct SimPeer {
     pub name: String,
     address: Multiaddr,
     banned: BTreeSet<usize>,
+    /// The gossip topics it subscribed to.
+    topics: BTreeSet<Topic>,
     /// When its engine's next tick is scheduled.
     tick_at: Option<Mono>,
     _dir: tempfile::TempDir,
@@ -115,6 +119,13 @@ enum Event {
     Deliver { to: usize, input: Box<Input>, from: Option<usize> },
     /// A peer's engine asked to be ticked then.
     Tick { peer: usize },
+}
+
+/// A gossip topic: a community's, or (`commons`) its commons'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Topic {
+    community: CommunityId,
+    commons: bool,
 }
 
 /// A request in flight: where its answer goes, and its twin if it was delivered twice.
@@ -146,7 +157,8 @@ pub struct Sim {
     asked: HashMap<(usize, InboundId), Asked>,
     /// Answers to sync frames delivered twice, by the copy answered first, until the other is.
     twin_answers: HashMap<(usize, InboundId), Vec<u8>>,
-    gossip: HashMap<(usize, GossipId), (usize, Vec<u8>)>,
+    /// Gossip a peer is judging: who sent it, on which topic.
+    gossip: HashMap<(usize, GossipId), (usize, Topic, Vec<u8>)>,
     seen: HashSet<(usize, u64)>,
     joins: HashMap<(usize, u64), Result<CommunityId, String>>,
     next_id: u64,
@@ -249,6 +261,7 @@ impl Sim {
             name: name.into(),
             address,
             banned: BTreeSet::new(),
+            topics: BTreeSet::new(),
             tick_at: None,
             _dir: dir,
         });
@@ -276,14 +289,37 @@ impl Sim {
         let identity = self.peers[who].core.join_identity(None).map_err(|e| e.to_string())?;
         let ticket = self.id();
         self.deliver(who, Input::Join { ticket, code, identity }, None);
+        self.joined(who, ticket, "join").map(|_| ())
+    }
+
+    /// A member `who` of `ours` links it to `theirs` with a neighbour invitation from `via`, a
+    /// member of `theirs` (which names `via`'s address), through the network: `Link`, `Linked`
+    /// and the first sync of each other's commons, in simulated time.
+    pub fn link(&mut self, who: usize, ours: CommunityId, via: usize, theirs: CommunityId) -> Result<(), String> {
+        let address = self.peers[via].address.clone();
+        let code = self.peers[via].core.neighbour_invite(theirs, vec![address]).map_err(|e| e.to_string())?;
+        let outputs = self.peers[via].core.take_outputs();
+        self.route(via, outputs);
+        let request = self.peers[who].core.link_request(ours, &code).map_err(|e| e.to_string())?;
+        let outputs = self.peers[who].core.take_outputs();
+        self.route(who, outputs);
+        let ticket = self.id();
+        self.deliver(who, Input::Link { ticket, code, request }, None);
+        match self.joined(who, ticket, "link")? {
+            linked if linked == theirs => Ok(()),
+            other => Err(format!("{} linked to {} instead", self.peers[who].name, other.short())),
+        }
+    }
+
+    /// Runs until `who`'s engine answers the join or link with `ticket`.
+    fn joined(&mut self, who: usize, ticket: u64, what: &str) -> Result<CommunityId, String> {
         let limit = self.now + Duration::from_secs(600);
         while !self.joins.contains_key(&(who, ticket)) {
             if !self.step(limit) {
-                return Err(format!("{} did not join within ten simulated minutes", self.peers[who].name));
+                return Err(format!("{} did not {what} within ten simulated minutes", self.peers[who].name));
             }
         }
-        self.joins.remove(&(who, ticket)).unwrap_or_else(|| Err("lost".into()))?;
-        Ok(())
+        self.joins.remove(&(who, ticket)).unwrap_or_else(|| Err("lost".into()))
     }
 
     /// Opens a connection between two peers (and keeps it in the topology).
@@ -379,6 +415,87 @@ impl Sim {
         let until = self.now + d;
         while self.step(until) {}
         self.advance_to(until);
+    }
+
+    /// Runs until `done` holds of a peer for every peer in `peers`, within `limit` of simulated
+    /// time, asking it of each peer (not done yet) after every input or tick that peer takes.
+    /// Returns when each became done, by peer: `None` for those that did not by the limit.
+    pub fn run_watching(
+        &mut self,
+        peers: &[usize],
+        limit: Duration,
+        mut done: impl FnMut(&mut Core) -> bool,
+    ) -> BTreeMap<usize, Option<Duration>> {
+        let mut when: BTreeMap<usize, Option<Duration>> = peers.iter().map(|p| (*p, None)).collect();
+        for (p, w) in &mut when {
+            if done(&mut self.peers[*p].core) {
+                *w = Some(self.elapsed());
+            }
+        }
+        let until = self.now + limit;
+        let mut left = when.values().filter(|w| w.is_none()).count();
+        while left > 0 {
+            let Some(touched) = self.step_peer(until) else { break };
+            if let Some(p) = touched
+                && let Some(w) = when.get_mut(&p)
+                && w.is_none()
+                && done(&mut self.peers[p].core)
+            {
+                *w = Some(self.elapsed());
+                left -= 1;
+            }
+        }
+        when
+    }
+
+    /// Runs until each commons in `commons` is the same (the same heads) on every peer listed
+    /// with it, within `limit` of simulated time; as [`Sim::run_until_converged`].
+    pub fn run_until_commons_converged(
+        &mut self,
+        commons: &[(CommunityId, Vec<usize>)],
+        limit: Duration,
+    ) -> Result<Duration, String> {
+        const CHECK_EVERY: Duration = Duration::from_millis(250);
+        let start = self.now;
+        let until = self.now + limit;
+        let mut next_check = self.now;
+        loop {
+            if (self.now >= next_check || !self.in_flight()) && self.commons_diverging(commons).is_none() {
+                return Ok(self.now.since(start));
+            }
+            if self.now >= next_check {
+                next_check = self.now + CHECK_EVERY;
+            }
+            if !self.step(until) {
+                return match self.commons_diverging(commons) {
+                    None => Ok(self.now.since(start)),
+                    Some(why) => Err(format!("commons not converged after {limit:?} of simulated time: {why}")),
+                };
+            }
+        }
+    }
+
+    /// The heads of a commons as a peer holds it (`None`: it holds no commons of `community`,
+    /// or may not sync it).
+    pub fn commons_heads(&mut self, peer: usize, community: CommunityId) -> Option<BTreeSet<ChangeHash>> {
+        let m = self.peers[peer].core.manifest(community).ok()?;
+        m.docs.into_iter().find(|d| d.name == DocName::Commons).map(|d| d.heads.into_iter().collect())
+    }
+
+    /// The first commons in `commons` whose listed peers hold it differently, in words.
+    fn commons_diverging(&mut self, commons: &[(CommunityId, Vec<usize>)]) -> Option<String> {
+        for (c, peers) in commons {
+            let heads: Vec<_> = peers.iter().map(|p| self.commons_heads(*p, *c)).collect();
+            if !heads.windows(2).all(|w| w[0].is_some() && w[0] == w[1]) || heads.first().is_some_and(Option::is_none) {
+                let have = heads.iter().filter(|h| h.is_some()).count();
+                return Some(format!(
+                    "the commons of {} differs among {} peers ({have} hold it)",
+                    c.short(),
+                    peers.len()
+                ));
+            }
+        }
+        None
     }
 
     /// Runs until every peer holds the same documents of `community` (the same heads of every
@@ -518,12 +635,18 @@ impl Sim {
 
     /// Takes the next event, if one is due by `until`. Returns false when none is.
     fn step(&mut self, until: Mono) -> bool {
-        let Some(Reverse((at, seq))) = self.queue.peek().copied() else { return false };
+        self.step_peer(until).is_some()
+    }
+
+    /// Takes the next event, if one is due by `until`: `None` when none is, else the peer that
+    /// took an input or a tick (if any: a delivery may be cut or a repeat).
+    fn step_peer(&mut self, until: Mono) -> Option<Option<usize>> {
+        let Reverse((at, seq)) = self.queue.peek().copied()?;
         if at > until {
-            return false;
+            return None;
         }
         self.queue.pop();
-        let Some(event) = self.events.remove(&seq) else { return true };
+        let Some(event) = self.events.remove(&seq) else { return Some(None) };
         tracing::trace!(?at, ?event, "step");
         self.advance_to(at);
         match event {
@@ -533,33 +656,38 @@ impl Sim {
                 {
                     self.stats.cut += 1;
                     tracing::trace!(from, to, ?input, "cut");
-                    return true;
+                    return Some(None);
                 }
                 // Gossipsub takes each message once.
                 if let Input::Gossip { data, id, .. } = &*input
                     && !self.seen.insert((to, hash_of(data)))
                 {
                     self.gossip.remove(&(to, *id));
-                    return true;
+                    return Some(None);
                 }
                 let span = tracing::debug_span!("peer", n = to).entered();
                 let outputs = self.peers[to].core.input(*input);
                 drop(span);
                 self.route(to, outputs);
+                Some(Some(to))
             }
             Event::Tick { peer } => {
                 if self.peers[peer].tick_at != Some(at) {
-                    return true;
+                    return Some(None);
                 }
                 self.peers[peer].tick_at = None;
+                self.stats.ticks += 1;
                 let span = tracing::debug_span!("peer", n = peer).entered();
-                let outputs = self.peers[peer].core.input(Input::Tick);
+                let mut outputs = self.peers[peer].core.input(Input::Tick);
+                // What falls due between jobs (the commons tended, escalation) runs too, as the
+                // node's thread runs it, and what it writes goes out.
                 self.peers[peer].core.run_due();
+                outputs.extend(self.peers[peer].core.take_outputs());
                 drop(span);
                 self.route(peer, outputs);
+                Some(Some(peer))
             }
         }
-        true
     }
 
     fn index_of(&self, device: &DeviceId) -> Option<usize> {
@@ -574,19 +702,26 @@ impl Sim {
                 Output::Respond { id, response } => self.respond(from, id, response),
                 Output::Publish { community, doc, data } => {
                     self.seen.insert((from, hash_of(&data)));
-                    if !self.spread_gossip(from, None, &data) {
+                    let topic = Topic { community, commons: doc == DocName::Commons };
+                    if !self.spread_gossip(from, None, topic, &data) {
                         // Nobody listens (gossipsub says so): the engine syncs instead.
                         self.deliver(from, Input::PublishFailed { community, doc }, None);
                     }
                 }
                 Output::Judge { id, verdict, .. } => {
-                    if let Some((source, data)) = self.gossip.remove(&(from, id))
+                    if let Some((source, topic, data)) = self.gossip.remove(&(from, id))
                         && verdict == Verdict::Accept
                     {
-                        self.spread_gossip(from, Some(source), &data);
+                        self.spread_gossip(from, Some(source), topic, &data);
                     }
                 }
-                Output::Subscribe(_) | Output::SubscribeCommons(_) | Output::DialViaRelays(_) | Output::Event(_) => {}
+                Output::Subscribe(community) => {
+                    self.peers[from].topics.insert(Topic { community, commons: false });
+                }
+                Output::SubscribeCommons(community) => {
+                    self.peers[from].topics.insert(Topic { community, commons: true });
+                }
+                Output::DialViaRelays(_) | Output::Event(_) => {}
                 Output::Dial(address) => {
                     if let Some(to) = self.peers.iter().position(|p| p.address == address) {
                         self.open(from, to);
@@ -616,8 +751,12 @@ impl Sim {
                 }
             }
         }
-        // The engine's next timer.
-        if let Some(at) = self.peers[from].core.next_timer().map(|at| at.max(self.now))
+        // The engine's next timer, or the node's next work between jobs (at least a moment
+        // from now: work due now was just done).
+        let core = &self.peers[from].core;
+        let engine = core.next_timer().map(|at| at.max(self.now));
+        let due = core.next_due().map(|at| at.max(self.now + Duration::from_millis(1)));
+        if let Some(at) = engine.into_iter().chain(due).min()
             && self.peers[from].tick_at.is_none_or(|t| at < t)
         {
             self.peers[from].tick_at = Some(at);
@@ -661,6 +800,9 @@ impl Sim {
 
     fn respond(&mut self, from: usize, id: InboundId, response: wire::Response) {
         let Some(asked) = self.asked.remove(&(from, id)) else { return };
+        if let wire::Response::Refused(r) = &response {
+            debug!(from, to = asked.from, reason = %r.reason, "a request refused");
+        }
         let bytes = response.encode();
         // A sync frame delivered twice: the second answer is compared with the first.
         if let Some(twin) = asked.twin {
@@ -692,9 +834,9 @@ impl Sim {
         self.send(Some(from), asked.from, Input::Answer { id: asked.id, answer });
     }
 
-    /// Sends a gossip message to `from`'s connected peers but `except`, each once. Returns
-    /// whether anyone was there to send it to.
-    fn spread_gossip(&mut self, from: usize, except: Option<usize>, data: &[u8]) -> bool {
+    /// Sends a gossip message to `from`'s connected peers subscribed to its topic but
+    /// `except`, each once, as gossipsub does. Returns whether anyone was there to send it to.
+    fn spread_gossip(&mut self, from: usize, except: Option<usize>, topic: Topic, data: &[u8]) -> bool {
         let hash = hash_of(data);
         let neighbours: Vec<usize> = self
             .links
@@ -704,6 +846,7 @@ impl Sim {
                 (_, true) => Some(*a),
                 _ => None,
             })
+            .filter(|n| self.peers[*n].topics.contains(&topic))
             .collect();
         let any = !neighbours.is_empty();
         for n in neighbours {
@@ -712,7 +855,7 @@ impl Sim {
             }
             self.stats.gossip += 1;
             let id = GossipId(self.id());
-            self.gossip.insert((n, id), (from, data.to_vec()));
+            self.gossip.insert((n, id), (from, topic, data.to_vec()));
             let input = Input::Gossip { source: self.peers[from].device, id, data: data.to_vec() };
             self.send(Some(from), n, input);
         }

@@ -154,6 +154,9 @@ fn a_change_too_large_for_gossip_goes_by_sync() {
     let sync = SyncConfig { gossip_limit: 1024, ..SimConfig::default().sync };
     let mut sim = Sim::new(SimConfig { sync, ..lossy(61, 0) });
     let community = workload::community(&mut sim, 3, 0, 61).unwrap();
+    // The commons is tended a moment after the joins (up to two seconds, jittered per device),
+    // and that gossips too: let it be done first.
+    sim.run_for(Duration::from_secs(10));
     sim.run_until_converged(community, Duration::from_secs(60)).unwrap();
     let gossip_before = sim.stats.gossip;
     let mut task = match workload::task("A long recipe".into()).unwrap() {

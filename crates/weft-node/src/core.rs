@@ -10,7 +10,7 @@ use tokio::sync::broadcast;
 use weft_core::doc::DocId;
 use weft_core::{CommunityId, DeviceId};
 use weft_net::invite::InviteCode;
-use weft_net::wire::Manifest;
+use weft_net::wire::{LinkRequest, Manifest};
 use weft_store::DataDir;
 
 use crate::api::{Request, Response};
@@ -66,9 +66,16 @@ impl Core {
         self.state.net_timer()
     }
 
-    /// Does what falls due by the clock between jobs: documents rest, logs are compacted.
+    /// Does what falls due by the clock between jobs: documents rest, logs are compacted, the
+    /// commons is tended and escalation runs. What it asks of the network waits for
+    /// [`Core::take_outputs`].
     pub fn run_due(&mut self) {
         self.state.run_due();
+    }
+
+    /// When [`Core::run_due`] next has something to do (the node's thread waits until then).
+    pub fn next_due(&self) -> Option<Mono> {
+        self.state.next_due()
     }
 
     /// What `weft peers` would show of the engine's book.
@@ -90,6 +97,22 @@ impl Core {
     ) -> Result<InviteCode, NodeError> {
         let new = self.state.create_invite(Some(&community.to_string()), uses, 24 * 3_600_000)?;
         Ok(InviteCode { invite: *new.invite.as_bytes(), secret: new.secret, community: Some(community), addresses })
+    }
+
+    /// A neighbour invitation to our community that names these addresses (valid a day, used
+    /// once), as `weft neighbour invite` makes it.
+    pub fn neighbour_invite(
+        &mut self,
+        community: CommunityId,
+        addresses: Vec<weft_net::Multiaddr>,
+    ) -> Result<InviteCode, NodeError> {
+        let new = self.state.create_neighbour_invite(Some(&community.to_string()), 24 * 3_600_000)?;
+        Ok(InviteCode { invite: *new.invite.as_bytes(), secret: new.secret, community: Some(community), addresses })
+    }
+
+    /// What accepting a neighbour invitation for our community sends (`Input::Link`'s request).
+    pub fn link_request(&mut self, community: CommunityId, code: &InviteCode) -> Result<LinkRequest, NodeError> {
+        self.state.link_request(Some(&community.to_string()), code)
     }
 
     /// The communities held here.

@@ -76,8 +76,13 @@ pub(crate) fn prove_member(
 }
 
 impl State {
-    /// Our community's roster evidence (founding, admissions, devices, removals), signed.
+    /// Our community's roster evidence (founding, admissions, devices, removals), signed. A
+    /// change that came here by sync may have no signature of its own in our store (a later
+    /// change of its author's vouched for it): its signature is the one our commons' copy of
+    /// the evidence holds, which the member who had it wrote there.
     pub(crate) fn roster_evidence(&mut self, c: CommunityId) -> Result<Vec<WireChange>, NodeError> {
+        let copied: std::collections::HashMap<_, _> =
+            self.held(c)?.view().evidence.iter().map(|e| (e.change.hash(), e.signature.0)).collect();
         let hashes = evidence_of(&self.community(c)?.people);
         let sigs = self.store.signatures_of(DocId { community: c, name: DocName::People }, &hashes)?;
         let people = &self.community(c)?.people;
@@ -86,7 +91,8 @@ impl State {
             .zip(sigs)
             .filter_map(|(h, sig)| {
                 let change = people.automerge().get_change_by_hash(h)?;
-                Some(WireChange { bytes: change.raw_bytes().to_vec(), signature: Some(sig?.0) })
+                let signature = sig.map(|s| s.0).or_else(|| copied.get(h).copied())?;
+                Some(WireChange { bytes: change.raw_bytes().to_vec(), signature: Some(signature) })
             })
             .collect())
     }
