@@ -23,17 +23,7 @@ impl Node {
         let new = self.call(move |s| s.create_invite(community.as_deref(), uses, valid_for)).await??;
         let c = new.community;
         let community_name = self.call(move |s| s.people_view(c).map(|p| p.name.clone()).unwrap_or_default()).await?;
-        let addresses = match self.net_link() {
-            Some(link) => link.handle.addresses().await.unwrap_or_default(),
-            None => Vec::new(),
-        };
-        // Loopback addresses help nobody on another machine; keep them only if there is
-        // nothing else (tests on one host).
-        let mut shared: Vec<weft_net::Multiaddr> = addresses.iter().filter(|a| !is_loopback(a)).cloned().collect();
-        if shared.is_empty() {
-            shared = addresses;
-        }
-        shared.truncate(weft_net::invite::MAX_ADDRESSES);
+        let shared = self.shared_addresses().await;
         let code = weft_net::invite::InviteCode {
             invite: *new.invite.as_bytes(),
             secret: new.secret,
@@ -118,7 +108,8 @@ impl Node {
         self.call(move |s| s.execute(crate::api::Request::Neighbours { community: ours })).await?
     }
 
-    /// Our addresses worth putting in an invitation.
+    /// Our addresses worth putting in an invitation: loopback ones help nobody on another
+    /// machine, so they go in only if there is nothing else (tests on one host).
     async fn shared_addresses(&self) -> Vec<weft_net::Multiaddr> {
         let addresses = match self.net_link() {
             Some(link) => link.handle.addresses().await.unwrap_or_default(),

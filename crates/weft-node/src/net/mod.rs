@@ -353,24 +353,11 @@ impl Driver {
         name: Option<String>,
         reply: oneshot::Sender<JoinResult>,
     ) {
-        let ticket = self.id();
-        let job = self
-            .node
-            .call(move |s| {
-                let identity = s.identity_for_join(name.as_deref())?;
-                Ok(s.net_job(Some(Input::Join { ticket, code, identity })))
-            })
-            .await
-            .and_then(|r| r);
-        match job {
-            Ok((outputs, timer)) => {
-                self.joins.insert(ticket, reply);
-                self.perform(outputs, timer).await;
-            }
-            Err(e) => {
-                let _ = reply.send(Err(e));
-            }
-        }
+        self.start_joining(reply, move |s, ticket| {
+            let identity = s.identity_for_join(name.as_deref())?;
+            Ok(Input::Join { ticket, code, identity })
+        })
+        .await;
     }
 
     async fn link(
@@ -379,15 +366,22 @@ impl Driver {
         community: Option<String>,
         reply: oneshot::Sender<JoinResult>,
     ) {
+        self.start_joining(reply, move |s, ticket| {
+            let request = s.link_request(community.as_deref(), &code)?;
+            Ok(Input::Link { ticket, code, request })
+        })
+        .await;
+    }
+
+    /// Hands the engine a join or a link (made on the state thread under a new ticket) and
+    /// keeps `reply` for its answer; a failure to make it is the answer.
+    async fn start_joining(
+        &mut self,
+        reply: oneshot::Sender<JoinResult>,
+        make: impl FnOnce(&mut crate::state::State, Ticket) -> Result<Input, NodeError> + Send + 'static,
+    ) {
         let ticket = self.id();
-        let job = self
-            .node
-            .call(move |s| {
-                let request = s.link_request(community.as_deref(), &code)?;
-                Ok(s.net_job(Some(Input::Link { ticket, code, request })))
-            })
-            .await
-            .and_then(|r| r);
+        let job = self.node.call(move |s| make(s, ticket).map(|input| s.net_job(Some(input)))).await.and_then(|r| r);
         match job {
             Ok((outputs, timer)) => {
                 self.joins.insert(ticket, reply);
