@@ -46,7 +46,7 @@ fn short(hash: &ChangeHash) -> String {
 }
 
 /// One member as the roster knows them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RosterMember {
     pub id: MemberId,
     pub name: String,
@@ -57,7 +57,7 @@ pub struct RosterMember {
 }
 
 /// A community's members and their devices, proven from its signed history.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Roster {
     pub community: CommunityId,
     pub founder: MemberId,

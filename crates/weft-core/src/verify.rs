@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use automerge::legacy::{Key, ObjectId, OpId, OpType, SortedVec};
 use automerge::{ActorId, Change, ChangeHash, ObjId, ObjType, Prop, ReadDoc, ScalarValue};
 
-use crate::doc::commons::CommonsView;
+use crate::doc::commons;
 use crate::doc::people::PeopleView;
 use crate::doc::schema::{Rule, Value, Who, rule_for};
 use crate::doc::{DocId, DocKind, DocName, Document, deterministic_genesis};
@@ -343,8 +343,7 @@ impl Verifier {
         if change.deps().is_empty() {
             return Err(VerifyError::NotGenesis);
         }
-        let view = CommonsView::read(doc.automerge());
-        let mut evidence = view.evidence.clone();
+        let mut evidence = commons::evidence(doc.automerge());
         evidence.extend(evidence_in(doc, change));
         let community = self.doc.community;
         let home = match evidence.iter().find(|e| CommunityId::from_genesis_hash(&e.change.hash()) == community) {
@@ -356,7 +355,11 @@ impl Verifier {
             None => None,
         };
         let mut rosters: Vec<(CommunityId, &Roster, bool)> = home.iter().map(|r| (community, r, true)).collect();
-        rosters.extend(view.live_links().filter_map(|c| neighbours.roster(&c).map(|r| (c, r, false))));
+        rosters.extend(
+            commons::live_links(doc.automerge())
+                .into_iter()
+                .filter_map(|c| neighbours.roster(&c).map(|r| (c, r, false))),
+        );
         let Some((author, author_community, is_home)) =
             rosters.iter().find_map(|(c, r, home)| r.member_of_device(&device).map(|m| (m, *c, *home)))
         else {

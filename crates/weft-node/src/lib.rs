@@ -130,12 +130,14 @@ impl Node {
                         }
                         Some(Msg::Stop(done)) => {
                             state.compact_all();
+                            state.save_commons_models();
                             drop(state);
                             let _ = done.send(());
                             return;
                         }
                         None => {
                             state.compact_all();
+                            state.save_commons_models();
                             return;
                         }
                     }

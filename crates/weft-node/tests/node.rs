@@ -678,9 +678,19 @@ async fn in_memory(node: &Node) -> Vec<(String, bool)> {
 async fn unused_documents_rest_reads_need_only_their_views_and_writes_load_them_again() {
     let dir = tempfile::tempdir().unwrap();
     let (node, hand) = founded_on_hand(dir.path()).await;
-    // The people document and the commons stay in memory.
-    let at_rest =
-        |docs: &[(String, bool)]| docs.iter().all(|(name, loaded)| !loaded || name == "people" || name == "commons");
+    // The people document stays in memory.
+    let at_rest = |docs: &[(String, bool)]| docs.iter().all(|(name, loaded)| !loaded || name == "people");
+    // Describing the community tends its commons now (roster evidence, key), not a moment later.
+    node.execute(Request::DirectorySet {
+        community: None,
+        about: Some("Market gardens by the river".into()),
+        location: None,
+        languages: None,
+        hosts: None,
+        escalate_after_hours: None,
+    })
+    .await
+    .unwrap();
     let Response::Task(t) =
         node.execute(Request::TaskAdd { community: None, task: task("Weed the beds", 2) }).await.unwrap()
     else {
@@ -697,6 +707,7 @@ async fn unused_documents_rest_reads_need_only_their_views_and_writes_load_them_
     };
     node.execute(Request::Pledge { task: short.clone(), action: PledgeActionInput::Pledge }).await.unwrap();
     node.execute(log(90)).await.unwrap();
+    node.execute(Request::CallOpen { task: short.clone() }).await.unwrap();
     assert_eq!(
         in_memory(&node).await,
         [("people".into(), true), ("board".into(), true), ("ledger/2026".into(), true), ("commons".into(), true)],
@@ -716,6 +727,11 @@ async fn unused_documents_rest_reads_need_only_their_views_and_writes_load_them_
     };
     assert_eq!(p.sectors.iter().find(|s| s.sector.as_str() == "food").unwrap().done, Minutes(90));
     node.execute(Request::TaskList { community: None, open_only: true, sector: None }).await.unwrap();
+    let open_calls = |r: Response| match r {
+        Response::Calls(calls) => calls.iter().map(|c| c.title.clone()).collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(open_calls(node.execute(Request::Calls { community: None }).await.unwrap()), ["Weed the beds"]);
     assert!(at_rest(&in_memory(&node).await), "reads loaded nothing");
 
     // Writes load what they change, and nothing stored is lost on the way.
@@ -744,8 +760,15 @@ async fn unused_documents_rest_reads_need_only_their_views_and_writes_load_them_
     node.close().await;
 
     let (node, _hand) = open_on_hand(dir.path()).await;
-    let Response::Task(t) = node.execute(Request::TaskShow { task: short }).await.unwrap() else { panic!() };
+    let Response::Task(t) = node.execute(Request::TaskShow { task: short.clone() }).await.unwrap() else { panic!() };
     assert_eq!((t.summary.taken, t.hours_logged), (0, Minutes(120)));
+    // The commons opened from the read model kept when it last rested: its document is not
+    // loaded to read it, only to change it.
+    assert_eq!(open_calls(node.execute(Request::Calls { community: None }).await.unwrap()), ["Weed the beds"]);
+    assert!(!in_memory(&node).await.contains(&("commons".into(), true)));
+    node.execute(Request::CallClose { task: short }).await.unwrap();
+    assert!(open_calls(node.execute(Request::Calls { community: None }).await.unwrap()).is_empty());
+    assert!(in_memory(&node).await.contains(&("commons".into(), true)));
     // A ledger loaded only to be read rests once the node is idle; the board, opened with the
     // directory, stays a while: a member who opens the app is likely to act.
     node.tick().await.unwrap();
@@ -753,4 +776,9 @@ async fn unused_documents_rest_reads_need_only_their_views_and_writes_load_them_
         in_memory(&node).await,
         [("people".into(), true), ("board".into(), true), ("ledger/2026".into(), false), ("commons".into(), true)]
     );
+    node.close().await;
+    // Closed, it keeps the read model of the commons as it is now: the closed call stays closed.
+    let (node, _hand) = open_on_hand(dir.path()).await;
+    assert!(open_calls(node.execute(Request::Calls { community: None }).await.unwrap()).is_empty());
+    assert!(!in_memory(&node).await.contains(&("commons".into(), true)));
 }

@@ -23,4 +23,4 @@ mod store;
 
 pub use dir::{DataDir, DirLock};
 pub use error::StoreError;
-pub use store::{Batch, CommunityRow, Store, StoredIdentity};
+pub use store::{Batch, CommunityRow, ReadModelRow, Store, StoredIdentity};

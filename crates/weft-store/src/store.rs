@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_sync.sql"),
     include_str!("migrations/0003_neighbours.sql"),
+    include_str!("migrations/0004_read_models.sql"),
 ];
 
 const MEMBER_KEY: &str = "member.key";
@@ -67,6 +68,13 @@ fn corrupt(what: impl Into<String>) -> StoreError {
 
 fn hash_of(bytes: &[u8]) -> Result<ChangeHash, StoreError> {
     ChangeHash::try_from(bytes).map_err(|_| corrupt("a stored change hash is not 32 bytes"))
+}
+
+/// A document's read model as the store keeps it: made by its caller at these heads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadModelRow {
+    pub heads: Vec<ChangeHash>,
+    pub bytes: Vec<u8>,
 }
 
 fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
@@ -213,6 +221,9 @@ impl Store {
             let mut add_known =
                 tx.prepare_cached("INSERT OR IGNORE INTO known_changes (doc, hash, signature) VALUES (?1, ?2, ?3)")?;
             let mut add_change = tx.prepare_cached("INSERT INTO changes (doc, hash, bytes) VALUES (?1, ?2, ?3)")?;
+            // A read model holds for its heads only: a new change outdates it.
+            let mut outdate = tx.prepare_cached("DELETE FROM read_models WHERE doc = ?1")?;
+            let mut outdated = Vec::new();
             let mut last: Option<(DocId, i64)> = None;
             for (doc, change) in &batch.changes {
                 let row = match last {
@@ -229,6 +240,10 @@ impl Store {
                     continue; // we have it already
                 }
                 add_change.execute(params![row, &change.hash.0[..], change.bytes])?;
+                if !outdated.contains(&row) {
+                    outdate.execute(params![row])?;
+                    outdated.push(row);
+                }
             }
         }
         tx.commit()?;
@@ -268,6 +283,42 @@ impl Store {
         let mut stmt = self.conn.prepare_cached("SELECT bytes FROM changes WHERE doc = ?1 ORDER BY seq")?;
         let changes = stmt.query_map(params![row], |r| r.get::<_, Vec<u8>>(0))?.collect::<Result<Vec<_>, _>>()?;
         Ok(Some(Document::load(id, snapshot.as_deref(), &changes)?))
+    }
+
+    /// Keeps what opening a document needs (its read model, made by the caller) for the heads
+    /// it was made at; storing a change of the document later drops it.
+    pub fn save_read_model(&mut self, id: DocId, heads: &[ChangeHash], bytes: &[u8]) -> Result<(), StoreError> {
+        let Some(row) = self.doc_row(id)? else { return Ok(()) };
+        self.conn
+            .prepare_cached(
+                "INSERT INTO read_models (doc, heads, bytes) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (doc) DO UPDATE SET heads = excluded.heads, bytes = excluded.bytes",
+            )?
+            .execute(params![row, encode_heads(heads), bytes])?;
+        Ok(())
+    }
+
+    /// A document's read model and the heads it was made at, if one is kept and holds: no
+    /// change was stored since, and each of its heads is a stored change.
+    pub fn read_model(&self, id: DocId) -> Result<Option<ReadModelRow>, StoreError> {
+        let Some(row) = self.doc_row(id)? else { return Ok(None) };
+        let found: Option<(Vec<u8>, Vec<u8>)> = self
+            .conn
+            .prepare_cached("SELECT heads, bytes FROM read_models WHERE doc = ?1")?
+            .query_row(params![row], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((heads, bytes)) = found else { return Ok(None) };
+        if heads.len() % 32 != 0 {
+            return Err(corrupt("a read model's heads are not whole hashes"));
+        }
+        let heads = heads.chunks(32).map(hash_of).collect::<Result<Vec<_>, _>>()?;
+        let mut known = self.conn.prepare_cached("SELECT 1 FROM known_changes WHERE doc = ?1 AND hash = ?2")?;
+        for h in &heads {
+            if !known.exists(params![row, &h.0[..]])? {
+                return Ok(None);
+            }
+        }
+        Ok(Some(ReadModelRow { heads, bytes }))
     }
 
     /// Every stored signature of a document's changes.

@@ -10,7 +10,7 @@ use weft_core::doc::{DocId, DocName, Document};
 use weft_core::identity::{Identity, SignedChange};
 use weft_core::model::{NewTask, Urgency};
 use weft_core::{Date, Minutes, TaskId, Timestamp};
-use weft_store::{Batch, DataDir, Store, StoreError};
+use weft_store::{Batch, DataDir, ReadModelRow, Store, StoreError};
 
 fn open(dir: &std::path::Path) -> (DataDir, weft_store::DirLock, Store) {
     let data = DataDir::open(dir).unwrap();
@@ -169,6 +169,54 @@ fn compaction_keeps_content_and_signatures() {
     let loaded = store.load_doc(board.id()).unwrap().unwrap();
     assert_eq!(loaded.heads(), board.heads());
     assert_eq!(loaded.save(), board.save());
+}
+
+#[test]
+fn a_read_model_holds_until_a_change_is_stored_and_only_for_stored_heads() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ana, docs, changes) = community(4);
+    let (_d, _l, mut store) = open(dir.path());
+    let (first, rest) = changes.split_at(changes.len() - 1);
+    store.commit(&batch(first, "Riverside")).unwrap();
+    let board = docs[1].id();
+    let mut stored = store.load_doc(board).unwrap().unwrap();
+    assert_eq!(store.read_model(board).unwrap(), None, "none kept yet");
+    store.save_read_model(board, &stored.heads(), b"what the board reads as").unwrap();
+    assert_eq!(
+        store.read_model(board).unwrap(),
+        Some(ReadModelRow { heads: stored.heads(), bytes: b"what the board reads as".to_vec() })
+    );
+    // It survives compaction (the content is the same) and reopening.
+    store.compact(&stored).unwrap();
+    drop((_d, _l, store));
+    let (_d, _l, mut store) = open(dir.path());
+    assert!(store.read_model(board).unwrap().is_some());
+    // Committing a change the store already holds changes nothing; a new change outdates it.
+    store.commit(&batch(first, "Riverside")).unwrap();
+    assert!(store.read_model(board).unwrap().is_some());
+    store.commit(&batch(rest, "Riverside")).unwrap();
+    assert_eq!(store.read_model(board).unwrap(), None);
+    // Heads the store does not hold (a change applied in memory whose commit failed) are no
+    // read model of what is stored.
+    let view = PeopleView::read(docs[0].automerge());
+    let task = NewTask {
+        title: "Never stored".into(),
+        description: String::new(),
+        sector: "food".parse().unwrap(),
+        guild: None,
+        skills: Default::default(),
+        hours: Minutes::from_hours(1),
+        slots: 1,
+        urgency: Urgency::Normal,
+        deadline: None,
+        location: None,
+        open_to_neighbours: false,
+    };
+    let today: Date = "2026-03-02".parse().unwrap();
+    stored = store.load_doc(board).unwrap().unwrap();
+    stored.add_task(TaskId::random(), &ana, &task, &view, today, Timestamp::midday(today)).unwrap();
+    store.save_read_model(board, &stored.heads(), b"ahead of the store").unwrap();
+    assert_eq!(store.read_model(board).unwrap(), None);
 }
 
 #[test]

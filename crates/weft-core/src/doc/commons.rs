@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 
 use automerge::transaction::Transactable;
 use automerge::{Automerge, Change, ObjId, ObjType, ScalarValue};
+use serde::{Deserialize, Serialize};
 
 use super::build::Rec;
 use super::membership::{Membership, epoch_record, seal_all};
@@ -37,7 +38,7 @@ use crate::time::{Date, Minutes, Timestamp};
 use crate::validate::{self, ValidationError};
 
 /// How a community describes itself to its neighbours.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Directory {
     pub name: Option<String>,
     pub about: String,
@@ -51,7 +52,7 @@ pub struct Directory {
 }
 
 /// A link to a neighbouring community, as this side wrote it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Link {
     pub community: CommunityId,
     pub by: MemberId,
@@ -66,7 +67,7 @@ impl Link {
 }
 
 /// A task opened to visitors from linked communities.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Call {
     pub task: TaskId,
     pub title: String,
@@ -88,7 +89,7 @@ pub struct Call {
 pub const ESCALATE_AFTER_MAX: u32 = 24 * 30;
 
 /// An offer of surplus, or a stated need.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notice {
     pub id: NoticeId,
     pub title: String,
@@ -123,7 +124,7 @@ impl NoticeKind {
 }
 
 /// A visitor's pledge to a call.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VisitorPledge {
     pub task: TaskId,
     pub member: MemberId,
@@ -133,7 +134,7 @@ pub struct VisitorPledge {
 }
 
 /// Hours a visitor gave to a call (they count in the visitor's own ledger too).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VisitorHours {
     pub id: EntryId,
     pub call: TaskId,
@@ -146,7 +147,7 @@ pub struct VisitorHours {
 }
 
 /// An answer to an offer or a need.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reply {
     pub id: ReplyId,
     pub to: NoticeId,
@@ -157,7 +158,7 @@ pub struct Reply {
 }
 
 /// A neighbour invitation: who made it, until when, and which community used it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NeighbourInvite {
     pub id: InviteId,
     pub secret_hash: [u8; 32],
@@ -189,12 +190,10 @@ pub fn neighbour_secret_hash(secret: &[u8; 16]) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// Everything a commons holds, read.
-#[derive(Debug, Clone, Default)]
+/// Everything a commons holds, read, but its roster evidence (read apart by [`evidence`], and
+/// proven by [`roster`]): what the screens need is the roster it proves, not the changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommonsView {
-    /// Roster evidence as it stands (records that do not read as a signed change are left out:
-    /// the verifier never let one in).
-    pub evidence: Vec<Evidence>,
     pub directory: Directory,
     pub links: BTreeMap<CommunityId, Link>,
     pub calls: BTreeMap<TaskId, Call>,
@@ -214,7 +213,8 @@ fn parse_key<T: std::str::FromStr>(key: &str, what: &str) -> Result<T, SchemaErr
     })
 }
 
-/// The roster evidence records of a commons.
+/// The roster evidence records of a commons (records that do not read as a signed change are
+/// left out: the verifier never let one in).
 pub fn evidence(doc: &Automerge) -> Vec<Evidence> {
     let Some(roster) = root_map(doc, "roster") else { return Vec::new() };
     records(doc, &roster)
@@ -235,11 +235,99 @@ pub fn evidence(doc: &Automerge) -> Vec<Evidence> {
         .collect()
 }
 
+/// The roster of `community` a commons proves (`None` before any evidence), every signature
+/// checked.
+pub fn roster(doc: &Automerge, community: CommunityId) -> Result<Option<Roster>, RosterError> {
+    let evidence = evidence(doc);
+    let Some(founding) = evidence.iter().find(|e| CommunityId::from_genesis_hash(&e.change.hash()) == community) else {
+        return Ok(None);
+    };
+    Roster::read(community, founding, &evidence).map(|(roster, _)| Some(roster))
+}
+
+/// The roster of a commons this device stores: its evidence was verified when it arrived, so
+/// the signatures are not checked again ([`Roster::read_verified`]).
+pub fn stored_roster(doc: &Automerge, community: CommunityId) -> Result<Option<Roster>, RosterError> {
+    let evidence = evidence(doc);
+    let Some(founding) = evidence.iter().find(|e| CommunityId::from_genesis_hash(&e.change.hash()) == community) else {
+        return Ok(None);
+    };
+    Roster::read_verified(community, founding, &evidence).map(|(roster, _)| Some(roster))
+}
+
+/// The communities a commons links live, read alone (what verifying a change needs, without
+/// reading the whole commons).
+pub fn live_links(doc: &Automerge) -> Vec<CommunityId> {
+    root_map(doc, "links")
+        .map(|o| records(doc, &o))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|(key, obj)| read_link(doc, key, obj).ok())
+        .filter(Link::is_live)
+        .map(|l| l.community)
+        .collect()
+}
+
+/// What opening a commons needs, kept beside its document so that a commons opens without
+/// loading it: its view and the roster it proves. The store keeps it only while no change has
+/// come since it was made; it is this device's own record, trusted like the document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadModel {
+    pub view: CommonsView,
+    pub roster: Option<Roster>,
+}
+
+/// The read model's format; one of another format is read again from the document.
+const READ_MODEL_FORMAT: u8 = 1;
+
+/// Why a stored read model cannot be used (the commons is then read from its document).
+#[derive(Debug, thiserror::Error)]
+pub enum ReadModelError {
+    #[error("a read model of format {0}, not {READ_MODEL_FORMAT}")]
+    Format(u8),
+    #[error("the read model is empty")]
+    Empty,
+    #[error("the read model does not decode: {0}")]
+    Decode(#[from] serde_json::Error),
+}
+
+/// A read model borrowed, to encode without copying.
+#[derive(Serialize)]
+struct ReadModelRef<'a> {
+    view: &'a CommonsView,
+    roster: Option<&'a Roster>,
+}
+
+impl ReadModel {
+    pub fn encode(&self) -> Vec<u8> {
+        Self::encode_parts(&self.view, self.roster.as_ref())
+    }
+
+    /// Encodes a view and roster as a read model (what decoding gives back as a [`ReadModel`]).
+    pub fn encode_parts(view: &CommonsView, roster: Option<&Roster>) -> Vec<u8> {
+        let mut out = vec![READ_MODEL_FORMAT];
+        // Only plain data, keyed by strings: encoding it cannot fail; if it did, the empty
+        // model is refused when read and the commons is read from its document.
+        if serde_json::to_writer(&mut out, &ReadModelRef { view, roster }).is_err() {
+            out.clear();
+        }
+        out
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Self, ReadModelError> {
+        match bytes.split_first() {
+            None => Err(ReadModelError::Empty),
+            Some((&READ_MODEL_FORMAT, rest)) => Ok(serde_json::from_slice(rest)?),
+            Some((&other, _)) => Err(ReadModelError::Format(other)),
+        }
+    }
+}
+
 impl CommonsView {
     /// Reads a commons. A record that breaks the schema (which verification keeps out) is
     /// skipped, not fatal: one bad record must not hide a neighbour's whole commons.
     pub fn read(doc: &Automerge) -> Self {
-        let mut view = Self { evidence: evidence(doc), ..Self::default() };
+        let mut view = Self::default();
         if let Some(dir) = root_map(doc, "directory") {
             let rec = Record::read(doc, &dir, "directory");
             view.directory = Directory {
@@ -306,27 +394,6 @@ impl CommonsView {
             return Err(LinkRefused::Expired);
         }
         Ok(invite)
-    }
-
-    /// The roster of `community` this commons proves (`None` before any evidence).
-    pub fn roster(&self, community: CommunityId) -> Result<Option<Roster>, RosterError> {
-        let Some(founding) =
-            self.evidence.iter().find(|e| CommunityId::from_genesis_hash(&e.change.hash()) == community)
-        else {
-            return Ok(None);
-        };
-        Roster::read(community, founding, &self.evidence).map(|(roster, _)| Some(roster))
-    }
-
-    /// The roster of a commons this device stores: its evidence was verified when it arrived,
-    /// so the signatures are not checked again ([`Roster::read_verified`]).
-    pub fn stored_roster(&self, community: CommunityId) -> Result<Option<Roster>, RosterError> {
-        let Some(founding) =
-            self.evidence.iter().find(|e| CommunityId::from_genesis_hash(&e.change.hash()) == community)
-        else {
-            return Ok(None);
-        };
-        Roster::read_verified(community, founding, &self.evidence).map(|(roster, _)| Some(roster))
     }
 
     /// The communities whose members may answer here now.
@@ -1001,7 +1068,7 @@ mod tests {
     }
 
     fn rosters(of: &[&Community]) -> BTreeMap<CommunityId, Roster> {
-        of.iter().map(|c| (c.id, CommonsView::read(c.commons.automerge()).roster(c.id).unwrap().unwrap())).collect()
+        of.iter().map(|c| (c.id, roster(c.commons.automerge(), c.id).unwrap().unwrap())).collect()
     }
 
     fn task(by: &Identity) -> Task {
@@ -1044,12 +1111,29 @@ mod tests {
     #[test]
     fn the_roster_proves_the_communitys_members_to_a_neighbour() {
         let (a, _, _) = linked();
-        let view = CommonsView::read(a.replica.automerge());
-        let roster = view.roster(a.id).unwrap().unwrap();
-        assert_eq!(roster.member_of_device(&a.member.device()), Some(a.member.member()));
-        assert_eq!(roster.founder, a.founder.member());
+        let proven = roster(a.replica.automerge(), a.id).unwrap().unwrap();
+        assert_eq!(proven.member_of_device(&a.member.device()), Some(a.member.member()));
+        assert_eq!(proven.founder, a.founder.member());
         // Read as stored (verified on arrival), it is the same roster.
-        assert_eq!(view.stored_roster(a.id).unwrap(), Some(roster));
+        assert_eq!(stored_roster(a.replica.automerge(), a.id).unwrap(), Some(proven));
+    }
+
+    #[test]
+    fn a_read_model_gives_back_the_view_and_roster_it_was_made_of() {
+        let (a, _, _) = linked();
+        let model = ReadModel {
+            view: CommonsView::read(a.replica.automerge()),
+            roster: stored_roster(a.replica.automerge(), a.id).unwrap(),
+        };
+        assert!(!model.view.links.is_empty() && !model.view.calls.is_empty());
+        assert_eq!(ReadModel::decode(&model.encode()).unwrap(), model);
+        // Another format, nothing, or damaged bytes are refused (the document is read instead).
+        let mut other = model.encode();
+        other[0] = 9;
+        assert!(matches!(ReadModel::decode(&other), Err(ReadModelError::Format(9))));
+        assert!(matches!(ReadModel::decode(&[]), Err(ReadModelError::Empty)));
+        let bytes = model.encode();
+        assert!(matches!(ReadModel::decode(&bytes[..bytes.len() / 2]), Err(ReadModelError::Decode(_))));
     }
 
     #[test]
@@ -1157,8 +1241,8 @@ mod tests {
         // An outsider copies A's founding into the roster with a signature of its own.
         let (_, eve) = Identity::generate();
         let founding = a.replica.clone();
-        let view = CommonsView::read(founding.automerge());
-        let genesis = view.evidence.iter().find(|e| e.change.deps().is_empty()).unwrap().change.clone();
+        let genesis =
+            evidence(founding.automerge()).iter().find(|e| e.change.deps().is_empty()).unwrap().change.clone();
         let mut bytes = genesis.raw_bytes().to_vec();
         let sig = eve.sign_change(&DocId { community: a.id, name: DocName::People }, &genesis.hash());
         let mut copy = Document::from_genesis(DocId { community: a.id, name: DocName::Commons }).unwrap().0;

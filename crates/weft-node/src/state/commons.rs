@@ -8,10 +8,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use automerge::ChangeHash;
 use automerge::ReadDoc;
 use tracing::{debug, info, warn};
 use weft_core::crypto::DataKey;
-use weft_core::doc::commons::{CommonsView, Directory};
+use weft_core::doc::commons::{self, CommonsView, Directory, ReadModel};
 use weft_core::doc::membership::Membership;
 use weft_core::doc::{DocId, DocName, Document, WriteError};
 use weft_core::escalation::{self, Rule, Step};
@@ -23,6 +24,7 @@ use weft_store::Batch;
 use super::State;
 use super::write::WriteCtx;
 use crate::api::Event;
+use crate::clock::Mono;
 use crate::error::NodeError;
 use crate::sync::Input;
 
@@ -30,28 +32,46 @@ use crate::sync::Input;
 /// come back), besides after every change of the board.
 pub(crate) const ESCALATE_EVERY: Duration = Duration::from_secs(600);
 
-/// One commons in memory.
+/// One commons in memory: its view and roster always, its Automerge document while it is
+/// used (loaded to write or sync, resting after [`super::REST_AFTER`] unused, like a board).
+///
+/// A commons opens from the read model the store keeps beside it (view and roster, made at
+/// the heads it names) without loading the document; see `State::load_commons`.
 pub(crate) struct Held {
-    pub doc: Document,
+    doc: Option<Document>,
+    /// The document's heads (kept while it rests: manifests name them).
+    heads: Vec<ChangeHash>,
+    /// Read from the document when first needed after it changed; always there while it rests.
     view: Option<CommonsView>,
     /// The roster its evidence proves (`None` inside: no founding change yet).
     roster: Option<Option<Roster>>,
+    /// Whether the store keeps a read model of the commons as it is now.
+    modelled: bool,
+    /// When the document was last loaded, written or synced.
+    used: Mono,
 }
 
 impl Held {
-    fn new(doc: Document) -> Self {
-        Self { doc, view: None, roster: None }
+    fn from_doc(doc: Document, now: Mono) -> Self {
+        Self { heads: doc.heads(), doc: Some(doc), view: None, roster: None, modelled: false, used: now }
+    }
+
+    fn from_model(heads: Vec<ChangeHash>, model: ReadModel, now: Mono) -> Self {
+        Self { doc: None, heads, view: Some(model.view), roster: Some(model.roster), modelled: true, used: now }
     }
 
     pub fn view(&mut self) -> &CommonsView {
-        self.view.get_or_insert_with(|| CommonsView::read(self.doc.automerge()))
+        // Without its document a commons always has its view (it rests only with one).
+        let doc = &self.doc;
+        self.view.get_or_insert_with(|| doc.as_ref().map(|d| CommonsView::read(d.automerge())).unwrap_or_default())
     }
 
     pub fn roster(&mut self) -> Option<&Roster> {
         if self.roster.is_none() {
-            let community = self.doc.id().community;
+            let doc = self.doc.as_ref()?;
+            let community = doc.id().community;
             // Every change of a held commons was verified before it was applied.
-            let roster = match self.view().stored_roster(community) {
+            let roster = match commons::stored_roster(doc.automerge(), community) {
                 Ok(r) => r,
                 Err(e) => {
                     warn!(community = %community.short(), %e, "a commons' roster does not hold");
@@ -63,10 +83,41 @@ impl Held {
         self.roster.as_ref().and_then(Option::as_ref)
     }
 
-    /// Forgets what was read: the document changed.
+    /// The document, if it is in memory (see `State::load_commons_doc`).
+    pub fn doc(&self) -> Option<&Document> {
+        self.doc.as_ref()
+    }
+
+    /// The document, if it is in memory, for what does not change its content (a sync
+    /// message's state); whoever changes its content calls [`Held::changed`] after.
+    pub fn doc_mut(&mut self) -> Option<&mut Document> {
+        self.doc.as_mut()
+    }
+
+    /// Notes that the document changed (its heads, what was read of it).
     pub fn changed(&mut self) {
+        if let Some(doc) = &self.doc {
+            self.heads = doc.heads();
+        }
         self.view = None;
         self.roster = None;
+        self.modelled = false;
+    }
+
+    pub fn heads(&self) -> &[ChangeHash] {
+        &self.heads
+    }
+
+    /// The read model to keep for the commons as it is now, if the store does not keep it yet.
+    fn model_to_save(&mut self) -> Option<(DocId, Vec<ChangeHash>, Vec<u8>)> {
+        if self.modelled {
+            return None;
+        }
+        let id = self.doc.as_ref()?.id();
+        self.roster();
+        self.view();
+        let bytes = ReadModel::encode_parts(self.view.as_ref()?, self.roster.as_ref()?.as_ref());
+        Some((id, self.heads.clone(), bytes))
     }
 }
 
@@ -81,13 +132,29 @@ impl State {
         Ok(())
     }
 
-    /// The commons of `c` in memory: loaded from the store, or started from its deterministic
-    /// genesis (stored at once, under a neighbour's row if `c` is not one of ours).
+    /// The commons of `c` in memory: opened from its read model (if the store keeps one that
+    /// holds) or loaded from the store, or started from its deterministic genesis (stored at
+    /// once, under a neighbour's row if `c` is not one of ours).
     pub(crate) fn ensure_commons(&mut self, c: CommunityId) -> Result<(), NodeError> {
         if self.commons.contains_key(&c) {
             return Ok(());
         }
         let id = DocId { community: c, name: DocName::Commons };
+        let now = self.clock.mono();
+        let model = match self.store.read_model(id)? {
+            Some(row) => match ReadModel::decode(&row.bytes) {
+                Ok(model) => Some((row.heads, model)),
+                Err(e) => {
+                    debug!(community = %c.short(), %e, "the commons' read model is not used");
+                    None
+                }
+            },
+            None => None,
+        };
+        if let Some((heads, model)) = model {
+            self.commons.insert(c, Held::from_model(heads, model, now));
+            return Ok(());
+        }
         let doc = match self.store.load_doc(id)? {
             Some(doc) => doc,
             None => {
@@ -100,13 +167,46 @@ impl State {
                 doc
             }
         };
-        self.commons.insert(c, Held::new(doc));
+        self.commons.insert(c, Held::from_doc(doc, now));
         Ok(())
     }
 
     pub(crate) fn held(&mut self, c: CommunityId) -> Result<&mut Held, NodeError> {
         self.ensure_commons(c)?;
         self.commons.get_mut(&c).ok_or_else(|| NodeError::NotFound(format!("no commons of {}", c.short())))
+    }
+
+    /// The commons of `c` with its document in memory (loaded again if it rested), marked used.
+    pub(crate) fn load_commons_doc(&mut self, c: CommunityId) -> Result<&mut Held, NodeError> {
+        let now = self.clock.mono();
+        let held = self.peek_commons_doc(c)?;
+        held.used = now;
+        Ok(held)
+    }
+
+    /// The commons of `c` with its document in memory, for a look that is not a use (tending
+    /// finds nothing to do most of the time): a document loaded for it may rest again at once.
+    pub(crate) fn peek_commons_doc(&mut self, c: CommunityId) -> Result<&mut Held, NodeError> {
+        self.ensure_commons(c)?;
+        let loaded = self.commons.get(&c).is_some_and(|h| h.doc.is_some());
+        if !loaded {
+            let id = DocId { community: c, name: DocName::Commons };
+            let started = std::time::Instant::now();
+            let doc =
+                self.store.load_doc(id)?.ok_or_else(|| NodeError::NotFound(format!("no commons of {}", c.short())))?;
+            debug!(community = %c.short(), elapsed = ?started.elapsed(), "commons loaded");
+            let held = self.held(c)?;
+            if doc.heads() != held.heads {
+                // Not what the read model was made of (it cannot be, but the document wins).
+                warn!(community = %c.short(), "the commons' read model did not match its document");
+                held.heads = doc.heads();
+                held.view = None;
+                held.roster = None;
+                held.modelled = false;
+            }
+            held.doc = Some(doc);
+        }
+        self.held(c)
     }
 
     /// Changes a commons and stores the change (nothing if the write has nothing to say).
@@ -116,9 +216,13 @@ impl State {
         write: impl FnOnce(&mut Document, &WriteCtx) -> Result<Option<SignedChange>, WriteError>,
     ) -> Result<bool, NodeError> {
         let w = self.write_ctx()?;
-        let held = self.held(c)?;
-        let Some(change) = write(&mut held.doc, &w)? else { return Ok(false) };
+        let now = self.clock.mono();
+        // Loaded to look: a write with nothing to say is not a use.
+        let held = self.peek_commons_doc(c)?;
+        let doc = held.doc.as_mut().ok_or(NodeError::Stopped)?;
+        let Some(change) = write(doc, &w)? else { return Ok(false) };
         held.changed();
+        held.used = now;
         self.persist_commons(c, vec![change])?;
         Ok(true)
     }
@@ -137,6 +241,47 @@ impl State {
         self.net_input(Input::LocalChanges { community: c, doc: DocName::Commons, changes });
         let _ = self.events.send(Event::DocumentChanged { community: c, doc: DocName::Commons });
         Ok(())
+    }
+
+    /// Keeps the read model of each commons whose document changed since its last one, and
+    /// lets the commons unused for `rest_after` rest (their views stay). `waits`: documents
+    /// waiting for compaction (they stay until compacted).
+    pub(super) fn rest_commons(&mut self, now: Mono, waits: &BTreeSet<DocId>) -> usize {
+        let mut rested = 0;
+        for (c, held) in &mut self.commons {
+            if held.doc.is_none() || now.since(held.used) < self.rest_after {
+                continue;
+            }
+            if let Some((id, heads, bytes)) = held.model_to_save() {
+                match self.store.save_read_model(id, &heads, &bytes) {
+                    Ok(()) => held.modelled = true,
+                    Err(e) => warn!(%e, community = %c.short(), "could not keep the commons' read model"),
+                }
+            }
+            if held.modelled && !waits.contains(&DocId { community: *c, name: DocName::Commons }) {
+                held.doc = None;
+                rested += 1;
+            }
+        }
+        rested
+    }
+
+    /// Keeps the read model of every commons that changed since its last one (before the node
+    /// stops: the next start opens them without loading their documents).
+    pub(crate) fn save_commons_models(&mut self) {
+        for (c, held) in &mut self.commons {
+            if let Some((id, heads, bytes)) = held.model_to_save() {
+                match self.store.save_read_model(id, &heads, &bytes) {
+                    Ok(()) => held.modelled = true,
+                    Err(e) => warn!(%e, community = %c.short(), "could not keep the commons' read model"),
+                }
+            }
+        }
+    }
+
+    /// When a commons document in memory is next due to rest.
+    pub(super) fn commons_next_rest(&self) -> Option<Mono> {
+        self.commons.values().filter(|h| h.doc.is_some()).map(|h| h.used + self.rest_after).min()
     }
 
     /// The communities whose commons is held here (ours and our neighbours').
@@ -258,7 +403,10 @@ impl State {
         }
         // Roster evidence: the people changes that admit, certify and remove, with signatures.
         let people_id = DocId { community: c, name: DocName::People };
-        let have: BTreeSet<_> = self.held(c)?.view().evidence.iter().map(|e| e.change.hash()).collect();
+        let have: BTreeSet<_> = {
+            let doc = self.peek_commons_doc(c)?.doc().ok_or(NodeError::Stopped)?;
+            commons::evidence(doc.automerge()).iter().map(|e| e.change.hash()).collect()
+        };
         let missing: Vec<_> = {
             let people = &self.community(c)?.people;
             evidence_of(people).into_iter().filter(|h| !have.contains(h)).collect()
@@ -289,7 +437,7 @@ impl State {
         // more (a member removed, a link ended), and seals for devices that lack it.
         let holders = self.key_holders(c)?;
         let shut_out = self.shut_out(c)?;
-        let membership = Membership::read(self.held(c)?.doc.automerge());
+        let membership = Membership::read(self.peek_commons_doc(c)?.doc().ok_or(NodeError::Stopped)?.automerge());
         let stale = membership.current().is_none_or(|e| e.seals.keys().any(|d| shut_out.contains(d)));
         if stale {
             let key = DataKey::generate();

@@ -37,7 +37,7 @@ impl State {
             (ExportFormatInput::Automerge, Some(DocName::Commons)) => {
                 let name = self.community(c)?.people().name.clone();
                 let slug = weft_core::SkillId::slugify(&name).map_or_else(|_| "community".into(), |s| s.to_string());
-                let bytes = self.held(c)?.doc.save();
+                let bytes = self.load_commons_doc(c)?.doc().ok_or(NodeError::Stopped)?.save();
                 return Ok(ExportData {
                     format,
                     suggested_name: format!("{slug}-commons.automerge"),
@@ -101,8 +101,8 @@ impl State {
                     name,
                     changes: self.store.change_count(id)?,
                     logged_since_snapshot: self.store.log_size(id)?.0,
-                    // A commons is kept in memory whole.
-                    in_memory: com.doc(name).is_some() || (name == DocName::Commons && self.commons.contains_key(c)),
+                    in_memory: com.doc(name).is_some()
+                        || (name == DocName::Commons && self.commons.get(c).is_some_and(|h| h.doc().is_some())),
                 });
             }
         }
@@ -119,7 +119,7 @@ impl State {
                     name,
                     changes: self.store.change_count(id)?,
                     logged_since_snapshot: self.store.log_size(id)?.0,
-                    in_memory: name == DocName::Commons && self.commons.contains_key(&c),
+                    in_memory: name == DocName::Commons && self.commons.get(&c).is_some_and(|h| h.doc().is_some()),
                 });
             }
         }

@@ -50,6 +50,7 @@ impl State {
         compaction
             .into_iter()
             .chain(rests)
+            .chain(self.commons_next_rest())
             .chain(self.worked_at.map(|at| at + self.rest_after))
             .chain(self.commons_next_due())
             .min()
@@ -84,6 +85,11 @@ impl State {
             }
             rested += n;
         }
+        let commons = self.rest_commons(now, &waiting);
+        if commons > 0 {
+            debug!(commons, "commons rest");
+        }
+        rested += commons;
         // What they held, and what the jobs since the last time freed, is free, but glibc
         // keeps it resident unless asked.
         let quiet = self.worked_at.is_some_and(|at| now.since(at) >= self.rest_after);
@@ -115,7 +121,7 @@ impl State {
         let Some(id) = self.compact_due.iter().min_by_key(|(_, since)| **since).map(|(id, _)| *id) else { return };
         self.compact_due.remove(&id);
         let doc = match id.name {
-            DocName::Commons => self.commons.get(&id.community).map(|h| &h.doc),
+            DocName::Commons => self.commons.get(&id.community).and_then(|h| h.doc()),
             name => self.communities.get(&id.community).and_then(|c| c.doc(name)),
         };
         if let Some(doc) = doc {

@@ -196,8 +196,8 @@ impl State {
     pub(crate) fn seal_gossip(&mut self, c: CommunityId, doc: DocName, payload: &[u8]) -> Result<GossipFrame, String> {
         let device_key = self.identity().map_err(|e| e.to_string())?.device_key().clone();
         let key = if doc == DocName::Commons {
-            let held = self.commons.get(&c).ok_or("no such commons")?;
-            Membership::read(held.doc.automerge())
+            let held = self.load_commons_doc(c).map_err(|e| e.to_string())?;
+            Membership::read(held.doc().ok_or("the commons is not loaded")?.automerge())
                 .current_key(&device_key)
                 .ok_or("this device does not hold the commons key yet")?
         } else {
@@ -216,8 +216,16 @@ impl State {
     pub(crate) fn open_gossip(&mut self, frame: &GossipFrame) -> Result<Option<crate::sync::Opened>, String> {
         if !self.sync.keys.contains_key(&frame.key_id) {
             let Ok(device_key) = self.identity().map(|i| i.device_key().clone()) else { return Ok(None) };
+            // A commons whose document rests is loaded to look (its key may be the one).
+            let resting: Vec<CommunityId> =
+                self.commons.iter().filter(|(_, h)| h.doc().is_none()).map(|(c, _)| *c).collect();
+            for c in resting {
+                if let Err(e) = self.load_commons_doc(c) {
+                    warn!(%e, community = %c.short(), "could not load a commons to open gossip");
+                }
+            }
             let people = self.communities.iter().map(|(c, com)| (*c, None, &com.people));
-            let commons = self.commons.iter().map(|(c, held)| (*c, Some(DocName::Commons), &held.doc));
+            let commons = self.commons.iter().filter_map(|(c, held)| Some((*c, Some(DocName::Commons), held.doc()?)));
             for (c, scope, doc) in people.chain(commons) {
                 if let Some(key) = Membership::read(doc.automerge()).key(&frame.key_id, &device_key) {
                     self.sync.keys.insert(frame.key_id, (c, scope, key));

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use automerge::ReadDoc;
 use tracing::info;
-use weft_core::doc::commons::{CommonsView, Link, NoticeKind};
+use weft_core::doc::commons::{self, CommonsView, Link, NoticeKind};
 use weft_core::doc::{DocId, DocName};
 use weft_core::id::{InviteId, NoticeId, ReplyId};
 use weft_core::model::PledgeState;
@@ -81,8 +81,10 @@ impl State {
     /// change of its author's vouched for it): its signature is the one our commons' copy of
     /// the evidence holds, which the member who had it wrote there.
     pub(crate) fn roster_evidence(&mut self, c: CommunityId) -> Result<Vec<WireChange>, NodeError> {
-        let copied: std::collections::HashMap<_, _> =
-            self.held(c)?.view().evidence.iter().map(|e| (e.change.hash(), e.signature.0)).collect();
+        let copied: std::collections::HashMap<_, _> = {
+            let doc = self.load_commons_doc(c)?.doc().ok_or(NodeError::Stopped)?;
+            commons::evidence(doc.automerge()).iter().map(|e| (e.change.hash(), e.signature.0)).collect()
+        };
         let hashes = evidence_of(&self.community(c)?.people);
         let sigs = self.store.signatures_of(DocId { community: c, name: DocName::People }, &hashes)?;
         let people = &self.community(c)?.people;
@@ -279,9 +281,10 @@ impl State {
             let name = self.neighbour_name(link.community);
             let (dir, open_calls, theirs_live, members) = match self.commons.get_mut(&link.community) {
                 Some(held) => {
-                    let members = held.roster().map_or(0, |r| r.members.values().filter(|m| !m.removed).count());
+                    let roster = held.roster();
+                    let has_founding = roster.is_some();
+                    let members = roster.map_or(0, |r| r.members.values().filter(|m| !m.removed).count());
                     let view = held.view();
-                    let has_founding = !view.evidence.is_empty();
                     (
                         view.directory.clone(),
                         view.calls.values().filter(|c| c.open).count(),
@@ -329,7 +332,7 @@ impl State {
             dir.hosts = h;
         }
         if let Some(h) = set.escalate_after_hours {
-            let max = weft_core::doc::commons::ESCALATE_AFTER_MAX;
+            let max = commons::ESCALATE_AFTER_MAX;
             if !(1..=max).contains(&h) {
                 return Err(NodeError::Write(format!(
                     "an urgent task can wait between 1 and {max} hours before the neighbours are asked; {h} is \

@@ -53,7 +53,9 @@ impl State {
         // A frame carries one signature per device, over its latest change: it vouches for the
         // earlier ones.
         verifier.presign(queue.iter().map(|p| (&p.change, p.signature.as_ref())));
+        self.load_commons_doc(c)?;
         let held = self.commons.get_mut(&c).ok_or(NodeError::Stopped)?;
+        let Some(doc) = held.doc_mut() else { return Err(NodeError::Stopped) };
         let mut rejected: HashSet<ChangeHash> = HashSet::new();
         let mut batch = Vec::new();
         loop {
@@ -61,7 +63,7 @@ impl State {
             let mut next = Vec::new();
             for p in queue.drain(..) {
                 let hash = p.change.hash();
-                if held.doc.has_change(&hash) {
+                if doc.has_change(&hash) {
                     report.already += 1;
                     continue;
                 }
@@ -74,9 +76,9 @@ impl State {
                     });
                     continue;
                 }
-                match verifier.verify_commons(&held.doc, &rosters, &p.change, p.signature.as_ref()) {
+                match verifier.verify_commons(doc, &rosters, &p.change, p.signature.as_ref()) {
                     Ok(_) => {
-                        if let Err(e) = held.doc.apply([p.change.clone()]) {
+                        if let Err(e) = doc.apply([p.change.clone()]) {
                             rejected.insert(hash);
                             report.rejected.push(Rejection {
                                 doc: DocName::Commons,
@@ -85,7 +87,6 @@ impl State {
                             });
                             continue;
                         }
-                        held.changed();
                         report.applied += 1;
                         progress = true;
                         batch.push((
@@ -105,6 +106,9 @@ impl State {
             if !progress || queue.is_empty() {
                 break;
             }
+        }
+        if report.applied > 0 {
+            held.changed();
         }
         report.waiting = queue.len();
         debug!(commons = %c.short(), applied = report.applied, already = report.already, waiting = report.waiting,

@@ -103,17 +103,15 @@ impl State {
     /// A document held here, whichever kind.
     fn held_doc(&self, id: DocId) -> Option<&weft_core::doc::Document> {
         match id.name {
-            DocName::Commons => self.commons.get(&id.community).map(|h| &h.doc),
+            DocName::Commons => self.commons.get(&id.community)?.doc(),
             name => self.communities.get(&id.community)?.doc(name),
         }
     }
 
     fn held_doc_mut(&mut self, id: DocId) -> Option<&mut weft_core::doc::Document> {
         match id.name {
-            DocName::Commons => self.commons.get_mut(&id.community).map(|h| {
-                h.changed();
-                &mut h.doc
-            }),
+            // For a sync message's state only (its changes are ingested, verified, apart).
+            DocName::Commons => self.commons.get_mut(&id.community)?.doc_mut(),
             name => self.communities.get_mut(&id.community)?.doc_mut(name),
         }
     }
@@ -141,7 +139,7 @@ impl State {
         if (member || self.may_hold_commons(community, peer))
             && let Some(held) = self.commons.get(&community)
         {
-            docs.push((DocName::Commons, held.doc.heads()));
+            docs.push((DocName::Commons, held.heads().to_vec()));
         }
         if docs.is_empty() {
             return Err(if self.communities.contains_key(&community) || self.commons.contains_key(&community) {
@@ -180,7 +178,7 @@ impl State {
                 if !self.commons.contains_key(&doc.community) && !self.communities.contains_key(&doc.community) {
                     return Err(refuse(RefusalCode::UnknownCommunity, "this peer does not hold that commons"));
                 }
-                self.ensure_commons(doc.community).map_err(internal)
+                self.load_commons_doc(doc.community).map(|_| ()).map_err(internal)
             }
         }
     }
@@ -364,7 +362,13 @@ impl State {
             DocName::Ledger(year) => {
                 let _ = self.load_ledger(doc.community, year);
             }
-            DocName::People | DocName::Commons => {}
+            DocName::Commons => {
+                if !self.commons.contains_key(&doc.community) {
+                    return false;
+                }
+                let _ = self.load_commons_doc(doc.community);
+            }
+            DocName::People => {}
         }
         self.held_doc(doc).is_some_and(|d| d.has_change(hash))
     }
