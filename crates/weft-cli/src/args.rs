@@ -5,10 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use weft_core::doc::proposals::{ProposalKind, Stance};
 use weft_core::model::{Interest, NewTask, ProfileUpdate, SkillLevel, Urgency, Verdict};
 use weft_core::{Date, DocName, Minutes, Month, SectorId, SkillId};
 use weft_node::Request;
-use weft_node::api::{ExportFormatInput, NoticeKindInput, PledgeActionInput, TaskInput};
+use weft_node::api::{ExportFormatInput, NoticeKindInput, PledgeActionInput, ProposalInput, TaskInput};
 
 /// Weft: share the work of a mutual-aid community, peer to peer, without a server.
 #[derive(Debug, Parser)]
@@ -96,6 +97,9 @@ pub enum Command {
         #[arg(long)]
         note: String,
     },
+    /// Decisions by consent: open a proposal, take a stance, write the outcome.
+    #[command(subcommand)]
+    Proposal(ProposalCmd),
     /// Each sector's collective progress against its monthly goal.
     Progress {
         #[arg(long)]
@@ -382,6 +386,74 @@ pub enum NeighbourCmd {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ProposalCmd {
+    /// Propose something for the community (or a guild) to decide.
+    Open {
+        title: String,
+        #[arg(long, default_value = "")]
+        details: String,
+        /// consent (it goes ahead unless someone objects), advice, or consensus.
+        #[arg(long, default_value = "consent", value_parser = parse_kind)]
+        kind: ProposalKind,
+        /// How long each round runs: 7d, 48h or a number of days (default 7 days).
+        #[arg(long, value_parser = parse_expiry)]
+        closes_in: Option<u32>,
+        /// A guild, by name.
+        #[arg(long)]
+        guild: Option<String>,
+        /// The concern it answers (its id, as `weft flag` printed it).
+        #[arg(long)]
+        concern: Option<String>,
+        #[arg(long)]
+        task: Option<String>,
+        /// The sector it is about (one far behind its goal, say).
+        #[arg(long, value_parser = parse_sector)]
+        sector: Option<SectorId>,
+        #[arg(long)]
+        community: Option<String>,
+    },
+    /// Open proposals, those decided lately, and reviews due.
+    List {
+        /// Every proposal, also long closed ones.
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        community: Option<String>,
+    },
+    /// A proposal, its rounds and every stance taken.
+    Show { proposal: String },
+    /// Take your stance (or change it) while the round is open: consent or objection;
+    /// agree or abstain (advice); agree, abstain, disagree or block (consensus).
+    Stance {
+        proposal: String,
+        #[arg(value_parser = parse_stance)]
+        stance: Stance,
+        /// Why (an objection or a block must say).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Close the open round now (the proposal's author only).
+    Close { proposal: String },
+    /// Withdraw an open proposal (its author only).
+    Withdraw { proposal: String },
+    /// Reword an open proposal (its author only), after an objection say.
+    Edit {
+        proposal: String,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        details: Option<String>,
+    },
+    /// Write what was decided, once decided, with a date to look at it again.
+    Outcome {
+        proposal: String,
+        text: String,
+        #[arg(long, value_parser = parse_date)]
+        review: Option<Date>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum CallCmd {
     /// Open one of our tasks to visitors from our neighbours.
     Open { task: String },
@@ -607,6 +679,12 @@ fn parse_skill(s: &str) -> Result<SkillId, String> {
     SkillId::slugify(s)
         .map_err(|_| format!("'{s}' is not a skill: use letters and digits, e.g. gardening or first-aid"))
 }
+fn parse_kind(s: &str) -> Result<ProposalKind, String> {
+    s.parse().map_err(|e: weft_core::model::ParseEnumError| e.to_string())
+}
+fn parse_stance(s: &str) -> Result<Stance, String> {
+    s.parse().map_err(|e: weft_core::model::ParseEnumError| e.to_string())
+}
 fn parse_urgency(s: &str) -> Result<Urgency, String> {
     s.parse().map_err(|e: weft_core::model::ParseEnumError| e.to_string())
 }
@@ -783,6 +861,36 @@ pub fn to_request(command: &Command) -> anyhow::Result<(Request, Option<PathBuf>
             task: task.clone(),
             sector: sector.clone(),
             note: note.clone(),
+        },
+        Command::Proposal(p) => match p {
+            ProposalCmd::Open { title, details, kind, closes_in, guild, concern, task, sector, community } => {
+                Request::ProposalOpen {
+                    community: community.clone(),
+                    proposal: ProposalInput {
+                        title: title.clone(),
+                        details: details.clone(),
+                        kind: *kind,
+                        round_hours: *closes_in,
+                        guild: guild.clone(),
+                        concern: concern.clone(),
+                        task: task.clone(),
+                        sector: sector.clone(),
+                    },
+                }
+            }
+            ProposalCmd::List { all, community } => Request::Proposals { community: community.clone(), all: *all },
+            ProposalCmd::Show { proposal } => Request::ProposalShow { proposal: proposal.clone() },
+            ProposalCmd::Stance { proposal, stance, reason } => {
+                Request::Stance { proposal: proposal.clone(), stance: *stance, reason: reason.clone() }
+            }
+            ProposalCmd::Close { proposal } => Request::ProposalClose { proposal: proposal.clone() },
+            ProposalCmd::Withdraw { proposal } => Request::ProposalWithdraw { proposal: proposal.clone() },
+            ProposalCmd::Edit { proposal, title, details } => {
+                Request::ProposalEdit { proposal: proposal.clone(), title: title.clone(), details: details.clone() }
+            }
+            ProposalCmd::Outcome { proposal, text, review } => {
+                Request::Outcome { proposal: proposal.clone(), text: text.clone(), review: *review }
+            }
         },
         Command::Progress { community, month } => Request::Progress { community: community.clone(), month: *month },
         Command::Hours { community, year } => Request::MyHours { community: community.clone(), year: *year },

@@ -97,6 +97,91 @@ fn neighbour(out: &mut impl Write, x: &weft_node::api::NeighbourInfo) -> anyhow:
     Ok(())
 }
 
+fn round_result(r: weft_core::doc::proposals::RoundResult) -> &'static str {
+    use weft_core::doc::proposals::RoundResult as R;
+    match r {
+        R::Consented => "consented: nobody objected",
+        R::Objected => "objected to: a new round opened",
+        R::Advised => "advice given: it goes ahead",
+        R::Agreed => "agreed",
+        R::NotAgreed => "not agreed",
+        R::Blocked => "blocked: a new round opened",
+        R::Lapsed => "lapsed: nobody took a stance in time",
+    }
+}
+
+/// A proposal: one line and its state, and with `full` its rounds and every stance.
+fn proposal(out: &mut impl Write, p: &weft_node::api::ProposalInfo, full: bool) -> anyhow::Result<()> {
+    use weft_core::doc::proposals::ProposalStatus as S;
+    let state = match p.status {
+        S::Open { round } => {
+            let closes = p.rounds.last().map(|r| r.closes.date().to_string()).unwrap_or_default();
+            format!("open, round {round}, closes {closes}")
+        }
+        S::Decided { result } | S::NotDecided { result } => round_result(result).to_owned(),
+        S::Withdrawn => "withdrawn".to_owned(),
+    };
+    writeln!(out, "{} {} ({}, by {}) · {}", p.id.short(), p.title, p.kind, p.created_by_name, state)?;
+    if let Some(s) = p.my_stance {
+        writeln!(out, "  your stance: {s}")?;
+    } else if matches!(p.status, S::Open { .. }) {
+        let choices: Vec<String> = p.choices.iter().map(ToString::to_string).collect();
+        writeln!(out, "  your stance: none yet ({})", choices.join(", "))?;
+    }
+    if let Some(o) = &p.outcome {
+        writeln!(out, "  outcome: {} ({})", o.text, o.by_name)?;
+        if let Some(r) = o.review {
+            writeln!(out, "  review {}{}", r, if p.review_due { " — due now" } else { "" })?;
+        }
+    } else if matches!(p.status, S::Decided { .. }) {
+        writeln!(out, "  decided; nobody has written the outcome yet: weft proposal outcome {} TEXT", p.id.short())?;
+    }
+    if !full {
+        return Ok(());
+    }
+    if !p.details.is_empty() {
+        writeln!(out, "  {}", p.details)?;
+    }
+    if let Some(n) = &p.concern_note {
+        writeln!(out, "  from the concern: {n}")?;
+    }
+    if let Some(t) = &p.task_title {
+        writeln!(out, "  about the task: {t}")?;
+    }
+    if let Some(s) = &p.sector {
+        writeln!(out, "  about the sector: {s}")?;
+    }
+    if let Some(g) = &p.guild_name {
+        writeln!(out, "  for the guild: {g}")?;
+    }
+    for r in &p.rounds {
+        let tally: Vec<String> = r.tally.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        let result = r.result.map_or("open", round_result);
+        writeln!(
+            out,
+            "  round {} ({} – {}): {} · {}",
+            r.n,
+            r.opened.date(),
+            r.closes.date(),
+            tally.join(", "),
+            result
+        )?;
+        for s in &r.stances {
+            match &s.reason {
+                Some(why) => writeln!(out, "    {}: {} — {}", s.name, s.stance, why)?,
+                None => writeln!(out, "    {}: {}", s.name, s.stance)?,
+            }
+        }
+    }
+    if p.history.len() > p.rounds.iter().map(|r| r.stances.len()).sum::<usize>() {
+        writeln!(out, "  every stance taken:")?;
+        for s in &p.history {
+            writeln!(out, "    {} round {}: {} {}", s.at.date(), s.round, s.name, s.stance)?;
+        }
+    }
+    Ok(())
+}
+
 fn call(out: &mut impl Write, c: &weft_node::api::CallInfo) -> anyhow::Result<()> {
     let why = if c.escalated { "escalated: urgent and short of people" } else { "open to visitors" };
     writeln!(
@@ -326,7 +411,24 @@ pub fn human(out: &mut impl Write, response: &Response) -> anyhow::Result<()> {
             }
         }
         Response::Feedback(f) => writeln!(out, "Thanks: '{}' — {}.", f.title, f.verdict)?,
-        Response::Flag { id } => writeln!(out, "Concern raised ({}); the guild will take it up.", id.short())?,
+        Response::Flag { id } => writeln!(
+            out,
+            "Concern raised ({}); the guild will take it up (to decide on it: weft proposal open TITLE --concern {}).",
+            id.short(),
+            id.short()
+        )?,
+        Response::Proposal(p) => proposal(out, p, true)?,
+        Response::Proposals(list) => {
+            if list.is_empty() {
+                writeln!(
+                    out,
+                    "No open proposals, none decided lately. To propose something: weft proposal open TITLE"
+                )?;
+            }
+            for p in list {
+                proposal(out, p, false)?;
+            }
+        }
         Response::Progress(p) => {
             writeln!(out, "{} — {} members; each sector against its goal for the month", p.month, p.members)?;
             for s in &p.sectors {

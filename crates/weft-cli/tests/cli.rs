@@ -649,3 +649,39 @@ fn simulate_links_communities_and_escalates_under_weft_only() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--communities"));
 }
+
+#[test]
+fn a_concern_becomes_a_proposal_decided_by_consent_from_the_command_line() {
+    let (dir, _) = setup();
+    let d = dir.path();
+    let concern = ok(d, &["flag", "--sector", "food", "--note", "The food sector is far behind this month"]);
+    let flag = concern.split(['(', ')']).nth(1).unwrap().to_owned();
+    let p = json(
+        d,
+        &["proposal", "open", "Two harvest mornings a week", "--details", "Tuesdays and Saturdays", "--concern", &flag],
+    );
+    assert_eq!(p["sector"], "food", "about what the concern is about");
+    assert_eq!(p["status"]["state"], "open");
+    let id = p["id"].as_str().unwrap()[..8].to_owned();
+    // An objection must say why; a stance must fit the kind of proposal.
+    let out = weft(d, &["proposal", "stance", &id, "objection"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs a reason"), "{out:?}");
+    let out = weft(d, &["proposal", "stance", &id, "block", "--reason", "no"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a stance on a consent proposal"), "{out:?}");
+    let out = weft(d, &["proposal", "stance", &id, "maybe"]);
+    assert!(!out.status.success());
+    ok(d, &["proposal", "stance", &id, "consent"]);
+    // The only member, its author, closes the round: decided.
+    let closed = json(d, &["proposal", "close", &id]);
+    assert_eq!(closed["status"]["state"], "decided");
+    assert_eq!(closed["status"]["result"], "consented");
+    let shown = ok(d, &["proposal", "show", &id]);
+    assert!(shown.contains("consented: nobody objected") && shown.contains("from the concern"), "{shown}");
+    assert!(shown.contains("nobody has written the outcome yet"), "{shown}");
+    let out = weft(d, &["proposal", "outcome", &id, "Harvest on Tuesdays and Saturdays", "--review", "2000-01-01"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already passed"), "{out:?}");
+    let done = json(d, &["proposal", "outcome", &id, "Harvest on Tuesdays and Saturdays", "--review", "2099-01-01"]);
+    assert_eq!(done["outcome"]["review"], "2099-01-01");
+    let list = ok(d, &["proposal", "list"]);
+    assert!(list.contains("Two harvest mornings a week") && list.contains("review 2099-01-01"), "{list}");
+}

@@ -171,6 +171,10 @@ random_id!(
     /// An answer to an offer or a need, from a member of a linked community.
     ReplyId, "reply"
 );
+random_id!(
+    /// A proposal for the community (or a guild) to decide.
+    ProposalId, "proposal"
+);
 
 impl CommunityId {
     /// The community whose genesis change has this hash.

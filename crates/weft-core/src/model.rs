@@ -1,8 +1,6 @@
 //! The community's things as Rust values: what the documents hold, read back and typed.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -23,7 +21,7 @@ pub struct ParseEnumError {
 macro_rules! word_enum {
     ($(#[$meta:meta])* $name:ident, $what:literal, { $($(#[$vmeta:meta])* $variant:ident => $word:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, ::serde::Serialize, ::serde::Deserialize, ::ts_rs::TS)]
         pub enum $name {
             $($(#[$vmeta])* #[serde(rename = $word)] $variant),+
         }
@@ -35,18 +33,18 @@ macro_rules! word_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
 
-        impl FromStr for $name {
-            type Err = ParseEnumError;
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::model::ParseEnumError;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 match s.trim() {
                     $($word => Ok(Self::$variant),)+
-                    _ => Err(ParseEnumError {
+                    _ => Err($crate::model::ParseEnumError {
                         what: $what,
                         input: s.to_owned(),
                         choices: concat!($($word, " "),+),
@@ -56,6 +54,8 @@ macro_rules! word_enum {
         }
     };
 }
+
+pub(crate) use word_enum;
 
 word_enum!(
     /// How soon a task needs people.

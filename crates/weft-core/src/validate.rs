@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::id::{EntryId, GuildId, SectorId, TaskId};
+use crate::id::{EntryId, FlagId, GuildId, ProposalId, SectorId, TaskId};
 use crate::time::{Date, Minutes};
 
 // The limits, in one place: the front ends check the same ones before they send anything
@@ -72,6 +72,12 @@ pub enum Field {
     CommunityName,
     GuildName,
     SectorName,
+    /// A proposal's details.
+    Details,
+    /// The reason given with a stance.
+    Reason,
+    /// What was decided.
+    Outcome,
 }
 
 impl Field {
@@ -88,6 +94,9 @@ impl Field {
             Self::CommunityName => "community name",
             Self::GuildName => "guild name",
             Self::SectorName => "sector name",
+            Self::Details => "details",
+            Self::Reason => "reason",
+            Self::Outcome => "outcome",
         }
     }
 
@@ -104,6 +113,9 @@ impl Field {
             Self::CommunityName => "give the community a name",
             Self::GuildName => "give the guild a name",
             Self::SectorName => "give the sector a name",
+            Self::Details => "say what is proposed",
+            Self::Reason => "say why",
+            Self::Outcome => "say what was decided",
         }
     }
 }
@@ -191,6 +203,26 @@ pub enum ValidationError {
     Baseline { baseline: Minutes, max: Minutes },
     #[error("the guild name '{name}' is already used in this sector")]
     DuplicateGuild { name: String },
+    #[error("there is no proposal {proposal} in this community")]
+    UnknownProposal { proposal: ProposalId },
+    #[error("there is no concern {flag} in this community")]
+    UnknownFlag { flag: FlagId },
+    #[error("the proposal '{title}' is not open for stances now")]
+    ProposalNotOpen { title: String },
+    #[error("'{stance}' is not a stance on a {proposal_kind} proposal; its stances are: {}", choices.join(", "))]
+    StanceNotForKind { stance: String, proposal_kind: String, choices: Vec<String> },
+    #[error("an {stance} needs a reason: say what harm you see, or what would have to change")]
+    ReasonNeeded { stance: String },
+    #[error("only the member who made the proposal '{title}' can close, withdraw or reword it")]
+    NotProposalAuthor { title: String },
+    #[error("the proposal '{title}' has not been decided: an outcome is written once it is")]
+    NotDecided { title: String },
+    #[error("the outcome of '{title}' has been written already")]
+    OutcomeWritten { title: String },
+    #[error("a round of {hours} hours is not possible: from {min} to {max} hours")]
+    RoundLength { hours: u32, min: u32, max: u32 },
+    #[error("the review date {date} has already passed (today is {today})")]
+    ReviewInPast { date: Date, today: Date },
 }
 
 /// "a, b, c".

@@ -600,6 +600,44 @@ impl OpCheck<'_> {
         }
     }
 
+    /// A field of a proposal already on the board (`None` for one made in this change).
+    fn proposal_scalar(&self, proposal: &str, field: &str) -> Option<ScalarValue> {
+        let all = crate::doc::read::root_map(self.doc, "proposals")?;
+        let obj = crate::doc::read::child_map(self.doc, &all, proposal)?;
+        match self.doc.get(&obj, field) {
+            Ok(Some((automerge::Value::Scalar(s), _))) => Some(s.into_owned()),
+            _ => None,
+        }
+    }
+
+    /// Whether a stance's round is possible and its time (its key) falls before that round
+    /// could have ended, by the proposal's fixed opening and round length.
+    fn stance_in_time(&self, path: &[String], v: &ScalarValue) -> bool {
+        let round = match v {
+            ScalarValue::Uint(u) => u32::try_from(*u).ok(),
+            ScalarValue::Int(i) => u32::try_from(*i).ok(),
+            _ => None,
+        };
+        let Some(round) = round.filter(|n| (1..=crate::doc::proposals::MAX_ROUNDS).contains(n)) else {
+            return false;
+        };
+        let (Some(proposal), Some(at)) = (path.get(1), path.get(4).and_then(|k| k.parse::<i64>().ok())) else {
+            return false;
+        };
+        let created = self.proposal_scalar(proposal, "created_at");
+        let length = self.proposal_scalar(proposal, "round_ms");
+        match (created, length) {
+            (Some(ScalarValue::Timestamp(created)), Some(ScalarValue::Uint(length))) => {
+                let Ok(length) = i64::try_from(length) else { return false };
+                let latest = crate::doc::proposals::Proposal::latest_stance(crate::Timestamp(created), length, round);
+                at >= created && at <= latest.millis()
+            }
+            // The proposal is made in this same change: its author takes a first stance.
+            (None, None) => round == 1,
+            _ => false,
+        }
+    }
+
     fn check_who(&self, rule: &Rule, path: &[String], parent_new: bool) -> Result<(), VerifyError> {
         let me = self.author.to_string();
         let pair_member = || path.get(1).and_then(|k| k.parse::<PledgeId>().ok()).map(|p| p.member);
@@ -620,6 +658,14 @@ impl OpCheck<'_> {
                 }
                 path.get(3) == Some(&me)
             }
+            Who::Own(n) => path.get(n) == Some(&me),
+            Who::ProposalAuthor => {
+                parent_new
+                    || path
+                        .get(1)
+                        .and_then(|p| self.proposal_scalar(p, "created_by"))
+                        .is_some_and(|v| matches!(v, ScalarValue::Str(s) if s.as_str() == me.as_str()))
+            }
         };
         if ok {
             return Ok(());
@@ -630,6 +676,7 @@ impl OpCheck<'_> {
                 Who::Genesis => "is written only when the community is founded",
                 Who::AtCreation => "is fixed when the record is created",
                 Who::Home => "is written only by the community's own members, not by its neighbours",
+                Who::ProposalAuthor => "is written only by the member who made the proposal",
                 _ => "belongs to another member",
             },
         ))
@@ -671,6 +718,8 @@ impl OpCheck<'_> {
                 _ => false,
             },
             Value::NoticeRef => s.is_some_and(|s| s.parse::<crate::id::NoticeId>().is_ok_and(|n| n.to_string() == s)),
+            Value::FlagRef => s.is_some_and(|s| s.parse::<crate::id::FlagId>().is_ok_and(|f| f.to_string() == s)),
+            Value::StanceRound => self.stance_in_time(path, v),
             Value::Cert => {
                 let member = path.get(1).and_then(|m| m.parse::<MemberId>().ok());
                 let device = path.get(3).and_then(|d| d.parse::<DeviceId>().ok());

@@ -8,7 +8,8 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use weft_core::doc::board::PledgeAction;
-use weft_core::id::FlagId;
+use weft_core::doc::proposals::{ProposalKind, ProposalStatus, RoundResult, Stance};
+use weft_core::id::{FlagId, GuildId, ProposalId};
 use weft_core::model::{Guild, NewTask, PledgeState, ProfileUpdate, Sector, TaskEdit, Verdict};
 use weft_core::views::{MemberYear, Progress, TaskSummary};
 use weft_core::{CommunityId, DeviceId, EntryId, MemberId, Minutes, Month, SectorId, TaskId, Timestamp};
@@ -225,6 +226,45 @@ pub enum Request {
         sector: Option<SectorId>,
         note: String,
     },
+    /// Opens a proposal for the community (or one of its guilds) to decide; from a concern,
+    /// it is about the concern's task or sector.
+    ProposalOpen {
+        community: Option<String>,
+        proposal: ProposalInput,
+    },
+    /// Open proposals, those decided lately, and reviews due (`all`: every proposal).
+    Proposals {
+        community: Option<String>,
+        all: bool,
+    },
+    ProposalShow {
+        proposal: String,
+    },
+    /// Takes (or changes) the caller's stance in the round open now.
+    Stance {
+        proposal: String,
+        stance: Stance,
+        reason: Option<String>,
+    },
+    /// The proposal's author closes the open round now.
+    ProposalClose {
+        proposal: String,
+    },
+    ProposalWithdraw {
+        proposal: String,
+    },
+    /// The author rewords an open proposal (after an objection, say).
+    ProposalEdit {
+        proposal: String,
+        title: Option<String>,
+        details: Option<String>,
+    },
+    /// Writes what was decided, with an optional date to look at it again.
+    Outcome {
+        proposal: String,
+        text: String,
+        review: Option<Date>,
+    },
     /// Each sector's collective progress in a month (this month if none).
     Progress {
         community: Option<String>,
@@ -325,6 +365,8 @@ pub enum Response {
     Pending(PendingInfo),
     Feedback(FeedbackInfo),
     Flag { id: FlagId },
+    Proposal(Box<ProposalInfo>),
+    Proposals(Vec<ProposalInfo>),
     Progress(Progress),
     Hours(MemberYear),
     Export(ExportData),
@@ -710,4 +752,98 @@ pub enum Event {
     PeerIncident { peer: String, what: String },
     /// Peers came or went, or we listen somewhere new (`Request::Peers` tells the rest).
     NetworkChanged,
+}
+
+/// A new proposal, as a member writes it; things it is about are named as people type them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ProposalInput {
+    pub title: String,
+    #[serde(default)]
+    pub details: String,
+    pub kind: ProposalKind,
+    /// How long each round runs, in hours (default seven days).
+    #[serde(default)]
+    pub round_hours: Option<u32>,
+    /// A guild by name or id (the whole community if none).
+    #[serde(default)]
+    pub guild: Option<String>,
+    /// The concern it answers, by id prefix: the proposal is then about its task or sector.
+    #[serde(default)]
+    pub concern: Option<String>,
+    #[serde(default)]
+    pub task: Option<String>,
+    /// A sector it is about (one far behind its goal, say).
+    #[serde(default)]
+    pub sector: Option<SectorId>,
+}
+
+/// A stance with who took it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct StanceInfo {
+    pub member: MemberId,
+    pub name: String,
+    pub stance: Stance,
+    pub reason: Option<String>,
+    pub at: Timestamp,
+    pub round: u32,
+}
+
+/// One round of a proposal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RoundInfo {
+    pub n: u32,
+    pub opened: Timestamp,
+    pub closes: Timestamp,
+    pub closed_early: bool,
+    /// `None` while open (or if the proposal was withdrawn during it).
+    pub result: Option<RoundResult>,
+    /// Each member's stance that counts in it.
+    pub stances: Vec<StanceInfo>,
+    /// How many took each stance.
+    pub tally: Vec<(Stance, u32)>,
+}
+
+/// What was decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct OutcomeInfo {
+    pub text: String,
+    pub by: MemberId,
+    pub by_name: String,
+    pub at: Timestamp,
+    pub review: Option<Date>,
+}
+
+/// A proposal, where it stands, and the caller's part in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ProposalInfo {
+    pub community: CommunityId,
+    pub id: ProposalId,
+    pub title: String,
+    pub details: String,
+    pub kind: ProposalKind,
+    pub round_hours: u32,
+    pub guild: Option<GuildId>,
+    pub guild_name: Option<String>,
+    /// The concern it answers, and its words.
+    pub concern: Option<FlagId>,
+    pub concern_note: Option<String>,
+    pub task: Option<TaskId>,
+    pub task_title: Option<String>,
+    pub sector: Option<SectorId>,
+    pub created_by: MemberId,
+    pub created_by_name: String,
+    pub created_at: Timestamp,
+    pub updated_at: Option<Timestamp>,
+    pub status: ProposalStatus,
+    pub rounds: Vec<RoundInfo>,
+    /// Every stance ever taken, in time order (a member may change theirs until the round ends).
+    pub history: Vec<StanceInfo>,
+    /// The stances the caller may take on it.
+    pub choices: Vec<Stance>,
+    /// The caller's stance that counts in the open (or last) round.
+    pub my_stance: Option<Stance>,
+    pub is_mine: bool,
+    pub outcome: Option<OutcomeInfo>,
+    /// The outcome's review date has come.
+    pub review_due: bool,
 }

@@ -80,6 +80,8 @@ pub enum ErrorDetail {
 pub enum Thing {
     Task,
     Entry,
+    Proposal,
+    Concern,
 }
 
 impl fmt::Display for Thing {
@@ -87,6 +89,8 @@ impl fmt::Display for Thing {
         f.write_str(match self {
             Self::Task => "task",
             Self::Entry => "entry",
+            Self::Proposal => "proposal",
+            Self::Concern => "concern",
         })
     }
 }
@@ -119,6 +123,14 @@ pub enum Refusal {
     NoSuchEntry { reference: String },
     #[error("'{reference}' matches {matches} entries: give more of the id")]
     AmbiguousEntry { reference: String, matches: u32 },
+    #[error("no proposal {reference}: `weft proposal list` shows them")]
+    NoSuchProposal { reference: String },
+    #[error("'{reference}' matches {matches} proposals: give more of the id")]
+    AmbiguousProposal { reference: String, matches: u32 },
+    #[error("no concern {reference} on this community's board")]
+    NoSuchConcern { reference: String },
+    #[error("'{reference}' matches {matches} concerns: give more of the id")]
+    AmbiguousConcern { reference: String, matches: u32 },
     #[error("no guild '{reference}'; guilds: {}", known.join(", "))]
     NoSuchGuild { reference: String, known: Vec<String> },
     #[error("'{reference}' matches more than one guild: use its id")]
@@ -162,6 +174,8 @@ impl Refusal {
             | Self::UnknownCommunity { .. }
             | Self::NoSuchTask { .. }
             | Self::NoSuchEntry { .. }
+            | Self::NoSuchProposal { .. }
+            | Self::NoSuchConcern { .. }
             | Self::NoSuchGuild { .. }
             | Self::NoSuchMember { .. }
             | Self::NotYoursToSuggest { .. }
@@ -171,6 +185,8 @@ impl Refusal {
             | Self::AmbiguousCommunity { .. }
             | Self::AmbiguousTask { .. }
             | Self::AmbiguousEntry { .. }
+            | Self::AmbiguousProposal { .. }
+            | Self::AmbiguousConcern { .. }
             | Self::AmbiguousGuild { .. }
             | Self::AmbiguousMember { .. } => ErrorCode::Ambiguous,
             _ => ErrorCode::Invalid,

@@ -72,6 +72,8 @@ const answerCommunity = (answer: unknown): string | null =>
  * - neighbours, calls, notices → the commons of every community (ours and our neighbours'
  *   are each their own document, named after the community that writes it), and the
  *   community's people (our members' names);
+ * - proposals, proposal_show → board (proposals, stances), people (names); a round's end
+ *   changes the answer too, with nothing written: a screen asks again when it passes;
  * - peers → the network events;
  * - status, export: not cached.
  */
@@ -107,6 +109,12 @@ export function depsOf(request: Request, answer?: unknown): Dep[] | null {
     case 'calls':
     case 'notices':
       return [doc(null, 'commons'), doc(request.community, 'people')];
+    case 'proposals':
+      return [doc(request.community, 'board'), doc(request.community, 'people')];
+    case 'proposal_show': {
+      const c = answerCommunity(answer);
+      return [doc(c, 'board'), doc(c, 'people')];
+    }
     case 'peers':
       return ['network'];
     default:
@@ -135,6 +143,8 @@ const KIND_OF_OP: Record<Request['op'], 'read' | 'write' | 'all'> = {
   neighbours: 'read',
   calls: 'read',
   notices: 'read',
+  proposals: 'read',
+  proposal_show: 'read',
   invite: 'write',
   member_remove: 'write',
   community_rename: 'write',
@@ -151,6 +161,12 @@ const KIND_OF_OP: Record<Request['op'], 'read' | 'write' | 'all'> = {
   feedback: 'write',
   flag: 'write',
   decline: 'write',
+  proposal_open: 'write',
+  stance: 'write',
+  proposal_close: 'write',
+  proposal_withdraw: 'write',
+  proposal_edit: 'write',
+  outcome: 'write',
   // A new identity or community: everything may change.
   init: 'all',
   community_create: 'all',
@@ -181,6 +197,12 @@ export function writesOf(request: Request): DocDep[] | 'all' | null {
     case 'task_edit':
     case 'task_close':
     case 'flag':
+    case 'proposal_open':
+    case 'stance':
+    case 'proposal_close':
+    case 'proposal_withdraw':
+    case 'proposal_edit':
+    case 'outcome':
       return [doc(c, 'board')];
     case 'log':
     case 'confirm':

@@ -143,7 +143,7 @@ export type FeedbackInfo = { task: TaskId, title: string, verdict: Verdict, };
  * A text field that validation names: a stable identifier in the API (`community_name`),
  * and words in messages ("community name").
  */
-export type Field = "title" | "description" | "location" | "note" | "concern" | "name" | "member_name" | "newcomer_name" | "community_name" | "guild_name" | "sector_name";
+export type Field = "title" | "description" | "location" | "note" | "concern" | "name" | "member_name" | "newcomer_name" | "community_name" | "guild_name" | "sector_name" | "details" | "reason" | "outcome";
 
 /**
  * A concern raised about a task or an imbalance.
@@ -267,6 +267,11 @@ export type NoticeInfo = { id: NoticeId, kind: NoticeKindInput, community: Commu
  */
 export type NoticeKindInput = "offer" | "need";
 
+/**
+ * What was decided.
+ */
+export type OutcomeInfo = { text: string, by: MemberId, by_name: string, at: Timestamp, review: DateStr | null, };
+
 export type PeerStatus = { peer_id: string, device: DeviceId | null, 
 /**
  * The member behind the device, as far as our people documents know.
@@ -384,6 +389,69 @@ wants_to_learn?: { [key in SkillId]: boolean }, };
 export type Progress = { month: MonthStr, members: number, sectors: Array<SectorProgress>, done: Minutes, goal: Minutes, percent: number, };
 
 /**
+ * A proposal for the community (or a guild) to decide.
+ *
+ * In JSON (and TypeScript): its canonical text, lowercase base32.
+ */
+export type ProposalId = string;
+
+/**
+ * A proposal, where it stands, and the caller's part in it.
+ */
+export type ProposalInfo = { community: CommunityId, id: ProposalId, title: string, details: string, kind: ProposalKind, round_hours: number, guild: GuildId | null, guild_name: string | null, 
+/**
+ * The concern it answers, and its words.
+ */
+concern: FlagId | null, concern_note: string | null, task: TaskId | null, task_title: string | null, sector: SectorId | null, created_by: MemberId, created_by_name: string, created_at: Timestamp, updated_at: Timestamp | null, status: ProposalStatus, rounds: Array<RoundInfo>, 
+/**
+ * Every stance ever taken, in time order (a member may change theirs until the round ends).
+ */
+history: Array<StanceInfo>, 
+/**
+ * The stances the caller may take on it.
+ */
+choices: Array<Stance>, 
+/**
+ * The caller's stance that counts in the open (or last) round.
+ */
+my_stance: Stance | null, is_mine: boolean, outcome: OutcomeInfo | null, 
+/**
+ * The outcome's review date has come.
+ */
+review_due: boolean, };
+
+/**
+ * A new proposal, as a member writes it; things it is about are named as people type them.
+ */
+export type ProposalInput = { title: string, details: string, kind: ProposalKind, 
+/**
+ * How long each round runs, in hours (default seven days).
+ */
+round_hours: number | null, 
+/**
+ * A guild by name or id (the whole community if none).
+ */
+guild: string | null, 
+/**
+ * The concern it answers, by id prefix: the proposal is then about its task or sector.
+ */
+concern: string | null, task: string | null, 
+/**
+ * A sector it is about (one far behind its goal, say).
+ */
+sector: SectorId | null, };
+
+/**
+ * How a proposal is decided.
+ */
+export type ProposalKind = "consent" | "advice" | "consensus";
+
+/**
+ * Where a proposal stands.
+ */
+export type ProposalStatus = { "state": "open", round: number, } | { "state": "decided", result: RoundResult, } | { "state": "not_decided", result: RoundResult, } | { "state": "withdrawn" };
+
+/**
  * One term of a suggestion's score, explained.
  */
 export type Reason = { term: Term, points: number, 
@@ -400,7 +468,7 @@ text: string, };
  * A request the node refuses as it stands: what it names does not exist or is not unique,
  * or what it asks is outside what the node does.
  */
-export type Refusal = { "kind": "no_community_yet" } | { "kind": "which_community", known: Array<string>, } | { "kind": "unknown_community", reference: string, known: Array<string>, } | { "kind": "ambiguous_community", reference: string, } | { "kind": "short_reference", reference: string, thing: Thing, min: number, } | { "kind": "no_such_task", reference: string, } | { "kind": "ambiguous_task", reference: string, matches: number, } | { "kind": "no_such_entry", reference: string, } | { "kind": "ambiguous_entry", reference: string, matches: number, } | { "kind": "no_such_guild", reference: string, known: Array<string>, } | { "kind": "ambiguous_guild", reference: string, } | { "kind": "no_such_member", reference: string, community: string, } | { "kind": "ambiguous_member", reference: string, } | { "kind": "not_yours_to_suggest", community: string, } | { "kind": "not_a_current_member", member: string, community: string, } | { "kind": "suggestion_limit", limit: number, max: number, } | { "kind": "task_in_other_community" } | { "kind": "not_open_to_neighbours", title: string, } | { "kind": "valueflows_whole_community" } | { "kind": "export_doc_needed" } | { "kind": "no_such_document", doc: DocName, } | { "kind": "demo_members", members: number, min: number, max: number, } | { "kind": "demo_exists" } | { "kind": "invite_hours", hours: number, max: number, } | { "kind": "join_name_needed" } | { "kind": "already_joining" };
+export type Refusal = { "kind": "no_community_yet" } | { "kind": "which_community", known: Array<string>, } | { "kind": "unknown_community", reference: string, known: Array<string>, } | { "kind": "ambiguous_community", reference: string, } | { "kind": "short_reference", reference: string, thing: Thing, min: number, } | { "kind": "no_such_task", reference: string, } | { "kind": "ambiguous_task", reference: string, matches: number, } | { "kind": "no_such_entry", reference: string, } | { "kind": "ambiguous_entry", reference: string, matches: number, } | { "kind": "no_such_proposal", reference: string, } | { "kind": "ambiguous_proposal", reference: string, matches: number, } | { "kind": "no_such_concern", reference: string, } | { "kind": "ambiguous_concern", reference: string, matches: number, } | { "kind": "no_such_guild", reference: string, known: Array<string>, } | { "kind": "ambiguous_guild", reference: string, } | { "kind": "no_such_member", reference: string, community: string, } | { "kind": "ambiguous_member", reference: string, } | { "kind": "not_yours_to_suggest", community: string, } | { "kind": "not_a_current_member", member: string, community: string, } | { "kind": "suggestion_limit", limit: number, max: number, } | { "kind": "task_in_other_community" } | { "kind": "not_open_to_neighbours", title: string, } | { "kind": "valueflows_whole_community" } | { "kind": "export_doc_needed" } | { "kind": "no_such_document", doc: DocName, } | { "kind": "demo_members", members: number, min: number, max: number, } | { "kind": "demo_exists" } | { "kind": "invite_hours", hours: number, max: number, } | { "kind": "join_name_needed" } | { "kind": "already_joining" };
 
 /**
  * An answer to an offer or a need.
@@ -426,7 +494,7 @@ hours: number, } | { "op": "neighbour_accept", community: string | null, code: s
 /**
  * Hours an urgent task short of people waits before it is offered to the neighbours.
  */
-escalate_after_hours: number | null, } | { "op": "neighbour_end", community: string | null, neighbour: string, } | { "op": "call_open", task: string, } | { "op": "call_close", task: string, } | { "op": "calls", community: string | null, } | { "op": "call_pledge", community: string | null, call: string, withdraw: boolean, } | { "op": "call_log", community: string | null, call: string, minutes: Minutes, date: DateStr | null, } | { "op": "notice_post", community: string | null, kind: NoticeKindInput, title: string, description: string, sector: SectorId | null, } | { "op": "notice_close", notice: string, } | { "op": "notices", community: string | null, } | { "op": "notice_reply", community: string | null, notice: string, text: string, } | { "op": "member_remove", community: string | null, member: string, } | { "op": "community_rename", community: string | null, name: string, } | { "op": "profile_set", community: string | null, update: ProfileUpdate, } | { "op": "profile_show", community: string | null, member: string | null, } | { "op": "members", community: string | null, } | { "op": "sectors", community: string | null, } | { "op": "sector_set", community: string | null, sector: SectorId, name: string | null, essential: boolean | null, baseline: Minutes | null, archived: boolean | null, } | { "op": "guild_add", community: string | null, name: string, sector: SectorId, description: string, } | { "op": "guilds", community: string | null, } | { "op": "task_add", community: string | null, task: TaskInput, } | { "op": "task_list", community: string | null, sector: SectorId | null, open_only: boolean, } | { "op": "task_show", task: string, } | { "op": "task_edit", task: string, edit: TaskEdit, } | { "op": "task_close", task: string, } | { "op": "pledge", task: string, action: PledgeActionInput, } | { "op": "log", community: string | null, task: string | null, sector: SectorId | null, minutes: Minutes, date: DateStr | null, note: string, } | { "op": "confirm", entry: string, } | { "op": "retract", entry: string, } | { "op": "pending", community: string | null, } | { "op": "feedback", task: string, verdict: Verdict, } | { "op": "flag", community: string | null, task: string | null, sector: SectorId | null, note: string, } | { "op": "progress", community: string | null, month: MonthStr | null, } | { "op": "my_hours", community: string | null, year: number | null, } | { "op": "export", community: string | null, format: ExportFormatInput, doc: DocName | null, } | { "op": "suggest", community: string | null, 
+escalate_after_hours: number | null, } | { "op": "neighbour_end", community: string | null, neighbour: string, } | { "op": "call_open", task: string, } | { "op": "call_close", task: string, } | { "op": "calls", community: string | null, } | { "op": "call_pledge", community: string | null, call: string, withdraw: boolean, } | { "op": "call_log", community: string | null, call: string, minutes: Minutes, date: DateStr | null, } | { "op": "notice_post", community: string | null, kind: NoticeKindInput, title: string, description: string, sector: SectorId | null, } | { "op": "notice_close", notice: string, } | { "op": "notices", community: string | null, } | { "op": "notice_reply", community: string | null, notice: string, text: string, } | { "op": "member_remove", community: string | null, member: string, } | { "op": "community_rename", community: string | null, name: string, } | { "op": "profile_set", community: string | null, update: ProfileUpdate, } | { "op": "profile_show", community: string | null, member: string | null, } | { "op": "members", community: string | null, } | { "op": "sectors", community: string | null, } | { "op": "sector_set", community: string | null, sector: SectorId, name: string | null, essential: boolean | null, baseline: Minutes | null, archived: boolean | null, } | { "op": "guild_add", community: string | null, name: string, sector: SectorId, description: string, } | { "op": "guilds", community: string | null, } | { "op": "task_add", community: string | null, task: TaskInput, } | { "op": "task_list", community: string | null, sector: SectorId | null, open_only: boolean, } | { "op": "task_show", task: string, } | { "op": "task_edit", task: string, edit: TaskEdit, } | { "op": "task_close", task: string, } | { "op": "pledge", task: string, action: PledgeActionInput, } | { "op": "log", community: string | null, task: string | null, sector: SectorId | null, minutes: Minutes, date: DateStr | null, note: string, } | { "op": "confirm", entry: string, } | { "op": "retract", entry: string, } | { "op": "pending", community: string | null, } | { "op": "feedback", task: string, verdict: Verdict, } | { "op": "flag", community: string | null, task: string | null, sector: SectorId | null, note: string, } | { "op": "proposal_open", community: string | null, proposal: ProposalInput, } | { "op": "proposals", community: string | null, all: boolean, } | { "op": "proposal_show", proposal: string, } | { "op": "stance", proposal: string, stance: Stance, reason: string | null, } | { "op": "proposal_close", proposal: string, } | { "op": "proposal_withdraw", proposal: string, } | { "op": "proposal_edit", proposal: string, title: string | null, details: string | null, } | { "op": "outcome", proposal: string, text: string, review: DateStr | null, } | { "op": "progress", community: string | null, month: MonthStr | null, } | { "op": "my_hours", community: string | null, year: number | null, } | { "op": "export", community: string | null, format: ExportFormatInput, doc: DocName | null, } | { "op": "suggest", community: string | null, 
 /**
  * A member's name or id.
  */
@@ -439,12 +507,34 @@ limit: number, } | { "op": "plan", community: string | null, } | { "op": "declin
 /**
  * What the node answers.
  */
-export type Response = { "kind": "identity", "data": IdentityInfo } | { "kind": "community", "data": CommunityInfo } | { "kind": "communities", "data": Array<CommunityInfo> } | { "kind": "member", "data": MemberInfo } | { "kind": "members", "data": Array<MemberInfo> } | { "kind": "sectors", "data": Array<Sector> } | { "kind": "guild", "data": Guild } | { "kind": "guilds", "data": Array<Guild> } | { "kind": "task", "data": TaskDetail } | { "kind": "tasks", "data": Array<TaskSummary> } | { "kind": "pledge", "data": PledgeInfo } | { "kind": "entry", "data": EntryInfo } | { "kind": "pending", "data": PendingInfo } | { "kind": "feedback", "data": FeedbackInfo } | { "kind": "flag", "data": { id: FlagId, } } | { "kind": "progress", "data": Progress } | { "kind": "hours", "data": MemberYear } | { "kind": "export", "data": ExportData } | { "kind": "demo", "data": DemoInfo } | { "kind": "status", "data": StatusInfo } | { "kind": "peers", "data": PeersInfo } | { "kind": "invite", "data": InviteInfo } | { "kind": "suggestions", "data": SuggestionsInfo } | { "kind": "plan", "data": PlanInfo } | { "kind": "declined", "data": { task: TaskId, title: string, } } | { "kind": "neighbours", "data": NeighboursInfo } | { "kind": "neighbour", "data": NeighbourInfo } | { "kind": "calls", "data": Array<CallInfo> } | { "kind": "call", "data": CallInfo } | { "kind": "notices", "data": Array<NoticeInfo> } | { "kind": "notice", "data": NoticeInfo };
+export type Response = { "kind": "identity", "data": IdentityInfo } | { "kind": "community", "data": CommunityInfo } | { "kind": "communities", "data": Array<CommunityInfo> } | { "kind": "member", "data": MemberInfo } | { "kind": "members", "data": Array<MemberInfo> } | { "kind": "sectors", "data": Array<Sector> } | { "kind": "guild", "data": Guild } | { "kind": "guilds", "data": Array<Guild> } | { "kind": "task", "data": TaskDetail } | { "kind": "tasks", "data": Array<TaskSummary> } | { "kind": "pledge", "data": PledgeInfo } | { "kind": "entry", "data": EntryInfo } | { "kind": "pending", "data": PendingInfo } | { "kind": "feedback", "data": FeedbackInfo } | { "kind": "flag", "data": { id: FlagId, } } | { "kind": "proposal", "data": ProposalInfo } | { "kind": "proposals", "data": Array<ProposalInfo> } | { "kind": "progress", "data": Progress } | { "kind": "hours", "data": MemberYear } | { "kind": "export", "data": ExportData } | { "kind": "demo", "data": DemoInfo } | { "kind": "status", "data": StatusInfo } | { "kind": "peers", "data": PeersInfo } | { "kind": "invite", "data": InviteInfo } | { "kind": "suggestions", "data": SuggestionsInfo } | { "kind": "plan", "data": PlanInfo } | { "kind": "declined", "data": { task: TaskId, title: string, } } | { "kind": "neighbours", "data": NeighboursInfo } | { "kind": "neighbour", "data": NeighbourInfo } | { "kind": "calls", "data": Array<CallInfo> } | { "kind": "call", "data": CallInfo } | { "kind": "notices", "data": Array<NoticeInfo> } | { "kind": "notice", "data": NoticeInfo };
 
 /**
  * Why a member gets no suggestions right now.
  */
 export type Resting = { "why": "no_hours" } | { "why": "week_full", load: number, week: number, };
+
+/**
+ * One round of a proposal.
+ */
+export type RoundInfo = { n: number, opened: Timestamp, closes: Timestamp, closed_early: boolean, 
+/**
+ * `None` while open (or if the proposal was withdrawn during it).
+ */
+result: RoundResult | null, 
+/**
+ * Each member's stance that counts in it.
+ */
+stances: Array<StanceInfo>, 
+/**
+ * How many took each stance.
+ */
+tally: Array<[Stance, number]>, };
+
+/**
+ * What a round ended with.
+ */
+export type RoundResult = "consented" | "objected" | "advised" | "agreed" | "not-agreed" | "blocked" | "lapsed";
 
 /**
  * A sector of the community's work and its yearly baseline per member.
@@ -530,6 +620,16 @@ export type SkillId = string;
  * A skill level from 1 (beginner) to 5 (can teach it).
  */
 export type SkillLevel = number;
+
+/**
+ * A member's stance on a proposal.
+ */
+export type Stance = "consent" | "objection" | "agree" | "abstain" | "disagree" | "block";
+
+/**
+ * A stance with who took it.
+ */
+export type StanceInfo = { member: MemberId, name: string, stance: Stance, reason: string | null, at: Timestamp, round: number, };
 
 export type StatusInfo = { data_dir: string, disk_bytes: number, identity: IdentityInfo | null, documents: Array<DocStatus>, };
 
@@ -620,7 +720,7 @@ export type Term = "plan" | "skill" | "interest" | "rotation" | "sector" | "urge
 /**
  * Something that a reference names (for references too short to look up).
  */
-export type Thing = "task" | "entry";
+export type Thing = "task" | "entry" | "proposal" | "concern";
 
 /**
  * An instant: milliseconds since the Unix epoch, UTC. Stored as an Automerge timestamp.
@@ -651,7 +751,7 @@ export type Urgency = "normal" | "soon" | "urgent";
  * In the API (and so to the desktop UI) each refusal is its own `kind` with its values, so a
  * front end words it in the member's language; the English message is the `Display`.
  */
-export type ValidationError = { "kind": "empty", field: Field, } | { "kind": "too_long", field: Field, len: number, max: number, } | { "kind": "unknown_sector", sector: SectorId, known: Array<SectorId>, } | { "kind": "unknown_guild", guild: GuildId, } | { "kind": "guild_in_other_sector", guild: string, guild_sector: SectorId, sector: SectorId, } | { "kind": "entry_hours", minutes: Minutes, max: Minutes, } | { "kind": "task_hours", minutes: Minutes, max: Minutes, } | { "kind": "slots", slots: number, max: number, } | { "kind": "week_hours", hours: Minutes, max: Minutes, } | { "kind": "date_in_future", date: DateStr, today: DateStr, } | { "kind": "date_too_old", date: DateStr, max_days: number, } | { "kind": "deadline_in_past", date: DateStr, today: DateStr, } | { "kind": "deadline_too_far", date: DateStr, } | { "kind": "unknown_task", task: TaskId, } | { "kind": "task_closed", title: string, } | { "kind": "task_full", title: string, slots: number, } | { "kind": "already_pledged", title: string, } | { "kind": "not_pledged", title: string, } | { "kind": "unknown_entry", entry: EntryId, } | { "kind": "own_entry" } | { "kind": "already_confirmed" } | { "kind": "retracted" } | { "kind": "not_your_entry" } | { "kind": "not_a_member" } | { "kind": "already_member", name: string, } | { "kind": "invite_unknown" } | { "kind": "invite_expired" } | { "kind": "invite_used_up" } | { "kind": "invite_mismatch" } | { "kind": "already_removed", name: string, } | { "kind": "not_a_member_named", name: string, } | { "kind": "no_sector_or_task" } | { "kind": "archived_sector", sector: SectorId, } | { "kind": "baseline", baseline: Minutes, max: Minutes, } | { "kind": "duplicate_guild", name: string, };
+export type ValidationError = { "kind": "empty", field: Field, } | { "kind": "too_long", field: Field, len: number, max: number, } | { "kind": "unknown_sector", sector: SectorId, known: Array<SectorId>, } | { "kind": "unknown_guild", guild: GuildId, } | { "kind": "guild_in_other_sector", guild: string, guild_sector: SectorId, sector: SectorId, } | { "kind": "entry_hours", minutes: Minutes, max: Minutes, } | { "kind": "task_hours", minutes: Minutes, max: Minutes, } | { "kind": "slots", slots: number, max: number, } | { "kind": "week_hours", hours: Minutes, max: Minutes, } | { "kind": "date_in_future", date: DateStr, today: DateStr, } | { "kind": "date_too_old", date: DateStr, max_days: number, } | { "kind": "deadline_in_past", date: DateStr, today: DateStr, } | { "kind": "deadline_too_far", date: DateStr, } | { "kind": "unknown_task", task: TaskId, } | { "kind": "task_closed", title: string, } | { "kind": "task_full", title: string, slots: number, } | { "kind": "already_pledged", title: string, } | { "kind": "not_pledged", title: string, } | { "kind": "unknown_entry", entry: EntryId, } | { "kind": "own_entry" } | { "kind": "already_confirmed" } | { "kind": "retracted" } | { "kind": "not_your_entry" } | { "kind": "not_a_member" } | { "kind": "already_member", name: string, } | { "kind": "invite_unknown" } | { "kind": "invite_expired" } | { "kind": "invite_used_up" } | { "kind": "invite_mismatch" } | { "kind": "already_removed", name: string, } | { "kind": "not_a_member_named", name: string, } | { "kind": "no_sector_or_task" } | { "kind": "archived_sector", sector: SectorId, } | { "kind": "baseline", baseline: Minutes, max: Minutes, } | { "kind": "duplicate_guild", name: string, } | { "kind": "unknown_proposal", proposal: ProposalId, } | { "kind": "unknown_flag", flag: FlagId, } | { "kind": "proposal_not_open", title: string, } | { "kind": "stance_not_for_kind", stance: string, proposal_kind: string, choices: Array<string>, } | { "kind": "reason_needed", stance: string, } | { "kind": "not_proposal_author", title: string, } | { "kind": "not_decided", title: string, } | { "kind": "outcome_written", title: string, } | { "kind": "round_length", hours: number, min: number, max: number, } | { "kind": "review_in_past", date: DateStr, today: DateStr, };
 
 /**
  * What a member says about a task afterwards; the matcher learns from it.
@@ -672,13 +772,13 @@ export type Week = { available: number, logged: number, committed: number, };
 export const ERROR_CODES = ["not_initialised", "already_initialised", "not_found", "ambiguous", "invalid", "busy", "storage", "network", "internal"] as const satisfies readonly ErrorCode[];
 
 /** Every kind of error detail (`ApiError.detail.kind`): the UI has words for each. */
-export const ERROR_DETAIL_KINDS = ["empty", "too_long", "unknown_sector", "unknown_guild", "guild_in_other_sector", "entry_hours", "task_hours", "slots", "week_hours", "date_in_future", "date_too_old", "deadline_in_past", "deadline_too_far", "unknown_task", "task_closed", "task_full", "already_pledged", "not_pledged", "unknown_entry", "own_entry", "already_confirmed", "retracted", "not_your_entry", "not_a_member", "already_member", "invite_unknown", "invite_expired", "invite_used_up", "invite_mismatch", "already_removed", "not_a_member_named", "no_sector_or_task", "archived_sector", "baseline", "duplicate_guild", "no_community_yet", "which_community", "unknown_community", "ambiguous_community", "short_reference", "no_such_task", "ambiguous_task", "no_such_entry", "ambiguous_entry", "no_such_guild", "ambiguous_guild", "no_such_member", "ambiguous_member", "not_yours_to_suggest", "not_a_current_member", "suggestion_limit", "task_in_other_community", "not_open_to_neighbours", "valueflows_whole_community", "export_doc_needed", "no_such_document", "demo_members", "demo_exists", "invite_hours", "join_name_needed", "already_joining", "invite_code_length", "invite_code_alphabet", "invite_code_checksum", "invite_link_community", "invite_link_address", "invite_link_too_many_addresses", "invite_link_unknown_part"] as const satisfies readonly ErrorDetail['kind'][];
+export const ERROR_DETAIL_KINDS = ["empty", "too_long", "unknown_sector", "unknown_guild", "guild_in_other_sector", "entry_hours", "task_hours", "slots", "week_hours", "date_in_future", "date_too_old", "deadline_in_past", "deadline_too_far", "unknown_task", "task_closed", "task_full", "already_pledged", "not_pledged", "unknown_entry", "own_entry", "already_confirmed", "retracted", "not_your_entry", "not_a_member", "already_member", "invite_unknown", "invite_expired", "invite_used_up", "invite_mismatch", "already_removed", "not_a_member_named", "no_sector_or_task", "archived_sector", "baseline", "duplicate_guild", "unknown_proposal", "unknown_flag", "proposal_not_open", "stance_not_for_kind", "reason_needed", "not_proposal_author", "not_decided", "outcome_written", "round_length", "review_in_past", "no_community_yet", "which_community", "unknown_community", "ambiguous_community", "short_reference", "no_such_task", "ambiguous_task", "no_such_entry", "ambiguous_entry", "no_such_proposal", "ambiguous_proposal", "no_such_concern", "ambiguous_concern", "no_such_guild", "ambiguous_guild", "no_such_member", "ambiguous_member", "not_yours_to_suggest", "not_a_current_member", "suggestion_limit", "task_in_other_community", "not_open_to_neighbours", "valueflows_whole_community", "export_doc_needed", "no_such_document", "demo_members", "demo_exists", "invite_hours", "join_name_needed", "already_joining", "invite_code_length", "invite_code_alphabet", "invite_code_checksum", "invite_link_community", "invite_link_address", "invite_link_too_many_addresses", "invite_link_unknown_part"] as const satisfies readonly ErrorDetail['kind'][];
 
 /** Every field an error detail names. */
-export const FIELDS = ["title", "description", "location", "note", "concern", "name", "member_name", "newcomer_name", "community_name", "guild_name", "sector_name"] as const satisfies readonly Field[];
+export const FIELDS = ["title", "description", "location", "note", "concern", "name", "member_name", "newcomer_name", "community_name", "guild_name", "sector_name", "details", "reason", "outcome"] as const satisfies readonly Field[];
 
 /** Every thing an error detail names. */
-export const THINGS = ["task", "entry"] as const satisfies readonly Thing[];
+export const THINGS = ["task", "entry", "proposal", "concern"] as const satisfies readonly Thing[];
 
 /** The limits the node enforces, which the UI's forms check before sending anything. */
 export const LIMITS = {

@@ -16,6 +16,8 @@ const COUNT: Partial<Record<Kind, string>> = {
   task_full: 'slots',
   ambiguous_task: 'matches',
   ambiguous_entry: 'matches',
+  ambiguous_proposal: 'matches',
+  ambiguous_concern: 'matches',
   invite_code_length: 'len',
 };
 

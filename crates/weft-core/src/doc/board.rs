@@ -7,7 +7,7 @@
 //!                      open_to_neighbours, status, created_by, created_at, updated_by?, updated_at? } }
 //! pledges: { <task>.<member>: { task, member, state, updated_at } }
 //! flags:   { <flag>: { task?, sector?, raised_by, note, at, resolved, resolved_by? } }
-//! proposals: reserved
+//! proposals: { <proposal>: … }   decisions by consent (`super::proposals`)
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,9 +17,10 @@ use automerge::{Automerge, AutomergeError, ObjId, ObjType, ReadDoc, ScalarValue}
 
 use super::build::Rec;
 use super::people::PeopleView;
+use super::proposals::Proposal;
 use super::read::{Field, Record, SchemaError, child_map, fields, records, root_map};
 use super::{Document, WriteError, require_new};
-use crate::id::{FlagId, MemberId, PledgeId, SectorId, TaskId};
+use crate::id::{FlagId, MemberId, PledgeId, ProposalId, SectorId, TaskId};
 use crate::identity::{Identity, SignedChange};
 use crate::model::{Flag, NewTask, Pledge, PledgeState, Task, TaskEdit, TaskStatus};
 use crate::time::{Date, Minutes, Timestamp};
@@ -31,6 +32,7 @@ pub struct BoardView {
     pub tasks: BTreeMap<TaskId, Task>,
     pub pledges: BTreeMap<PledgeId, Pledge>,
     pub flags: BTreeMap<FlagId, Flag>,
+    pub proposals: BTreeMap<ProposalId, Proposal>,
     pub skipped: Vec<SchemaError>,
 }
 
@@ -61,6 +63,9 @@ impl BoardView {
                 Err(e) => view.skipped.push(e),
             }
         }
+        let (proposals, skipped) = super::proposals::read_all(doc);
+        view.proposals = proposals;
+        view.skipped.extend(skipped);
         view
     }
 

@@ -21,6 +21,7 @@ mod convergence_tests;
 pub mod ledger;
 pub mod membership;
 pub mod people;
+pub mod proposals;
 pub(crate) mod read;
 pub mod schema;
 

@@ -6,7 +6,7 @@
 //! Paths are map keys from the root. A segment is either a literal or an id of some kind
 //! (`members/<member>/profile/skills/<skill>`). There are no lists and no text objects.
 
-use super::{BOARD_SCHEMA, COMMONS_SCHEMA, DocKind, LEDGER_SCHEMA, PEOPLE_SCHEMA};
+use super::{BOARD_SCHEMA, COMMONS_SCHEMA, DocKind, LEDGER_SCHEMA, PEOPLE_SCHEMA, proposals};
 use crate::crypto::SEALED_LEN;
 use crate::model::{INTEREST_MAX, SKILL_LEVEL_MAX};
 use crate::validate;
@@ -35,6 +35,11 @@ pub enum Seg {
     Reply,
     /// A change's hash, in hex.
     Hash,
+    Proposal,
+    /// A round of a proposal: 1 to `proposals::MAX_ROUNDS`.
+    Round,
+    /// Milliseconds since 1970, in decimal (when a stance was taken).
+    Millis,
 }
 
 /// What a path may hold.
@@ -77,6 +82,12 @@ pub enum Value {
     Evidence,
     /// An offer or a need of this commons.
     NoticeRef,
+    /// A concern on this board.
+    FlagRef,
+    /// A stance's round: 1 to `proposals::MAX_ROUNDS`, and the stance's time (path segment 4)
+    /// no later than that round can run (`Proposal::latest_stance`) and no earlier than the
+    /// proposal (segment 1).
+    StanceRound,
 }
 
 /// Who may write a path in a change that does not also create its enclosing record.
@@ -99,6 +110,11 @@ pub enum Who {
     /// The member at segment 3, who may not be the entry's own member (checked always, even
     /// when the entry is created in the same change).
     Confirmer,
+    /// The member whose id is path segment `n`, checked always, even when the enclosing
+    /// record is created in the same change (nobody writes another's stance).
+    Own(usize),
+    /// The member who made the proposal at segment 1.
+    ProposalAuthor,
 }
 
 /// What the schema says about one path.
@@ -258,7 +274,49 @@ pub const BOARD: &[Rule] = &[
     r(&[Lit("flags"), Seg::Flag, Lit("at")], Value::Timestamp, Who::AtCreation),
     r(&[Lit("flags"), Seg::Flag, Lit("resolved")], Value::Bool, Who::Member),
     r(&[Lit("flags"), Seg::Flag, Lit("resolved_by")], Value::Author, Who::Member),
+    r(&[Lit("proposals"), P], Value::Map, Who::Member),
+    r(&[Lit("proposals"), P, Lit("title")], TITLE, Who::ProposalAuthor),
+    r(&[Lit("proposals"), P, Lit("details")], Value::Text { min: 0, max: proposals::DETAILS_MAX }, Who::ProposalAuthor),
+    r(&[Lit("proposals"), P, Lit("kind")], Value::OneOf(KINDS), Who::AtCreation),
+    r(&[Lit("proposals"), P, Lit("round_ms")], ROUND_MS, Who::AtCreation),
+    r(&[Lit("proposals"), P, Lit("guild")], Value::GuildRef, Who::AtCreation),
+    r(&[Lit("proposals"), P, Lit("flag")], Value::FlagRef, Who::AtCreation),
+    r(&[Lit("proposals"), P, Lit("task")], Value::TaskRef, Who::AtCreation),
+    r(&[Lit("proposals"), P, Lit("sector")], Value::Slug, Who::AtCreation),
+    r(&[Lit("proposals"), P, Lit("created_by")], Value::Author, Who::AtCreation),
+    r(&[Lit("proposals"), P, Lit("created_at")], Value::Timestamp, Who::AtCreation),
+    r(&[Lit("proposals"), P, Lit("updated_at")], Value::Timestamp, Who::ProposalAuthor),
+    r(&[Lit("proposals"), P, Lit("withdrawn")], Value::Timestamp, Who::ProposalAuthor),
+    r(&[Lit("proposals"), P, Lit("closed")], Value::Map, Who::AtCreation),
+    r(&[Lit("proposals"), P, Lit("closed"), Seg::Round], Value::Timestamp, Who::ProposalAuthor),
+    r(&[Lit("proposals"), P, Lit("stances")], Value::Map, Who::AtCreation),
+    r(&[Lit("proposals"), P, Lit("stances"), M], Value::Map, Who::Own(3)),
+    r(&[Lit("proposals"), P, Lit("stances"), M, Seg::Millis], Value::Map, Who::Own(3)),
+    r(&[Lit("proposals"), P, Lit("stances"), M, Seg::Millis, Lit("round")], Value::StanceRound, Who::Own(3)),
+    r(&[Lit("proposals"), P, Lit("stances"), M, Seg::Millis, Lit("stance")], Value::OneOf(STANCES), Who::Own(3)),
+    r(
+        &[Lit("proposals"), P, Lit("stances"), M, Seg::Millis, Lit("reason")],
+        Value::Text { min: 1, max: proposals::REASON_MAX },
+        Who::Own(3),
+    ),
+    r(&[Lit("proposals"), P, Lit("outcome")], Value::Map, Who::Member),
+    r(
+        &[Lit("proposals"), P, Lit("outcome"), Lit("text")],
+        Value::Text { min: 1, max: proposals::OUTCOME_MAX },
+        Who::AtCreation,
+    ),
+    r(&[Lit("proposals"), P, Lit("outcome"), Lit("by")], Value::Author, Who::AtCreation),
+    r(&[Lit("proposals"), P, Lit("outcome"), Lit("at")], Value::Timestamp, Who::AtCreation),
+    r(&[Lit("proposals"), P, Lit("outcome"), Lit("review")], Value::Date, Who::AtCreation),
 ];
+
+const P: Seg = Seg::Proposal;
+const KINDS: &[&str] = &["consent", "advice", "consensus"];
+const STANCES: &[&str] = &["consent", "objection", "agree", "abstain", "disagree", "block"];
+const ROUND_MS: Value = Value::Uint {
+    min: proposals::ROUND_HOURS_MIN as u64 * 3_600_000,
+    max: proposals::ROUND_HOURS_MAX as u64 * 3_600_000,
+};
 
 const OPEN_CLOSED: &[&str] = &["open", "closed"];
 const TITLE: Value = Value::Text { min: 1, max: validate::TITLE_MAX };
@@ -424,6 +482,11 @@ fn seg_matches(seg: Seg, key: &str) -> bool {
         Seg::Notice => key.parse::<crate::id::NoticeId>().is_ok_and(|m| m.to_string() == key),
         Seg::Reply => key.parse::<crate::id::ReplyId>().is_ok_and(|m| m.to_string() == key),
         Seg::Hash => key.len() == 64 && key.parse::<automerge::ChangeHash>().is_ok_and(|h| h.to_string() == key),
+        Seg::Proposal => key.parse::<crate::id::ProposalId>().is_ok_and(|p| p.to_string() == key),
+        Seg::Round => {
+            key.parse::<u32>().is_ok_and(|n| (1..=proposals::MAX_ROUNDS).contains(&n) && n.to_string() == key)
+        }
+        Seg::Millis => key.parse::<i64>().is_ok_and(|n| n >= 0 && n.to_string() == key),
     }
 }
 

@@ -52,6 +52,7 @@ pub(super) enum Touched {
     Settings,
     Task(TaskId),
     Flags,
+    Proposals,
     Entry(i32, EntryId),
     Pair(i32, PledgeId),
     /// A whole new document (genesis).
@@ -140,6 +141,11 @@ impl Community {
             Touched::Flags => {
                 if let (Some(v), Some(doc)) = (&mut self.board_view, &self.board) {
                     v.refresh_flags(doc.automerge());
+                }
+            }
+            Touched::Proposals => {
+                if let (Some(v), Some(doc)) = (&mut self.board_view, &self.board) {
+                    v.proposals = weft_core::doc::proposals::read_all(doc.automerge()).0;
                 }
             }
             Touched::Entry(year, e) => {

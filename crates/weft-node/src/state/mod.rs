@@ -23,6 +23,7 @@ use weft_store::{DataDir, DirLock, Store, StoredIdentity};
 mod board;
 mod commons;
 mod community;
+mod decisions;
 mod demo;
 mod docs;
 mod export;
@@ -152,6 +153,17 @@ impl State {
             Request::Flag { community, task, sector, note } => {
                 self.flag(community.as_deref(), task.as_deref(), sector.as_ref(), &note)
             }
+            // decisions: proposals, stances, outcomes
+            Request::ProposalOpen { community, proposal } => self.open_proposal(community.as_deref(), &proposal),
+            Request::Proposals { community, all } => self.proposals(community.as_deref(), all),
+            Request::ProposalShow { proposal } => self.show_proposal(&proposal),
+            Request::Stance { proposal, stance, reason } => self.take_stance(&proposal, stance, reason.as_deref()),
+            Request::ProposalClose { proposal } => self.close_round(&proposal),
+            Request::ProposalWithdraw { proposal } => self.withdraw_proposal(&proposal),
+            Request::ProposalEdit { proposal, title, details } => {
+                self.edit_proposal(&proposal, title.as_deref(), details.as_deref())
+            }
+            Request::Outcome { proposal, text, review } => self.write_outcome(&proposal, &text, review),
             // ledger: hours, confirmations, feedback, progress
             Request::Log { community, task, sector, minutes, date, note } => {
                 self.log(community.as_deref(), task.as_deref(), sector, minutes, date, &note)
