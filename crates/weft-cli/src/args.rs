@@ -9,7 +9,10 @@ use weft_core::doc::proposals::{ProposalKind, Stance};
 use weft_core::model::{Interest, NewTask, ProfileUpdate, SkillLevel, Urgency, Verdict};
 use weft_core::{Date, DocName, Minutes, Month, SectorId, SkillId};
 use weft_node::Request;
-use weft_node::api::{ExportFormatInput, NoticeKindInput, PledgeActionInput, ProposalInput, TaskInput};
+use weft_node::api::{
+    ExportFormatInput, NoticeKindInput, PledgeActionInput, ProposalInput, RepeatInput, RepeatKind, SeriesInput,
+    TaskInput,
+};
 
 /// Weft: share the work of a mutual-aid community, peer to peer, without a server.
 #[derive(Debug, Parser)]
@@ -97,6 +100,9 @@ pub enum Command {
         #[arg(long)]
         note: String,
     },
+    /// Recurring tasks (made with `weft task add --repeat`): list, skip a day, edit.
+    #[command(subcommand)]
+    Series(SeriesCmd),
     /// Decisions by consent: open a proposal, take a stance, write the outcome.
     #[command(subcommand)]
     Proposal(ProposalCmd),
@@ -386,6 +392,38 @@ pub enum NeighbourCmd {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum SeriesCmd {
+    /// Recurring tasks and their coming occurrences.
+    List {
+        #[arg(long)]
+        community: Option<String>,
+    },
+    /// Skip one day of a recurring task (its occurrence, if made, is closed).
+    Skip {
+        series: String,
+        #[arg(value_parser = parse_date)]
+        date: Date,
+    },
+    /// Change what the coming occurrences ask (pledges stay), or when it ends.
+    Edit {
+        series: String,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long, value_parser = parse_hours)]
+        hours: Option<Minutes>,
+        #[arg(long)]
+        slots: Option<u32>,
+        #[arg(long, value_parser = parse_date)]
+        until: Option<Date>,
+        /// Remove the end: it goes on.
+        #[arg(long, conflicts_with = "until")]
+        no_end: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ProposalCmd {
     /// Propose something for the community (or a guild) to decide.
     Open {
@@ -577,6 +615,16 @@ pub struct TaskAddArgs {
     /// Neighbouring communities may help with it.
     #[arg(long)]
     pub open_to_neighbours: bool,
+    /// Make it recurring: weekly, every-N-weeks (e.g. every-2-weeks), monthly (the same
+    /// weekday of the month as --starts, e.g. the second Tuesday) or monthly-last.
+    #[arg(long, value_parser = parse_repeat)]
+    pub repeat: Option<RepeatInput>,
+    /// A recurring task's first day (default today); its weekday is the one it comes round on.
+    #[arg(long, value_parser = parse_date, requires = "repeat")]
+    pub starts: Option<Date>,
+    /// A recurring task's last day.
+    #[arg(long, value_parser = parse_date, requires = "repeat")]
+    pub until: Option<Date>,
 }
 
 #[derive(Debug, Args)]
@@ -678,6 +726,25 @@ fn parse_sector(s: &str) -> Result<SectorId, String> {
 fn parse_skill(s: &str) -> Result<SkillId, String> {
     SkillId::slugify(s)
         .map_err(|_| format!("'{s}' is not a skill: use letters and digits, e.g. gardening or first-aid"))
+}
+fn parse_repeat(s: &str) -> Result<RepeatInput, String> {
+    let s = s.trim().to_lowercase();
+    let weekly = |every| RepeatInput { kind: RepeatKind::Weekly, every: Some(every), weekday: None, nth: None };
+    let monthly = |nth| RepeatInput { kind: RepeatKind::Monthly, every: None, weekday: None, nth };
+    match s.as_str() {
+        "weekly" => Ok(weekly(1)),
+        "monthly" => Ok(monthly(None)),
+        "monthly-last" => Ok(monthly(Some(weft_core::doc::series::LAST))),
+        _ => s
+            .strip_prefix("every-")
+            .and_then(|rest| rest.strip_suffix("-weeks"))
+            .and_then(|n| n.parse::<u32>().ok())
+            .filter(|n| (1..=weft_core::doc::series::EVERY_MAX).contains(n))
+            .map(weekly)
+            .ok_or_else(|| {
+                format!("'{s}' is not a way to repeat: use weekly, every-2-weeks (up to every-8-weeks), monthly or monthly-last")
+            }),
+    }
 }
 fn parse_kind(s: &str) -> Result<ProposalKind, String> {
     s.parse().map_err(|e: weft_core::model::ParseEnumError| e.to_string())
@@ -791,6 +858,49 @@ pub fn to_request(command: &Command) -> anyhow::Result<(Request, Option<PathBuf>
             description: description.clone(),
         },
         Command::Guild(GuildCmd::List(c)) => Request::Guilds { community: c.community.clone() },
+        Command::Task(TaskCmd::Add(a)) if a.repeat.is_some() => Request::SeriesAdd {
+            community: a.community.clone(),
+            series: SeriesInput {
+                task: TaskInput {
+                    task: NewTask {
+                        title: a.title.clone(),
+                        description: a.description.clone(),
+                        sector: a.sector.clone(),
+                        guild: None,
+                        skills: a.skills.iter().cloned().collect::<BTreeSet<_>>(),
+                        hours: a.hours,
+                        slots: a.slots,
+                        urgency: a.urgency,
+                        deadline: None,
+                        location: a.location.clone(),
+                        open_to_neighbours: a.open_to_neighbours,
+                    },
+                    guild_ref: a.guild.clone(),
+                },
+                repeat: a.repeat.clone().ok_or_else(|| anyhow::anyhow!("--repeat is needed"))?,
+                starts: a.starts,
+                until: a.until,
+                ahead_days: None,
+            },
+        },
+        Command::Series(SeriesCmd::List { community }) => Request::SeriesList { community: community.clone() },
+        Command::Series(SeriesCmd::Skip { series, date }) => {
+            Request::SeriesSkip { series: series.clone(), date: *date }
+        }
+        Command::Series(SeriesCmd::Edit { series, title, description, hours, slots, until, no_end }) => {
+            Request::SeriesEdit {
+                series: series.clone(),
+                edit: weft_core::doc::series::SeriesEdit {
+                    title: title.clone(),
+                    description: description.clone(),
+                    hours: *hours,
+                    slots: *slots,
+                    urgency: None,
+                    location: None,
+                    until: if *no_end { Some(None) } else { until.map(Some) },
+                },
+            }
+        }
         Command::Task(TaskCmd::Add(a)) => Request::TaskAdd {
             community: a.community.clone(),
             task: TaskInput {

@@ -97,6 +97,33 @@ fn neighbour(out: &mut impl Write, x: &weft_node::api::NeighbourInfo) -> anyhow:
     Ok(())
 }
 
+fn series(out: &mut impl Write, s: &weft_node::api::SeriesInfo) -> anyhow::Result<()> {
+    let until = s.series.until.map(|u| format!(" until {u}")).unwrap_or_default();
+    writeln!(
+        out,
+        "{} {} — {} from {}{} ({}, {}, {} place{})",
+        s.series.id.short(),
+        s.series.title,
+        s.when,
+        s.series.starts,
+        until,
+        s.series.sector,
+        hours(s.series.hours),
+        s.series.slots,
+        if s.series.slots == 1 { "" } else { "s" }
+    )?;
+    for o in &s.coming {
+        let state = if !o.open { "closed".to_owned() } else { format!("{}/{} taken", o.taken, o.slots) };
+        let by_hand = if o.detached { " · changed by hand" } else { "" };
+        writeln!(out, "  {} {} · {}{}", o.on, o.task.short(), state, by_hand)?;
+    }
+    if !s.series.skipped.is_empty() {
+        let days: Vec<String> = s.series.skipped.iter().map(ToString::to_string).collect();
+        writeln!(out, "  skipped: {}", days.join(", "))?;
+    }
+    Ok(())
+}
+
 fn round_result(r: weft_core::doc::proposals::RoundResult) -> &'static str {
     use weft_core::doc::proposals::RoundResult as R;
     match r {
@@ -417,6 +444,15 @@ pub fn human(out: &mut impl Write, response: &Response) -> anyhow::Result<()> {
             id.short(),
             id.short()
         )?,
+        Response::Series(s) => series(out, s)?,
+        Response::SeriesList(list) => {
+            if list.is_empty() {
+                writeln!(out, "No recurring tasks. To make one: weft task add --title … --sector … --repeat weekly")?;
+            }
+            for s in list {
+                series(out, s)?;
+            }
+        }
         Response::Proposal(p) => proposal(out, p, true)?,
         Response::Proposals(list) => {
             if list.is_empty() {

@@ -685,3 +685,56 @@ fn a_concern_becomes_a_proposal_decided_by_consent_from_the_command_line() {
     let list = ok(d, &["proposal", "list"]);
     assert!(list.contains("Two harvest mornings a week") && list.contains("review 2099-01-01"), "{list}");
 }
+
+#[test]
+fn a_weekly_task_from_the_command_line() {
+    let (dir, _) = setup();
+    let d = dir.path();
+    let s = json(
+        d,
+        &[
+            "task",
+            "add",
+            "--title",
+            "Sort the food share",
+            "--sector",
+            "food",
+            "--slots",
+            "3",
+            "--repeat",
+            "weekly",
+            "--until",
+            "2099-01-01",
+        ],
+    );
+    assert_eq!(s["series"]["repeat"]["repeat"], "weekly");
+    let coming = s["coming"].as_array().unwrap();
+    assert!((4..=5).contains(&coming.len()), "four weeks ahead: {coming:?}");
+    let id = s["series"]["id"].as_str().unwrap()[..8].to_owned();
+    // Its occurrences are tasks on the board: pledge to one.
+    let first = coming[0]["task"].as_str().unwrap()[..8].to_owned();
+    ok(d, &["pledge", &first]);
+    let second = coming[1]["on"].as_str().unwrap().to_owned();
+    let skipped = json(d, &["series", "skip", &id, &second]);
+    assert_eq!(skipped["coming"][1]["open"], false);
+    let edited = json(d, &["series", "edit", &id, "--title", "Sort and pack the food share"]);
+    assert_eq!(edited["coming"][0]["taken"], 1, "the pledge stays");
+    let list = ok(d, &["series", "list"]);
+    assert!(
+        list.contains("Sort and pack the food share") && list.contains("every ") && list.contains("skipped"),
+        "{list}"
+    );
+    for (args, words) in [
+        (vec!["task", "add", "--title", "x", "--sector", "food", "--repeat", "fortnightly"], "not a way to repeat"),
+        (vec!["task", "add", "--title", "x", "--sector", "food", "--until", "2099-01-01"], "--repeat"),
+        (
+            vec!["task", "add", "--title", "x", "--sector", "food", "--repeat", "weekly", "--starts", "2000-01-01"],
+            "in the past",
+        ),
+        (vec!["series", "skip", &id, "2099-01-02"], "does not come round"),
+    ] {
+        let out = weft(d, &args);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(words), "{args:?}: {out:?}");
+    }
+}

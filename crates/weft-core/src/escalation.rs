@@ -127,6 +127,7 @@ mod tests {
             status: TaskStatus::Open,
             created_by: MemberId::from_bytes([1; 32]),
             created_at: Timestamp(0),
+            occurrence: None,
         }
     }
 

@@ -175,6 +175,10 @@ random_id!(
     /// A proposal for the community (or a guild) to decide.
     ProposalId, "proposal"
 );
+random_id!(
+    /// A series of recurring tasks.
+    SeriesId, "series"
+);
 
 impl CommunityId {
     /// The community whose genesis change has this hash.

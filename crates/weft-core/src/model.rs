@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::id::{DeviceId, EntryId, FlagId, GuildId, MemberId, SectorId, SkillId, TaskId};
+use crate::id::{DeviceId, EntryId, FlagId, GuildId, MemberId, SectorId, SeriesId, SkillId, TaskId};
 use crate::identity::DeviceCert;
 use crate::time::{Date, Minutes, Timestamp};
 
@@ -172,6 +172,19 @@ pub struct Task {
     pub status: TaskStatus,
     pub created_by: MemberId,
     pub created_at: Timestamp,
+    /// The series it is one occurrence of, if any.
+    #[serde(default)]
+    pub occurrence: Option<Occurrence>,
+}
+
+/// A task as one occurrence of a recurring series.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Occurrence {
+    pub series: SeriesId,
+    /// Its day (also its deadline).
+    pub on: Date,
+    /// Changed by hand: edits of the series leave it as it is.
+    pub detached: bool,
 }
 
 /// One member's pledge to one task.

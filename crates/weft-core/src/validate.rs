@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::id::{EntryId, FlagId, GuildId, ProposalId, SectorId, TaskId};
+use crate::id::{EntryId, FlagId, GuildId, ProposalId, SectorId, SeriesId, TaskId};
 use crate::time::{Date, Minutes};
 
 // The limits, in one place: the front ends check the same ones before they send anything
@@ -223,6 +223,20 @@ pub enum ValidationError {
     RoundLength { hours: u32, min: u32, max: u32 },
     #[error("the review date {date} has already passed (today is {today})")]
     ReviewInPast { date: Date, today: Date },
+    #[error("there is no series {series} on this board")]
+    UnknownSeries { series: SeriesId },
+    #[error(
+        "'{repeat}' is not a way to repeat: every 1 to 8 weeks on a weekday, or the first to fourth or last weekday of each month"
+    )]
+    Repeat { repeat: String },
+    #[error("occurrences can be made from {min} to {max} days ahead, not {days}")]
+    AheadDays { days: u32, min: u32, max: u32 },
+    #[error("a series cannot start in the past ({date}; today is {today})")]
+    StartsInPast { date: Date, today: Date },
+    #[error("a series cannot end ({until}) before it starts ({starts})")]
+    EndsBeforeStart { until: Date, starts: Date },
+    #[error("the series does not come round on {date} ({repeat})")]
+    NotAnOccurrence { date: Date, repeat: String },
 }
 
 /// "a, b, c".

@@ -106,6 +106,8 @@ pub struct Verified {
 pub struct Verifier {
     doc: DocId,
     genesis: Option<ChangeHash>,
+    /// The deterministic upgrades after it (`doc::deterministic_upgrades`): no author either.
+    upgrades: Vec<ChangeHash>,
     /// Changes whose signatures were already checked in bulk ([`Verifier::presign`]).
     signed: std::collections::HashSet<ChangeHash>,
 }
@@ -146,6 +148,7 @@ impl Verifier {
         Self {
             doc,
             genesis: deterministic_genesis(&doc.community, doc.name).map(|c| c.hash()),
+            upgrades: crate::doc::deterministic_upgrades(&doc.community, doc.name).iter().map(|c| c.hash()).collect(),
             signed: std::collections::HashSet::new(),
         }
     }
@@ -242,6 +245,9 @@ impl Verifier {
             .collect();
         if !missing.is_empty() {
             return Err(VerifyError::MissingDeps(missing));
+        }
+        if self.upgrades.contains(&hash) {
+            return Ok(None);
         }
         let device = device_of(change.actor_id()).ok_or(VerifyError::BadActor)?;
         if !self.signed.contains(&hash) && !signature.ok_or(VerifyError::Unsigned)?.verify(&device, &self.doc, &hash) {
@@ -719,6 +725,7 @@ impl OpCheck<'_> {
             },
             Value::NoticeRef => s.is_some_and(|s| s.parse::<crate::id::NoticeId>().is_ok_and(|n| n.to_string() == s)),
             Value::FlagRef => s.is_some_and(|s| s.parse::<crate::id::FlagId>().is_ok_and(|f| f.to_string() == s)),
+            Value::SeriesRef => s.is_some_and(|s| s.parse::<crate::id::SeriesId>().is_ok_and(|f| f.to_string() == s)),
             Value::StanceRound => self.stance_in_time(path, v),
             Value::Cert => {
                 let member = path.get(1).and_then(|m| m.parse::<MemberId>().ok());

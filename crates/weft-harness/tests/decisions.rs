@@ -99,3 +99,74 @@ fn stances_taken_on_both_sides_of_a_partition_give_one_result_once_healed() {
     assert!(missing.is_empty(), "{missing:?}");
     assert!(sim.incidents().is_empty(), "{:?}", sim.incidents());
 }
+
+#[test]
+fn a_series_tended_on_both_sides_of_a_partition_makes_each_occurrence_once() {
+    use std::collections::BTreeMap;
+
+    use weft_core::model::{NewTask, Urgency};
+    use weft_node::api::{RepeatInput, RepeatKind, SeriesInput, TaskInput};
+
+    let mut sim = Sim::new(SimConfig { seed: 71, loss: 50, ..SimConfig::default() });
+    let community = workload::community(&mut sim, 4, 1, 71).unwrap();
+    let add = Request::SeriesAdd {
+        community: None,
+        series: SeriesInput {
+            task: TaskInput {
+                task: NewTask {
+                    title: "Sort the food share".into(),
+                    description: String::new(),
+                    sector: "food".parse().unwrap(),
+                    guild: None,
+                    skills: Default::default(),
+                    hours: weft_core::Minutes::from_hours(2),
+                    slots: 3,
+                    urgency: Urgency::Normal,
+                    deadline: None,
+                    location: None,
+                    open_to_neighbours: false,
+                },
+                guild_ref: None,
+            },
+            repeat: RepeatInput { kind: RepeatKind::Weekly, every: None, weekday: None, nth: None },
+            starts: None,
+            until: None,
+            ahead_days: Some(14),
+        },
+    };
+    let Response::Series(s) = sim.write(0, add, Some(DocName::Board)).unwrap() else { panic!() };
+    // Today and two weeks ahead, both days included.
+    assert_eq!(s.coming.len(), 3, "{:?}", s.coming);
+    sim.run_until_converged(community, Duration::from_secs(600)).unwrap();
+
+    // Apart for nine days: each side makes the week that comes due, on its own.
+    sim.partition(&[vec![0, 1], vec![2, 3]], false);
+    sim.run_for(Duration::from_secs(9 * 24 * 3600));
+    sim.heal();
+    sim.run_until_converged(community, Duration::from_secs(3600)).unwrap();
+    let mut seen = Vec::new();
+    for i in 0..4 {
+        let Response::SeriesList(mut list) =
+            sim.peers[i].core.execute(Request::SeriesList { community: None }).unwrap()
+        else {
+            panic!()
+        };
+        seen.push(list.remove(0));
+    }
+    // Every peer made them alike: each day once, the same task on each.
+    let Response::Tasks(tasks) =
+        sim.peers[3].core.execute(Request::TaskList { community: None, sector: None, open_only: false }).unwrap()
+    else {
+        panic!()
+    };
+    let mut by_day: BTreeMap<String, usize> = BTreeMap::new();
+    for t in tasks.iter().filter(|t| t.task.title == "Sort the food share") {
+        *by_day.entry(t.task.deadline.unwrap().to_string()).or_default() += 1;
+    }
+    assert_eq!(by_day.len(), 4, "nine days on, one more week: {by_day:?}");
+    assert!(by_day.values().all(|n| *n == 1), "each occurrence once: {by_day:?}");
+    for p in &seen {
+        assert_eq!(p.coming, seen[0].coming);
+    }
+    assert!(sim.incidents().is_empty(), "{:?}", sim.incidents());
+}

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use weft_core::doc::board::PledgeAction;
 use weft_core::doc::proposals::{ProposalKind, ProposalStatus, RoundResult, Stance};
+use weft_core::doc::series::{Series, SeriesEdit};
 use weft_core::id::{FlagId, GuildId, ProposalId};
 use weft_core::model::{Guild, NewTask, PledgeState, ProfileUpdate, Sector, TaskEdit, Verdict};
 use weft_core::views::{MemberYear, Progress, TaskSummary};
@@ -226,6 +227,25 @@ pub enum Request {
         sector: Option<SectorId>,
         note: String,
     },
+    /// Starts a recurring task: its occurrences are made as tasks some weeks ahead.
+    SeriesAdd {
+        community: Option<String>,
+        series: SeriesInput,
+    },
+    /// Changes what a series' coming occurrences ask, or when it ends (pledges stay).
+    SeriesEdit {
+        series: String,
+        edit: SeriesEdit,
+    },
+    /// Skips one day of a series (its occurrence, if made, is closed).
+    SeriesSkip {
+        series: String,
+        date: Date,
+    },
+    /// The community's series and their coming occurrences.
+    SeriesList {
+        community: Option<String>,
+    },
     /// Opens a proposal for the community (or one of its guilds) to decide; from a concern,
     /// it is about the concern's task or sector.
     ProposalOpen {
@@ -365,6 +385,8 @@ pub enum Response {
     Pending(PendingInfo),
     Feedback(FeedbackInfo),
     Flag { id: FlagId },
+    Series(SeriesInfo),
+    SeriesList(Vec<SeriesInfo>),
     Proposal(Box<ProposalInfo>),
     Proposals(Vec<ProposalInfo>),
     Progress(Progress),
@@ -846,4 +868,66 @@ pub struct ProposalInfo {
     pub outcome: Option<OutcomeInfo>,
     /// The outcome's review date has come.
     pub review_due: bool,
+}
+
+/// How a series comes round, as a member says it; what is left out follows from its start
+/// (the weekday it starts on; for monthly, which such weekday of the month that is).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RepeatInput {
+    pub kind: RepeatKind,
+    /// Weekly: every so many weeks (default 1).
+    #[serde(default)]
+    pub every: Option<u32>,
+    /// 0 = Monday … 6 = Sunday (default: the start's).
+    #[serde(default)]
+    pub weekday: Option<u8>,
+    /// Monthly: the first to fourth such weekday, or 5 for the last (default: the start's).
+    #[serde(default)]
+    pub nth: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RepeatKind {
+    Weekly,
+    Monthly,
+}
+
+/// A new series.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SeriesInput {
+    /// What each occurrence asks (its deadline is its day).
+    pub task: TaskInput,
+    pub repeat: RepeatInput,
+    /// The first day it may come round (default today).
+    #[serde(default)]
+    pub starts: Option<Date>,
+    #[serde(default)]
+    pub until: Option<Date>,
+    /// How far ahead its occurrences are made (default 28 days).
+    #[serde(default)]
+    pub ahead_days: Option<u32>,
+}
+
+/// One made occurrence of a series.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct OccurrenceInfo {
+    pub task: TaskId,
+    pub on: Date,
+    pub taken: u32,
+    pub slots: u32,
+    pub open: bool,
+    /// Changed by hand: the series' edits leave it.
+    pub detached: bool,
+}
+
+/// A series, in words, with its coming occurrences.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SeriesInfo {
+    pub community: CommunityId,
+    pub series: Series,
+    /// "every Tuesday", in English (front ends word `series.repeat` themselves).
+    pub when: String,
+    /// Made occurrences from today on, by day.
+    pub coming: Vec<OccurrenceInfo>,
 }

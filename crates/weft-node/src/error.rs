@@ -82,6 +82,7 @@ pub enum Thing {
     Entry,
     Proposal,
     Concern,
+    Series,
 }
 
 impl fmt::Display for Thing {
@@ -91,6 +92,7 @@ impl fmt::Display for Thing {
             Self::Entry => "entry",
             Self::Proposal => "proposal",
             Self::Concern => "concern",
+            Self::Series => "series",
         })
     }
 }
@@ -127,6 +129,10 @@ pub enum Refusal {
     NoSuchProposal { reference: String },
     #[error("'{reference}' matches {matches} proposals: give more of the id")]
     AmbiguousProposal { reference: String, matches: u32 },
+    #[error("no series {reference}: `weft series list` shows them")]
+    NoSuchSeries { reference: String },
+    #[error("'{reference}' matches {matches} series: give more of the id")]
+    AmbiguousSeries { reference: String, matches: u32 },
     #[error("no concern {reference} on this community's board")]
     NoSuchConcern { reference: String },
     #[error("'{reference}' matches {matches} concerns: give more of the id")]
@@ -176,6 +182,7 @@ impl Refusal {
             | Self::NoSuchEntry { .. }
             | Self::NoSuchProposal { .. }
             | Self::NoSuchConcern { .. }
+            | Self::NoSuchSeries { .. }
             | Self::NoSuchGuild { .. }
             | Self::NoSuchMember { .. }
             | Self::NotYoursToSuggest { .. }
@@ -187,6 +194,7 @@ impl Refusal {
             | Self::AmbiguousEntry { .. }
             | Self::AmbiguousProposal { .. }
             | Self::AmbiguousConcern { .. }
+            | Self::AmbiguousSeries { .. }
             | Self::AmbiguousGuild { .. }
             | Self::AmbiguousMember { .. } => ErrorCode::Ambiguous,
             _ => ErrorCode::Invalid,

@@ -1563,6 +1563,7 @@ mod tests {
                     status: TaskStatus::Open,
                     created_by: run.members[0].id,
                     created_at: ms(t.posted_hour),
+                    occurrence: None,
                 },
             );
             for n in 0..t.taken {

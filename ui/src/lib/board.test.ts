@@ -30,6 +30,7 @@ function task(over: Partial<BoardTask> = {}): BoardTask {
     deadline: null,
     location: null,
     open_to_neighbours: false,
+    occurrence: null,
     status: 'open',
     created_by: 'm',
     created_at: 1000 + n,

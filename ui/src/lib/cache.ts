@@ -111,6 +111,8 @@ export function depsOf(request: Request, answer?: unknown): Dep[] | null {
       return [doc(null, 'commons'), doc(request.community, 'people')];
     case 'proposals':
       return [doc(request.community, 'board'), doc(request.community, 'people')];
+    case 'series_list':
+      return [doc(request.community, 'board')];
     case 'proposal_show': {
       const c = answerCommunity(answer);
       return [doc(c, 'board'), doc(c, 'people')];
@@ -145,6 +147,7 @@ const KIND_OF_OP: Record<Request['op'], 'read' | 'write' | 'all'> = {
   notices: 'read',
   proposals: 'read',
   proposal_show: 'read',
+  series_list: 'read',
   invite: 'write',
   member_remove: 'write',
   community_rename: 'write',
@@ -167,6 +170,9 @@ const KIND_OF_OP: Record<Request['op'], 'read' | 'write' | 'all'> = {
   proposal_withdraw: 'write',
   proposal_edit: 'write',
   outcome: 'write',
+  series_add: 'write',
+  series_edit: 'write',
+  series_skip: 'write',
   // A new identity or community: everything may change.
   init: 'all',
   community_create: 'all',
@@ -203,6 +209,9 @@ export function writesOf(request: Request): DocDep[] | 'all' | null {
     case 'proposal_withdraw':
     case 'proposal_edit':
     case 'outcome':
+    case 'series_add':
+    case 'series_edit':
+    case 'series_skip':
       return [doc(c, 'board')];
     case 'log':
     case 'confirm':

@@ -268,6 +268,28 @@ export type NoticeInfo = { id: NoticeId, kind: NoticeKindInput, community: Commu
 export type NoticeKindInput = "offer" | "need";
 
 /**
+ * A task as one occurrence of a recurring series.
+ */
+export type Occurrence = { series: SeriesId, 
+/**
+ * Its day (also its deadline).
+ */
+on: DateStr, 
+/**
+ * Changed by hand: edits of the series leave it as it is.
+ */
+detached: boolean, };
+
+/**
+ * One made occurrence of a series.
+ */
+export type OccurrenceInfo = { task: TaskId, on: DateStr, taken: number, slots: number, open: boolean, 
+/**
+ * Changed by hand: the series' edits leave it.
+ */
+detached: boolean, };
+
+/**
  * What was decided.
  */
 export type OutcomeInfo = { text: string, by: MemberId, by_name: string, at: Timestamp, review: DateStr | null, };
@@ -468,7 +490,32 @@ text: string, };
  * A request the node refuses as it stands: what it names does not exist or is not unique,
  * or what it asks is outside what the node does.
  */
-export type Refusal = { "kind": "no_community_yet" } | { "kind": "which_community", known: Array<string>, } | { "kind": "unknown_community", reference: string, known: Array<string>, } | { "kind": "ambiguous_community", reference: string, } | { "kind": "short_reference", reference: string, thing: Thing, min: number, } | { "kind": "no_such_task", reference: string, } | { "kind": "ambiguous_task", reference: string, matches: number, } | { "kind": "no_such_entry", reference: string, } | { "kind": "ambiguous_entry", reference: string, matches: number, } | { "kind": "no_such_proposal", reference: string, } | { "kind": "ambiguous_proposal", reference: string, matches: number, } | { "kind": "no_such_concern", reference: string, } | { "kind": "ambiguous_concern", reference: string, matches: number, } | { "kind": "no_such_guild", reference: string, known: Array<string>, } | { "kind": "ambiguous_guild", reference: string, } | { "kind": "no_such_member", reference: string, community: string, } | { "kind": "ambiguous_member", reference: string, } | { "kind": "not_yours_to_suggest", community: string, } | { "kind": "not_a_current_member", member: string, community: string, } | { "kind": "suggestion_limit", limit: number, max: number, } | { "kind": "task_in_other_community" } | { "kind": "not_open_to_neighbours", title: string, } | { "kind": "valueflows_whole_community" } | { "kind": "export_doc_needed" } | { "kind": "no_such_document", doc: DocName, } | { "kind": "demo_members", members: number, min: number, max: number, } | { "kind": "demo_exists" } | { "kind": "invite_hours", hours: number, max: number, } | { "kind": "join_name_needed" } | { "kind": "already_joining" };
+export type Refusal = { "kind": "no_community_yet" } | { "kind": "which_community", known: Array<string>, } | { "kind": "unknown_community", reference: string, known: Array<string>, } | { "kind": "ambiguous_community", reference: string, } | { "kind": "short_reference", reference: string, thing: Thing, min: number, } | { "kind": "no_such_task", reference: string, } | { "kind": "ambiguous_task", reference: string, matches: number, } | { "kind": "no_such_entry", reference: string, } | { "kind": "ambiguous_entry", reference: string, matches: number, } | { "kind": "no_such_proposal", reference: string, } | { "kind": "ambiguous_proposal", reference: string, matches: number, } | { "kind": "no_such_series", reference: string, } | { "kind": "ambiguous_series", reference: string, matches: number, } | { "kind": "no_such_concern", reference: string, } | { "kind": "ambiguous_concern", reference: string, matches: number, } | { "kind": "no_such_guild", reference: string, known: Array<string>, } | { "kind": "ambiguous_guild", reference: string, } | { "kind": "no_such_member", reference: string, community: string, } | { "kind": "ambiguous_member", reference: string, } | { "kind": "not_yours_to_suggest", community: string, } | { "kind": "not_a_current_member", member: string, community: string, } | { "kind": "suggestion_limit", limit: number, max: number, } | { "kind": "task_in_other_community" } | { "kind": "not_open_to_neighbours", title: string, } | { "kind": "valueflows_whole_community" } | { "kind": "export_doc_needed" } | { "kind": "no_such_document", doc: DocName, } | { "kind": "demo_members", members: number, min: number, max: number, } | { "kind": "demo_exists" } | { "kind": "invite_hours", hours: number, max: number, } | { "kind": "join_name_needed" } | { "kind": "already_joining" };
+
+/**
+ * When a series comes round.
+ */
+export type Repeat = { "repeat": "weekly", every: number, weekday: number, } | { "repeat": "monthly", nth: number, weekday: number, };
+
+/**
+ * How a series comes round, as a member says it; what is left out follows from its start
+ * (the weekday it starts on; for monthly, which such weekday of the month that is).
+ */
+export type RepeatInput = { kind: RepeatKind, 
+/**
+ * Weekly: every so many weeks (default 1).
+ */
+every: number | null, 
+/**
+ * 0 = Monday … 6 = Sunday (default: the start's).
+ */
+weekday: number | null, 
+/**
+ * Monthly: the first to fourth such weekday, or 5 for the last (default: the start's).
+ */
+nth: number | null, };
+
+export type RepeatKind = "weekly" | "monthly";
 
 /**
  * An answer to an offer or a need.
@@ -494,7 +541,7 @@ hours: number, } | { "op": "neighbour_accept", community: string | null, code: s
 /**
  * Hours an urgent task short of people waits before it is offered to the neighbours.
  */
-escalate_after_hours: number | null, } | { "op": "neighbour_end", community: string | null, neighbour: string, } | { "op": "call_open", task: string, } | { "op": "call_close", task: string, } | { "op": "calls", community: string | null, } | { "op": "call_pledge", community: string | null, call: string, withdraw: boolean, } | { "op": "call_log", community: string | null, call: string, minutes: Minutes, date: DateStr | null, } | { "op": "notice_post", community: string | null, kind: NoticeKindInput, title: string, description: string, sector: SectorId | null, } | { "op": "notice_close", notice: string, } | { "op": "notices", community: string | null, } | { "op": "notice_reply", community: string | null, notice: string, text: string, } | { "op": "member_remove", community: string | null, member: string, } | { "op": "community_rename", community: string | null, name: string, } | { "op": "profile_set", community: string | null, update: ProfileUpdate, } | { "op": "profile_show", community: string | null, member: string | null, } | { "op": "members", community: string | null, } | { "op": "sectors", community: string | null, } | { "op": "sector_set", community: string | null, sector: SectorId, name: string | null, essential: boolean | null, baseline: Minutes | null, archived: boolean | null, } | { "op": "guild_add", community: string | null, name: string, sector: SectorId, description: string, } | { "op": "guilds", community: string | null, } | { "op": "task_add", community: string | null, task: TaskInput, } | { "op": "task_list", community: string | null, sector: SectorId | null, open_only: boolean, } | { "op": "task_show", task: string, } | { "op": "task_edit", task: string, edit: TaskEdit, } | { "op": "task_close", task: string, } | { "op": "pledge", task: string, action: PledgeActionInput, } | { "op": "log", community: string | null, task: string | null, sector: SectorId | null, minutes: Minutes, date: DateStr | null, note: string, } | { "op": "confirm", entry: string, } | { "op": "retract", entry: string, } | { "op": "pending", community: string | null, } | { "op": "feedback", task: string, verdict: Verdict, } | { "op": "flag", community: string | null, task: string | null, sector: SectorId | null, note: string, } | { "op": "proposal_open", community: string | null, proposal: ProposalInput, } | { "op": "proposals", community: string | null, all: boolean, } | { "op": "proposal_show", proposal: string, } | { "op": "stance", proposal: string, stance: Stance, reason: string | null, } | { "op": "proposal_close", proposal: string, } | { "op": "proposal_withdraw", proposal: string, } | { "op": "proposal_edit", proposal: string, title: string | null, details: string | null, } | { "op": "outcome", proposal: string, text: string, review: DateStr | null, } | { "op": "progress", community: string | null, month: MonthStr | null, } | { "op": "my_hours", community: string | null, year: number | null, } | { "op": "export", community: string | null, format: ExportFormatInput, doc: DocName | null, } | { "op": "suggest", community: string | null, 
+escalate_after_hours: number | null, } | { "op": "neighbour_end", community: string | null, neighbour: string, } | { "op": "call_open", task: string, } | { "op": "call_close", task: string, } | { "op": "calls", community: string | null, } | { "op": "call_pledge", community: string | null, call: string, withdraw: boolean, } | { "op": "call_log", community: string | null, call: string, minutes: Minutes, date: DateStr | null, } | { "op": "notice_post", community: string | null, kind: NoticeKindInput, title: string, description: string, sector: SectorId | null, } | { "op": "notice_close", notice: string, } | { "op": "notices", community: string | null, } | { "op": "notice_reply", community: string | null, notice: string, text: string, } | { "op": "member_remove", community: string | null, member: string, } | { "op": "community_rename", community: string | null, name: string, } | { "op": "profile_set", community: string | null, update: ProfileUpdate, } | { "op": "profile_show", community: string | null, member: string | null, } | { "op": "members", community: string | null, } | { "op": "sectors", community: string | null, } | { "op": "sector_set", community: string | null, sector: SectorId, name: string | null, essential: boolean | null, baseline: Minutes | null, archived: boolean | null, } | { "op": "guild_add", community: string | null, name: string, sector: SectorId, description: string, } | { "op": "guilds", community: string | null, } | { "op": "task_add", community: string | null, task: TaskInput, } | { "op": "task_list", community: string | null, sector: SectorId | null, open_only: boolean, } | { "op": "task_show", task: string, } | { "op": "task_edit", task: string, edit: TaskEdit, } | { "op": "task_close", task: string, } | { "op": "pledge", task: string, action: PledgeActionInput, } | { "op": "log", community: string | null, task: string | null, sector: SectorId | null, minutes: Minutes, date: DateStr | null, note: string, } | { "op": "confirm", entry: string, } | { "op": "retract", entry: string, } | { "op": "pending", community: string | null, } | { "op": "feedback", task: string, verdict: Verdict, } | { "op": "flag", community: string | null, task: string | null, sector: SectorId | null, note: string, } | { "op": "series_add", community: string | null, series: SeriesInput, } | { "op": "series_edit", series: string, edit: SeriesEdit, } | { "op": "series_skip", series: string, date: DateStr, } | { "op": "series_list", community: string | null, } | { "op": "proposal_open", community: string | null, proposal: ProposalInput, } | { "op": "proposals", community: string | null, all: boolean, } | { "op": "proposal_show", proposal: string, } | { "op": "stance", proposal: string, stance: Stance, reason: string | null, } | { "op": "proposal_close", proposal: string, } | { "op": "proposal_withdraw", proposal: string, } | { "op": "proposal_edit", proposal: string, title: string | null, details: string | null, } | { "op": "outcome", proposal: string, text: string, review: DateStr | null, } | { "op": "progress", community: string | null, month: MonthStr | null, } | { "op": "my_hours", community: string | null, year: number | null, } | { "op": "export", community: string | null, format: ExportFormatInput, doc: DocName | null, } | { "op": "suggest", community: string | null, 
 /**
  * A member's name or id.
  */
@@ -507,7 +554,7 @@ limit: number, } | { "op": "plan", community: string | null, } | { "op": "declin
 /**
  * What the node answers.
  */
-export type Response = { "kind": "identity", "data": IdentityInfo } | { "kind": "community", "data": CommunityInfo } | { "kind": "communities", "data": Array<CommunityInfo> } | { "kind": "member", "data": MemberInfo } | { "kind": "members", "data": Array<MemberInfo> } | { "kind": "sectors", "data": Array<Sector> } | { "kind": "guild", "data": Guild } | { "kind": "guilds", "data": Array<Guild> } | { "kind": "task", "data": TaskDetail } | { "kind": "tasks", "data": Array<TaskSummary> } | { "kind": "pledge", "data": PledgeInfo } | { "kind": "entry", "data": EntryInfo } | { "kind": "pending", "data": PendingInfo } | { "kind": "feedback", "data": FeedbackInfo } | { "kind": "flag", "data": { id: FlagId, } } | { "kind": "proposal", "data": ProposalInfo } | { "kind": "proposals", "data": Array<ProposalInfo> } | { "kind": "progress", "data": Progress } | { "kind": "hours", "data": MemberYear } | { "kind": "export", "data": ExportData } | { "kind": "demo", "data": DemoInfo } | { "kind": "status", "data": StatusInfo } | { "kind": "peers", "data": PeersInfo } | { "kind": "invite", "data": InviteInfo } | { "kind": "suggestions", "data": SuggestionsInfo } | { "kind": "plan", "data": PlanInfo } | { "kind": "declined", "data": { task: TaskId, title: string, } } | { "kind": "neighbours", "data": NeighboursInfo } | { "kind": "neighbour", "data": NeighbourInfo } | { "kind": "calls", "data": Array<CallInfo> } | { "kind": "call", "data": CallInfo } | { "kind": "notices", "data": Array<NoticeInfo> } | { "kind": "notice", "data": NoticeInfo };
+export type Response = { "kind": "identity", "data": IdentityInfo } | { "kind": "community", "data": CommunityInfo } | { "kind": "communities", "data": Array<CommunityInfo> } | { "kind": "member", "data": MemberInfo } | { "kind": "members", "data": Array<MemberInfo> } | { "kind": "sectors", "data": Array<Sector> } | { "kind": "guild", "data": Guild } | { "kind": "guilds", "data": Array<Guild> } | { "kind": "task", "data": TaskDetail } | { "kind": "tasks", "data": Array<TaskSummary> } | { "kind": "pledge", "data": PledgeInfo } | { "kind": "entry", "data": EntryInfo } | { "kind": "pending", "data": PendingInfo } | { "kind": "feedback", "data": FeedbackInfo } | { "kind": "flag", "data": { id: FlagId, } } | { "kind": "series", "data": SeriesInfo } | { "kind": "series_list", "data": Array<SeriesInfo> } | { "kind": "proposal", "data": ProposalInfo } | { "kind": "proposals", "data": Array<ProposalInfo> } | { "kind": "progress", "data": Progress } | { "kind": "hours", "data": MemberYear } | { "kind": "export", "data": ExportData } | { "kind": "demo", "data": DemoInfo } | { "kind": "status", "data": StatusInfo } | { "kind": "peers", "data": PeersInfo } | { "kind": "invite", "data": InviteInfo } | { "kind": "suggestions", "data": SuggestionsInfo } | { "kind": "plan", "data": PlanInfo } | { "kind": "declined", "data": { task: TaskId, title: string, } } | { "kind": "neighbours", "data": NeighboursInfo } | { "kind": "neighbour", "data": NeighbourInfo } | { "kind": "calls", "data": Array<CallInfo> } | { "kind": "call", "data": CallInfo } | { "kind": "notices", "data": Array<NoticeInfo> } | { "kind": "notice", "data": NoticeInfo };
 
 /**
  * Why a member gets no suggestions right now.
@@ -600,6 +647,61 @@ open_tasks: number, urgent_open: number,
 visitors?: Minutes, };
 
 /**
+ * A series as the board holds it.
+ */
+export type Series = { id: SeriesId, 
+/**
+ * What each occurrence asks (its deadline is its day).
+ */
+title: string, description: string, sector: SectorId, guild: GuildId | null, skills: Array<SkillId>, hours: Minutes, slots: number, urgency: Urgency, location: string | null, repeat: Repeat, starts: DateStr, until: DateStr | null, ahead_days: number, skipped: Array<DateStr>, created_by: MemberId, created_at: Timestamp, };
+
+/**
+ * A change to a series: what its coming occurrences ask (as for a task), or its end.
+ */
+export type SeriesEdit = { title: string | null, description: string | null, hours: Minutes | null, slots: number | null, urgency: Urgency | null, location: string | null | null, 
+/**
+ * The last day it comes round (`Some(None)`: no end).
+ */
+until: DateStr | null | null, };
+
+/**
+ * A series of recurring tasks.
+ *
+ * In JSON (and TypeScript): its canonical text, lowercase base32.
+ */
+export type SeriesId = string;
+
+/**
+ * A series, in words, with its coming occurrences.
+ */
+export type SeriesInfo = { community: CommunityId, series: Series, 
+/**
+ * "every Tuesday", in English (front ends word `series.repeat` themselves).
+ */
+when: string, 
+/**
+ * Made occurrences from today on, by day.
+ */
+coming: Array<OccurrenceInfo>, };
+
+/**
+ * A new series.
+ */
+export type SeriesInput = { 
+/**
+ * What each occurrence asks (its deadline is its day).
+ */
+task: TaskInput, repeat: RepeatInput, 
+/**
+ * The first day it may come round (default today).
+ */
+starts: DateStr | null, until: DateStr | null, 
+/**
+ * How far ahead its occurrences are made (default 28 days).
+ */
+ahead_days: number | null, };
+
+/**
  * What the shell itself sends on [`NODE_EVENT`], beside the node's own events.
  */
 export type ShellEvent = { "event": "lagged", missed: number, };
@@ -670,7 +772,11 @@ hours: Minutes,
 /**
  * How many people are needed.
  */
-slots: number, urgency: Urgency, deadline: DateStr | null, location: string | null, open_to_neighbours: boolean, status: TaskStatus, created_by: MemberId, created_at: Timestamp, };
+slots: number, urgency: Urgency, deadline: DateStr | null, location: string | null, open_to_neighbours: boolean, status: TaskStatus, created_by: MemberId, created_at: Timestamp, 
+/**
+ * The series it is one occurrence of, if any.
+ */
+occurrence: Occurrence | null, };
 
 /**
  * An edit to a task: only the fields that are `Some` change (`Some(None)` clears an
@@ -710,7 +816,11 @@ hours: Minutes,
 /**
  * How many people are needed.
  */
-slots: number, urgency: Urgency, deadline: DateStr | null, location: string | null, open_to_neighbours: boolean, status: TaskStatus, created_by: MemberId, created_at: Timestamp, };
+slots: number, urgency: Urgency, deadline: DateStr | null, location: string | null, open_to_neighbours: boolean, status: TaskStatus, created_by: MemberId, created_at: Timestamp, 
+/**
+ * The series it is one occurrence of, if any.
+ */
+occurrence: Occurrence | null, };
 
 /**
  * The terms of a score; every one is shown to the member as a reason.
@@ -720,7 +830,7 @@ export type Term = "plan" | "skill" | "interest" | "rotation" | "sector" | "urge
 /**
  * Something that a reference names (for references too short to look up).
  */
-export type Thing = "task" | "entry" | "proposal" | "concern";
+export type Thing = "task" | "entry" | "proposal" | "concern" | "series";
 
 /**
  * An instant: milliseconds since the Unix epoch, UTC. Stored as an Automerge timestamp.
@@ -751,7 +861,7 @@ export type Urgency = "normal" | "soon" | "urgent";
  * In the API (and so to the desktop UI) each refusal is its own `kind` with its values, so a
  * front end words it in the member's language; the English message is the `Display`.
  */
-export type ValidationError = { "kind": "empty", field: Field, } | { "kind": "too_long", field: Field, len: number, max: number, } | { "kind": "unknown_sector", sector: SectorId, known: Array<SectorId>, } | { "kind": "unknown_guild", guild: GuildId, } | { "kind": "guild_in_other_sector", guild: string, guild_sector: SectorId, sector: SectorId, } | { "kind": "entry_hours", minutes: Minutes, max: Minutes, } | { "kind": "task_hours", minutes: Minutes, max: Minutes, } | { "kind": "slots", slots: number, max: number, } | { "kind": "week_hours", hours: Minutes, max: Minutes, } | { "kind": "date_in_future", date: DateStr, today: DateStr, } | { "kind": "date_too_old", date: DateStr, max_days: number, } | { "kind": "deadline_in_past", date: DateStr, today: DateStr, } | { "kind": "deadline_too_far", date: DateStr, } | { "kind": "unknown_task", task: TaskId, } | { "kind": "task_closed", title: string, } | { "kind": "task_full", title: string, slots: number, } | { "kind": "already_pledged", title: string, } | { "kind": "not_pledged", title: string, } | { "kind": "unknown_entry", entry: EntryId, } | { "kind": "own_entry" } | { "kind": "already_confirmed" } | { "kind": "retracted" } | { "kind": "not_your_entry" } | { "kind": "not_a_member" } | { "kind": "already_member", name: string, } | { "kind": "invite_unknown" } | { "kind": "invite_expired" } | { "kind": "invite_used_up" } | { "kind": "invite_mismatch" } | { "kind": "already_removed", name: string, } | { "kind": "not_a_member_named", name: string, } | { "kind": "no_sector_or_task" } | { "kind": "archived_sector", sector: SectorId, } | { "kind": "baseline", baseline: Minutes, max: Minutes, } | { "kind": "duplicate_guild", name: string, } | { "kind": "unknown_proposal", proposal: ProposalId, } | { "kind": "unknown_flag", flag: FlagId, } | { "kind": "proposal_not_open", title: string, } | { "kind": "stance_not_for_kind", stance: string, proposal_kind: string, choices: Array<string>, } | { "kind": "reason_needed", stance: string, } | { "kind": "not_proposal_author", title: string, } | { "kind": "not_decided", title: string, } | { "kind": "outcome_written", title: string, } | { "kind": "round_length", hours: number, min: number, max: number, } | { "kind": "review_in_past", date: DateStr, today: DateStr, };
+export type ValidationError = { "kind": "empty", field: Field, } | { "kind": "too_long", field: Field, len: number, max: number, } | { "kind": "unknown_sector", sector: SectorId, known: Array<SectorId>, } | { "kind": "unknown_guild", guild: GuildId, } | { "kind": "guild_in_other_sector", guild: string, guild_sector: SectorId, sector: SectorId, } | { "kind": "entry_hours", minutes: Minutes, max: Minutes, } | { "kind": "task_hours", minutes: Minutes, max: Minutes, } | { "kind": "slots", slots: number, max: number, } | { "kind": "week_hours", hours: Minutes, max: Minutes, } | { "kind": "date_in_future", date: DateStr, today: DateStr, } | { "kind": "date_too_old", date: DateStr, max_days: number, } | { "kind": "deadline_in_past", date: DateStr, today: DateStr, } | { "kind": "deadline_too_far", date: DateStr, } | { "kind": "unknown_task", task: TaskId, } | { "kind": "task_closed", title: string, } | { "kind": "task_full", title: string, slots: number, } | { "kind": "already_pledged", title: string, } | { "kind": "not_pledged", title: string, } | { "kind": "unknown_entry", entry: EntryId, } | { "kind": "own_entry" } | { "kind": "already_confirmed" } | { "kind": "retracted" } | { "kind": "not_your_entry" } | { "kind": "not_a_member" } | { "kind": "already_member", name: string, } | { "kind": "invite_unknown" } | { "kind": "invite_expired" } | { "kind": "invite_used_up" } | { "kind": "invite_mismatch" } | { "kind": "already_removed", name: string, } | { "kind": "not_a_member_named", name: string, } | { "kind": "no_sector_or_task" } | { "kind": "archived_sector", sector: SectorId, } | { "kind": "baseline", baseline: Minutes, max: Minutes, } | { "kind": "duplicate_guild", name: string, } | { "kind": "unknown_proposal", proposal: ProposalId, } | { "kind": "unknown_flag", flag: FlagId, } | { "kind": "proposal_not_open", title: string, } | { "kind": "stance_not_for_kind", stance: string, proposal_kind: string, choices: Array<string>, } | { "kind": "reason_needed", stance: string, } | { "kind": "not_proposal_author", title: string, } | { "kind": "not_decided", title: string, } | { "kind": "outcome_written", title: string, } | { "kind": "round_length", hours: number, min: number, max: number, } | { "kind": "review_in_past", date: DateStr, today: DateStr, } | { "kind": "unknown_series", series: SeriesId, } | { "kind": "repeat", repeat: string, } | { "kind": "ahead_days", days: number, min: number, max: number, } | { "kind": "starts_in_past", date: DateStr, today: DateStr, } | { "kind": "ends_before_start", until: DateStr, starts: DateStr, } | { "kind": "not_an_occurrence", date: DateStr, repeat: string, };
 
 /**
  * What a member says about a task afterwards; the matcher learns from it.
@@ -772,13 +882,13 @@ export type Week = { available: number, logged: number, committed: number, };
 export const ERROR_CODES = ["not_initialised", "already_initialised", "not_found", "ambiguous", "invalid", "busy", "storage", "network", "internal"] as const satisfies readonly ErrorCode[];
 
 /** Every kind of error detail (`ApiError.detail.kind`): the UI has words for each. */
-export const ERROR_DETAIL_KINDS = ["empty", "too_long", "unknown_sector", "unknown_guild", "guild_in_other_sector", "entry_hours", "task_hours", "slots", "week_hours", "date_in_future", "date_too_old", "deadline_in_past", "deadline_too_far", "unknown_task", "task_closed", "task_full", "already_pledged", "not_pledged", "unknown_entry", "own_entry", "already_confirmed", "retracted", "not_your_entry", "not_a_member", "already_member", "invite_unknown", "invite_expired", "invite_used_up", "invite_mismatch", "already_removed", "not_a_member_named", "no_sector_or_task", "archived_sector", "baseline", "duplicate_guild", "unknown_proposal", "unknown_flag", "proposal_not_open", "stance_not_for_kind", "reason_needed", "not_proposal_author", "not_decided", "outcome_written", "round_length", "review_in_past", "no_community_yet", "which_community", "unknown_community", "ambiguous_community", "short_reference", "no_such_task", "ambiguous_task", "no_such_entry", "ambiguous_entry", "no_such_proposal", "ambiguous_proposal", "no_such_concern", "ambiguous_concern", "no_such_guild", "ambiguous_guild", "no_such_member", "ambiguous_member", "not_yours_to_suggest", "not_a_current_member", "suggestion_limit", "task_in_other_community", "not_open_to_neighbours", "valueflows_whole_community", "export_doc_needed", "no_such_document", "demo_members", "demo_exists", "invite_hours", "join_name_needed", "already_joining", "invite_code_length", "invite_code_alphabet", "invite_code_checksum", "invite_link_community", "invite_link_address", "invite_link_too_many_addresses", "invite_link_unknown_part"] as const satisfies readonly ErrorDetail['kind'][];
+export const ERROR_DETAIL_KINDS = ["empty", "too_long", "unknown_sector", "unknown_guild", "guild_in_other_sector", "entry_hours", "task_hours", "slots", "week_hours", "date_in_future", "date_too_old", "deadline_in_past", "deadline_too_far", "unknown_task", "task_closed", "task_full", "already_pledged", "not_pledged", "unknown_entry", "own_entry", "already_confirmed", "retracted", "not_your_entry", "not_a_member", "already_member", "invite_unknown", "invite_expired", "invite_used_up", "invite_mismatch", "already_removed", "not_a_member_named", "no_sector_or_task", "archived_sector", "baseline", "duplicate_guild", "unknown_proposal", "unknown_flag", "proposal_not_open", "stance_not_for_kind", "reason_needed", "not_proposal_author", "not_decided", "outcome_written", "round_length", "review_in_past", "unknown_series", "repeat", "ahead_days", "starts_in_past", "ends_before_start", "not_an_occurrence", "no_community_yet", "which_community", "unknown_community", "ambiguous_community", "short_reference", "no_such_task", "ambiguous_task", "no_such_entry", "ambiguous_entry", "no_such_proposal", "ambiguous_proposal", "no_such_series", "ambiguous_series", "no_such_concern", "ambiguous_concern", "no_such_guild", "ambiguous_guild", "no_such_member", "ambiguous_member", "not_yours_to_suggest", "not_a_current_member", "suggestion_limit", "task_in_other_community", "not_open_to_neighbours", "valueflows_whole_community", "export_doc_needed", "no_such_document", "demo_members", "demo_exists", "invite_hours", "join_name_needed", "already_joining", "invite_code_length", "invite_code_alphabet", "invite_code_checksum", "invite_link_community", "invite_link_address", "invite_link_too_many_addresses", "invite_link_unknown_part"] as const satisfies readonly ErrorDetail['kind'][];
 
 /** Every field an error detail names. */
 export const FIELDS = ["title", "description", "location", "note", "concern", "name", "member_name", "newcomer_name", "community_name", "guild_name", "sector_name", "details", "reason", "outcome"] as const satisfies readonly Field[];
 
 /** Every thing an error detail names. */
-export const THINGS = ["task", "entry", "proposal", "concern"] as const satisfies readonly Thing[];
+export const THINGS = ["task", "entry", "proposal", "concern", "series"] as const satisfies readonly Thing[];
 
 /** The limits the node enforces, which the UI's forms check before sending anything. */
 export const LIMITS = {

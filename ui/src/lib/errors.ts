@@ -18,6 +18,7 @@ const COUNT: Partial<Record<Kind, string>> = {
   ambiguous_entry: 'matches',
   ambiguous_proposal: 'matches',
   ambiguous_concern: 'matches',
+  ambiguous_series: 'matches',
   invite_code_length: 'len',
 };
 

@@ -119,6 +119,7 @@ describe('editing a task sends only what changed', () => {
     deadline: '2026-03-01',
     location: 'Plot 4',
     open_to_neighbours: false,
+    occurrence: null,
     status: 'open',
     created_by: 'm',
     created_at: 1,

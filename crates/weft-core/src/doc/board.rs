@@ -19,10 +19,11 @@ use super::build::Rec;
 use super::people::PeopleView;
 use super::proposals::Proposal;
 use super::read::{Field, Record, SchemaError, child_map, fields, records, root_map};
+use super::series::Series;
 use super::{Document, WriteError, require_new};
-use crate::id::{FlagId, MemberId, PledgeId, ProposalId, SectorId, TaskId};
+use crate::id::{FlagId, MemberId, PledgeId, ProposalId, SectorId, SeriesId, TaskId};
 use crate::identity::{Identity, SignedChange};
-use crate::model::{Flag, NewTask, Pledge, PledgeState, Task, TaskEdit, TaskStatus};
+use crate::model::{Flag, NewTask, Occurrence, Pledge, PledgeState, Task, TaskEdit, TaskStatus};
 use crate::time::{Date, Minutes, Timestamp};
 use crate::validate::{self, ValidationError};
 
@@ -33,6 +34,7 @@ pub struct BoardView {
     pub pledges: BTreeMap<PledgeId, Pledge>,
     pub flags: BTreeMap<FlagId, Flag>,
     pub proposals: BTreeMap<ProposalId, Proposal>,
+    pub series: BTreeMap<SeriesId, Series>,
     pub skipped: Vec<SchemaError>,
 }
 
@@ -65,6 +67,9 @@ impl BoardView {
         }
         let (proposals, skipped) = super::proposals::read_all(doc);
         view.proposals = proposals;
+        view.skipped.extend(skipped);
+        let (series, skipped) = super::series::read_all(doc);
+        view.series = series;
         view.skipped.extend(skipped);
         view
     }
@@ -172,6 +177,10 @@ fn read_task(doc: &Automerge, key: &str, obj: &ObjId) -> Result<Task, SchemaErro
         status: rec.parse("status")?,
         created_by: rec.parse("created_by")?,
         created_at: rec.timestamp("created_at")?,
+        occurrence: match rec.opt_parse("series")? {
+            Some(series) => Some(Occurrence { series, on: rec.parse("on")?, detached: rec.flag("detached")? }),
+            None => None,
+        },
     })
 }
 
@@ -222,6 +231,31 @@ struct CheckedTask {
     location: Option<String>,
 }
 
+/// A new task's record, its fields as given (checked by the caller).
+pub(crate) fn task_record(task: &NewTask, me: &Identity, now: Timestamp) -> Rec {
+    let skills = task.skills.iter().fold(Rec::new(), |r, s| r.bool(s.as_str(), true));
+    Rec::new()
+        .str("title", &task.title)
+        .str("description", &task.description)
+        .str("sector", task.sector.as_str())
+        .opt_str("guild", task.guild.map(|g| g.to_string()))
+        .map("skills", skills)
+        .uint("hours", u64::from(task.hours.get()))
+        .uint("slots", u64::from(task.slots))
+        .str("urgency", task.urgency.as_str())
+        .opt_str("deadline", task.deadline.map(|d| d.to_string()))
+        .opt_str("location", task.location.as_deref())
+        .bool("open_to_neighbours", task.open_to_neighbours)
+        .str("status", TaskStatus::Open.as_str())
+        .str("created_by", me.member().to_string())
+        .timestamp("created_at", now.millis())
+}
+
+/// Checks a new task's fields as `add_task` does (for a series' first occurrence).
+pub(crate) fn check_new_task(task: &NewTask, people: &PeopleView, today: Date) -> Result<(), ValidationError> {
+    check_task(task, people, today).map(|_| ())
+}
+
 fn check_task(task: &NewTask, people: &PeopleView, today: Date) -> Result<CheckedTask, ValidationError> {
     let title = validate::text(validate::Field::Title, &task.title, validate::TITLE_MAX)?;
     let description =
@@ -255,21 +289,21 @@ fn check_guild(
     Ok(())
 }
 
-fn check_hours(hours: Minutes) -> Result<(), ValidationError> {
+pub(crate) fn check_hours(hours: Minutes) -> Result<(), ValidationError> {
     if hours.get() == 0 || hours > validate::TASK_HOURS_MAX {
         return Err(ValidationError::TaskHours { minutes: hours, max: validate::TASK_HOURS_MAX });
     }
     Ok(())
 }
 
-fn check_slots(slots: u32) -> Result<(), ValidationError> {
+pub(crate) fn check_slots(slots: u32) -> Result<(), ValidationError> {
     if !(1..=validate::SLOTS_MAX).contains(&slots) {
         return Err(ValidationError::Slots { slots, max: validate::SLOTS_MAX });
     }
     Ok(())
 }
 
-fn check_location(location: Option<&str>) -> Result<Option<String>, ValidationError> {
+pub(crate) fn check_location(location: Option<&str>) -> Result<Option<String>, ValidationError> {
     Ok(location
         .map(|l| validate::optional_text(validate::Field::Location, l, validate::LOCATION_MAX))
         .transpose()?
@@ -298,26 +332,13 @@ impl Document {
         let checked = check_task(task, people, today)?;
         let tasks = container(&self.doc, "tasks")?;
         require_new(&self.doc, &tasks, "task", &id.to_string())?;
-        self.write(me, now, |tx| {
-            let skills = task.skills.iter().fold(Rec::new(), |r, s| r.bool(s.as_str(), true));
-            Rec::new()
-                .str("title", &checked.title)
-                .str("description", &checked.description)
-                .str("sector", task.sector.as_str())
-                .opt_str("guild", task.guild.map(|g| g.to_string()))
-                .map("skills", skills)
-                .uint("hours", u64::from(task.hours.get()))
-                .uint("slots", u64::from(task.slots))
-                .str("urgency", task.urgency.as_str())
-                .opt_str("deadline", task.deadline.map(|d| d.to_string()))
-                .opt_str("location", checked.location.as_deref())
-                .bool("open_to_neighbours", task.open_to_neighbours)
-                .str("status", TaskStatus::Open.as_str())
-                .str("created_by", me.member().to_string())
-                .timestamp("created_at", now.millis())
-                .create(tx, &tasks, &id.to_string())
-                .map(|_| ())
-        })
+        let task = NewTask {
+            title: checked.title,
+            description: checked.description,
+            location: checked.location,
+            ..task.clone()
+        };
+        self.write(me, now, |tx| task_record(&task, me, now).create(tx, &tasks, &id.to_string()).map(|_| ()))
     }
 
     /// Changes some fields of a task (any member may; every edit is signed and attributed).
@@ -416,6 +437,21 @@ impl Document {
             }
             if let Some(s) = edit.status {
                 tx.put(&task_obj, "status", s.as_str())?;
+            }
+            // An occurrence changed by hand (not just opened or closed) keeps its changes when
+            // its series is edited.
+            let by_hand = title.is_some()
+                || description.is_some()
+                || edit.sector.is_some()
+                || edit.guild.is_some()
+                || edit.skills.is_some()
+                || edit.hours.is_some()
+                || edit.slots.is_some()
+                || edit.urgency.is_some()
+                || edit.deadline.is_some()
+                || location.is_some();
+            if by_hand && current.occurrence.as_ref().is_some_and(|o| !o.detached) {
+                tx.put(&task_obj, "detached", true)?;
             }
             tx.put(&task_obj, "updated_by", me.member().to_string())?;
             tx.put(&task_obj, "updated_at", ScalarValue::Timestamp(now.millis()))?;

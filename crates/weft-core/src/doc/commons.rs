@@ -1088,6 +1088,7 @@ mod tests {
             status: TaskStatus::Open,
             created_by: by.member(),
             created_at: t(0),
+            occurrence: None,
         }
     }
 

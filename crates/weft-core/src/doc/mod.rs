@@ -24,6 +24,7 @@ pub mod people;
 pub mod proposals;
 pub(crate) mod read;
 pub mod schema;
+pub mod series;
 
 use std::fmt;
 use std::str::FromStr;
@@ -226,6 +227,34 @@ pub fn deterministic_genesis(community: &CommunityId, name: DocName) -> Option<C
     doc.get_change_by_hash(&hash?)
 }
 
+/// Roots added to a board after its genesis, by one deterministic change every device
+/// computes alike (so two devices adding them at once add the same change, not two maps
+/// where one would hide the other): recurring series and gatherings.
+pub const BOARD_UPGRADE_ROOTS: &[&str] = &["series", "gatherings"];
+
+/// The deterministic changes that come after a document's genesis, in order (each depends on
+/// the one before). Every device computes the same bytes; a document gets them before its
+/// first write that needs them.
+pub fn deterministic_upgrades(community: &CommunityId, name: DocName) -> Vec<Change> {
+    let (DocName::Board, Some(genesis)) = (name, deterministic_genesis(community, name)) else { return Vec::new() };
+    let mut doc = Automerge::new().with_actor(genesis_actor(community, name));
+    if doc.apply_changes([genesis]).is_err() {
+        return Vec::new();
+    }
+    let mut tx = doc.transaction();
+    let result: Result<(), AutomergeError> = (|| {
+        for root in BOARD_UPGRADE_ROOTS {
+            tx.put_object(ROOT, *root, ObjType::Map)?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        return Vec::new();
+    }
+    let (hash, _) = tx.commit_with(CommitOptions::default().with_time(0));
+    hash.and_then(|h| doc.get_change_by_hash(&h)).into_iter().collect()
+}
+
 /// One community document in memory.
 #[derive(Debug, Clone)]
 pub struct Document {
@@ -241,6 +270,21 @@ impl Document {
         let mut doc = Automerge::new();
         doc.apply_changes([change]).ok()?;
         Some((Self { id, doc }, signed))
+    }
+
+    /// Applies the deterministic upgrades this document lacks (see [`deterministic_upgrades`]);
+    /// returns them, for the caller to store with the write that needed them.
+    pub fn upgrade(&mut self) -> Result<Vec<SignedChange>, AutomergeError> {
+        let missing: Vec<Change> = deterministic_upgrades(&self.id.community, self.id.name)
+            .into_iter()
+            .filter(|c| self.doc.get_change_by_hash(&c.hash()).is_none())
+            .collect();
+        let out = missing
+            .iter()
+            .map(|c| SignedChange { hash: c.hash(), bytes: c.raw_bytes().to_vec(), signature: None })
+            .collect();
+        self.doc.apply_changes(missing)?;
+        Ok(out)
     }
 
     /// A document from a saved snapshot (or nothing) plus the changes logged after it.

@@ -6,7 +6,7 @@
 //! Paths are map keys from the root. A segment is either a literal or an id of some kind
 //! (`members/<member>/profile/skills/<skill>`). There are no lists and no text objects.
 
-use super::{BOARD_SCHEMA, COMMONS_SCHEMA, DocKind, LEDGER_SCHEMA, PEOPLE_SCHEMA, proposals};
+use super::{BOARD_SCHEMA, COMMONS_SCHEMA, DocKind, LEDGER_SCHEMA, PEOPLE_SCHEMA, proposals, series};
 use crate::crypto::SEALED_LEN;
 use crate::model::{INTEREST_MAX, SKILL_LEVEL_MAX};
 use crate::validate;
@@ -40,6 +40,9 @@ pub enum Seg {
     Round,
     /// Milliseconds since 1970, in decimal (when a stance was taken).
     Millis,
+    Series,
+    /// A day, `YYYY-MM-DD`.
+    Day,
 }
 
 /// What a path may hold.
@@ -84,6 +87,7 @@ pub enum Value {
     NoticeRef,
     /// A concern on this board.
     FlagRef,
+    SeriesRef,
     /// A stance's round: 1 to `proposals::MAX_ROUNDS`, and the stance's time (path segment 4)
     /// no later than that round can run (`Proposal::latest_stance`) and no earlier than the
     /// proposal (segment 1).
@@ -261,6 +265,40 @@ pub const BOARD: &[Rule] = &[
     r(&[Lit("tasks"), Seg::Task, Lit("created_at")], Value::Timestamp, Who::AtCreation),
     r(&[Lit("tasks"), Seg::Task, Lit("updated_by")], Value::Author, Who::Member),
     r(&[Lit("tasks"), Seg::Task, Lit("updated_at")], Value::Timestamp, Who::Member),
+    r(&[Lit("tasks"), Seg::Task, Lit("series")], Value::SeriesRef, Who::AtCreation),
+    r(&[Lit("tasks"), Seg::Task, Lit("on")], Value::Date, Who::AtCreation),
+    r(&[Lit("tasks"), Seg::Task, Lit("detached")], Value::Bool, Who::Member),
+    // Added by the board's deterministic upgrade (`doc::deterministic_upgrades`), never by a
+    // member.
+    r(&[Lit("series")], Value::Map, Who::Genesis),
+    r(&[Lit("gatherings")], Value::Map, Who::Genesis),
+    r(&[Lit("series"), S], Value::Map, Who::Member),
+    r(&[Lit("series"), S, Lit("title")], TITLE, Who::Member),
+    r(&[Lit("series"), S, Lit("description")], DESCRIPTION, Who::Member),
+    r(&[Lit("series"), S, Lit("sector")], Value::Slug, Who::Member),
+    d(&[Lit("series"), S, Lit("guild")], Value::GuildRef, Who::Member),
+    r(&[Lit("series"), S, Lit("skills")], Value::Map, Who::AtCreation),
+    d(&[Lit("series"), S, Lit("skills"), Seg::Skill], Value::True, Who::Member),
+    r(&[Lit("series"), S, Lit("hours")], Value::Uint { min: 1, max: MAX_TASK_MINUTES }, Who::Member),
+    r(&[Lit("series"), S, Lit("slots")], Value::Uint { min: 1, max: validate::SLOTS_MAX as u64 }, Who::Member),
+    r(&[Lit("series"), S, Lit("urgency")], Value::OneOf(URGENCY), Who::Member),
+    d(&[Lit("series"), S, Lit("location")], LOCATION, Who::Member),
+    r(&[Lit("series"), S, Lit("repeat")], Value::OneOf(&["weekly", "monthly"]), Who::AtCreation),
+    r(&[Lit("series"), S, Lit("every")], Value::Uint { min: 1, max: series::EVERY_MAX as u64 }, Who::AtCreation),
+    r(&[Lit("series"), S, Lit("nth")], Value::Uint { min: 1, max: series::LAST as u64 }, Who::AtCreation),
+    r(&[Lit("series"), S, Lit("weekday")], Value::Uint { min: 0, max: 6 }, Who::AtCreation),
+    r(&[Lit("series"), S, Lit("starts")], Value::Date, Who::AtCreation),
+    d(&[Lit("series"), S, Lit("until")], Value::Date, Who::Member),
+    r(
+        &[Lit("series"), S, Lit("ahead_days")],
+        Value::Uint { min: series::AHEAD_DAYS_MIN as u64, max: series::AHEAD_DAYS_MAX as u64 },
+        Who::Member,
+    ),
+    r(&[Lit("series"), S, Lit("created_by")], Value::Author, Who::AtCreation),
+    r(&[Lit("series"), S, Lit("created_at")], Value::Timestamp, Who::AtCreation),
+    r(&[Lit("series"), S, Lit("updated_at")], Value::Timestamp, Who::Member),
+    r(&[Lit("series"), S, Lit("skipped")], Value::Map, Who::AtCreation),
+    d(&[Lit("series"), S, Lit("skipped"), Seg::Day], Value::True, Who::Member),
     r(&[Lit("pledges"), Seg::Pair], Value::Map, Who::PairMember),
     r(&[Lit("pledges"), Seg::Pair, Lit("task")], Value::PairTask, Who::AtCreation),
     r(&[Lit("pledges"), Seg::Pair, Lit("member")], Value::PairMember, Who::AtCreation),
@@ -311,6 +349,7 @@ pub const BOARD: &[Rule] = &[
 ];
 
 const P: Seg = Seg::Proposal;
+const S: Seg = Seg::Series;
 const KINDS: &[&str] = &["consent", "advice", "consensus"];
 const STANCES: &[&str] = &["consent", "objection", "agree", "abstain", "disagree", "block"];
 const ROUND_MS: Value = Value::Uint {
@@ -487,6 +526,8 @@ fn seg_matches(seg: Seg, key: &str) -> bool {
             key.parse::<u32>().is_ok_and(|n| (1..=proposals::MAX_ROUNDS).contains(&n) && n.to_string() == key)
         }
         Seg::Millis => key.parse::<i64>().is_ok_and(|n| n >= 0 && n.to_string() == key),
+        Seg::Series => key.parse::<crate::id::SeriesId>().is_ok_and(|s| s.to_string() == key),
+        Seg::Day => key.parse::<crate::time::Date>().is_ok_and(|d| d.to_string() == key),
     }
 }
 

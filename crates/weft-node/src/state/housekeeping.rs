@@ -53,6 +53,7 @@ impl State {
             .chain(self.commons_next_rest())
             .chain(self.worked_at.map(|at| at + self.rest_after))
             .chain(self.commons_next_due())
+            .chain(Some(self.occurrences_next_due()))
             .min()
     }
 
@@ -61,6 +62,7 @@ impl State {
     pub(crate) fn run_due(&mut self) {
         let now = self.clock.mono();
         self.run_commons_due();
+        self.run_occurrences_due();
         if now.since(self.last_job) >= QUIET_BEFORE_COMPACTION || self.compaction_overdue() {
             self.compact_next();
         }

@@ -36,6 +36,7 @@ mod net;
 mod people;
 mod replica;
 mod resolve;
+mod series;
 mod write;
 
 pub use housekeeping::REST_AFTER;
@@ -58,6 +59,8 @@ pub(crate) struct State {
     commons_due: BTreeMap<CommunityId, Mono>,
     /// When escalation next looks at the boards.
     escalate_at: Mono,
+    /// When the occurrences of our series are next made (`series::OCCURRENCES_EVERY`).
+    occurrences_at: Mono,
     clock: Clock,
     events: broadcast::Sender<crate::api::Event>,
     sync: replica::SyncBook,
@@ -92,6 +95,7 @@ impl State {
             commons: BTreeMap::new(),
             commons_due: BTreeMap::new(),
             escalate_at: Mono::ZERO,
+            occurrences_at: Mono::ZERO,
             clock,
             events,
             sync: replica::SyncBook::default(),
@@ -153,6 +157,11 @@ impl State {
             Request::Flag { community, task, sector, note } => {
                 self.flag(community.as_deref(), task.as_deref(), sector.as_ref(), &note)
             }
+            // recurring work
+            Request::SeriesAdd { community, series } => self.add_series(community.as_deref(), series),
+            Request::SeriesEdit { series, edit } => self.edit_series(&series, &edit),
+            Request::SeriesSkip { series, date } => self.skip_occurrence(&series, date),
+            Request::SeriesList { community } => self.series_list(community.as_deref()),
             // decisions: proposals, stances, outcomes
             Request::ProposalOpen { community, proposal } => self.open_proposal(community.as_deref(), &proposal),
             Request::Proposals { community, all } => self.proposals(community.as_deref(), all),

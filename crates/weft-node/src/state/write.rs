@@ -47,11 +47,21 @@ impl State {
         c: CommunityId,
         write: impl FnOnce(&mut Document, &PeopleView, &WriteCtx) -> Result<(SignedChange, T), WriteError>,
     ) -> Result<(), NodeError> {
+        self.write_board_changes(c, |board, people, w| write(board, people, w).map(|(c, t)| (vec![c], t)))
+    }
+
+    /// As [`State::write_board`], for a write of several changes in order (the board's
+    /// deterministic upgrade before the change that needed it, say).
+    pub(super) fn write_board_changes<T: IntoIterator<Item = Touched>>(
+        &mut self,
+        c: CommunityId,
+        write: impl FnOnce(&mut Document, &PeopleView, &WriteCtx) -> Result<(Vec<SignedChange>, T), WriteError>,
+    ) -> Result<(), NodeError> {
         let w = self.write_ctx()?;
         let (board, people) = self.board_for_write(c)?;
-        let (change, touched) = write(board, people, &w)?;
+        let (changes, touched) = write(board, people, &w)?;
         let touched: Vec<Touched> = touched.into_iter().collect();
-        self.persist(c, vec![(DocName::Board, change)], &touched, None)
+        self.persist(c, changes.into_iter().map(|ch| (DocName::Board, ch)).collect(), &touched, None)
     }
 
     /// Changes a year's ledger and persists the change, with the ledger's genesis if this
