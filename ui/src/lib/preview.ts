@@ -115,6 +115,9 @@ function fixtureTransport(): Transport {
         boardChanged();
         return { kind: 'pledge', data: { task: t.id, title: t.title, state: r.action === 'pledge' ? 'pledged' : 'withdrawn', taken: t.taken, slots: t.slots } };
       }
+      case 'flag':
+        boardChanged();
+        return { kind: 'flag', data: { id: `f${Date.now().toString(32)}` } };
       case 'suggest':
         return { kind: 'suggestions', data: suggest as never };
       case 'progress':
