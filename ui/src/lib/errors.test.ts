@@ -77,3 +77,10 @@ describe('a refused stance is worded with the stance’s own words', () => {
     );
   });
 });
+
+describe('a proposal’s details', () => {
+  it('read as one thing in an English sentence', () => {
+    const d: ErrorDetail = { kind: 'too_long', field: 'details', len: 4100, max: 4000 };
+    expect(errorText({ message: '', detail: d }, inEnglish)).toBe("The proposal's description is too long: 4,100 characters, at most 4,000.");
+  });
+});
