@@ -62,3 +62,25 @@ describe('errorText words the detail in the member’s language', () => {
     expect(detailMsg(null)).toBeNull();
   });
 });
+
+describe('a refused stance is worded with the stance’s own words', () => {
+  it('in English and in Spanish', () => {
+    const d: ErrorDetail = { kind: 'reason_needed', stance: 'objection' };
+    expect(errorText({ message: 'an objection needs a reason', detail: d }, inEnglish)).toBe(
+      'Your objection needs a reason: say what harm you see, or what would have to change.',
+    );
+    const b: ErrorDetail = { kind: 'reason_needed', stance: 'block' };
+    expect(errorText({ message: '', detail: b }, inSpanish)).toBe('Tu bloqueo necesita un motivo: di qué daño ves o qué tendría que cambiar.');
+    const k: ErrorDetail = { kind: 'stance_not_for_kind', stance: 'agree', proposal_kind: 'consent', choices: ['consent', 'objection'] };
+    expect(errorText({ message: '', detail: k }, inEnglish)).toBe(
+      '“agreement” is not a stance on a consent proposal; its stances are: consent, objection.',
+    );
+  });
+});
+
+describe('a proposal’s details', () => {
+  it('read as one thing in an English sentence', () => {
+    const d: ErrorDetail = { kind: 'too_long', field: 'details', len: 4100, max: 4000 };
+    expect(errorText({ message: '', detail: d }, inEnglish)).toBe("The proposal's description is too long: 4,100 characters, at most 4,000.");
+  });
+});

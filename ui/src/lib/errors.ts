@@ -22,6 +22,12 @@ const COUNT: Partial<Record<Kind, string>> = {
   invite_code_length: 'len',
 };
 
+/** Values the locale has words for (a stance, a kind of proposal), by parameter name. */
+const WORDED: Record<string, (v: string) => Msg> = {
+  stance: (v) => msg(`decisions.stanceNoun.${v}`),
+  proposal_kind: (v) => msg(`decisions.kindNoun.${v}`),
+};
+
 /** A detail's values as message parameters: fields and things named, lists joined, minutes in hours. */
 function detailParams(d: ErrorDetail): MsgParams {
   const out: MsgParams = {};
@@ -29,6 +35,7 @@ function detailParams(d: ErrorDetail): MsgParams {
     if (k === 'kind' || v === null || v === undefined) continue;
     if (k === 'field') out[k] = msg(`fields.${String(v)}`);
     else if (k === 'thing') out[k] = msg(`things.${String(v)}`);
+    else if (k in WORDED && typeof v === 'string') out[k] = WORDED[k](v);
     else if (Array.isArray(v)) out[k] = v.join(', ');
     else if (typeof v === 'number') out[k] = IN_HOURS.has(d.kind) ? hoursOf(v) : v;
     else out[k] = String(v);

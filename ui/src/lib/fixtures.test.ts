@@ -10,7 +10,8 @@ import { renderMsg, translate, type MessageTree } from './i18n';
 import { percentOf, progressSeries, yearRows, yearTotals } from './progress';
 import { reasonParts, type ReasonContext } from './reasons';
 import { byPlace, linkState, splitCalls, splitNotices } from './neighbours';
-import type { CallInfo, NeighboursInfo, NoticeInfo } from './types';
+import { compareProposals, groupProposals, historyRows, KINDS, outcomeToWrite, RESULTS, STANCES_OF } from './decisions';
+import type { CallInfo, NeighboursInfo, NoticeInfo, OutcomeInfo, ProposalInfo, RoundInfo, RoundResult, Stance, StanceInfo } from './types';
 import type { Guild, MemberInfo, MemberYear, PendingInfo, Progress, Sector, SuggestionsInfo, TaskDetail, TaskSummary } from './types';
 import guildsJson from './fixtures/guilds.json';
 import hoursJson from './fixtures/hours.json';
@@ -22,6 +23,8 @@ import sectorsJson from './fixtures/sectors.json';
 import suggestJson from './fixtures/suggest.json';
 import taskJson from './fixtures/task-show.json';
 import callsJson from './fixtures/calls.json';
+import communitiesJson from './fixtures/communities.json';
+import proposalsJson from './fixtures/proposals.json';
 import neighboursJson from './fixtures/neighbours.json';
 import noticesJson from './fixtures/notices.json';
 import tasksJson from './fixtures/tasks-open.json';
@@ -158,5 +161,91 @@ describe('neighbours in the preview', () => {
     const { offers, needs } = splitNotices(noticesJson as NoticeInfo[]);
     expect(offers.length).toBeGreaterThan(0);
     expect(needs.length).toBeGreaterThan(0);
+  });
+});
+
+// The proposals' fixture is the node's answer to `proposals` in shape (the first one was saved
+// from `weft --json proposal list` and others' stances added by hand: one device takes only
+// its own member's stances), for the Decisions screen's preview. Saved at 2026-12-07 10:00 UTC.
+describe('decisions in the preview', () => {
+  const proposals = proposalsJson as ProposalInfo[];
+  // Every field of each type, and no other: the compiler checks these lists are whole.
+  const PROPOSAL = {
+    community: 1, id: 1, title: 1, details: 1, kind: 1, round_hours: 1, guild: 1, guild_name: 1, concern: 1,
+    concern_note: 1, task: 1, task_title: 1, sector: 1, created_by: 1, created_by_name: 1, created_at: 1,
+    updated_at: 1, status: 1, rounds: 1, history: 1, choices: 1, my_stance: 1, is_mine: 1, outcome: 1, review_due: 1,
+  } satisfies Record<keyof ProposalInfo, 1>;
+  const ROUND = { n: 1, opened: 1, closes: 1, closed_early: 1, result: 1, stances: 1, tally: 1 } satisfies Record<keyof RoundInfo, 1>;
+  const STANCE = { member: 1, name: 1, stance: 1, reason: 1, at: 1, round: 1 } satisfies Record<keyof StanceInfo, 1>;
+  const OUTCOME = { text: 1, by: 1, by_name: 1, at: 1, review: 1 } satisfies Record<keyof OutcomeInfo, 1>;
+  const keys = (o: object) => Object.keys(o).sort();
+
+  it('have every field of the contract and no other, at every level', () => {
+    expect(proposals.length).toBeGreaterThan(0);
+    for (const p of proposals) {
+      expect(keys(p), p.id).toEqual(keys(PROPOSAL));
+      for (const r of p.rounds) {
+        expect(keys(r)).toEqual(keys(ROUND));
+        for (const s of r.stances) expect(keys(s)).toEqual(keys(STANCE));
+        for (const [stance, n] of r.tally) expect([typeof stance, typeof n]).toEqual(['string', 'number']);
+      }
+      for (const s of p.history) expect(keys(s)).toEqual(keys(STANCE));
+      if (p.outcome) expect(keys(p.outcome)).toEqual(keys(OUTCOME));
+      expect(p.community).toBe(communitiesJson[0].id);
+    }
+  });
+
+  it('hold only values the contract allows, by the rules of each kind', () => {
+    const results = new Set<RoundResult>(RESULTS);
+    for (const p of proposals) {
+      expect(KINDS).toContain(p.kind);
+      expect(p.choices).toEqual(STANCES_OF[p.kind]);
+      expect(['open', 'decided', 'not_decided', 'withdrawn']).toContain(p.status.state);
+      for (const s of p.history) {
+        expect(p.choices).toContain(s.stance);
+        if (s.stance === 'objection' || s.stance === 'block') expect(s.reason, `${p.id} ${s.name}`).toBeTruthy();
+      }
+      for (const r of p.rounds) {
+        if (r.result !== null) expect(results.has(r.result)).toBe(true);
+        expect(r.tally.map(([s]) => s)).toEqual(p.choices);
+        for (const [stance, n] of r.tally) expect(n).toBe(r.stances.filter((s) => s.stance === stance).length);
+      }
+    }
+  });
+
+  it('add up as the node computes them: results from the stances that count, status from the last round', () => {
+    const me = (membersJson as unknown as MemberInfo[]).find((m) => m.is_me)?.id;
+    const resultOf = (kind: ProposalInfo['kind'], counted: StanceInfo[]): RoundResult => {
+      const n = (s: Stance) => counted.filter((x) => x.stance === s).length;
+      if (!counted.length) return 'lapsed';
+      if (kind === 'consent') return n('objection') ? 'objected' : n('consent') ? 'consented' : 'lapsed';
+      if (kind === 'advice') return 'advised';
+      return n('block') ? 'blocked' : n('agree') > n('disagree') ? 'agreed' : 'not-agreed';
+    };
+    for (const p of proposals) {
+      p.rounds.forEach((r, i) => {
+        expect(r.n).toBe(i + 1);
+        if (i > 0) expect(r.opened).toBe(p.rounds[i - 1].closes);
+        if (r.result) expect(r.result, `${p.id} round ${r.n}`).toBe(resultOf(p.kind, r.stances));
+        for (const s of r.stances) expect(p.history).toContainEqual(s);
+      });
+      const last = p.rounds[p.rounds.length - 1];
+      if (p.status.state === 'open') expect([p.status.round, last.result]).toEqual([last.n, null]);
+      if (p.status.state === 'decided' || p.status.state === 'not_decided') expect(p.status.result).toBe(last.result);
+      expect(p.my_stance, p.id).toBe(last.stances.find((s) => s.member === me)?.stance ?? null);
+      expect(p.is_mine).toBe(p.created_by === me);
+      expect(p.history.map((s) => s.at)).toEqual([...p.history.map((s) => s.at)].sort((a, b) => a - b));
+    }
+  });
+
+  it('keep the node order when the UI sorts them again, and show every state the screen has', () => {
+    expect([...proposals].reverse().sort(compareProposals).map((p) => p.id)).toEqual(proposals.map((p) => p.id));
+    const g = groupProposals(proposals);
+    expect(g.open.length).toBeGreaterThan(1);
+    expect(g.review.length).toBe(1);
+    expect(new Set(proposals.map((p) => p.status.state))).toEqual(new Set(['open', 'decided', 'not_decided', 'withdrawn']));
+    expect(proposals.some(outcomeToWrite)).toBe(true);
+    expect(proposals.some((p) => p.rounds.length > 1 && p.rounds[0].closed_early)).toBe(true);
+    expect(proposals.flatMap((p) => historyRows(p).map((r) => r.state))).toContain('changed');
   });
 });

@@ -5,6 +5,7 @@ import en from '../locales/en.json';
 import es from '../locales/es.json';
 import { ALL_CATALOGUE_SKILLS, DEFAULT_SECTOR_NAMES } from './catalogue';
 import { ERROR_CODES } from './contract';
+import { KINDS, RESULTS, STANCES_OF } from './decisions';
 import { isPlural, leafKeys, lookup, renderMsg, translate, type MessageTree } from './i18n';
 import { NAV } from './route';
 
@@ -108,6 +109,11 @@ describe('every key the source uses exists', () => {
       ...['en', 'es'].map((x) => `languages.${x}`),
       ...['pledged', 'withdrawn', 'done'].map((x) => `task.announce.${x}`),
       ...['both', 'ours', 'waiting', 'ended'].map((x) => `neighbours.link.${x}`),
+      ...KINDS.flatMap((k) => [`decisions.kind.${k}`, `decisions.kindNoun.${k}`, `decisions.kindHelp.${k}`, `decisions.page.reasonHint.${k}`]),
+      ...KINDS.flatMap((k) => STANCES_OF[k]).flatMap((s) => [`decisions.stance.${s}`, `decisions.stanceNoun.${s}`]),
+      ...RESULTS.map((r) => `decisions.result.${r}`),
+      ...['minutes', 'hours', 'days'].map((u) => `decisions.closesIn.${u}`),
+      ...['counts', 'changed', 'late'].map((x) => `decisions.page.history.${x}`),
       ...['offer', 'need'].flatMap((k) =>
         ['posted', 'close', 'none', 'kind', 'titleHint'].map((x) => `notices.${x}.${k}`),
       ),

@@ -3,6 +3,7 @@
 // embeds (main.ts loads it only in development).
 
 import type { Transport } from './api';
+import { previewDecisions } from './preview-decisions';
 import type { CallInfo, NeighboursInfo, NoticeInfo, Request, Response, TaskDetail, TaskSummary } from './types';
 import calls from './fixtures/calls.json';
 import communities from './fixtures/communities.json';
@@ -83,7 +84,13 @@ function fixtureTransport(): Transport {
   let onEvent: ((e: unknown) => void) | null = null;
   const boardChanged = () =>
     queueMicrotask(() => onEvent?.({ event: 'document_changed', community: communities[0]?.id, doc: 'board' }));
+  const decisions = previewDecisions(us.id);
   const answer = (r: Request): Response => {
+    const decided = decisions(r);
+    if (decided) {
+      if (r.op !== 'proposals' && r.op !== 'proposal_show') boardChanged();
+      return decided;
+    }
     switch (r.op) {
       case 'whoami':
         return { kind: 'identity', data: { name: 'You', member: 'me', device: 'dev', data_dir: '~/.local/share/weft' } };
@@ -108,6 +115,9 @@ function fixtureTransport(): Transport {
         boardChanged();
         return { kind: 'pledge', data: { task: t.id, title: t.title, state: r.action === 'pledge' ? 'pledged' : 'withdrawn', taken: t.taken, slots: t.slots } };
       }
+      case 'flag':
+        boardChanged();
+        return { kind: 'flag', data: { id: `f${Date.now().toString(32)}` } };
       case 'suggest':
         return { kind: 'suggestions', data: suggest as never };
       case 'progress':

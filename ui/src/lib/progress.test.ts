@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   barPercent,
   communitySentence,
+  farBehind,
   paceOf,
   percentOf,
   progressSeries,
@@ -100,5 +101,26 @@ describe('progress over the months', () => {
     expect(s.sectors[1].percents).toEqual([null, 50, 90]);
     expect(s.sectors[0].percents).toEqual([20, 10, 30]);
     expect(s.sectors[1].hours).toEqual([null, 8.33, 15]);
+  });
+});
+
+describe('a sector far behind its goal (the Community screen offers to propose something)', () => {
+  const s = (percent: number, goal = 6000) => ({ percent, goal });
+  it('is below half of a steady month by now', () => {
+    // 14 November: 14/30 of the month, so half of that is 23%.
+    expect(farBehind(s(22), '2026-11', '2026-11-14')).toBe(true);
+    expect(farBehind(s(24), '2026-11', '2026-11-14')).toBe(false);
+    // The last day: half of the goal.
+    expect(farBehind(s(49), '2026-11', '2026-11-30')).toBe(true);
+    expect(farBehind(s(50), '2026-11', '2026-11-30')).toBe(false);
+  });
+  it('not in the first week, when every sector is still low', () => {
+    expect(farBehind(s(0), '2026-11', '2026-11-06')).toBe(false);
+    expect(farBehind(s(0), '2026-11', '2026-11-07')).toBe(true);
+  });
+  it('a past month against its whole goal; never a sector without one, or a month to come', () => {
+    expect(farBehind(s(49), '2026-10', '2026-11-02')).toBe(true);
+    expect(farBehind(s(0, 0), '2026-10', '2026-11-02')).toBe(false);
+    expect(farBehind(s(0), '2026-12', '2026-11-20')).toBe(false);
   });
 });

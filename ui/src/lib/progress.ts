@@ -126,3 +126,27 @@ export function progressSeries(months: readonly Progress[]): SeriesTable {
     })),
   };
 }
+
+/** A sector is far behind when it has done less than half of what a steady month would have by now. */
+export const FAR_BEHIND_SHARE = 0.5;
+/** Not before a week of the month has passed: at its start every sector is "behind". */
+export const FAR_BEHIND_FROM_DAY = 7;
+
+/**
+ * Whether a sector is far behind its goal in `month`, as of `today` (`YYYY-MM-DD`): below
+ * half of the goal pro-rated to the day (a past month: below half of the whole goal). A
+ * sector without a goal never is. The Community screen then offers to propose something.
+ */
+export function farBehind(s: Pick<SectorProgress, 'percent' | 'goal'>, month: string, today: string): boolean {
+  if (s.goal <= 0) return false;
+  const thisMonth = today.slice(0, 7);
+  if (month > thisMonth) return false;
+  let share = 1;
+  if (month === thisMonth) {
+    const day = Number(today.slice(8, 10));
+    if (day < FAR_BEHIND_FROM_DAY) return false;
+    const [y, m] = month.split('-').map(Number);
+    share = day / new Date(Date.UTC(y, m, 0)).getUTCDate();
+  }
+  return s.percent < share * 100 * FAR_BEHIND_SHARE;
+}

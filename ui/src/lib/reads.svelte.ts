@@ -80,3 +80,44 @@ export function liveAll<K extends ResponseKind>(kind: K, requests: () => Request
     },
   };
 }
+
+/** When each request was last asked again by `askAgainAfter` (by its JSON). */
+const askedAt = new Map<string, number>();
+
+/**
+ * Asks the node again for `request()` once `delay()` ms have passed (0: at once; null: no
+ * need), for an answer that changes with time alone: a proposal's round ends with nothing
+ * written, so no event tells the cache. Re-armed whenever what `delay` reads changes (a new
+ * answer). The same request is asked again at most once every `gapMs`: an answer kept from
+ * before a round ended is read again at once, but a node whose clock says the round is still
+ * open is not asked in a loop.
+ */
+export function askAgainAfter(request: () => Request | null, delay: () => number | null, gapMs = 5_000): void {
+  $effect(() => {
+    const r = request();
+    const ms = delay();
+    if (!r || ms === null) return;
+    const key = JSON.stringify(r);
+    const last = askedAt.get(key);
+    const wait = Math.max(ms, last === undefined ? 0 : last + gapMs - Date.now());
+    const timer = setTimeout(() => {
+      askedAt.set(key, Date.now());
+      cache.refresh(r);
+    }, wait);
+    return () => clearTimeout(timer);
+  });
+}
+
+/** The time (ms), moved on every `everyMs` while the component lives: "closes in …" stays true. */
+export function ticking(everyMs: number): { readonly now: number } {
+  let now = $state(Date.now());
+  $effect(() => {
+    const timer = setInterval(() => (now = Date.now()), everyMs);
+    return () => clearInterval(timer);
+  });
+  return {
+    get now() {
+      return now;
+    },
+  };
+}

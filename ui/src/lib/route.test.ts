@@ -11,6 +11,11 @@ describe('routes', () => {
     { name: 'hours' },
     { name: 'community' },
     { name: 'neighbours' },
+    { name: 'decisions' },
+    { name: 'decisions', propose: {} },
+    { name: 'decisions', propose: { concern: 'f4k2abcd', task: 'k3j2abcd' } },
+    { name: 'decisions', propose: { sector: 'food' } },
+    { name: 'proposal', id: 'p7q2abcd' },
     { name: 'peers' },
     { name: 'settings' },
     { name: 'profile' },
@@ -22,9 +27,15 @@ describe('routes', () => {
     expect(parseRoute('')).toEqual({ name: 'board' });
     expect(parseRoute('#/nowhere')).toEqual({ name: 'board' });
     expect(parseRoute('#/task')).toEqual({ name: 'board' });
+    expect(parseRoute('#/proposal')).toEqual({ name: 'decisions' });
   });
-  it('task pages belong to the board in the nav', () => {
+  it('a proposal form keeps only what it can be about', () => {
+    expect(parseRoute('#/decisions/propose/sector/food/colour/red/task')).toEqual({ name: 'decisions', propose: { sector: 'food' } });
+    expect(parseRoute('#/decisions/elsewhere')).toEqual({ name: 'decisions' });
+  });
+  it('task pages belong to the board in the nav, proposals to decisions', () => {
     expect(navOf({ name: 'task', id: 'x' })).toBe('board');
     expect(navOf({ name: 'hours' })).toBe('hours');
+    expect(navOf({ name: 'proposal', id: 'x' })).toBe('decisions');
   });
 });

@@ -1,5 +1,13 @@
 // Screens and their addresses (`#/board`, `#/task/<id>`): plain functions, no DOM needed.
 
+/** What a new proposal answers or is about, set by where its form was opened from. */
+export interface ProposeAbout {
+  concern?: string;
+  task?: string;
+  sector?: string;
+}
+const ABOUT = ['concern', 'task', 'sector'] as const;
+
 export type Route =
   | { name: 'board' }
   | { name: 'task'; id: string }
@@ -9,11 +17,14 @@ export type Route =
   | { name: 'hours' }
   | { name: 'community' }
   | { name: 'neighbours' }
+  /** `propose`: the form to open a proposal, open (about something, or not). */
+  | { name: 'decisions'; propose?: ProposeAbout }
+  | { name: 'proposal'; id: string }
   | { name: 'peers' }
   | { name: 'settings' }
   | { name: 'profile' };
 
-export const NAV: readonly Route['name'][] = ['board', 'foryou', 'hours', 'community', 'neighbours', 'peers', 'settings'];
+export const NAV: readonly Route['name'][] = ['board', 'foryou', 'hours', 'community', 'decisions', 'neighbours', 'peers', 'settings'];
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
@@ -23,6 +34,18 @@ export function parseRoute(hash: string): Route {
       if (parts[1] && parts[2] === 'edit') return { name: 'task-edit', id: parts[1] };
       if (parts[1]) return { name: 'task', id: parts[1] };
       return { name: 'board' };
+    case 'decisions': {
+      // `#/decisions/propose/concern/<id>/task/<id>`: the form open, about what the pairs say.
+      if (parts[1] !== 'propose') return { name: 'decisions' };
+      const propose: ProposeAbout = {};
+      for (let i = 2; i + 1 < parts.length; i += 2) {
+        const key = parts[i] as (typeof ABOUT)[number];
+        if (ABOUT.includes(key) && parts[i + 1]) propose[key] = parts[i + 1];
+      }
+      return { name: 'decisions', propose };
+    }
+    case 'proposal':
+      return parts[1] ? { name: 'proposal', id: parts[1] } : { name: 'decisions' };
     case 'foryou':
     case 'hours':
     case 'community':
@@ -44,13 +67,21 @@ export function routeHash(r: Route): string {
       return '#/task/new';
     case 'task-edit':
       return `#/task/${encodeURIComponent(r.id)}/edit`;
+    case 'decisions': {
+      if (!r.propose) return '#/decisions';
+      const about = ABOUT.flatMap((k) => (r.propose?.[k] ? [`/${k}/${encodeURIComponent(r.propose[k])}`] : []));
+      return `#/decisions/propose${about.join('')}`;
+    }
+    case 'proposal':
+      return `#/proposal/${encodeURIComponent(r.id)}`;
     default:
       return `#/${r.name}`;
   }
 }
 
-/** The nav entry a screen belongs to (a task page belongs to the board). */
+/** The nav entry a screen belongs to (a task page belongs to the board, a proposal to decisions). */
 export function navOf(r: Route): Route['name'] {
   if (r.name === 'task' || r.name === 'task-new' || r.name === 'task-edit') return 'board';
+  if (r.name === 'proposal') return 'decisions';
   return r.name;
 }
