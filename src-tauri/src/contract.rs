@@ -76,6 +76,7 @@ fn string_list(out: &mut String, doc: &str, name: &str, values: &[String], of: O
 
 /// A limit the UI's forms check: its name in `LIMITS`, what it limits, its value.
 fn limits() -> Vec<(&'static str, &'static str, u64)> {
+    use weft_core::doc::{proposals, series};
     let minutes = |m: weft_core::Minutes| u64::from(m.get());
     let chars = |n: usize| n as u64;
     vec![
@@ -103,6 +104,20 @@ fn limits() -> Vec<(&'static str, &'static str, u64)> {
         ("demoMembersMin", "The fewest members of a demo community.", u64::from(DEMO_MEMBERS_MIN)),
         ("demoMembersMax", "The most members of a demo community.", u64::from(DEMO_MEMBERS_MAX)),
         ("idPrefixMin", "The fewest characters of an id a reference gives.", u64::from(MIN_ID_PREFIX)),
+        ("proposalDetails", "Characters in a proposal's details.", chars(proposals::DETAILS_MAX)),
+        ("stanceReason", "Characters in the reason given with a stance.", chars(proposals::REASON_MAX)),
+        ("outcome", "Characters in a decision's outcome.", chars(proposals::OUTCOME_MAX)),
+        ("roundHoursMin", "The shortest round of a proposal, in hours.", u64::from(proposals::ROUND_HOURS_MIN)),
+        ("roundHoursMax", "The longest round of a proposal, in hours.", u64::from(proposals::ROUND_HOURS_MAX)),
+        ("roundHoursDefault", "A proposal's round unless it says, in hours.", u64::from(proposals::DEFAULT_ROUND_HOURS)),
+        ("seriesEveryMax", "A weekly series comes round every 1 to this many weeks.", u64::from(series::EVERY_MAX)),
+        ("seriesAheadDaysMin", "The fewest days ahead a series makes occurrences.", u64::from(series::AHEAD_DAYS_MIN)),
+        ("seriesAheadDaysMax", "The most days ahead a series makes occurrences.", u64::from(series::AHEAD_DAYS_MAX)),
+        (
+            "seriesAheadDaysDefault",
+            "How far ahead a series makes occurrences unless it says, in days.",
+            u64::from(series::DEFAULT_AHEAD_DAYS),
+        ),
         (
             "shortTaskMinutes",
             "The longest task the matcher calls short, in minutes.",

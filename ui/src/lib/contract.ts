@@ -940,6 +940,26 @@ export const LIMITS = {
   demoMembersMax: 500,
   /** The fewest characters of an id a reference gives. */
   idPrefixMin: 4,
+  /** Characters in a proposal's details. */
+  proposalDetails: 4000,
+  /** Characters in the reason given with a stance. */
+  stanceReason: 2000,
+  /** Characters in a decision's outcome. */
+  outcome: 4000,
+  /** The shortest round of a proposal, in hours. */
+  roundHoursMin: 1,
+  /** The longest round of a proposal, in hours. */
+  roundHoursMax: 1440,
+  /** A proposal's round unless it says, in hours. */
+  roundHoursDefault: 168,
+  /** A weekly series comes round every 1 to this many weeks. */
+  seriesEveryMax: 8,
+  /** The fewest days ahead a series makes occurrences. */
+  seriesAheadDaysMin: 7,
+  /** The most days ahead a series makes occurrences. */
+  seriesAheadDaysMax: 90,
+  /** How far ahead a series makes occurrences unless it says, in days. */
+  seriesAheadDaysDefault: 28,
   /** The longest task the matcher calls short, in minutes. */
   shortTaskMinutes: 120,
   /** The longest task the matcher calls half a day, in minutes. */
