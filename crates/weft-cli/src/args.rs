@@ -61,10 +61,22 @@ pub enum Command {
     Pledge {
         /// The task id (at least 4 characters of it).
         task: String,
-        #[arg(long, conflicts_with = "done")]
+        #[arg(long, conflicts_with_all = ["done", "stand_in", "keep", "on", "take_over"])]
         withdraw: bool,
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["stand_in", "keep", "on", "take_over"])]
         done: bool,
+        /// Look for someone to take your place (it stays covered until someone does).
+        #[arg(long, conflicts_with_all = ["keep", "on", "take_over"])]
+        stand_in: bool,
+        /// No longer look for a stand-in.
+        #[arg(long, conflicts_with_all = ["on", "take_over"])]
+        keep: bool,
+        /// The day you will do it (YYYY-MM-DD), or "any" for no particular day.
+        #[arg(long, value_parser = parse_day_or_any, conflicts_with = "take_over")]
+        on: Option<PledgeDayArg>,
+        /// Take over the place of this member, who looks for a stand-in (name or id).
+        #[arg(long, value_name = "MEMBER")]
+        take_over: Option<String>,
     },
     /// Log hours you gave, for a task or for a sector.
     Log(LogArgs),
@@ -727,6 +739,17 @@ fn parse_skill(s: &str) -> Result<SkillId, String> {
     SkillId::slugify(s)
         .map_err(|_| format!("'{s}' is not a skill: use letters and digits, e.g. gardening or first-aid"))
 }
+/// A pledge's day, or none ("any").
+#[derive(Debug, Clone, Copy)]
+pub struct PledgeDayArg(Option<Date>);
+
+fn parse_day_or_any(s: &str) -> Result<PledgeDayArg, String> {
+    if s.trim().eq_ignore_ascii_case("any") {
+        Ok(PledgeDayArg(None))
+    } else {
+        parse_date(s).map(|d| PledgeDayArg(Some(d)))
+    }
+}
 fn parse_repeat(s: &str) -> Result<RepeatInput, String> {
     let s = s.trim().to_lowercase();
     let weekly = |every| RepeatInput { kind: RepeatKind::Weekly, every: Some(every), weekday: None, nth: None };
@@ -939,7 +962,13 @@ pub fn to_request(command: &Command) -> anyhow::Result<(Request, Option<PathBuf>
             },
         },
         Command::Task(TaskCmd::Close { task }) => Request::TaskClose { task: task.clone() },
-        Command::Pledge { task, withdraw, done } => Request::Pledge {
+        Command::Pledge { task, stand_in: true, .. } => Request::StandIn { task: task.clone(), looking: true },
+        Command::Pledge { task, keep: true, .. } => Request::StandIn { task: task.clone(), looking: false },
+        Command::Pledge { task, on: Some(on), .. } => Request::PledgeDay { task: task.clone(), on: on.0 },
+        Command::Pledge { task, take_over: Some(from), .. } => {
+            Request::TakeOver { task: task.clone(), from: from.clone() }
+        }
+        Command::Pledge { task, withdraw, done, .. } => Request::Pledge {
             task: task.clone(),
             action: if *withdraw {
                 PledgeActionInput::Withdraw

@@ -375,7 +375,24 @@ pub fn human(out: &mut impl Write, response: &Response) -> anyhow::Result<()> {
                 .pledges
                 .iter()
                 .filter(|p| p.state != PledgeState::Withdrawn)
-                .map(|p| if p.state == PledgeState::Done { format!("{} (done)", p.name) } else { p.name.clone() })
+                .map(|p| {
+                    let mut s = p.name.clone();
+                    if p.state == PledgeState::Done {
+                        s.push_str(" (done)");
+                    }
+                    if let Some(d) = p.on {
+                        s.push_str(&format!(" on {d}"));
+                    }
+                    if let Some(by) = &p.handed_over_to {
+                        s.push_str(&format!(" (handed over to {by})"));
+                    } else if p.stand_in {
+                        s.push_str(" (looking for a stand-in)");
+                    }
+                    if let Some(whom) = &p.stands_in_for {
+                        s.push_str(&format!(" (standing in for {whom})"));
+                    }
+                    s
+                })
                 .collect();
             writeln!(out, "  pledged:   {}", if active.is_empty() { "nobody yet".into() } else { active.join(", ") })?;
             if t.hours_logged.get() > 0 {

@@ -714,6 +714,19 @@ fn a_weekly_task_from_the_command_line() {
     // Its occurrences are tasks on the board: pledge to one.
     let first = coming[0]["task"].as_str().unwrap()[..8].to_owned();
     ok(d, &["pledge", &first]);
+    // A day for it, then looking for a stand-in, then keeping it after all.
+    let day = coming[0]["on"].as_str().unwrap().to_owned();
+    let dated = json(d, &["pledge", &first, "--on", &day]);
+    assert_eq!(dated["pledges"][0]["on"], day.as_str());
+    let asked = json(d, &["pledge", &first, "--stand-in"]);
+    assert_eq!((asked["pledges"][0]["stand_in"].as_bool(), asked["stand_ins"].as_u64()), (Some(true), Some(1)));
+    assert!(ok(d, &["task", "show", &first]).contains("looking for a stand-in"));
+    let kept = json(d, &["pledge", &first, "--keep"]);
+    assert_eq!(kept["stand_ins"], 0);
+    let out = weft(d, &["pledge", &first, "--take-over", "Ana"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("looking for a stand-in"), "{out:?}");
+    let out = weft(d, &["pledge", &first, "--on", "2000-01-01"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has passed"), "{out:?}");
     let second = coming[1]["on"].as_str().unwrap().to_owned();
     let skipped = json(d, &["series", "skip", &id, &second]);
     assert_eq!(skipped["coming"][1]["open"], false);

@@ -143,7 +143,15 @@ mod tests {
         let member = MemberId::from_bytes([n; 32]);
         b.pledges.insert(
             PledgeId { task, member },
-            Pledge { task, member, state: PledgeState::Pledged, updated_at: Timestamp(0) },
+            Pledge {
+                task,
+                member,
+                state: PledgeState::Pledged,
+                updated_at: Timestamp(0),
+                on: None,
+                stand_in: false,
+                stands_in_for: None,
+            },
         );
     }
 

@@ -194,6 +194,16 @@ pub struct Pledge {
     pub member: MemberId,
     pub state: PledgeState,
     pub updated_at: Timestamp,
+    /// The day the member means to do it ("on the 14th"); the burnout guard counts the
+    /// pledge in that day's week, not in this one.
+    #[serde(default)]
+    pub on: Option<Date>,
+    /// The member looks for someone to take their place (it stays covered until someone does).
+    #[serde(default)]
+    pub stand_in: bool,
+    /// This pledge took over the place of that member, who looked for a stand-in.
+    #[serde(default)]
+    pub stands_in_for: Option<MemberId>,
 }
 
 /// Hours a member logged, for a task or for a sector in general.

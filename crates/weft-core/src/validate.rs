@@ -237,6 +237,12 @@ pub enum ValidationError {
     EndsBeforeStart { until: Date, starts: Date },
     #[error("the series does not come round on {date} ({repeat})")]
     NotAnOccurrence { date: Date, repeat: String },
+    #[error("nobody on '{title}' is looking for a stand-in (any more)")]
+    NoStandInWanted { title: String },
+    #[error("this place was taken over already, by member {by}")]
+    HandedOver { by: String },
+    #[error("{date} has passed (today is {today}): say a day from today on")]
+    PledgeDayPast { date: Date, today: Date },
 }
 
 /// "a, b, c".

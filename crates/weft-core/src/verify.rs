@@ -725,6 +725,7 @@ impl OpCheck<'_> {
             },
             Value::NoticeRef => s.is_some_and(|s| s.parse::<crate::id::NoticeId>().is_ok_and(|n| n.to_string() == s)),
             Value::FlagRef => s.is_some_and(|s| s.parse::<crate::id::FlagId>().is_ok_and(|f| f.to_string() == s)),
+            Value::MemberRef => s.is_some_and(|s| s.parse::<MemberId>().is_ok_and(|m| m.to_string() == s)),
             Value::SeriesRef => s.is_some_and(|s| s.parse::<crate::id::SeriesId>().is_ok_and(|f| f.to_string() == s)),
             Value::StanceRound => self.stance_in_time(path, v),
             Value::Cert => {

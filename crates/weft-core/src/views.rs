@@ -21,6 +21,8 @@ pub struct TaskSummary {
     pub task: Task,
     pub taken: u32,
     pub free: u32,
+    /// Taken places whose member looks for someone to stand in.
+    pub stand_ins: u32,
 }
 
 /// Open tasks with at least one free place, most pressing first: urgent before soon before
@@ -31,7 +33,7 @@ pub fn open_tasks(board: &BoardView, sector: Option<&SectorId>) -> Vec<TaskSumma
         .values()
         .filter(|t| t.status == TaskStatus::Open && sector.is_none_or(|s| &t.sector == s))
         .map(|t| summary(board, t))
-        .filter(|s| s.free > 0)
+        .filter(|s| s.free > 0 || s.stand_ins > 0)
         .collect();
     sort_pressing(&mut out);
     out
@@ -47,7 +49,8 @@ pub fn all_tasks(board: &BoardView, sector: Option<&SectorId>) -> Vec<TaskSummar
 
 pub fn summary(board: &BoardView, t: &Task) -> TaskSummary {
     let taken = board.taken_slots(t.id);
-    TaskSummary { task: t.clone(), taken, free: t.slots.saturating_sub(taken) }
+    let stand_ins = u32::try_from(board.stand_ins_wanted(t.id).len()).unwrap_or(u32::MAX);
+    TaskSummary { task: t.clone(), taken, free: t.slots.saturating_sub(taken), stand_ins }
 }
 
 fn urgency_rank(u: Urgency) -> u8 {

@@ -79,6 +79,9 @@ pub struct TaskInput {
     pub minutes: u32,
     pub slots: u32,
     pub free: u32,
+    /// Of the free places, those whose member looks for a stand-in (pledged, still covered).
+    #[serde(default)]
+    pub stand_ins: u32,
     pub urgency: Urgency,
     pub deadline: Option<Date>,
     /// The day it was posted.
@@ -146,7 +149,9 @@ fn task_input(board: &BoardView, t: &weft_core::model::Task, neighbour: Option<&
     if t.status != TaskStatus::Open {
         return None;
     }
-    let free = board.free_slots(t);
+    // A place whose member looks for a stand-in is offered to others as a free one.
+    let stand_ins = u32::try_from(board.stand_ins_wanted(t.id).len()).unwrap_or(u32::MAX);
+    let free = board.free_slots(t).saturating_add(stand_ins);
     (free > 0).then(|| TaskInput {
         title: t.title.clone(),
         sector: t.sector.clone(),
@@ -155,6 +160,7 @@ fn task_input(board: &BoardView, t: &weft_core::model::Task, neighbour: Option<&
         minutes: t.hours.get(),
         slots: t.slots,
         free,
+        stand_ins,
         urgency: t.urgency,
         deadline: t.deadline,
         posted: t.created_at.date(),
@@ -173,6 +179,8 @@ fn note_week_and_choices(
     dated: &mut Vec<(Date, u8, MemberId, Signal)>,
 ) {
     let today_n = today.days_since_epoch();
+    // Sunday of this week: a pledge dated later is next week's work, not this one's.
+    let week_end = today.add_days(6 - i64::from(today.weekday())).unwrap_or(today);
     let mut logged_for: BTreeSet<(MemberId, TaskId)> = BTreeSet::new();
     for ledger in ledgers {
         for e in ledger.counted() {
@@ -204,7 +212,14 @@ fn note_week_and_choices(
         m.seen.insert(p.task);
         let on = p.updated_at.date();
         dated.push((on, 0, p.member, signal_of(t, SignalKind::Pledged, on)));
-        if p.state == PledgeState::Pledged && t.status == TaskStatus::Open && !logged_for.contains(&(p.member, p.task))
+        // Promised work this week: pledged, not logged, not handed over to a stand-in, and
+        // not said to be for a day after this week.
+        let this_week = p.on.is_none_or(|d| d <= week_end);
+        if p.state == PledgeState::Pledged
+            && t.status == TaskStatus::Open
+            && !logged_for.contains(&(p.member, p.task))
+            && board.handed_over(p).is_none()
+            && this_week
         {
             m.committed = m.committed.saturating_add(t.hours.get());
         }
@@ -361,6 +376,7 @@ impl Input {
                     minutes: call.hours.get(),
                     slots: call.slots,
                     free,
+                    stand_ins: 0,
                     urgency: call.urgency,
                     deadline: call.deadline,
                     posted: call.created_at.date(),

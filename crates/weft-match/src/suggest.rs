@@ -66,14 +66,53 @@ pub struct Reason {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Facts {
     Plan,
-    Skill { known: Vec<(SkillId, u8)>, learning: Vec<SkillId>, missing: Vec<SkillId> },
-    Interest { sector: String, level: Option<u8> },
-    Rotation { sector: String, done: u32, baseline: u32, expected: u32, total: u32, total_expected: u32 },
-    Sector { sector: String, percent: u32, month_percent: u32 },
-    Urgency { urgency: Urgency, free: u32, slots: u32, waiting_days: i64, deadline_days: Option<i64> },
-    Load { after: u32, week: u32, heavy_sector: Option<String>, heavy_minutes: u32, same_sector: bool },
-    Learned { feature: Feature, liked: u32, disliked: u32 },
-    Travel { community: String },
+    Skill {
+        known: Vec<(SkillId, u8)>,
+        learning: Vec<SkillId>,
+        missing: Vec<SkillId>,
+    },
+    Interest {
+        sector: String,
+        level: Option<u8>,
+    },
+    Rotation {
+        sector: String,
+        done: u32,
+        baseline: u32,
+        expected: u32,
+        total: u32,
+        total_expected: u32,
+    },
+    Sector {
+        sector: String,
+        percent: u32,
+        month_percent: u32,
+    },
+    Urgency {
+        urgency: Urgency,
+        free: u32,
+        slots: u32,
+        waiting_days: i64,
+        deadline_days: Option<i64>,
+        /// Of the free places, those whose member looks for a stand-in.
+        #[serde(default)]
+        stand_ins: u32,
+    },
+    Load {
+        after: u32,
+        week: u32,
+        heavy_sector: Option<String>,
+        heavy_minutes: u32,
+        same_sector: bool,
+    },
+    Learned {
+        feature: Feature,
+        liked: u32,
+        disliked: u32,
+    },
+    Travel {
+        community: String,
+    },
 }
 
 /// What a learned preference is about: the feature of the task that weighs most in it.
@@ -295,6 +334,12 @@ fn explain(
         t.slots,
         if t.slots == 1 { "" } else { "s" }
     );
+    if t.stand_ins > 0 {
+        text.push_str(&format!(
+            "; {} of them pledged, looking for someone to stand in",
+            if t.stand_ins == 1 { "one".to_owned() } else { t.stand_ins.to_string() }
+        ));
+    }
     if waiting_days > 0 {
         text.push_str(&format!("; waiting {waiting_days} day{}", if waiting_days == 1 { "" } else { "s" }));
     }
@@ -307,7 +352,14 @@ fn explain(
     push(
         Term::Urgency,
         terms.urgency,
-        Facts::Urgency { urgency: t.urgency, free: t.free, slots: t.slots, waiting_days, deadline_days },
+        Facts::Urgency {
+            urgency: t.urgency,
+            free: t.free,
+            slots: t.slots,
+            waiting_days,
+            deadline_days,
+            stand_ins: t.stand_ins,
+        },
         text,
     );
 

@@ -44,6 +44,7 @@ fn task(sector: &str, skills: &[&str], hours: u32, urgency: Urgency) -> TaskInpu
         minutes: hours * 60,
         slots: 1,
         free: 1,
+        stand_ins: 0,
         urgency,
         deadline: None,
         posted: day(),

@@ -227,6 +227,21 @@ pub enum Request {
         sector: Option<SectorId>,
         note: String,
     },
+    /// Asks for someone to take the caller's place on a task (`looking`), or no longer.
+    StandIn {
+        task: String,
+        looking: bool,
+    },
+    /// Takes over the place of a member who looks for a stand-in (by name or id).
+    TakeOver {
+        task: String,
+        from: String,
+    },
+    /// Says which day the caller will do a pledged task (`None`: no particular day).
+    PledgeDay {
+        task: String,
+        on: Option<Date>,
+    },
     /// Starts a recurring task: its occurrences are made as tasks some weeks ahead.
     SeriesAdd {
         community: Option<String>,
@@ -663,6 +678,14 @@ pub struct PledgeView {
     pub name: String,
     pub state: PledgeState,
     pub at: Timestamp,
+    /// The day they mean to do it.
+    pub on: Option<Date>,
+    /// They look for someone to take their place.
+    pub stand_in: bool,
+    /// Whom they stand in for, by name.
+    pub stands_in_for: Option<String>,
+    /// Who took their place (their pledge holds no place then), by name.
+    pub handed_over_to: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

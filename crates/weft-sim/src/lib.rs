@@ -536,6 +536,7 @@ impl World {
                 minutes,
                 slots,
                 free: slots,
+                stand_ins: 0,
                 urgency,
                 deadline: Some(deadline),
                 posted,
@@ -1569,9 +1570,18 @@ mod tests {
             for n in 0..t.taken {
                 let member = MemberId::from_bytes([u8::try_from(n).unwrap(); 32]);
                 let state = PledgeState::Pledged;
-                board
-                    .pledges
-                    .insert(PledgeId { task: t.id, member }, Pledge { task: t.id, member, state, updated_at: ms(0) });
+                board.pledges.insert(
+                    PledgeId { task: t.id, member },
+                    Pledge {
+                        task: t.id,
+                        member,
+                        state,
+                        updated_at: ms(0),
+                        on: None,
+                        stand_in: false,
+                        stands_in_for: None,
+                    },
+                );
             }
             if run.calls.contains_key(&t.id) {
                 let call = Call {

@@ -71,6 +71,7 @@ pub fn community(seed: u64, members: usize, tasks: usize) -> Input {
             minutes,
             slots,
             free: rng.range_u32(1, slots + 1).min(slots),
+            stand_ins: 0,
             urgency,
             deadline,
             posted,

@@ -31,6 +31,7 @@ function task(over: Partial<BoardTask> = {}): BoardTask {
     location: null,
     open_to_neighbours: false,
     occurrence: null,
+    stand_ins: 0,
     status: 'open',
     created_by: 'm',
     created_at: 1000 + n,

@@ -171,6 +171,9 @@ const KIND_OF_OP: Record<Request['op'], 'read' | 'write' | 'all'> = {
   proposal_edit: 'write',
   outcome: 'write',
   series_add: 'write',
+  stand_in: 'write',
+  take_over: 'write',
+  pledge_day: 'write',
   series_edit: 'write',
   series_skip: 'write',
   // A new identity or community: everything may change.
@@ -210,6 +213,9 @@ export function writesOf(request: Request): DocDep[] | 'all' | null {
     case 'proposal_edit':
     case 'outcome':
     case 'series_add':
+    case 'stand_in':
+    case 'take_over':
+    case 'pledge_day':
     case 'series_edit':
     case 'series_skip':
       return [doc(c, 'board')];

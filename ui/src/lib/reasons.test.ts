@@ -52,11 +52,11 @@ describe('reasons are worded from their facts', () => {
     );
   });
   it('urgency with places, waiting and deadline', () => {
-    const r = reason({ kind: 'urgency', urgency: 'urgent', free: 1, slots: 3, waiting_days: 1, deadline_days: 2 });
+    const r = reason({ kind: 'urgency', stand_ins: 0, urgency: 'urgent', free: 1, slots: 3, waiting_days: 1, deadline_days: 2 });
     expect(say(r)).toBe('urgent, 1 of 3 places still open; waiting 1 day; deadline in 2 days');
-    const late = reason({ kind: 'urgency', urgency: 'normal', free: 2, slots: 2, waiting_days: 0, deadline_days: -1 });
+    const late = reason({ kind: 'urgency', stand_ins: 0, urgency: 'normal', free: 2, slots: 2, waiting_days: 0, deadline_days: -1 });
     expect(say(late)).toBe('not urgent, 2 of 2 places still open; its deadline has passed');
-    const far = reason({ kind: 'urgency', urgency: 'soon', free: 1, slots: 1, waiting_days: 0, deadline_days: 30 });
+    const far = reason({ kind: 'urgency', stand_ins: 0, urgency: 'soon', free: 1, slots: 1, waiting_days: 0, deadline_days: 30 });
     expect(say(far)).toBe('needed soon, 1 of 1 place still open');
   });
   it('load: the week, and balance after a heavy month (lighter tasks only when short)', () => {
@@ -89,7 +89,7 @@ describe('reasons are worded from their facts', () => {
     expect(say(r, 60, es, 'es', esCtx)).toBe(
       'llevas 1,5 h de alimentación este año frente a una referencia de 20 h (10 h a estas alturas a ritmo constante); 50 h en todos los sectores frente a 75 h a estas alturas',
     );
-    const u = reason({ kind: 'urgency', urgency: 'urgent', free: 1, slots: 3, waiting_days: 4, deadline_days: null });
+    const u = reason({ kind: 'urgency', stand_ins: 0, urgency: 'urgent', free: 1, slots: 3, waiting_days: 4, deadline_days: null });
     expect(say(u, 60, es, 'es')).toBe('urgente, libres: 1 de 3 plazas; esperando desde hace 4 días');
   });
 });

@@ -81,6 +81,7 @@ export function reasonParts(r: Reason, ctx: ReasonContext, taskMinutes: number):
       // Plural on the number of places, as in "1 of 1 place" / "1 of 3 places".
       const places = msg('reasons.urgency.places', { free: f.free, count: f.slots });
       const out: Msg[] = [msg(`reasons.urgency.${f.urgency}`, { places })];
+      if (f.stand_ins > 0) out.push(msg('reasons.urgency.standIns', { count: f.stand_ins }));
       if (f.waiting_days > 0) out.push(msg('reasons.urgency.waiting', { count: f.waiting_days }));
       const d = f.deadline_days;
       if (d !== null && d !== undefined) {

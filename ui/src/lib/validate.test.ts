@@ -120,6 +120,7 @@ describe('editing a task sends only what changed', () => {
     location: 'Plot 4',
     open_to_neighbours: false,
     occurrence: null,
+    stand_ins: 0,
     status: 'open',
     created_by: 'm',
     created_at: 1,

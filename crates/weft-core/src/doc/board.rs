@@ -81,10 +81,33 @@ impl BoardView {
         self.pledges.range(lo..=hi).map(|(_, p)| p)
     }
 
-    /// Pledges that hold a place: pledged or done.
+    /// Pledges that hold a place: pledged or done, less those handed over to a stand-in (the
+    /// stand-in's pledge holds that place now).
     pub fn taken_slots(&self, task: TaskId) -> u32 {
-        let n = self.pledges_for(task).filter(|p| p.state != PledgeState::Withdrawn).count();
+        let n = self
+            .pledges_for(task)
+            .filter(|p| p.state != PledgeState::Withdrawn && self.handed_over(p).is_none())
+            .count();
         u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
+    /// Who took over a pledge that looked for a stand-in (the first, by time, if two did at
+    /// once: the other holds a place of its own).
+    pub fn handed_over(&self, p: &Pledge) -> Option<MemberId> {
+        if !p.stand_in || p.state != PledgeState::Pledged {
+            return None;
+        }
+        self.pledges_for(p.task)
+            .filter(|q| q.stands_in_for == Some(p.member) && q.state != PledgeState::Withdrawn)
+            .min_by_key(|q| (q.updated_at, q.member))
+            .map(|q| q.member)
+    }
+
+    /// Places whose member looks for a stand-in and nobody took over yet.
+    pub fn stand_ins_wanted(&self, task: TaskId) -> Vec<&Pledge> {
+        self.pledges_for(task)
+            .filter(|p| p.stand_in && p.state == PledgeState::Pledged && self.handed_over(p).is_none())
+            .collect()
     }
 
     /// Places still free (never negative, even when concurrent pledges overfilled a task).
@@ -196,6 +219,9 @@ fn read_pledge(doc: &Automerge, key: &str, obj: &ObjId) -> Result<Pledge, Schema
         member: id.member,
         state: rec.parse("state")?,
         updated_at: rec.timestamp("updated_at")?,
+        on: rec.opt_parse("on")?,
+        stand_in: rec.flag("stand_in")?,
+        stands_in_for: rec.opt_parse("stands_in_for")?,
     })
 }
 
@@ -516,6 +542,127 @@ impl Document {
                 .create(tx, &pledges, &key)
                 .map(|_| ()),
         })
+    }
+
+    /// Asks for someone to take one's place on a task (`looking`), or no longer does.
+    pub fn ask_stand_in(
+        &mut self,
+        me: &Identity,
+        task: TaskId,
+        looking: bool,
+        people: &PeopleView,
+        now: Timestamp,
+    ) -> Result<SignedChange, WriteError> {
+        let (obj, board) = self.own_pledge(me, task, people)?;
+        if let Some(p) = board.pledge(task, me.member())
+            && let Some(by) = board.handed_over(p)
+        {
+            return Err(ValidationError::HandedOver { by: by.to_string() }.into());
+        }
+        self.write(me, now, |tx| {
+            tx.put(&obj, "stand_in", looking)?;
+            tx.put(&obj, "updated_at", ScalarValue::Timestamp(now.millis()))
+        })
+    }
+
+    /// Says which day one will do a pledged task (`None`: no particular day).
+    pub fn set_pledge_day(
+        &mut self,
+        me: &Identity,
+        task: TaskId,
+        on: Option<Date>,
+        people: &PeopleView,
+        today: Date,
+        now: Timestamp,
+    ) -> Result<SignedChange, WriteError> {
+        if let Some(d) = on
+            && d < today
+        {
+            return Err(ValidationError::PledgeDayPast { date: d, today }.into());
+        }
+        let (obj, _) = self.own_pledge(me, task, people)?;
+        self.write(me, now, |tx| {
+            match on {
+                Some(d) => tx.put(&obj, "on", d.to_string())?,
+                None => {
+                    if ReadDoc::get(tx, &obj, "on")?.is_some() {
+                        tx.delete(&obj, "on")?;
+                    }
+                }
+            }
+            tx.put(&obj, "updated_at", ScalarValue::Timestamp(now.millis()))
+        })
+    }
+
+    /// Takes over the place of a member who looks for a stand-in: one's own pledge, marked as
+    /// standing in for them (their pledge then holds no place; a full task is no obstacle).
+    pub fn take_over(
+        &mut self,
+        me: &Identity,
+        task: TaskId,
+        from: MemberId,
+        people: &PeopleView,
+        now: Timestamp,
+    ) -> Result<SignedChange, WriteError> {
+        if !people.is_current_member(&me.member()) {
+            return Err(ValidationError::NotAMember.into());
+        }
+        let board = BoardView::read_task(&self.doc, task)?;
+        let t = board.require_task(task)?;
+        if t.status == TaskStatus::Closed {
+            return Err(ValidationError::TaskClosed { title: t.title.clone() }.into());
+        }
+        let theirs = board.pledge(task, from).filter(|p| p.stand_in && p.state == PledgeState::Pledged);
+        let Some(theirs) = theirs else {
+            return Err(ValidationError::NoStandInWanted { title: t.title.clone() }.into());
+        };
+        if let Some(by) = board.handed_over(theirs) {
+            return Err(ValidationError::HandedOver { by: by.to_string() }.into());
+        }
+        if from == me.member() || matches!(board.pledge(task, me.member()).map(|p| p.state), Some(PledgeState::Pledged))
+        {
+            return Err(ValidationError::AlreadyPledged { title: t.title.clone() }.into());
+        }
+        let day = theirs.on;
+        let pledges = container(&self.doc, "pledges")?;
+        let key = PledgeId { task, member: me.member() }.to_string();
+        let record = child_map(&self.doc, &pledges, &key);
+        self.write(me, now, |tx| {
+            let obj = match record {
+                Some(obj) => {
+                    tx.put(&obj, "state", PledgeState::Pledged.as_str())?;
+                    obj
+                }
+                None => Rec::new()
+                    .str("task", task.to_string())
+                    .str("member", me.member().to_string())
+                    .str("state", PledgeState::Pledged.as_str())
+                    .create(tx, &pledges, &key)?,
+            };
+            tx.put(&obj, "stands_in_for", from.to_string())?;
+            if let Some(d) = day {
+                tx.put(&obj, "on", d.to_string())?;
+            }
+            tx.put(&obj, "updated_at", ScalarValue::Timestamp(now.millis()))
+        })
+    }
+
+    /// One's own pledge record on a task, which must be pledged.
+    fn own_pledge(&self, me: &Identity, task: TaskId, people: &PeopleView) -> Result<(ObjId, BoardView), WriteError> {
+        if !people.is_current_member(&me.member()) {
+            return Err(ValidationError::NotAMember.into());
+        }
+        let board = BoardView::read_task(&self.doc, task)?;
+        let t = board.require_task(task)?;
+        if board.pledge(task, me.member()).map(|p| p.state) != Some(PledgeState::Pledged) {
+            return Err(ValidationError::NotPledged { title: t.title.clone() }.into());
+        }
+        let key = PledgeId { task, member: me.member() }.to_string();
+        let obj = container(&self.doc, "pledges")
+            .ok()
+            .and_then(|p| child_map(&self.doc, &p, &key))
+            .ok_or_else(|| ValidationError::NotPledged { title: t.title.clone() })?;
+        Ok((obj, board))
     }
 
     /// Raises a concern about a task or a sector, for its guild to discuss, under `id` (a

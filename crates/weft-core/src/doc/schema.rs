@@ -88,6 +88,8 @@ pub enum Value {
     /// A concern on this board.
     FlagRef,
     SeriesRef,
+    /// A member's id (another member's, as a stand-in names whom they stand in for).
+    MemberRef,
     /// A stance's round: 1 to `proposals::MAX_ROUNDS`, and the stance's time (path segment 4)
     /// no later than that round can run (`Proposal::latest_stance`) and no earlier than the
     /// proposal (segment 1).
@@ -304,6 +306,9 @@ pub const BOARD: &[Rule] = &[
     r(&[Lit("pledges"), Seg::Pair, Lit("member")], Value::PairMember, Who::AtCreation),
     r(&[Lit("pledges"), Seg::Pair, Lit("state")], Value::OneOf(PLEDGE), Who::PairMember),
     r(&[Lit("pledges"), Seg::Pair, Lit("updated_at")], Value::Timestamp, Who::PairMember),
+    d(&[Lit("pledges"), Seg::Pair, Lit("on")], Value::Date, Who::PairMember),
+    r(&[Lit("pledges"), Seg::Pair, Lit("stand_in")], Value::Bool, Who::PairMember),
+    r(&[Lit("pledges"), Seg::Pair, Lit("stands_in_for")], Value::MemberRef, Who::PairMember),
     r(&[Lit("flags"), Seg::Flag], Value::Map, Who::Member),
     r(&[Lit("flags"), Seg::Flag, Lit("task")], Value::TaskRef, Who::AtCreation),
     r(&[Lit("flags"), Seg::Flag, Lit("sector")], Value::Slug, Who::AtCreation),

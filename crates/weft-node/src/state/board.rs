@@ -75,6 +75,10 @@ impl State {
                 name: member_name(people, &p.member),
                 state: p.state,
                 at: p.updated_at,
+                on: p.on,
+                stand_in: p.stand_in,
+                stands_in_for: p.stands_in_for.map(|m| member_name(people, &m)),
+                handed_over_to: board.handed_over(p).map(|m| member_name(people, &m)),
             })
             .collect();
         pledges.sort_by(|a, b| a.at.cmp(&b.at).then(a.member.cmp(&b.member)));
@@ -93,6 +97,31 @@ impl State {
             hours_logged,
             open_flags,
         })
+    }
+
+    pub(super) fn stand_in(&mut self, task: &str, looking: bool) -> Result<Response, NodeError> {
+        let (c, t) = self.resolve_task(task)?;
+        self.write_board(c, |board, people, w| {
+            Ok((board.ask_stand_in(&w.me, t, looking, people, w.now)?, [Touched::Task(t)]))
+        })?;
+        self.task_detail(c, t).map(|d| Response::Task(Box::new(d)))
+    }
+
+    pub(super) fn take_over(&mut self, task: &str, from: &str) -> Result<Response, NodeError> {
+        let (c, t) = self.resolve_task(task)?;
+        let from = self.resolve_member(c, from)?;
+        self.write_board(c, |board, people, w| {
+            Ok((board.take_over(&w.me, t, from, people, w.now)?, [Touched::Task(t)]))
+        })?;
+        self.task_detail(c, t).map(|d| Response::Task(Box::new(d)))
+    }
+
+    pub(super) fn pledge_day(&mut self, task: &str, on: Option<weft_core::Date>) -> Result<Response, NodeError> {
+        let (c, t) = self.resolve_task(task)?;
+        self.write_board(c, |board, people, w| {
+            Ok((board.set_pledge_day(&w.me, t, on, people, w.today, w.now)?, [Touched::Task(t)]))
+        })?;
+        self.task_detail(c, t).map(|d| Response::Task(Box::new(d)))
     }
 
     pub(super) fn pledge(&mut self, task: &str, action: PledgeAction) -> Result<Response, NodeError> {

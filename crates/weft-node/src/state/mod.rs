@@ -157,6 +157,9 @@ impl State {
             Request::Flag { community, task, sector, note } => {
                 self.flag(community.as_deref(), task.as_deref(), sector.as_ref(), &note)
             }
+            Request::StandIn { task, looking } => self.stand_in(&task, looking),
+            Request::TakeOver { task, from } => self.take_over(&task, &from),
+            Request::PledgeDay { task, on } => self.pledge_day(&task, on),
             // recurring work
             Request::SeriesAdd { community, series } => self.add_series(community.as_deref(), series),
             Request::SeriesEdit { series, edit } => self.edit_series(&series, &edit),
