@@ -392,6 +392,7 @@ mod tests {
             title: "Mend the nets".into(),
             description: String::new(),
             sector: "food".parse().unwrap(),
+            skills: BTreeSet::from(["net-mending".parse().unwrap()]),
             hours: Minutes::from_hours(3),
             slots,
             urgency: Urgency::Urgent,
