@@ -28,6 +28,7 @@ function call(title: string, extra: Partial<CallInfo> = {}): CallInfo {
     title,
     description: '',
     sector: 'food',
+    skills: [],
     hours: 120,
     slots: 2,
     urgency: 'normal',
