@@ -9,7 +9,7 @@ import { hasDefaultName } from './catalogue';
 import { renderMsg, translate, type MessageTree } from './i18n';
 import { percentOf, progressSeries, yearRows, yearTotals } from './progress';
 import { reasonParts, type ReasonContext } from './reasons';
-import { byPlace, linkState, splitCalls, splitNotices } from './neighbours';
+import { byPlace, callSkills, linkState, splitCalls, splitNotices } from './neighbours';
 import type { CallInfo, NeighboursInfo, NoticeInfo } from './types';
 import type { Guild, MemberInfo, MemberYear, PendingInfo, Progress, Sector, SuggestionsInfo, TaskDetail, TaskSummary } from './types';
 import guildsJson from './fixtures/guilds.json';
@@ -158,5 +158,11 @@ describe('neighbours in the preview', () => {
     const { offers, needs } = splitNotices(noticesJson as NoticeInfo[]);
     expect(offers.length).toBeGreaterThan(0);
     expect(needs.length).toBeGreaterThan(0);
+  });
+  it('calls say the skills they ask for, when they ask for any', () => {
+    const ctx = { skill: (s: string) => s, list: (x: string[]) => x.join(', ') };
+    const calls = callsJson as CallInfo[];
+    expect(calls.some((c) => c.skills.length === 0)).toBe(true);
+    for (const c of calls) expect(callSkills(c, ctx) === null).toBe(c.skills.length === 0);
   });
 });
