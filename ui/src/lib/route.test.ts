@@ -11,6 +11,7 @@ describe('routes', () => {
     { name: 'hours' },
     { name: 'community' },
     { name: 'neighbours' },
+    { name: 'neighbours', notice: 'n7needvanhills3xw5pd' },
     { name: 'peers' },
     { name: 'settings' },
     { name: 'profile' },
@@ -22,6 +23,11 @@ describe('routes', () => {
     expect(parseRoute('')).toEqual({ name: 'board' });
     expect(parseRoute('#/nowhere')).toEqual({ name: 'board' });
     expect(parseRoute('#/task')).toEqual({ name: 'board' });
+  });
+  it('a notice to answer is an address on the Neighbours screen', () => {
+    expect(routeHash({ name: 'neighbours', notice: 'n7need' })).toBe('#/neighbours/notice/n7need');
+    expect(parseRoute('#/neighbours/notice')).toEqual({ name: 'neighbours' });
+    expect(navOf({ name: 'neighbours', notice: 'n7need' })).toBe('neighbours');
   });
   it('task pages belong to the board in the nav', () => {
     expect(navOf({ name: 'task', id: 'x' })).toBe('board');

@@ -1,4 +1,5 @@
-// Screens and their addresses (`#/board`, `#/task/<id>`): plain functions, no DOM needed.
+// Screens and their addresses (`#/board`, `#/task/<id>`, `#/neighbours/notice/<id>`): plain
+// functions, no DOM needed.
 
 export type Route =
   | { name: 'board' }
@@ -8,7 +9,8 @@ export type Route =
   | { name: 'foryou' }
   | { name: 'hours' }
   | { name: 'community' }
-  | { name: 'neighbours' }
+  /** `notice`: an offer or need to bring into view (to answer it). */
+  | { name: 'neighbours'; notice?: string }
   | { name: 'peers' }
   | { name: 'settings' }
   | { name: 'profile' };
@@ -23,10 +25,12 @@ export function parseRoute(hash: string): Route {
       if (parts[1] && parts[2] === 'edit') return { name: 'task-edit', id: parts[1] };
       if (parts[1]) return { name: 'task', id: parts[1] };
       return { name: 'board' };
+    case 'neighbours':
+      if (parts[1] === 'notice' && parts[2]) return { name: 'neighbours', notice: parts[2] };
+      return { name: 'neighbours' };
     case 'foryou':
     case 'hours':
     case 'community':
-    case 'neighbours':
     case 'peers':
     case 'settings':
     case 'profile':
@@ -44,6 +48,8 @@ export function routeHash(r: Route): string {
       return '#/task/new';
     case 'task-edit':
       return `#/task/${encodeURIComponent(r.id)}/edit`;
+    case 'neighbours':
+      return r.notice ? `#/neighbours/notice/${encodeURIComponent(r.notice)}` : '#/neighbours';
     default:
       return `#/${r.name}`;
   }
