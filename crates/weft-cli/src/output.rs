@@ -224,6 +224,10 @@ fn call(out: &mut impl Write, c: &weft_node::api::CallInfo) -> anyhow::Result<()
         why,
         if c.ours { " · ours" } else { "" }
     )?;
+    if !c.skills.is_empty() {
+        let skills: Vec<&str> = c.skills.iter().map(weft_core::SkillId::as_str).collect();
+        writeln!(out, "  asks for {}", skills.join(", "))?;
+    }
     if let Some(d) = c.deadline {
         writeln!(out, "  by {d}")?;
     }
@@ -654,43 +658,64 @@ fn suggestions(out: &mut impl Write, s: &SuggestionsInfo) -> anyhow::Result<()> 
     }
     if m.items.is_empty() {
         writeln!(out, "Nothing to suggest right now: no open task fits {} week.", whose.to_lowercase())?;
-        return Ok(());
+    } else {
+        let whom = if s.is_me { "you".to_owned() } else { s.member_name.clone() };
+        writeln!(
+            out,
+            "Suggested for {whom} ({} of {} taken this week):",
+            weft_match::hours(m.week.load()),
+            weft_match::hours(m.week.available)
+        )?;
+        for (rank, item) in m.items.iter().enumerate() {
+            let mut line =
+                format!("{}. {} — {} · {}", rank + 1, item.title, item.sector, weft_match::hours(item.minutes));
+            match item.urgency {
+                Urgency::Urgent => line.push_str(" · urgent"),
+                Urgency::Soon => line.push_str(" · needed soon"),
+                Urgency::Normal => line.push_str(" · not urgent"),
+            }
+            if let Some(n) = &item.neighbour {
+                line.push_str(&format!(" · in {n}"));
+            }
+            if item.planned {
+                line.push_str(if s.is_me { " (your part of the plan)" } else { " (their part of the plan)" });
+            }
+            writeln!(out, "{line}  [{}]", item.task.short())?;
+            for r in &item.reasons {
+                writeln!(out, "     {} {}", mark(r.points), r.text)?;
+            }
+        }
     }
-    let whom = if s.is_me { "you".to_owned() } else { s.member_name.clone() };
-    writeln!(
-        out,
-        "Suggested for {whom} ({} of {} taken this week):",
-        weft_match::hours(m.week.load()),
-        weft_match::hours(m.week.available)
-    )?;
-    for (rank, item) in m.items.iter().enumerate() {
-        let mut line = format!("{}. {} — {} · {}", rank + 1, item.title, item.sector, weft_match::hours(item.minutes));
-        match item.urgency {
-            Urgency::Urgent => line.push_str(" · urgent"),
-            Urgency::Soon => line.push_str(" · needed soon"),
-            Urgency::Normal => line.push_str(" · not urgent"),
-        }
-        if let Some(n) = &item.neighbour {
-            line.push_str(&format!(" · in {n}"));
-        }
-        if item.planned {
-            line.push_str(if s.is_me { " (your part of the plan)" } else { " (their part of the plan)" });
-        }
-        writeln!(out, "{line}  [{}]", item.task.short())?;
-        for r in &item.reasons {
-            let mark = match r.points.signum() {
-                1 => '+',
-                -1 => '-',
-                _ => '·',
-            };
-            writeln!(out, "     {mark} {}", r.text)?;
+    if !s.needs.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Neighbours' needs {} could help with:", if s.is_me { "you" } else { &s.member_name })?;
+        for (rank, n) in s.needs.iter().enumerate() {
+            let sector = n.sector.as_ref().map(|x| format!(" · {x}")).unwrap_or_default();
+            writeln!(out, "{}. {} — {}{sector}  [{}]", rank + 1, n.title, n.community, n.need.short())?;
+            for r in &n.reasons {
+                writeln!(out, "     {} {}", mark(r.points), r.text)?;
+            }
         }
     }
     if s.is_me {
         writeln!(out)?;
-        writeln!(out, "Take one with `weft pledge ID`; not for you? `weft suggest --decline ID`.")?;
+        if !m.items.is_empty() {
+            writeln!(out, "Take one with `weft pledge ID`; not for you? `weft suggest --decline ID`.")?;
+        }
+        if !s.needs.is_empty() {
+            writeln!(out, "Answer a need with `weft need reply ID TEXT`.")?;
+        }
     }
     Ok(())
+}
+
+/// A reason's mark: for, against, or neither.
+fn mark(points: i64) -> char {
+    match points.signum() {
+        1 => '+',
+        -1 => '-',
+        _ => '·',
+    }
 }
 
 fn plan(out: &mut impl Write, p: &PlanInfo) -> anyhow::Result<()> {
@@ -873,4 +898,83 @@ pub fn simulation(out: &mut impl Write, r: &weft_sim::Report) -> anyhow::Result<
         writeln!(out, "  [{}] {}: {}", if g.met { "met" } else { "not met" }, g.goal, g.reached)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use weft_core::id::NoticeId;
+    use weft_core::{CommunityId, MemberId, TaskId};
+    use weft_match::{NeedFacts, NeedReason, NeedSuggestion, Suggestions, Week};
+    use weft_node::api::CallInfo;
+
+    use super::*;
+
+    fn printed(response: &Response) -> String {
+        let mut out = Vec::new();
+        human(&mut out, response).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_call_says_which_skills_it_asks_for() {
+        let call = CallInfo {
+            community: CommunityId::from_bytes([1; 16]),
+            community_name: "Coast".into(),
+            task: TaskId::from_bytes([2; 12]),
+            title: "Mend the nets".into(),
+            description: String::new(),
+            sector: "food".parse().unwrap(),
+            skills: vec!["knots".parse().unwrap(), "net-mending".parse().unwrap()],
+            hours: Minutes::from_hours(3),
+            slots: 2,
+            urgency: Urgency::Urgent,
+            deadline: None,
+            location: None,
+            escalated: true,
+            open: true,
+            ours: false,
+            visitors: Vec::new(),
+            visitor_minutes: Minutes(0),
+        };
+        let text = printed(&Response::Calls(vec![call.clone()]));
+        assert!(text.contains("\n  asks for knots, net-mending\n"), "{text}");
+        let none = printed(&Response::Call(CallInfo { skills: Vec::new(), ..call }));
+        assert!(!none.contains("asks for"), "{none}");
+    }
+
+    #[test]
+    fn needs_come_under_their_own_heading_after_the_tasks_even_when_no_task_fits() {
+        let need = NeedSuggestion {
+            need: NoticeId::from_bytes([3; 12]),
+            title: "A van for Saturday".into(),
+            community: "Hills".into(),
+            sector: None,
+            score: 600,
+            reasons: vec![NeedReason {
+                points: 500,
+                facts: NeedFacts::Skill { skills: vec![("driving".parse().unwrap(), 4)] },
+                text: "it asks for driving (4/5), which you know".into(),
+            }],
+        };
+        let info = SuggestionsInfo {
+            community: CommunityId::from_bytes([1; 16]),
+            member_name: "Ana".into(),
+            is_me: true,
+            suggestions: Suggestions {
+                member: MemberId::from_bytes([4; 32]),
+                week: Week { available: 300, logged: 0, committed: 0 },
+                resting: None,
+                items: Vec::new(),
+            },
+            needs: vec![need],
+        };
+        let text = printed(&Response::Suggestions(info));
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("Nothing to suggest right now"), "{text}");
+        let heading = lines.iter().position(|l| *l == "Neighbours' needs you could help with:").unwrap();
+        let short = NoticeId::from_bytes([3; 12]).short();
+        assert_eq!(lines[heading + 1], format!("1. A van for Saturday — Hills  [{short}]"));
+        assert_eq!(lines[heading + 2], "     + it asks for driving (4/5), which you know");
+        assert!(text.contains("weft need reply ID TEXT") && !text.contains("weft pledge ID"), "{text}");
+    }
 }

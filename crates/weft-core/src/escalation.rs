@@ -161,6 +161,7 @@ mod tests {
             title: t.title.clone(),
             description: String::new(),
             sector: t.sector.clone(),
+            skills: t.skills.clone(),
             hours: t.hours,
             slots: t.slots,
             urgency: t.urgency,

@@ -339,9 +339,10 @@ impl Input {
         Self { today, sectors, guilds, members, tasks }
     }
 
-    /// Adds the open calls of linked neighbours' commons (tasks already here keep theirs), and
-    /// what our members pledged there: never suggested again, and promised work until they
-    /// log hours for it.
+    /// Adds the open calls of linked neighbours' commons (tasks already here keep theirs), with
+    /// the skills they ask for (so skill fit weighs as it does for our own tasks), and what our
+    /// members pledged there: never suggested again, promised work until they log hours for
+    /// it, and learned from.
     pub fn add_commons(&mut self, neighbours: &[CommonsCalls<'_>]) {
         for n in neighbours {
             let c = n.commons;
@@ -358,7 +359,7 @@ impl Input {
                     on,
                     sector: call.sector.clone(),
                     guild: None,
-                    skills: BTreeSet::new(),
+                    skills: call.skills.clone(),
                     minutes: call.hours.get(),
                 });
             }
@@ -372,7 +373,7 @@ impl Input {
                     title: call.title.clone(),
                     sector: call.sector.clone(),
                     guild: None,
-                    skills: BTreeSet::new(),
+                    skills: call.skills.clone(),
                     minutes: call.hours.get(),
                     slots: call.slots,
                     free,
@@ -408,6 +409,7 @@ mod tests {
             title: "Mend the nets".into(),
             description: String::new(),
             sector: "food".parse().unwrap(),
+            skills: BTreeSet::from(["net-mending".parse().unwrap()]),
             hours: Minutes::from_hours(3),
             slots,
             urgency: Urgency::Urgent,
@@ -447,11 +449,13 @@ mod tests {
             vec![pledge(pledged), VisitorPledge { member: MemberId::from_bytes([4; 32]), ..pledge(full) }];
         input.add_commons(&[CommonsCalls { name: "Coast", commons: &commons }]);
         assert_eq!(input.tasks[&open].neighbour.as_deref(), Some("Coast"));
+        assert_eq!(input.tasks[&open].skills, commons.calls[&open].skills, "the call's skills");
         assert_eq!(input.tasks[&pledged].free, 1);
         assert!(!input.tasks.contains_key(&full), "a call whose places visitors hold is not offered");
         let m = &input.members[&me];
         assert!(m.seen.contains(&pledged), "never suggested again");
         assert_eq!(m.committed, 180, "promised work until hours are logged");
         assert_eq!(m.history.len(), 1);
+        assert_eq!(m.history[0].skills, commons.calls[&pledged].skills, "learned from, skills too");
     }
 }

@@ -218,7 +218,7 @@ pub fn hours(minutes: u32) -> String {
     }
 }
 
-fn list(items: &[String]) -> String {
+pub(crate) fn list(items: &[String]) -> String {
     match items {
         [] => String::new(),
         [one] => one.clone(),

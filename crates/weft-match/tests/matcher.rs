@@ -294,3 +294,44 @@ fn an_urgent_place_the_plan_counts_on_someone_for_is_still_shown_to_others() {
     assert!(planned < 5, "{bo:?}");
     assert_eq!(bo.items[planned].task, task_id(1), "{bo:?}");
 }
+
+#[test]
+fn a_neighbours_call_weighs_the_skills_it_asks_for_as_our_own_tasks_do() {
+    use weft_core::doc::commons::{Call, CommonsView};
+    use weft_core::{Minutes, Timestamp};
+    use weft_match::{CommonsCalls, Facts};
+
+    let mut c = community();
+    let mut ana = person(6);
+    ana.travel = true;
+    ana.skills.insert(k("net-mending"), 4);
+    c.members.insert(member(1), ana);
+    let call = |n: u8, skill: &str| Call {
+        task: task_id(n),
+        title: format!("Call {n}"),
+        description: String::new(),
+        sector: s("food"),
+        skills: BTreeSet::from([k(skill)]),
+        hours: Minutes::from_hours(2),
+        slots: 2,
+        urgency: Urgency::Normal,
+        deadline: None,
+        location: None,
+        escalated: false,
+        open: true,
+        created_by: member(9),
+        created_at: Timestamp(0),
+    };
+    let mut commons = CommonsView::default();
+    commons.calls.insert(task_id(1), call(1, "plumbing"));
+    commons.calls.insert(task_id(2), call(2, "net-mending"));
+    c.add_commons(&[CommonsCalls { name: "Coast", commons: &commons }]);
+    let out = suggest(&c, member(1), 5, None).unwrap();
+    assert_eq!(out.items[0].task, task_id(2), "the call she has the skill for first: {out:?}");
+    let skill = |i: usize| out.items[i].reasons.iter().find(|r| r.term == Term::Skill).unwrap().clone();
+    assert_eq!(skill(0).facts, Facts::Skill { known: vec![(k("net-mending"), 4)], learning: vec![], missing: vec![] });
+    assert_eq!(skill(0).text, "you know net-mending (4/5)");
+    if let Some(i) = out.items.iter().position(|i| i.task == task_id(1)) {
+        assert!(skill(i).points < 0 && skill(i).text.contains("asks for plumbing, not in your profile"));
+    }
+}

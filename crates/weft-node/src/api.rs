@@ -13,7 +13,7 @@ use weft_core::doc::series::{Series, SeriesEdit};
 use weft_core::id::{FlagId, GuildId, ProposalId};
 use weft_core::model::{Guild, NewTask, PledgeState, ProfileUpdate, Sector, TaskEdit, Verdict};
 use weft_core::views::{MemberYear, Progress, TaskSummary};
-use weft_core::{CommunityId, DeviceId, EntryId, MemberId, Minutes, Month, SectorId, TaskId, Timestamp};
+use weft_core::{CommunityId, DeviceId, EntryId, MemberId, Minutes, Month, SectorId, SkillId, TaskId, Timestamp};
 use weft_core::{Date, DocName};
 
 /// The most suggestions one [`Request::Suggest`] returns.
@@ -479,6 +479,8 @@ pub struct CallInfo {
     pub title: String,
     pub description: String,
     pub sector: SectorId,
+    /// The skills the task asks for.
+    pub skills: Vec<SkillId>,
     pub hours: Minutes,
     pub slots: u32,
     pub urgency: weft_core::model::Urgency,
@@ -530,6 +532,9 @@ pub struct SuggestionsInfo {
     /// titles and reasons.
     #[serde(flatten)]
     pub suggestions: weft_match::Suggestions,
+    /// Linked neighbours' open needs the member could help with, most suitable first (at most
+    /// `weft_match::MAX_NEEDS`), each with its reasons; answered in the commons.
+    pub needs: Vec<weft_match::NeedSuggestion>,
 }
 
 /// The community plan, with names and titles for display. It suggests; it never assigns.

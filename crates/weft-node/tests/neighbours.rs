@@ -1,7 +1,8 @@
 //! Two communities of real nodes (each with its own SQLite data directory and libp2p swarm on
 //! loopback) linked as neighbours by invitation: the commons syncs between them and through
-//! each community's own members, an urgent task escalates to the neighbours, a traveller pledges
-//! and logs hours, and nothing but the commons crosses.
+//! each community's own members, an urgent task escalates to the neighbours with the skills it
+//! asks for, a traveller pledges and logs hours, a need is suggested to the member who can help,
+//! and nothing but the commons crosses.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -68,7 +69,7 @@ fn urgent(title: &str) -> Request {
                 description: "The storm took half the nets".into(),
                 sector: "food".parse().unwrap(),
                 guild: None,
-                skills: Default::default(),
+                skills: ["net-mending".parse().unwrap()].into(),
                 hours: Minutes::from_hours(3),
                 slots: 2,
                 urgency: Urgency::Urgent,
@@ -140,11 +141,13 @@ async fn linked_communities_share_a_commons_escalate_and_welcome_visitors() {
     })
     .await;
 
-    // A traveller of Hills says they like to travel.
+    // A traveller of Hills says they like to travel, and what they know.
     let traveller = &hills[2].node;
+    let level = weft_core::model::SkillLevel::new;
     let update = weft_core::model::ProfileUpdate {
         willing_to_travel: Some(true),
         hours_per_week: Some(Minutes::from_hours(6)),
+        skills: [("net-mending".parse().unwrap(), level(3)), ("boat-repair".parse().unwrap(), level(4))].into(),
         ..Default::default()
     };
     traveller.execute(Request::ProfileSet { community: None, update }).await.unwrap();
@@ -158,6 +161,8 @@ async fn linked_communities_share_a_commons_escalate_and_welcome_visitors() {
         c.iter().any(|c| c.task == task && c.escalated && !c.ours)
     })
     .await;
+    let call = calls(traveller).await.into_iter().find(|c| c.task == task).unwrap();
+    assert_eq!(call.skills, ["net-mending".parse().unwrap()], "the call asks for the task's skills");
 
     // The matcher suggests it to the traveller, saying why; the traveller takes it (a pledge
     // through the commons) and Coast's members see who from Hills did.
@@ -171,7 +176,58 @@ async fn linked_communities_share_a_commons_escalate_and_welcome_visitors() {
                 .unwrap_or_else(|| panic!("the call is not suggested: {s:?}"));
             let words = format!("{:?}", item.reasons);
             assert!(words.contains("Coast"), "the reasons name the community: {words}");
+            assert!(words.contains("you know net-mending (3/5)"), "the call's skills weigh: {words}");
         }
+        other => panic!("{other:?}"),
+    }
+
+    // A member of Coast states a need; the matcher suggests it to the traveller, who knows
+    // boat repair, and not to a member of Hills who knows nothing it names.
+    coast[2]
+        .node
+        .execute(Request::NoticePost {
+            community: None,
+            kind: weft_node::api::NoticeKindInput::Need,
+            title: "The old dinghy leaks".into(),
+            description: "Someone who knows boat repair, for an afternoon".into(),
+            sector: None,
+        })
+        .await
+        .unwrap();
+    let probe = traveller.clone();
+    until(traveller, "the need among the traveller's suggestions", move || {
+        let probe = probe.clone();
+        async move {
+            match probe.execute(Request::Suggest { community: None, member: None, limit: 10 }).await {
+                Ok(Response::Suggestions(s)) => s.needs.iter().any(|n| {
+                    n.title == "The old dinghy leaks"
+                        && n.community == "Coast"
+                        && n.reasons.iter().any(|r| r.text.contains("boat-repair (4/5)"))
+                }),
+                _ => false,
+            }
+        }
+    })
+    .await;
+    let probe = hills[1].node.clone();
+    until(&hills[1].node, "the need at another member of Hills", move || {
+        let probe = probe.clone();
+        async move {
+            match probe.execute(Request::Notices { community: None }).await {
+                Ok(Response::Notices(n)) => n.iter().any(|n| n.title == "The old dinghy leaks"),
+                _ => false,
+            }
+        }
+    })
+    .await;
+    let update = weft_core::model::ProfileUpdate {
+        willing_to_travel: Some(true),
+        hours_per_week: Some(Minutes::from_hours(6)),
+        ..Default::default()
+    };
+    hills[1].node.execute(Request::ProfileSet { community: None, update }).await.unwrap();
+    match hills[1].node.execute(Request::Suggest { community: None, member: None, limit: 10 }).await.unwrap() {
+        Response::Suggestions(s) => assert!(s.needs.is_empty(), "nothing ties this member to the need: {s:?}"),
         other => panic!("{other:?}"),
     }
     let short: String = task.to_string().chars().take(8).collect();

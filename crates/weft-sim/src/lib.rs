@@ -1589,6 +1589,7 @@ mod tests {
                     title: t.public.title.clone(),
                     description: String::new(),
                     sector: t.public.sector.clone(),
+                    skills: t.public.skills.clone(),
                     hours: Minutes(t.public.minutes),
                     slots: t.public.slots,
                     urgency: t.public.urgency,

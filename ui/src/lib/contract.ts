@@ -39,7 +39,11 @@ error: ApiError | null, };
 /**
  * A task opened to visitors.
  */
-export type CallInfo = { community: CommunityId, community_name: string, task: TaskId, title: string, description: string, sector: SectorId, hours: Minutes, slots: number, urgency: Urgency, deadline: DateStr | null, location: string | null, 
+export type CallInfo = { community: CommunityId, community_name: string, task: TaskId, title: string, description: string, sector: SectorId, 
+/**
+ * The skills the task asks for.
+ */
+skills: Array<SkillId>, hours: Minutes, slots: number, urgency: Urgency, deadline: DateStr | null, location: string | null, 
 /**
  * Opened by escalation (an urgent task unfilled), not by hand.
  */
@@ -218,6 +222,37 @@ export type Minutes = number;
  * A calendar month, e.g. 2026-03. In JSON: `YYYY-MM`.
  */
 export type MonthStr = string;
+
+/**
+ * The facts a need's reason is made of.
+ */
+export type NeedFacts = { "kind": "skill", skills: Array<[SkillId, number]>, } | { "kind": "interest", sector: string, level: number, } | { "kind": "hours", sector: string, minutes: number, } | { "kind": "travel", community: string, willing: boolean, };
+
+/**
+ * One reason a need suits (or does not suit) a member.
+ */
+export type NeedReason = { points: number, 
+/**
+ * What the reason is made of, typed, for front ends that word it in another language.
+ */
+facts: NeedFacts, 
+/**
+ * The reason in English (the CLI prints it).
+ */
+text: string, };
+
+/**
+ * A need one member could help with, with why.
+ */
+export type NeedSuggestion = { need: NoticeId, title: string, 
+/**
+ * The community that stated it, by name.
+ */
+community: string, sector: SectorId | null, 
+/**
+ * The sum of the reasons' points: the order of the list.
+ */
+score: number, reasons: Array<NeedReason>, };
 
 /**
  * A neighbouring community, as its commons describes it, and our link with it.
@@ -772,7 +807,12 @@ export type SuggestionsInfo = { community: CommunityId, member_name: string,
 /**
  * Whether these are the caller's own suggestions.
  */
-is_me: boolean, member: MemberId, week: Week, 
+is_me: boolean, 
+/**
+ * Linked neighbours' open needs the member could help with, most suitable first (at most
+ * `weft_match::MAX_NEEDS`), each with its reasons; answered in the commons.
+ */
+needs: Array<NeedSuggestion>, member: MemberId, week: Week, 
 /**
  * Why there is nothing to suggest, when the burnout guard says rest.
  */

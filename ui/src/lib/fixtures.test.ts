@@ -8,8 +8,8 @@ import { EMPTY_FILTER, filterTasks, groupBoard, sortPressing } from './board';
 import { hasDefaultName } from './catalogue';
 import { renderMsg, translate, type MessageTree } from './i18n';
 import { percentOf, progressSeries, yearRows, yearTotals } from './progress';
-import { reasonParts, type ReasonContext } from './reasons';
-import { byPlace, linkState, splitCalls, splitNotices } from './neighbours';
+import { needReasonParts, reasonParts, type ReasonContext } from './reasons';
+import { byPlace, callSkills, linkState, splitCalls, splitNotices } from './neighbours';
 import { compareProposals, groupProposals, historyRows, KINDS, outcomeToWrite, RESULTS, STANCES_OF } from './decisions';
 import type { CallInfo, NeighboursInfo, NoticeInfo, OutcomeInfo, ProposalInfo, RoundInfo, RoundResult, Stance, StanceInfo } from './types';
 import type { Guild, MemberInfo, MemberYear, PendingInfo, Progress, Sector, SuggestionsInfo, TaskDetail, TaskSummary } from './types';
@@ -161,6 +161,51 @@ describe('neighbours in the preview', () => {
     const { offers, needs } = splitNotices(noticesJson as NoticeInfo[]);
     expect(offers.length).toBeGreaterThan(0);
     expect(needs.length).toBeGreaterThan(0);
+  });
+  it('calls say the skills they ask for, when they ask for any', () => {
+    const ctx = { skill: (s: string) => s, list: (x: string[]) => x.join(', ') };
+    const calls = callsJson as CallInfo[];
+    expect(calls.some((c) => c.skills.length === 0)).toBe(true);
+    for (const c of calls) expect(callSkills(c, ctx) === null).toBe(c.skills.length === 0);
+  });
+  it("the needs suggested to a member are neighbours' open needs the Neighbours screen shows", () => {
+    const { needs } = splitNotices(noticesJson as NoticeInfo[]);
+    expect(suggestions.needs.length).toBeGreaterThan(0);
+    for (const n of suggestions.needs) {
+      const shown = needs.find((x) => x.id === n.need);
+      expect(shown, n.need).toBeDefined();
+      expect(shown?.ours).toBe(false);
+      expect([shown?.title, shown?.community_name, shown?.sector]).toEqual([n.title, n.community, n.sector]);
+      expect(n.score).toBe(n.reasons.reduce((sum, r) => sum + r.points, 0));
+    }
+  });
+});
+
+describe("needs suggested by the node", () => {
+  const ctx: ReasonContext = {
+    skill: (s) => s,
+    sector: (n) => n.toLowerCase(),
+    list: (x) => new Intl.ListFormat('en', { type: 'conjunction' }).format(x),
+  };
+  const worded = (messages: MessageTree, lang: string) =>
+    suggestions.needs.flatMap((n) =>
+      n.reasons.map((r) =>
+        needReasonParts(r, ctx)
+          .map((m) => renderMsg(m, (k, p) => translate(messages, lang, k, p, en)))
+          .join('; '),
+      ),
+    );
+  it.each([
+    ['en', en],
+    ['es', es],
+  ] as const)('every reason reads as a sentence in %s, with no key or placeholder left', (lang, messages) => {
+    for (const text of worded(messages as MessageTree, lang)) expect(text).not.toMatch(/\{|\}|reasons\./);
+  });
+  it('in English, the worded reasons say what the node says', () => {
+    const node = suggestions.needs.flatMap((n) =>
+      n.reasons.map((r) => r.text.replace(/(\d+) h (\d+) min/g, (_, h: string, m: string) => `${Number(h) + Number(m) / 60} h`)),
+    );
+    expect(worded(en as MessageTree, 'en')).toEqual(node);
   });
 });
 

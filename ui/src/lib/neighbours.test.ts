@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { byPlace, compareCalls, linkState, myVisit, neighbourFacts, splitCalls, splitNotices, visitorsByCommunity } from './neighbours';
+import { byPlace, callSkills, compareCalls, linkState, myVisit, neighbourFacts, splitCalls, splitNotices, visitorsByCommunity } from './neighbours';
 import type { CallInfo, NeighbourInfo, NoticeInfo, VisitorInfo } from './types';
 
 function neighbour(name: string, location: string | null, extra: Partial<NeighbourInfo> = {}): NeighbourInfo {
@@ -28,6 +28,7 @@ function call(title: string, extra: Partial<CallInfo> = {}): CallInfo {
     title,
     description: '',
     sector: 'food',
+    skills: [],
     hours: 120,
     slots: 2,
     urgency: 'normal',
@@ -146,5 +147,18 @@ describe('offers and needs', () => {
     ]);
     expect(offers.map((n) => n.id)).toEqual(['new-offer', 'old-offer']);
     expect(needs.map((n) => n.id)).toEqual(['need']);
+  });
+});
+
+describe('the skills a call asks for', () => {
+  const ctx = { skill: (s: string) => s.replace(/-/g, ' '), list: (items: string[]) => items.join(' and ') };
+  it('in words, as the profile names them', () => {
+    expect(callSkills(call('Nets', { skills: ['net-mending', 'knots'] }), ctx)).toEqual({
+      key: 'calls.skills',
+      params: { skills: 'net mending and knots' },
+    });
+  });
+  it('nothing when it asks for none', () => {
+    expect(callSkills(call('Sweep'), ctx)).toBeNull();
   });
 });

@@ -3,6 +3,7 @@
 // Plain functions over the node's answers, no DOM.
 
 import { msg, type Msg } from './i18n';
+import type { ReasonContext } from './reasons';
 import type { CallInfo, NeighbourInfo, NoticeInfo, PledgeState, Urgency, VisitorInfo } from './types';
 
 /**
@@ -75,6 +76,12 @@ export function splitCalls(calls: readonly CallInfo[]): { theirs: CallInfo[]; ou
     theirs: open.filter((c) => !c.ours).sort(compareCalls),
     ours: open.filter((c) => c.ours).sort(compareCalls),
   };
+}
+
+/** The skills a call asks for, in words ("Skills it asks for: first aid and cooking"), or null. */
+export function callSkills(call: Pick<CallInfo, 'skills'>, ctx: Pick<ReasonContext, 'skill' | 'list'>): Msg | null {
+  if (!call.skills.length) return null;
+  return msg('calls.skills', { skills: ctx.list(call.skills.map((s) => ctx.skill(s))) });
 }
 
 /** The member's own visit to a call: pledged, done, or null (never pledged, or withdrawn). */

@@ -154,7 +154,7 @@ function fixtureTransport(): Transport {
         const t = detail(r.task);
         let c = commons.calls.find((x) => x.task === t.id);
         if (!c) {
-          c = { community: us.id, community_name: us.name, task: t.id, title: t.title, description: t.description, sector: t.sector, hours: t.hours, slots: t.slots, urgency: t.urgency, deadline: t.deadline, location: t.location, escalated: false, open: true, ours: true, visitors: [], visitor_minutes: 0 };
+          c = { community: us.id, community_name: us.name, task: t.id, title: t.title, description: t.description, sector: t.sector, skills: [...t.skills], hours: t.hours, slots: t.slots, urgency: t.urgency, deadline: t.deadline, location: t.location, escalated: false, open: true, ours: true, visitors: [], visitor_minutes: 0 };
           commons.calls.push(c);
         }
         c.open = true;

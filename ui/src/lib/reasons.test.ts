@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import en from '../locales/en.json';
 import es from '../locales/es.json';
 import { renderMsg, translate, type MessageTree } from './i18n';
-import { orderedReasons, reasonParts, reasonTone, type ReasonContext } from './reasons';
-import type { Feature, Reason, Suggestion } from './types';
+import { needReasonParts, needReasonTone, orderedNeedReasons, orderedReasons, reasonParts, reasonTone, type ReasonContext } from './reasons';
+import type { Feature, NeedFacts, NeedReason, NeedSuggestion, Reason, Suggestion } from './types';
 
 const ctx: ReasonContext = {
   skill: (s) => s.replace(/-/g, ' '),
@@ -131,5 +131,43 @@ describe('tone and order', () => {
     expect(orderedReasons(s).map((r) => r.term)).toEqual(['plan', 'interest', 'skill', 'sector']);
     expect(s.reasons.map(reasonTone)).toEqual(['for', 'against', 'for', 'for']);
     expect(reasonTone(reason({ kind: 'travel', community: 'x' }, 0))).toBe('neutral');
+  });
+});
+
+describe("a neighbour's need, worded from its facts", () => {
+  const need = (facts: NeedFacts, points = 100): NeedReason => ({ points, facts, text: 'English from the node, not shown' });
+  const say = (r: NeedReason, messages: MessageTree = en, locale = 'en', c = ctx) =>
+    needReasonParts(r, c)
+      .map((m) => renderMsg(m, (k, p) => translate(messages, locale, k, p, en)))
+      .join('; ');
+  const esCtx: ReasonContext = { ...ctx, list: (items) => new Intl.ListFormat('es', { type: 'conjunction' }).format(items) };
+  it.each<[NeedFacts, string, string]>([
+    [
+      { kind: 'skill', skills: [['carpentry', 3], ['first-aid', 4]] },
+      'it asks for carpentry (3/5) and first aid (4/5), which you know',
+      'pide carpentry (3/5) y first aid (4/5), y tú sabes',
+    ],
+    [{ kind: 'interest', sector: 'Food', level: 5 }, 'you love food (5/5)', 'te encanta food (5/5)'],
+    [{ kind: 'hours', sector: 'Healthcare', minutes: 450 }, 'you gave 7.5 h to healthcare this year', 'has dado 7,5 h a healthcare este año'],
+    [{ kind: 'travel', community: 'Hills', willing: true }, 'Hills needs it — you like to travel', 'Hills lo necesita: te gusta desplazarte'],
+    [
+      { kind: 'travel', community: 'Hills', willing: false },
+      "Hills needs it; you haven't said you like to travel, so perhaps from where you are",
+      'Hills lo necesita; no has dicho que te guste desplazarte, así que quizá desde donde estás',
+    ],
+  ])('%j', (facts, english, spanish) => {
+    expect(say(need(facts))).toBe(english);
+    expect(say(need(facts), es, 'es', esCtx)).toBe(spanish);
+  });
+  it('weighs most first, either way; travel for nothing is neutral', () => {
+    const n = {
+      reasons: [
+        need({ kind: 'skill', skills: [['carpentry', 3]] }, 400),
+        need({ kind: 'interest', sector: 'Arts', level: 0 }, -600),
+        need({ kind: 'travel', community: 'Hills', willing: false }, 0),
+      ],
+    } as NeedSuggestion;
+    expect(orderedNeedReasons(n).map((r) => r.facts.kind)).toEqual(['interest', 'skill', 'travel']);
+    expect(n.reasons.map(needReasonTone)).toEqual(['for', 'against', 'neutral']);
   });
 });

@@ -4,7 +4,7 @@
 import { LIMITS } from './contract';
 import { msg, type Msg } from './i18n';
 import { hoursOf } from './format';
-import type { Feature, Reason, Suggestion } from './types';
+import type { Feature, NeedReason, NeedSuggestion, Reason, Suggestion } from './types';
 
 /** What wording a reason needs from its surroundings: names in the member's language. */
 export interface ReasonContext {
@@ -134,5 +134,42 @@ export function orderedReasons(s: Suggestion): Reason[] {
       if (b.r.term === 'plan') return 1;
       return Math.abs(b.r.points) - Math.abs(a.r.points) || a.i - b.i;
     })
+    .map((x) => x.r);
+}
+
+/**
+ * The messages for one reason a neighbour's need suits the member: a skill it names, their
+ * interest in its sector (worded as for a task), hours they gave to that sector, and travel.
+ */
+export function needReasonParts(r: NeedReason, ctx: ReasonContext): Msg[] {
+  const f = r.facts;
+  switch (f.kind) {
+    case 'skill':
+      return [
+        msg('reasons.need.skill', { skills: ctx.list(f.skills.map(([s, level]) => `${ctx.skill(s)} (${level}/5)`)) }),
+      ];
+    case 'interest': {
+      const level = Math.max(0, Math.min(5, f.level));
+      return [msg(`reasons.interest.l${level}`, { sector: ctx.sector(f.sector), level })];
+    }
+    case 'hours':
+      return [msg('reasons.need.hours', { hours: hoursOf(f.minutes), sector: ctx.sector(f.sector) })];
+    case 'travel':
+      return [msg(f.willing ? 'reasons.need.travel' : 'reasons.need.travelNot', { community: f.community })];
+    default:
+      return [msg('reasons.unknown', { text: (r as NeedReason).text })];
+  }
+}
+
+/** Whether a need's reason counts for it, against it, or is neutral. */
+export function needReasonTone(r: NeedReason): 'for' | 'against' | 'neutral' {
+  return r.points > 0 ? 'for' : r.points < 0 ? 'against' : 'neutral';
+}
+
+/** A need's reasons, those that weigh most (both ways) first, keeping the matcher's order among equals. */
+export function orderedNeedReasons(n: NeedSuggestion): NeedReason[] {
+  return n.reasons
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => Math.abs(b.r.points) - Math.abs(a.r.points) || a.i - b.i)
     .map((x) => x.r);
 }

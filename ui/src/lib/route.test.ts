@@ -16,6 +16,7 @@ describe('routes', () => {
     { name: 'decisions', propose: { concern: 'f4k2abcd', task: 'k3j2abcd' } },
     { name: 'decisions', propose: { sector: 'food' } },
     { name: 'proposal', id: 'p7q2abcd' },
+    { name: 'neighbours', notice: 'n7needvanhills3xw5pd' },
     { name: 'peers' },
     { name: 'settings' },
     { name: 'profile' },
@@ -28,6 +29,11 @@ describe('routes', () => {
     expect(parseRoute('#/nowhere')).toEqual({ name: 'board' });
     expect(parseRoute('#/task')).toEqual({ name: 'board' });
     expect(parseRoute('#/proposal')).toEqual({ name: 'decisions' });
+  });
+  it('a notice to answer is an address on the Neighbours screen', () => {
+    expect(routeHash({ name: 'neighbours', notice: 'n7need' })).toBe('#/neighbours/notice/n7need');
+    expect(parseRoute('#/neighbours/notice')).toEqual({ name: 'neighbours' });
+    expect(navOf({ name: 'neighbours', notice: 'n7need' })).toBe('neighbours');
   });
   it('a proposal form keeps only what it can be about', () => {
     expect(parseRoute('#/decisions/propose/sector/food/colour/red/task')).toEqual({ name: 'decisions', propose: { sector: 'food' } });

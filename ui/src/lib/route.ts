@@ -1,4 +1,5 @@
-// Screens and their addresses (`#/board`, `#/task/<id>`): plain functions, no DOM needed.
+// Screens and their addresses (`#/board`, `#/task/<id>`, `#/neighbours/notice/<id>`): plain
+// functions, no DOM needed.
 
 /** What a new proposal answers or is about, set by where its form was opened from. */
 export interface ProposeAbout {
@@ -16,7 +17,8 @@ export type Route =
   | { name: 'foryou' }
   | { name: 'hours' }
   | { name: 'community' }
-  | { name: 'neighbours' }
+  /** `notice`: an offer or need to bring into view (to answer it). */
+  | { name: 'neighbours'; notice?: string }
   /** `propose`: the form to open a proposal, open (about something, or not). */
   | { name: 'decisions'; propose?: ProposeAbout }
   | { name: 'proposal'; id: string }
@@ -46,10 +48,12 @@ export function parseRoute(hash: string): Route {
     }
     case 'proposal':
       return parts[1] ? { name: 'proposal', id: parts[1] } : { name: 'decisions' };
+    case 'neighbours':
+      if (parts[1] === 'notice' && parts[2]) return { name: 'neighbours', notice: parts[2] };
+      return { name: 'neighbours' };
     case 'foryou':
     case 'hours':
     case 'community':
-    case 'neighbours':
     case 'peers':
     case 'settings':
     case 'profile':
@@ -74,6 +78,8 @@ export function routeHash(r: Route): string {
     }
     case 'proposal':
       return `#/proposal/${encodeURIComponent(r.id)}`;
+    case 'neighbours':
+      return r.notice ? `#/neighbours/notice/${encodeURIComponent(r.notice)}` : '#/neighbours';
     default:
       return `#/${r.name}`;
   }

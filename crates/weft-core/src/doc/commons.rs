@@ -4,8 +4,9 @@
 //! roster/<change hash>   { change, signature }   people changes proving who is a member
 //! directory              { name, about, location?, languages, hosts, escalate_after? }
 //! links/<community>      { by, at, ended_by?, ended_at? }
-//! calls/<task>           { title, description, sector, hours, slots, urgency, deadline?,
-//!                          location?, escalated, status, created_by, created_at, updated_at }
+//! calls/<task>           { title, description, sector, skills: { <skill>: true }, hours,
+//!                          slots, urgency, deadline?, location?, escalated, status,
+//!                          created_by, created_at, updated_at }
 //! offers/<notice>, needs/<notice>
 //!                        { title, description, sector?, status, created_by, created_at, updated_at }
 //! pledges/<task>.<member> { task, member, community, state, updated_at }   a visitor's pledge
@@ -19,7 +20,7 @@
 //! of the task it opens, so two members who open (or escalate) the same task at once write one
 //! record.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use automerge::transaction::Transactable;
 use automerge::{Automerge, Change, ObjId, ObjType, ScalarValue};
@@ -30,7 +31,9 @@ use super::membership::{Membership, epoch_record, seal_all};
 use super::read::{Field, Record, SchemaError, child_map, fields, records, root_map};
 use super::{DocName, Document, WriteError, require_new, root_container};
 use crate::crypto::DataKey;
-use crate::id::{CommunityId, DeviceId, EntryId, InviteId, MemberId, NoticeId, PledgeId, ReplyId, SectorId, TaskId};
+use crate::id::{
+    CommunityId, DeviceId, EntryId, InviteId, MemberId, NoticeId, PledgeId, ReplyId, SectorId, SkillId, TaskId,
+};
 use crate::identity::{ChangeSignature, Identity};
 use crate::model::{PledgeState, Task, TaskStatus, Urgency};
 use crate::roster::{Evidence, Roster, RosterError};
@@ -73,6 +76,8 @@ pub struct Call {
     pub title: String,
     pub description: String,
     pub sector: SectorId,
+    /// The skills the task asks for (a call written before calls carried them has none).
+    pub skills: BTreeSet<SkillId>,
     pub hours: Minutes,
     pub slots: u32,
     pub urgency: Urgency,
@@ -277,8 +282,9 @@ pub struct ReadModel {
     pub roster: Option<Roster>,
 }
 
-/// The read model's format; one of another format is read again from the document.
-const READ_MODEL_FORMAT: u8 = 1;
+/// The read model's format; one of another format is read again from the document. 2: calls
+/// carry their skills.
+const READ_MODEL_FORMAT: u8 = 2;
 
 /// Why a stored read model cannot be used (the commons is then read from its document).
 #[derive(Debug, thiserror::Error)]
@@ -428,6 +434,19 @@ fn read_link(doc: &Automerge, key: &str, obj: &ObjId) -> Result<Link, SchemaErro
     Ok(Link { community: parse_key(key, "a community id")?, by: rec.parse("by")?, at: rec.timestamp("at")?, ended })
 }
 
+/// The skills a call's `skills` map holds (none for a call written before calls had them).
+fn read_skills(doc: &Automerge, rec: &Record) -> Result<BTreeSet<SkillId>, SchemaError> {
+    let mut skills = BTreeSet::new();
+    if rec.has("skills") {
+        for (skill, field) in fields(doc, rec.map("skills")?) {
+            if let (Ok(skill), Field::Bool(true)) = (skill.parse(), field) {
+                skills.insert(skill);
+            }
+        }
+    }
+    Ok(skills)
+}
+
 fn read_call(doc: &Automerge, key: &str, obj: &ObjId) -> Result<Call, SchemaError> {
     let rec = Record::read(doc, obj, &format!("calls/{key}"));
     Ok(Call {
@@ -435,6 +454,7 @@ fn read_call(doc: &Automerge, key: &str, obj: &ObjId) -> Result<Call, SchemaErro
         title: rec.str("title")?.to_owned(),
         description: rec.opt_str("description")?.unwrap_or_default().to_owned(),
         sector: rec.parse("sector")?,
+        skills: read_skills(doc, &rec)?,
         hours: rec.minutes("hours")?,
         slots: rec.u32("slots")?,
         urgency: rec.parse("urgency")?,
@@ -776,7 +796,8 @@ impl Document {
     }
 
     /// Opens a task of the community to visitors (or updates its call), `escalated` when the
-    /// community's escalation does it.
+    /// community's escalation does it. The call asks for the task's skills: opened again or
+    /// updated, it drops those the task no longer asks for.
     pub fn open_call(
         &mut self,
         me: &Identity,
@@ -792,6 +813,12 @@ impl Document {
         let key = task.id.to_string();
         let existing = child_map(self.automerge(), &calls, &key);
         let updating = existing.is_some();
+        // The call's skills now (a call written before calls had skills has no map yet).
+        let skills_obj = existing.as_ref().and_then(|o| child_map(self.automerge(), o, "skills"));
+        let had: BTreeSet<String> = skills_obj
+            .as_ref()
+            .map(|o| fields(self.automerge(), o).into_iter().map(|(k, _)| k).collect())
+            .unwrap_or_default();
         self.write(me, now, |tx| {
             let obj = match existing {
                 Some(o) => o,
@@ -805,6 +832,16 @@ impl Document {
             tx.put(&obj, "title", task.title.as_str())?;
             tx.put(&obj, "description", task.description.as_str())?;
             tx.put(&obj, "sector", task.sector.as_str())?;
+            let skills = match &skills_obj {
+                Some(o) => o.clone(),
+                None => tx.put_object(&obj, "skills", ObjType::Map)?,
+            };
+            for gone in had.iter().filter(|k| !task.skills.iter().any(|s| s.as_str() == k.as_str())) {
+                tx.delete(&skills, gone.as_str())?;
+            }
+            for new in task.skills.iter().filter(|s| !had.contains(s.as_str())) {
+                tx.put(&skills, new.as_str(), true)?;
+            }
             tx.put(&obj, "hours", u64::from(task.hours.get()))?;
             tx.put(&obj, "slots", u64::from(task.slots))?;
             tx.put(&obj, "urgency", task.urgency.to_string())?;
@@ -1132,6 +1169,9 @@ mod tests {
         let mut other = model.encode();
         other[0] = 9;
         assert!(matches!(ReadModel::decode(&other), Err(ReadModelError::Format(9))));
+        // One made before calls carried skills is read again from the document too.
+        other[0] = 1;
+        assert!(matches!(ReadModel::decode(&other), Err(ReadModelError::Format(1))));
         assert!(matches!(ReadModel::decode(&[]), Err(ReadModelError::Empty)));
         let bytes = model.encode();
         assert!(matches!(ReadModel::decode(&bytes[..bytes.len() / 2]), Err(ReadModelError::Decode(_))));
@@ -1198,6 +1238,119 @@ mod tests {
         a.log.push(forged);
         let err = check(&mut a, &n).unwrap_err();
         assert!(matches!(err, VerifyError::NotAllowed { .. }), "{err:?}");
+    }
+
+    fn skills(names: &[&str]) -> BTreeSet<SkillId> {
+        names.iter().map(|s| s.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn a_call_asks_for_its_tasks_skills_and_drops_those_the_task_no_longer_asks_for() {
+        let (mut a, b, _) = linked();
+        let n = rosters(&[&b]);
+        let mut job = Task { skills: skills(&["net-mending", "knots"]), ..task(&a.member) };
+        let opened = a.commons.open_call(&a.member, &job, false, t(5)).unwrap();
+        a.log.push(opened);
+        check(&mut a, &n).unwrap();
+        assert_eq!(CommonsView::read(a.replica.automerge()).calls[&job.id].skills, skills(&["knots", "net-mending"]));
+
+        // The task changed: opened again, the call asks for what the task asks for now.
+        job.skills = skills(&["knots", "boat-repair"]);
+        let updated = a.commons.open_call(&a.founder, &job, false, t(6)).unwrap();
+        a.log.push(updated);
+        check(&mut a, &n).unwrap();
+        let view = CommonsView::read(a.replica.automerge());
+        assert_eq!(view.calls[&job.id].skills, skills(&["boat-repair", "knots"]));
+        // …and its read model keeps them.
+        let model = ReadModel { view, roster: None };
+        assert_eq!(ReadModel::decode(&model.encode()).unwrap().view.calls[&job.id].skills, job.skills);
+
+        // None left: the map stays, empty.
+        job.skills.clear();
+        let cleared = a.commons.open_call(&a.member, &job, false, t(7)).unwrap();
+        a.log.push(cleared);
+        check(&mut a, &n).unwrap();
+        assert!(CommonsView::read(a.replica.automerge()).calls[&job.id].skills.is_empty());
+    }
+
+    #[test]
+    fn a_call_written_before_calls_had_skills_reads_without_them_and_gets_them_when_opened_again() {
+        let (mut a, b, _) = linked();
+        let n = rosters(&[&b]);
+        let mut job = task(&a.member);
+        // A call as the writers wrote it before: no skills map.
+        let calls = root_map(a.commons.automerge(), "calls").unwrap();
+        let old = a
+            .commons
+            .write(&a.member, t(5), |tx| {
+                let o = tx.put_object(&calls, job.id.to_string(), ObjType::Map)?;
+                tx.put(&o, "created_by", a.member.member().to_string())?;
+                tx.put(&o, "created_at", ScalarValue::Timestamp(t(5).millis()))?;
+                tx.put(&o, "title", job.title.as_str())?;
+                tx.put(&o, "description", "")?;
+                tx.put(&o, "sector", "food")?;
+                tx.put(&o, "hours", 180u64)?;
+                tx.put(&o, "slots", 2u64)?;
+                tx.put(&o, "urgency", "urgent")?;
+                tx.put(&o, "escalated", true)?;
+                tx.put(&o, "status", "open")?;
+                tx.put(&o, "updated_at", ScalarValue::Timestamp(t(5).millis()))?;
+                Ok(())
+            })
+            .unwrap();
+        a.log.push(old);
+        check(&mut a, &n).unwrap();
+        assert!(CommonsView::read(a.replica.automerge()).calls[&job.id].skills.is_empty());
+        job.skills = skills(&["knots"]);
+        let again = a.commons.open_call(&a.founder, &job, true, t(6)).unwrap();
+        a.log.push(again);
+        check(&mut a, &n).unwrap();
+        assert_eq!(CommonsView::read(a.replica.automerge()).calls[&job.id].skills, skills(&["knots"]));
+    }
+
+    #[test]
+    fn only_home_members_write_a_calls_skills_and_only_as_skills() {
+        let (mut a, b, call) = linked();
+        let n = rosters(&[&b]);
+        let skills_of = |doc: &Document, call: TaskId| {
+            let calls = root_map(doc.automerge(), "calls").unwrap();
+            let c = child_map(doc.automerge(), &calls, &call.to_string()).unwrap();
+            child_map(doc.automerge(), &c, "skills").unwrap()
+        };
+        // A member of B adds a skill to A's call.
+        let obj = skills_of(&a.commons, call);
+        let forged = a.commons.write(&b.member, t(5), |tx| tx.put(&obj, "knots", true)).unwrap();
+        a.log.push(forged);
+        let err = check(&mut a, &n).unwrap_err();
+        assert!(
+            matches!(&err, VerifyError::NotAllowed { path, why, .. } if path.ends_with("/skills/knots") && why.contains("own members")),
+            "{err:?}"
+        );
+        // …or takes one away.
+        let mut a = linked_again(a);
+        let job = Task { id: call, skills: skills(&["knots"]), ..task(&a.founder) };
+        let opened = a.commons.open_call(&a.founder, &job, true, t(6)).unwrap();
+        a.log.push(opened);
+        check(&mut a, &n).unwrap();
+        let obj = skills_of(&a.commons, call);
+        let forged = a.commons.write(&b.member, t(7), |tx| tx.delete(&obj, "knots")).unwrap();
+        a.log.push(forged);
+        assert!(matches!(check(&mut a, &n), Err(VerifyError::NotAllowed { .. })));
+
+        // A member of A writes something that is not a skill wanted: refused too.
+        let bad = [
+            ("knots", ScalarValue::Boolean(false)),
+            ("knots", ScalarValue::Uint(3)),
+            ("Net Mending", ScalarValue::Boolean(true)),
+        ];
+        for (key, value) in bad {
+            let (mut a, b, call) = linked();
+            let obj = skills_of(&a.commons, call);
+            let wrong = a.commons.write(&a.member, t(8), |tx| tx.put(&obj, key, value.clone())).unwrap();
+            a.log.push(wrong);
+            let err = check(&mut a, &rosters(&[&b])).unwrap_err();
+            assert!(matches!(&err, VerifyError::NotAllowed { .. }), "{key} = {value}: {err:?}");
+        }
     }
 
     /// The same community with its writer's copy back in step with the replica.

@@ -404,6 +404,10 @@ pub const COMMONS: &[Rule] = &[
     r(&[Lit("calls"), Seg::Task, Lit("title")], TITLE, Who::Home),
     r(&[Lit("calls"), Seg::Task, Lit("description")], DESCRIPTION, Who::Home),
     r(&[Lit("calls"), Seg::Task, Lit("sector")], Value::Slug, Who::Home),
+    // The skills the task asks for. Not fixed at creation as a task's are: a call written
+    // before calls carried skills gets its map when it is next opened or updated.
+    r(&[Lit("calls"), Seg::Task, Lit("skills")], Value::Map, Who::Home),
+    d(&[Lit("calls"), Seg::Task, Lit("skills"), Seg::Skill], Value::True, Who::Home),
     r(&[Lit("calls"), Seg::Task, Lit("hours")], Value::Uint { min: 1, max: MAX_TASK_MINUTES }, Who::Home),
     r(&[Lit("calls"), Seg::Task, Lit("slots")], Value::Uint { min: 1, max: validate::SLOTS_MAX as u64 }, Who::Home),
     r(&[Lit("calls"), Seg::Task, Lit("urgency")], Value::OneOf(URGENCY), Who::Home),

@@ -2,6 +2,7 @@
 //! Nothing is cached: a plan for the demo community takes a few milliseconds.
 
 use tracing::debug;
+use weft_core::doc::commons::CommonsView;
 use weft_core::{CommunityId, MemberId, TaskId};
 
 use super::community::{Community, Views, member_name};
@@ -9,11 +10,36 @@ use super::{State, count};
 use crate::api::{MAX_SUGGESTIONS, PlanInfo, PlanPartInfo, Response, SuggestionsInfo, UncoveredTask};
 use crate::error::{NodeError, Refusal};
 
+/// The open needs of linked neighbours' commons, as the matcher reads them.
+fn open_needs(commons: &[(String, CommonsView)]) -> Vec<weft_match::NeedInput> {
+    commons
+        .iter()
+        .flat_map(|(name, view)| {
+            view.needs.values().filter(|n| n.open).map(move |n| weft_match::NeedInput {
+                id: n.id,
+                community: name.clone(),
+                title: n.title.clone(),
+                description: n.description.clone(),
+                sector: n.sector.clone(),
+                answered: view.replies.iter().filter(|r| r.to == n.id).map(|r| r.member).collect(),
+            })
+        })
+        .collect()
+}
+
 impl State {
     /// What the matcher reads for a community today: its documents, this year's ledger and
     /// last year's (for the last 28 days in January), and the calls the other communities of
     /// this data directory opened to neighbours.
     fn match_input(&mut self, c: CommunityId) -> Result<weft_match::Input, NodeError> {
+        self.match_input_and_commons(c).map(|(input, _)| input)
+    }
+
+    /// [`Self::match_input`], and the linked neighbours' commons it read (by name).
+    fn match_input_and_commons(
+        &mut self,
+        c: CommunityId,
+    ) -> Result<(weft_match::Input, Vec<(String, CommonsView)>), NodeError> {
         let today = self.clock.today();
         let years = [today.year() - 1, today.year()];
         let ids: Vec<CommunityId> = self.communities.keys().copied().collect();
@@ -51,7 +77,7 @@ impl State {
         let calls: Vec<weft_match::CommonsCalls<'_>> =
             commons.iter().map(|(name, view)| weft_match::CommonsCalls { name, commons: view }).collect();
         input.add_commons(&calls);
-        Ok(input)
+        Ok((input, commons))
     }
 
     pub(super) fn suggest(
@@ -70,7 +96,7 @@ impl State {
             None => self.me()?,
         };
         let started = std::time::Instant::now();
-        let input = self.match_input(c)?;
+        let (input, commons) = self.match_input_and_commons(c)?;
         let Some(member_name) = input.members.get(&who).map(|m| m.name.clone()) else {
             let people = self.community(c)?.people();
             return Err(if me == Some(who) {
@@ -82,15 +108,23 @@ impl State {
         };
         let plan = weft_match::plan(&input);
         let suggestions = weft_match::suggest(&input, who, usize::try_from(limit).unwrap_or(usize::MAX), Some(&plan))?;
+        let needs = weft_match::suggest_needs(&input, who, &open_needs(&commons))?;
         debug!(
             community = %c.short(),
             tasks = input.tasks.len(),
             members = input.members.len(),
             items = suggestions.items.len(),
+            needs = needs.len(),
             elapsed = ?started.elapsed(),
             "suggested"
         );
-        Ok(Response::Suggestions(SuggestionsInfo { community: c, member_name, is_me: me == Some(who), suggestions }))
+        Ok(Response::Suggestions(SuggestionsInfo {
+            community: c,
+            member_name,
+            is_me: me == Some(who),
+            suggestions,
+            needs,
+        }))
     }
 
     pub(super) fn plan(&mut self, community: Option<&str>) -> Result<Response, NodeError> {

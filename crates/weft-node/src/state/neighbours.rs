@@ -425,6 +425,7 @@ impl State {
             title: call.title.clone(),
             description: call.description.clone(),
             sector: call.sector.clone(),
+            skills: call.skills.iter().cloned().collect(),
             hours: call.hours,
             slots: call.slots,
             urgency: call.urgency,
