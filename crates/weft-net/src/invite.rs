@@ -3,8 +3,10 @@
 //!
 //! - The **short code** (`abcdef-ghijkl-…`, 48 characters) holds the invitation's id and
 //!   secret and a checksum against typos. It is enough on a LAN, where mDNS finds members.
-//! - The **link** (`weft://join/<code>?c=<community>&a=<address>…`) adds the community and
-//!   the inviter's addresses, for joining across the internet.
+//! - The **link** (`weft://join/<code>?c=<community>&k=neighbour&a=<address>…`) adds the
+//!   community, what the invitation is for (`k=neighbour`: linking another community, not
+//!   joining as a member; left out for a member's) and the inviter's addresses, for joining
+//!   across the internet.
 //!
 //! Both are typed or pasted by people, so parsing is strict and every failure says what is
 //! wrong.
@@ -25,6 +27,8 @@ pub struct InviteCode {
     pub invite: [u8; 12],
     pub secret: [u8; 16],
     pub community: Option<CommunityId>,
+    /// A neighbour invitation (to link another community), as the link says.
+    pub neighbour: bool,
     pub addresses: Vec<Multiaddr>,
 }
 
@@ -81,6 +85,10 @@ impl InviteCode {
             out.push_str(&format!("{sep}c={c}"));
             sep = '&';
         }
+        if self.neighbour {
+            out.push_str(&format!("{sep}k=neighbour"));
+            sep = '&';
+        }
         for a in self.addresses.iter().take(MAX_ADDRESSES) {
             out.push_str(&format!("{sep}a={a}"));
             sep = '&';
@@ -111,12 +119,14 @@ impl InviteCode {
         invite.copy_from_slice(&bytes[..12]);
         let mut secret = [0u8; 16];
         secret.copy_from_slice(&bytes[12..28]);
-        let mut out = Self { invite, secret, community: None, addresses: Vec::new() };
+        let mut out = Self { invite, secret, community: None, neighbour: false, addresses: Vec::new() };
         for part in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
             match part.split_once('=') {
                 Some(("c", c)) => {
                     out.community = Some(c.parse().map_err(|_| InviteError::Community { community: c.to_owned() })?);
                 }
+                Some(("k", "neighbour")) => out.neighbour = true,
+                Some(("k", "member")) => out.neighbour = false,
                 Some(("a", a)) => {
                     if out.addresses.len() >= MAX_ADDRESSES {
                         return Err(InviteError::TooManyAddresses { max: MAX_ADDRESSES });
@@ -136,11 +146,27 @@ mod tests {
 
     use super::*;
 
+    #[test]
+    fn a_neighbour_link_says_so_and_a_member_link_does_not() {
+        let member = sample();
+        assert!(!member.link().contains("k="));
+        let neighbour = InviteCode { neighbour: true, ..sample() };
+        let link = neighbour.link();
+        assert!(link.contains("&k=neighbour&"), "{link}");
+        assert_eq!(InviteCode::parse(&link).unwrap(), neighbour);
+        assert_eq!(InviteCode::parse(&member.link()).unwrap(), member);
+        assert!(matches!(
+            InviteCode::parse(&link.replace("k=neighbour", "k=other")),
+            Err(InviteError::UnknownPart { .. })
+        ));
+    }
+
     fn sample() -> InviteCode {
         InviteCode {
             invite: [3; 12],
             secret: [9; 16],
             community: Some(CommunityId::from_bytes([1; 16])),
+            neighbour: false,
             addresses: vec![
                 "/ip4/192.168.1.20/tcp/4001/p2p/12D3KooWRBhwfeP2Y4TCx1SM6s9rUoHhR5STiGwxBhgFRcw3UERE".parse().unwrap(),
             ],

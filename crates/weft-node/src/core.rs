@@ -96,7 +96,13 @@ impl Core {
         addresses: Vec<weft_net::Multiaddr>,
     ) -> Result<InviteCode, NodeError> {
         let new = self.state.create_invite(Some(&community.to_string()), uses, 24 * 3_600_000)?;
-        Ok(InviteCode { invite: *new.invite.as_bytes(), secret: new.secret, community: Some(community), addresses })
+        Ok(InviteCode {
+            invite: *new.invite.as_bytes(),
+            secret: new.secret,
+            community: Some(community),
+            neighbour: false,
+            addresses,
+        })
     }
 
     /// A neighbour invitation to our community that names these addresses (valid a day, used
@@ -107,7 +113,13 @@ impl Core {
         addresses: Vec<weft_net::Multiaddr>,
     ) -> Result<InviteCode, NodeError> {
         let new = self.state.create_neighbour_invite(Some(&community.to_string()), 24 * 3_600_000)?;
-        Ok(InviteCode { invite: *new.invite.as_bytes(), secret: new.secret, community: Some(community), addresses })
+        Ok(InviteCode {
+            invite: *new.invite.as_bytes(),
+            secret: new.secret,
+            community: Some(community),
+            neighbour: true,
+            addresses,
+        })
     }
 
     /// What accepting a neighbour invitation for our community sends (`Input::Link`'s request).

@@ -171,6 +171,11 @@ pub enum Refusal {
     JoinNameNeeded,
     #[error("already joining a community: wait until that is done")]
     AlreadyJoining,
+    #[error(
+        "this is a neighbour invitation, to link one of your communities with theirs: accept it with \
+         `weft neighbour accept` (or on the Neighbours screen)"
+    )]
+    NeighbourInviteToJoin,
 }
 
 impl Refusal {

@@ -5,6 +5,7 @@
 
 import { appInfo, observeRequests, onLink, onNodeEvent, WeftError, toApiError, whileBusy } from './api';
 import { cache, type CacheEvent, type Snapshot } from './cache';
+import { isNeighbourLink } from './links';
 import { batch, newUrgent, remember } from './notify';
 import { parseRoute, routeHash, type Route } from './route';
 import { settings, t } from './settings.svelte';
@@ -176,7 +177,7 @@ export async function start(): Promise<void> {
   await onNodeEvent(onEvent).catch(() => undefined);
   await onLink((link) => {
     app.pendingLink = link;
-    if (app.phase === 'ready') navigate({ name: 'peers' });
+    if (app.phase === 'ready') navigate(linkScreen(link));
   }).catch(() => undefined);
   await loadIdentity();
   // The header: the community list (kept by the cache: read once, then on changes) and the
@@ -184,5 +185,11 @@ export async function start(): Promise<void> {
   cache.watch(COMMUNITIES, 'communities', (s) => s.data && showCommunities(s.data));
   cache.watch(PEERS, 'peers', showNetwork);
   setInterval(() => cache.refresh(PEERS), 10_000);
-  if (app.phase === 'ready' && app.pendingLink) navigate({ name: 'peers' });
+  if (app.phase === 'ready' && app.pendingLink) navigate(linkScreen(app.pendingLink));
+}
+
+/** Where a link opened from outside is taken: a neighbour invitation to the Neighbours
+ *  screen (to accept it for one of our communities), a member's to joining. */
+function linkScreen(link: string): Route {
+  return isNeighbourLink(link) ? { name: 'neighbours' } : { name: 'peers' };
 }

@@ -6,6 +6,12 @@ export function findJoinLink(text: string): string | null {
   return m ? m[0] : null;
 }
 
+/** Whether a link is a neighbour invitation (to link communities), not a member's. */
+export function isNeighbourLink(link: string): boolean {
+  const query = link.split('?')[1] ?? '';
+  return query.split('&').includes('k=neighbour');
+}
+
 /** Text a QR code or a paste gave: a link inside it, else the text itself trimmed. */
 export function invitationFrom(text: string): string {
   return findJoinLink(text) ?? text.trim();

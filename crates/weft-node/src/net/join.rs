@@ -28,6 +28,7 @@ impl Node {
             invite: *new.invite.as_bytes(),
             secret: new.secret,
             community: Some(c),
+            neighbour: false,
             addresses: shared.clone(),
         };
         Ok(crate::api::Response::Invite(crate::api::InviteInfo {
@@ -45,6 +46,9 @@ impl Node {
     /// on the LAN), asks to be admitted, then syncs the community's documents from them.
     pub(crate) async fn join(&self, text: &str, name: Option<String>) -> Result<crate::api::Response, NodeError> {
         let code = weft_net::invite::InviteCode::parse(text)?;
+        if code.neighbour {
+            return Err(crate::error::Refusal::NeighbourInviteToJoin.into());
+        }
         let link = self.net_link().ok_or_else(|| {
             NodeError::Network("joining needs the network: run `weft serve`, or `weft join` without it running".into())
         })?;
@@ -76,6 +80,7 @@ impl Node {
             invite: *new.invite.as_bytes(),
             secret: new.secret,
             community: Some(c),
+            neighbour: true,
             addresses: shared.clone(),
         };
         Ok(crate::api::Response::Invite(crate::api::InviteInfo {
