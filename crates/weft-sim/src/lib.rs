@@ -68,11 +68,15 @@ pub enum Policy {
     /// Weft's matcher with notifications, in linked communities that never escalate: what
     /// neighbours add, measured against Weft alone.
     WeftNoEscalation,
+    /// Weft as it was before dated pledges: every pledge not yet worked counts as this week's
+    /// load in the burnout guard, whatever day it is for.
+    WeftUndated,
 }
 
 impl Policy {
     /// The policies of a single community.
-    pub const ALL: [Self; 5] = [Self::Weft, Self::WeftQuiet, Self::Random, Self::GreedySkill, Self::FirstCome];
+    pub const ALL: [Self; 6] =
+        [Self::Weft, Self::WeftUndated, Self::WeftQuiet, Self::Random, Self::GreedySkill, Self::FirstCome];
     /// The policies of linked communities: Weft with and without escalation, and the baselines,
     /// which never escalate (today's world, where communities do not ask each other).
     pub const NETWORK: [Self; 6] =
@@ -82,6 +86,7 @@ impl Policy {
             Self::Weft => "weft",
             Self::WeftQuiet => "weft, no notifications",
             Self::WeftNoEscalation => "weft, no escalation",
+            Self::WeftUndated => "weft, undated pledges",
             Self::Random => "random",
             Self::GreedySkill => "greedy by skill",
             Self::FirstCome => "first come",
@@ -94,11 +99,16 @@ impl Policy {
     }
 
     fn uses_weft(self) -> bool {
+        matches!(self, Self::Weft | Self::WeftQuiet | Self::WeftNoEscalation | Self::WeftUndated)
+    }
+
+    /// Whether pledges say their day, so the burnout guard counts only this week's work.
+    fn dates_pledges(self) -> bool {
         matches!(self, Self::Weft | Self::WeftQuiet | Self::WeftNoEscalation)
     }
 
     fn notifies(self) -> bool {
-        matches!(self, Self::Weft | Self::WeftNoEscalation)
+        matches!(self, Self::Weft | Self::WeftNoEscalation | Self::WeftUndated)
     }
 }
 
@@ -739,6 +749,7 @@ impl<'w> Run<'w> {
         }
         for mi in 0..self.members.len() {
             self.windows(mi, day);
+            self.promised(mi);
         }
         if self.policy.uses_weft() {
             self.plan = plan(&self.input);
@@ -747,6 +758,34 @@ impl<'w> Run<'w> {
             if self.policy.notifies() && today.weekday() == 0 {
                 self.notify(self.plan.parts.iter().map(|p| p.member).collect(), day * 24 + 8, 12);
             }
+        }
+    }
+
+    /// Whether `minutes` more on `day` fit the member's week of that day: the work promised
+    /// for that week, and (this week) what they logged already.
+    fn fits_week(&self, mi: usize, day: i64, minutes: u32) -> bool {
+        let monday = |d: i64| d - i64::from(self.date(d).weekday());
+        let week = monday(day);
+        let m = &self.members[mi];
+        let promised: u32 = m.pending.iter().filter(|w| monday(w.day) == week).map(|w| w.minutes).sum();
+        let logged = if week == monday(self.day) {
+            self.input.members.get(&m.id).map_or(0, |d| d.this_week)
+        } else {
+            0
+        };
+        promised + logged + minutes <= m.truth.week
+    }
+
+    /// With dated pledges, the work a member promised counts in the guard only in the week it
+    /// is for (the app's pledge day): this week's, Monday to Sunday.
+    fn promised(&mut self, mi: usize) {
+        if !self.policy.dates_pledges() {
+            return;
+        }
+        let week_end = self.day + 6 - i64::from(self.date(self.day).weekday());
+        let minutes: u32 = self.members[mi].pending.iter().filter(|w| w.day <= week_end).map(|w| w.minutes).sum();
+        if let Some(d) = self.input.members.get_mut(&self.members[mi].id) {
+            d.committed = minutes;
         }
     }
 
@@ -929,7 +968,7 @@ impl<'w> Run<'w> {
         let Some(d) = self.input.members.get(&id) else { return Vec::new() };
         let open = |ti: &usize| !d.seen.contains(&self.tasks[*ti].id);
         let own = match self.policy {
-            Policy::Weft | Policy::WeftQuiet | Policy::WeftNoEscalation => {
+            Policy::Weft | Policy::WeftQuiet | Policy::WeftNoEscalation | Policy::WeftUndated => {
                 return suggest(&self.input, id, 3, Some(&self.plan))
                     .map(|s| {
                         s.items
@@ -1012,6 +1051,22 @@ impl<'w> Run<'w> {
                     _ => continue,
                 },
             };
+            // A member who dates their pledges takes only what fits some day they could do it
+            // (a week of their own with room, before the deadline).
+            if self.policy.dates_pledges() {
+                let (minutes, deadline) = match pick {
+                    Pick::Own(ti) => (self.tasks[ti].public.minutes, self.tasks[ti].deadline_day),
+                    Pick::Call(tid) => match self.incoming.get(&tid) {
+                        Some(c) => (c.sim.public.minutes, c.sim.deadline_day),
+                        None => continue,
+                    },
+                };
+                let room = (deadline - self.day).clamp(1, 6);
+                let minutes = minutes.min(self.members[mi].truth.week);
+                if !(self.day + 1..=self.day + room).any(|d| self.fits_week(mi, d, minutes)) {
+                    continue;
+                }
+            }
             if self.rng.chance(p) {
                 match pick {
                     Pick::Own(ti) => self.pledge(mi, ti, hour),
@@ -1084,9 +1139,17 @@ impl<'w> Run<'w> {
     /// The member's side of a pledge: the work, within the next few days and before the
     /// deadline if there is time (a long task is split over two weeks), and what they promised.
     fn commit(&mut self, mi: usize, work: Work, tid: TaskId, deadline: i64, signal: Signal) {
-        let m = &mut self.members[mi];
         let room = (deadline - self.day).clamp(1, 6);
-        let day = self.day + self.rng.range_i64(1, room + 1);
+        let mut day = self.day + self.rng.range_i64(1, room + 1);
+        // A member who says the day of their pledge picks one in a week that still has room
+        // for it (next week's pledges do not count in this week's guard, so they must fit
+        // their own week), the first such day if the drawn one has none.
+        if self.policy.dates_pledges() && !self.fits_week(mi, day, work.minutes) {
+            if let Some(d) = (self.day + 1..=self.day + room).find(|d| self.fits_week(mi, *d, work.minutes)) {
+                day = d;
+            }
+        }
+        let m = &mut self.members[mi];
         let minutes = work.minutes;
         if minutes > m.truth.week {
             let half = minutes / 2;
@@ -1100,6 +1163,7 @@ impl<'w> Run<'w> {
             d.committed += minutes;
             d.history.push(signal);
         }
+        self.promised(mi);
     }
 }
 
