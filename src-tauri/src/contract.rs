@@ -109,7 +109,11 @@ fn limits() -> Vec<(&'static str, &'static str, u64)> {
         ("outcome", "Characters in a decision's outcome.", chars(proposals::OUTCOME_MAX)),
         ("roundHoursMin", "The shortest round of a proposal, in hours.", u64::from(proposals::ROUND_HOURS_MIN)),
         ("roundHoursMax", "The longest round of a proposal, in hours.", u64::from(proposals::ROUND_HOURS_MAX)),
-        ("roundHoursDefault", "A proposal's round unless it says, in hours.", u64::from(proposals::DEFAULT_ROUND_HOURS)),
+        (
+            "roundHoursDefault",
+            "A proposal's round unless it says, in hours.",
+            u64::from(proposals::DEFAULT_ROUND_HOURS),
+        ),
         ("seriesEveryMax", "A weekly series comes round every 1 to this many weeks.", u64::from(series::EVERY_MAX)),
         ("seriesAheadDaysMin", "The fewest days ahead a series makes occurrences.", u64::from(series::AHEAD_DAYS_MIN)),
         ("seriesAheadDaysMax", "The most days ahead a series makes occurrences.", u64::from(series::AHEAD_DAYS_MAX)),
