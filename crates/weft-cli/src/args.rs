@@ -136,6 +136,17 @@ pub enum Command {
     /// Export hours, tasks or members as CSV, everything as ValueFlows JSON-LD, or a raw
     /// Automerge document.
     Export(ExportArgs),
+    /// Your pledged work that has a day, as an iCalendar file (.ics) calendar programs import;
+    /// import it again later to update the events (withdrawn pledges come as cancelled).
+    Calendar {
+        /// The community, by name or id (default: every community here).
+        #[arg(long)]
+        community: Option<String>,
+        /// Write it to this file (replaced whole, never left half written) instead of
+        /// printing it.
+        #[arg(long, value_name = "FILE.ics")]
+        out: Option<PathBuf>,
+    },
     /// Generate a demo community with a year of believable history.
     Demo {
         #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u32).range(2..=500))]
@@ -1044,6 +1055,9 @@ pub fn to_request(command: &Command) -> anyhow::Result<(Request, Option<PathBuf>
                 Request::Export { community: a.community.clone(), format: a.format, doc },
                 Some(a.out.clone()),
             ));
+        }
+        Command::Calendar { community, out } => {
+            return Ok((Request::Calendar { community: community.clone() }, out.clone()));
         }
         Command::Demo { members, seed, name } => Request::Demo { members: *members, seed: *seed, name: name.clone() },
         Command::Status => Request::Status,

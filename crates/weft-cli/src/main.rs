@@ -217,6 +217,21 @@ async fn run(cli: Cli, offset: i32) -> anyhow::Result<()> {
         }
         return Ok(());
     }
+    if let (Some(path), Response::Calendar(calendar)) = (&out, &response) {
+        write_out(path, calendar.ics.as_bytes())?;
+        if path.as_os_str() == "-" {
+            return Ok(());
+        }
+        let (events, cancelled) = (calendar.events, calendar.cancelled);
+        if cli.json {
+            println!("{}", serde_json::json!({ "out": path, "events": events, "cancelled": cancelled }));
+        } else {
+            let plural = if events == 1 { "" } else { "s" };
+            let of_them = if cancelled > 0 { format!(", {cancelled} of them cancelled") } else { String::new() };
+            println!("Wrote {} ({events} event{plural}{of_them}).", path.display());
+        }
+        return Ok(());
+    }
     let mut stdout = std::io::stdout().lock();
     if cli.json {
         output::json(&mut stdout, &response)?;

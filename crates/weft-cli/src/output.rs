@@ -534,6 +534,8 @@ pub fn human(out: &mut impl Write, response: &Response) -> anyhow::Result<()> {
         Response::Export(e) => {
             writeln!(out, "{} export ready: {}", format!("{:?}", e.format).to_lowercase(), e.suggested_name)?
         }
+        // The file itself, as calendar programs import it.
+        Response::Calendar(c) => out.write_all(c.ics.as_bytes())?,
         Response::Demo(d) => {
             writeln!(out, "Demo community '{}' ({}) is ready:", d.community.name, d.community.id)?;
             writeln!(

@@ -751,3 +751,201 @@ fn a_weekly_task_from_the_command_line() {
         assert!(String::from_utf8_lossy(&out.stderr).contains(words), "{args:?}: {out:?}");
     }
 }
+
+/// The local date `days` from today, as the binary's clock sees it (GNU `date`).
+fn day_in(days: u32) -> String {
+    let out = Command::new("date").arg("-d").arg(format!("+{days} days")).arg("+%Y-%m-%d").output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// `2026-03-14` as a `chrono::NaiveDate` prints it: what the parser reads from `20260314`.
+fn start_date(e: &icalendar::Event) -> String {
+    use icalendar::{Component, DatePerhapsTime};
+    match e.get_start() {
+        Some(DatePerhapsTime::Date(d)) => d.to_string(),
+        other => panic!("{:?} does not start on a day: {other:?}", e.get_uid()),
+    }
+}
+
+fn end_date(e: &icalendar::Event) -> String {
+    use icalendar::{Component, DatePerhapsTime};
+    match e.get_end() {
+        Some(DatePerhapsTime::Date(d)) => d.to_string(),
+        other => panic!("{:?} does not end on a day: {other:?}", e.get_uid()),
+    }
+}
+
+#[test]
+fn my_pledges_as_a_calendar_file_that_a_calendar_library_reads_back() {
+    use icalendar::{Component, EventLike, EventStatus};
+
+    let (dir, community) = setup();
+    let d = dir.path();
+    let soup_day = day_in(10);
+    let title = "Soup, bread; and \\ a pot 🍲 for «la fête» — e\u{301}te\u{301}";
+    let soup = json(
+        d,
+        &[
+            "task",
+            "add",
+            "--title",
+            title,
+            "--sector",
+            "arts",
+            "--hours",
+            "1.5",
+            "--deadline",
+            &soup_day,
+            "--location",
+            "The hall, back door",
+            "--description",
+            "Bring a pot.\nAnd a ladle, if you have one; 👩\u{200d}🍳",
+        ],
+    );
+    let soup = soup["id"].as_str().unwrap().to_owned();
+    ok(d, &["pledge", &soup[..6]]);
+    // Not mine, no day, withdrawn: only the withdrawn one comes, as cancelled.
+    json(d, &["task", "add", "--title", "Not pledged", "--sector", "food", "--deadline", &day_in(3)]);
+    let undated = json(d, &["task", "add", "--title", "Any day", "--sector", "food"]);
+    ok(d, &["pledge", &undated["id"].as_str().unwrap()[..6]]);
+    let gave_back = json(d, &["task", "add", "--title", "Given back", "--sector", "food", "--deadline", &day_in(5)]);
+    let gave_back = gave_back["id"].as_str().unwrap().to_owned();
+    ok(d, &["pledge", &gave_back[..6]]);
+    ok(d, &["pledge", &gave_back[..6], "--withdraw"]);
+    // A weekly series: one occurrence pledged, one pledged then skipped (its task closes),
+    // one done.
+    let series = json(
+        d,
+        &[
+            "task",
+            "add",
+            "--title",
+            "Sort the food share",
+            "--sector",
+            "food",
+            "--repeat",
+            "weekly",
+            "--until",
+            "2099-01-01",
+        ],
+    );
+    let coming = series["coming"].as_array().unwrap();
+    let occurrence = |i: usize| (coming[i]["task"].as_str().unwrap().to_owned(), coming[i]["on"].as_str().unwrap());
+    let (first, second, third) = (occurrence(0), occurrence(1), occurrence(2));
+    for (task, _) in [&first, &second, &third] {
+        ok(d, &["pledge", &task[..8]]);
+    }
+    ok(d, &["series", "skip", &series["series"]["id"].as_str().unwrap()[..8], second.1]);
+    ok(d, &["pledge", &third.0[..8], "--done"]);
+
+    let file = d.join("mine.ics");
+    let said = ok(d, &["calendar", "--out", file.to_str().unwrap()]);
+    assert_eq!(said.trim(), format!("Wrote {} (5 events, 2 of them cancelled).", file.display()));
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(std::fs::read_dir(d).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().ends_with(".partial")));
+    let text = String::from_utf8(bytes).unwrap();
+    // CRLF everywhere, no line over 75 octets.
+    assert!(text.ends_with("\r\n") && !text.replace("\r\n", "").contains('\n'), "{text:?}");
+    assert!(text.split("\r\n").all(|l| l.len() <= 75), "{text}");
+
+    let calendar: icalendar::Calendar = text.parse().unwrap();
+    assert_eq!(calendar.property_value("X-WR-CALNAME"), Some("Weft — Riverside Commons"));
+    assert_eq!(calendar.property_value("VERSION"), Some("2.0"));
+    let events: Vec<&icalendar::Event> = calendar.events().collect();
+    let uid = |task: &str| format!("task-{task}.{community}@weft");
+    let by_uid = |task: &str| *events.iter().find(|e| e.get_uid() == Some(uid(task).as_str())).unwrap();
+    assert_eq!(events.len(), 5, "{text}");
+    let mut uids: Vec<&str> = events.iter().map(|e| e.get_uid().unwrap()).collect();
+    uids.sort_unstable();
+    let mut expected = [uid(&soup), uid(&gave_back), uid(&first.0), uid(&second.0), uid(&third.0)];
+    expected.sort();
+    assert_eq!(uids, expected);
+
+    let e = by_uid(&soup);
+    assert_eq!(e.get_summary(), Some(title));
+    assert_eq!((start_date(e), end_date(e)), (soup_day.clone(), day_in(11)), "all day, the end exclusive");
+    assert_eq!(e.get_location(), Some("The hall, back door"));
+    assert_eq!(e.get_status(), Some(EventStatus::Confirmed));
+    assert_eq!(e.get_categories(), Some(vec!["Arts, culture & innovation".to_owned()]));
+    let description = e.get_description().unwrap();
+    assert!(description.starts_with("1.5 h · Arts, culture & innovation · Riverside Commons"), "{description}");
+    assert!(description.ends_with("Bring a pot.\nAnd a ladle, if you have one; 👩\u{200d}🍳"), "{description}");
+    assert!(e.get_timestamp().is_some(), "DTSTAMP");
+
+    assert_eq!(by_uid(&gave_back).get_status(), Some(EventStatus::Cancelled));
+    for ((task, on), status) in
+        [(&first, EventStatus::Confirmed), (&second, EventStatus::Cancelled), (&third, EventStatus::Confirmed)]
+    {
+        let e = by_uid(task);
+        assert_eq!(e.get_summary(), Some("Sort the food share"));
+        assert_eq!(start_date(e), *on, "an occurrence is on its day");
+        assert_eq!(e.get_status(), Some(status), "{on}");
+    }
+    assert!(by_uid(&third.0).get_description().unwrap().contains("Done."));
+
+    // Again, on standard output and for the community by name: the same events under the
+    // same UIDs, so a calendar program updates what the first import made.
+    let again = ok(d, &["calendar", "--community", "riverside commons"]);
+    let strip_stamps = |t: &str| t.split("\r\n").filter(|l| !l.starts_with("DTSTAMP:")).collect::<Vec<_>>().join("\n");
+    assert_eq!(strip_stamps(&again), strip_stamps(&text));
+    let summary = json(d, &["calendar"]);
+    assert_eq!((summary["events"].as_u64(), summary["cancelled"].as_u64()), (Some(5), Some(2)));
+    assert!(summary["community"].is_null());
+    let one = json(d, &["calendar", "--community", "riverside commons"]);
+    assert_eq!(one["suggested_name"], "riverside-commons-calendar.ics");
+
+    // Nothing to write into: the directory must exist, and nothing is left behind.
+    let out = weft(d, &["calendar", "--out", d.join("no/such/dir/mine.ics").to_str().unwrap()]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("could not write"), "{out:?}");
+}
+
+#[test]
+fn a_calendar_says_the_same_days_in_every_time_zone() {
+    // A day of Weft's is the community's calendar day: the file holds it as a floating date,
+    // never shifted by the zone of the machine that wrote it (nor, on import, of the reader).
+    // POSIX zones need no tz database: "UTC+12" is twelve hours behind UTC, "UTC-14" fourteen
+    // ahead, so the two machines' clocks are apart by more than a day at some hours.
+    let (dir, _) = setup();
+    let d = dir.path();
+    let days = [day_in(6), day_in(7), day_in(30)];
+    for (i, day) in days.iter().enumerate() {
+        let task = json(d, &["task", "add", "--title", &format!("Task {i}"), "--sector", "food", "--deadline", day]);
+        ok(d, &["pledge", &task["id"].as_str().unwrap()[..8]]);
+    }
+    let export = |tz: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_weft"))
+            .arg("--data-dir")
+            .arg(d)
+            .arg("calendar")
+            .env_remove("WEFT_DATA_DIR")
+            .env("WEFT_LOG", "warn")
+            .env("TZ", tz)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        let calendar: icalendar::Calendar = text.parse().unwrap();
+        let mut got: Vec<(String, String, String)> = calendar
+            .events()
+            .map(|e| {
+                use icalendar::Component;
+                (e.get_summary().unwrap().to_owned(), start_date(e), end_date(e))
+            })
+            .collect();
+        got.sort();
+        // The stamp is an instant, in UTC whatever the zone.
+        let stamp = text.split("\r\n").find(|l| l.starts_with("DTSTAMP:")).unwrap().to_owned();
+        assert!(stamp.len() == "DTSTAMP:20260314T170000Z".len() && stamp.ends_with('Z'), "{stamp}");
+        (got, text)
+    };
+    let (west, west_text) = export("UTC+12");
+    let (east, _) = export("UTC-14");
+    assert_eq!(west, east);
+    let expected: Vec<(String, String, String)> = [(6, 7), (7, 8), (30, 31)]
+        .iter()
+        .enumerate()
+        .map(|(i, (start, end))| (format!("Task {i}"), day_in(*start), day_in(*end)))
+        .collect();
+    assert_eq!(west, expected, "all day on the task's day, ending (exclusively) the next");
+    assert!(!west_text.contains("TZID"), "no zone is named, so none needs a VTIMEZONE");
+}

@@ -10,6 +10,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod bundle_guard;
+pub mod calendar;
 pub mod cover;
 pub mod crypto;
 pub mod doc;

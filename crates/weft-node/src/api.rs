@@ -315,6 +315,13 @@ pub enum Request {
         format: ExportFormatInput,
         doc: Option<DocName>,
     },
+    /// The caller's pledged work that has a day, as an iCalendar file (RFC 5545) calendar
+    /// programs import: their pledges to tasks of one community (or of every community here
+    /// when `community` is none), and to neighbours' calls they answered as a visitor.
+    /// Importing a newer file updates the events an older one made.
+    Calendar {
+        community: Option<String>,
+    },
     /// What the matcher suggests to a member (the caller if `member` is none): their parts
     /// of the community plan first, then the tasks that suit them best, each with its reasons.
     Suggest {
@@ -407,6 +414,7 @@ pub enum Response {
     Progress(Progress),
     Hours(MemberYear),
     Export(ExportData),
+    Calendar(CalendarInfo),
     Demo(DemoInfo),
     Status(StatusInfo),
     Peers(PeersInfo),
@@ -755,6 +763,23 @@ pub struct ExportData {
     pub suggested_name: String,
     /// The exported bytes, base64 (binary for Automerge, UTF-8 text otherwise).
     pub base64: String,
+}
+
+/// A member's calendar, as iCalendar text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CalendarInfo {
+    /// The community it covers (`None`: every community here).
+    pub community: Option<CommunityId>,
+    /// The calendar's name, as calendar programs show it: "Weft — Riverside".
+    pub name: String,
+    /// A name to save it under, e.g. `riverside-calendar.ics`.
+    pub suggested_name: String,
+    /// The iCalendar text (RFC 5545: CRLF line ends, UTF-8).
+    pub ics: String,
+    /// How many events it holds, the cancelled ones (a withdrawn pledge, a task closed before
+    /// it was done) included.
+    pub events: u32,
+    pub cancelled: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

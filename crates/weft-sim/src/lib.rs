@@ -768,11 +768,8 @@ impl<'w> Run<'w> {
         let week = monday(day);
         let m = &self.members[mi];
         let promised: u32 = m.pending.iter().filter(|w| monday(w.day) == week).map(|w| w.minutes).sum();
-        let logged = if week == monday(self.day) {
-            self.input.members.get(&m.id).map_or(0, |d| d.this_week)
-        } else {
-            0
-        };
+        let logged =
+            if week == monday(self.day) { self.input.members.get(&m.id).map_or(0, |d| d.this_week) } else { 0 };
         promised + logged + minutes <= m.truth.week
     }
 

@@ -393,6 +393,11 @@ describe('what depends on what', () => {
         { community: null, doc: 'commons' },
         { community: C, doc: 'people' },
       ]);
+    expect(depsOf({ op: 'calendar', community: C })).toEqual([
+      { community: C, doc: null },
+      { community: null, doc: 'commons' },
+    ]);
+    expect(depsOf({ op: 'calendar', community: null })).toContainEqual({ community: null, doc: null });
     expect(depsOf({ op: 'status' })).toBeNull();
     expect(depsOf({ op: 'export', community: C, format: 'csv', doc: null })).toBeNull();
   });

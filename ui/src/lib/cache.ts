@@ -74,6 +74,8 @@ const answerCommunity = (answer: unknown): string | null =>
  *   community's people (our members' names);
  * - proposals, proposal_show → board (proposals, stances), people (names); a round's end
  *   changes the answer too, with nothing written: a screen asks again when it passes;
+ * - calendar → every document of the community (of every community when none is named), and
+ *   the commons (the caller's pledges to neighbours' calls, as a visitor);
  * - peers → the network events;
  * - status, export: not cached.
  */
@@ -117,6 +119,8 @@ export function depsOf(request: Request, answer?: unknown): Dep[] | null {
       const c = answerCommunity(answer);
       return [doc(c, 'board'), doc(c, 'people')];
     }
+    case 'calendar':
+      return [doc(request.community, null), doc(null, 'commons')];
     case 'peers':
       return ['network'];
     default:
@@ -148,6 +152,7 @@ const KIND_OF_OP: Record<Request['op'], 'read' | 'write' | 'all'> = {
   proposals: 'read',
   proposal_show: 'read',
   series_list: 'read',
+  calendar: 'read',
   invite: 'write',
   member_remove: 'write',
   community_rename: 'write',

@@ -21,6 +21,7 @@ use weft_core::{CommunityId, MemberId};
 use weft_store::{DataDir, DirLock, Store, StoredIdentity};
 
 mod board;
+mod calendar;
 mod commons;
 mod community;
 mod decisions;
@@ -194,6 +195,7 @@ impl State {
             Request::Decline { community, task } => self.decline(community.as_deref(), &task),
             // export, status, demo
             Request::Export { community, format, doc } => self.export(community.as_deref(), format, doc),
+            Request::Calendar { community } => self.calendar(community.as_deref()),
             Request::Status => self.status().map(Response::Status),
             Request::Demo { members, seed, name } => self.demo(members, seed, name),
             // neighbours: links, calls, visitors, offers and needs

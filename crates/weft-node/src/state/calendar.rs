@@ -1,0 +1,130 @@
+//! The caller's calendar: their pledges to tasks that have a day, in one community or all,
+//! and to neighbours' calls they answered as a visitor, as iCalendar text
+//! (`weft_core::calendar` writes it; more sources of events, a crew's meetings or the
+//! community's gatherings, add their events to the same list).
+//!
+//! Which pledges: the caller's own, `pledged` or `done`, and `withdrawn` ones too. A done
+//! pledge stays in the calendar, confirmed: the member gave that day, and a calendar that
+//! subscribes to the file drops an event that disappears from it, history and all. A
+//! withdrawn pledge (or one on a task closed before it was done) is written cancelled under
+//! the same UID: importing a file adds and updates events but never removes one, so leaving
+//! it out would leave the member's calendar saying they are expected.
+
+use std::collections::BTreeMap;
+
+use weft_core::calendar::{self, Event, PledgedWork, Status};
+use weft_core::model::TaskStatus;
+use weft_core::{CommunityId, SkillId};
+
+use super::{State, count};
+use crate::api::{CalendarInfo, Response};
+use crate::error::NodeError;
+
+impl State {
+    pub(super) fn calendar(&mut self, community: Option<&str>) -> Result<Response, NodeError> {
+        let me = self.me()?;
+        let (covers, ours) = match community {
+            Some(_) => {
+                let c = self.resolve_community(community)?;
+                (Some(c), vec![c])
+            }
+            None => (None, self.community_ids()),
+        };
+        // By UID: a neighbour's call seen from two of our communities is one event.
+        let mut events: BTreeMap<String, Event> = BTreeMap::new();
+        let mut names = Vec::new();
+        for c in ours {
+            let v = self.community(c)?.views();
+            let (people, board) = (v.people, v.board);
+            names.push(people.name.clone());
+            for p in board.pledges.values().filter(|p| p.member == me) {
+                let Some(task) = board.tasks.get(&p.task) else { continue };
+                // The day the member said they would do it, else the task's own.
+                let Some(day) = p.on.or_else(|| calendar::day_of(task)) else { continue };
+                let sector = people.sectors.get(&task.sector).map_or(task.sector.as_str(), |s| s.name.as_str());
+                let event = calendar::pledge_event(&PledgedWork {
+                    community: c,
+                    community_name: &people.name,
+                    task: task.id,
+                    title: &task.title,
+                    description: &task.description,
+                    sector_name: sector,
+                    hours: task.hours,
+                    day,
+                    location: task.location.as_deref(),
+                    // A place handed over to a stand-in is no longer the member's to keep.
+                    state: if board.handed_over(p).is_some() {
+                        weft_core::model::PledgeState::Withdrawn
+                    } else {
+                        p.state
+                    },
+                    open: task.status == TaskStatus::Open,
+                    visiting: false,
+                });
+                events.insert(event.uid.clone(), event);
+            }
+            for event in self.visits(c)? {
+                events.insert(event.uid.clone(), event);
+            }
+        }
+        let mut events: Vec<Event> = events.into_values().collect();
+        events.sort_by(|a, b| (a.when.first_day(), &a.uid).cmp(&(b.when.first_day(), &b.uid)));
+        let name =
+            format!("Weft — {}", if names.is_empty() { "no community yet".to_owned() } else { names.join(", ") });
+        let ics = calendar::write(&name, self.clock.now(), &events).map_err(|e| NodeError::Internal(e.to_string()))?;
+        let suggested_name = match (covers, names.as_slice()) {
+            (Some(_), [one]) => {
+                let slug = SkillId::slugify(one).map_or_else(|_| "community".to_owned(), |s| s.to_string());
+                format!("{slug}-calendar.ics")
+            }
+            _ => "weft-calendar.ics".to_owned(),
+        };
+        Ok(Response::Calendar(CalendarInfo {
+            community: covers,
+            name,
+            suggested_name,
+            ics,
+            events: count(events.len()),
+            cancelled: count(events.iter().filter(|e| e.status == Status::Cancelled).count()),
+        }))
+    }
+
+    /// The caller's pledges, as a visitor from our community `c`, to the calls of the
+    /// neighbours `c` links live (a call's day is its deadline; a call closing means it is
+    /// filled or no longer asked of visitors, not that the work is off).
+    fn visits(&mut self, c: CommunityId) -> Result<Vec<Event>, NodeError> {
+        let me = self.me()?;
+        let links: Vec<CommunityId> = self.held(c)?.view().live_links().collect();
+        let ours = self.community(c)?.people().sectors.clone();
+        let mut out = Vec::new();
+        for n in links {
+            let our_name = self.communities.get_mut(&n).map(|com| com.people().name.clone());
+            let Some(held) = self.commons.get_mut(&n) else { continue };
+            let view = held.view();
+            let name =
+                our_name.or_else(|| view.directory.name.clone()).unwrap_or_else(|| format!("community {}", n.short()));
+            for p in view.pledges.iter().filter(|p| p.member == me && p.community == c) {
+                let Some(call) = view.calls.get(&p.task) else { continue };
+                let Some(day) = call.deadline else { continue };
+                // The neighbour's sectors are named in its people document, which we do not
+                // hold; the default sectors share their ids, so ours name most of them.
+                let sector = ours.get(&call.sector).map_or(call.sector.as_str(), |s| s.name.as_str());
+                out.push(calendar::pledge_event(&PledgedWork {
+                    community: n,
+                    community_name: &name,
+                    task: call.task,
+                    title: &call.title,
+                    description: &call.description,
+                    sector_name: sector,
+                    hours: call.hours,
+                    day,
+                    location: call.location.as_deref(),
+                    state: p.state,
+                    open: true,
+                    visiting: true,
+                }));
+            }
+        }
+        Ok(out)
+    }
+}
