@@ -761,6 +761,18 @@ impl<'w> Run<'w> {
         }
     }
 
+    /// Whether work of `minutes` begun on `day` fits the member's weeks: one week's, or, for
+    /// work longer than a week holds, half in that week and half a week later (as `commit`
+    /// splits it).
+    fn fits_from(&self, mi: usize, day: i64, minutes: u32) -> bool {
+        if minutes > self.members[mi].truth.week {
+            let half = minutes / 2;
+            self.fits_week(mi, day, half) && self.fits_week(mi, day + 7, minutes - half)
+        } else {
+            self.fits_week(mi, day, minutes)
+        }
+    }
+
     /// Whether `minutes` more on `day` fit the member's week of that day: the work promised
     /// for that week, and (this week) what they logged already.
     fn fits_week(&self, mi: usize, day: i64, minutes: u32) -> bool {
@@ -1059,8 +1071,7 @@ impl<'w> Run<'w> {
                     },
                 };
                 let room = (deadline - self.day).clamp(1, 6);
-                let minutes = minutes.min(self.members[mi].truth.week);
-                if !(self.day + 1..=self.day + room).any(|d| self.fits_week(mi, d, minutes)) {
+                if !(self.day + 1..=self.day + room).any(|d| self.fits_from(mi, d, minutes)) {
                     continue;
                 }
             }
@@ -1141,10 +1152,11 @@ impl<'w> Run<'w> {
         // A member who says the day of their pledge picks one in a week that still has room
         // for it (next week's pledges do not count in this week's guard, so they must fit
         // their own week), the first such day if the drawn one has none.
-        if self.policy.dates_pledges() && !self.fits_week(mi, day, work.minutes) {
-            if let Some(d) = (self.day + 1..=self.day + room).find(|d| self.fits_week(mi, *d, work.minutes)) {
-                day = d;
-            }
+        if self.policy.dates_pledges()
+            && !self.fits_from(mi, day, work.minutes)
+            && let Some(d) = (self.day + 1..=self.day + room).find(|d| self.fits_from(mi, *d, work.minutes))
+        {
+            day = d;
         }
         let m = &mut self.members[mi];
         let minutes = work.minutes;
