@@ -605,15 +605,23 @@ fn simulate_compares_weft_with_the_baselines_without_a_data_directory() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("never-created");
     let text = ok(&missing, &["simulate", "--members", "24", "--months", "2", "--seed", "5"]);
-    for row in ["weft ", "weft, no notifications", "random", "greedy by skill", "first come", "Weft against the goals:"]
-    {
+    for row in [
+        "weft ",
+        "weft, undated pledges",
+        "weft, no notifications",
+        "random",
+        "greedy by skill",
+        "first come",
+        "Weft against the goals:",
+    ] {
         assert!(text.contains(row), "missing {row:?} in\n{text}");
     }
     assert!(!missing.exists(), "simulate needs no data directory");
     let v = json(&missing, &["simulate", "--members", "24", "--months", "2", "--seed", "5"]);
     let outcomes = v["report"]["outcomes"].as_array().unwrap();
-    assert_eq!(outcomes.len(), 5);
+    assert_eq!(outcomes.len(), 6);
     assert_eq!(outcomes[0]["policy"], "weft");
+    assert_eq!(outcomes[1]["policy"], "weft-undated");
     assert_eq!(outcomes[0]["overload_incidents"], 0);
     assert_eq!(v["goals"].as_array().unwrap().len(), 5);
     // Same seed, same report.
