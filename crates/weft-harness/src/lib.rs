@@ -116,7 +116,10 @@ impl std::fmt::Debug for SimPeer {
 #[derive(Debug)]
 enum Event {
     /// An input arrives at a peer.
-    Deliver { to: usize, input: Box<Input>, from: Option<usize> },
+    /// `conn` is the connection it travels on, from `from`: if that connection closed since
+    /// (even if the two peers connected again), it is lost, as a libp2p stream dies with its
+    /// connection.
+    Deliver { to: usize, input: Box<Input>, from: Option<usize>, conn: u64 },
     /// A peer's engine asked to be ticked then.
     Tick { peer: usize },
 }
@@ -145,8 +148,10 @@ pub struct Sim {
     now: Mono,
     rng: Rng,
     pub peers: Vec<SimPeer>,
-    /// Open connections (a < b).
-    links: BTreeSet<(usize, usize)>,
+    /// Open connections (a < b), each with its own number: one that closes and opens again
+    /// is a new connection.
+    links: BTreeMap<(usize, usize), u64>,
+    next_conn: u64,
     /// The connections wanted (healing restores them).
     topology: BTreeSet<(usize, usize)>,
     /// Links a silent partition cuts: deliveries are dropped, nobody is told.
@@ -216,7 +221,8 @@ impl Sim {
             now,
             rng,
             peers: Vec::new(),
-            links: BTreeSet::new(),
+            links: BTreeMap::new(),
+            next_conn: 0,
             topology: BTreeSet::new(),
             silent: BTreeSet::new(),
             queue: BinaryHeap::new(),
@@ -330,13 +336,14 @@ impl Sim {
 
     fn open(&mut self, a: usize, b: usize) {
         if a == b
-            || self.links.contains(&pair(a, b))
+            || self.links.contains_key(&pair(a, b))
             || self.peers[a].banned.contains(&b)
             || self.peers[b].banned.contains(&a)
         {
             return;
         }
-        self.links.insert(pair(a, b));
+        self.next_conn += 1;
+        self.links.insert(pair(a, b), self.next_conn);
         let (da, db) = (self.peers[a].device, self.peers[b].device);
         let (aa, ab) = (self.peers[a].address.to_string(), self.peers[b].address.to_string());
         self.deliver(a, Input::Connected { peer: db, how: Discovery::Address, address: ab }, None);
@@ -350,7 +357,7 @@ impl Sim {
     }
 
     fn close(&mut self, a: usize, b: usize) {
-        if !self.links.remove(&pair(a, b)) {
+        if self.links.remove(&pair(a, b)).is_none() {
             return;
         }
         let (da, db) = (self.peers[a].device, self.peers[b].device);
@@ -364,7 +371,7 @@ impl Sim {
         let group: BTreeMap<usize, usize> =
             groups.iter().enumerate().flat_map(|(g, members)| members.iter().map(move |m| (*m, g))).collect();
         let crossing: Vec<(usize, usize)> =
-            self.links.iter().copied().filter(|(a, b)| group.get(a) != group.get(b)).collect();
+            self.links.keys().copied().filter(|(a, b)| group.get(a) != group.get(b)).collect();
         for (a, b) in crossing {
             if silent {
                 self.silent.insert((a, b));
@@ -623,14 +630,15 @@ impl Sim {
             tracing::trace!(?from, to, ?input, "lost");
             return;
         }
+        let conn = from.and_then(|from| self.links.get(&pair(from, to)).copied()).unwrap_or(0);
         let at = self.now + self.delay();
-        self.schedule(at, Event::Deliver { to, input: Box::new(input), from });
+        self.schedule(at, Event::Deliver { to, input: Box::new(input), from, conn });
     }
 
     /// An input for a peer from its own side (a connection opening, a join asked for): now.
     fn deliver(&mut self, to: usize, input: Input, from: Option<usize>) {
         let at = self.now;
-        self.schedule(at, Event::Deliver { to, input: Box::new(input), from });
+        self.schedule(at, Event::Deliver { to, input: Box::new(input), from, conn: 0 });
     }
 
     /// Takes the next event, if one is due by `until`. Returns false when none is.
@@ -650,9 +658,9 @@ impl Sim {
         tracing::trace!(?at, ?event, "step");
         self.advance_to(at);
         match event {
-            Event::Deliver { to, input, from } => {
+            Event::Deliver { to, input, from, conn } => {
                 if let Some(from) = from
-                    && (self.silent.contains(&pair(from, to)) || !self.links.contains(&pair(from, to)))
+                    && (self.silent.contains(&pair(from, to)) || self.links.get(&pair(from, to)) != Some(&conn))
                 {
                     self.stats.cut += 1;
                     tracing::trace!(from, to, ?input, "cut");
@@ -765,7 +773,7 @@ impl Sim {
     }
 
     fn request(&mut self, from: usize, device: DeviceId, id: RequestId, request: wire::Request) {
-        let Some(to) = self.index_of(&device).filter(|to| self.links.contains(&pair(from, *to))) else {
+        let Some(to) = self.index_of(&device).filter(|to| self.links.contains_key(&pair(from, *to))) else {
             // libp2p would try to dial and fail.
             let answer = Err("the peer is not connected".to_owned());
             self.deliver(from, Input::Answer { id, answer }, None);
@@ -840,7 +848,7 @@ impl Sim {
         let hash = hash_of(data);
         let neighbours: Vec<usize> = self
             .links
-            .iter()
+            .keys()
             .filter_map(|(a, b)| match (*a == from, *b == from) {
                 (true, _) => Some(*b),
                 (_, true) => Some(*a),
