@@ -236,6 +236,7 @@ fn events(seed: u64, all: &[Community], home: usize) -> Vec<(i64, Event)> {
                 created_by: member_at(&mut rng, me, opened).member(),
                 created_at: Timestamp(opened),
                 occurrence: None,
+                gathering: None,
             };
             let id = task.id;
             let closed = opened + lasts;

@@ -128,6 +128,7 @@ mod tests {
             created_by: MemberId::from_bytes([1; 32]),
             created_at: Timestamp(0),
             occurrence: None,
+            gathering: None,
         }
     }
 
@@ -151,6 +152,7 @@ mod tests {
                 on: None,
                 stand_in: false,
                 stands_in_for: None,
+                crew: None,
             },
         );
     }

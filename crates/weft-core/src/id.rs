@@ -179,6 +179,14 @@ random_id!(
     /// A series of recurring tasks.
     SeriesId, "series"
 );
+random_id!(
+    /// A crew: a few members who meet on a rhythm.
+    CrewId, "crew"
+);
+random_id!(
+    /// A gathering of the whole community.
+    GatheringId, "gathering"
+);
 
 impl CommunityId {
     /// The community whose genesis change has this hash.

@@ -175,6 +175,9 @@ pub struct Task {
     /// The series it is one occurrence of, if any.
     #[serde(default)]
     pub occurrence: Option<Occurrence>,
+    /// The gathering it is a task of, if any.
+    #[serde(default)]
+    pub gathering: Option<crate::id::GatheringId>,
 }
 
 /// A task as one occurrence of a recurring series.
@@ -204,6 +207,9 @@ pub struct Pledge {
     /// This pledge took over the place of that member, who looked for a stand-in.
     #[serde(default)]
     pub stands_in_for: Option<MemberId>,
+    /// The member took it for their crew: its members share the hours, each logging their own.
+    #[serde(default)]
+    pub crew: Option<crate::id::CrewId>,
 }
 
 /// Hours a member logged, for a task or for a sector in general.

@@ -78,6 +78,9 @@ pub enum Field {
     Reason,
     /// What was decided.
     Outcome,
+    CrewName,
+    /// What a crew is for.
+    Purpose,
 }
 
 impl Field {
@@ -97,6 +100,8 @@ impl Field {
             Self::Details => "details",
             Self::Reason => "reason",
             Self::Outcome => "outcome",
+            Self::CrewName => "crew name",
+            Self::Purpose => "purpose",
         }
     }
 
@@ -116,6 +121,8 @@ impl Field {
             Self::Details => "say what is proposed",
             Self::Reason => "say why",
             Self::Outcome => "say what was decided",
+            Self::CrewName => "give the crew a name",
+            Self::Purpose => "say what the crew is for",
         }
     }
 }
@@ -243,6 +250,28 @@ pub enum ValidationError {
     HandedOver { by: String },
     #[error("{date} has passed (today is {today}): say a day from today on")]
     PledgeDayPast { date: Date, today: Date },
+    #[error("a meeting starts at a time of day, 00:00 to 23:59 (got minute {time})")]
+    MeetingTime { time: u32 },
+    #[error("a meeting lasts {min} to {max} minutes (got {minutes})")]
+    MeetingLength { minutes: u32, min: u32, max: u32 },
+    #[error("there is no crew {crew} in this community")]
+    UnknownCrew { crew: crate::id::CrewId },
+    #[error("you are not in the crew '{name}'")]
+    NotInCrew { name: String },
+    #[error("the crew '{name}' has ended")]
+    CrewEnded { name: String },
+    #[error("{name} is in this crew already")]
+    AlreadyInCrew { name: String },
+    #[error("the crew '{name}' takes only the members it invites: ask one of them")]
+    CrewByInvitation { name: String },
+    #[error("the crew '{name}' is full: a crew is at most {max} people, so everyone can speak and listen")]
+    CrewFull { name: String, max: u32 },
+    #[error("there is no gathering {gathering} on this board")]
+    UnknownGathering { gathering: crate::id::GatheringId },
+    #[error("the gathering '{title}' was cancelled")]
+    GatheringCancelled { title: String },
+    #[error("a gathering lasts at most {max} days (this one {days})")]
+    GatheringTooLong { days: u32, max: u32 },
 }
 
 /// "a, b, c".

@@ -672,6 +672,14 @@ impl OpCheck<'_> {
                         .and_then(|p| self.proposal_scalar(p, "created_by"))
                         .is_some_and(|v| matches!(v, ScalarValue::Str(s) if s.as_str() == me.as_str()))
             }
+            Who::CrewMember => {
+                parent_new
+                    || path.get(1).is_some_and(|crew| {
+                        crate::doc::read::root_map(self.doc, "crews")
+                            .and_then(|all| crate::doc::read::child_map(self.doc, &all, crew))
+                            .is_some_and(|obj| crate::doc::crews::is_crew_member(self.doc, &obj, &me))
+                    })
+            }
         };
         if ok {
             return Ok(());
@@ -683,6 +691,7 @@ impl OpCheck<'_> {
                 Who::AtCreation => "is fixed when the record is created",
                 Who::Home => "is written only by the community's own members, not by its neighbours",
                 Who::ProposalAuthor => "is written only by the member who made the proposal",
+                Who::CrewMember => "is written only by the crew's members",
                 _ => "belongs to another member",
             },
         ))
@@ -728,6 +737,13 @@ impl OpCheck<'_> {
             Value::MemberRef => s.is_some_and(|s| s.parse::<MemberId>().is_ok_and(|m| m.to_string() == s)),
             Value::SeriesRef => s.is_some_and(|s| s.parse::<crate::id::SeriesId>().is_ok_and(|f| f.to_string() == s)),
             Value::StanceRound => self.stance_in_time(path, v),
+            Value::CrewRef => s.is_some_and(|s| s.parse::<crate::id::CrewId>().is_ok_and(|c| c.to_string() == s)),
+            Value::GatheringRef => s.is_some_and(|s| {
+                s.parse::<crate::id::GatheringId>().is_ok_and(|g| g.to_string() == s)
+                    && crate::doc::read::root_map(self.doc, "gatherings")
+                        .and_then(|all| crate::doc::read::child_map(self.doc, &all, s))
+                        .is_some()
+            }),
             Value::Cert => {
                 let member = path.get(1).and_then(|m| m.parse::<MemberId>().ok());
                 let device = path.get(3).and_then(|d| d.parse::<DeviceId>().ok());

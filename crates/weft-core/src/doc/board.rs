@@ -35,6 +35,7 @@ pub struct BoardView {
     pub flags: BTreeMap<FlagId, Flag>,
     pub proposals: BTreeMap<ProposalId, Proposal>,
     pub series: BTreeMap<SeriesId, Series>,
+    pub gatherings: BTreeMap<crate::id::GatheringId, super::gatherings::Gathering>,
     pub skipped: Vec<SchemaError>,
 }
 
@@ -70,6 +71,9 @@ impl BoardView {
         view.skipped.extend(skipped);
         let (series, skipped) = super::series::read_all(doc);
         view.series = series;
+        view.skipped.extend(skipped);
+        let (gatherings, skipped) = super::gatherings::read_all(doc);
+        view.gatherings = gatherings;
         view.skipped.extend(skipped);
         view
     }
@@ -204,6 +208,7 @@ fn read_task(doc: &Automerge, key: &str, obj: &ObjId) -> Result<Task, SchemaErro
             Some(series) => Some(Occurrence { series, on: rec.parse("on")?, detached: rec.flag("detached")? }),
             None => None,
         },
+        gathering: rec.opt_parse("gathering")?,
     })
 }
 
@@ -222,6 +227,7 @@ fn read_pledge(doc: &Automerge, key: &str, obj: &ObjId) -> Result<Pledge, Schema
         on: rec.opt_parse("on")?,
         stand_in: rec.flag("stand_in")?,
         stands_in_for: rec.opt_parse("stands_in_for")?,
+        crew: rec.opt_parse("crew")?,
     })
 }
 
@@ -275,6 +281,16 @@ pub(crate) fn task_record(task: &NewTask, me: &Identity, now: Timestamp) -> Rec 
         .str("status", TaskStatus::Open.as_str())
         .str("created_by", me.member().to_string())
         .timestamp("created_at", now.millis())
+}
+
+/// A new task with its fields checked as `add_task` does, and trimmed as it writes them.
+pub(crate) fn check_new_task_fields(
+    task: &NewTask,
+    people: &PeopleView,
+    today: Date,
+) -> Result<NewTask, ValidationError> {
+    let checked = check_task(task, people, today)?;
+    Ok(NewTask { title: checked.title, description: checked.description, location: checked.location, ..task.clone() })
 }
 
 /// Checks a new task's fields as `add_task` does (for a series' first occurrence).
@@ -587,6 +603,31 @@ impl Document {
                 None => {
                     if ReadDoc::get(tx, &obj, "on")?.is_some() {
                         tx.delete(&obj, "on")?;
+                    }
+                }
+            }
+            tx.put(&obj, "updated_at", ScalarValue::Timestamp(now.millis()))
+        })
+    }
+
+    /// Says that one's pledge is for one's crew (its members share the hours), or no longer.
+    /// The crew is the caller's own: the node checks it in the people document; readers count
+    /// the pledge as a crew's only while its member belongs to that crew.
+    pub fn set_pledge_crew(
+        &mut self,
+        me: &Identity,
+        task: TaskId,
+        crew: Option<crate::id::CrewId>,
+        people: &PeopleView,
+        now: Timestamp,
+    ) -> Result<SignedChange, WriteError> {
+        let (obj, _) = self.own_pledge(me, task, people)?;
+        self.write(me, now, |tx| {
+            match crew {
+                Some(c) => tx.put(&obj, "crew", c.to_string())?,
+                None => {
+                    if ReadDoc::get(tx, &obj, "crew")?.is_some() {
+                        tx.delete(&obj, "crew")?;
                     }
                 }
             }

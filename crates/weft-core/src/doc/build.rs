@@ -62,3 +62,13 @@ impl Rec {
         tx.batch_create_object(parent, key, &self.into_value(), false)
     }
 }
+
+/// Deletes `obj[key]` if it is there (a field cleared that was never set writes nothing).
+pub(crate) fn clear(tx: &mut Transaction<'_>, obj: &ObjId, key: &str) -> Result<(), AutomergeError> {
+    use automerge::ReadDoc;
+    use automerge::transaction::Transactable;
+    if tx.get(obj, key)?.is_some() {
+        tx.delete(obj, key)?;
+    }
+    Ok(())
+}

@@ -1126,6 +1126,7 @@ mod tests {
             created_by: by.member(),
             created_at: t(0),
             occurrence: None,
+            gathering: None,
         }
     }
 

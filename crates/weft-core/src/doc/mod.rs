@@ -18,6 +18,8 @@ mod build;
 pub mod commons;
 #[cfg(test)]
 mod convergence_tests;
+pub mod crews;
+pub mod gatherings;
 pub mod ledger;
 pub mod membership;
 pub mod people;

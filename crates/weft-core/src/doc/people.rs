@@ -37,6 +37,8 @@ pub struct PeopleView {
     pub sectors: BTreeMap<SectorId, Sector>,
     pub guilds: BTreeMap<GuildId, Guild>,
     pub members: BTreeMap<MemberId, Member>,
+    /// Crews, by id (few: always read whole).
+    pub crews: BTreeMap<crate::id::CrewId, super::crews::Crew>,
     /// Records that did not match the schema and were left out.
     pub skipped: Vec<SchemaError>,
 }
@@ -82,7 +84,9 @@ impl PeopleView {
                 Err(e) => skipped.push(e),
             }
         }
-        let mut view = Self { name, founder, created_at, sectors, guilds, members: BTreeMap::new(), skipped };
+        let (crews, crews_skipped) = super::crews::read_all(doc, &super::crews::removed_members(doc));
+        skipped.extend(crews_skipped);
+        let mut view = Self { name, founder, created_at, sectors, guilds, members: BTreeMap::new(), crews, skipped };
         match only {
             None => {
                 let removed = root_map(doc, "removed")
@@ -113,6 +117,7 @@ impl PeopleView {
         self.name = fresh.name;
         self.sectors = fresh.sectors;
         self.guilds = fresh.guilds;
+        self.crews = fresh.crews;
     }
 
     /// Re-reads one member (after a change to them), leaving the rest of the view as it is.

@@ -6,7 +6,7 @@
 //! Paths are map keys from the root. A segment is either a literal or an id of some kind
 //! (`members/<member>/profile/skills/<skill>`). There are no lists and no text objects.
 
-use super::{BOARD_SCHEMA, COMMONS_SCHEMA, DocKind, LEDGER_SCHEMA, PEOPLE_SCHEMA, proposals, series};
+use super::{BOARD_SCHEMA, COMMONS_SCHEMA, DocKind, LEDGER_SCHEMA, PEOPLE_SCHEMA, crews, proposals, series};
 use crate::crypto::SEALED_LEN;
 use crate::model::{INTEREST_MAX, SKILL_LEVEL_MAX};
 use crate::validate;
@@ -43,6 +43,8 @@ pub enum Seg {
     Series,
     /// A day, `YYYY-MM-DD`.
     Day,
+    Crew,
+    Gathering,
 }
 
 /// What a path may hold.
@@ -88,6 +90,10 @@ pub enum Value {
     /// A concern on this board.
     FlagRef,
     SeriesRef,
+    /// A crew's id (of the community's people document: readers check it).
+    CrewRef,
+    /// A gathering of this board.
+    GatheringRef,
     /// A member's id (another member's, as a stand-in names whom they stand in for).
     MemberRef,
     /// A stance's round: 1 to `proposals::MAX_ROUNDS`, and the stance's time (path segment 4)
@@ -121,6 +127,9 @@ pub enum Who {
     Own(usize),
     /// The member who made the proposal at segment 1.
     ProposalAuthor,
+    /// A member of the crew at segment 1 (joined, not left, and let in: the crew is open, or
+    /// they were invited, or they started it).
+    CrewMember,
 }
 
 /// What the schema says about one path.
@@ -237,6 +246,55 @@ pub const PEOPLE: &[Rule] = &[
     r(&[Lit("epochs"), Seg::KeyId, Lit("seals")], Value::Map, Who::AtCreation),
     r(&[Lit("epochs"), Seg::KeyId, Lit("seals"), Seg::Device], Value::Bytes(SEALED_LEN), Who::Member),
     r(&[Lit("crews")], Value::Map, Who::Genesis),
+    r(&[Lit("crews"), C], Value::Map, Who::Member),
+    r(&[Lit("crews"), C, Lit("name")], NAME, Who::CrewMember),
+    r(&[Lit("crews"), C, Lit("purpose")], Value::Text { min: 0, max: crews::PURPOSE_MAX }, Who::CrewMember),
+    r(&[Lit("crews"), C, Lit("open")], Value::Bool, Who::CrewMember),
+    r(&[Lit("crews"), C, Lit("created_by")], Value::Author, Who::AtCreation),
+    r(&[Lit("crews"), C, Lit("created_at")], Value::Timestamp, Who::AtCreation),
+    r(&[Lit("crews"), C, Lit("updated_at")], Value::Timestamp, Who::CrewMember),
+    d(&[Lit("crews"), C, Lit("review")], Value::Date, Who::CrewMember),
+    d(&[Lit("crews"), C, Lit("ended")], Value::Timestamp, Who::CrewMember),
+    r(&[Lit("crews"), C, Lit("rhythm")], Value::Map, Who::AtCreation),
+    d(&[Lit("crews"), C, Lit("rhythm"), Lit("repeat")], Value::OneOf(&["weekly", "monthly"]), Who::CrewMember),
+    d(
+        &[Lit("crews"), C, Lit("rhythm"), Lit("every")],
+        Value::Uint { min: 1, max: series::EVERY_MAX as u64 },
+        Who::CrewMember,
+    ),
+    d(&[Lit("crews"), C, Lit("rhythm"), Lit("nth")], Value::Uint { min: 1, max: series::LAST as u64 }, Who::CrewMember),
+    d(&[Lit("crews"), C, Lit("rhythm"), Lit("weekday")], Value::Uint { min: 0, max: 6 }, Who::CrewMember),
+    d(&[Lit("crews"), C, Lit("rhythm"), Lit("starts")], Value::Date, Who::CrewMember),
+    d(
+        &[Lit("crews"), C, Lit("rhythm"), Lit("time")],
+        Value::Uint { min: 0, max: crews::TIME_MAX as u64 },
+        Who::CrewMember,
+    ),
+    d(
+        &[Lit("crews"), C, Lit("rhythm"), Lit("minutes")],
+        Value::Uint { min: crews::MEETING_MINUTES_MIN as u64, max: crews::MEETING_MINUTES_MAX as u64 },
+        Who::CrewMember,
+    ),
+    d(&[Lit("crews"), C, Lit("rhythm"), Lit("place")], LOCATION, Who::CrewMember),
+    r(&[Lit("crews"), C, Lit("members")], Value::Map, Who::AtCreation),
+    r(&[Lit("crews"), C, Lit("members"), M], Value::Map, Who::Own(3)),
+    r(&[Lit("crews"), C, Lit("members"), M, Lit("joined_at")], Value::Timestamp, Who::Own(3)),
+    d(&[Lit("crews"), C, Lit("members"), M, Lit("left_at")], Value::Timestamp, Who::Own(3)),
+    r(&[Lit("crews"), C, Lit("invited")], Value::Map, Who::AtCreation),
+    r(&[Lit("crews"), C, Lit("invited"), M], Value::Timestamp, Who::CrewMember),
+    r(&[Lit("crews"), C, Lit("notes")], Value::Map, Who::AtCreation),
+    r(&[Lit("crews"), C, Lit("notes"), M], Value::Map, Who::Own(3)),
+    r(&[Lit("crews"), C, Lit("notes"), M, Seg::Millis], Value::Map, Who::Own(3)),
+    r(
+        &[Lit("crews"), C, Lit("notes"), M, Seg::Millis, Lit("kind")],
+        Value::OneOf(&["check-in", "review"]),
+        Who::Own(3),
+    ),
+    r(
+        &[Lit("crews"), C, Lit("notes"), M, Seg::Millis, Lit("text")],
+        Value::Text { min: 1, max: crews::NOTE_MAX },
+        Who::Own(3),
+    ),
 ];
 
 pub const BOARD: &[Rule] = &[
@@ -270,10 +328,23 @@ pub const BOARD: &[Rule] = &[
     r(&[Lit("tasks"), Seg::Task, Lit("series")], Value::SeriesRef, Who::AtCreation),
     r(&[Lit("tasks"), Seg::Task, Lit("on")], Value::Date, Who::AtCreation),
     r(&[Lit("tasks"), Seg::Task, Lit("detached")], Value::Bool, Who::Member),
+    r(&[Lit("tasks"), Seg::Task, Lit("gathering")], Value::GatheringRef, Who::AtCreation),
     // Added by the board's deterministic upgrade (`doc::deterministic_upgrades`), never by a
     // member.
     r(&[Lit("series")], Value::Map, Who::Genesis),
     r(&[Lit("gatherings")], Value::Map, Who::Genesis),
+    r(&[Lit("gatherings"), G], Value::Map, Who::Member),
+    r(&[Lit("gatherings"), G, Lit("title")], TITLE, Who::Member),
+    r(&[Lit("gatherings"), G, Lit("description")], DESCRIPTION, Who::Member),
+    r(&[Lit("gatherings"), G, Lit("starts")], Value::Date, Who::Member),
+    r(&[Lit("gatherings"), G, Lit("ends")], Value::Date, Who::Member),
+    d(&[Lit("gatherings"), G, Lit("place")], LOCATION, Who::Member),
+    r(&[Lit("gatherings"), G, Lit("cancelled")], Value::Bool, Who::Member),
+    r(&[Lit("gatherings"), G, Lit("created_by")], Value::Author, Who::AtCreation),
+    r(&[Lit("gatherings"), G, Lit("created_at")], Value::Timestamp, Who::AtCreation),
+    r(&[Lit("gatherings"), G, Lit("updated_at")], Value::Timestamp, Who::Member),
+    r(&[Lit("gatherings"), G, Lit("attending")], Value::Map, Who::AtCreation),
+    r(&[Lit("gatherings"), G, Lit("attending"), M], Value::Bool, Who::Own(3)),
     r(&[Lit("series"), S], Value::Map, Who::Member),
     r(&[Lit("series"), S, Lit("title")], TITLE, Who::Member),
     r(&[Lit("series"), S, Lit("description")], DESCRIPTION, Who::Member),
@@ -309,6 +380,7 @@ pub const BOARD: &[Rule] = &[
     d(&[Lit("pledges"), Seg::Pair, Lit("on")], Value::Date, Who::PairMember),
     r(&[Lit("pledges"), Seg::Pair, Lit("stand_in")], Value::Bool, Who::PairMember),
     r(&[Lit("pledges"), Seg::Pair, Lit("stands_in_for")], Value::MemberRef, Who::PairMember),
+    d(&[Lit("pledges"), Seg::Pair, Lit("crew")], Value::CrewRef, Who::PairMember),
     r(&[Lit("flags"), Seg::Flag], Value::Map, Who::Member),
     r(&[Lit("flags"), Seg::Flag, Lit("task")], Value::TaskRef, Who::AtCreation),
     r(&[Lit("flags"), Seg::Flag, Lit("sector")], Value::Slug, Who::AtCreation),
@@ -354,6 +426,8 @@ pub const BOARD: &[Rule] = &[
 ];
 
 const P: Seg = Seg::Proposal;
+const C: Seg = Seg::Crew;
+const G: Seg = Seg::Gathering;
 const S: Seg = Seg::Series;
 const KINDS: &[&str] = &["consent", "advice", "consensus"];
 const STANCES: &[&str] = &["consent", "objection", "agree", "abstain", "disagree", "block"];
@@ -537,6 +611,8 @@ fn seg_matches(seg: Seg, key: &str) -> bool {
         Seg::Millis => key.parse::<i64>().is_ok_and(|n| n >= 0 && n.to_string() == key),
         Seg::Series => key.parse::<crate::id::SeriesId>().is_ok_and(|s| s.to_string() == key),
         Seg::Day => key.parse::<crate::time::Date>().is_ok_and(|d| d.to_string() == key),
+        Seg::Crew => key.parse::<crate::id::CrewId>().is_ok_and(|c| c.to_string() == key),
+        Seg::Gathering => key.parse::<crate::id::GatheringId>().is_ok_and(|g| g.to_string() == key),
     }
 }
 

@@ -54,7 +54,7 @@ pub enum Repeat {
 }
 
 impl Repeat {
-    fn check(self) -> Result<(), ValidationError> {
+    pub(crate) fn check(self) -> Result<(), ValidationError> {
         let (weekday, ok) = match self {
             Self::Weekly { every, weekday } => (weekday, (1..=EVERY_MAX).contains(&every)),
             Self::Monthly { nth, weekday } => (weekday, (1..=LAST).contains(&nth)),
