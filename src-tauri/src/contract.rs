@@ -122,6 +122,32 @@ fn limits() -> Vec<(&'static str, &'static str, u64)> {
             "How far ahead a series makes occurrences unless it says, in days.",
             u64::from(series::DEFAULT_AHEAD_DAYS),
         ),
+        ("crewMax", "A crew is at most this many people.", weft_core::doc::crews::CREW_MAX as u64),
+        (
+            "crewPurposeMax",
+            "The longest a crew's purpose may be, in characters.",
+            weft_core::doc::crews::PURPOSE_MAX as u64,
+        ),
+        (
+            "crewNoteMax",
+            "The longest a crew's check-in or review may be, in characters.",
+            weft_core::doc::crews::NOTE_MAX as u64,
+        ),
+        (
+            "meetingMinutesMin",
+            "The shortest a crew's meeting may be, in minutes.",
+            u64::from(weft_core::doc::crews::MEETING_MINUTES_MIN),
+        ),
+        (
+            "meetingMinutesMax",
+            "The longest a crew's meeting may be, in minutes.",
+            u64::from(weft_core::doc::crews::MEETING_MINUTES_MAX),
+        ),
+        (
+            "gatheringDaysMax",
+            "A gathering lasts at most this many days.",
+            u64::from(weft_core::doc::gatherings::DAYS_MAX),
+        ),
         (
             "shortTaskMinutes",
             "The longest task the matcher calls short, in minutes.",

@@ -118,6 +118,12 @@ pub enum Command {
     /// Decisions by consent: open a proposal, take a stance, write the outcome.
     #[command(subcommand)]
     Proposal(ProposalCmd),
+    /// Crews: a few members (at most seven) who meet on a rhythm and take tasks together.
+    #[command(subcommand)]
+    Crew(CrewCmd),
+    /// Gatherings of the whole community: days, place, who is coming, their tasks.
+    #[command(subcommand)]
+    Gathering(GatheringCmd),
     /// Each sector's collective progress against its monthly goal.
     Progress {
         #[arg(long)]
@@ -411,6 +417,187 @@ pub enum NeighbourCmd {
         neighbour: String,
         #[arg(long)]
         community: Option<String>,
+    },
+}
+
+/// When a crew meets, on the command line.
+#[derive(Debug, Args)]
+pub struct RhythmArgs {
+    /// How often it meets: weekly, every-N-weeks (e.g. every-2-weeks), monthly or monthly-last.
+    #[arg(long, value_parser = parse_repeat)]
+    pub meets: Option<RepeatInput>,
+    /// The weekday it meets on, e.g. tuesday (default: the weekday of --from).
+    #[arg(long, value_parser = parse_weekday, requires = "meets")]
+    pub weekday: Option<u8>,
+    /// The time it meets, HH:MM, local (default 19:00).
+    #[arg(long, value_parser = parse_time, requires = "meets")]
+    pub at: Option<u32>,
+    /// How long a meeting lasts, e.g. 1.5 (hours; default 1.5).
+    #[arg(long, value_parser = parse_hours, requires = "meets")]
+    pub length: Option<Minutes>,
+    /// Where it meets.
+    #[arg(long, requires = "meets")]
+    pub place: Option<String>,
+    /// The first day it may meet (default today).
+    #[arg(long, value_parser = parse_date, requires = "meets")]
+    pub from: Option<Date>,
+}
+
+impl RhythmArgs {
+    fn input(&self) -> Option<weft_node::api::RhythmInput> {
+        let repeat = self.meets.clone()?;
+        Some(weft_node::api::RhythmInput {
+            repeat: RepeatInput { weekday: self.weekday.or(repeat.weekday), ..repeat },
+            starts: self.from,
+            time: self.at.unwrap_or(19 * 60),
+            minutes: self.length.map(Minutes::get),
+            place: self.place.clone(),
+        })
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CrewCmd {
+    /// Start a crew (you are its first member).
+    Create {
+        name: String,
+        #[arg(long)]
+        community: Option<String>,
+        /// What the crew is for.
+        #[arg(long, default_value = "")]
+        purpose: String,
+        /// Anyone may join (else only those its members invite).
+        #[arg(long)]
+        open: bool,
+        #[command(flatten)]
+        rhythm: RhythmArgs,
+        /// When to review how it goes, YYYY-MM-DD.
+        #[arg(long, value_parser = parse_date)]
+        review: Option<Date>,
+    },
+    /// The community's crews, yours first, with their next meetings.
+    List(CommunityArg),
+    /// A crew: members, rhythm, notes and the tasks it took.
+    Show {
+        crew: String,
+    },
+    Join {
+        crew: String,
+    },
+    Leave {
+        crew: String,
+    },
+    /// Invite a member (by name) to a crew you are in.
+    Invite {
+        crew: String,
+        member: String,
+    },
+    /// Record a check-in (how you are) in a crew you are in.
+    Checkin {
+        crew: String,
+        text: String,
+    },
+    /// Record a review (how the crew goes: keep going? change?) in a crew you are in.
+    Review {
+        crew: String,
+        text: String,
+    },
+    /// Change a crew you are in.
+    Edit {
+        crew: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        purpose: Option<String>,
+        /// yes: anyone may join; no: only those invited.
+        #[arg(long, value_parser = parse_yes_no)]
+        open: Option<bool>,
+        #[command(flatten)]
+        rhythm: RhythmArgs,
+        /// It no longer meets on a rhythm.
+        #[arg(long, conflicts_with = "meets")]
+        no_rhythm: bool,
+        #[arg(long, value_parser = parse_date)]
+        review: Option<Date>,
+        /// The crew ends: it meets no more.
+        #[arg(long)]
+        end: bool,
+    },
+    /// Take a task for your crew (pledging if you have not): its members share the hours,
+    /// each logging their own. With --mine, the pledge is yours alone again.
+    Pledge {
+        task: String,
+        #[arg(required_unless_present = "mine")]
+        crew: Option<String>,
+        #[arg(long, conflicts_with = "crew")]
+        mine: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GatheringCmd {
+    /// Announce a gathering of the whole community (you are coming).
+    Add {
+        title: String,
+        #[arg(long)]
+        community: Option<String>,
+        /// The first day, YYYY-MM-DD.
+        #[arg(long, value_parser = parse_date)]
+        starts: Date,
+        /// The last day (default: the first).
+        #[arg(long, value_parser = parse_date)]
+        ends: Option<Date>,
+        #[arg(long)]
+        place: Option<String>,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Gatherings from today on (--past: the earlier ones too).
+    List {
+        #[arg(long)]
+        community: Option<String>,
+        #[arg(long)]
+        past: bool,
+    },
+    /// A gathering: who is coming, its tasks.
+    Show { gathering: String },
+    /// "I'll come" (--no: "I won't").
+    Attend {
+        gathering: String,
+        #[arg(long)]
+        no: bool,
+    },
+    /// Post a task of a gathering (due on its first day unless --deadline says).
+    Task {
+        gathering: String,
+        #[arg(long)]
+        title: String,
+        #[arg(long, value_parser = parse_sector)]
+        sector: SectorId,
+        #[arg(long, default_value = "")]
+        description: String,
+        #[arg(long = "skill", value_parser = parse_skill, value_name = "SKILL")]
+        skills: Vec<SkillId>,
+        #[arg(long, default_value = "2", value_parser = parse_hours)]
+        hours: Minutes,
+        #[arg(long, default_value_t = 1)]
+        slots: u32,
+        #[arg(long, value_parser = parse_date)]
+        deadline: Option<Date>,
+    },
+    /// Change a gathering, or call it off.
+    Edit {
+        gathering: String,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long, value_parser = parse_date)]
+        starts: Option<Date>,
+        #[arg(long, value_parser = parse_date)]
+        ends: Option<Date>,
+        #[arg(long)]
+        place: Option<String>,
+        #[arg(long)]
+        cancel: bool,
     },
 }
 
@@ -780,6 +967,23 @@ fn parse_repeat(s: &str) -> Result<RepeatInput, String> {
             }),
     }
 }
+fn parse_weekday(s: &str) -> Result<u8, String> {
+    const DAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+    let s = s.trim().to_lowercase();
+    DAYS.iter()
+        .position(|d| s.len() >= 3 && d.starts_with(&s))
+        .and_then(|i| u8::try_from(i).ok())
+        .ok_or_else(|| format!("'{s}' is not a weekday: monday … sunday"))
+}
+fn parse_time(s: &str) -> Result<u32, String> {
+    let bad = || format!("'{s}' is not a time of day: use HH:MM, e.g. 19:00");
+    let (h, m) = s.trim().split_once(':').ok_or_else(bad)?;
+    let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if h > 23 || m > 59 {
+        return Err(bad());
+    }
+    Ok(h * 60 + m)
+}
 fn parse_kind(s: &str) -> Result<ProposalKind, String> {
     s.parse().map_err(|e: weft_core::model::ParseEnumError| e.to_string())
 }
@@ -918,6 +1122,8 @@ pub fn to_request(command: &Command) -> anyhow::Result<(Request, Option<PathBuf>
             },
         },
         Command::Series(SeriesCmd::List { community }) => Request::SeriesList { community: community.clone() },
+        Command::Crew(cmd) => crew_request(cmd),
+        Command::Gathering(cmd) => gathering_request(cmd),
         Command::Series(SeriesCmd::Skip { series, date }) => {
             Request::SeriesSkip { series: series.clone(), date: *date }
         }
@@ -1124,4 +1330,96 @@ pub fn to_request(command: &Command) -> anyhow::Result<(Request, Option<PathBuf>
 
 fn current_year() -> i32 {
     time::OffsetDateTime::now_utc().year()
+}
+
+fn crew_request(cmd: &CrewCmd) -> Request {
+    use weft_core::doc::crews::NoteKind;
+    match cmd {
+        CrewCmd::Create { name, community, purpose, open, rhythm, review } => Request::CrewCreate {
+            community: community.clone(),
+            crew: weft_node::api::CrewInput {
+                name: name.clone(),
+                purpose: purpose.clone(),
+                open: *open,
+                rhythm: rhythm.input(),
+                review: *review,
+            },
+        },
+        CrewCmd::List(c) => Request::Crews { community: c.community.clone() },
+        CrewCmd::Show { crew } => Request::CrewShow { crew: crew.clone() },
+        CrewCmd::Join { crew } => Request::CrewJoin { crew: crew.clone() },
+        CrewCmd::Leave { crew } => Request::CrewLeave { crew: crew.clone() },
+        CrewCmd::Invite { crew, member } => Request::CrewInvite { crew: crew.clone(), member: member.clone() },
+        CrewCmd::Checkin { crew, text } => {
+            Request::CrewNote { crew: crew.clone(), kind: NoteKind::CheckIn, text: text.clone() }
+        }
+        CrewCmd::Review { crew, text } => {
+            Request::CrewNote { crew: crew.clone(), kind: NoteKind::Review, text: text.clone() }
+        }
+        CrewCmd::Edit { crew, name, purpose, open, rhythm, no_rhythm, review, end } => Request::CrewEdit {
+            crew: crew.clone(),
+            edit: weft_node::api::CrewEditInput {
+                name: name.clone(),
+                purpose: purpose.clone(),
+                open: *open,
+                rhythm: if *no_rhythm { Some(None) } else { rhythm.input().map(Some) },
+                review: review.map(Some),
+                ended: end.then_some(true),
+            },
+        },
+        CrewCmd::Pledge { task, crew, mine } => {
+            Request::CrewPledge { task: task.clone(), crew: if *mine { None } else { crew.clone() } }
+        }
+    }
+}
+
+fn gathering_request(cmd: &GatheringCmd) -> Request {
+    use weft_core::doc::gatherings::{GatheringEdit, NewGathering};
+    match cmd {
+        GatheringCmd::Add { title, community, starts, ends, place, description } => Request::GatheringAdd {
+            community: community.clone(),
+            gathering: NewGathering {
+                title: title.clone(),
+                description: description.clone(),
+                starts: *starts,
+                ends: *ends,
+                place: place.clone(),
+            },
+        },
+        GatheringCmd::List { community, past } => Request::Gatherings { community: community.clone(), past: *past },
+        GatheringCmd::Show { gathering } => Request::GatheringShow { gathering: gathering.clone() },
+        GatheringCmd::Attend { gathering, no } => Request::Attend { gathering: gathering.clone(), coming: !*no },
+        GatheringCmd::Task { gathering, title, sector, description, skills, hours, slots, deadline } => {
+            Request::GatheringTask {
+                gathering: gathering.clone(),
+                task: TaskInput {
+                    task: NewTask {
+                        title: title.clone(),
+                        description: description.clone(),
+                        sector: sector.clone(),
+                        guild: None,
+                        skills: skills.iter().cloned().collect::<BTreeSet<_>>(),
+                        hours: *hours,
+                        slots: *slots,
+                        urgency: Urgency::Normal,
+                        deadline: *deadline,
+                        location: None,
+                        open_to_neighbours: false,
+                    },
+                    guild_ref: None,
+                },
+            }
+        }
+        GatheringCmd::Edit { gathering, title, starts, ends, place, cancel } => Request::GatheringEdit {
+            gathering: gathering.clone(),
+            edit: GatheringEdit {
+                title: title.clone(),
+                description: None,
+                starts: *starts,
+                ends: *ends,
+                place: place.clone().map(Some),
+                cancelled: cancel.then_some(true),
+            },
+        },
+    }
 }

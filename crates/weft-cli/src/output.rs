@@ -97,6 +97,94 @@ fn neighbour(out: &mut impl Write, x: &weft_node::api::NeighbourInfo) -> anyhow:
     Ok(())
 }
 
+fn names(list: &[weft_node::api::Named]) -> String {
+    list.iter().map(|n| n.name.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+fn crew(out: &mut impl Write, k: &weft_node::api::CrewInfo, full: bool) -> anyhow::Result<()> {
+    let mut state = Vec::new();
+    if k.ended {
+        state.push("ended".to_owned());
+    }
+    if k.mine {
+        state.push(if k.waiting_for_place { "you wait for a place".into() } else { "yours".into() });
+    } else if k.may_join {
+        state.push("you may join".into());
+    }
+    if !k.open {
+        state.push("by invitation".into());
+    }
+    let state = if state.is_empty() { String::new() } else { format!(" ({})", state.join(", ")) };
+    writeln!(out, "{} {} — {} of {} members{state}", k.id.short(), k.name, k.members.len(), k.max)?;
+    if let Some(w) = &k.when {
+        let place = k.rhythm.as_ref().and_then(|r| r.place.as_deref()).map(|p| format!(", {p}")).unwrap_or_default();
+        let next = k.next_meeting.map(|d| format!("; next {d}")).unwrap_or_default();
+        writeln!(out, "  meets {w}{place}{next}")?;
+    }
+    if let Some(r) = k.review {
+        writeln!(out, "  review {}{}", r, if k.review_due { " — due" } else { "" })?;
+    }
+    if !full {
+        return Ok(());
+    }
+    if !k.purpose.is_empty() {
+        writeln!(out, "  {}", k.purpose)?;
+    }
+    writeln!(out, "  members: {}", names(&k.members))?;
+    if !k.waiting.is_empty() {
+        writeln!(out, "  waiting for a place: {}", names(&k.waiting))?;
+    }
+    if !k.invited.is_empty() {
+        writeln!(out, "  invited: {}", names(&k.invited))?;
+    }
+    for t in &k.tasks {
+        let day = t.day.map(|d| format!(" on {d}")).unwrap_or_default();
+        writeln!(
+            out,
+            "  task {} {}{day} — {} shared, {} each ({}, taken by {})",
+            t.task.short(),
+            t.title,
+            hours(t.hours),
+            hours(t.share),
+            t.state,
+            t.pledged_by
+        )?;
+    }
+    for n in &k.notes {
+        writeln!(out, "  {} {} — {}: {}", n.note.at.date(), n.note.kind, n.name, n.note.text)?;
+    }
+    Ok(())
+}
+
+fn gathering(out: &mut impl Write, g: &weft_node::api::GatheringInfo, full: bool) -> anyhow::Result<()> {
+    let days = if g.ends == g.starts { g.starts.to_string() } else { format!("{} to {}", g.starts, g.ends) };
+    let place = g.place.as_deref().map(|p| format!(", {p}")).unwrap_or_default();
+    let state = if g.cancelled {
+        " — called off".to_owned()
+    } else {
+        match g.coming {
+            Some(true) => " — you are coming".to_owned(),
+            Some(false) => " — you are not coming".to_owned(),
+            None => String::new(),
+        }
+    };
+    writeln!(out, "{} {} — {days}{place}{state}", g.id.short(), g.title)?;
+    writeln!(out, "  {} coming; {} places open on {} tasks", g.attending.len(), g.open_places, g.tasks.len())?;
+    if !full {
+        return Ok(());
+    }
+    if !g.description.is_empty() {
+        writeln!(out, "  {}", g.description)?;
+    }
+    if !g.attending.is_empty() {
+        writeln!(out, "  coming: {}", names(&g.attending))?;
+    }
+    for t in &g.tasks {
+        task_row(out, t)?;
+    }
+    Ok(())
+}
+
 fn series(out: &mut impl Write, s: &weft_node::api::SeriesInfo) -> anyhow::Result<()> {
     let until = s.series.until.map(|u| format!(" until {u}")).unwrap_or_default();
     writeln!(
@@ -371,6 +459,9 @@ pub fn human(out: &mut impl Write, response: &Response) -> anyhow::Result<()> {
             if task.open_to_neighbours {
                 writeln!(out, "  neighbouring communities are welcome to help")?;
             }
+            if let Some(g) = &t.gathering_title {
+                writeln!(out, "  gathering: {g}")?;
+            }
             writeln!(out, "  posted by: {}", t.created_by_name)?;
             if !task.description.is_empty() {
                 writeln!(out, "\n{}\n", task.description)?;
@@ -394,6 +485,9 @@ pub fn human(out: &mut impl Write, response: &Response) -> anyhow::Result<()> {
                     }
                     if let Some(whom) = &p.stands_in_for {
                         s.push_str(&format!(" (standing in for {whom})"));
+                    }
+                    if let Some(crew) = &p.crew {
+                        s.push_str(&format!(" (for the crew {crew})"));
                     }
                     s
                 })
@@ -466,6 +560,24 @@ pub fn human(out: &mut impl Write, response: &Response) -> anyhow::Result<()> {
             id.short()
         )?,
         Response::Series(s) => series(out, s)?,
+        Response::Crew(k) => crew(out, k, true)?,
+        Response::Crews(list) => {
+            if list.is_empty() {
+                writeln!(out, "No crews yet. To start one: weft crew create NAME --meets every-2-weeks --at 19:00")?;
+            }
+            for k in list {
+                crew(out, k, false)?;
+            }
+        }
+        Response::Gathering(g) => gathering(out, g, true)?,
+        Response::Gatherings(list) => {
+            if list.is_empty() {
+                writeln!(out, "No gatherings coming. To announce one: weft gathering add TITLE --starts YYYY-MM-DD")?;
+            }
+            for g in list {
+                gathering(out, g, false)?;
+            }
+        }
         Response::SeriesList(list) => {
             if list.is_empty() {
                 writeln!(out, "No recurring tasks. To make one: weft task add --title … --sector … --repeat weekly")?;

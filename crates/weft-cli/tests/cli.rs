@@ -957,3 +957,71 @@ fn a_calendar_says_the_same_days_in_every_time_zone() {
     assert_eq!(west, expected, "all day on the task's day, ending (exclusively) the next");
     assert!(!west_text.contains("TZID"), "no zone is named, so none needs a VTIMEZONE");
 }
+
+#[test]
+fn a_crew_and_a_gathering_from_the_command_line() {
+    let (dir, _) = setup();
+    let d = dir.path();
+    let k = json(
+        d,
+        &[
+            "crew",
+            "create",
+            "Tuesday circle",
+            "--purpose",
+            "Peer coaching",
+            "--meets",
+            "every-2-weeks",
+            "--weekday",
+            "tue",
+            "--at",
+            "19:30",
+            "--place",
+            "The library",
+        ],
+    );
+    assert_eq!(k["members"][0]["name"], "Ana");
+    assert_eq!(k["when"], "every 2 weeks on Tuesday at 19:30");
+    assert!(k["next_meeting"].is_string(), "{k}");
+    assert_eq!((k["mine"].as_bool(), k["max"].as_u64()), (Some(true), Some(7)));
+    ok(d, &["crew", "checkin", "Tuesday circle", "Tired but glad to be here"]);
+    let shown = ok(d, &["crew", "show", "tuesday circle"]);
+    assert!(shown.contains("check-in — Ana: Tired but glad") && shown.contains("The library"), "{shown}");
+    // A task taken for the crew: its hours shared among its members.
+    let t = json(d, &["task", "add", "--title", "Mend the fence", "--sector", "maintenance", "--hours", "3"]);
+    let task = t["id"].as_str().unwrap()[..8].to_owned();
+    let k = json(d, &["crew", "pledge", &task, "Tuesday circle"]);
+    assert_eq!(k["tasks"][0]["share"], 180, "one member: the whole 3 hours");
+    assert!(ok(d, &["task", "show", &task]).contains("for the crew Tuesday circle"));
+    // A gathering, its task, and who is coming.
+    let g = json(
+        d,
+        &["gathering", "add", "Harvest weekend", "--starts", "2029-06-13", "--ends", "2029-06-14", "--place", "Meadow"],
+    );
+    assert_eq!(g["coming"], true);
+    let g = json(d, &["gathering", "task", "Harvest weekend", "--title", "Cook for sixty", "--sector", "food"]);
+    assert_eq!(g["tasks"][0]["deadline"], "2029-06-13");
+    assert_eq!(g["tasks"][0]["location"], "Meadow");
+    let g = json(d, &["gathering", "attend", "harvest weekend", "--no"]);
+    assert_eq!(g["coming"], false);
+    ok(d, &["gathering", "attend", "Harvest weekend"]);
+    let list = ok(d, &["gathering", "list"]);
+    assert!(list.contains("Harvest weekend — 2029-06-13 to 2029-06-14, Meadow — you are coming"), "{list}");
+    // The calendar holds the crew's meetings (at their local time) and the gathering.
+    let cal = json(d, &["calendar"]);
+    let ics = cal["ics"].as_str().unwrap();
+    assert!(ics.contains("SUMMARY:Tuesday circle") && ics.contains("T193000\r\n"), "{ics}");
+    assert!(ics.contains("SUMMARY:Harvest weekend") && ics.contains("DTSTART;VALUE=DATE:20290613"), "{ics}");
+    // Bad input, in words; nothing written.
+    for (args, words) in [
+        (vec!["crew", "create", "x", "--meets", "weekly", "--at", "25:00"], "time of day"),
+        (vec!["crew", "join", "Tuesday circle"], "already"),
+        (vec!["crew", "show", "Nope"], "no crew"),
+        (vec!["gathering", "add", "x", "--starts", "2029-01-01", "--ends", "2029-03-01"], "at most 14 days"),
+    ] {
+        let out = weft(d, &args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(words), "{args:?}: {err}");
+    }
+}

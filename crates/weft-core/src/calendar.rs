@@ -34,6 +34,8 @@
 //! which counts), never inside a UTF-8 character. Text values escape `\`, `;`, `,` and line
 //! breaks; other control characters, which text values may not hold, are left out.
 
+use crate::doc::crews::Crew;
+use crate::doc::gatherings::Gathering;
 use crate::id::{CommunityId, TaskId};
 use crate::model::{PledgeState, Task};
 use crate::time::{Date, Minutes, Timestamp};
@@ -65,13 +67,16 @@ pub enum When {
     /// From one instant to another (written in UTC; an end equal to the start is written as
     /// no end: an event of no length).
     Between { start: Timestamp, end: Timestamp },
+    /// At a time of day, wherever one is (a floating local time: a crew that meets at 19:00
+    /// meets at 19:00 in its own town), for `minutes`.
+    Local { day: Date, minute: u32, minutes: u32 },
 }
 
 impl When {
     /// The day it starts on (in UTC for an instant): the order events are written in.
     pub fn first_day(self) -> Date {
         match self {
-            Self::Day(d) | Self::Days { first: d, .. } => d,
+            Self::Day(d) | Self::Days { first: d, .. } | Self::Local { day: d, .. } => d,
             Self::Between { start, .. } => start.date(),
         }
     }
@@ -181,6 +186,48 @@ pub fn pledge_event(w: &PledgedWork<'_>) -> Event {
     }
 }
 
+/// A crew's meeting on `day`: at the crew's time, local wherever it meets; one event per
+/// meeting, its UID the crew's and the day's (an ended crew's meetings are written
+/// cancelled, so a calendar that had them drops them).
+pub fn crew_meeting_event(crew: &Crew, community: CommunityId, community_name: &str, day: Date) -> Option<Event> {
+    let rhythm = crew.rhythm.as_ref()?;
+    let mut description = format!("Crew meeting · {community_name}");
+    if !crew.purpose.trim().is_empty() {
+        description.push_str("\n\n");
+        description.push_str(crew.purpose.trim());
+    }
+    Some(Event {
+        uid: uid("crew", &format!("{}-{day}", crew.id), community),
+        when: When::Local { day, minute: rhythm.time, minutes: rhythm.minutes },
+        summary: crew.name.clone(),
+        description,
+        location: rhythm.place.clone(),
+        categories: vec!["crew".to_owned()],
+        status: if crew.ended.is_some() { Status::Cancelled } else { Status::Confirmed },
+        url: None,
+    })
+}
+
+/// A gathering, all days it lasts: confirmed for one who is coming, cancelled if it was
+/// called off or they said they will not come after all.
+pub fn gathering_event(g: &Gathering, community: CommunityId, community_name: &str, coming: bool) -> Event {
+    let mut description = format!("Gathering · {community_name}");
+    if !g.description.trim().is_empty() {
+        description.push_str("\n\n");
+        description.push_str(g.description.trim());
+    }
+    Event {
+        uid: uid("gathering", &g.id, community),
+        when: When::Days { first: g.starts, last: g.ends },
+        summary: g.title.clone(),
+        description,
+        location: g.place.clone(),
+        categories: vec!["gathering".to_owned()],
+        status: if g.cancelled || !coming { Status::Cancelled } else { Status::Confirmed },
+        url: None,
+    }
+}
+
 /// Writes a calendar named `name` (`X-WR-CALNAME`, and RFC 7986's `NAME`) holding `events`
 /// in the order given; `stamp` (`DTSTAMP`) is when it was made.
 pub fn write(name: &str, stamp: Timestamp, events: &[Event]) -> Result<String, CalendarError> {
@@ -205,6 +252,14 @@ pub fn write(name: &str, stamp: Timestamp, events: &[Event]) -> Result<String, C
             When::Days { first, last } => all_day(&mut out, first, last).ok_or_else(out_of_range)?,
             When::Between { start, end } if end < start => {
                 return Err(CalendarError::EndsBeforeStart { uid: e.uid.clone() });
+            }
+            When::Local { day, minute, minutes } => {
+                let start = local_time(day, minute).ok_or_else(out_of_range)?;
+                let end_minute = minute + minutes;
+                let end_day = day.add_days(i64::from(end_minute / MINUTES_A_DAY)).ok_or_else(out_of_range)?;
+                let end = local_time(end_day, end_minute % MINUTES_A_DAY).ok_or_else(out_of_range)?;
+                out.line(&format!("DTSTART:{start}"));
+                out.line(&format!("DTEND:{end}"));
             }
             When::Between { start, end } => {
                 out.line(&format!("DTSTART:{}", utc_time(start).ok_or_else(out_of_range)?));
@@ -252,6 +307,14 @@ fn all_day(out: &mut Lines, first: Date, last: Date) -> Option<()> {
 /// `YYYYMMDD`, for years iCalendar can write.
 fn ical_date(d: Date) -> Option<String> {
     (0..=9999).contains(&d.year()).then(|| format!("{:04}{:02}{:02}", d.year(), d.month().number(), d.day()))
+}
+
+const MINUTES_A_DAY: u32 = 24 * 60;
+
+/// `YYYYMMDDTHHMMSS`: a floating local time (no zone).
+fn local_time(day: Date, minute: u32) -> Option<String> {
+    (minute < MINUTES_A_DAY).then_some(())?;
+    Some(format!("{}T{:02}{:02}00", ical_date(day)?, minute / 60, minute % 60))
 }
 
 /// `YYYYMMDDTHHMMSSZ` (seconds are whole: a part of a second is dropped).

@@ -414,7 +414,7 @@ pub struct NewEntry {
 
 /// A field that is present: `null` becomes `Some(None)` ("clear it"); a missing field stays
 /// `None` through `#[serde(default)]` ("keep it").
-fn present<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+pub fn present<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
 where
     T: Deserialize<'de>,
     D: serde::Deserializer<'de>,

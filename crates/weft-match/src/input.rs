@@ -8,8 +8,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use weft_core::doc::board::BoardView;
+use weft_core::doc::crews::Crew;
 use weft_core::doc::ledger::LedgerView;
 use weft_core::doc::people::PeopleView;
+use weft_core::id::{CrewId, GatheringId};
 use weft_core::model::{PledgeState, TaskStatus, Urgency, Verdict};
 use weft_core::views::pro_rated;
 use weft_core::{Date, GuildId, MemberId, Minutes, SectorId, SkillId, TaskId};
@@ -64,6 +66,9 @@ pub struct MemberInput {
     pub committed: u32,
     /// Tasks the member already pledged to, did, or declined: never suggested again.
     pub seen: BTreeSet<TaskId>,
+    /// Gatherings the member said they will come to: their tasks are surfaced to them.
+    #[serde(default)]
+    pub attending: BTreeSet<GatheringId>,
     /// What the member did and said before, oldest first: what the matcher learns from.
     pub history: Vec<Signal>,
 }
@@ -88,6 +93,16 @@ pub struct TaskInput {
     pub posted: Date,
     /// The community that posted it, when it is a neighbour's call; `None` for our own.
     pub neighbour: Option<String>,
+    /// The gathering it is a task of, if any.
+    #[serde(default)]
+    pub gathering: Option<GatheringTag>,
+}
+
+/// A gathering a task belongs to: its id, and its title for reasons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GatheringTag {
+    pub id: GatheringId,
+    pub title: String,
 }
 
 /// Something a member did or said about a task: the matcher's training data.
@@ -165,6 +180,10 @@ fn task_input(board: &BoardView, t: &weft_core::model::Task, neighbour: Option<&
         deadline: t.deadline,
         posted: t.created_at.date(),
         neighbour: neighbour.map(str::to_owned),
+        gathering: t
+            .gathering
+            .and_then(|g| board.gatherings.get(&g))
+            .map(|g| GatheringTag { id: g.id, title: g.title.clone() }),
     })
 }
 
@@ -174,6 +193,7 @@ fn task_input(board: &BoardView, t: &weft_core::model::Task, neighbour: Option<&
 fn note_week_and_choices(
     members: &mut BTreeMap<MemberId, MemberInput>,
     board: &BoardView,
+    crews: &BTreeMap<CrewId, Crew>,
     ledgers: &[&LedgerView],
     today: Date,
     dated: &mut Vec<(Date, u8, MemberId, Signal)>,
@@ -207,21 +227,36 @@ fn note_week_and_choices(
             }
         }
     }
+    for g in board.gatherings.values().filter(|g| !g.cancelled) {
+        for who in &g.attending {
+            if let Some(m) = members.get_mut(who) {
+                m.attending.insert(g.id);
+            }
+        }
+    }
     for p in board.pledges.values().filter(|p| p.state != PledgeState::Withdrawn) {
-        let (Some(t), Some(m)) = (board.tasks.get(&p.task), members.get_mut(&p.member)) else { continue };
-        m.seen.insert(p.task);
-        let on = p.updated_at.date();
-        dated.push((on, 0, p.member, signal_of(t, SignalKind::Pledged, on)));
+        let Some(t) = board.tasks.get(&p.task) else { continue };
+        // A crew's pledge: its members share the hours, each their part.
+        let crew = p.crew.and_then(|c| crews.get(&c)).filter(|c| c.has(&p.member));
+        let sharing: Vec<MemberId> = crew.map_or_else(|| vec![p.member], |c| c.members.clone());
+        let parts = u32::try_from(sharing.len().max(1)).unwrap_or(1);
         // Promised work this week: pledged, not logged, not handed over to a stand-in, and
         // not said to be for a day after this week.
         let this_week = p.on.is_none_or(|d| d <= week_end);
-        if p.state == PledgeState::Pledged
+        let promised = p.state == PledgeState::Pledged
             && t.status == TaskStatus::Open
-            && !logged_for.contains(&(p.member, p.task))
             && board.handed_over(p).is_none()
-            && this_week
-        {
-            m.committed = m.committed.saturating_add(t.hours.get());
+            && this_week;
+        for who in sharing {
+            let Some(m) = members.get_mut(&who) else { continue };
+            m.seen.insert(p.task);
+            if who == p.member {
+                let on = p.updated_at.date();
+                dated.push((on, 0, p.member, signal_of(t, SignalKind::Pledged, on)));
+            }
+            if promised && !logged_for.contains(&(who, p.task)) {
+                m.committed = m.committed.saturating_add(t.hours.get().div_ceil(parts));
+            }
         }
     }
 }
@@ -295,9 +330,9 @@ impl Input {
         }
         // A person's week and choices, here and in the other communities this device holds.
         let mut dated: Vec<(Date, u8, MemberId, Signal)> = Vec::new();
-        note_week_and_choices(&mut members, board, &ledgers, today, &mut dated);
+        note_week_and_choices(&mut members, board, &people.crews, &ledgers, today, &mut dated);
         for n in neighbours {
-            note_week_and_choices(&mut members, n.board, &n.ledgers, today, &mut dated);
+            note_week_and_choices(&mut members, n.board, &n.people.crews, &n.ledgers, today, &mut dated);
         }
         // Oldest first; same day: pledges, then declines, then feedback; then by member, so the
         // order never depends on which document was read first.
@@ -382,6 +417,7 @@ impl Input {
                     deadline: call.deadline,
                     posted: call.created_at.date(),
                     neighbour: Some(n.name.to_owned()),
+                    gathering: None,
                 });
             }
         }

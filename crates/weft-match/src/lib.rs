@@ -22,7 +22,9 @@ pub mod plan;
 pub mod score;
 pub mod suggest;
 
-pub use input::{CommonsCalls, Input, MemberInput, Neighbour, SectorInput, Signal, SignalKind, TaskInput};
+pub use input::{
+    CommonsCalls, GatheringTag, Input, MemberInput, Neighbour, SectorInput, Signal, SignalKind, TaskInput,
+};
 pub use learn::{HALF_DAY_TASK, SHORT_TASK, Size};
 pub use needs::{MAX_NEEDS, NeedFacts, NeedInput, NeedReason, NeedSuggestion, suggest_needs};
 pub use plan::{Part, Plan, plan, plan_network};

@@ -7,7 +7,7 @@
 //!
 //! Scale: a term's points are roughly −1000…+1000; a strong reason is a few hundred.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -36,6 +36,8 @@ pub enum Term {
     Learned,
     /// A neighbouring community's call, for a member who likes to travel.
     Travel,
+    /// A task of a gathering the member is coming to.
+    Gathering,
 }
 
 /// One term's points for one (member, task) pair.
@@ -49,13 +51,22 @@ pub struct Terms {
     pub load: i64,
     pub learned: i64,
     pub travel: i64,
+    #[serde(default)]
+    pub gathering: i64,
 }
 
 impl Terms {
     /// Everything but urgency: how well the task suits this member. The plan puts urgency on
     /// the task's side.
     pub fn fit(&self) -> i64 {
-        self.skill + self.interest + self.rotation + self.sector + self.load + self.learned + self.travel
+        self.skill
+            + self.interest
+            + self.rotation
+            + self.sector
+            + self.load
+            + self.learned
+            + self.travel
+            + self.gathering
     }
     pub fn total(&self) -> i64 {
         self.fit() + self.urgency
@@ -189,6 +200,8 @@ pub(crate) fn heavy_sector(m: &MemberInput) -> Option<(&SectorId, u32)> {
 pub(crate) const HEAVY_SAME: i64 = -300;
 pub(crate) const HEAVY_LIGHTER: i64 = 200;
 pub(crate) const TRAVEL_POINTS: i64 = 100;
+/// A task of a gathering the member is coming to: they will be there anyway.
+pub(crate) const GATHERING_POINTS: i64 = 150;
 
 /// A task, with its sector, guild and skills as dense indices.
 #[derive(Debug, Clone)]
@@ -203,6 +216,7 @@ pub(crate) struct CTask {
     pub urgency: i64,
     pub urgent: bool,
     pub neighbour: bool,
+    pub gathering: Option<weft_core::id::GatheringId>,
 }
 
 /// A member's side, precomputed: per-sector points, skill levels by index, learned weights.
@@ -211,6 +225,8 @@ pub(crate) struct CMember {
     pub id: MemberId,
     pub week: Week,
     pub travel: bool,
+    /// Gatherings they are coming to.
+    pub attending: BTreeSet<weft_core::id::GatheringId>,
     /// interest + rotation + sector progress + heavy-sector steer, per sector index.
     pub per_sector: Vec<SectorPart>,
     /// Skill points by skill index (the level or the wish to learn), or `None`: neither.
@@ -284,6 +300,7 @@ impl<'a> Scorer<'a> {
                 urgency: urgency_points(t, input.today),
                 urgent: t.urgency == Urgency::Urgent,
                 neighbour: t.neighbour.is_some(),
+                gathering: t.gathering.as_ref().map(|g| g.id),
             });
         }
         Self { input, sector_ids, skill_ids, guild_ids, tasks, task_index }
@@ -333,6 +350,7 @@ impl<'a> Scorer<'a> {
             id,
             week: Week::of(m),
             travel: m.travel,
+            attending: m.attending.clone(),
             per_sector,
             skill,
             prefs: Prefs::learn(
@@ -381,6 +399,7 @@ impl<'a> Scorer<'a> {
             load,
             learned: m.prefs.points(t),
             travel: if t.neighbour { TRAVEL_POINTS } else { 0 },
+            gathering: if t.gathering.is_some_and(|g| m.attending.contains(&g)) { GATHERING_POINTS } else { 0 },
         })
     }
 }

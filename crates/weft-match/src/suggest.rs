@@ -113,6 +113,10 @@ pub enum Facts {
     Travel {
         community: String,
     },
+    /// A task of a gathering the member is coming to.
+    Gathering {
+        title: String,
+    },
 }
 
 /// What a learned preference is about: the feature of the task that weighs most in it.
@@ -440,6 +444,16 @@ fn explain(
             terms.travel,
             Facts::Travel { community: n.clone() },
             format!("a call from {n}, open to neighbours — you like to travel"),
+        );
+    }
+    if let Some(g) = &t.gathering
+        && terms.gathering > 0
+    {
+        push(
+            Term::Gathering,
+            terms.gathering,
+            Facts::Gathering { title: g.title.clone() },
+            format!("a task of {}, which you're coming to", g.title),
         );
     }
     out

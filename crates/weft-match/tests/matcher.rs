@@ -49,6 +49,7 @@ fn task(sector: &str, skills: &[&str], hours: u32, urgency: Urgency) -> TaskInpu
         deadline: None,
         posted: day(),
         neighbour: None,
+        gathering: None,
     }
 }
 
@@ -211,6 +212,28 @@ fn neighbours_calls_only_for_members_who_travel() {
     let out = suggest(&c, member(2), 5, None).unwrap();
     assert_eq!(out.items[0].neighbour.as_deref(), Some("Riverside"));
     assert!(out.items[0].reasons.iter().any(|r| r.term == Term::Travel && r.text.contains("Riverside")));
+}
+
+#[test]
+fn a_gatherings_tasks_come_first_for_those_coming_to_it() {
+    let mut c = community();
+    let harvest = weft_core::id::GatheringId::random();
+    let mut coming = person(4);
+    coming.attending.insert(harvest);
+    c.members.insert(member(1), coming);
+    c.members.insert(member(2), person(4));
+    let mut cook = task("arts", &[], 2, Urgency::Normal);
+    cook.gathering = Some(weft_match::GatheringTag { id: harvest, title: "Harvest weekend".into() });
+    c.tasks.insert(task_id(1), cook);
+    c.tasks.insert(task_id(2), task("arts", &[], 2, Urgency::Normal));
+    // Coming: the gathering's task first, and says why.
+    let out = suggest(&c, member(1), 5, None).unwrap();
+    assert_eq!(out.items[0].task, task_id(1));
+    assert!(out.items[0].reasons.iter().any(|r| r.term == Term::Gathering && r.text.contains("Harvest weekend")));
+    // Not coming: no such reason, and the two tasks weigh alike.
+    let out = suggest(&c, member(2), 5, None).unwrap();
+    assert!(out.items.iter().all(|i| i.reasons.iter().all(|r| r.term != Term::Gathering)));
+    assert_eq!(out.items[0].score, out.items[1].score);
 }
 
 #[test]

@@ -8,9 +8,11 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use weft_core::doc::board::PledgeAction;
+use weft_core::doc::crews::{CrewNote, NoteKind, Rhythm};
+use weft_core::doc::gatherings::{GatheringEdit, NewGathering};
 use weft_core::doc::proposals::{ProposalKind, ProposalStatus, RoundResult, Stance};
 use weft_core::doc::series::{Series, SeriesEdit};
-use weft_core::id::{FlagId, GuildId, ProposalId};
+use weft_core::id::{CrewId, FlagId, GatheringId, GuildId, ProposalId};
 use weft_core::model::{Guild, NewTask, PledgeState, ProfileUpdate, Sector, TaskEdit, Verdict};
 use weft_core::views::{MemberYear, Progress, TaskSummary};
 use weft_core::{CommunityId, DeviceId, EntryId, MemberId, Minutes, Month, SectorId, SkillId, TaskId, Timestamp};
@@ -252,6 +254,74 @@ pub enum Request {
         series: String,
         edit: SeriesEdit,
     },
+    /// Starts a crew (the caller its first member).
+    CrewCreate {
+        community: Option<String>,
+        crew: CrewInput,
+    },
+    /// Changes a crew the caller is in: name, purpose, openness, rhythm, review date, or ends it.
+    CrewEdit {
+        crew: String,
+        edit: CrewEditInput,
+    },
+    /// Joins a crew (open, or one that invited the caller).
+    CrewJoin {
+        crew: String,
+    },
+    CrewLeave {
+        crew: String,
+    },
+    /// Invites a member (by name or id) to a crew the caller is in.
+    CrewInvite {
+        crew: String,
+        member: String,
+    },
+    /// Records a check-in or a review in a crew the caller is in.
+    CrewNote {
+        crew: String,
+        kind: NoteKind,
+        text: String,
+    },
+    /// The community's crews (the caller's first), with their next meetings.
+    Crews {
+        community: Option<String>,
+    },
+    CrewShow {
+        crew: String,
+    },
+    /// Takes a task for one's crew (pledging first if not pledged yet): its members share
+    /// the hours, each logging their own. `crew: None` makes the pledge one's own again.
+    CrewPledge {
+        task: String,
+        crew: Option<String>,
+    },
+    /// Announces a gathering of the whole community (the caller is coming).
+    GatheringAdd {
+        community: Option<String>,
+        gathering: NewGathering,
+    },
+    GatheringEdit {
+        gathering: String,
+        edit: GatheringEdit,
+    },
+    /// "I'll come" (or "I won't").
+    Attend {
+        gathering: String,
+        coming: bool,
+    },
+    /// Posts a task of a gathering (due on its first day unless it says).
+    GatheringTask {
+        gathering: String,
+        task: TaskInput,
+    },
+    /// The community's gatherings from today on (`past`: the earlier ones too).
+    Gatherings {
+        community: Option<String>,
+        past: bool,
+    },
+    GatheringShow {
+        gathering: String,
+    },
     /// Skips one day of a series (its occurrence, if made, is closed).
     SeriesSkip {
         series: String,
@@ -409,6 +479,10 @@ pub enum Response {
     Flag { id: FlagId },
     Series(SeriesInfo),
     SeriesList(Vec<SeriesInfo>),
+    Crew(Box<CrewInfo>),
+    Crews(Vec<CrewInfo>),
+    Gathering(Box<GatheringInfo>),
+    Gatherings(Vec<GatheringInfo>),
     Proposal(Box<ProposalInfo>),
     Proposals(Vec<ProposalInfo>),
     Progress(Progress),
@@ -699,6 +773,8 @@ pub struct PledgeView {
     pub stands_in_for: Option<String>,
     /// Who took their place (their pledge holds no place then), by name.
     pub handed_over_to: Option<String>,
+    /// The crew they took it for (its members share the hours), by name.
+    pub crew: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -709,6 +785,8 @@ pub struct TaskDetail {
     pub guild_name: Option<String>,
     pub sector_name: String,
     pub created_by_name: String,
+    /// The gathering it is a task of, by title.
+    pub gathering_title: Option<String>,
     pub pledges: Vec<PledgeView>,
     pub my_pledge: Option<PledgeState>,
     /// Hours logged for this task, by everyone (counted entries).
@@ -972,6 +1050,128 @@ pub struct OccurrenceInfo {
     pub open: bool,
     /// Changed by hand: the series' edits leave it.
     pub detached: bool,
+}
+
+/// When a crew meets, as a member says it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RhythmInput {
+    pub repeat: RepeatInput,
+    /// The first day it may meet (default today).
+    pub starts: Option<Date>,
+    /// Minutes after midnight, local time (19:00 = 1140).
+    pub time: u32,
+    /// How long a meeting lasts (default 90 minutes).
+    pub minutes: Option<u32>,
+    pub place: Option<String>,
+}
+
+/// A new crew.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CrewInput {
+    pub name: String,
+    #[serde(default)]
+    pub purpose: String,
+    /// Anyone may join (else only those its members invite).
+    #[serde(default)]
+    pub open: bool,
+    pub rhythm: Option<RhythmInput>,
+    pub review: Option<Date>,
+}
+
+/// A change to a crew: what is `None` stays as it is; `Some(None)` clears it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+pub struct CrewEditInput {
+    pub name: Option<String>,
+    pub purpose: Option<String>,
+    pub open: Option<bool>,
+    #[serde(default, deserialize_with = "weft_core::model::present", skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub rhythm: Option<Option<RhythmInput>>,
+    #[serde(default, deserialize_with = "weft_core::model::present", skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub review: Option<Option<Date>>,
+    /// End the crew (it meets no more), or start it again.
+    pub ended: Option<bool>,
+}
+
+/// A member, by id and name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Named {
+    pub member: MemberId,
+    pub name: String,
+}
+
+/// A note of a crew, with its writer's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CrewNoteInfo {
+    #[serde(flatten)]
+    pub note: CrewNote,
+    pub name: String,
+}
+
+/// A task a crew took, and each member's share of its hours.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CrewTaskInfo {
+    pub task: TaskId,
+    pub title: String,
+    pub state: PledgeState,
+    /// Who took it for the crew.
+    pub pledged_by: String,
+    pub hours: Minutes,
+    /// The task's hours shared among the crew's members.
+    pub share: Minutes,
+    pub day: Option<Date>,
+}
+
+/// A crew, with names, its next meeting and what the caller may do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CrewInfo {
+    pub community: CommunityId,
+    pub id: CrewId,
+    pub name: String,
+    pub purpose: String,
+    pub open: bool,
+    pub created_at: Timestamp,
+    pub rhythm: Option<Rhythm>,
+    /// "every 2 weeks on Tuesday at 19:00", in English (front ends word `rhythm` themselves).
+    pub when: Option<String>,
+    pub next_meeting: Option<Date>,
+    pub review: Option<Date>,
+    /// The review date has come.
+    pub review_due: bool,
+    pub ended: bool,
+    pub members: Vec<Named>,
+    pub waiting: Vec<Named>,
+    pub invited: Vec<Named>,
+    /// The caller is in it (or waits for a place).
+    pub mine: bool,
+    pub waiting_for_place: bool,
+    /// The caller may join it now.
+    pub may_join: bool,
+    pub max: u32,
+    /// Oldest first.
+    pub notes: Vec<CrewNoteInfo>,
+    pub tasks: Vec<CrewTaskInfo>,
+}
+
+/// A gathering, with names and its tasks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct GatheringInfo {
+    pub community: CommunityId,
+    pub id: GatheringId,
+    pub title: String,
+    pub description: String,
+    pub starts: Date,
+    pub ends: Date,
+    pub place: Option<String>,
+    pub cancelled: bool,
+    pub created_by: String,
+    pub attending: Vec<Named>,
+    /// The caller's answer: coming, not coming, or not said.
+    pub coming: Option<bool>,
+    pub tasks: Vec<TaskSummary>,
+    /// Places still open on its tasks.
+    pub open_places: u32,
 }
 
 /// A series, in words, with its coming occurrences.

@@ -83,6 +83,8 @@ pub enum Thing {
     Proposal,
     Concern,
     Series,
+    Crew,
+    Gathering,
 }
 
 impl fmt::Display for Thing {
@@ -93,6 +95,8 @@ impl fmt::Display for Thing {
             Self::Proposal => "proposal",
             Self::Concern => "concern",
             Self::Series => "series",
+            Self::Crew => "crew",
+            Self::Gathering => "gathering",
         })
     }
 }
@@ -133,6 +137,14 @@ pub enum Refusal {
     NoSuchSeries { reference: String },
     #[error("'{reference}' matches {matches} series: give more of the id")]
     AmbiguousSeries { reference: String, matches: u32 },
+    #[error("no crew '{reference}': `weft crew list` shows them")]
+    NoSuchCrew { reference: String },
+    #[error("'{reference}' matches {matches} crews: give more of the id")]
+    AmbiguousCrew { reference: String, matches: u32 },
+    #[error("no gathering '{reference}': `weft gathering list` shows them")]
+    NoSuchGathering { reference: String },
+    #[error("'{reference}' matches {matches} gatherings: give more of the id")]
+    AmbiguousGathering { reference: String, matches: u32 },
     #[error("no concern {reference} on this community's board")]
     NoSuchConcern { reference: String },
     #[error("'{reference}' matches {matches} concerns: give more of the id")]
@@ -188,6 +200,8 @@ impl Refusal {
             | Self::NoSuchProposal { .. }
             | Self::NoSuchConcern { .. }
             | Self::NoSuchSeries { .. }
+            | Self::NoSuchCrew { .. }
+            | Self::NoSuchGathering { .. }
             | Self::NoSuchGuild { .. }
             | Self::NoSuchMember { .. }
             | Self::NotYoursToSuggest { .. }
@@ -200,6 +214,8 @@ impl Refusal {
             | Self::AmbiguousProposal { .. }
             | Self::AmbiguousConcern { .. }
             | Self::AmbiguousSeries { .. }
+            | Self::AmbiguousCrew { .. }
+            | Self::AmbiguousGathering { .. }
             | Self::AmbiguousGuild { .. }
             | Self::AmbiguousMember { .. } => ErrorCode::Ambiguous,
             _ => ErrorCode::Invalid,

@@ -551,6 +551,7 @@ impl World {
                 deadline: Some(deadline),
                 posted,
                 neighbour: None,
+                gathering: None,
             },
             posted_hour: day * 24 + rng.range_i64(6, 20),
             deadline_day: day + window,
@@ -1638,6 +1639,7 @@ mod tests {
                     created_by: run.members[0].id,
                     created_at: ms(t.posted_hour),
                     occurrence: None,
+                    gathering: None,
                 },
             );
             for n in 0..t.taken {
@@ -1653,6 +1655,7 @@ mod tests {
                         on: None,
                         stand_in: false,
                         stands_in_for: None,
+                        crew: None,
                     },
                 );
             }

@@ -76,6 +76,7 @@ pub fn community(seed: u64, members: usize, tasks: usize) -> Input {
             deadline,
             posted,
             neighbour: None,
+            gathering: None,
         };
         task_list.push(t.clone());
         task_map.insert(id, t);
@@ -143,6 +144,7 @@ pub fn community(seed: u64, members: usize, tasks: usize) -> Input {
                 last_28,
                 committed: if rng.chance(200) { 60 * rng.range_u32(1, 3) } else { 0 },
                 seen: BTreeSet::new(),
+                attending: BTreeSet::new(),
                 history,
             },
         );

@@ -97,6 +97,74 @@ export type CommunityInfo = { id: CommunityId, name: string, members: number, op
 baseline: Minutes, };
 
 /**
+ * A change to a crew: what is `None` stays as it is; `Some(None)` clears it.
+ */
+export type CrewEditInput = { name: string | null, purpose: string | null, open: boolean | null, rhythm?: RhythmInput | null, review?: DateStr | null, 
+/**
+ * End the crew (it meets no more), or start it again.
+ */
+ended: boolean | null, };
+
+/**
+ * A crew: a few members who meet on a rhythm.
+ *
+ * In JSON (and TypeScript): its canonical text, lowercase base32.
+ */
+export type CrewId = string;
+
+/**
+ * A crew, with names, its next meeting and what the caller may do.
+ */
+export type CrewInfo = { community: CommunityId, id: CrewId, name: string, purpose: string, open: boolean, created_at: Timestamp, rhythm: Rhythm | null, 
+/**
+ * "every 2 weeks on Tuesday at 19:00", in English (front ends word `rhythm` themselves).
+ */
+when: string | null, next_meeting: DateStr | null, review: DateStr | null, 
+/**
+ * The review date has come.
+ */
+review_due: boolean, ended: boolean, members: Array<Named>, waiting: Array<Named>, invited: Array<Named>, 
+/**
+ * The caller is in it (or waits for a place).
+ */
+mine: boolean, waiting_for_place: boolean, 
+/**
+ * The caller may join it now.
+ */
+may_join: boolean, max: number, 
+/**
+ * Oldest first.
+ */
+notes: Array<CrewNoteInfo>, tasks: Array<CrewTaskInfo>, };
+
+/**
+ * A new crew.
+ */
+export type CrewInput = { name: string, purpose: string, 
+/**
+ * Anyone may join (else only those its members invite).
+ */
+open: boolean, rhythm: RhythmInput | null, review: DateStr | null, };
+
+/**
+ * A note of a crew, with its writer's name.
+ */
+export type CrewNoteInfo = { name: string, member: MemberId, at: Timestamp, kind: NoteKind, text: string, };
+
+/**
+ * A task a crew took, and each member's share of its hours.
+ */
+export type CrewTaskInfo = { task: TaskId, title: string, state: PledgeState, 
+/**
+ * Who took it for the crew.
+ */
+pledged_by: string, hours: Minutes, 
+/**
+ * The task's hours shared among the crew's members.
+ */
+share: Minutes, day: DateStr | null, };
+
+/**
  * A calendar date (the day the work was done). In JSON: `YYYY-MM-DD`.
  */
 export type DateStr = string;
@@ -164,7 +232,7 @@ export type Facts = { "kind": "plan" } | { "kind": "skill", known: Array<[SkillI
 /**
  * Of the free places, those whose member looks for a stand-in.
  */
-stand_ins: number, } | { "kind": "load", after: number, week: number, heavy_sector: string | null, heavy_minutes: number, same_sector: boolean, } | { "kind": "learned", feature: Feature, liked: number, disliked: number, } | { "kind": "travel", community: string, };
+stand_ins: number, } | { "kind": "load", after: number, week: number, heavy_sector: string | null, heavy_minutes: number, same_sector: boolean, } | { "kind": "learned", feature: Feature, liked: number, disliked: number, } | { "kind": "travel", community: string, } | { "kind": "gathering", title: string, };
 
 /**
  * What a learned preference is about: the feature of the task that weighs most in it.
@@ -177,7 +245,7 @@ export type FeedbackInfo = { task: TaskId, title: string, verdict: Verdict, };
  * A text field that validation names: a stable identifier in the API (`community_name`),
  * and words in messages ("community name").
  */
-export type Field = "title" | "description" | "location" | "note" | "concern" | "name" | "member_name" | "newcomer_name" | "community_name" | "guild_name" | "sector_name" | "details" | "reason" | "outcome";
+export type Field = "title" | "description" | "location" | "note" | "concern" | "name" | "member_name" | "newcomer_name" | "community_name" | "guild_name" | "sector_name" | "details" | "reason" | "outcome" | "crew_name" | "purpose";
 
 /**
  * A concern raised about a task or an imbalance.
@@ -185,6 +253,31 @@ export type Field = "title" | "description" | "location" | "note" | "concern" | 
  * In JSON (and TypeScript): its canonical text, lowercase base32.
  */
 export type FlagId = string;
+
+/**
+ * A change to a gathering (`None`: unchanged; `Some(None)`: cleared).
+ */
+export type GatheringEdit = { title: string | null, description: string | null, starts: DateStr | null, ends: DateStr | null, place?: string | null, cancelled: boolean | null, };
+
+/**
+ * A gathering of the whole community.
+ *
+ * In JSON (and TypeScript): its canonical text, lowercase base32.
+ */
+export type GatheringId = string;
+
+/**
+ * A gathering, with names and its tasks.
+ */
+export type GatheringInfo = { community: CommunityId, id: GatheringId, title: string, description: string, starts: DateStr, ends: DateStr, place: string | null, cancelled: boolean, created_by: string, attending: Array<Named>, 
+/**
+ * The caller's answer: coming, not coming, or not said.
+ */
+coming: boolean | null, tasks: Array<TaskSummary>, 
+/**
+ * Places still open on its tasks.
+ */
+open_places: number, };
 
 /**
  * A guild: a group within a sector that posts tasks ("community garden" in food).
@@ -250,6 +343,11 @@ export type Minutes = number;
 export type MonthStr = string;
 
 /**
+ * A member, by id and name.
+ */
+export type Named = { member: MemberId, name: string, };
+
+/**
  * The facts a need's reason is made of.
  */
 export type NeedFacts = { "kind": "skill", skills: Array<[SkillId, number]>, } | { "kind": "interest", sector: string, level: number, } | { "kind": "hours", sector: string, minutes: number, } | { "kind": "travel", community: string, willing: boolean, };
@@ -311,9 +409,23 @@ theirs_live: boolean | null, };
 export type NeighboursInfo = { community: CommunityId, community_name: string, neighbours: Array<NeighbourInfo>, };
 
 /**
+ * A new gathering.
+ */
+export type NewGathering = { title: string, description: string, starts: DateStr, 
+/**
+ * The last day (default: the first).
+ */
+ends: DateStr | null, place: string | null, };
+
+/**
  * Something changed that a front end may want to show.
  */
 export type NodeEvent = { "event": "document_changed", community: CommunityId, doc: DocName, } | { "event": "community_added", community: CommunityId, } | { "event": "peer_incident", peer: string, what: string, } | { "event": "network_changed" };
+
+/**
+ * What a crew's note records.
+ */
+export type NoteKind = "check-in" | "review";
 
 /**
  * An offer of surplus or a stated need in a community's commons.
@@ -462,7 +574,11 @@ stands_in_for: string | null,
 /**
  * Who took their place (their pledge holds no place then), by name.
  */
-handed_over_to: string | null, };
+handed_over_to: string | null, 
+/**
+ * The crew they took it for (its members share the hours), by name.
+ */
+crew: string | null, };
 
 /**
  * What a member tells the community about themselves, to get fitting suggestions.
@@ -571,7 +687,7 @@ text: string, };
  * A request the node refuses as it stands: what it names does not exist or is not unique,
  * or what it asks is outside what the node does.
  */
-export type Refusal = { "kind": "no_community_yet" } | { "kind": "which_community", known: Array<string>, } | { "kind": "unknown_community", reference: string, known: Array<string>, } | { "kind": "ambiguous_community", reference: string, } | { "kind": "short_reference", reference: string, thing: Thing, min: number, } | { "kind": "no_such_task", reference: string, } | { "kind": "ambiguous_task", reference: string, matches: number, } | { "kind": "no_such_entry", reference: string, } | { "kind": "ambiguous_entry", reference: string, matches: number, } | { "kind": "no_such_proposal", reference: string, } | { "kind": "ambiguous_proposal", reference: string, matches: number, } | { "kind": "no_such_series", reference: string, } | { "kind": "ambiguous_series", reference: string, matches: number, } | { "kind": "no_such_concern", reference: string, } | { "kind": "ambiguous_concern", reference: string, matches: number, } | { "kind": "no_such_guild", reference: string, known: Array<string>, } | { "kind": "ambiguous_guild", reference: string, } | { "kind": "no_such_member", reference: string, community: string, } | { "kind": "ambiguous_member", reference: string, } | { "kind": "not_yours_to_suggest", community: string, } | { "kind": "not_a_current_member", member: string, community: string, } | { "kind": "suggestion_limit", limit: number, max: number, } | { "kind": "task_in_other_community" } | { "kind": "not_open_to_neighbours", title: string, } | { "kind": "valueflows_whole_community" } | { "kind": "export_doc_needed" } | { "kind": "no_such_document", doc: DocName, } | { "kind": "demo_members", members: number, min: number, max: number, } | { "kind": "demo_exists" } | { "kind": "invite_hours", hours: number, max: number, } | { "kind": "join_name_needed" } | { "kind": "already_joining" } | { "kind": "neighbour_invite_to_join" };
+export type Refusal = { "kind": "no_community_yet" } | { "kind": "which_community", known: Array<string>, } | { "kind": "unknown_community", reference: string, known: Array<string>, } | { "kind": "ambiguous_community", reference: string, } | { "kind": "short_reference", reference: string, thing: Thing, min: number, } | { "kind": "no_such_task", reference: string, } | { "kind": "ambiguous_task", reference: string, matches: number, } | { "kind": "no_such_entry", reference: string, } | { "kind": "ambiguous_entry", reference: string, matches: number, } | { "kind": "no_such_proposal", reference: string, } | { "kind": "ambiguous_proposal", reference: string, matches: number, } | { "kind": "no_such_series", reference: string, } | { "kind": "ambiguous_series", reference: string, matches: number, } | { "kind": "no_such_crew", reference: string, } | { "kind": "ambiguous_crew", reference: string, matches: number, } | { "kind": "no_such_gathering", reference: string, } | { "kind": "ambiguous_gathering", reference: string, matches: number, } | { "kind": "no_such_concern", reference: string, } | { "kind": "ambiguous_concern", reference: string, matches: number, } | { "kind": "no_such_guild", reference: string, known: Array<string>, } | { "kind": "ambiguous_guild", reference: string, } | { "kind": "no_such_member", reference: string, community: string, } | { "kind": "ambiguous_member", reference: string, } | { "kind": "not_yours_to_suggest", community: string, } | { "kind": "not_a_current_member", member: string, community: string, } | { "kind": "suggestion_limit", limit: number, max: number, } | { "kind": "task_in_other_community" } | { "kind": "not_open_to_neighbours", title: string, } | { "kind": "valueflows_whole_community" } | { "kind": "export_doc_needed" } | { "kind": "no_such_document", doc: DocName, } | { "kind": "demo_members", members: number, min: number, max: number, } | { "kind": "demo_exists" } | { "kind": "invite_hours", hours: number, max: number, } | { "kind": "join_name_needed" } | { "kind": "already_joining" } | { "kind": "neighbour_invite_to_join" };
 
 /**
  * When a series comes round.
@@ -622,7 +738,7 @@ hours: number, } | { "op": "neighbour_accept", community: string | null, code: s
 /**
  * Hours an urgent task short of people waits before it is offered to the neighbours.
  */
-escalate_after_hours: number | null, } | { "op": "neighbour_end", community: string | null, neighbour: string, } | { "op": "call_open", task: string, } | { "op": "call_close", task: string, } | { "op": "calls", community: string | null, } | { "op": "call_pledge", community: string | null, call: string, withdraw: boolean, } | { "op": "call_log", community: string | null, call: string, minutes: Minutes, date: DateStr | null, } | { "op": "notice_post", community: string | null, kind: NoticeKindInput, title: string, description: string, sector: SectorId | null, } | { "op": "notice_close", notice: string, } | { "op": "notices", community: string | null, } | { "op": "notice_reply", community: string | null, notice: string, text: string, } | { "op": "member_remove", community: string | null, member: string, } | { "op": "community_rename", community: string | null, name: string, } | { "op": "profile_set", community: string | null, update: ProfileUpdate, } | { "op": "profile_show", community: string | null, member: string | null, } | { "op": "members", community: string | null, } | { "op": "sectors", community: string | null, } | { "op": "sector_set", community: string | null, sector: SectorId, name: string | null, essential: boolean | null, baseline: Minutes | null, archived: boolean | null, } | { "op": "guild_add", community: string | null, name: string, sector: SectorId, description: string, } | { "op": "guilds", community: string | null, } | { "op": "task_add", community: string | null, task: TaskInput, } | { "op": "task_list", community: string | null, sector: SectorId | null, open_only: boolean, } | { "op": "task_show", task: string, } | { "op": "task_edit", task: string, edit: TaskEdit, } | { "op": "task_close", task: string, } | { "op": "pledge", task: string, action: PledgeActionInput, } | { "op": "log", community: string | null, task: string | null, sector: SectorId | null, minutes: Minutes, date: DateStr | null, note: string, } | { "op": "confirm", entry: string, } | { "op": "retract", entry: string, } | { "op": "pending", community: string | null, } | { "op": "feedback", task: string, verdict: Verdict, } | { "op": "flag", community: string | null, task: string | null, sector: SectorId | null, note: string, } | { "op": "stand_in", task: string, looking: boolean, } | { "op": "take_over", task: string, from: string, } | { "op": "pledge_day", task: string, on: DateStr | null, } | { "op": "series_add", community: string | null, series: SeriesInput, } | { "op": "series_edit", series: string, edit: SeriesEdit, } | { "op": "series_skip", series: string, date: DateStr, } | { "op": "series_list", community: string | null, } | { "op": "proposal_open", community: string | null, proposal: ProposalInput, } | { "op": "proposals", community: string | null, all: boolean, } | { "op": "proposal_show", proposal: string, } | { "op": "stance", proposal: string, stance: Stance, reason: string | null, } | { "op": "proposal_close", proposal: string, } | { "op": "proposal_withdraw", proposal: string, } | { "op": "proposal_edit", proposal: string, title: string | null, details: string | null, } | { "op": "outcome", proposal: string, text: string, review: DateStr | null, } | { "op": "progress", community: string | null, month: MonthStr | null, } | { "op": "my_hours", community: string | null, year: number | null, } | { "op": "export", community: string | null, format: ExportFormatInput, doc: DocName | null, } | { "op": "calendar", community: string | null, } | { "op": "suggest", community: string | null, 
+escalate_after_hours: number | null, } | { "op": "neighbour_end", community: string | null, neighbour: string, } | { "op": "call_open", task: string, } | { "op": "call_close", task: string, } | { "op": "calls", community: string | null, } | { "op": "call_pledge", community: string | null, call: string, withdraw: boolean, } | { "op": "call_log", community: string | null, call: string, minutes: Minutes, date: DateStr | null, } | { "op": "notice_post", community: string | null, kind: NoticeKindInput, title: string, description: string, sector: SectorId | null, } | { "op": "notice_close", notice: string, } | { "op": "notices", community: string | null, } | { "op": "notice_reply", community: string | null, notice: string, text: string, } | { "op": "member_remove", community: string | null, member: string, } | { "op": "community_rename", community: string | null, name: string, } | { "op": "profile_set", community: string | null, update: ProfileUpdate, } | { "op": "profile_show", community: string | null, member: string | null, } | { "op": "members", community: string | null, } | { "op": "sectors", community: string | null, } | { "op": "sector_set", community: string | null, sector: SectorId, name: string | null, essential: boolean | null, baseline: Minutes | null, archived: boolean | null, } | { "op": "guild_add", community: string | null, name: string, sector: SectorId, description: string, } | { "op": "guilds", community: string | null, } | { "op": "task_add", community: string | null, task: TaskInput, } | { "op": "task_list", community: string | null, sector: SectorId | null, open_only: boolean, } | { "op": "task_show", task: string, } | { "op": "task_edit", task: string, edit: TaskEdit, } | { "op": "task_close", task: string, } | { "op": "pledge", task: string, action: PledgeActionInput, } | { "op": "log", community: string | null, task: string | null, sector: SectorId | null, minutes: Minutes, date: DateStr | null, note: string, } | { "op": "confirm", entry: string, } | { "op": "retract", entry: string, } | { "op": "pending", community: string | null, } | { "op": "feedback", task: string, verdict: Verdict, } | { "op": "flag", community: string | null, task: string | null, sector: SectorId | null, note: string, } | { "op": "stand_in", task: string, looking: boolean, } | { "op": "take_over", task: string, from: string, } | { "op": "pledge_day", task: string, on: DateStr | null, } | { "op": "series_add", community: string | null, series: SeriesInput, } | { "op": "series_edit", series: string, edit: SeriesEdit, } | { "op": "crew_create", community: string | null, crew: CrewInput, } | { "op": "crew_edit", crew: string, edit: CrewEditInput, } | { "op": "crew_join", crew: string, } | { "op": "crew_leave", crew: string, } | { "op": "crew_invite", crew: string, member: string, } | { "op": "crew_note", crew: string, kind: NoteKind, text: string, } | { "op": "crews", community: string | null, } | { "op": "crew_show", crew: string, } | { "op": "crew_pledge", task: string, crew: string | null, } | { "op": "gathering_add", community: string | null, gathering: NewGathering, } | { "op": "gathering_edit", gathering: string, edit: GatheringEdit, } | { "op": "attend", gathering: string, coming: boolean, } | { "op": "gathering_task", gathering: string, task: TaskInput, } | { "op": "gatherings", community: string | null, past: boolean, } | { "op": "gathering_show", gathering: string, } | { "op": "series_skip", series: string, date: DateStr, } | { "op": "series_list", community: string | null, } | { "op": "proposal_open", community: string | null, proposal: ProposalInput, } | { "op": "proposals", community: string | null, all: boolean, } | { "op": "proposal_show", proposal: string, } | { "op": "stance", proposal: string, stance: Stance, reason: string | null, } | { "op": "proposal_close", proposal: string, } | { "op": "proposal_withdraw", proposal: string, } | { "op": "proposal_edit", proposal: string, title: string | null, details: string | null, } | { "op": "outcome", proposal: string, text: string, review: DateStr | null, } | { "op": "progress", community: string | null, month: MonthStr | null, } | { "op": "my_hours", community: string | null, year: number | null, } | { "op": "export", community: string | null, format: ExportFormatInput, doc: DocName | null, } | { "op": "calendar", community: string | null, } | { "op": "suggest", community: string | null, 
 /**
  * A member's name or id.
  */
@@ -635,12 +751,46 @@ limit: number, } | { "op": "plan", community: string | null, } | { "op": "declin
 /**
  * What the node answers.
  */
-export type Response = { "kind": "identity", "data": IdentityInfo } | { "kind": "community", "data": CommunityInfo } | { "kind": "communities", "data": Array<CommunityInfo> } | { "kind": "member", "data": MemberInfo } | { "kind": "members", "data": Array<MemberInfo> } | { "kind": "sectors", "data": Array<Sector> } | { "kind": "guild", "data": Guild } | { "kind": "guilds", "data": Array<Guild> } | { "kind": "task", "data": TaskDetail } | { "kind": "tasks", "data": Array<TaskSummary> } | { "kind": "pledge", "data": PledgeInfo } | { "kind": "entry", "data": EntryInfo } | { "kind": "pending", "data": PendingInfo } | { "kind": "feedback", "data": FeedbackInfo } | { "kind": "flag", "data": { id: FlagId, } } | { "kind": "series", "data": SeriesInfo } | { "kind": "series_list", "data": Array<SeriesInfo> } | { "kind": "proposal", "data": ProposalInfo } | { "kind": "proposals", "data": Array<ProposalInfo> } | { "kind": "progress", "data": Progress } | { "kind": "hours", "data": MemberYear } | { "kind": "export", "data": ExportData } | { "kind": "calendar", "data": CalendarInfo } | { "kind": "demo", "data": DemoInfo } | { "kind": "status", "data": StatusInfo } | { "kind": "peers", "data": PeersInfo } | { "kind": "invite", "data": InviteInfo } | { "kind": "suggestions", "data": SuggestionsInfo } | { "kind": "plan", "data": PlanInfo } | { "kind": "declined", "data": { task: TaskId, title: string, } } | { "kind": "neighbours", "data": NeighboursInfo } | { "kind": "neighbour", "data": NeighbourInfo } | { "kind": "calls", "data": Array<CallInfo> } | { "kind": "call", "data": CallInfo } | { "kind": "notices", "data": Array<NoticeInfo> } | { "kind": "notice", "data": NoticeInfo };
+export type Response = { "kind": "identity", "data": IdentityInfo } | { "kind": "community", "data": CommunityInfo } | { "kind": "communities", "data": Array<CommunityInfo> } | { "kind": "member", "data": MemberInfo } | { "kind": "members", "data": Array<MemberInfo> } | { "kind": "sectors", "data": Array<Sector> } | { "kind": "guild", "data": Guild } | { "kind": "guilds", "data": Array<Guild> } | { "kind": "task", "data": TaskDetail } | { "kind": "tasks", "data": Array<TaskSummary> } | { "kind": "pledge", "data": PledgeInfo } | { "kind": "entry", "data": EntryInfo } | { "kind": "pending", "data": PendingInfo } | { "kind": "feedback", "data": FeedbackInfo } | { "kind": "flag", "data": { id: FlagId, } } | { "kind": "series", "data": SeriesInfo } | { "kind": "series_list", "data": Array<SeriesInfo> } | { "kind": "crew", "data": CrewInfo } | { "kind": "crews", "data": Array<CrewInfo> } | { "kind": "gathering", "data": GatheringInfo } | { "kind": "gatherings", "data": Array<GatheringInfo> } | { "kind": "proposal", "data": ProposalInfo } | { "kind": "proposals", "data": Array<ProposalInfo> } | { "kind": "progress", "data": Progress } | { "kind": "hours", "data": MemberYear } | { "kind": "export", "data": ExportData } | { "kind": "calendar", "data": CalendarInfo } | { "kind": "demo", "data": DemoInfo } | { "kind": "status", "data": StatusInfo } | { "kind": "peers", "data": PeersInfo } | { "kind": "invite", "data": InviteInfo } | { "kind": "suggestions", "data": SuggestionsInfo } | { "kind": "plan", "data": PlanInfo } | { "kind": "declined", "data": { task: TaskId, title: string, } } | { "kind": "neighbours", "data": NeighboursInfo } | { "kind": "neighbour", "data": NeighbourInfo } | { "kind": "calls", "data": Array<CallInfo> } | { "kind": "call", "data": CallInfo } | { "kind": "notices", "data": Array<NoticeInfo> } | { "kind": "notice", "data": NoticeInfo };
 
 /**
  * Why a member gets no suggestions right now.
  */
 export type Resting = { "why": "no_hours" } | { "why": "week_full", load: number, week: number, };
+
+/**
+ * When a crew meets: a day rhythm as a series has, a time of day and how long.
+ */
+export type Rhythm = { repeat: Repeat, 
+/**
+ * The first day it may meet.
+ */
+starts: DateStr, 
+/**
+ * Minutes after midnight, local time wherever the crew meets (19:00 = 1140).
+ */
+time: number, 
+/**
+ * How long a meeting lasts, in minutes.
+ */
+minutes: number, place: string | null, };
+
+/**
+ * When a crew meets, as a member says it.
+ */
+export type RhythmInput = { repeat: RepeatInput, 
+/**
+ * The first day it may meet (default today).
+ */
+starts: DateStr | null, 
+/**
+ * Minutes after midnight, local time (19:00 = 1140).
+ */
+time: number, 
+/**
+ * How long a meeting lasts (default 90 minutes).
+ */
+minutes: number | null, place: string | null, };
 
 /**
  * One round of a proposal.
@@ -739,11 +889,11 @@ title: string, description: string, sector: SectorId, guild: GuildId | null, ski
 /**
  * A change to a series: what its coming occurrences ask (as for a task), or its end.
  */
-export type SeriesEdit = { title: string | null, description: string | null, hours: Minutes | null, slots: number | null, urgency: Urgency | null, location: string | null | null, 
+export type SeriesEdit = { title: string | null, description: string | null, hours: Minutes | null, slots: number | null, urgency: Urgency | null, location?: string | null, 
 /**
  * The last day it comes round (`Some(None)`: no end).
  */
-until: DateStr | null | null, };
+until?: DateStr | null, };
 
 /**
  * A series of recurring tasks.
@@ -846,7 +996,11 @@ resting: Resting | null, items: Array<Suggestion>, };
 
 export type SyncStatus = { "state": "in_sync" } | { "state": "syncing" } | { "state": "behind", changes: number, } | { "state": "failed", reason: string, };
 
-export type TaskDetail = { community: CommunityId, guild_name: string | null, sector_name: string, created_by_name: string, pledges: Array<PledgeView>, my_pledge: PledgeState | null, 
+export type TaskDetail = { community: CommunityId, guild_name: string | null, sector_name: string, created_by_name: string, 
+/**
+ * The gathering it is a task of, by title.
+ */
+gathering_title: string | null, pledges: Array<PledgeView>, my_pledge: PledgeState | null, 
 /**
  * Hours logged for this task, by everyone (counted entries).
  */
@@ -866,7 +1020,11 @@ slots: number, urgency: Urgency, deadline: DateStr | null, location: string | nu
 /**
  * The series it is one occurrence of, if any.
  */
-occurrence: Occurrence | null, };
+occurrence: Occurrence | null, 
+/**
+ * The gathering it is a task of, if any.
+ */
+gathering: GatheringId | null, };
 
 /**
  * An edit to a task: only the fields that are `Some` change (`Some(None)` clears an
@@ -914,17 +1072,21 @@ slots: number, urgency: Urgency, deadline: DateStr | null, location: string | nu
 /**
  * The series it is one occurrence of, if any.
  */
-occurrence: Occurrence | null, };
+occurrence: Occurrence | null, 
+/**
+ * The gathering it is a task of, if any.
+ */
+gathering: GatheringId | null, };
 
 /**
  * The terms of a score; every one is shown to the member as a reason.
  */
-export type Term = "plan" | "skill" | "interest" | "rotation" | "sector" | "urgency" | "load" | "learned" | "travel";
+export type Term = "plan" | "skill" | "interest" | "rotation" | "sector" | "urgency" | "load" | "learned" | "travel" | "gathering";
 
 /**
  * Something that a reference names (for references too short to look up).
  */
-export type Thing = "task" | "entry" | "proposal" | "concern" | "series";
+export type Thing = "task" | "entry" | "proposal" | "concern" | "series" | "crew" | "gathering";
 
 /**
  * An instant: milliseconds since the Unix epoch, UTC. Stored as an Automerge timestamp.
@@ -955,7 +1117,7 @@ export type Urgency = "normal" | "soon" | "urgent";
  * In the API (and so to the desktop UI) each refusal is its own `kind` with its values, so a
  * front end words it in the member's language; the English message is the `Display`.
  */
-export type ValidationError = { "kind": "empty", field: Field, } | { "kind": "too_long", field: Field, len: number, max: number, } | { "kind": "unknown_sector", sector: SectorId, known: Array<SectorId>, } | { "kind": "unknown_guild", guild: GuildId, } | { "kind": "guild_in_other_sector", guild: string, guild_sector: SectorId, sector: SectorId, } | { "kind": "entry_hours", minutes: Minutes, max: Minutes, } | { "kind": "task_hours", minutes: Minutes, max: Minutes, } | { "kind": "slots", slots: number, max: number, } | { "kind": "week_hours", hours: Minutes, max: Minutes, } | { "kind": "date_in_future", date: DateStr, today: DateStr, } | { "kind": "date_too_old", date: DateStr, max_days: number, } | { "kind": "deadline_in_past", date: DateStr, today: DateStr, } | { "kind": "deadline_too_far", date: DateStr, } | { "kind": "unknown_task", task: TaskId, } | { "kind": "task_closed", title: string, } | { "kind": "task_full", title: string, slots: number, } | { "kind": "already_pledged", title: string, } | { "kind": "not_pledged", title: string, } | { "kind": "unknown_entry", entry: EntryId, } | { "kind": "own_entry" } | { "kind": "already_confirmed" } | { "kind": "retracted" } | { "kind": "not_your_entry" } | { "kind": "not_a_member" } | { "kind": "already_member", name: string, } | { "kind": "invite_unknown" } | { "kind": "invite_expired" } | { "kind": "invite_used_up" } | { "kind": "invite_mismatch" } | { "kind": "already_removed", name: string, } | { "kind": "not_a_member_named", name: string, } | { "kind": "no_sector_or_task" } | { "kind": "archived_sector", sector: SectorId, } | { "kind": "baseline", baseline: Minutes, max: Minutes, } | { "kind": "duplicate_guild", name: string, } | { "kind": "unknown_proposal", proposal: ProposalId, } | { "kind": "unknown_flag", flag: FlagId, } | { "kind": "proposal_not_open", title: string, } | { "kind": "stance_not_for_kind", stance: string, proposal_kind: string, choices: Array<string>, } | { "kind": "reason_needed", stance: string, } | { "kind": "not_proposal_author", title: string, } | { "kind": "not_decided", title: string, } | { "kind": "outcome_written", title: string, } | { "kind": "round_length", hours: number, min: number, max: number, } | { "kind": "review_in_past", date: DateStr, today: DateStr, } | { "kind": "unknown_series", series: SeriesId, } | { "kind": "repeat", repeat: string, } | { "kind": "ahead_days", days: number, min: number, max: number, } | { "kind": "starts_in_past", date: DateStr, today: DateStr, } | { "kind": "ends_before_start", until: DateStr, starts: DateStr, } | { "kind": "not_an_occurrence", date: DateStr, repeat: string, } | { "kind": "no_stand_in_wanted", title: string, } | { "kind": "handed_over", by: string, } | { "kind": "pledge_day_past", date: DateStr, today: DateStr, };
+export type ValidationError = { "kind": "empty", field: Field, } | { "kind": "too_long", field: Field, len: number, max: number, } | { "kind": "unknown_sector", sector: SectorId, known: Array<SectorId>, } | { "kind": "unknown_guild", guild: GuildId, } | { "kind": "guild_in_other_sector", guild: string, guild_sector: SectorId, sector: SectorId, } | { "kind": "entry_hours", minutes: Minutes, max: Minutes, } | { "kind": "task_hours", minutes: Minutes, max: Minutes, } | { "kind": "slots", slots: number, max: number, } | { "kind": "week_hours", hours: Minutes, max: Minutes, } | { "kind": "date_in_future", date: DateStr, today: DateStr, } | { "kind": "date_too_old", date: DateStr, max_days: number, } | { "kind": "deadline_in_past", date: DateStr, today: DateStr, } | { "kind": "deadline_too_far", date: DateStr, } | { "kind": "unknown_task", task: TaskId, } | { "kind": "task_closed", title: string, } | { "kind": "task_full", title: string, slots: number, } | { "kind": "already_pledged", title: string, } | { "kind": "not_pledged", title: string, } | { "kind": "unknown_entry", entry: EntryId, } | { "kind": "own_entry" } | { "kind": "already_confirmed" } | { "kind": "retracted" } | { "kind": "not_your_entry" } | { "kind": "not_a_member" } | { "kind": "already_member", name: string, } | { "kind": "invite_unknown" } | { "kind": "invite_expired" } | { "kind": "invite_used_up" } | { "kind": "invite_mismatch" } | { "kind": "already_removed", name: string, } | { "kind": "not_a_member_named", name: string, } | { "kind": "no_sector_or_task" } | { "kind": "archived_sector", sector: SectorId, } | { "kind": "baseline", baseline: Minutes, max: Minutes, } | { "kind": "duplicate_guild", name: string, } | { "kind": "unknown_proposal", proposal: ProposalId, } | { "kind": "unknown_flag", flag: FlagId, } | { "kind": "proposal_not_open", title: string, } | { "kind": "stance_not_for_kind", stance: string, proposal_kind: string, choices: Array<string>, } | { "kind": "reason_needed", stance: string, } | { "kind": "not_proposal_author", title: string, } | { "kind": "not_decided", title: string, } | { "kind": "outcome_written", title: string, } | { "kind": "round_length", hours: number, min: number, max: number, } | { "kind": "review_in_past", date: DateStr, today: DateStr, } | { "kind": "unknown_series", series: SeriesId, } | { "kind": "repeat", repeat: string, } | { "kind": "ahead_days", days: number, min: number, max: number, } | { "kind": "starts_in_past", date: DateStr, today: DateStr, } | { "kind": "ends_before_start", until: DateStr, starts: DateStr, } | { "kind": "not_an_occurrence", date: DateStr, repeat: string, } | { "kind": "no_stand_in_wanted", title: string, } | { "kind": "handed_over", by: string, } | { "kind": "pledge_day_past", date: DateStr, today: DateStr, } | { "kind": "meeting_time", time: number, } | { "kind": "meeting_length", minutes: number, min: number, max: number, } | { "kind": "unknown_crew", crew: CrewId, } | { "kind": "not_in_crew", name: string, } | { "kind": "crew_ended", name: string, } | { "kind": "already_in_crew", name: string, } | { "kind": "crew_by_invitation", name: string, } | { "kind": "crew_full", name: string, max: number, } | { "kind": "unknown_gathering", gathering: GatheringId, } | { "kind": "gathering_cancelled", title: string, } | { "kind": "gathering_too_long", days: number, max: number, };
 
 /**
  * What a member says about a task afterwards; the matcher learns from it.
@@ -976,13 +1138,13 @@ export type Week = { available: number, logged: number, committed: number, };
 export const ERROR_CODES = ["not_initialised", "already_initialised", "not_found", "ambiguous", "invalid", "busy", "storage", "network", "internal"] as const satisfies readonly ErrorCode[];
 
 /** Every kind of error detail (`ApiError.detail.kind`): the UI has words for each. */
-export const ERROR_DETAIL_KINDS = ["empty", "too_long", "unknown_sector", "unknown_guild", "guild_in_other_sector", "entry_hours", "task_hours", "slots", "week_hours", "date_in_future", "date_too_old", "deadline_in_past", "deadline_too_far", "unknown_task", "task_closed", "task_full", "already_pledged", "not_pledged", "unknown_entry", "own_entry", "already_confirmed", "retracted", "not_your_entry", "not_a_member", "already_member", "invite_unknown", "invite_expired", "invite_used_up", "invite_mismatch", "already_removed", "not_a_member_named", "no_sector_or_task", "archived_sector", "baseline", "duplicate_guild", "unknown_proposal", "unknown_flag", "proposal_not_open", "stance_not_for_kind", "reason_needed", "not_proposal_author", "not_decided", "outcome_written", "round_length", "review_in_past", "unknown_series", "repeat", "ahead_days", "starts_in_past", "ends_before_start", "not_an_occurrence", "no_stand_in_wanted", "handed_over", "pledge_day_past", "no_community_yet", "which_community", "unknown_community", "ambiguous_community", "short_reference", "no_such_task", "ambiguous_task", "no_such_entry", "ambiguous_entry", "no_such_proposal", "ambiguous_proposal", "no_such_series", "ambiguous_series", "no_such_concern", "ambiguous_concern", "no_such_guild", "ambiguous_guild", "no_such_member", "ambiguous_member", "not_yours_to_suggest", "not_a_current_member", "suggestion_limit", "task_in_other_community", "not_open_to_neighbours", "valueflows_whole_community", "export_doc_needed", "no_such_document", "demo_members", "demo_exists", "invite_hours", "join_name_needed", "already_joining", "neighbour_invite_to_join", "invite_code_length", "invite_code_alphabet", "invite_code_checksum", "invite_link_community", "invite_link_address", "invite_link_too_many_addresses", "invite_link_unknown_part"] as const satisfies readonly ErrorDetail['kind'][];
+export const ERROR_DETAIL_KINDS = ["empty", "too_long", "unknown_sector", "unknown_guild", "guild_in_other_sector", "entry_hours", "task_hours", "slots", "week_hours", "date_in_future", "date_too_old", "deadline_in_past", "deadline_too_far", "unknown_task", "task_closed", "task_full", "already_pledged", "not_pledged", "unknown_entry", "own_entry", "already_confirmed", "retracted", "not_your_entry", "not_a_member", "already_member", "invite_unknown", "invite_expired", "invite_used_up", "invite_mismatch", "already_removed", "not_a_member_named", "no_sector_or_task", "archived_sector", "baseline", "duplicate_guild", "unknown_proposal", "unknown_flag", "proposal_not_open", "stance_not_for_kind", "reason_needed", "not_proposal_author", "not_decided", "outcome_written", "round_length", "review_in_past", "unknown_series", "repeat", "ahead_days", "starts_in_past", "ends_before_start", "not_an_occurrence", "no_stand_in_wanted", "handed_over", "pledge_day_past", "meeting_time", "meeting_length", "unknown_crew", "not_in_crew", "crew_ended", "already_in_crew", "crew_by_invitation", "crew_full", "unknown_gathering", "gathering_cancelled", "gathering_too_long", "no_community_yet", "which_community", "unknown_community", "ambiguous_community", "short_reference", "no_such_task", "ambiguous_task", "no_such_entry", "ambiguous_entry", "no_such_proposal", "ambiguous_proposal", "no_such_series", "ambiguous_series", "no_such_crew", "ambiguous_crew", "no_such_gathering", "ambiguous_gathering", "no_such_concern", "ambiguous_concern", "no_such_guild", "ambiguous_guild", "no_such_member", "ambiguous_member", "not_yours_to_suggest", "not_a_current_member", "suggestion_limit", "task_in_other_community", "not_open_to_neighbours", "valueflows_whole_community", "export_doc_needed", "no_such_document", "demo_members", "demo_exists", "invite_hours", "join_name_needed", "already_joining", "neighbour_invite_to_join", "invite_code_length", "invite_code_alphabet", "invite_code_checksum", "invite_link_community", "invite_link_address", "invite_link_too_many_addresses", "invite_link_unknown_part"] as const satisfies readonly ErrorDetail['kind'][];
 
 /** Every field an error detail names. */
-export const FIELDS = ["title", "description", "location", "note", "concern", "name", "member_name", "newcomer_name", "community_name", "guild_name", "sector_name", "details", "reason", "outcome"] as const satisfies readonly Field[];
+export const FIELDS = ["title", "description", "location", "note", "concern", "name", "member_name", "newcomer_name", "community_name", "guild_name", "sector_name", "details", "reason", "outcome", "crew_name", "purpose"] as const satisfies readonly Field[];
 
 /** Every thing an error detail names. */
-export const THINGS = ["task", "entry", "proposal", "concern", "series"] as const satisfies readonly Thing[];
+export const THINGS = ["task", "entry", "proposal", "concern", "series", "crew", "gathering"] as const satisfies readonly Thing[];
 
 /** The limits the node enforces, which the UI's forms check before sending anything. */
 export const LIMITS = {
@@ -1054,6 +1216,18 @@ export const LIMITS = {
   seriesAheadDaysMax: 90,
   /** How far ahead a series makes occurrences unless it says, in days. */
   seriesAheadDaysDefault: 28,
+  /** A crew is at most this many people. */
+  crewMax: 7,
+  /** The longest a crew's purpose may be, in characters. */
+  crewPurposeMax: 1000,
+  /** The longest a crew's check-in or review may be, in characters. */
+  crewNoteMax: 2000,
+  /** The shortest a crew's meeting may be, in minutes. */
+  meetingMinutesMin: 15,
+  /** The longest a crew's meeting may be, in minutes. */
+  meetingMinutesMax: 480,
+  /** A gathering lasts at most this many days. */
+  gatheringDaysMax: 14,
   /** The longest task the matcher calls short, in minutes. */
   shortTaskMinutes: 120,
   /** The longest task the matcher calls half a day, in minutes. */

@@ -293,9 +293,11 @@ pub struct CrewEdit {
     pub purpose: Option<String>,
     #[serde(default)]
     pub open: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::model::present", skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub rhythm: Option<Option<Rhythm>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::model::present", skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub review: Option<Option<Date>>,
     /// End the crew (it meets no more), or start it again.
     #[serde(default)]

@@ -133,7 +133,8 @@ pub struct GatheringEdit {
     pub starts: Option<Date>,
     #[serde(default)]
     pub ends: Option<Date>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::model::present", skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub place: Option<Option<String>>,
     #[serde(default)]
     pub cancelled: Option<bool>,

@@ -295,10 +295,12 @@ pub struct SeriesEdit {
     pub slots: Option<u32>,
     #[serde(default)]
     pub urgency: Option<Urgency>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::model::present", skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub location: Option<Option<String>>,
     /// The last day it comes round (`Some(None)`: no end).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::model::present", skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub until: Option<Option<Date>>,
 }
 

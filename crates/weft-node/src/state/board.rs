@@ -79,6 +79,7 @@ impl State {
                 stand_in: p.stand_in,
                 stands_in_for: p.stands_in_for.map(|m| member_name(people, &m)),
                 handed_over_to: board.handed_over(p).map(|m| member_name(people, &m)),
+                crew: p.crew.and_then(|c| people.crews.get(&c)).filter(|k| k.has(&p.member)).map(|k| k.name.clone()),
             })
             .collect();
         pledges.sort_by(|a, b| a.at.cmp(&b.at).then(a.member.cmp(&b.member)));
@@ -91,6 +92,7 @@ impl State {
             guild_name: task.guild.and_then(|g| people.guilds.get(&g)).map(|g| g.name.clone()),
             sector_name: people.sectors.get(&task.sector).map_or_else(|| task.sector.to_string(), |s| s.name.clone()),
             created_by_name: member_name(people, &task.created_by),
+            gathering_title: task.gathering.and_then(|g| board.gatherings.get(&g)).map(|g| g.title.clone()),
             summary,
             pledges,
             my_pledge,

@@ -20,6 +20,9 @@ use super::{State, count};
 use crate::api::{CalendarInfo, Response};
 use crate::error::NodeError;
 
+/// How far ahead a crew's meetings are written, in days.
+const MEETINGS_AHEAD: i64 = 56;
+
 impl State {
     pub(super) fn calendar(&mut self, community: Option<&str>) -> Result<Response, NodeError> {
         let me = self.me()?;
@@ -33,6 +36,7 @@ impl State {
         // By UID: a neighbour's call seen from two of our communities is one event.
         let mut events: BTreeMap<String, Event> = BTreeMap::new();
         let mut names = Vec::new();
+        let today = self.clock.today();
         for c in ours {
             let v = self.community(c)?.views();
             let (people, board) = (v.people, v.board);
@@ -62,6 +66,23 @@ impl State {
                     visiting: false,
                 });
                 events.insert(event.uid.clone(), event);
+            }
+            // The meetings of my crews, eight weeks ahead (and the last two weeks'), and the
+            // gatherings I said I would come to (or, cancelled, that I said I would not).
+            let (from, to) = (today.add_days(-14).unwrap_or(today), today.add_days(MEETINGS_AHEAD).unwrap_or(today));
+            for k in people.crews.values().filter(|k| k.has(&me)) {
+                for day in k.rhythm.as_ref().map(|r| r.meetings(from, to)).unwrap_or_default() {
+                    if let Some(event) = calendar::crew_meeting_event(k, c, &people.name, day) {
+                        events.insert(event.uid.clone(), event);
+                    }
+                }
+            }
+            for g in board.gatherings.values() {
+                let coming = g.attending.contains(&me);
+                if coming || g.not_coming.contains(&me) {
+                    let event = calendar::gathering_event(g, c, &people.name, coming);
+                    events.insert(event.uid.clone(), event);
+                }
             }
             for event in self.visits(c)? {
                 events.insert(event.uid.clone(), event);

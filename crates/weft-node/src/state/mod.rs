@@ -24,6 +24,7 @@ mod board;
 mod calendar;
 mod commons;
 mod community;
+mod crews;
 mod decisions;
 mod demo;
 mod docs;
@@ -166,6 +167,22 @@ impl State {
             Request::SeriesEdit { series, edit } => self.edit_series(&series, &edit),
             Request::SeriesSkip { series, date } => self.skip_occurrence(&series, date),
             Request::SeriesList { community } => self.series_list(community.as_deref()),
+            // crews and gatherings
+            Request::CrewCreate { community, crew } => self.create_crew(community.as_deref(), crew),
+            Request::CrewEdit { crew, edit } => self.edit_crew(&crew, edit),
+            Request::CrewJoin { crew } => self.join_crew(&crew, true),
+            Request::CrewLeave { crew } => self.join_crew(&crew, false),
+            Request::CrewInvite { crew, member } => self.invite_to_crew(&crew, &member),
+            Request::CrewNote { crew, kind, text } => self.crew_note(&crew, kind, &text),
+            Request::Crews { community } => self.crews(community.as_deref()),
+            Request::CrewShow { crew } => self.show_crew(&crew),
+            Request::CrewPledge { task, crew } => self.crew_pledge(&task, crew.as_deref()),
+            Request::GatheringAdd { community, gathering } => self.add_gathering(community.as_deref(), &gathering),
+            Request::GatheringEdit { gathering, edit } => self.edit_gathering(&gathering, &edit),
+            Request::Attend { gathering, coming } => self.attend(&gathering, coming),
+            Request::GatheringTask { gathering, task } => self.gathering_task(&gathering, task),
+            Request::Gatherings { community, past } => self.gatherings(community.as_deref(), past),
+            Request::GatheringShow { gathering } => self.show_gathering(&gathering),
             // decisions: proposals, stances, outcomes
             Request::ProposalOpen { community, proposal } => self.open_proposal(community.as_deref(), &proposal),
             Request::Proposals { community, all } => self.proposals(community.as_deref(), all),

@@ -19,7 +19,7 @@ use crate::error::{MIN_ID_PREFIX, NodeError, Refusal, Thing};
 pub(crate) const OCCURRENCES_EVERY: Duration = Duration::from_secs(3 * 3600);
 
 /// The repeat a member described, filled in from the start day.
-fn repeat_of(input: &RepeatInput, starts: Date) -> Repeat {
+pub(super) fn repeat_of(input: &RepeatInput, starts: Date) -> Repeat {
     let weekday = input.weekday.unwrap_or_else(|| starts.weekday());
     match input.kind {
         RepeatKind::Weekly => Repeat::Weekly { every: input.every.unwrap_or(1), weekday },
