@@ -114,6 +114,10 @@ describe('every key the source uses exists', () => {
       ...RESULTS.map((r) => `decisions.result.${r}`),
       ...['minutes', 'hours', 'days'].map((u) => `decisions.closesIn.${u}`),
       ...['counts', 'changed', 'late'].map((x) => `decisions.page.history.${x}`),
+      ...[0, 1, 2, 3, 4, 5, 6].map((d) => `series.day.d${d}`),
+      ...['every1', 'every2', 'every3', 'every4', 'everyN'].map((x) => `series.weekly.${x}`),
+      ...[1, 2, 3, 4, 5].flatMap((n) => [`series.monthly.n${n}`, `taskForm.nthOption.n${n}`]),
+      ...['none', 'weekly', 'monthly'].map((x) => `taskForm.repeatKind.${x}`),
       ...['offer', 'need'].flatMap((k) =>
         ['posted', 'close', 'none', 'kind', 'titleHint'].map((x) => `notices.${x}.${k}`),
       ),
