@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import en from '../locales/en.json';
 import es from '../locales/es.json';
 import { renderMsg, translate, type MessageTree, type Msg } from './i18n';
-import { nextDays, nthOf, nthWeekday, repeatDays, repeatMsg, repeatOf, weekdayOf } from './series';
-import type { Repeat } from './types';
+import { canSkip, findSeries, nextDays, nthOf, nthWeekday, repeatDays, repeatMsg, repeatOf, repeatsById, weekdayOf } from './series';
+import type { OccurrenceInfo, Repeat } from './types';
 
 const words = (tree: MessageTree, lang: string) => (m: Msg) => renderMsg(m, (k, p) => translate(tree, lang, k, p));
 const english = words(en, 'en');
@@ -82,5 +82,27 @@ describe('the days a series comes round (the node’s rule)', () => {
     expect(nextDays(weekly(1, 1), '2026-03-10', '2026-03-10', 3, '2026-03-20')).toEqual(['2026-03-10', '2026-03-17']);
     expect(nextDays(weekly(1, 1), '2026-03-10', '2026-03-10', 2, null, ['2026-03-17'])).toEqual(['2026-03-10', '2026-03-24']);
     expect(nextDays(monthly(5, 4), '2026-03-10', '2026-03-10', 13)).toHaveLength(13);
+  });
+});
+
+describe('series on the board', () => {
+  const list = [
+    { series: { id: 'abcd1234', repeat: weekly(1, 1) } },
+    { series: { id: 'abce5678', repeat: monthly(5, 4) } },
+  ];
+  it('found by id or by the start of it', () => {
+    expect(findSeries(list, 'abce5678')?.series.id).toBe('abce5678');
+    expect(findSeries(list, 'abcd')?.series.id).toBe('abcd1234');
+    expect(findSeries(list, 'zzzz')).toBeNull();
+  });
+  it('their repeats by id, for the words beside each day', () => {
+    const m = repeatsById(list as never);
+    expect(m.get('abce5678')).toEqual(monthly(5, 4));
+  });
+  it('a day can be skipped while it is open and not past', () => {
+    const o = (on: string, open = true): OccurrenceInfo => ({ task: 't', on, taken: 0, slots: 1, open, detached: false });
+    expect(canSkip(o('2026-03-10'), '2026-03-10')).toBe(true);
+    expect(canSkip(o('2026-03-09'), '2026-03-10')).toBe(false);
+    expect(canSkip(o('2026-03-17', false), '2026-03-10')).toBe(false);
   });
 });

@@ -4,7 +4,7 @@
 
 import { addDays, dayNumber, daysBetween } from './format';
 import { msg, type Msg } from './i18n';
-import type { DateStr, Repeat, RepeatInput } from './types';
+import type { DateStr, OccurrenceInfo, Repeat, RepeatInput, SeriesInfo } from './types';
 
 /** `nth` for the last such weekday of a month. */
 export const LAST = 5;
@@ -112,4 +112,19 @@ export function nextDays(
     lo = addDays(hi, 1);
   }
   return out;
+}
+
+/** The series a reference names (its id, or the start of it), or null. */
+export function findSeries<T extends { series: { id: string } }>(list: readonly T[], ref: string): T | null {
+  return list.find((s) => s.series.id === ref) ?? list.find((s) => s.series.id.startsWith(ref)) ?? null;
+}
+
+/** Each series' repeat, by its id: the words beside its days on the board and on a task's page. */
+export function repeatsById(list: readonly SeriesInfo[]): Map<string, Repeat> {
+  return new Map(list.map((s) => [s.series.id, s.series.repeat]));
+}
+
+/** A made day that can still be skipped: open, today or later. */
+export function canSkip(o: OccurrenceInfo, today: DateStr): boolean {
+  return o.open && o.on >= today;
 }
