@@ -7,6 +7,7 @@ import { ALL_CATALOGUE_SKILLS, DEFAULT_SECTOR_NAMES } from './catalogue';
 import { ERROR_CODES } from './contract';
 import { KINDS, RESULTS, STANCES_OF } from './decisions';
 import { isPlural, leafKeys, lookup, renderMsg, translate, type MessageTree } from './i18n';
+import { REMINDER_KINDS } from './reminders';
 import { NAV } from './route';
 
 const LOCALES: Record<string, MessageTree> = { en, es };
@@ -118,6 +119,7 @@ describe('every key the source uses exists', () => {
       ...['every1', 'every2', 'every3', 'every4', 'everyN'].map((x) => `series.weekly.${x}`),
       ...[1, 2, 3, 4, 5].flatMap((n) => [`series.monthly.n${n}`, `taskForm.nthOption.n${n}`]),
       ...['none', 'weekly', 'monthly'].map((x) => `taskForm.repeatKind.${x}`),
+      ...REMINDER_KINDS.map((k) => `settings.remind.${k}`),
       ...['offer', 'need'].flatMap((k) =>
         ['posted', 'close', 'none', 'kind', 'titleHint'].map((x) => `notices.${x}.${k}`),
       ),
