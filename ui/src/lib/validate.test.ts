@@ -311,6 +311,10 @@ describe('a task that repeats', () => {
     expect(r.errors.until?.key).toBe('errors.dateFormat');
     expect(r.errors.aheadDays?.key).toBe('errors.seriesAhead');
   });
+  it('starts within the years a deadline may be set', () => {
+    const r = checkSeries(good, { ...weekly, starts: '2031-06-01' }, ctx);
+    expect(!r.ok && r.errors.starts?.key).toBe('errors.seriesStartsTooFar');
+  });
   it('ends on or after it starts (today when no first day is given)', () => {
     const before = checkSeries(good, { ...weekly, starts: '2026-04-01', until: '2026-03-31' }, ctx);
     expect(!before.ok && before.errors.until?.key).toBe('errors.seriesEndsBeforeStart');

@@ -267,7 +267,6 @@ function checkSeriesDay(text: string, earliest: DateStr, tooEarly: Msg): Msg | n
   if (!t) return null;
   if (!isDate(t)) return msg('errors.dateFormat');
   if (t < earliest) return tooEarly;
-  if (daysBetween(earliest, t) > LIMITS.deadlineMaxDays) return msg('errors.deadlineTooFar');
   return null;
 }
 
@@ -286,7 +285,10 @@ export function checkSeries(task: TaskForm, r: RepeatForm, ctx: Context): Checke
   if (r.weekday.trim() && weekday === null) errors.weekday = msg('errors.seriesWeekday');
   const nth = kind === 'monthly' && r.nth.trim() ? wholeIn(r.nth, 1, 5) : null;
   if (kind === 'monthly' && r.nth.trim() && nth === null) errors.nth = msg('errors.seriesNth');
-  const starts = checkSeriesDay(r.starts, ctx.today, msg('errors.seriesStartsPast'));
+  // The first day is checked as a task's deadline (the node does: it is the first one's).
+  const starts =
+    checkSeriesDay(r.starts, ctx.today, msg('errors.seriesStartsPast')) ??
+    (r.starts.trim() && daysBetween(ctx.today, r.starts.trim()) > LIMITS.deadlineMaxDays ? msg('errors.seriesStartsTooFar') : null);
   if (starts) errors.starts = starts;
   const first = !starts && r.starts.trim() ? r.starts.trim() : ctx.today;
   const until = checkSeriesDay(r.until, first, msg('errors.seriesEndsBeforeStart'));
