@@ -6,10 +6,13 @@
 import { appInfo, observeRequests, onLink, onNodeEvent, WeftError, toApiError, whileBusy } from './api';
 import { cache, type CacheEvent, type Snapshot } from './cache';
 import { isNeighbourLink } from './links';
-import { batch, newUrgent, remember } from './notify';
+import { todayStr } from './format';
+import { pledgedDays, readCalendar, type PledgedDay } from './ics';
+import { batch, MAX_AT_ONCE, newUrgent, remember } from './notify';
+import { anyWanted, dueReminders, pledgesToCheck, rememberSent, stillToDo } from './reminders';
 import { parseRoute, routeHash, type Route } from './route';
-import { settings, t } from './settings.svelte';
-import type { AppInfo, CommunityInfo, IdentityInfo, NodeEvent, PeersInfo, Request } from './types';
+import { settings, t, tm } from './settings.svelte';
+import type { AppInfo, CommunityInfo, IdentityInfo, NodeEvent, PeersInfo, ProposalInfo, Request, TaskDetail } from './types';
 
 export const app = $state({
   phase: 'loading' as 'loading' | 'first-run' | 'ready' | 'broken',
@@ -98,18 +101,43 @@ export async function loadIdentity(): Promise<void> {
 }
 
 let notifyTimer: ReturnType<typeof setTimeout> | null = null;
+let remindTimer: ReturnType<typeof setTimeout> | null = null;
+/** Reminders are looked for this often, besides at start and on others' changes. */
+export const REMIND_EVERY_MS = 30 * 60_000;
 
 function onEvent(e: NodeEvent): void {
   // The cache reads again what is on screen and depends on what changed.
   const whose = cache.event(e as CacheEvent);
   // A member's own change raises no new urgent task for them to hear about (their own
-  // tasks are never notified: see `notSuggestingOwn`); others' changes may.
-  if (e.event === 'document_changed' && whose === 'other' && app.phase === 'ready' && settings.notifications) {
+  // tasks are never notified: see `notSuggestingOwn`), nor a reminder they need at once
+  // (the clock looks again soon enough); others' changes may.
+  if (e.event !== 'document_changed' || whose !== 'other' || app.phase !== 'ready') return;
+  if (settings.notifications) {
     if (notifyTimer) clearTimeout(notifyTimer);
     notifyTimer = setTimeout(() => {
       notifyTimer = null;
       void notifyUrgent();
     }, 2000);
+  }
+  if (anyWanted(settings.reminders)) {
+    if (remindTimer) clearTimeout(remindTimer);
+    remindTimer = setTimeout(() => {
+      remindTimer = null;
+      void checkReminders();
+    }, 2000);
+  }
+}
+
+/** Desktop notifications, if the system has the service and the member allows it. */
+async function notifyDesktop(list: readonly { title: string; body: string }[]): Promise<void> {
+  try {
+    const n = await import('@tauri-apps/plugin-notification');
+    let granted = await n.isPermissionGranted();
+    if (!granted) granted = (await n.requestPermission()) === 'granted';
+    if (!granted) return;
+    for (const x of list) n.sendNotification(x);
+  } catch {
+    /* no notification service: the screens still show what they are about */
   }
 }
 
@@ -138,16 +166,74 @@ export async function notifyUrgent(): Promise<void> {
   } catch {
     /* notified again next time */
   }
+  const { show, more } = batch(fresh);
+  const list = show.map((s) => ({ title: t('notify.title'), body: s.title }));
+  if (more) list.push({ title: t('notify.title'), body: t('notify.more', { count: more }) });
+  await notifyDesktop(list);
+}
+
+function readList(key: string): string[] {
   try {
-    const n = await import('@tauri-apps/plugin-notification');
-    let granted = await n.isPermissionGranted();
-    if (!granted) granted = (await n.requestPermission()) === 'granted';
-    if (!granted) return;
-    const { show, more } = batch(fresh);
-    for (const s of show) n.sendNotification({ title: t('notify.title'), body: s.title });
-    if (more) n.sendNotification({ title: t('notify.title'), body: t('notify.more', { count: more }) });
+    const v: unknown = JSON.parse(localStorage.getItem(key) ?? '[]');
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
   } catch {
-    /* no notification service: the For you screen still shows them */
+    return [];
+  }
+}
+
+let reminding = false;
+
+/**
+ * Reminders of the kinds the member wants (`reminders.ts`), each sent once: pledged work
+ * today or tomorrow (from the member's calendar, each confirmed on its task's page),
+ * proposals closing within a day without their stance, outcomes due for review.
+ */
+export async function checkReminders(): Promise<void> {
+  const wanted = { ...settings.reminders };
+  if (reminding || app.phase !== 'ready' || !anyWanted(wanted)) return;
+  reminding = true;
+  try {
+    const input = { today: todayStr(), now: Date.now(), pledged: [] as PledgedDay[], proposals: [] as ProposalInfo[] };
+    const sent = new Set(readList('weft.reminded'));
+    if (wanted.pledge) {
+      try {
+        const cal = await cache.read({ op: 'calendar', community: null }, 'calendar');
+        const me = app.identity?.member ?? null;
+        for (const p of pledgesToCheck({ ...input, pledged: pledgedDays(readCalendar(cal.ics)) }, sent)) {
+          let task: TaskDetail | null = null;
+          try {
+            task = await cache.read({ op: 'task_show', task: p.task }, 'task');
+          } catch {
+            /* not on our boards (a neighbour's call): as the calendar says */
+          }
+          if (stillToDo(task, me)) input.pledged.push(p);
+        }
+      } catch {
+        /* no calendar now: next time */
+      }
+    }
+    if (wanted.proposal || wanted.review) {
+      for (const c of app.communities) {
+        try {
+          input.proposals.push(...(await cache.read({ op: 'proposals', community: c.id, all: false }, 'proposals')));
+        } catch {
+          /* this community's next time */
+        }
+      }
+    }
+    const fresh = dueReminders(input, wanted, sent);
+    if (!fresh.length) return;
+    try {
+      localStorage.setItem('weft.reminded', JSON.stringify(rememberSent([...sent], fresh)));
+    } catch {
+      /* reminded again next time */
+    }
+    const list = fresh.slice(0, MAX_AT_ONCE).map((r) => ({ title: tm(r.title), body: tm(r.body) }));
+    const more = fresh.length - list.length;
+    if (more > 0) list.push({ title: t('remind.moreTitle'), body: t('remind.more', { count: more }) });
+    await notifyDesktop(list);
+  } finally {
+    reminding = false;
   }
 }
 
@@ -163,7 +249,7 @@ export function notSuggestingOwn(task: string): void {
 /** Starts listening to the shell; called once at start. */
 export async function start(): Promise<void> {
   observeRequests(cache);
-  whileBusy(() => cache.busy() || notifyTimer !== null);
+  whileBusy(() => cache.busy() || notifyTimer !== null || remindTimer !== null || reminding);
   app.route = parseRoute(location.hash);
   window.addEventListener('popstate', () => (app.route = parseRoute(location.hash)));
   window.addEventListener('hashchange', () => (app.route = parseRoute(location.hash)));
@@ -185,6 +271,9 @@ export async function start(): Promise<void> {
   cache.watch(COMMUNITIES, 'communities', (s) => s.data && showCommunities(s.data));
   cache.watch(PEERS, 'peers', showNetwork);
   setInterval(() => cache.refresh(PEERS), 10_000);
+  // Reminders: now, then on the clock (and on others' changes, above).
+  void checkReminders();
+  setInterval(() => void checkReminders(), REMIND_EVERY_MS);
   if (app.phase === 'ready' && app.pendingLink) navigate(linkScreen(app.pendingLink));
 }
 

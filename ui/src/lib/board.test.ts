@@ -9,6 +9,7 @@ import {
   placesMsg,
   skillsOf,
   sortPressing,
+  standInsMsg,
   urgencyLook,
   type BoardTask,
 } from './board';
@@ -144,5 +145,12 @@ describe('urgency and deadlines in words', () => {
   it('words the places', () => {
     expect(placesMsg({ taken: 1, slots: 3, free: 2 })).toEqual({ key: 'task.placesFree', params: { count: 2, slots: 3 } });
     expect(placesMsg({ taken: 3, slots: 3, free: 0 }).key).toBe('task.placesFull');
+  });
+});
+
+describe('places looking for a stand-in', () => {
+  it('counted on a card, nothing when none', () => {
+    expect(standInsMsg({ stand_ins: 0 })).toBeNull();
+    expect(standInsMsg({ stand_ins: 2 })).toEqual({ key: 'task.standIns', params: { count: 2 } });
   });
 });

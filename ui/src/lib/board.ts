@@ -182,3 +182,8 @@ export function placesMsg(t: Pick<TaskSummary, 'taken' | 'slots' | 'free'>): Msg
   if (t.free <= 0) return msg('task.placesFull', { slots: t.slots });
   return msg('task.placesFree', { count: t.free, slots: t.slots });
 }
+
+/** "1 place looking for a stand-in", or null when none is. */
+export function standInsMsg(t: Pick<TaskSummary, 'stand_ins'>): Msg | null {
+  return t.stand_ins > 0 ? msg('task.standIns', { count: t.stand_ins }) : null;
+}

@@ -7,6 +7,7 @@ import { ALL_CATALOGUE_SKILLS, DEFAULT_SECTOR_NAMES } from './catalogue';
 import { ERROR_CODES } from './contract';
 import { KINDS, RESULTS, STANCES_OF } from './decisions';
 import { isPlural, leafKeys, lookup, renderMsg, translate, type MessageTree } from './i18n';
+import { REMINDER_KINDS } from './reminders';
 import { NAV } from './route';
 
 const LOCALES: Record<string, MessageTree> = { en, es };
@@ -114,6 +115,11 @@ describe('every key the source uses exists', () => {
       ...RESULTS.map((r) => `decisions.result.${r}`),
       ...['minutes', 'hours', 'days'].map((u) => `decisions.closesIn.${u}`),
       ...['counts', 'changed', 'late'].map((x) => `decisions.page.history.${x}`),
+      ...[0, 1, 2, 3, 4, 5, 6].map((d) => `series.day.d${d}`),
+      ...['every1', 'every2', 'every3', 'every4', 'everyN'].map((x) => `series.weekly.${x}`),
+      ...[1, 2, 3, 4, 5].flatMap((n) => [`series.monthly.n${n}`, `taskForm.nthOption.n${n}`]),
+      ...['none', 'weekly', 'monthly'].map((x) => `taskForm.repeatKind.${x}`),
+      ...REMINDER_KINDS.map((k) => `settings.remind.${k}`),
       ...['offer', 'need'].flatMap((k) =>
         ['posted', 'close', 'none', 'kind', 'titleHint'].map((x) => `notices.${x}.${k}`),
       ),

@@ -104,6 +104,8 @@ function fixtureTransport(): Transport {
         return { kind: 'tasks', data: tasks };
       case 'task_show':
         return { kind: 'task', data: detail(r.task) };
+      case 'series_list':
+        return { kind: 'series_list', data: [] };
       case 'task_edit':
       case 'task_close':
         boardChanged();

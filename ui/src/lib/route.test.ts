@@ -7,6 +7,8 @@ describe('routes', () => {
     { name: 'task', id: 'k3j2abcd' },
     { name: 'task-new' },
     { name: 'task-edit', id: 'k3j2abcd' },
+    { name: 'series' },
+    { name: 'series', id: 's5r2abcd' },
     { name: 'foryou' },
     { name: 'hours' },
     { name: 'community' },
@@ -41,6 +43,7 @@ describe('routes', () => {
   });
   it('task pages belong to the board in the nav, proposals to decisions', () => {
     expect(navOf({ name: 'task', id: 'x' })).toBe('board');
+    expect(navOf({ name: 'series', id: 'x' })).toBe('board');
     expect(navOf({ name: 'hours' })).toBe('hours');
     expect(navOf({ name: 'proposal', id: 'x' })).toBe('decisions');
   });

@@ -14,6 +14,8 @@ export type Route =
   | { name: 'task'; id: string }
   | { name: 'task-new' }
   | { name: 'task-edit'; id: string }
+  /** Recurring tasks; `id`: one of them. */
+  | { name: 'series'; id?: string }
   | { name: 'foryou' }
   | { name: 'hours' }
   | { name: 'community' }
@@ -48,6 +50,8 @@ export function parseRoute(hash: string): Route {
     }
     case 'proposal':
       return parts[1] ? { name: 'proposal', id: parts[1] } : { name: 'decisions' };
+    case 'series':
+      return parts[1] ? { name: 'series', id: parts[1] } : { name: 'series' };
     case 'neighbours':
       if (parts[1] === 'notice' && parts[2]) return { name: 'neighbours', notice: parts[2] };
       return { name: 'neighbours' };
@@ -78,6 +82,8 @@ export function routeHash(r: Route): string {
     }
     case 'proposal':
       return `#/proposal/${encodeURIComponent(r.id)}`;
+    case 'series':
+      return r.id ? `#/series/${encodeURIComponent(r.id)}` : '#/series';
     case 'neighbours':
       return r.notice ? `#/neighbours/notice/${encodeURIComponent(r.notice)}` : '#/neighbours';
     default:
@@ -85,9 +91,9 @@ export function routeHash(r: Route): string {
   }
 }
 
-/** The nav entry a screen belongs to (a task page belongs to the board, a proposal to decisions). */
+/** The nav entry a screen belongs to (a task page and recurring tasks belong to the board, a proposal to decisions). */
 export function navOf(r: Route): Route['name'] {
-  if (r.name === 'task' || r.name === 'task-new' || r.name === 'task-edit') return 'board';
+  if (r.name === 'task' || r.name === 'task-new' || r.name === 'task-edit' || r.name === 'series') return 'board';
   if (r.name === 'proposal') return 'decisions';
   return r.name;
 }

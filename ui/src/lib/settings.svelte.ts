@@ -5,6 +5,7 @@ import en from '../locales/en.json';
 import es from '../locales/es.json';
 import { formatDate, formatMonth, hoursOf } from './format';
 import { renderMsg, translate, type MessageTree, type Msg, type Params } from './i18n';
+import { REMINDER_KINDS, type ReminderKind } from './reminders';
 
 export const MESSAGES: Record<Lang, MessageTree> = { en, es };
 export const LANGS = ['en', 'es'] as const;
@@ -39,10 +40,16 @@ function initialTheme(): Theme {
   return s === 'light' || s === 'dark' ? s : 'system';
 }
 
+/** Which reminders the member wants (each on unless turned off). */
+function initialReminders(): Record<ReminderKind, boolean> {
+  return Object.fromEntries(REMINDER_KINDS.map((k) => [k, stored(`remind.${k}`) !== 'off'])) as Record<ReminderKind, boolean>;
+}
+
 export const settings = $state({
   lang: initialLang() as Lang,
   theme: initialTheme() as Theme,
   notifications: stored('notifications') !== 'off',
+  reminders: initialReminders(),
 });
 
 // The system's colour scheme, followed while the member keeps the "system" theme.
@@ -75,6 +82,11 @@ export function setTheme(theme: Theme): void {
 export function setNotifications(on: boolean): void {
   settings.notifications = on;
   store('notifications', on ? 'on' : 'off');
+}
+
+export function setReminder(kind: ReminderKind, on: boolean): void {
+  settings.reminders[kind] = on;
+  store(`remind.${kind}`, on ? 'on' : 'off');
 }
 
 /** Translates a key in the member's language. */

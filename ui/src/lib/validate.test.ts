@@ -7,15 +7,22 @@ import {
   checkNotice,
   checkProfile,
   checkReply,
+  checkPledgeDay,
+  checkSeries,
+  checkSeriesEdit,
   checkTask,
   checkTaskEdit,
+  EMPTY_REPEAT_FORM,
   EMPTY_TASK_FORM,
+  formRepeat,
+  isNoEdit,
+  seriesToForm,
   LIMITS,
   parseSkills,
   taskToForm,
   type TaskForm,
 } from './validate';
-import type { TaskDetail } from './types';
+import type { Series, TaskDetail } from './types';
 
 const ctx = {
   today: '2026-03-10',
@@ -263,5 +270,122 @@ describe('offers, needs and their answers', () => {
     expect(checkReply(' ')?.key).toBe('errors.replyEmpty');
     expect(checkReply('y'.repeat(LIMITS.note + 1))?.key).toBe('errors.tooLong');
     expect(checkReply('We can bring a van on Saturday')).toBeNull();
+  });
+});
+
+describe('a task that repeats', () => {
+  const weekly = { ...EMPTY_REPEAT_FORM, kind: 'weekly' as const, every: '2', weekday: '3' };
+
+  it('is sent as a series: the task without deadline or neighbours, and when it comes round', () => {
+    const r = checkSeries({ ...good, openToNeighbours: true }, { ...weekly, until: '2026-06-30' }, ctx);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.task.deadline).toBeNull();
+    expect(r.value.task.open_to_neighbours).toBe(false);
+    expect(r.value.task.title).toBe('Water the seedlings');
+    expect(r.value).toMatchObject({
+      repeat: { kind: 'weekly', every: 2, weekday: 3, nth: null },
+      starts: null,
+      until: '2026-06-30',
+      ahead_days: LIMITS.seriesAheadDaysDefault,
+    });
+  });
+  it('monthly: which one of the month and the weekday, no weeks', () => {
+    const r = checkSeries(good, { ...EMPTY_REPEAT_FORM, kind: 'monthly', nth: '5', weekday: '4', every: 'x' }, ctx);
+    expect(r.ok && r.value.repeat).toEqual({ kind: 'monthly', every: null, weekday: 4, nth: 5 });
+  });
+  it('a past deadline left in the form does not stop it (its days are its deadlines)', () => {
+    expect(checkSeries({ ...good, deadline: '2020-01-01' }, weekly, ctx).ok).toBe(true);
+  });
+  it('refuses what the node refuses, field by field, with the task’s own errors', () => {
+    const r = checkSeries(
+      { ...good, title: '' },
+      { ...weekly, every: String(LIMITS.seriesEveryMax + 1), starts: '2026-03-09', until: 'soon', aheadDays: '3' },
+      ctx,
+    );
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors.title?.key).toBe('errors.titleEmpty');
+    expect(r.errors.every?.key).toBe('errors.seriesEvery');
+    expect(r.errors.starts?.key).toBe('errors.seriesStartsPast');
+    expect(r.errors.until?.key).toBe('errors.dateFormat');
+    expect(r.errors.aheadDays?.key).toBe('errors.seriesAhead');
+  });
+  it('starts within the years a deadline may be set', () => {
+    const r = checkSeries(good, { ...weekly, starts: '2031-06-01' }, ctx);
+    expect(!r.ok && r.errors.starts?.key).toBe('errors.seriesStartsTooFar');
+  });
+  it('ends on or after it starts (today when no first day is given)', () => {
+    const before = checkSeries(good, { ...weekly, starts: '2026-04-01', until: '2026-03-31' }, ctx);
+    expect(!before.ok && before.errors.until?.key).toBe('errors.seriesEndsBeforeStart');
+    const past = checkSeries(good, { ...weekly, until: '2026-03-09' }, ctx);
+    expect(!past.ok && past.errors.until?.key).toBe('errors.seriesEndsBeforeStart');
+    expect(checkSeries(good, { ...weekly, starts: '2026-04-01', until: '2026-04-01' }, ctx).ok).toBe(true);
+  });
+  it('a weekday or which one of the month out of range is refused', () => {
+    const r = checkSeries(good, { ...EMPTY_REPEAT_FORM, kind: 'monthly', weekday: '7', nth: '6' }, ctx);
+    expect(!r.ok && [r.errors.weekday?.key, r.errors.nth?.key]).toEqual(['errors.seriesWeekday', 'errors.seriesNth']);
+  });
+  it('the form’s repeat, for its words before sending', () => {
+    expect(formRepeat(EMPTY_REPEAT_FORM, ctx.today)).toBeNull();
+    expect(formRepeat(weekly, ctx.today)).toEqual({ starts: ctx.today, repeat: { repeat: 'weekly', every: 2, weekday: 3 } });
+    expect(formRepeat({ ...weekly, weekday: '', starts: '2026-03-17' }, ctx.today)?.repeat).toEqual({ repeat: 'weekly', every: 2, weekday: 1 });
+    expect(formRepeat({ ...weekly, every: '0' }, ctx.today)).toBeNull();
+  });
+});
+
+describe('editing a series', () => {
+  const series: Series = {
+    id: 's1',
+    title: 'Soup kitchen',
+    description: 'Cook for thirty',
+    sector: 'food',
+    guild: null,
+    skills: ['cooking'],
+    hours: 180,
+    slots: 3,
+    urgency: 'normal',
+    location: 'Hall',
+    repeat: { repeat: 'weekly', every: 1, weekday: 1 },
+    starts: '2026-03-10',
+    until: null,
+    ahead_days: 28,
+    skipped: [],
+    created_by: 'm',
+    created_at: 0,
+  };
+
+  it('sends only what changed', () => {
+    const same = checkSeriesEdit(series, seriesToForm(series));
+    expect(same.ok && isNoEdit(same.value)).toBe(true);
+    const r = checkSeriesEdit(series, { ...seriesToForm(series), title: ' Soup night ', hours: '2.5', until: '2026-12-22' });
+    expect(r).toEqual({
+      ok: true,
+      value: { title: 'Soup night', description: null, hours: 150, slots: null, urgency: null, location: null, until: '2026-12-22' },
+    });
+  });
+  it('an emptied place clears it', () => {
+    const r = checkSeriesEdit(series, { ...seriesToForm(series), location: ' ' });
+    expect(r.ok && r.value.location).toBe('');
+  });
+  it('an end can move but not go, and not before the start', () => {
+    const ending = { ...series, until: '2026-06-30' };
+    const cleared = checkSeriesEdit(ending, { ...seriesToForm(ending), until: '' });
+    expect(!cleared.ok && cleared.errors.until?.key).toBe('errors.seriesEndCannotClear');
+    const early = checkSeriesEdit(series, { ...seriesToForm(series), until: '2026-03-01' });
+    expect(!early.ok && early.errors.until?.key).toBe('errors.seriesEndsBeforeStart');
+  });
+  it('checks the fields as a task’s', () => {
+    const r = checkSeriesEdit(series, { ...seriesToForm(series), title: '', hours: 'lots', slots: '0' });
+    expect(!r.ok && Object.keys(r.errors).sort()).toEqual(['hours', 'slots', 'title']);
+  });
+});
+
+describe('the day of a pledge', () => {
+  it('any day, or a day from today on', () => {
+    expect(checkPledgeDay('', '2026-03-10')).toBeNull();
+    expect(checkPledgeDay('2026-03-10', '2026-03-10')).toBeNull();
+    expect(checkPledgeDay('2026-03-09', '2026-03-10')?.key).toBe('errors.pledgeDayPast');
+    expect(checkPledgeDay('2026-02-30', '2026-03-10')?.key).toBe('errors.dateFormat');
   });
 });

@@ -4,7 +4,8 @@
 import { LIMITS } from './contract';
 import { msg, type Msg } from './i18n';
 import { daysBetween, isDate, parseHours, slugify } from './format';
-import type { DateStr, ProfileUpdate, SectorId, TaskDetail, TaskEdit, TaskInput, Urgency } from './types';
+import { repeatOf } from './series';
+import type { DateStr, ProfileUpdate, Repeat, SectorId, Series, SeriesEdit, SeriesInput, TaskDetail, TaskEdit, TaskInput, Urgency } from './types';
 
 export type Errors<F extends string> = Partial<Record<F, Msg>>;
 export type Checked<T, F extends string> = { ok: true; value: T } | { ok: false; errors: Errors<F> };
@@ -220,6 +221,179 @@ export function checkTaskEdit(original: TaskDetail, f: TaskForm, ctx: Context): 
   if ((v.location ?? '') !== (original.location ?? '')) edit.location = v.location ?? '';
   if (v.open_to_neighbours !== original.open_to_neighbours) edit.open_to_neighbours = v.open_to_neighbours;
   return { ok: true, value: edit };
+}
+
+// ---- recurring tasks ----
+
+/** How a new task repeats, as the form holds it (strings as typed or chosen). */
+export interface RepeatForm {
+  kind: 'none' | 'weekly' | 'monthly';
+  /** Weekly: every so many weeks. */
+  every: string;
+  /** '0' (Monday) … '6' (Sunday). */
+  weekday: string;
+  /** Monthly: '1'–'4', or '5' for the last. */
+  nth: string;
+  /** '' (today) or YYYY-MM-DD. */
+  starts: string;
+  /** '' (no end) or YYYY-MM-DD. */
+  until: string;
+  /** How many days ahead each day's task is posted. */
+  aheadDays: string;
+}
+
+export type RepeatField = 'every' | 'weekday' | 'nth' | 'starts' | 'until' | 'aheadDays';
+
+export const EMPTY_REPEAT_FORM: RepeatForm = {
+  kind: 'none',
+  every: '1',
+  weekday: '',
+  nth: '',
+  starts: '',
+  until: '',
+  aheadDays: String(LIMITS.seriesAheadDaysDefault),
+};
+
+function wholeIn(text: string, min: number, max: number): number | null {
+  const t = text.trim();
+  if (!/^\d+$/.test(t)) return null;
+  const n = Number(t);
+  return n >= min && n <= max ? n : null;
+}
+
+/** An optional day of a series: '' or a date from `earliest` on. */
+function checkSeriesDay(text: string, earliest: DateStr, tooEarly: Msg): Msg | null {
+  const t = text.trim();
+  if (!t) return null;
+  if (!isDate(t)) return msg('errors.dateFormat');
+  if (t < earliest) return tooEarly;
+  return null;
+}
+
+/**
+ * A task that repeats: the task's fields as for one task (its deadline left out: each day's
+ * task has its own day as deadline, and a series is not opened to neighbours), and when it
+ * comes round, from when, until when and how far ahead.
+ */
+export function checkSeries(task: TaskForm, r: RepeatForm, ctx: Context): Checked<SeriesInput, TaskField | RepeatField> {
+  const checked = checkTask({ ...task, deadline: '', openToNeighbours: false }, ctx);
+  const errors: Errors<TaskField | RepeatField> = checked.ok ? {} : { ...checked.errors };
+  const kind = r.kind === 'monthly' ? 'monthly' : 'weekly';
+  const every = kind === 'weekly' ? wholeIn(r.every, 1, LIMITS.seriesEveryMax) : 1;
+  if (every === null) errors.every = msg('errors.seriesEvery', { max: LIMITS.seriesEveryMax });
+  const weekday = r.weekday.trim() ? wholeIn(r.weekday, 0, 6) : null;
+  if (r.weekday.trim() && weekday === null) errors.weekday = msg('errors.seriesWeekday');
+  const nth = kind === 'monthly' && r.nth.trim() ? wholeIn(r.nth, 1, 5) : null;
+  if (kind === 'monthly' && r.nth.trim() && nth === null) errors.nth = msg('errors.seriesNth');
+  // The first day is checked as a task's deadline (the node does: it is the first one's).
+  const starts =
+    checkSeriesDay(r.starts, ctx.today, msg('errors.seriesStartsPast')) ??
+    (r.starts.trim() && daysBetween(ctx.today, r.starts.trim()) > LIMITS.deadlineMaxDays ? msg('errors.seriesStartsTooFar') : null);
+  if (starts) errors.starts = starts;
+  const first = !starts && r.starts.trim() ? r.starts.trim() : ctx.today;
+  const until = checkSeriesDay(r.until, first, msg('errors.seriesEndsBeforeStart'));
+  if (until) errors.until = until;
+  const ahead = wholeIn(r.aheadDays, LIMITS.seriesAheadDaysMin, LIMITS.seriesAheadDaysMax);
+  if (ahead === null)
+    errors.aheadDays = msg('errors.seriesAhead', { min: LIMITS.seriesAheadDaysMin, max: LIMITS.seriesAheadDaysMax });
+  if (!checked.ok || Object.keys(errors).length) return { ok: false, errors };
+  return {
+    ok: true,
+    value: {
+      task: checked.value,
+      repeat: { kind, every: kind === 'weekly' ? every : null, weekday, nth: kind === 'monthly' ? nth : null },
+      starts: r.starts.trim() || null,
+      until: r.until.trim() || null,
+      ahead_days: ahead,
+    },
+  };
+}
+
+/** The repeat a valid form stands for (for its words and first days before sending), or null. */
+export function formRepeat(r: RepeatForm, today: DateStr): { starts: DateStr; repeat: Repeat } | null {
+  if (r.kind === 'none') return null;
+  const every = wholeIn(r.every, 1, LIMITS.seriesEveryMax);
+  const weekday = r.weekday.trim() ? wholeIn(r.weekday, 0, 6) : null;
+  const nth = r.nth.trim() ? wholeIn(r.nth, 1, 5) : null;
+  const starts = r.starts.trim() && isDate(r.starts) && r.starts.trim() >= today ? r.starts.trim() : today;
+  if (r.kind === 'weekly' && every === null) return null;
+  return { starts, repeat: repeatOf({ kind: r.kind, every, weekday, nth }, starts) };
+}
+
+/** What a series' edit form holds. */
+export interface SeriesEditForm {
+  title: string;
+  description: string;
+  hours: string;
+  slots: string;
+  urgency: Urgency;
+  location: string;
+  until: string;
+}
+
+export type SeriesEditField = 'title' | 'description' | 'hours' | 'slots' | 'location' | 'until';
+
+export function seriesToForm(s: Series): SeriesEditForm {
+  return {
+    title: s.title,
+    description: s.description,
+    hours: String(Math.round((s.hours / 60) * 100) / 100),
+    slots: String(s.slots),
+    urgency: s.urgency,
+    location: s.location ?? '',
+    until: s.until ?? '',
+  };
+}
+
+/**
+ * Checks an edit of a series and keeps only what changed (`null`: unchanged). An end, once
+ * set, can be moved but not removed (the node reads a cleared end as "no change").
+ */
+export function checkSeriesEdit(s: Series, f: SeriesEditForm): Checked<SeriesEdit, SeriesEditField> {
+  const errors: Errors<SeriesEditField> = {};
+  const title = required(f.title, LIMITS.title, 'errors.titleEmpty');
+  if (title) errors.title = title;
+  const description = optional(f.description, LIMITS.description);
+  if (description) errors.description = description;
+  const hours = checkHoursPerPerson(f.hours);
+  if ('error' in hours) errors.hours = hours.error;
+  const slots = checkSlots(f.slots);
+  if ('error' in slots) errors.slots = slots.error;
+  const location = optional(f.location, LIMITS.location);
+  if (location) errors.location = location;
+  const until = f.until.trim();
+  if (!until && s.until) errors.until = msg('errors.seriesEndCannotClear');
+  else if (until) {
+    const e = checkSeriesDay(until, s.starts, msg('errors.seriesEndsBeforeStart'));
+    if (e) errors.until = e;
+  }
+  return done(errors, () => {
+    const changed = <T>(now: T, before: T): T | null => (now === before ? null : now);
+    return {
+      title: changed(f.title.trim(), s.title),
+      description: changed(f.description.trim(), s.description),
+      hours: 'minutes' in hours ? changed(hours.minutes, s.hours) : null,
+      slots: 'slots' in slots ? changed(slots.slots, s.slots) : null,
+      urgency: changed(f.urgency, s.urgency),
+      // '' clears the place.
+      location: f.location.trim() === (s.location ?? '') ? null : f.location.trim(),
+      until: until && until !== s.until ? until : null,
+    };
+  });
+}
+
+/** Whether an edit changes nothing. */
+export function isNoEdit(e: SeriesEdit): boolean {
+  return Object.values(e).every((v) => v === null);
+}
+
+/** A pledge's day: '' (any day) or a date from today on. */
+export function checkPledgeDay(text: string, today: DateStr): Msg | null {
+  const t = text.trim();
+  if (!t) return null;
+  if (!isDate(t)) return msg('errors.dateFormat');
+  if (t < today) return msg('errors.pledgeDayPast');
+  return null;
 }
 
 // ---- hours ----

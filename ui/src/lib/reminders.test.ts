@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import en from '../locales/en.json';
+import proposalsJson from './fixtures/proposals.json';
+import { renderMsg, translate, type Msg } from './i18n';
+import type { PledgedDay } from './ics';
+import {
+  CLOSING_WITHIN_MS,
+  dueReminders,
+  openRoundCloses,
+  pledgesToCheck,
+  REMEMBER_REMINDED,
+  rememberSent,
+  REMINDER_KINDS,
+  stillToDo,
+  type ReminderInput,
+  type ReminderKind,
+} from './reminders';
+import type { PledgeView, ProposalInfo, TaskDetail } from './types';
+
+const english = (m: Msg) => renderMsg(m, (k, p) => translate(en, 'en', k, p));
+// The proposals' fixture was saved at 2026-12-07 10:00 UTC.
+const NOW = Date.UTC(2026, 11, 7, 10, 0);
+const proposals = proposalsJson as ProposalInfo[];
+const ALL: Record<ReminderKind, boolean> = { pledge: true, proposal: true, review: true };
+
+const day = (task: string, d: string): PledgedDay => ({ task, community: 'c1', title: `Task ${task}`, day: d });
+const input = (over: Partial<ReminderInput> = {}): ReminderInput => ({
+  today: '2026-12-07',
+  now: NOW,
+  pledged: [],
+  proposals: [],
+  ...over,
+});
+const bodies = (i: ReminderInput, wanted = ALL, sent = new Set<string>()) => dueReminders(i, wanted, sent).map((r) => english(r.body));
+
+describe('pledged work', () => {
+  const pledged = [day('a', '2026-12-06'), day('b', '2026-12-07'), day('c', '2026-12-08'), day('d', '2026-12-09')];
+  it('is reminded on its day and the day before, not earlier or after', () => {
+    expect(bodies(input({ pledged }))).toEqual(['Today: Task b', 'Tomorrow: Task c']);
+  });
+  it('once per task and day: reminded the day before, not again on the day', () => {
+    const sent = new Set(dueReminders(input({ today: '2026-12-07', pledged }), ALL, new Set()).map((r) => r.key));
+    expect(bodies(input({ today: '2026-12-08', pledged }), ALL, sent)).toEqual(['Tomorrow: Task d']);
+    // Its day moved (the member chose another): a new reminder.
+    const moved = [day('c', '2026-12-09')];
+    expect(bodies(input({ today: '2026-12-08', pledged: moved }), ALL, sent)).toEqual(['Tomorrow: Task c']);
+  });
+  it('only those not reminded yet are looked at on their task’s page', () => {
+    const sent = new Set(['pledge:b:2026-12-07']);
+    expect(pledgesToCheck(input({ pledged }), sent).map((p) => p.task)).toEqual(['c']);
+  });
+  it('is still to do while the member holds a place on an open task', () => {
+    const me: PledgeView = { member: 'me', name: 'Me', state: 'pledged', at: 0, on: null, stand_in: false, stands_in_for: null, handed_over_to: null };
+    const task = (over: Partial<TaskDetail>, mine: Partial<PledgeView> = {}) =>
+      ({ status: 'open', my_pledge: 'pledged', pledges: [{ ...me, ...mine }], ...over }) as TaskDetail;
+    expect(stillToDo(task({}), 'me')).toBe(true);
+    expect(stillToDo(task({ my_pledge: 'done' }), 'me')).toBe(false);
+    expect(stillToDo(task({ status: 'closed' }), 'me')).toBe(false);
+    expect(stillToDo(task({}, { stand_in: true, handed_over_to: 'Ben' }), 'me')).toBe(false);
+    // Looking for a stand-in, nobody found: still theirs.
+    expect(stillToDo(task({}, { stand_in: true }), 'me')).toBe(true);
+    // A neighbour's call: as the calendar says.
+    expect(stillToDo(null, 'me')).toBe(true);
+  });
+});
+
+describe('proposals and outcomes', () => {
+  it('an open round closing within a day, on which I took no stance', () => {
+    expect(bodies(input({ proposals }), { pledge: false, proposal: true, review: false })).toEqual([
+      "“Replace the garden's water pump instead of repairing it again” closes within a day, and you have not said where you stand yet.",
+    ]);
+  });
+  it('not once it closed, nor days before, nor when I took a stance', () => {
+    const replace = proposals.find((p) => p.title.startsWith('Replace')) as ProposalInfo;
+    const closes = openRoundCloses(replace) as number;
+    const only = { pledge: false, proposal: true, review: false };
+    expect(bodies(input({ proposals: [replace], now: closes - CLOSING_WITHIN_MS - 1 }), only)).toEqual([]);
+    expect(bodies(input({ proposals: [replace], now: closes }), only)).toEqual([]);
+    expect(bodies(input({ proposals: [{ ...replace, my_stance: 'agree' }] }), only)).toEqual([]);
+    expect(bodies(input({ proposals: [{ ...replace, choices: [] }] }), only)).toEqual([]);
+  });
+  it('a new round is a new reminder', () => {
+    const replace = proposals.find((p) => p.title.startsWith('Replace')) as ProposalInfo;
+    const [r] = dueReminders(input({ proposals: [replace] }), ALL, new Set());
+    expect(r.key).toBe(`proposal:${replace.id}:2`);
+  });
+  it('an outcome whose review date has come, once per review date', () => {
+    const only = { pledge: false, proposal: false, review: true };
+    const due = dueReminders(input({ proposals }), only, new Set());
+    expect(due.map((r) => [r.key.replace(/:[^:]+:/, ':…:'), english(r.title), english(r.body)])).toEqual([
+      ['review:…:2026-12-07', 'Time to look again at a decision', '“Move the repair café to the first Saturday of the month”: the day set to review it has come.'],
+    ]);
+  });
+});
+
+describe('choosing and remembering', () => {
+  it('only the kinds the member wants', () => {
+    const i = input({ pledged: [day('b', '2026-12-07')], proposals });
+    expect(dueReminders(i, ALL, new Set()).map((r) => r.kind)).toEqual(['pledge', 'proposal', 'review']);
+    expect(dueReminders(i, { pledge: false, proposal: false, review: false }, new Set())).toEqual([]);
+    expect(REMINDER_KINDS).toEqual(['pledge', 'proposal', 'review']);
+  });
+  it('remembers what it sent, newest last, within a bound', () => {
+    expect(rememberSent(['a', 'b'], [{ key: 'a' }, { key: 'c' }])).toEqual(['b', 'a', 'c']);
+    const many = Array.from({ length: REMEMBER_REMINDED }, (_, i) => `k${i}`);
+    const after = rememberSent(many, [{ key: 'new' }]);
+    expect(after).toHaveLength(REMEMBER_REMINDED);
+    expect(after[0]).toBe('k1');
+  });
+});
