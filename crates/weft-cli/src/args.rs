@@ -150,8 +150,15 @@ pub enum Command {
         community: Option<String>,
         /// Write it to this file (replaced whole, never left half written) instead of
         /// printing it.
-        #[arg(long, value_name = "FILE.ics")]
+        #[arg(long, value_name = "FILE.ics", conflicts_with_all = ["keep", "stop_keeping"])]
         out: Option<PathBuf>,
+        /// Keep a calendar file of every community in the data directory up to date (while
+        /// `weft serve` or the app runs), for calendar programs that subscribe to a file.
+        #[arg(long, conflicts_with_all = ["community", "stop_keeping"])]
+        keep: bool,
+        /// Stop keeping that file (it is removed).
+        #[arg(long, conflicts_with = "community")]
+        stop_keeping: bool,
     },
     /// Generate a demo community with a year of believable history.
     Demo {
@@ -1262,7 +1269,9 @@ pub fn to_request(command: &Command) -> anyhow::Result<(Request, Option<PathBuf>
                 Some(a.out.clone()),
             ));
         }
-        Command::Calendar { community, out } => {
+        Command::Calendar { keep: true, .. } => Request::CalendarFile { keep: true },
+        Command::Calendar { stop_keeping: true, .. } => Request::CalendarFile { keep: false },
+        Command::Calendar { community, out, .. } => {
             return Ok((Request::Calendar { community: community.clone() }, out.clone()));
         }
         Command::Demo { members, seed, name } => Request::Demo { members: *members, seed: *seed, name: name.clone() },

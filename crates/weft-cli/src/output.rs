@@ -560,6 +560,14 @@ pub fn human(out: &mut impl Write, response: &Response) -> anyhow::Result<()> {
             id.short()
         )?,
         Response::Series(s) => series(out, s)?,
+        Response::CalendarFile(f) => match (&f.path, &f.url) {
+            (Some(path), Some(url)) => writeln!(
+                out,
+                "Keeping {path} up to date ({} events now).\nSubscribe to it in your calendar program: {url}",
+                f.events
+            )?,
+            _ => writeln!(out, "No calendar file is kept any more.")?,
+        },
         Response::Crew(k) => crew(out, k, true)?,
         Response::Crews(list) => {
             if list.is_empty() {

@@ -392,6 +392,12 @@ pub enum Request {
     Calendar {
         community: Option<String>,
     },
+    /// Keeps (or stops keeping) a calendar file in the data directory up to date, with
+    /// every community's events, for calendar programs that subscribe to a file: rewritten
+    /// within a minute of any change, and each day.
+    CalendarFile {
+        keep: bool,
+    },
     /// What the matcher suggests to a member (the caller if `member` is none): their parts
     /// of the community plan first, then the tasks that suit them best, each with its reasons.
     Suggest {
@@ -489,6 +495,7 @@ pub enum Response {
     Hours(MemberYear),
     Export(ExportData),
     Calendar(CalendarInfo),
+    CalendarFile(CalendarFileInfo),
     Demo(DemoInfo),
     Status(StatusInfo),
     Peers(PeersInfo),
@@ -841,6 +848,16 @@ pub struct ExportData {
     pub suggested_name: String,
     /// The exported bytes, base64 (binary for Automerge, UTF-8 text otherwise).
     pub base64: String,
+}
+
+/// The calendar file this device keeps up to date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CalendarFileInfo {
+    /// Where it is (`None`: not kept).
+    pub path: Option<String>,
+    /// A `file://` link to it, for calendar programs that subscribe to one.
+    pub url: Option<String>,
+    pub events: u32,
 }
 
 /// A member's calendar, as iCalendar text.

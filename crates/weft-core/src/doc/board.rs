@@ -204,8 +204,15 @@ fn read_task(doc: &Automerge, key: &str, obj: &ObjId) -> Result<Task, SchemaErro
         status: rec.parse("status")?,
         created_by: rec.parse("created_by")?,
         created_at: rec.timestamp("created_at")?,
+        // An occurrence's id is its series' and day's: a record that claims to be one under
+        // another id (two "Tuesday 5th"s of one series) is read as a task of its own.
         occurrence: match rec.opt_parse("series")? {
-            Some(series) => Some(Occurrence { series, on: rec.parse("on")?, detached: rec.flag("detached")? }),
+            Some(series) => {
+                let on = rec.parse("on")?;
+                (key.parse::<TaskId>().ok() == Some(super::series::occurrence_id(series, on)))
+                    .then(|| rec.flag("detached").map(|detached| Occurrence { series, on, detached }))
+                    .transpose()?
+            }
             None => None,
         },
         gathering: rec.opt_parse("gathering")?,

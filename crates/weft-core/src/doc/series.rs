@@ -606,6 +606,12 @@ mod tests {
         World { ana, bob, people, board, today }
     }
 
+    impl NewSeries {
+        fn task_on_for_test(&self, on: Date) -> NewTask {
+            NewTask { deadline: Some(on), ..self.task.clone() }
+        }
+    }
+
     fn weekly_share() -> NewSeries {
         NewSeries {
             task: NewTask {
@@ -709,6 +715,26 @@ mod tests {
         let unique: BTreeSet<Date> = days.iter().copied().collect();
         assert_eq!(days.len(), unique.len(), "each day once: {days:?}");
         assert_eq!(days.len(), 6);
+    }
+
+    #[test]
+    fn a_record_claiming_to_be_an_occurrence_under_another_id_is_a_task_of_its_own() {
+        let mut w = world();
+        let now = Timestamp::midday(w.today);
+        let id = SeriesId::random();
+        w.board.add_series(id, &w.ana, &weekly_share(), &w.people, w.today, now).unwrap();
+        let on = occurrences(&w.board)[0].0;
+        let forged = TaskId::random();
+        let rec = occurrence_fields(
+            super::super::board::task_record(&weekly_share().task_on_for_test(on), &w.bob, now),
+            id,
+            on,
+        );
+        let tasks = root_map(w.board.automerge(), "tasks").unwrap();
+        w.board.write(&w.bob, now, |tx| rec.create(tx, &tasks, &forged.to_string()).map(|_| ())).unwrap();
+        let view = super::super::board::BoardView::read(w.board.automerge());
+        assert_eq!(view.tasks[&forged].occurrence, None, "not the series' {on}");
+        assert_eq!(occurrences(&w.board).iter().filter(|o| o.0 == on).count(), 1);
     }
 
     #[test]

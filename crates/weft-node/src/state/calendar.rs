@@ -17,11 +17,17 @@ use weft_core::model::TaskStatus;
 use weft_core::{CommunityId, SkillId};
 
 use super::{State, count};
-use crate::api::{CalendarInfo, Response};
+use crate::api::{CalendarFileInfo, CalendarInfo, Response};
+use crate::clock::Mono;
 use crate::error::NodeError;
 
 /// How far ahead a crew's meetings are written, in days.
 const MEETINGS_AHEAD: i64 = 56;
+
+/// The calendar file a device keeps up to date, in its data directory: kept while it exists.
+pub(crate) const KEPT: &str = "calendar.ics";
+/// The kept file is looked at again this long after a change (changes come in bursts).
+const KEPT_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl State {
     pub(super) fn calendar(&mut self, community: Option<&str>) -> Result<Response, NodeError> {
@@ -108,6 +114,74 @@ impl State {
             events: count(events.len()),
             cancelled: count(events.iter().filter(|e| e.status == Status::Cancelled).count()),
         }))
+    }
+
+    fn kept_path(&self) -> std::path::PathBuf {
+        self.dir.path().join(KEPT)
+    }
+
+    /// Writes the calendar of every community to the kept file, whole (a new file renamed
+    /// over the old one: a calendar program never reads half of it). Returns its events.
+    fn write_kept(&mut self) -> Result<u32, NodeError> {
+        let Response::Calendar(info) = self.calendar(None)? else {
+            return Err(NodeError::Internal("the calendar came back as something else".into()));
+        };
+        let path = self.kept_path();
+        let tmp = path.with_extension("ics.new");
+        std::fs::write(&tmp, info.ics.as_bytes())
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|e| NodeError::Write(format!("the calendar file {} could not be written: {e}", path.display())))?;
+        self.calendar_stale = false;
+        self.calendar_written = Some(self.clock.today());
+        Ok(info.events)
+    }
+
+    /// Starts keeping the calendar file (written now), or stops (it is removed).
+    pub(super) fn keep_calendar(&mut self, keep: bool) -> Result<Response, NodeError> {
+        let path = self.kept_path();
+        if !keep {
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(NodeError::Write(format!(
+                        "the calendar file {} could not be removed: {e}",
+                        path.display()
+                    )));
+                }
+            }
+            return Ok(Response::CalendarFile(CalendarFileInfo { path: None, url: None, events: 0 }));
+        }
+        let events = self.write_kept()?;
+        let shown = path.display().to_string();
+        Ok(Response::CalendarFile(CalendarFileInfo {
+            url: Some(format!("file://{}", shown.replace(' ', "%20"))),
+            path: Some(shown),
+            events,
+        }))
+    }
+
+    /// When the kept calendar file is next looked at: soon after a change, if it is kept.
+    pub(crate) fn calendar_next_due(&self) -> Option<Mono> {
+        (self.calendar_stale && self.identity.is_some() && self.kept_path().exists()).then_some(self.calendar_at)
+    }
+
+    /// Rewrites the kept calendar file if a document changed since, or the day turned.
+    pub(crate) fn run_calendar_due(&mut self) {
+        let now = self.clock.mono();
+        if now < self.calendar_at || self.identity.is_none() {
+            return;
+        }
+        let stale = self.calendar_stale || self.calendar_written != Some(self.clock.today());
+        if !stale || !self.kept_path().exists() {
+            return;
+        }
+        self.calendar_at = now + KEPT_AFTER;
+        if let Err(e) = self.write_kept() {
+            tracing::warn!(%e, "could not keep the calendar file up to date");
+            // Tried again after the next change, or the next day.
+            self.calendar_stale = false;
+        }
     }
 
     /// The caller's pledges, as a visitor from our community `c`, to the calls of the

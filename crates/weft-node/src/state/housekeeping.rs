@@ -54,6 +54,7 @@ impl State {
             .chain(self.worked_at.map(|at| at + self.rest_after))
             .chain(self.commons_next_due())
             .chain(Some(self.occurrences_next_due()))
+            .chain(self.calendar_next_due())
             .min()
     }
 
@@ -63,6 +64,7 @@ impl State {
         let now = self.clock.mono();
         self.run_commons_due();
         self.run_occurrences_due();
+        self.run_calendar_due();
         if now.since(self.last_job) >= QUIET_BEFORE_COMPACTION || self.compaction_overdue() {
             self.compact_next();
         }

@@ -77,6 +77,11 @@ pub(crate) struct State {
     worked_at: Option<Mono>,
     /// When the last job ran (compaction waits for a pause after it).
     last_job: Mono,
+    /// The calendar file this device keeps (`calendar::KEPT`): stale since a document changed,
+    /// and the day it was last written.
+    calendar_stale: bool,
+    calendar_written: Option<weft_core::Date>,
+    calendar_at: Mono,
 }
 
 impl State {
@@ -106,6 +111,9 @@ impl State {
             rest_after: REST_AFTER,
             worked_at: None,
             last_job: Mono::ZERO,
+            calendar_stale: true,
+            calendar_written: None,
+            calendar_at: Mono::ZERO,
         };
         for row in state.store.communities()? {
             state.load_community(row.id)?;
@@ -213,6 +221,7 @@ impl State {
             // export, status, demo
             Request::Export { community, format, doc } => self.export(community.as_deref(), format, doc),
             Request::Calendar { community } => self.calendar(community.as_deref()),
+            Request::CalendarFile { keep } => self.keep_calendar(keep),
             Request::Status => self.status().map(Response::Status),
             Request::Demo { members, seed, name } => self.demo(members, seed, name),
             // neighbours: links, calls, visitors, offers and needs

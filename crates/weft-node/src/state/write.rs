@@ -126,6 +126,7 @@ impl State {
             let batch: Vec<SignedChange> = changes.iter().filter(|(n, _)| n == name).map(|(_, c)| c.clone()).collect();
             self.net_input(Input::LocalChanges { community, doc: *name, changes: batch });
         }
+        self.calendar_stale = true;
         for name in &names {
             self.maybe_compact(community, *name);
             let _ = self.events.send(Event::DocumentChanged { community, doc: *name });

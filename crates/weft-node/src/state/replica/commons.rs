@@ -135,6 +135,7 @@ impl State {
         for ours in self.community_ids() {
             self.commons_due(ours);
         }
+        self.calendar_stale = true;
         let _ = self.events.send(Event::DocumentChanged { community: c, doc: DocName::Commons });
         Ok(report)
     }

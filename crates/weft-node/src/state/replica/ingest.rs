@@ -320,6 +320,7 @@ impl State {
             self.escalate_soon();
         }
         for name in touched_docs {
+            self.calendar_stale = true;
             self.maybe_compact(community, name);
             let _ = self.events.send(Event::DocumentChanged { community, doc: name });
         }
