@@ -732,7 +732,7 @@ mod tests {
         );
         let tasks = root_map(w.board.automerge(), "tasks").unwrap();
         w.board.write(&w.bob, now, |tx| rec.create(tx, &tasks, &forged.to_string()).map(|_| ())).unwrap();
-        let view = super::super::board::BoardView::read(w.board.automerge());
+        let view = BoardView::read(w.board.automerge());
         assert_eq!(view.tasks[&forged].occurrence, None, "not the series' {on}");
         assert_eq!(occurrences(&w.board).iter().filter(|o| o.0 == on).count(), 1);
     }
