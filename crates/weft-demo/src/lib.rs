@@ -1694,6 +1694,179 @@ impl Generator<'_> {
             let lid = ledger.id();
             self.changes.push((lid, change));
         }
+        self.rhythm()
+    }
+
+    /// The community's rhythm, as the app shows it: two crews that meet (the local member in
+    /// one), a gathering in three weeks with its tasks and who is coming, and the weekly food
+    /// share as a recurring task.
+    fn rhythm(&mut self) -> Result<(), DemoError> {
+        use weft_core::doc::crews::{NewCrew, NoteKind, Rhythm};
+        use weft_core::doc::gatherings::NewGathering;
+        use weft_core::doc::series::{NewSeries, Repeat};
+        use weft_core::id::{CrewId, GatheringId, SeriesId};
+        let today = self.today;
+        let active: Vec<usize> = (0..self.persons.len()).filter(|&i| self.member_active(i, today)).collect();
+        let crews = [
+            (
+                "Tuesday check-in circle",
+                "Peer support: how we are, what we carry, what we need.",
+                true,
+                1,
+                2,
+                19 * 60,
+                "The hall",
+            ),
+            (
+                "Garden crew",
+                "We keep the beds, the compost and the seed library going.",
+                false,
+                5,
+                1,
+                9 * 60,
+                "The garden",
+            ),
+        ];
+        for (k, (name, purpose, open, weekday, every, time, place)) in crews.into_iter().enumerate() {
+            let started = today - 60;
+            let founder = if k == 0 { 0 } else { *self.rng.pick(&active).unwrap_or(&0) };
+            let me = self.persons[founder].id.clone();
+            let new = NewCrew {
+                name: name.into(),
+                purpose: purpose.into(),
+                open,
+                rhythm: Some(Rhythm {
+                    repeat: Repeat::Weekly { every, weekday },
+                    starts: date_of(started),
+                    time,
+                    minutes: 90,
+                    place: Some(place.into()),
+                }),
+                review: Some(date_of(today + 30)),
+            };
+            let id = CrewId::from_bytes(self.rng.bytes());
+            let now = self.time(started);
+            let change =
+                self.people_doc.create_crew(id, &me, &new, &self.people_view, now).map_err(Self::refused("a crew"))?;
+            self.changes.push((self.people_doc.id(), change));
+            let mut others: Vec<usize> = active.iter().copied().filter(|&i| i != founder && i != 0).collect();
+            self.rng.shuffle(&mut others);
+            for (n, &i) in others.iter().take(3 + k).enumerate() {
+                let who = self.persons[i].id.clone();
+                let day = started + 1 + i64::try_from(n).unwrap_or(0);
+                if !open {
+                    let now = self.time(day);
+                    let change = self
+                        .people_doc
+                        .invite_to_crew(&me, id, who.member(), &self.people_view, now)
+                        .map_err(Self::refused("a crew invitation"))?;
+                    self.changes.push((self.people_doc.id(), change));
+                }
+                let now = Timestamp(self.time(day).millis() + 60_000);
+                let change = self
+                    .people_doc
+                    .join_crew(&who, id, &self.people_view, now)
+                    .map_err(Self::refused("joining a crew"))?;
+                self.changes.push((self.people_doc.id(), change));
+            }
+            if let Some(&i) = others.first() {
+                let who = self.persons[i].id.clone();
+                let now = self.time(today - 7);
+                let note = "Glad to be back after the flu. The rhythm really helps.";
+                let change = self
+                    .people_doc
+                    .crew_note(&who, id, NoteKind::CheckIn, note, now)
+                    .map_err(Self::refused("a check-in"))?;
+                self.changes.push((self.people_doc.id(), change));
+            }
+        }
+        self.people_view = PeopleView::read(self.people_doc.automerge());
+
+        // A gathering in three weeks, with its tasks and those who said they will come.
+        let posted = today - 10;
+        let poster = self.persons[*self.rng.pick(&active).unwrap_or(&0)].id.clone();
+        let gathering = GatheringId::from_bytes(self.rng.bytes());
+        let new = NewGathering {
+            title: "Harvest gathering".into(),
+            description: "Two days together: the harvest, a shared meal, and the yearly look back.".into(),
+            starts: date_of(today + 19),
+            ends: Some(date_of(today + 20)),
+            place: Some("The meadow by the river".into()),
+        };
+        let now = self.time(posted);
+        for change in self
+            .board
+            .add_gathering(gathering, &poster, &new, &self.people_view, date_of(posted), now)
+            .map_err(Self::refused("a gathering"))?
+        {
+            self.changes.push((self.board.id(), change));
+        }
+        for (title, sector, minutes, slots) in [
+            ("Set up the marquee", "maintenance", 180, 4),
+            ("Cook the harvest meal", "food", 240, 5),
+            ("Facilitate the look back", "governance", 120, 1),
+        ] {
+            let task = NewTask {
+                title: title.into(),
+                description: String::new(),
+                sector: parse(sector),
+                guild: None,
+                skills: BTreeSet::new(),
+                hours: Minutes(minutes),
+                slots,
+                urgency: Urgency::Normal,
+                deadline: None,
+                location: None,
+                open_to_neighbours: false,
+            };
+            let id = TaskId::from_bytes(self.rng.bytes());
+            let change = self
+                .board
+                .add_gathering_task(id, gathering, &poster, &task, &self.people_view, date_of(posted), now)
+                .map_err(Self::refused("a gathering's task"))?;
+            self.changes.push((self.board.id(), change));
+        }
+        for &i in &active {
+            if i == 0 || self.persons[i].id.member() == poster.member() || !self.rng.chance(400) {
+                continue;
+            }
+            let who = self.persons[i].id.clone();
+            let day = today - self.rng.range_i64(0, 9);
+            let now = self.time(day);
+            let change =
+                self.board.attend(&who, gathering, true, &self.people_view, now).map_err(Self::refused("attending"))?;
+            self.changes.push((self.board.id(), change));
+        }
+
+        // The food share, every Friday, as a recurring task.
+        let series = SeriesId::from_bytes(self.rng.bytes());
+        let new = NewSeries {
+            task: NewTask {
+                title: "Sort and pack the food share".into(),
+                description: "Bring a crate if you have one.".into(),
+                sector: parse("food"),
+                guild: None,
+                skills: BTreeSet::new(),
+                hours: Minutes(120),
+                slots: 3,
+                urgency: Urgency::Normal,
+                deadline: None,
+                location: Some("The hall".into()),
+                open_to_neighbours: false,
+            },
+            repeat: Repeat::Weekly { every: 1, weekday: 4 },
+            starts: date_of(today),
+            until: None,
+            ahead_days: None,
+        };
+        let now = self.time(today);
+        for change in self
+            .board
+            .add_series(series, &poster, &new, &self.people_view, date_of(today), now)
+            .map_err(Self::refused("a recurring task"))?
+        {
+            self.changes.push((self.board.id(), change));
+        }
         Ok(())
     }
 

@@ -99,3 +99,45 @@ fn a_kept_calendar_file_follows_what_other_members_change() {
     sim.run_for(Duration::from_secs(120));
     assert!(!path.exists());
 }
+
+#[test]
+fn a_gathering_reaches_members_who_never_wrote_to_the_board_since_its_upgrade() {
+    // The board's `gatherings` and `series` roots come in a deterministic upgrade no member
+    // signs: it must travel by sync like a signed change, vouched for by its hash.
+    let mut sim = Sim::new(SimConfig { seed: 79, loss: 50, ..SimConfig::default() });
+    let community = workload::community(&mut sim, 4, 1, 79).unwrap();
+    let starts = sim.today().add_days(10).unwrap();
+    let new = weft_core::doc::gatherings::NewGathering {
+        title: "Harvest weekend".into(),
+        description: String::new(),
+        starts,
+        ends: None,
+        place: None,
+    };
+    sim.write(0, Request::GatheringAdd { community: None, gathering: new }, Some(DocName::Board)).unwrap();
+    sim.run_until_converged(community, Duration::from_secs(600)).unwrap();
+    // A member who joins afterwards gets the board by sync alone (no gossip to catch).
+    let late = sim.add_peer("Member 4").unwrap();
+    sim.join(late, 1, community).unwrap();
+    sim.connect(late, 2);
+    sim.run_until_converged(community, Duration::from_secs(600)).unwrap();
+    for p in 1..5 {
+        let Response::Gatherings(list) =
+            sim.peers[p].core.execute(Request::Gatherings { community: None, past: false }).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(list.len(), 1, "peer {p}");
+        assert_eq!(list[0].attending.len(), 1);
+    }
+    // And a member there says they will come: back on the first peer.
+    sim.write(late, Request::Attend { gathering: "Harvest weekend".into(), coming: true }, Some(DocName::Board))
+        .unwrap();
+    sim.run_until_converged(community, Duration::from_secs(600)).unwrap();
+    let Response::Gathering(g) =
+        sim.peers[0].core.execute(Request::GatheringShow { gathering: "Harvest weekend".into() }).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(g.attending.len(), 2);
+}
