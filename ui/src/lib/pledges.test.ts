@@ -16,6 +16,7 @@ const pledge = (member: string, over: Partial<PledgeView> = {}): PledgeView => (
   stand_in: false,
   stands_in_for: null,
   handed_over_to: null,
+  crew: null,
   ...over,
 });
 

@@ -77,7 +77,7 @@ function fixtureTransport(): Transport {
       ...(taskShow as TaskDetail),
       ...t,
       my_pledge: mine.has(t.id) ? 'pledged' : null,
-      pledges: mine.has(t.id) ? [{ member: 'me', name: 'You', state: 'pledged', at: Date.now(), on: null, stand_in: false, stands_in_for: null, handed_over_to: null }] : [],
+      pledges: mine.has(t.id) ? [{ member: 'me', name: 'You', state: 'pledged', at: Date.now(), on: null, stand_in: false, stands_in_for: null, handed_over_to: null, crew: null }] : [],
     };
   };
   // The board changed in memory: say so, as the node does.

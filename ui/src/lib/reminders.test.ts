@@ -50,7 +50,7 @@ describe('pledged work', () => {
     expect(pledgesToCheck(input({ pledged }), sent).map((p) => p.task)).toEqual(['c']);
   });
   it('is still to do while the member holds a place on an open task', () => {
-    const me: PledgeView = { member: 'me', name: 'Me', state: 'pledged', at: 0, on: null, stand_in: false, stands_in_for: null, handed_over_to: null };
+    const me: PledgeView = { member: 'me', name: 'Me', state: 'pledged', at: 0, on: null, stand_in: false, stands_in_for: null, handed_over_to: null, crew: null };
     const task = (over: Partial<TaskDetail>, mine: Partial<PledgeView> = {}) =>
       ({ status: 'open', my_pledge: 'pledged', pledges: [{ ...me, ...mine }], ...over }) as TaskDetail;
     expect(stillToDo(task({}), 'me')).toBe(true);
