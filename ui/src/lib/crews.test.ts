@@ -10,11 +10,13 @@ import {
   crewToForm,
   EMPTY_CREW_FORM,
   EMPTY_RHYTHM_FORM,
+  formRhythm,
   invitable,
   isNoCrewEdit,
   meetingLengthMsg,
   membersMsg,
   nextMeeting,
+  nextMeetingMsg,
   rhythmMsg,
   splitCrews,
   type CrewForm,
@@ -90,6 +92,19 @@ describe('its next meeting, by the node’s rule', () => {
   });
 });
 
+describe('its next meeting in words', () => {
+  it('today, tomorrow or its day, with the time', () => {
+    expect(english(nextMeetingMsg(crew({ next_meeting: TODAY }), TODAY))).toBe('Next meeting: today at 19:30');
+    expect(english(nextMeetingMsg(crew({ next_meeting: '2026-03-11' }), TODAY))).toBe('Next meeting: tomorrow at 19:30');
+    expect(english(nextMeetingMsg(crew(), TODAY))).toBe('Next meeting: 2026-03-17 at 19:30');
+    expect(spanish(nextMeetingMsg(crew(), TODAY))).toBe('Próxima reunión: 2026-03-17 a las 19:30');
+  });
+  it('or why there is none', () => {
+    expect(english(nextMeetingMsg(crew({ rhythm: null, next_meeting: null }), TODAY))).toBe('No regular meeting set yet');
+    expect(english(nextMeetingMsg(crew({ ended: true, next_meeting: null }), TODAY))).toBe('This crew has ended: it meets no more');
+  });
+});
+
 describe('which crews', () => {
   const list = [
     crew({ id: 'a', mine: true }),
@@ -139,6 +154,12 @@ describe('the form to start a crew', () => {
     });
     const m = checkRhythm({ ...EMPTY_RHYTHM_FORM, kind: 'monthly', every: 'x', nth: '5', weekday: '4', starts: '2026-04-01' });
     expect(m.ok && m.value?.repeat).toEqual({ kind: 'monthly', every: null, weekday: 4, nth: 5 });
+  });
+  it('words the rhythm before it is sent: the weekday left out is the first day’s', () => {
+    const r = formRhythm({ ...EMPTY_RHYTHM_FORM, kind: 'weekly', time: '18:15', starts: '2026-03-12' }, TODAY);
+    expect(r && english(rhythmMsg(r))).toBe('every Thursday at 18:15');
+    expect(formRhythm({ ...EMPTY_RHYTHM_FORM, kind: 'weekly', time: '' }, TODAY)).toBeNull();
+    expect(formRhythm(EMPTY_RHYTHM_FORM, TODAY)).toBeNull();
   });
   it('refuses in words what the node would', () => {
     const c = checkCrew(

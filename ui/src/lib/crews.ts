@@ -34,6 +34,18 @@ export function nextMeeting(c: Pick<CrewInfo, 'rhythm' | 'ended'>, today: DateSt
   return repeatDays(c.rhythm.repeat, c.rhythm.starts, today, addDays(today, 366))[0] ?? null;
 }
 
+/** "Next meeting: today at 19:30", "… tomorrow …", "… on 17 Mar 2026 …"; or why there is none. */
+export function nextMeetingMsg(c: Pick<CrewInfo, 'rhythm' | 'ended' | 'next_meeting'>, today: DateStr): Msg {
+  if (c.ended) return msg('crews.endedNote');
+  if (!c.rhythm) return msg('crews.noRhythm');
+  const day = c.next_meeting;
+  if (!day) return msg('crews.noNext');
+  const time = clockOf(c.rhythm.time);
+  if (day === today) return msg('crews.nextToday', { time });
+  if (day === addDays(today, 1)) return msg('crews.nextTomorrow', { time });
+  return msg('crews.next', { date: day, time });
+}
+
 /** The member's crews (those they are in or wait for a place in), the others still meeting, and those that ended. */
 export function splitCrews<T extends Pick<CrewInfo, 'mine' | 'ended'>>(list: readonly T[]): { mine: T[]; others: T[]; ended: T[] } {
   return {
@@ -145,6 +157,13 @@ export function checkRhythm(r: RhythmForm): Checked<RhythmInput | null, CrewFiel
       place: r.place.trim() || null,
     },
   };
+}
+
+/** When a crew would meet by the form (for its words before sending), or null while it holds none or an error. */
+export function formRhythm(r: RhythmForm, today: DateStr): Pick<Rhythm, 'repeat' | 'time'> | null {
+  const c = checkRhythm(r);
+  if (!c.ok || !c.value) return null;
+  return { repeat: repeatOf(c.value.repeat, c.value.starts ?? today), time: c.value.time };
 }
 
 /** A review date: '' (none) or a day from today on; `keep` (the one set before) may stay as it is. */
