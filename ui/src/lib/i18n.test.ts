@@ -123,6 +123,7 @@ describe('every key the source uses exists', () => {
       ...REMINDER_KINDS.map((k) => `settings.remind.${k}`),
       ...NOTE_KINDS.flatMap((k) => [`crews.noteKind.${k}`, `crews.noteKindHint.${k}`]),
       ...['none', 'weekly', 'monthly'].map((x) => `crews.form.rhythmKind.${x}`),
+      ...['coming', 'not-coming', 'unsaid'].map((x) => `gatherings.answer.${x}`),
       ...['offer', 'need'].flatMap((k) =>
         ['posted', 'close', 'none', 'kind', 'titleHint'].map((x) => `notices.${x}.${k}`),
       ),

@@ -38,6 +38,7 @@ export const NAV: readonly Route['name'][] = [
   'hours',
   'community',
   'crews',
+  'gatherings',
   'decisions',
   'neighbours',
   'peers',
