@@ -31,6 +31,9 @@ describe('what a task page says about each pledge', () => {
     // Handed over: no longer looking, and its day is the stand-in's now.
     expect(words(pledge('ana', { stand_in: true, on: '2026-03-12', handed_over_to: 'Ben' }))).toEqual(['handed over to Ben']);
   });
+  it('taken for a crew, whose members share its hours', () => {
+    expect(words(pledge('ana', { crew: 'Tuesday tea', on: '2026-03-12' }))).toEqual(['for the crew Tuesday tea', 'on 2026-03-12']);
+  });
   it('done ones say so', () => {
     expect(words(pledge('ana', { state: 'done', stands_in_for: 'Cai' }))).toEqual(['done', 'stands in for Cai']);
   });
