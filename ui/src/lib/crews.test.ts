@@ -15,6 +15,7 @@ import {
   isNoCrewEdit,
   meetingLengthMsg,
   membersMsg,
+  myCrewsByNextMeeting,
   nextMeeting,
   nextMeetingMsg,
   rhythmMsg,
@@ -118,6 +119,16 @@ describe('which crews', () => {
     expect(s.mine.map((c) => c.id)).toEqual(['a', 'b', 'e']);
     expect(s.others.map((c) => c.id)).toEqual(['c']);
     expect(s.ended.map((c) => c.id)).toEqual(['d']);
+  });
+  it('for the home screen: mine still meeting, the soonest meeting first', () => {
+    const mine = [
+      crew({ id: 'x', name: 'B', next_meeting: null }),
+      crew({ id: 'y', name: 'A', next_meeting: null }),
+      crew({ id: 'z', next_meeting: '2026-03-12' }),
+      crew({ id: 'w', next_meeting: '2026-03-11', ended: true }),
+      crew({ id: 'v', next_meeting: '2026-03-11', mine: false }),
+    ];
+    expect(myCrewsByNextMeeting(mine).map((c) => c.id)).toEqual(['z', 'y', 'x']);
   });
   it('a task can be taken for a crew I have a place in that still meets', () => {
     expect(crewsToPledgeFor(list).map((c) => c.id)).toEqual(['a']);

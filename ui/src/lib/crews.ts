@@ -55,6 +55,16 @@ export function splitCrews<T extends Pick<CrewInfo, 'mine' | 'ended'>>(list: rea
   };
 }
 
+/** The member's crews still meeting, the one meeting soonest first (those with no next meeting last, by name). */
+export function myCrewsByNextMeeting<T extends Pick<CrewInfo, 'mine' | 'ended' | 'next_meeting' | 'name'>>(list: readonly T[]): T[] {
+  return list
+    .filter((c) => c.mine && !c.ended)
+    .sort(
+      (a, b) =>
+        (a.next_meeting ?? '9999').localeCompare(b.next_meeting ?? '9999') || a.name.localeCompare(b.name),
+    );
+}
+
 /** The crews the member may take a task for: theirs, with a place in it, still meeting. */
 export function crewsToPledgeFor<T extends Pick<CrewInfo, 'mine' | 'waiting_for_place' | 'ended'>>(list: readonly T[]): T[] {
   return list.filter((c) => c.mine && !c.waiting_for_place && !c.ended);
