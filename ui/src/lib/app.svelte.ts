@@ -12,7 +12,18 @@ import { batch, MAX_AT_ONCE, newUrgent, remember } from './notify';
 import { anyWanted, dueReminders, pledgesToCheck, rememberSent, stillToDo } from './reminders';
 import { parseRoute, routeHash, type Route } from './route';
 import { settings, t, tm } from './settings.svelte';
-import type { AppInfo, CommunityInfo, IdentityInfo, NodeEvent, PeersInfo, ProposalInfo, Request, TaskDetail } from './types';
+import type {
+  AppInfo,
+  CommunityInfo,
+  CrewInfo,
+  GatheringInfo,
+  IdentityInfo,
+  NodeEvent,
+  PeersInfo,
+  ProposalInfo,
+  Request,
+  TaskDetail,
+} from './types';
 
 export const app = $state({
   phase: 'loading' as 'loading' | 'first-run' | 'ready' | 'broken',
@@ -186,14 +197,22 @@ let reminding = false;
 /**
  * Reminders of the kinds the member wants (`reminders.ts`), each sent once: pledged work
  * today or tomorrow (from the member's calendar, each confirmed on its task's page),
- * proposals closing within a day without their stance, outcomes due for review.
+ * proposals closing within a day without their stance, outcomes due for review, their
+ * crews' meetings today or tomorrow, a gathering they are coming to tomorrow.
  */
 export async function checkReminders(): Promise<void> {
   const wanted = { ...settings.reminders };
   if (reminding || app.phase !== 'ready' || !anyWanted(wanted)) return;
   reminding = true;
   try {
-    const input = { today: todayStr(), now: Date.now(), pledged: [] as PledgedDay[], proposals: [] as ProposalInfo[] };
+    const input = {
+      today: todayStr(),
+      now: Date.now(),
+      pledged: [] as PledgedDay[],
+      proposals: [] as ProposalInfo[],
+      crews: [] as CrewInfo[],
+      gatherings: [] as GatheringInfo[],
+    };
     const sent = new Set(readList('weft.reminded'));
     if (wanted.pledge) {
       try {
@@ -212,14 +231,20 @@ export async function checkReminders(): Promise<void> {
         /* no calendar now: next time */
       }
     }
-    if (wanted.proposal || wanted.review) {
-      for (const c of app.communities) {
-        try {
-          input.proposals.push(...(await cache.read({ op: 'proposals', community: c.id, all: false }, 'proposals')));
-        } catch {
-          /* this community's next time */
-        }
+    /** Adds what a read brings; one that fails is read again next time. */
+    const add = async <T>(into: T[], read: () => Promise<T[]>) => {
+      try {
+        into.push(...(await read()));
+      } catch {
+        /* next time */
       }
+    };
+    for (const c of app.communities) {
+      if (wanted.proposal || wanted.review)
+        await add(input.proposals, () => cache.read({ op: 'proposals', community: c.id, all: false }, 'proposals'));
+      if (wanted.crew) await add(input.crews, () => cache.read({ op: 'crews', community: c.id }, 'crews'));
+      if (wanted.gathering)
+        await add(input.gatherings, () => cache.read({ op: 'gatherings', community: c.id, past: false }, 'gatherings'));
     }
     const fresh = dueReminders(input, wanted, sent);
     if (!fresh.length) return;

@@ -32,6 +32,7 @@ function task(over: Partial<BoardTask> = {}): BoardTask {
     location: null,
     open_to_neighbours: false,
     occurrence: null,
+    gathering: null,
     stand_ins: 0,
     status: 'open',
     created_by: 'm',

@@ -398,6 +398,14 @@ describe('what depends on what', () => {
       { community: null, doc: 'commons' },
     ]);
     expect(depsOf({ op: 'calendar', community: null })).toContainEqual({ community: null, doc: null });
+    expect(depsOf({ op: 'crews', community: C })).toEqual([
+      { community: C, doc: 'people' },
+      { community: C, doc: 'board' },
+    ]);
+    expect(depsOf({ op: 'gathering_show', gathering: 'g7h2' }, { community: C })).toEqual([
+      { community: C, doc: 'people' },
+      { community: C, doc: 'board' },
+    ]);
     expect(depsOf({ op: 'status' })).toBeNull();
     expect(depsOf({ op: 'export', community: C, format: 'csv', doc: null })).toBeNull();
   });
@@ -409,6 +417,13 @@ describe('what depends on what', () => {
     ]);
     expect(writesOf({ op: 'profile_set', community: C, update: {} })).toEqual([{ community: C, doc: 'people' }]);
     expect(writesOf({ op: 'join', code: 'x', name: null })).toBe('all');
+    // Crews live in the people document; a crew's pledge and gatherings on the board.
+    expect(writesOf({ op: 'crew_create', community: C, crew: { name: 'Tea', purpose: '', open: true, rhythm: null, review: null } })).toEqual([
+      { community: C, doc: 'people' },
+    ]);
+    expect(writesOf({ op: 'crew_note', crew: 'k1', kind: 'check-in', text: 'well' })).toEqual([{ community: null, doc: 'people' }]);
+    expect(writesOf({ op: 'crew_pledge', task: 'k3j2', crew: 'k1' })).toEqual([{ community: null, doc: 'board' }]);
+    expect(writesOf({ op: 'attend', gathering: 'g1', coming: true })).toEqual([{ community: null, doc: 'board' }]);
     expect(writesOf(taskList)).toBeNull();
   });
 });

@@ -74,6 +74,9 @@ const answerCommunity = (answer: unknown): string | null =>
  *   community's people (our members' names);
  * - proposals, proposal_show → board (proposals, stances), people (names); a round's end
  *   changes the answer too, with nothing written: a screen asks again when it passes;
+ * - crews, crew_show → people (crews live there, with names), board (the tasks a crew took:
+ *   pledges, titles); a crew's next meeting also moves with the date alone;
+ * - gatherings, gathering_show → board (gatherings, their tasks), people (names);
  * - calendar → every document of the community (of every community when none is named), and
  *   the commons (the caller's pledges to neighbours' calls, as a visitor);
  * - peers → the network events;
@@ -119,6 +122,14 @@ export function depsOf(request: Request, answer?: unknown): Dep[] | null {
       const c = answerCommunity(answer);
       return [doc(c, 'board'), doc(c, 'people')];
     }
+    case 'crews':
+    case 'gatherings':
+      return [doc(request.community, 'people'), doc(request.community, 'board')];
+    case 'crew_show':
+    case 'gathering_show': {
+      const c = answerCommunity(answer);
+      return [doc(c, 'people'), doc(c, 'board')];
+    }
     case 'calendar':
       return [doc(request.community, null), doc(null, 'commons')];
     case 'peers':
@@ -153,6 +164,10 @@ const KIND_OF_OP: Record<Request['op'], 'read' | 'write' | 'all'> = {
   proposal_show: 'read',
   series_list: 'read',
   calendar: 'read',
+  crews: 'read',
+  crew_show: 'read',
+  gatherings: 'read',
+  gathering_show: 'read',
   invite: 'write',
   member_remove: 'write',
   community_rename: 'write',
@@ -181,6 +196,17 @@ const KIND_OF_OP: Record<Request['op'], 'read' | 'write' | 'all'> = {
   pledge_day: 'write',
   series_edit: 'write',
   series_skip: 'write',
+  crew_create: 'write',
+  crew_edit: 'write',
+  crew_join: 'write',
+  crew_leave: 'write',
+  crew_invite: 'write',
+  crew_note: 'write',
+  crew_pledge: 'write',
+  gathering_add: 'write',
+  gathering_edit: 'write',
+  attend: 'write',
+  gathering_task: 'write',
   // A new identity or community: everything may change.
   init: 'all',
   community_create: 'all',
@@ -223,6 +249,12 @@ export function writesOf(request: Request): DocDep[] | 'all' | null {
     case 'pledge_day':
     case 'series_edit':
     case 'series_skip':
+    // A crew's pledge is a pledge; gatherings and their tasks are on the board.
+    case 'crew_pledge':
+    case 'gathering_add':
+    case 'gathering_edit':
+    case 'attend':
+    case 'gathering_task':
       return [doc(c, 'board')];
     case 'log':
     case 'confirm':
@@ -231,7 +263,8 @@ export function writesOf(request: Request): DocDep[] | 'all' | null {
     case 'decline':
       return [doc(c, 'ledger')];
     default:
-      // invite, member_remove, community_rename, profile_set, sector_set, guild_add
+      // invite, member_remove, community_rename, profile_set, sector_set, guild_add, and
+      // crews (crew_create, crew_edit, crew_join, crew_leave, crew_invite, crew_note)
       return [doc(c, 'people')];
   }
 }

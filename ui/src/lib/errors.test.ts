@@ -84,3 +84,18 @@ describe('a proposal’s details', () => {
     expect(errorText({ message: '', detail: d }, inEnglish)).toBe("The proposal's description is too long: 4,100 characters, at most 4,000.");
   });
 });
+
+describe('crews and gatherings', () => {
+  it('a meeting’s time of day is worded as a clock shows it', () => {
+    const d: ErrorDetail = { kind: 'meeting_time', time: 1500 };
+    expect(errorText({ message: '', detail: d }, inEnglish)).toBe('A meeting starts at a time of day, from 00:00 to 23:59 (25:00 is not one).');
+  });
+  it('names the crew, and counts matches in the plural', () => {
+    const full: ErrorDetail = { kind: 'crew_full', name: 'Tuesday tea', max: 7 };
+    expect(errorText({ message: '', detail: full }, inSpanish)).toContain('«Tuesday tea» está completo');
+    const many: ErrorDetail = { kind: 'ambiguous_gathering', reference: 'ab12', matches: 2 };
+    expect(errorText({ message: '', detail: many }, inEnglish)).toBe('“ab12” matches 2 gatherings: give more of the id.');
+    const short: ErrorDetail = { kind: 'short_reference', reference: 'ab', thing: 'crew', min: 4 };
+    expect(errorText({ message: '', detail: short }, inEnglish)).toContain('to find a crew');
+  });
+});

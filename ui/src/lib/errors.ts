@@ -2,7 +2,7 @@
 // values) worded from the locale's `errorDetails`; the node's English message only for an
 // error that has no detail, or a detail that has no words.
 
-import { hoursOf } from './format';
+import { clockOf, hoursOf } from './format';
 import { msg, type Msg, type MsgParams } from './i18n';
 import type { ApiError, ErrorDetail } from './types';
 
@@ -10,6 +10,8 @@ type Kind = ErrorDetail['kind'];
 
 /** Kinds whose numbers are durations in minutes, shown in hours. */
 const IN_HOURS: ReadonlySet<Kind> = new Set<Kind>(['entry_hours', 'task_hours', 'week_hours', 'baseline']);
+/** Kinds whose `time` is a time of day in minutes after midnight, shown as "19:30". */
+const TIME_OF_DAY: ReadonlySet<Kind> = new Set<Kind>(['meeting_time']);
 /** The value that picks a plural form, by kind. */
 const COUNT: Partial<Record<Kind, string>> = {
   date_too_old: 'max_days',
@@ -19,6 +21,8 @@ const COUNT: Partial<Record<Kind, string>> = {
   ambiguous_proposal: 'matches',
   ambiguous_concern: 'matches',
   ambiguous_series: 'matches',
+  ambiguous_crew: 'matches',
+  ambiguous_gathering: 'matches',
   invite_code_length: 'len',
 };
 
@@ -28,7 +32,7 @@ const WORDED: Record<string, (v: string) => Msg> = {
   proposal_kind: (v) => msg(`decisions.kindNoun.${v}`),
 };
 
-/** A detail's values as message parameters: fields and things named, lists joined, minutes in hours. */
+/** A detail's values as message parameters: fields and things named, lists joined, minutes in hours, times of day as a clock shows them. */
 function detailParams(d: ErrorDetail): MsgParams {
   const out: MsgParams = {};
   for (const [k, v] of Object.entries(d) as [string, unknown][]) {
@@ -37,6 +41,7 @@ function detailParams(d: ErrorDetail): MsgParams {
     else if (k === 'thing') out[k] = msg(`things.${String(v)}`);
     else if (k in WORDED && typeof v === 'string') out[k] = WORDED[k](v);
     else if (Array.isArray(v)) out[k] = v.join(', ');
+    else if (k === 'time' && typeof v === 'number' && TIME_OF_DAY.has(d.kind)) out[k] = clockOf(v);
     else if (typeof v === 'number') out[k] = IN_HOURS.has(d.kind) ? hoursOf(v) : v;
     else out[k] = String(v);
   }

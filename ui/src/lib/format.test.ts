@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, daysBetween, hoursOf, isDate, monthsUpTo, parseHours, slugify, todayStr } from './format';
+import { addDays, clockOf, daysBetween, hoursOf, isDate, monthsUpTo, parseClock, parseHours, slugify, todayStr } from './format';
 
 describe('parseHours reads hours as people type them, like the node', () => {
   it.each([
@@ -62,4 +62,23 @@ describe('slugify turns typed skills into the node slugs', () => {
     expect(slugify('123')).toBeNull();
     expect(slugify('!!')).toBeNull();
   });
+});
+
+describe('times of day, in minutes after midnight as the node counts them', () => {
+  it('show as a clock does', () => {
+    expect(clockOf(1170)).toBe('19:30');
+    expect(clockOf(0)).toBe('00:00');
+    expect(clockOf(1439)).toBe('23:59');
+    expect(clockOf(1500)).toBe('25:00');
+  });
+  it.each([
+    ['19:30', 1170],
+    ['7:05', 425],
+    ['19.30', 1170],
+    ['1930', 1170],
+    ['730', 450],
+    ['9', 540],
+    [' 00:00 ', 0],
+  ])('%s → %i', (text, minutes) => expect(parseClock(text)).toBe(minutes));
+  it.each(['', '24:00', '19:60', 'noon', '19:3', '-1'])('%j is not a time of day', (text) => expect(parseClock(text)).toBeNull());
 });

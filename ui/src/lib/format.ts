@@ -33,6 +33,22 @@ export function parseHours(text: string): number | null {
   return int * 60 + Math.floor((hundredths * 60 + 50) / 100);
 }
 
+/** A time of day in minutes after midnight as a clock shows it: 1170 → "19:30" (past 23:59 as it is, "25:00"). */
+export function clockOf(minutes: number): string {
+  const m = Math.max(0, Math.floor(minutes));
+  return `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+}
+
+/** A time of day as typed ("19:30", "7:05", "19.30", "1930"), in minutes after midnight, or null. */
+export function parseClock(text: string): number | null {
+  const m = /^(\d{1,2})(?:[:.h]?(\d{2}))?$/.exec(text.trim().toLowerCase());
+  if (!m) return null;
+  const h = Number(m[1]);
+  const min = m[2] === undefined ? 0 : Number(m[2]);
+  if (h > 23 || min > 59) return null;
+  return h * 60 + min;
+}
+
 /** Today's calendar date where the member is (not UTC). */
 export function todayStr(now: Date = new Date()): DateStr {
   const y = now.getFullYear();

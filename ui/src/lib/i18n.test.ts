@@ -5,6 +5,7 @@ import en from '../locales/en.json';
 import es from '../locales/es.json';
 import { ALL_CATALOGUE_SKILLS, DEFAULT_SECTOR_NAMES } from './catalogue';
 import { ERROR_CODES } from './contract';
+import { NOTE_KINDS } from './crews';
 import { KINDS, RESULTS, STANCES_OF } from './decisions';
 import { isPlural, leafKeys, lookup, renderMsg, translate, type MessageTree } from './i18n';
 import { REMINDER_KINDS } from './reminders';
@@ -120,6 +121,9 @@ describe('every key the source uses exists', () => {
       ...[1, 2, 3, 4, 5].flatMap((n) => [`series.monthly.n${n}`, `taskForm.nthOption.n${n}`]),
       ...['none', 'weekly', 'monthly'].map((x) => `taskForm.repeatKind.${x}`),
       ...REMINDER_KINDS.map((k) => `settings.remind.${k}`),
+      ...NOTE_KINDS.flatMap((k) => [`crews.noteKind.${k}`, `crews.noteKindHint.${k}`]),
+      ...['none', 'weekly', 'monthly'].map((x) => `crews.form.rhythmKind.${x}`),
+      ...['coming', 'not-coming', 'unsaid'].map((x) => `gatherings.answer.${x}`),
       ...['offer', 'need'].flatMap((k) =>
         ['posted', 'close', 'none', 'kind', 'titleHint'].map((x) => `notices.${x}.${k}`),
       ),

@@ -16,6 +16,7 @@ const pledge = (member: string, over: Partial<PledgeView> = {}): PledgeView => (
   stand_in: false,
   stands_in_for: null,
   handed_over_to: null,
+  crew: null,
   ...over,
 });
 
@@ -29,6 +30,9 @@ describe('what a task page says about each pledge', () => {
     expect(words(pledge('ben', { stands_in_for: 'Ana' }))).toEqual(['stands in for Ana']);
     // Handed over: no longer looking, and its day is the stand-in's now.
     expect(words(pledge('ana', { stand_in: true, on: '2026-03-12', handed_over_to: 'Ben' }))).toEqual(['handed over to Ben']);
+  });
+  it('taken for a crew, whose members share its hours', () => {
+    expect(words(pledge('ana', { crew: 'Tuesday tea', on: '2026-03-12' }))).toEqual(['for the crew Tuesday tea', 'on 2026-03-12']);
   });
   it('done ones say so', () => {
     expect(words(pledge('ana', { state: 'done', stands_in_for: 'Cai' }))).toEqual(['done', 'stands in for Cai']);

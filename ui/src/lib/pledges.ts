@@ -15,10 +15,11 @@ export function myPledgeView(pledges: readonly PledgeView[], me: string | null):
   return (me && pledges.find((p) => p.member === me)) || null;
 }
 
-/** What to say beside a pledge's name: done, its day, a stand-in looked for, given or found. */
+/** What to say beside a pledge's name: done, for a crew, its day, a stand-in looked for, given or found. */
 export function pledgeNotes(p: PledgeView): Msg[] {
   const out: Msg[] = [];
   if (p.state === 'done') out.push(msg('task.pledgeDone'));
+  if (p.crew) out.push(msg('pledges.forCrew', { name: p.crew }));
   if (p.handed_over_to) out.push(msg('pledges.handedOverTo', { name: p.handed_over_to }));
   else if (p.stand_in && p.state === 'pledged') out.push(msg('pledges.lookingForStandIn'));
   if (p.stands_in_for) out.push(msg('pledges.standsInFor', { name: p.stands_in_for }));

@@ -3,6 +3,7 @@
 // embeds (main.ts loads it only in development).
 
 import type { Transport } from './api';
+import { previewCrews } from './preview-crews';
 import { previewDecisions } from './preview-decisions';
 import type { CallInfo, NeighboursInfo, NoticeInfo, Request, Response, TaskDetail, TaskSummary } from './types';
 import calls from './fixtures/calls.json';
@@ -51,7 +52,8 @@ export function previewTransport(): Transport {
 
 function fixtureTransport(): Transport {
   const tasks = structuredClone(tasksOpen) as TaskSummary[];
-  const mine = new Set<string>();
+  /** The member's pledges: the crew each is taken for, if any. */
+  const mine = new Map<string, string | null>();
   // The commons: our neighbours, calls (ours and theirs), offers and needs, kept in memory
   // (answered as copies, as the node's answers are new objects each time).
   const commons = {
@@ -73,19 +75,30 @@ function fixtureTransport(): Transport {
   const us = communities[0];
   const detail = (id: string): TaskDetail => {
     const t = tasks.find((x) => x.id.startsWith(id)) ?? (taskShow as TaskDetail);
+    const crew = crews.crewName(mine.get(t.id) ?? null);
     return {
       ...(taskShow as TaskDetail),
       ...t,
+      gathering_title: crews.gatheringTitle(t.gathering),
       my_pledge: mine.has(t.id) ? 'pledged' : null,
-      pledges: mine.has(t.id) ? [{ member: 'me', name: 'You', state: 'pledged', at: Date.now(), on: null, stand_in: false, stands_in_for: null, handed_over_to: null }] : [],
+      pledges: mine.has(t.id) ? [{ member: 'me', name: 'You', state: 'pledged', at: Date.now(), on: null, stand_in: false, stands_in_for: null, handed_over_to: null, crew }] : [],
     };
   };
-  // The board changed in memory: say so, as the node does.
+  // A document changed in memory: say so, as the node does.
   let onEvent: ((e: unknown) => void) | null = null;
-  const boardChanged = () =>
-    queueMicrotask(() => onEvent?.({ event: 'document_changed', community: communities[0]?.id, doc: 'board' }));
+  const changed = (doc: 'board' | 'people') =>
+    queueMicrotask(() => onEvent?.({ event: 'document_changed', community: communities[0]?.id, doc }));
+  const boardChanged = () => changed('board');
   const decisions = previewDecisions(us.id);
+  const crews = previewCrews(us.id, { tasks, pledged: mine, detail });
   const answer = (r: Request): Response => {
+    const crewsAnswer = crews.answer(r);
+    if (crewsAnswer) {
+      // Crews live in the people document; a crew's pledge, gatherings and their tasks on the board.
+      if (r.op.startsWith('crew_') && r.op !== 'crew_show' && r.op !== 'crew_pledge') changed('people');
+      else if (r.op !== 'crews' && r.op !== 'crew_show' && r.op !== 'gatherings' && r.op !== 'gathering_show') boardChanged();
+      return crewsAnswer;
+    }
     const decided = decisions(r);
     if (decided) {
       if (r.op !== 'proposals' && r.op !== 'proposal_show') boardChanged();
@@ -112,7 +125,7 @@ function fixtureTransport(): Transport {
         return { kind: 'task', data: detail(r.task) };
       case 'pledge': {
         const t = detail(r.task);
-        if (r.action === 'pledge') mine.add(t.id);
+        if (r.action === 'pledge') mine.set(t.id, null);
         else mine.delete(t.id);
         boardChanged();
         return { kind: 'pledge', data: { task: t.id, title: t.title, state: r.action === 'pledge' ? 'pledged' : 'withdrawn', taken: t.taken, slots: t.slots } };

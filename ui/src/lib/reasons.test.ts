@@ -83,6 +83,11 @@ describe('reasons are worded from their facts', () => {
       'a call from Hillside, open to neighbours — you like to travel',
     );
   });
+  it('a gathering the member is coming to', () => {
+    const r = reason({ kind: 'gathering', title: 'Harvest weekend' });
+    expect(say(r)).toBe("a task of Harvest weekend, which you're coming to");
+    expect(say(r, 60, es, 'es')).toBe('una tarea del encuentro «Harvest weekend», al que vas a ir');
+  });
   it('in Spanish, with the Spanish number format', () => {
     const r = reason({ kind: 'rotation', sector: 'Food', done: 90, baseline: 1200, expected: 600, total: 3000, total_expected: 4500 });
     const esCtx = { ...ctx, sector: () => 'alimentación' };

@@ -109,6 +109,8 @@ export function reasonParts(r: Reason, ctx: ReasonContext, taskMinutes: number):
     }
     case 'travel':
       return [msg('reasons.travel', { community: f.community })];
+    case 'gathering':
+      return [msg('reasons.gathering', { title: f.title })];
     default:
       return [msg('reasons.unknown', { text: (r as Reason).text })];
   }

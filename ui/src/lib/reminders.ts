@@ -2,20 +2,21 @@
 // the node says, tested with fixed dates; `app.svelte.ts` reads, sends and remembers.
 //
 // Each kind of reminder is a source: a function from what was read (`ReminderInput`) to
-// reminders. More sources (a gathering, a crew's meeting) add a kind, what they need in the
-// input, and a function in `SOURCES`; choosing, once-only and the setting come with them.
+// reminders. More sources add a kind, what they need in the input, and a function in
+// `SOURCES`; choosing, once-only and the setting come with them.
 
-import { addDays } from './format';
+import { nextMeeting } from './crews';
+import { addDays, clockOf } from './format';
 import { msg, type Msg } from './i18n';
 import type { PledgedDay } from './ics';
-import type { DateStr, ProposalInfo, TaskDetail } from './types';
+import type { CrewInfo, DateStr, GatheringInfo, ProposalInfo, TaskDetail } from './types';
 
-export type ReminderKind = 'pledge' | 'proposal' | 'review';
+export type ReminderKind = 'pledge' | 'proposal' | 'review' | 'crew' | 'gathering';
 /** Every kind, in the order Settings lists them. */
-export const REMINDER_KINDS: readonly ReminderKind[] = ['pledge', 'proposal', 'review'];
+export const REMINDER_KINDS: readonly ReminderKind[] = ['pledge', 'proposal', 'review', 'crew', 'gathering'];
 
 export interface Reminder {
-  /** Once per key: a pledge's day, a proposal's round, an outcome's review date. */
+  /** Once per key: a pledge's day, a proposal's round, an outcome's review date, a crew's meeting, a gathering. */
   key: string;
   kind: ReminderKind;
   title: Msg;
@@ -31,6 +32,10 @@ export interface ReminderInput {
   pledged: readonly PledgedDay[];
   /** Proposals of the member's communities (the `proposals` read). */
   proposals: readonly ProposalInfo[];
+  /** Crews of the member's communities (the `crews` read). */
+  crews: readonly CrewInfo[];
+  /** Gatherings to come of the member's communities (the `gatherings` read). */
+  gatherings: readonly GatheringInfo[];
 }
 
 /** A proposal's last hours in which a member who took no stance is reminded. */
@@ -89,10 +94,46 @@ export function reviewReminders(input: ReminderInput): Reminder[] {
     }));
 }
 
+/**
+ * The meetings of the member's crews (those they have a place in, still meeting) today or
+ * tomorrow, each once: the day before, or on the day when that is the first look. The day is
+ * worked out from the crew's rhythm, not from an answer that may be a day old.
+ */
+export function crewReminders(input: ReminderInput): Reminder[] {
+  const tomorrow = addDays(input.today, 1);
+  return input.crews.flatMap((c): Reminder[] => {
+    if (!c.mine || c.waiting_for_place || c.ended || !c.rhythm) return [];
+    const day = nextMeeting(c, input.today);
+    if (day !== input.today && day !== tomorrow) return [];
+    const { place } = c.rhythm;
+    const params = { name: c.name, time: clockOf(c.rhythm.time), place: place ?? '' };
+    const body =
+      day === input.today
+        ? msg(place ? 'remind.crewTodayAt' : 'remind.crewToday', params)
+        : msg(place ? 'remind.crewTomorrowAt' : 'remind.crewTomorrow', params);
+    return [{ key: `crew:${c.id}:${day}`, kind: 'crew', title: msg('remind.crewTitle'), body }];
+  });
+}
+
+/** A gathering the member said they are coming to, the day before it starts, once. */
+export function gatheringReminders(input: ReminderInput): Reminder[] {
+  const tomorrow = addDays(input.today, 1);
+  return input.gatherings
+    .filter((g) => g.coming === true && !g.cancelled && g.starts === tomorrow)
+    .map((g) => ({
+      key: `gathering:${g.id}:${g.starts}`,
+      kind: 'gathering',
+      title: msg('remind.gatheringTitle'),
+      body: g.place ? msg('remind.gatheringAt', { title: g.title, place: g.place }) : msg('remind.gathering', { title: g.title }),
+    }));
+}
+
 export const SOURCES: Record<ReminderKind, (input: ReminderInput) => Reminder[]> = {
   pledge: pledgeReminders,
   proposal: proposalReminders,
   review: reviewReminders,
+  crew: crewReminders,
+  gathering: gatheringReminders,
 };
 
 /** The reminders due now of the kinds the member wants, not sent before. */

@@ -18,6 +18,10 @@ describe('routes', () => {
     { name: 'decisions', propose: { concern: 'f4k2abcd', task: 'k3j2abcd' } },
     { name: 'decisions', propose: { sector: 'food' } },
     { name: 'proposal', id: 'p7q2abcd' },
+    { name: 'crews' },
+    { name: 'crew', id: 'c4w2abcd' },
+    { name: 'gatherings' },
+    { name: 'gathering', id: 'g8t2abcd' },
     { name: 'neighbours', notice: 'n7needvanhills3xw5pd' },
     { name: 'peers' },
     { name: 'settings' },
@@ -41,10 +45,13 @@ describe('routes', () => {
     expect(parseRoute('#/decisions/propose/sector/food/colour/red/task')).toEqual({ name: 'decisions', propose: { sector: 'food' } });
     expect(parseRoute('#/decisions/elsewhere')).toEqual({ name: 'decisions' });
   });
-  it('task pages belong to the board in the nav, proposals to decisions', () => {
+  it('task pages belong to the board in the nav, proposals to decisions, crews and gatherings to theirs', () => {
     expect(navOf({ name: 'task', id: 'x' })).toBe('board');
     expect(navOf({ name: 'series', id: 'x' })).toBe('board');
     expect(navOf({ name: 'hours' })).toBe('hours');
     expect(navOf({ name: 'proposal', id: 'x' })).toBe('decisions');
+    expect(navOf({ name: 'crew', id: 'x' })).toBe('crews');
+    expect(navOf({ name: 'gathering', id: 'x' })).toBe('gatherings');
+    expect(parseRoute('#/crew')).toEqual({ name: 'crews' });
   });
 });

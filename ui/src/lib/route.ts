@@ -24,11 +24,26 @@ export type Route =
   /** `propose`: the form to open a proposal, open (about something, or not). */
   | { name: 'decisions'; propose?: ProposeAbout }
   | { name: 'proposal'; id: string }
+  | { name: 'crews' }
+  | { name: 'crew'; id: string }
+  | { name: 'gatherings' }
+  | { name: 'gathering'; id: string }
   | { name: 'peers' }
   | { name: 'settings' }
   | { name: 'profile' };
 
-export const NAV: readonly Route['name'][] = ['board', 'foryou', 'hours', 'community', 'decisions', 'neighbours', 'peers', 'settings'];
+export const NAV: readonly Route['name'][] = [
+  'board',
+  'foryou',
+  'hours',
+  'community',
+  'crews',
+  'gatherings',
+  'decisions',
+  'neighbours',
+  'peers',
+  'settings',
+];
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
@@ -50,6 +65,10 @@ export function parseRoute(hash: string): Route {
     }
     case 'proposal':
       return parts[1] ? { name: 'proposal', id: parts[1] } : { name: 'decisions' };
+    case 'crew':
+      return parts[1] ? { name: 'crew', id: parts[1] } : { name: 'crews' };
+    case 'gathering':
+      return parts[1] ? { name: 'gathering', id: parts[1] } : { name: 'gatherings' };
     case 'series':
       return parts[1] ? { name: 'series', id: parts[1] } : { name: 'series' };
     case 'neighbours':
@@ -58,6 +77,8 @@ export function parseRoute(hash: string): Route {
     case 'foryou':
     case 'hours':
     case 'community':
+    case 'crews':
+    case 'gatherings':
     case 'peers':
     case 'settings':
     case 'profile':
@@ -82,6 +103,10 @@ export function routeHash(r: Route): string {
     }
     case 'proposal':
       return `#/proposal/${encodeURIComponent(r.id)}`;
+    case 'crew':
+      return `#/crew/${encodeURIComponent(r.id)}`;
+    case 'gathering':
+      return `#/gathering/${encodeURIComponent(r.id)}`;
     case 'series':
       return r.id ? `#/series/${encodeURIComponent(r.id)}` : '#/series';
     case 'neighbours':
@@ -91,9 +116,14 @@ export function routeHash(r: Route): string {
   }
 }
 
-/** The nav entry a screen belongs to (a task page and recurring tasks belong to the board, a proposal to decisions). */
+/**
+ * The nav entry a screen belongs to (a task page and recurring tasks belong to the board, a
+ * proposal to decisions, a crew to crews, a gathering to gatherings).
+ */
 export function navOf(r: Route): Route['name'] {
   if (r.name === 'task' || r.name === 'task-new' || r.name === 'task-edit' || r.name === 'series') return 'board';
   if (r.name === 'proposal') return 'decisions';
+  if (r.name === 'crew') return 'crews';
+  if (r.name === 'gathering') return 'gatherings';
   return r.name;
 }

@@ -94,12 +94,14 @@ export function t(key: string, params?: Params): string {
   return translate(MESSAGES[settings.lang], settings.lang, key, params, en);
 }
 
-/** Translates a message from view logic; a `date`, `today` or `month` parameter is formatted. */
+/** Parameters of view logic's messages that hold a day (`YYYY-MM-DD`), shown as dates. */
+const DAY_PARAMS = ['date', 'today', 'starts', 'until'] as const;
+
+/** Translates a message from view logic; a day (`date`, `today`, `starts`, `until`) or `month` parameter is formatted. */
 export function tm(m: Msg): string {
   return renderMsg(m, (key, params) => {
-    if (params && typeof params.date === 'string') params = { ...params, date: formatDate(settings.lang, params.date) };
-    if (params && typeof params.today === 'string')
-      params = { ...params, today: formatDate(settings.lang, params.today) };
+    for (const name of DAY_PARAMS)
+      if (params && typeof params[name] === 'string') params = { ...params, [name]: formatDate(settings.lang, params[name]) };
     if (params && typeof params.month === 'string')
       params = { ...params, month: formatMonth(settings.lang, params.month) };
     return t(key, params);

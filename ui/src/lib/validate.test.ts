@@ -127,6 +127,8 @@ describe('editing a task sends only what changed', () => {
     location: 'Plot 4',
     open_to_neighbours: false,
     occurrence: null,
+    gathering: null,
+    gathering_title: null,
     stand_ins: 0,
     status: 'open',
     created_by: 'm',
