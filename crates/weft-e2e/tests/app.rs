@@ -679,3 +679,101 @@ async fn the_join_form_scans_with_a_camera_and_lets_it_go() -> Result<()> {
     ensure!(left.is_empty(), "the camera's picture stayed after Stop");
     app.close().await
 }
+
+/// Bea's peer running (`weft serve` on `b`) and connected to the app at `address`, as the
+/// Peers screen says; the app is left on that screen.
+async fn bea_serving(app: &App, b: &Path, address: &str) -> Result<Serve> {
+    let serve = Serve::start(b, &["--no-mdns", "--listen", "/ip4/127.0.0.1/tcp/0", "--connect", address])?;
+    app.click("nav-peers").await?;
+    app.wait_text("Connected to 1 member's app.", SYNC).await?;
+    Ok(serve)
+}
+
+/// `weft ARGS` on `dir` as JSON.
+fn weft_json(dir: &Path, args: &[&str]) -> Result<serde_json::Value> {
+    Ok(serde_json::from_str(&weft(dir, args)?)?)
+}
+
+/// Waits until `ready` says yes about what `weft ARGS` answers on `dir` (a peer's view of
+/// something the app wrote, which takes a sync to arrive).
+async fn wait_weft(
+    app: &App,
+    what: &str,
+    dir: &Path,
+    args: &[&str],
+    ready: impl Fn(&serde_json::Value) -> bool,
+) -> Result<serde_json::Value> {
+    let mut seen = serde_json::Value::Null;
+    app.wait_until(what, SYNC, async || {
+        seen = weft_json(dir, args)?;
+        Ok(ready(&seen))
+    })
+    .await?;
+    Ok(seen)
+}
+
+#[tokio::test]
+#[ignore = "drives the built app: needs Xvfb and tauri-driver (scripts/test.sh runs it)"]
+async fn a_concern_becomes_a_proposal_a_peer_consents_and_the_outcome_is_written() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let (a, b) = (data.path().join("a"), data.path().join("b"));
+    founded(&a)?;
+    let (app, address) = app_with_bea(&a, &b, &[]).await?;
+    let _serve = bea_serving(&app, &b, &address).await?;
+    // The task, posted through the running app.
+    weft(&a, &["task", "add", "--title", "Sort the seed library", "--sector", "food", "--hours", "2", "--slots", "2"])?;
+
+    // Ana raises a concern on the task's page and proposes a decision about it.
+    app.click("nav-board").await?;
+    app.click("task-link").await?;
+    app.by_testid("task-page").await?;
+    let concern = "The seed library has no labels: nobody can tell the beans apart.";
+    app.fill("concern-note", concern).await?;
+    app.click("concern-submit").await?;
+    app.by_testid("concern-raised").await?;
+    app.click("concern-propose").await?;
+    app.wait_text("It answers the concern raised on “Sort the seed library”.", SHORT).await?;
+    app.fill("proposal-title-input", "Label every jar of the seed library").await?;
+    app.fill("proposal-details-input", "Two of us label the jars on Saturday.").await?;
+    app.click("proposal-kind-consent").await?;
+    app.select("proposal-days", "1").await?;
+    app.screenshot("proposal-form-from-concern").await?;
+    app.click("proposal-open-submit").await?;
+    wait_attr(&app, "proposal-page", "data-state", "open").await?;
+    let id = attr(&app, "proposal-page", "data-proposal-id").await?;
+    ensure!(app.testid_text("proposal-about").await?.contains(concern), "the proposal does not say its concern");
+    app.wait_text("No stances yet", SHORT).await?;
+
+    // Bea's peer receives it and consents from the command line; her stance reaches the app.
+    wait_weft(&app, "the proposal on Bea's peer", &b, &["proposal", "show", &id], |p| p["id"] == id.as_str()).await?;
+    weft(&b, &["proposal", "stance", &id, "consent"])?;
+    let stance = app.wait_css("[data-testid=\"round-stance\"][data-stance=\"consent\"]", SYNC).await?;
+    ensure!(stance.text().await?.contains("Bea"), "the consent shown is not Bea's");
+    app.wait_until("the tally to count Bea's consent", SHORT, async || {
+        Ok(app.testid_text("proposal-tally").await?.contains("Consent: 1"))
+    })
+    .await?;
+    app.screenshot("proposal-consent-from-peer").await?;
+
+    // Ana, its author, closes the round early (asked twice): consented.
+    app.click("proposal-close").await?;
+    app.click("proposal-close-confirm").await?;
+    wait_attr(&app, "proposal-status", "data-state", "decided").await?;
+    app.wait_text("Consented: nobody objected", SHORT).await?;
+
+    // She writes what was decided; the page shows it, and so does Bea's peer.
+    let outcome = "Every jar gets a label with the plant and the year; Bea and Ana do it on Saturday.";
+    app.fill("outcome-text", outcome).await?;
+    app.click("outcome-submit").await?;
+    app.wait_until(
+        "the outcome on the page",
+        SHORT,
+        async || Ok(app.testid_text("proposal-outcome").await? == outcome),
+    )
+    .await?;
+    app.wait_text("Written by Ana", SHORT).await?;
+    app.screenshot("proposal-outcome").await?;
+    wait_weft(&app, "the outcome on Bea's peer", &b, &["proposal", "show", &id], |p| p["outcome"]["text"] == outcome)
+        .await?;
+    app.close().await
+}
