@@ -689,6 +689,11 @@ async fn bea_serving(app: &App, b: &Path, address: &str) -> Result<Serve> {
     Ok(serve)
 }
 
+/// The text of the first element matching the CSS `selector`, once there is one.
+async fn css_text(app: &App, selector: &str) -> Result<String> {
+    Ok(app.wait_css(selector, SHORT).await?.text().await?)
+}
+
 /// `weft ARGS` on `dir` as JSON.
 fn weft_json(dir: &Path, args: &[&str]) -> Result<serde_json::Value> {
     Ok(serde_json::from_str(&weft(dir, args)?)?)
@@ -775,5 +780,104 @@ async fn a_concern_becomes_a_proposal_a_peer_consents_and_the_outcome_is_written
     app.screenshot("proposal-outcome").await?;
     wait_weft(&app, "the outcome on Bea's peer", &b, &["proposal", "show", &id], |p| p["outcome"]["text"] == outcome)
         .await?;
+    app.close().await
+}
+
+#[tokio::test]
+#[ignore = "drives the built app: needs Xvfb and tauri-driver (scripts/test.sh runs it)"]
+async fn a_weekly_task_puts_its_days_on_the_board_and_one_day_takes_a_pledge() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let dir = data.path();
+    founded(dir)?;
+    let app = App::launch(dir, &loopback_args(free_port()?)).await?;
+    app.wait_text("The board is empty", LAUNCH).await?;
+
+    // A task that repeats every week (on today's weekday, from today: the form's defaults).
+    app.click("task-new").await?;
+    app.fill("task-title-input", "Open the tool library").await?;
+    app.select("task-sector-input", "maintenance").await?;
+    app.fill("task-hours-input", "2").await?;
+    app.fill("task-slots-input", "2").await?;
+    app.click("task-repeat-weekly").await?;
+    app.fill("task-repeat-every", "1").await?;
+    app.wait_until("the form to say when it comes round", SHORT, async || {
+        Ok(app.testid_text("task-repeat-preview").await?.contains("every "))
+    })
+    .await?;
+    app.screenshot("task-form-weekly").await?;
+    app.click("task-submit").await?;
+
+    // Its screen says when it comes round, as the node words it, and lists its coming days,
+    // a week apart.
+    app.by_testid("series-days").await?;
+    let series = weft_json(dir, &["series", "list"])?;
+    let series = series.as_array().context("series list is not a list")?;
+    ensure!(series.len() == 1, "series: {series:?}");
+    let when = series[0]["when"].as_str().context("the series has no words for when")?;
+    ensure!(when.starts_with("every "), "a weekly task comes round {when}");
+    let shown = app.testid_text("series-when").await?;
+    ensure!(shown.contains(&format!("Comes round {when}")), "the series screen says {shown:?}, the node {when:?}");
+    let days = app.client.find_all(fantoccini_css("[data-testid=\"series-day\"]")).await?;
+    let mut dates = Vec::new();
+    for day in &days {
+        dates.push(day.attr("data-date").await?.context("a day without its date")?);
+    }
+    ensure!(dates.len() >= 2, "coming days: {dates:?}");
+    for pair in dates.windows(2) {
+        let apart = app
+            .client
+            .execute(
+                "return (Date.parse(arguments[1]) - Date.parse(arguments[0])) / 86400000",
+                vec![pair[0].clone().into(), pair[1].clone().into()],
+            )
+            .await?;
+        ensure!(apart == serde_json::json!(7), "coming days not a week apart: {dates:?}");
+    }
+    let coming = series[0]["coming"].as_array().context("the series has no coming days")?;
+    let made: Vec<&str> = coming.iter().filter_map(|o| o["on"].as_str()).collect();
+    ensure!(made == dates, "the app shows {dates:?}, the node made {made:?}");
+    app.screenshot("series").await?;
+
+    // Each day is a task of its own on the board, saying it repeats.
+    app.click("nav-board").await?;
+    app.wait_until("every coming day on the board", SHORT, async || {
+        let rows = app.client.find_all(fantoccini_css("[data-testid=\"task-row\"]")).await?;
+        Ok(rows.len() == dates.len())
+    })
+    .await?;
+    ensure!(task_titles(dir)?.iter().all(|t| t == "Open the tool library"));
+    let repeats =
+        app.client.find_all(fantoccini_css("[data-testid=\"task-row\"] [data-testid=\"task-series\"]")).await?;
+    ensure!(repeats.len() == dates.len(), "{} of {} days say they repeat", repeats.len(), dates.len());
+    let says = repeats[0].text().await?;
+    ensure!(says == format!("repeats {when}"), "the board says the task {says:?}");
+    app.screenshot("board-series").await?;
+
+    // Ana pledges to the second day (next week's), from its page.
+    let second = coming[1]["task"].as_str().context("the second day has no task")?.to_owned();
+    app.click("board-series").await?;
+    app.wait_css(&format!("[data-testid=\"series-day\"][data-task-id=\"{second}\"] a"), SHORT).await?.click().await?;
+    wait_attr(&app, "task-page", "data-task-id", &second).await?;
+    app.by_testid("task-series").await?;
+    app.click("pledge-button").await?;
+    wait_attr(&app, "my-pledge", "data-state", "pledged").await?;
+    wait_attr(&app, "task-slots", "data-taken", "1").await?;
+
+    // The series shows the place taken on that day only; the node has the pledge on it.
+    app.click("task-series").await?;
+    let day = |on: &str| format!("[data-testid=\"series-day\"][data-date=\"{on}\"]");
+    app.wait_until("the day's place taken", SHORT, async || {
+        Ok(css_text(&app, &day(&dates[1])).await?.contains("1 of 2 places free"))
+    })
+    .await?;
+    let first = css_text(&app, &day(&dates[0])).await?;
+    ensure!(first.contains("2 of 2 places free"), "the first day says {first:?}");
+    app.screenshot("series-pledged").await?;
+    let task = weft_json(dir, &["task", "show", &second])?;
+    let pledges = task["pledges"].as_array().context("the task has no pledges")?;
+    ensure!(
+        pledges.len() == 1 && pledges[0]["name"] == "Ana" && pledges[0]["state"] == "pledged",
+        "pledges on the second day: {pledges:?}"
+    );
     app.close().await
 }
