@@ -689,6 +689,15 @@ async fn bea_serving(app: &App, b: &Path, address: &str) -> Result<Serve> {
     Ok(serve)
 }
 
+/// The texts of the elements matching the CSS `selector`, in page order (none: empty).
+async fn css_texts(app: &App, selector: &str) -> Result<Vec<String>> {
+    let mut texts = Vec::new();
+    for e in app.client.find_all(fantoccini_css(selector)).await? {
+        texts.push(e.text().await?);
+    }
+    Ok(texts)
+}
+
 /// The text of the first element matching the CSS `selector`, once there is one.
 async fn css_text(app: &App, selector: &str) -> Result<String> {
     Ok(app.wait_css(selector, SHORT).await?.text().await?)
@@ -879,5 +888,57 @@ async fn a_weekly_task_puts_its_days_on_the_board_and_one_day_takes_a_pledge() -
         pledges.len() == 1 && pledges[0]["name"] == "Ana" && pledges[0]["state"] == "pledged",
         "pledges on the second day: {pledges:?}"
     );
+    app.close().await
+}
+
+#[tokio::test]
+#[ignore = "drives the built app: needs Xvfb and tauri-driver (scripts/test.sh runs it)"]
+async fn a_member_asks_for_a_stand_in_and_a_peer_takes_the_place_over() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let (a, b) = (data.path().join("a"), data.path().join("b"));
+    founded(&a)?;
+    let (app, address) = app_with_bea(&a, &b, &[]).await?;
+    let _serve = bea_serving(&app, &b, &address).await?;
+    // The task, posted through the running app: one place.
+    let task = weft_json(
+        &a,
+        &["task", "add", "--title", "Drive the food bank van", "--sector", "food", "--hours", "3", "--slots", "1"],
+    )?;
+    let id = task["id"].as_str().context("the new task has no id")?.to_owned();
+
+    // Ana takes the only place, then finds she cannot make it and looks for a stand-in.
+    app.click("nav-board").await?;
+    app.click("task-link").await?;
+    app.click("pledge-button").await?;
+    wait_attr(&app, "my-pledge", "data-state", "pledged").await?;
+    app.click("stand-in-ask").await?;
+    wait_attr(&app, "my-pledge", "data-stand-in", "true").await?;
+    app.by_testid("stand-in-looking").await?;
+    app.wait_text("1 place looking for a stand-in", SHORT).await?;
+    app.screenshot("task-looking-for-stand-in").await?;
+
+    // Bea's peer sees the place offered and takes it over from the command line.
+    let looking = |t: &serde_json::Value| {
+        t["pledges"].as_array().is_some_and(|ps| ps.iter().any(|p| p["name"] == "Ana" && p["stand_in"] == true))
+    };
+    wait_weft(&app, "Ana's place offered on Bea's peer", &b, &["task", "show", &id], looking).await?;
+    weft(&b, &["pledge", &id, "--take-over", "Ana"])?;
+
+    // The app shows the place handed over: Bea holds it, standing in for Ana.
+    app.wait_text("Bea took over your place.", SYNC).await?;
+    wait_attr(&app, "my-pledge", "data-state", "handed-over").await?;
+    let pledgers = css_texts(&app, "[data-testid=\"pledger\"]").await?;
+    ensure!(
+        pledgers.iter().any(|p| p.starts_with("Bea") && p.contains("stands in for Ana"))
+            && pledgers.iter().any(|p| p.starts_with("Ana") && p.contains("handed over to Bea")),
+        "who pledged: {pledgers:?}"
+    );
+    // No place is offered any more (the announcement of Ana's asking may stay on the page).
+    app.wait_until("the place no longer offered", SHORT, async || {
+        Ok(css_texts(&app, "[data-testid=\"task-stand-ins\"]").await?.is_empty())
+    })
+    .await?;
+    wait_attr(&app, "task-slots", "data-taken", "1").await?;
+    app.screenshot("task-handed-over").await?;
     app.close().await
 }
