@@ -679,3 +679,266 @@ async fn the_join_form_scans_with_a_camera_and_lets_it_go() -> Result<()> {
     ensure!(left.is_empty(), "the camera's picture stayed after Stop");
     app.close().await
 }
+
+/// Bea's peer running (`weft serve` on `b`) and connected to the app at `address`, as the
+/// Peers screen says; the app is left on that screen.
+async fn bea_serving(app: &App, b: &Path, address: &str) -> Result<Serve> {
+    let serve = Serve::start(b, &["--no-mdns", "--listen", "/ip4/127.0.0.1/tcp/0", "--connect", address])?;
+    app.click("nav-peers").await?;
+    app.wait_text("Connected to 1 member's app.", SYNC).await?;
+    Ok(serve)
+}
+
+/// The texts of the elements matching the CSS `selector`, in page order (none: empty).
+async fn css_texts(app: &App, selector: &str) -> Result<Vec<String>> {
+    let mut texts = Vec::new();
+    for e in app.client.find_all(fantoccini_css(selector)).await? {
+        texts.push(e.text().await?);
+    }
+    Ok(texts)
+}
+
+/// The text of the first element matching the CSS `selector`, once there is one.
+async fn css_text(app: &App, selector: &str) -> Result<String> {
+    Ok(app.wait_css(selector, SHORT).await?.text().await?)
+}
+
+/// `weft ARGS` on `dir` as JSON.
+fn weft_json(dir: &Path, args: &[&str]) -> Result<serde_json::Value> {
+    Ok(serde_json::from_str(&weft(dir, args)?)?)
+}
+
+/// Waits until `ready` says yes about what `weft ARGS` answers on `dir` (a peer's view of
+/// something the app wrote, which takes a sync to arrive).
+async fn wait_weft(
+    app: &App,
+    what: &str,
+    dir: &Path,
+    args: &[&str],
+    ready: impl Fn(&serde_json::Value) -> bool,
+) -> Result<serde_json::Value> {
+    let mut seen = serde_json::Value::Null;
+    app.wait_until(what, SYNC, async || {
+        seen = weft_json(dir, args)?;
+        Ok(ready(&seen))
+    })
+    .await?;
+    Ok(seen)
+}
+
+#[tokio::test]
+#[ignore = "drives the built app: needs Xvfb and tauri-driver (scripts/test.sh runs it)"]
+async fn a_concern_becomes_a_proposal_a_peer_consents_and_the_outcome_is_written() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let (a, b) = (data.path().join("a"), data.path().join("b"));
+    founded(&a)?;
+    let (app, address) = app_with_bea(&a, &b, &[]).await?;
+    let _serve = bea_serving(&app, &b, &address).await?;
+    // The task, posted through the running app.
+    weft(&a, &["task", "add", "--title", "Sort the seed library", "--sector", "food", "--hours", "2", "--slots", "2"])?;
+
+    // Ana raises a concern on the task's page and proposes a decision about it.
+    app.click("nav-board").await?;
+    app.click("task-link").await?;
+    app.by_testid("task-page").await?;
+    let concern = "The seed library has no labels: nobody can tell the beans apart.";
+    app.fill("concern-note", concern).await?;
+    app.click("concern-submit").await?;
+    app.by_testid("concern-raised").await?;
+    app.click("concern-propose").await?;
+    app.wait_text("It answers the concern raised on “Sort the seed library”.", SHORT).await?;
+    app.fill("proposal-title-input", "Label every jar of the seed library").await?;
+    app.fill("proposal-details-input", "Two of us label the jars on Saturday.").await?;
+    app.click("proposal-kind-consent").await?;
+    app.select("proposal-days", "1").await?;
+    app.screenshot("proposal-form-from-concern").await?;
+    app.click("proposal-open-submit").await?;
+    wait_attr(&app, "proposal-page", "data-state", "open").await?;
+    let id = attr(&app, "proposal-page", "data-proposal-id").await?;
+    ensure!(app.testid_text("proposal-about").await?.contains(concern), "the proposal does not say its concern");
+    app.wait_text("No stances yet", SHORT).await?;
+
+    // Bea's peer receives it and consents from the command line; her stance reaches the app.
+    wait_weft(&app, "the proposal on Bea's peer", &b, &["proposal", "show", &id], |p| p["id"] == id.as_str()).await?;
+    weft(&b, &["proposal", "stance", &id, "consent"])?;
+    let stance = app.wait_css("[data-testid=\"round-stance\"][data-stance=\"consent\"]", SYNC).await?;
+    ensure!(stance.text().await?.contains("Bea"), "the consent shown is not Bea's");
+    app.wait_until("the tally to count Bea's consent", SHORT, async || {
+        Ok(app.testid_text("proposal-tally").await?.contains("Consent: 1"))
+    })
+    .await?;
+    app.screenshot("proposal-consent-from-peer").await?;
+
+    // Ana, its author, closes the round early (asked twice): consented.
+    app.click("proposal-close").await?;
+    app.click("proposal-close-confirm").await?;
+    wait_attr(&app, "proposal-status", "data-state", "decided").await?;
+    app.wait_text("Consented: nobody objected", SHORT).await?;
+
+    // She writes what was decided; the page shows it, and so does Bea's peer.
+    let outcome = "Every jar gets a label with the plant and the year; Bea and Ana do it on Saturday.";
+    app.fill("outcome-text", outcome).await?;
+    app.click("outcome-submit").await?;
+    app.wait_until(
+        "the outcome on the page",
+        SHORT,
+        async || Ok(app.testid_text("proposal-outcome").await? == outcome),
+    )
+    .await?;
+    app.wait_text("Written by Ana", SHORT).await?;
+    app.screenshot("proposal-outcome").await?;
+    wait_weft(&app, "the outcome on Bea's peer", &b, &["proposal", "show", &id], |p| p["outcome"]["text"] == outcome)
+        .await?;
+    app.close().await
+}
+
+#[tokio::test]
+#[ignore = "drives the built app: needs Xvfb and tauri-driver (scripts/test.sh runs it)"]
+async fn a_weekly_task_puts_its_days_on_the_board_and_one_day_takes_a_pledge() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let dir = data.path();
+    founded(dir)?;
+    let app = App::launch(dir, &loopback_args(free_port()?)).await?;
+    app.wait_text("The board is empty", LAUNCH).await?;
+
+    // A task that repeats every week (on today's weekday, from today: the form's defaults).
+    app.click("task-new").await?;
+    app.fill("task-title-input", "Open the tool library").await?;
+    app.select("task-sector-input", "maintenance").await?;
+    app.fill("task-hours-input", "2").await?;
+    app.fill("task-slots-input", "2").await?;
+    app.click("task-repeat-weekly").await?;
+    app.fill("task-repeat-every", "1").await?;
+    app.wait_until("the form to say when it comes round", SHORT, async || {
+        Ok(app.testid_text("task-repeat-preview").await?.contains("every "))
+    })
+    .await?;
+    app.screenshot("task-form-weekly").await?;
+    app.click("task-submit").await?;
+
+    // Its screen says when it comes round, as the node words it, and lists its coming days,
+    // a week apart.
+    app.by_testid("series-days").await?;
+    let series = weft_json(dir, &["series", "list"])?;
+    let series = series.as_array().context("series list is not a list")?;
+    ensure!(series.len() == 1, "series: {series:?}");
+    let when = series[0]["when"].as_str().context("the series has no words for when")?;
+    ensure!(when.starts_with("every "), "a weekly task comes round {when}");
+    let shown = app.testid_text("series-when").await?;
+    ensure!(shown.contains(&format!("Comes round {when}")), "the series screen says {shown:?}, the node {when:?}");
+    let days = app.client.find_all(fantoccini_css("[data-testid=\"series-day\"]")).await?;
+    let mut dates = Vec::new();
+    for day in &days {
+        dates.push(day.attr("data-date").await?.context("a day without its date")?);
+    }
+    ensure!(dates.len() >= 2, "coming days: {dates:?}");
+    for pair in dates.windows(2) {
+        let apart = app
+            .client
+            .execute(
+                "return (Date.parse(arguments[1]) - Date.parse(arguments[0])) / 86400000",
+                vec![pair[0].clone().into(), pair[1].clone().into()],
+            )
+            .await?;
+        ensure!(apart == serde_json::json!(7), "coming days not a week apart: {dates:?}");
+    }
+    let coming = series[0]["coming"].as_array().context("the series has no coming days")?;
+    let made: Vec<&str> = coming.iter().filter_map(|o| o["on"].as_str()).collect();
+    ensure!(made == dates, "the app shows {dates:?}, the node made {made:?}");
+    app.screenshot("series").await?;
+
+    // Each day is a task of its own on the board, saying it repeats.
+    app.click("nav-board").await?;
+    app.wait_until("every coming day on the board", SHORT, async || {
+        let rows = app.client.find_all(fantoccini_css("[data-testid=\"task-row\"]")).await?;
+        Ok(rows.len() == dates.len())
+    })
+    .await?;
+    ensure!(task_titles(dir)?.iter().all(|t| t == "Open the tool library"));
+    let repeats =
+        app.client.find_all(fantoccini_css("[data-testid=\"task-row\"] [data-testid=\"task-series\"]")).await?;
+    ensure!(repeats.len() == dates.len(), "{} of {} days say they repeat", repeats.len(), dates.len());
+    let says = repeats[0].text().await?;
+    ensure!(says == format!("repeats {when}"), "the board says the task {says:?}");
+    app.screenshot("board-series").await?;
+
+    // Ana pledges to the second day (next week's), from its page.
+    let second = coming[1]["task"].as_str().context("the second day has no task")?.to_owned();
+    app.click("board-series").await?;
+    app.wait_css(&format!("[data-testid=\"series-day\"][data-task-id=\"{second}\"] a"), SHORT).await?.click().await?;
+    wait_attr(&app, "task-page", "data-task-id", &second).await?;
+    app.by_testid("task-series").await?;
+    app.click("pledge-button").await?;
+    wait_attr(&app, "my-pledge", "data-state", "pledged").await?;
+    wait_attr(&app, "task-slots", "data-taken", "1").await?;
+
+    // The series shows the place taken on that day only; the node has the pledge on it.
+    app.click("task-series").await?;
+    let day = |on: &str| format!("[data-testid=\"series-day\"][data-date=\"{on}\"]");
+    app.wait_until("the day's place taken", SHORT, async || {
+        Ok(css_text(&app, &day(&dates[1])).await?.contains("1 of 2 places free"))
+    })
+    .await?;
+    let first = css_text(&app, &day(&dates[0])).await?;
+    ensure!(first.contains("2 of 2 places free"), "the first day says {first:?}");
+    app.screenshot("series-pledged").await?;
+    let task = weft_json(dir, &["task", "show", &second])?;
+    let pledges = task["pledges"].as_array().context("the task has no pledges")?;
+    ensure!(
+        pledges.len() == 1 && pledges[0]["name"] == "Ana" && pledges[0]["state"] == "pledged",
+        "pledges on the second day: {pledges:?}"
+    );
+    app.close().await
+}
+
+#[tokio::test]
+#[ignore = "drives the built app: needs Xvfb and tauri-driver (scripts/test.sh runs it)"]
+async fn a_member_asks_for_a_stand_in_and_a_peer_takes_the_place_over() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let (a, b) = (data.path().join("a"), data.path().join("b"));
+    founded(&a)?;
+    let (app, address) = app_with_bea(&a, &b, &[]).await?;
+    let _serve = bea_serving(&app, &b, &address).await?;
+    // The task, posted through the running app: one place.
+    let task = weft_json(
+        &a,
+        &["task", "add", "--title", "Drive the food bank van", "--sector", "food", "--hours", "3", "--slots", "1"],
+    )?;
+    let id = task["id"].as_str().context("the new task has no id")?.to_owned();
+
+    // Ana takes the only place, then finds she cannot make it and looks for a stand-in.
+    app.click("nav-board").await?;
+    app.click("task-link").await?;
+    app.click("pledge-button").await?;
+    wait_attr(&app, "my-pledge", "data-state", "pledged").await?;
+    app.click("stand-in-ask").await?;
+    wait_attr(&app, "my-pledge", "data-stand-in", "true").await?;
+    app.by_testid("stand-in-looking").await?;
+    app.wait_text("1 place looking for a stand-in", SHORT).await?;
+    app.screenshot("task-looking-for-stand-in").await?;
+
+    // Bea's peer sees the place offered and takes it over from the command line.
+    let looking = |t: &serde_json::Value| {
+        t["pledges"].as_array().is_some_and(|ps| ps.iter().any(|p| p["name"] == "Ana" && p["stand_in"] == true))
+    };
+    wait_weft(&app, "Ana's place offered on Bea's peer", &b, &["task", "show", &id], looking).await?;
+    weft(&b, &["pledge", &id, "--take-over", "Ana"])?;
+
+    // The app shows the place handed over: Bea holds it, standing in for Ana.
+    app.wait_text("Bea took over your place.", SYNC).await?;
+    wait_attr(&app, "my-pledge", "data-state", "handed-over").await?;
+    let pledgers = css_texts(&app, "[data-testid=\"pledger\"]").await?;
+    ensure!(
+        pledgers.iter().any(|p| p.starts_with("Bea") && p.contains("stands in for Ana"))
+            && pledgers.iter().any(|p| p.starts_with("Ana") && p.contains("handed over to Bea")),
+        "who pledged: {pledgers:?}"
+    );
+    // No place is offered any more (the announcement of Ana's asking may stay on the page).
+    app.wait_until("the place no longer offered", SHORT, async || {
+        Ok(css_texts(&app, "[data-testid=\"task-stand-ins\"]").await?.is_empty())
+    })
+    .await?;
+    wait_attr(&app, "task-slots", "data-taken", "1").await?;
+    app.screenshot("task-handed-over").await?;
+    app.close().await
+}
