@@ -164,6 +164,8 @@ const KIND_OF_OP: Record<Request['op'], 'read' | 'write' | 'all'> = {
   proposal_show: 'read',
   series_list: 'read',
   calendar: 'read',
+  // Writes a file beside the documents, never a document: nothing to forget.
+  calendar_file: 'read',
   crews: 'read',
   crew_show: 'read',
   gatherings: 'read',
