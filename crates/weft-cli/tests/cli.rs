@@ -994,30 +994,54 @@ fn a_crew_and_a_gathering_from_the_command_line() {
     assert_eq!(k["tasks"][0]["share"], 180, "one member: the whole 3 hours");
     assert!(ok(d, &["task", "show", &task]).contains("for the crew Tuesday circle"));
     // A gathering, its task, and who is coming.
-    let g = json(
-        d,
-        &["gathering", "add", "Harvest weekend", "--starts", "2029-06-13", "--ends", "2029-06-14", "--place", "Meadow"],
-    );
+    let (starts, ends) = (day_in(20), day_in(21));
+    let g =
+        json(d, &["gathering", "add", "Harvest weekend", "--starts", &starts, "--ends", &ends, "--place", "Meadow"]);
     assert_eq!(g["coming"], true);
     let g = json(d, &["gathering", "task", "Harvest weekend", "--title", "Cook for sixty", "--sector", "food"]);
-    assert_eq!(g["tasks"][0]["deadline"], "2029-06-13");
+    assert_eq!(g["tasks"][0]["deadline"], starts.as_str());
     assert_eq!(g["tasks"][0]["location"], "Meadow");
     let g = json(d, &["gathering", "attend", "harvest weekend", "--no"]);
     assert_eq!(g["coming"], false);
     ok(d, &["gathering", "attend", "Harvest weekend"]);
     let list = ok(d, &["gathering", "list"]);
-    assert!(list.contains("Harvest weekend — 2029-06-13 to 2029-06-14, Meadow — you are coming"), "{list}");
+    assert!(list.contains(&format!("Harvest weekend — {starts} to {ends}, Meadow — you are coming")), "{list}");
     // The calendar holds the crew's meetings (at their local time) and the gathering.
     let cal = json(d, &["calendar"]);
     let ics = cal["ics"].as_str().unwrap();
     assert!(ics.contains("SUMMARY:Tuesday circle") && ics.contains("T193000\r\n"), "{ics}");
-    assert!(ics.contains("SUMMARY:Harvest weekend") && ics.contains("DTSTART;VALUE=DATE:20290613"), "{ics}");
+    assert!(ics.contains("SUMMARY:Harvest weekend"), "{ics}");
+    // Read back by a calendar library: the meetings at 19:30 for an hour and a half, wherever
+    // one is (floating); the gathering all its days, the end exclusive.
+    {
+        use icalendar::{CalendarDateTime, Component, DatePerhapsTime, EventLike};
+        let calendar: icalendar::Calendar = ics.parse().unwrap();
+        let events: Vec<&icalendar::Event> = calendar.events().collect();
+        let meetings: Vec<_> = events.iter().filter(|e| e.get_summary() == Some("Tuesday circle")).collect();
+        assert!(meetings.len() >= 4, "eight weeks of every other Tuesday: {}", meetings.len());
+        for m in meetings {
+            let (
+                Some(DatePerhapsTime::DateTime(CalendarDateTime::Floating(start))),
+                Some(DatePerhapsTime::DateTime(CalendarDateTime::Floating(end))),
+            ) = (m.get_start(), m.get_end())
+            else {
+                panic!("a meeting at a local time: {m:?}")
+            };
+            assert_eq!(
+                (start.format("%H:%M %a").to_string(), end.format("%H:%M").to_string()),
+                ("19:30 Tue".into(), "21:00".into())
+            );
+        }
+        let g = events.iter().find(|e| e.get_summary() == Some("Harvest weekend")).unwrap();
+        assert_eq!((start_date(g), end_date(g)), (starts.clone(), day_in(22)));
+        assert_eq!(g.get_location(), Some("Meadow"));
+    }
     // Bad input, in words; nothing written.
     for (args, words) in [
         (vec!["crew", "create", "x", "--meets", "weekly", "--at", "25:00"], "time of day"),
         (vec!["crew", "join", "Tuesday circle"], "already"),
         (vec!["crew", "show", "Nope"], "no crew"),
-        (vec!["gathering", "add", "x", "--starts", "2029-01-01", "--ends", "2029-03-01"], "at most 14 days"),
+        (vec!["gathering", "add", "x", "--starts", &starts, "--ends", &day_in(60)], "at most 14 days"),
     ] {
         let out = weft(d, &args);
         assert!(!out.status.success(), "{args:?}");
