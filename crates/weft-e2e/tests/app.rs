@@ -942,3 +942,148 @@ async fn a_member_asks_for_a_stand_in_and_a_peer_takes_the_place_over() -> Resul
     app.screenshot("task-handed-over").await?;
     app.close().await
 }
+
+/// The day `days` from today on the page's clock, as YYYY-MM-DD (what a date field takes).
+async fn day_from_today(app: &App, days: i64) -> Result<String> {
+    let day = app
+        .client
+        .execute(
+            "const d = new Date(); d.setDate(d.getDate() + arguments[0]); \
+             return [d.getFullYear(), String(d.getMonth() + 1).padStart(2, '0'), String(d.getDate()).padStart(2, '0')].join('-');",
+            vec![days.into()],
+        )
+        .await?;
+    day.as_str().map(str::to_owned).context("the page gave no date")
+}
+
+#[tokio::test]
+#[ignore = "drives the built app: needs Xvfb and tauri-driver (scripts/test.sh runs it)"]
+async fn crews_and_gatherings_in_the_app() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let (a, b) = (data.path().join("a"), data.path().join("b"));
+    founded(&a)?;
+    let (app, address) = app_with_bea(&a, &b, &[]).await?;
+    let _serve = bea_serving(&app, &b, &address).await?;
+
+    // Ana starts a crew that meets every Thursday at 19:30 in the kitchen, open to anyone.
+    let crew = "Thursday kitchen crew";
+    let place = "The community kitchen";
+    app.click("nav-crews").await?;
+    app.by_testid("crews-mine-none").await?;
+    app.click("crew-new").await?;
+    app.fill("crew-name-input", crew).await?;
+    app.fill("crew-purpose-input", "We cook for the week together and check in on each other.").await?;
+    app.click("crew-open-yes").await?;
+    app.click("crew-rhythm-weekly").await?;
+    app.fill("crew-every", "1").await?;
+    app.select("crew-weekday", "3").await?;
+    app.set_value("crew-time", "19:30").await?;
+    app.fill("crew-place", place).await?;
+    app.wait_until("the form to say when the crew meets", SHORT, async || {
+        let preview = app.testid_text("crew-rhythm-preview").await?;
+        Ok(preview.contains("Thursday") && preview.contains("19:30"))
+    })
+    .await?;
+    app.screenshot("crew-form").await?;
+    app.click("crew-submit").await?;
+    wait_attr(&app, "crew-page", "data-mine", "true").await?;
+    ensure!(app.testid_text("crew-title").await? == crew);
+    let id = attr(&app, "crew-page", "data-crew-id").await?;
+    let shown = weft_json(&a, &["crew", "show", &id])?;
+    let next = shown["next_meeting"].as_str().context("the new crew has no next meeting")?.to_owned();
+    wait_attr(&app, "crew-next", "data-date", &next).await?;
+
+    // It is listed as hers, with its next meeting as the node has it, and when and where it meets.
+    app.click("nav-crews").await?;
+    let card = format!("[data-testid=\"crews-mine\"] [data-testid=\"crew\"][data-crew-id=\"{id}\"]");
+    app.wait_css(&card, SHORT).await?;
+    let next_shown = app.wait_css(&format!("{card} [data-testid=\"crew-next\"]"), SHORT).await?;
+    ensure!(next_shown.attr("data-date").await?.as_deref() == Some(next.as_str()), "the list's next meeting");
+    let says = next_shown.text().await?;
+    ensure!(says.starts_with("Next meeting") && says.contains("19:30"), "the list says {says:?}");
+    let when = css_text(&app, &format!("{card} [data-testid=\"crew-when\"]")).await?;
+    ensure!(when.contains("Thursday") && when.contains("19:30") && when.contains(place), "the crew meets {when:?}");
+    app.screenshot("crews-mine").await?;
+
+    // For you has a card of her crews, with its next meeting.
+    app.click("nav-foryou").await?;
+    let mine = format!("[data-testid=\"foryou-crew\"][data-crew-id=\"{id}\"]");
+    let next_foryou = app.wait_css(&format!("{mine} [data-testid=\"foryou-crew-next\"]"), SHORT).await?;
+    ensure!(next_foryou.attr("data-date").await?.as_deref() == Some(next.as_str()), "For you's next meeting");
+    let says = next_foryou.text().await?;
+    ensure!(says.starts_with("Next meeting") && says.contains("19:30"), "For you says {says:?}");
+    ensure!(app.testid_text("foryou-crews").await?.contains(crew));
+    app.screenshot("foryou-crews").await?;
+
+    // Bea's peer receives the crew and joins it from the command line; the crew's page shows
+    // her among its members.
+    app.wait_css(&format!("{mine} a"), SHORT).await?.click().await?;
+    wait_attr(&app, "crew-page", "data-crew-id", &id).await?;
+    wait_attr(&app, "crew-members", "data-count", "1").await?;
+    wait_weft(&app, "the crew on Bea's peer", &b, &["crew", "list"], |list| {
+        list.as_array().is_some_and(|l| l.iter().any(|k| k["id"] == id.as_str() && k["may_join"] == true))
+    })
+    .await?;
+    weft(&b, &["crew", "join", crew])?;
+    app.wait_until("Bea among the crew's members", SYNC, async || {
+        Ok(css_texts(&app, "[data-testid=\"crew-member\"]").await?.iter().any(|m| m == "Bea"))
+    })
+    .await?;
+    wait_attr(&app, "crew-members", "data-count", "2").await?;
+    app.screenshot("crew-with-bea").await?;
+
+    // Ana announces a gathering three weeks ahead, over two days: she is coming.
+    let title = "Harvest weekend";
+    let (starts, ends) = (day_from_today(&app, 21).await?, day_from_today(&app, 22).await?);
+    app.click("nav-gatherings").await?;
+    app.click("gathering-new").await?;
+    app.fill("gathering-title-input", title).await?;
+    app.fill("gathering-description-input", "We bring the apples in and press them.").await?;
+    app.set_value("gathering-starts-input", &starts).await?;
+    app.set_value("gathering-ends-input", &ends).await?;
+    app.fill("gathering-place-input", "The orchard").await?;
+    app.screenshot("gathering-form").await?;
+    app.click("gathering-submit").await?;
+    app.by_testid("gathering-page").await?;
+    ensure!(app.testid_text("gathering-title").await? == title);
+    let gathering = attr(&app, "gathering-page", "data-gathering-id").await?;
+    let shown = weft_json(&a, &["gathering", "show", &gathering])?;
+    ensure!(shown["starts"] == starts.as_str() && shown["ends"] == ends.as_str(), "the gathering's days: {shown}");
+    wait_attr(&app, "gathering-answer", "data-answer", "coming").await?;
+    wait_attr(&app, "gathering-coming", "data-count", "1").await?;
+
+    // A task for it, added from its page.
+    app.click("gathering-task-add").await?;
+    app.fill("gathering-task-title", "Press the apples").await?;
+    app.select("gathering-task-sector", "food").await?;
+    app.fill("gathering-task-hours", "3").await?;
+    app.fill("gathering-task-slots", "4").await?;
+    app.click("gathering-task-submit").await?;
+    let task = app.wait_css("[data-testid=\"gathering-task\"]", SHORT).await?;
+    ensure!(task.text().await?.contains("Press the apples"));
+    let task_id = task.attr("data-task-id").await?.context("the gathering's task has no id")?;
+    app.by_testid("gathering-task-add").await?;
+
+    // Bea's peer receives it and says she'll come; the page counts two coming.
+    wait_weft(&app, "the gathering on Bea's peer", &b, &["gathering", "show", &gathering], |g| {
+        g["id"] == gathering.as_str()
+    })
+    .await?;
+    weft(&b, &["gathering", "attend", title])?;
+    app.wait_until("Bea's answer to arrive", SYNC, async || {
+        Ok(attr(&app, "gathering-coming", "data-count").await? == "2")
+    })
+    .await?;
+    ensure!(app.testid_text("gathering-coming").await? == "2 coming.");
+    let attending = app.testid_text("gathering-attending").await?;
+    ensure!(attending.contains("Bea") && attending.contains("Ana"), "coming: {attending:?}");
+    app.screenshot("gathering-coming").await?;
+
+    // The task's page says it is part of the gathering.
+    app.click("gathering-task-link").await?;
+    wait_attr(&app, "task-page", "data-task-id", &task_id).await?;
+    ensure!(app.testid_text("task-gathering").await? == title);
+    app.wait_text("Part of gathering:", SHORT).await?;
+    app.screenshot("task-of-gathering").await?;
+    app.close().await
+}
