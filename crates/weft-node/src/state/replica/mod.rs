@@ -284,8 +284,8 @@ impl State {
             self.store.signatures_of(id, &hashes).map_err(internal)?
         };
         let has: Vec<bool> = stored.iter().map(Option::is_some).collect();
-        let upgrades: Vec<ChangeHash> =
-            weft_core::doc::deterministic_upgrades(&id.community, id.name).iter().map(|c| c.hash()).collect();
+        // Computed only if an unsigned change turns up (rarely): it builds a document.
+        let mut upgrades: Option<Vec<ChangeHash>> = None;
         // All of them if they fit, else the first half, and so on: a prefix of a causal order
         // still has every change's parents before it.
         let mut take = ordered.len();
@@ -299,9 +299,18 @@ impl State {
                         signatures.push((change.hash, sig.0));
                         send.push(change.hash);
                     }
-                    // A deterministic upgrade is vouched for by its hash, as the genesis is.
-                    (Cover::Uncovered, _) if upgrades.contains(&change.hash) => send.push(change.hash),
-                    (Cover::Uncovered, _) if !change.deps.is_empty() => {}
+                    (Cover::Uncovered, _) if !change.deps.is_empty() => {
+                        // A deterministic upgrade is vouched for by its hash, as the genesis is.
+                        let upgrades = upgrades.get_or_insert_with(|| {
+                            weft_core::doc::deterministic_upgrades(&id.community, id.name)
+                                .iter()
+                                .map(|c| c.hash())
+                                .collect()
+                        });
+                        if upgrades.contains(&change.hash) {
+                            send.push(change.hash);
+                        }
+                    }
                     _ => send.push(change.hash),
                 }
             }
