@@ -15,6 +15,7 @@ use crate::id::{DeviceId, MemberId};
 
 const CERT_CONTEXT: &[u8] = b"weft/device-cert/v1";
 const CHANGE_CONTEXT: &[u8] = b"weft/change/v1";
+const VOUCH_CONTEXT: &[u8] = b"weft/device-vouch/v1";
 
 /// A member's certificate that a device key acts for them.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -52,6 +53,38 @@ impl DeviceCert {
     pub fn verify(&self, member: &MemberId, device: &DeviceId) -> bool {
         let Ok(key) = VerifyingKey::from_bytes(member.as_bytes()) else { return false };
         key.verify_strict(&cert_message(member, device), &Signature::from_bytes(&self.0)).is_ok()
+    }
+}
+
+fn vouch_message(member: &MemberId, device: &DeviceId) -> Vec<u8> {
+    let mut m = Vec::with_capacity(VOUCH_CONTEXT.len() + 64);
+    m.extend_from_slice(VOUCH_CONTEXT);
+    m.extend_from_slice(member.as_bytes());
+    m.extend_from_slice(device.as_bytes());
+    m
+}
+
+/// A device's word that another device is its member's: what lets a restored laptop be added
+/// by a peer. The vouching device is a backup's key, which no laptop holds, so a stolen
+/// laptop (which holds the member key) cannot add devices once it is revoked.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Vouch(pub [u8; 64]);
+
+impl fmt::Debug for Vouch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Vouch({})", &crate::id::encode(&self.0)[..8])
+    }
+}
+
+impl Vouch {
+    /// `by` vouches that `device` is a device of `member`.
+    pub fn sign(by: &SecretKey, member: &MemberId, device: &DeviceId) -> Self {
+        Self(by.sign(&vouch_message(member, device)))
+    }
+    /// Checks that `by` vouched for `device` as a device of `member`.
+    pub fn verify(&self, by: &DeviceId, member: &MemberId, device: &DeviceId) -> bool {
+        let Ok(key) = VerifyingKey::from_bytes(by.as_bytes()) else { return false };
+        key.verify_strict(&vouch_message(member, device), &Signature::from_bytes(&self.0)).is_ok()
     }
 }
 
@@ -112,6 +145,13 @@ impl Identity {
         let device = DeviceId::from_bytes(device_key.public());
         let cert = DeviceCert(member_key.sign(&cert_message(&member, &device)));
         Self { member, device_key, device, cert }
+    }
+
+    /// This device's certificate, made again with the member key (Ed25519 signatures are
+    /// deterministic, so it is the same certificate).
+    pub fn device_cert(member_key: &SecretKey, device: &DeviceId) -> DeviceCert {
+        let member = MemberId::from_bytes(member_key.public());
+        DeviceCert(member_key.sign(&cert_message(&member, device)))
     }
 
     /// An identity from stored parts; fails if the certificate does not match.

@@ -329,10 +329,51 @@ pub struct Member {
     pub name: String,
     pub admitted_by: MemberId,
     pub admitted_at: Timestamp,
+    /// The devices that act for the member now (revoked ones are left out).
     pub devices: BTreeMap<DeviceId, DeviceCert>,
+    /// Every device record, revoked ones too: labels, kinds, when added and revoked.
+    pub device_records: BTreeMap<DeviceId, DeviceRecord>,
     pub profile: Profile,
     /// Removed members keep their history but write nothing new.
     pub removed: bool,
+}
+
+/// What a device record stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceKind {
+    /// A computer running Weft.
+    Computer,
+    /// A backup's key: it writes nothing, and only vouches for a restored computer.
+    Backup,
+}
+
+impl DeviceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Computer => "computer",
+            Self::Backup => "backup",
+        }
+    }
+}
+
+/// One of a member's devices, as the people document records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceRecord {
+    /// What the member calls it ("kitchen laptop"); empty for devices added before labels.
+    pub label: String,
+    pub kind: DeviceKind,
+    pub added_at: Timestamp,
+    /// The backup that vouched for it, for a computer restored from a backup.
+    pub vouched_by: Option<DeviceId>,
+    pub revoked: Option<Revocation>,
+}
+
+/// Who revoked a device, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revocation {
+    pub by: MemberId,
+    pub at: Timestamp,
 }
 
 /// A change to a profile: only the fields that are `Some` (or non-empty) are written.

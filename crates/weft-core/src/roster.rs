@@ -23,7 +23,7 @@ use automerge::{Change, ChangeHash, ObjType, ScalarValue};
 
 use crate::doc::{DocId, DocName, Document};
 use crate::id::{CommunityId, DeviceId, MemberId};
-use crate::identity::{ChangeSignature, DeviceCert};
+use crate::identity::{ChangeSignature, DeviceCert, Vouch};
 use crate::verify::{device_of, founder_of};
 
 /// Why a roster could not be proven.
@@ -76,8 +76,13 @@ enum Fact {
     Member(MemberId),
     Name(MemberId, String),
     /// A device record opened for a member (its certificate comes as `Cert`).
-    Device(MemberId),
+    Device(MemberId, DeviceId),
     Cert(MemberId, DeviceId, Option<DeviceCert>),
+    /// The device that vouches for a device added by another member, or the vouch itself.
+    VouchedBy(MemberId, DeviceId, DeviceId),
+    Vouch(MemberId, DeviceId, Vouch),
+    /// A device revoked.
+    Revoked(MemberId, DeviceId),
     Removed(MemberId),
 }
 
@@ -153,7 +158,7 @@ impl Paths {
                     member(m).map(|m| Fact::Name(m, n.to_string()))
                 }
                 (["members", m, "devices", d], OpType::Make(ObjType::Map)) => {
-                    member(m).filter(|_| device(d).is_some()).map(Fact::Device)
+                    member(m).zip(device(d)).map(|(m, d)| Fact::Device(m, d))
                 }
                 (["members", m, "devices", d, "cert"], OpType::Put(v)) => member(m).zip(device(d)).map(|(m, d)| {
                     let cert = match v {
@@ -162,6 +167,16 @@ impl Paths {
                     };
                     Fact::Cert(m, d, cert)
                 }),
+                (["members", m, "devices", d, "vouched_by"], OpType::Put(ScalarValue::Str(by))) => {
+                    member(m).zip(device(d)).zip(device(by)).map(|((m, d), by)| Fact::VouchedBy(m, d, by))
+                }
+                (["members", m, "devices", d, "vouch"], OpType::Put(ScalarValue::Bytes(b))) => member(m)
+                    .zip(device(d))
+                    .zip(<[u8; 64]>::try_from(b.as_slice()).ok())
+                    .map(|((m, d), v)| Fact::Vouch(m, d, Vouch(v))),
+                (["members", m, "devices", d, "revoked"], OpType::Make(ObjType::Map)) => {
+                    member(m).zip(device(d)).map(|(m, d)| Fact::Revoked(m, d))
+                }
                 (["removed", m], OpType::Make(ObjType::Map)) => member(m).map(Fact::Removed),
                 _ => None,
             };
@@ -303,6 +318,25 @@ impl Roster {
         // document holds both records. The roster keeps the first read; the repeat adds only
         // devices the member's own key certifies (its name, admitter and a removal stay).
         let mut again = Vec::new();
+        // Devices added for another member with a vouch of one of that member's devices.
+        let mut vouched_by: BTreeMap<(MemberId, DeviceId), DeviceId> = BTreeMap::new();
+        let mut vouches: BTreeMap<(MemberId, DeviceId), Vouch> = BTreeMap::new();
+        for fact in &facts {
+            match fact {
+                Fact::VouchedBy(m, d, by) => {
+                    vouched_by.insert((*m, *d), *by);
+                }
+                Fact::Vouch(m, d, v) => {
+                    vouches.insert((*m, *d), *v);
+                }
+                _ => {}
+            }
+        }
+        let vouched = |roster: &Self, m: MemberId, d: DeviceId| {
+            let (Some(by), Some(vouch)) = (vouched_by.get(&(m, d)), vouches.get(&(m, d))) else { return false };
+            roster.members.get(&m).is_some_and(|member| !member.removed && member.devices.contains_key(by))
+                && vouch.verify(by, &m, &d)
+        };
         for fact in facts {
             match fact {
                 Fact::Member(m) => {
@@ -329,20 +363,23 @@ impl Roster {
                         member.name = name;
                     }
                 }
-                Fact::Device(m) | Fact::Cert(m, _, _)
-                    if m != author && !admitted.contains(&m) && !again.contains(&m) =>
-                {
-                    return Err(invalid(format!("a device added to {} by someone else", m.short())));
+                Fact::Cert(m, d, _) if m != author && !admitted.contains(&m) && !again.contains(&m) => {
+                    if !vouched(self, m, d) {
+                        return Err(invalid(format!("a device added to {} by someone else", m.short())));
+                    }
+                    self.take_cert(hash, m, d, &fact, certified)?;
                 }
-                Fact::Device(_) => {}
-                Fact::Cert(m, d, cert) => {
-                    let checked = |c: &DeviceCert| certified.get(&(m, d)).is_some_and(|ok| ok.contains(c));
-                    let cert = cert.filter(|c| checked(c) || c.verify(&m, &d)).ok_or_else(|| {
-                        invalid(format!("device {} carries no valid certificate of {}", d.short(), m.short()))
-                    })?;
+                Fact::Device(m, d) if m != author && !admitted.contains(&m) && !again.contains(&m) => {
+                    if !vouched(self, m, d) {
+                        return Err(invalid(format!("a device added to {} by someone else", m.short())));
+                    }
+                }
+                Fact::Device(..) | Fact::VouchedBy(..) | Fact::Vouch(..) => {}
+                Fact::Cert(m, d, _) => self.take_cert(hash, m, d, &fact, certified)?,
+                Fact::Revoked(m, d) => {
                     let member =
                         self.members.get_mut(&m).ok_or_else(|| invalid(format!("{} is unknown", m.short())))?;
-                    member.devices.insert(d, cert);
+                    member.devices.remove(&d);
                 }
                 Fact::Removed(m) => {
                     let member =
@@ -351,6 +388,26 @@ impl Roster {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Records a device's certificate, if it is among those `certified` or checks now.
+    fn take_cert(
+        &mut self,
+        hash: ChangeHash,
+        m: MemberId,
+        d: DeviceId,
+        fact: &Fact,
+        certified: &BTreeMap<(MemberId, DeviceId), Vec<DeviceCert>>,
+    ) -> Result<(), RosterError> {
+        let invalid = |why: String| RosterError::Invalid(hash, why);
+        let Fact::Cert(_, _, cert) = fact else { return Ok(()) };
+        let checked = |c: &DeviceCert| certified.get(&(m, d)).is_some_and(|ok| ok.contains(c));
+        let cert = cert
+            .filter(|c| checked(c) || c.verify(&m, &d))
+            .ok_or_else(|| invalid(format!("device {} carries no valid certificate of {}", d.short(), m.short())))?;
+        let member = self.members.get_mut(&m).ok_or_else(|| invalid(format!("{} is unknown", m.short())))?;
+        member.devices.insert(d, cert);
         Ok(())
     }
 
@@ -377,7 +434,9 @@ pub fn evidence_of(people: &Document) -> Vec<ChangeHash> {
         .filter(|c| {
             let facts = paths.facts(c);
             c.deps().is_empty()
-                || facts.iter().any(|f| matches!(f, Fact::Member(_) | Fact::Device(_) | Fact::Removed(_)))
+                || facts
+                    .iter()
+                    .any(|f| matches!(f, Fact::Member(_) | Fact::Device(..) | Fact::Revoked(..) | Fact::Removed(_)))
         })
         .map(Change::hash)
         .collect()
@@ -409,12 +468,13 @@ mod tests {
         founding: Evidence,
         admit_bob: Evidence,
         admit_carol: Evidence,
+        carol_key: crate::identity::SecretKey,
     }
 
     fn world() -> World {
         let (_, ana) = Identity::generate();
         let (_, bob) = Identity::generate();
-        let (_, carol) = Identity::generate();
+        let (carol_key, carol) = Identity::generate();
         let (community, mut doc, genesis) = found(&ana, "Riverside", "Ana", t(0)).unwrap();
         let admit_bob = doc.admit_member(&ana, bob.member(), "Bob", bob.device(), bob.cert(), t(1)).unwrap();
         let update = crate::model::ProfileUpdate { willing_to_travel: Some(true), ..Default::default() };
@@ -429,6 +489,7 @@ mod tests {
             founding: evidence(&genesis),
             admit_bob: evidence(&admit_bob),
             admit_carol: evidence(&admit_carol),
+            carol_key,
         }
     }
 
@@ -442,6 +503,48 @@ mod tests {
         assert_eq!(roster.member_of_device(&w.carol.device()), Some(w.carol.member()));
         assert_eq!(roster.members[&w.carol.member()].admitted_by, w.bob.member());
         assert_eq!(roster.members[&w.carol.member()].name, "Carol");
+    }
+
+    #[test]
+    fn devices_added_vouched_for_and_revoked_are_on_the_roster_as_the_document_says() {
+        use crate::doc::membership::NewDevice;
+        use crate::identity::{SecretKey, Vouch};
+        use crate::model::DeviceKind;
+        let mut w = world();
+        let carol_key = w.carol_key.clone();
+        let carol2 = Identity::certify(&carol_key, SecretKey::generate());
+        let carol = w.carol.clone();
+        let device = |id: &Identity, kind, vouch| NewDevice {
+            member: id.member(),
+            device: id.device(),
+            cert: id.cert(),
+            label: "x".into(),
+            kind,
+            vouch,
+        };
+        let linked = w.doc.add_device(&w.carol, &device(&carol2, DeviceKind::Computer, None), t(4)).unwrap();
+        let backup_key = SecretKey::generate();
+        let backup = Identity::certify(&carol_key, backup_key.clone());
+        let registered = w.doc.add_device(&w.carol, &device(&backup, DeviceKind::Backup, None), t(5)).unwrap();
+        let restored = Identity::certify(&carol_key, SecretKey::generate());
+        let vouch = Some((backup.device(), Vouch::sign(&backup_key, &carol.member(), &restored.device())));
+        let by_bob = w.doc.add_device(&w.bob, &device(&restored, DeviceKind::Computer, vouch), t(6)).unwrap();
+        let revoked = w.doc.revoke_device(&restored, carol.member(), w.carol.device(), &DataKey::generate(), t(7));
+        let revoked = revoked.unwrap();
+        let all: Vec<Evidence> = [&linked, &registered, &by_bob, &revoked]
+            .into_iter()
+            .map(evidence)
+            .chain([w.admit_bob.clone(), w.admit_carol.clone()])
+            .collect();
+        let roster = Roster::prove(w.community, &w.founding, &all).unwrap();
+        assert_eq!(roster.member_of_device(&carol2.device()), Some(carol.member()));
+        assert_eq!(roster.member_of_device(&restored.device()), Some(carol.member()));
+        assert_eq!(roster.member_of_device(&w.carol.device()), None, "revoked");
+        assert_eq!(evidence_of(&w.doc).len(), 3 + 4);
+        // Without the backup's registration, Bob's addition is a device added by someone else.
+        let gap: Vec<Evidence> =
+            [&linked, &by_bob].into_iter().map(evidence).chain([w.admit_bob.clone(), w.admit_carol.clone()]).collect();
+        assert!(Roster::prove(w.community, &w.founding, &gap).is_err());
     }
 
     #[test]

@@ -81,6 +81,7 @@ pub enum Field {
     CrewName,
     /// What a crew is for.
     Purpose,
+    DeviceLabel,
 }
 
 impl Field {
@@ -102,6 +103,7 @@ impl Field {
             Self::Outcome => "outcome",
             Self::CrewName => "crew name",
             Self::Purpose => "purpose",
+            Self::DeviceLabel => "device name",
         }
     }
 
@@ -123,6 +125,7 @@ impl Field {
             Self::Outcome => "say what was decided",
             Self::CrewName => "give the crew a name",
             Self::Purpose => "say what the crew is for",
+            Self::DeviceLabel => "name the computer, so you know it in the list",
         }
     }
 }
@@ -202,6 +205,16 @@ pub enum ValidationError {
     AlreadyRemoved { name: String },
     #[error("{name} is not a member of this community")]
     NotAMemberNamed { name: String },
+    #[error("there is no device {device} of this member")]
+    UnknownDevice { device: String },
+    #[error("the device {device} has already been revoked")]
+    DeviceRevoked { device: String },
+    #[error("the device {device} is already one of this member's devices")]
+    DeviceKnown { device: String },
+    #[error("the device's certificate was not made with this member's key")]
+    DeviceCertMismatch,
+    #[error("this is the computer you are using: revoke it from another of your devices")]
+    RevokeThisDevice,
     #[error("say which sector the hours were for, or which task")]
     NoSectorOrTask,
     #[error("the sector '{sector}' is archived: choose a current sector")]

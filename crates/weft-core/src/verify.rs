@@ -36,6 +36,8 @@ pub enum VerifyError {
     UnknownDevice(DeviceId),
     #[error("the change was made by a device of {}, who has been removed from the community", .0.short())]
     RemovedMember(MemberId),
+    #[error("the change was made by device {} of {}, which has been revoked", .0.short(), .1.short())]
+    RevokedDevice(DeviceId, MemberId),
     #[error("the change carries no signature, and no signed later change of its device vouches for it")]
     Unsigned,
     #[error("the change's signature does not verify for its device and document")]
@@ -280,8 +282,9 @@ impl Verifier {
             match people.member_of_device(&device) {
                 Some(m) => m.id,
                 None => {
-                    return Err(match people.members.values().find(|m| m.devices.contains_key(&device)) {
-                        Some(m) => VerifyError::RemovedMember(m.id),
+                    return Err(match people.members.values().find(|m| m.device_records.contains_key(&device)) {
+                        Some(m) if m.removed => VerifyError::RemovedMember(m.id),
+                        Some(m) => VerifyError::RevokedDevice(device, m.id),
                         None => VerifyError::UnknownDevice(device),
                     });
                 }
@@ -305,6 +308,8 @@ impl Verifier {
             resolved: HashMap::new(),
             run,
             new_entries: Vec::new(),
+            vouched: Vec::new(),
+            device_fields: HashMap::new(),
         };
         check.run(change)?;
         if founding && !check.certified_self {
@@ -390,6 +395,8 @@ impl Verifier {
             resolved: HashMap::new(),
             run: None,
             new_entries: Vec::new(),
+            vouched: Vec::new(),
+            device_fields: HashMap::new(),
         };
         check.run(change)?;
         Ok(Verified { author: Some(author) })
@@ -467,6 +474,11 @@ struct OpCheck<'a> {
     run: Option<&'a Run>,
     /// Ledger entries this change creates, with the member it names.
     new_entries: Vec<(String, MemberId)>,
+    /// Device records this change adds for a member other than its author, outside an
+    /// admission: (member, device); each needs a vouch.
+    vouched: Vec<(String, String)>,
+    /// Values put on device records in this change: (member, device, field) → value.
+    device_fields: HashMap<(String, String, String), ScalarValue>,
 }
 
 impl OpCheck<'_> {
@@ -503,6 +515,15 @@ impl OpCheck<'_> {
                     }
                     let counter = start + u64::try_from(i).unwrap_or(u64::MAX);
                     self.created.insert(OpId(counter, actor.clone()), path.clone());
+                    if self.kind == DocKind::People
+                        && let [root, m, devices, d] = path.as_slice()
+                        && root == "members"
+                        && devices == "devices"
+                        && !parent_new
+                        && *m != self.author.to_string()
+                    {
+                        self.vouched.push((m.clone(), d.clone()));
+                    }
                 }
                 OpType::Make(_) => return Err(self.deny(&path, "only maps are part of the schema")),
                 OpType::Put(v) => {
@@ -510,6 +531,13 @@ impl OpCheck<'_> {
                         return Err(self.deny(&path, "is a record and cannot be replaced by a value"));
                     }
                     self.check_value(rule, &path, v)?;
+                    if self.kind == DocKind::People
+                        && let [root, m, devices, d, field] = path.as_slice()
+                        && root == "members"
+                        && devices == "devices"
+                    {
+                        self.device_fields.insert((m.clone(), d.clone(), field.clone()), v.clone());
+                    }
                     if parent_new
                         && self.kind == DocKind::Ledger
                         && let ([root, key, field], ScalarValue::Str(m)) = (path.as_slice(), v)
@@ -530,6 +558,37 @@ impl OpCheck<'_> {
                 }
             }
             self.check_who(rule, &path, parent_new)?;
+        }
+        for (m, d) in std::mem::take(&mut self.vouched) {
+            self.check_vouch(&m, &d)?;
+        }
+        Ok(())
+    }
+
+    /// A device record added for another member: one of that member's current devices must
+    /// vouch for it, in the record itself.
+    fn check_vouch(&self, m: &str, d: &str) -> Result<(), VerifyError> {
+        let path = ["members".to_owned(), m.to_owned(), "devices".to_owned(), d.to_owned()];
+        let field = |f: &str| self.device_fields.get(&(m.to_owned(), d.to_owned(), f.to_owned()));
+        let by = match field("vouched_by") {
+            Some(ScalarValue::Str(s)) => s.parse::<DeviceId>().ok(),
+            _ => None,
+        };
+        let vouch = match field("vouch") {
+            Some(ScalarValue::Bytes(b)) => <[u8; 64]>::try_from(b.as_slice()).ok().map(crate::identity::Vouch),
+            _ => None,
+        };
+        let (Some(by), Some(vouch)) = (by, vouch) else {
+            return Err(self.deny(&path, "a device is added by its own member, or with the vouch of their backup"));
+        };
+        let (Ok(member), Ok(device)) = (m.parse::<MemberId>(), d.parse::<DeviceId>()) else {
+            return Err(self.deny(&path, "is not a device of a member"));
+        };
+        if !crate::doc::people::is_current_device(self.doc, &member, &by) {
+            return Err(self.deny(&path, format!("is vouched for by {}, which is not a current device", by.short())));
+        }
+        if !vouch.verify(&by, &member, &device) {
+            return Err(self.deny(&path, "its vouch does not verify"));
         }
         Ok(())
     }
@@ -735,6 +794,7 @@ impl OpCheck<'_> {
             Value::NoticeRef => s.is_some_and(|s| s.parse::<crate::id::NoticeId>().is_ok_and(|n| n.to_string() == s)),
             Value::FlagRef => s.is_some_and(|s| s.parse::<crate::id::FlagId>().is_ok_and(|f| f.to_string() == s)),
             Value::MemberRef => s.is_some_and(|s| s.parse::<MemberId>().is_ok_and(|m| m.to_string() == s)),
+            Value::DeviceRef => s.is_some_and(|s| s.parse::<DeviceId>().is_ok_and(|d| d.to_string() == s)),
             Value::SeriesRef => s.is_some_and(|s| s.parse::<crate::id::SeriesId>().is_ok_and(|f| f.to_string() == s)),
             Value::StanceRound => self.stance_in_time(path, v),
             Value::CrewRef => s.is_some_and(|s| s.parse::<crate::id::CrewId>().is_ok_and(|c| c.to_string() == s)),

@@ -23,7 +23,8 @@ use super::read::{Field, Record, child_map, fields, records, root_map};
 use super::{Document, WriteError, root_container};
 use crate::crypto::{DataKey, unhex};
 use crate::id::{DeviceId, InviteId, MemberId};
-use crate::identity::{DeviceCert, Identity, SecretKey, SignedChange};
+use crate::identity::{DeviceCert, Identity, SecretKey, SignedChange, Vouch};
+use crate::model::DeviceKind;
 use crate::time::Timestamp;
 use crate::validate::ValidationError;
 
@@ -287,6 +288,156 @@ impl Document {
     }
 }
 
+/// A device to add to a member's record.
+#[derive(Debug, Clone)]
+pub struct NewDevice {
+    pub member: MemberId,
+    pub device: DeviceId,
+    pub cert: DeviceCert,
+    pub label: String,
+    pub kind: DeviceKind,
+    /// For a device added by someone else than the member: the vouch of one of the member's
+    /// current devices (a backup's key).
+    pub vouch: Option<(DeviceId, Vouch)>,
+}
+
+impl Document {
+    /// Adds a device to a member: written by one of the member's own devices (linking a new
+    /// computer, or registering a backup's key), or by any member with the vouch of one of
+    /// the member's current devices (a computer restored from a backup). The current data key
+    /// is sealed to a computer in the same change, if this device holds it.
+    pub fn add_device(&mut self, me: &Identity, new: &NewDevice, now: Timestamp) -> Result<SignedChange, WriteError> {
+        let label = crate::validate::text(crate::validate::Field::DeviceLabel, &new.label, crate::validate::NAME_MAX)?;
+        let view = PeopleView::read_some(&self.doc, Some(&[me.member(), new.member]));
+        if !view.is_current_member(&me.member()) {
+            return Err(ValidationError::NotAMember.into());
+        }
+        let member = match view.members.get(&new.member) {
+            Some(m) if m.removed => return Err(ValidationError::AlreadyRemoved { name: m.name.clone() }.into()),
+            Some(m) => m,
+            None => return Err(ValidationError::NotAMemberNamed { name: new.member.short() }.into()),
+        };
+        match member.device_records.get(&new.device) {
+            Some(r) if r.revoked.is_some() => {
+                return Err(ValidationError::DeviceRevoked { device: new.device.short() }.into());
+            }
+            Some(_) => return Err(ValidationError::DeviceKnown { device: new.device.short() }.into()),
+            None => {}
+        }
+        if !new.cert.verify(&new.member, &new.device) {
+            return Err(ValidationError::DeviceCertMismatch.into());
+        }
+        if me.member() != new.member {
+            let ok = new.vouch.as_ref().is_some_and(|(by, vouch)| {
+                member.devices.contains_key(by) && vouch.verify(by, &new.member, &new.device)
+            });
+            if !ok {
+                return Err(WriteError::Other(
+                    "a device is added by its own member, or with the vouch of their backup".into(),
+                ));
+            }
+        }
+        let membership = Membership::read(&self.doc);
+        let seal = match (new.kind, membership.current()) {
+            (DeviceKind::Computer, Some(epoch)) => membership
+                .key(&epoch.key_id, me.device_key())
+                .map(|key| key.seal_to(&new.device).map(|sealed| (crate::crypto::hex(&epoch.key_id), sealed)))
+                .transpose()
+                .map_err(|e| WriteError::Other(e.to_string()))?,
+            _ => None,
+        };
+        let seals = match &seal {
+            Some((key_hex, _)) => root_map(&self.doc, "epochs")
+                .and_then(|e| child_map(&self.doc, &e, key_hex))
+                .and_then(|e| child_map(&self.doc, &e, "seals")),
+            None => None,
+        };
+        let devices = root_map(&self.doc, "members")
+            .and_then(|all| child_map(&self.doc, &all, &new.member.to_string()))
+            .and_then(|m| child_map(&self.doc, &m, "devices"))
+            .ok_or_else(|| WriteError::Other("the member's record has no devices".into()))?;
+        self.write(me, now, |tx| {
+            use automerge::transaction::Transactable;
+            let mut rec = Rec::new()
+                .bytes("cert", &new.cert.0)
+                .timestamp("added_at", now.millis())
+                .str("label", label.clone())
+                .str("kind", new.kind.as_str());
+            if let Some((by, vouch)) = &new.vouch {
+                rec = rec.str("vouched_by", by.to_string()).bytes("vouch", &vouch.0);
+            }
+            rec.create(tx, &devices, &new.device.to_string())?;
+            if let (Some(seals), Some((_, sealed))) = (&seals, &seal) {
+                tx.put(seals, new.device.to_string(), ScalarValue::Bytes(sealed.clone()))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Revokes a member's device: its new changes are refused from now on, and a new data key
+    /// is sealed to every other current device (as removing a member does).
+    pub fn revoke_device(
+        &mut self,
+        me: &Identity,
+        member: MemberId,
+        device: DeviceId,
+        new_key: &DataKey,
+        now: Timestamp,
+    ) -> Result<SignedChange, WriteError> {
+        if device == me.device() {
+            return Err(ValidationError::RevokeThisDevice.into());
+        }
+        let view = PeopleView::read(&self.doc);
+        if !view.is_current_member(&me.member()) {
+            return Err(ValidationError::NotAMember.into());
+        }
+        let record = view.members.get(&member).and_then(|m| m.device_records.get(&device));
+        match record {
+            None => return Err(ValidationError::UnknownDevice { device: device.short() }.into()),
+            Some(r) if r.revoked.is_some() => {
+                return Err(ValidationError::DeviceRevoked { device: device.short() }.into());
+            }
+            Some(_) => {}
+        }
+        let remaining: Vec<DeviceId> = current_devices(&view).into_iter().filter(|d| *d != device).collect();
+        let n = Membership::read(&self.doc).current().map_or(0, |e| e.n + 1);
+        let seals = seal_all(new_key, &remaining)?;
+        let record = root_map(&self.doc, "members")
+            .and_then(|all| child_map(&self.doc, &all, &member.to_string()))
+            .and_then(|m| child_map(&self.doc, &m, "devices"))
+            .and_then(|ds| child_map(&self.doc, &ds, &device.to_string()))
+            .ok_or_else(|| ValidationError::UnknownDevice { device: device.short() })?;
+        let epochs = root_container(&self.doc, "epochs")?;
+        self.write(me, now, |tx| {
+            Rec::new()
+                .str("by", me.member().to_string())
+                .timestamp("at", now.millis())
+                .create(tx, &record, "revoked")?;
+            epoch_record(new_key, n, me, now, seals).create(tx, &epochs, &new_key.id_hex()).map(|_| ())
+        })
+    }
+
+    /// Names one of the member's own devices.
+    pub fn label_device(
+        &mut self,
+        me: &Identity,
+        device: DeviceId,
+        label: &str,
+        now: Timestamp,
+    ) -> Result<SignedChange, WriteError> {
+        let label = crate::validate::text(crate::validate::Field::DeviceLabel, label, crate::validate::NAME_MAX)?;
+        let record = root_map(&self.doc, "members")
+            .and_then(|all| child_map(&self.doc, &all, &me.member().to_string()))
+            .and_then(|m| child_map(&self.doc, &m, "devices"))
+            .and_then(|ds| child_map(&self.doc, &ds, &device.to_string()))
+            .ok_or_else(|| ValidationError::UnknownDevice { device: device.short() })?;
+        self.write(me, now, |tx| {
+            use automerge::transaction::Transactable;
+            tx.put(&record, "label", label.as_str())
+        })
+    }
+}
+
 pub(super) fn seal_all(key: &DataKey, devices: &[DeviceId]) -> Result<Vec<(DeviceId, Vec<u8>)>, WriteError> {
     devices.iter().map(|d| key.seal_to(d).map(|s| (*d, s)).map_err(|e| WriteError::Other(e.to_string()))).collect()
 }
@@ -378,5 +529,151 @@ mod tests {
             Ok(change) => assert_eq!(verified(&before, &change), Err(VerifyError::RemovedMember(bob.member()))),
             Err(e) => assert!(e.to_string().contains("not a member"), "{e}"),
         }
+    }
+
+    fn computer(member_key: &SecretKey, label: &str, vouch: Option<(DeviceId, Vouch)>) -> (Identity, NewDevice) {
+        let device = Identity::certify(member_key, SecretKey::generate());
+        let new = NewDevice {
+            member: device.member(),
+            device: device.device(),
+            cert: device.cert(),
+            label: label.into(),
+            kind: DeviceKind::Computer,
+            vouch,
+        };
+        (device, new)
+    }
+
+    #[test]
+    fn a_member_links_a_second_computer_and_revokes_a_lost_one() {
+        let t = |s: i64| Timestamp(1_800_000_000_000 + s * 1000);
+        let (ana_key, ana) = Identity::generate();
+        let (_, mut doc, _) = found(&ana, "Riverside", "Ana", t(0)).unwrap();
+        let key0 = DataKey::generate();
+        doc.start_epoch(&ana, &key0, t(1)).unwrap();
+
+        // The first computer adds the second: a peer verifies it, and the second holds the key.
+        let (laptop, new) = computer(&ana_key, "Kitchen laptop", None);
+        let before = doc.clone();
+        let c = doc.add_device(&ana, &new, t(2)).unwrap();
+        verified(&before, &c).unwrap();
+        let view = PeopleView::read(doc.automerge());
+        let me = &view.members[&ana.member()];
+        assert_eq!(me.devices.len(), 2);
+        assert_eq!(me.device_records[&laptop.device()].label, "Kitchen laptop");
+        assert_eq!(Membership::read(doc.automerge()).current_key(laptop.device_key()), Some(key0.clone()));
+        // Both write as Ana.
+        let before = doc.clone();
+        let c = doc
+            .update_profile(
+                &laptop,
+                &crate::model::ProfileUpdate { hours_per_week: Some(crate::Minutes(120)), ..Default::default() },
+                t(3),
+            )
+            .unwrap();
+        verified(&before, &c).unwrap();
+        assert_eq!(doc.add_device(&ana, &new, t(3)).unwrap_err().to_string(), {
+            ValidationError::DeviceKnown { device: laptop.device().short() }.to_string()
+        });
+
+        // A certificate of another member's key is refused.
+        let (stranger_key, _) = Identity::generate();
+        let (_, mut forged) = computer(&stranger_key, "x", None);
+        forged.member = ana.member();
+        assert!(doc.add_device(&ana, &forged, t(4)).is_err());
+
+        // The laptop is lost: revoked from the first computer, with a key it cannot open.
+        let key1 = DataKey::generate();
+        assert_eq!(
+            doc.revoke_device(&ana, ana.member(), ana.device(), &key1, t(5)).unwrap_err().to_string(),
+            ValidationError::RevokeThisDevice.to_string()
+        );
+        let mut lost = doc.clone();
+        let before = doc.clone();
+        let c = doc.revoke_device(&ana, ana.member(), laptop.device(), &key1, t(5)).unwrap();
+        verified(&before, &c).unwrap();
+        let m = Membership::read(doc.automerge());
+        assert_eq!(m.current_key(ana.device_key()), Some(key1));
+        assert_eq!(m.current_key(laptop.device_key()), None);
+        let view = PeopleView::read(doc.automerge());
+        assert!(view.member_of_device(&laptop.device()).is_none());
+        assert!(view.members[&ana.member()].device_records[&laptop.device()].revoked.is_some());
+        // What the lost laptop writes next is refused.
+        let before = doc.clone();
+        let c = lost.update_profile(&laptop, &crate::model::ProfileUpdate::default(), t(6));
+        if let Ok(c) = c {
+            assert_eq!(verified(&before, &c), Err(VerifyError::RevokedDevice(laptop.device(), ana.member())));
+        }
+        assert!(doc.revoke_device(&ana, ana.member(), laptop.device(), &DataKey::generate(), t(7)).is_err());
+    }
+
+    #[test]
+    fn a_restored_computer_is_added_by_a_peer_with_the_backups_vouch() {
+        let t = |s: i64| Timestamp(1_800_000_000_000 + s * 1000);
+        let (ana_key, ana) = Identity::generate();
+        let (_, bob) = Identity::generate();
+        let (_, mut doc, _) = found(&ana, "Riverside", "Ana", t(0)).unwrap();
+        doc.start_epoch(&ana, &DataKey::generate(), t(1)).unwrap();
+        doc.admit_member(&ana, bob.member(), "Bob", bob.device(), bob.cert(), t(1)).unwrap();
+        doc.start_epoch(&ana, &DataKey::generate(), t(1)).unwrap();
+        // Ana makes a backup: its key is a device of hers that no computer holds.
+        let backup_key = SecretKey::generate();
+        let backup = Identity::certify(&ana_key, backup_key.clone());
+        let registered = NewDevice {
+            member: ana.member(),
+            device: backup.device(),
+            cert: backup.cert(),
+            label: "Backup".into(),
+            kind: DeviceKind::Backup,
+            vouch: None,
+        };
+        let before = doc.clone();
+        let c = doc.add_device(&ana, &registered, t(2)).unwrap();
+        verified(&before, &c).unwrap();
+
+        // Ana's laptop is gone; on a new one the backup vouches, and Bob's peer writes it.
+        let placeholder = Identity::certify(&ana_key, SecretKey::generate());
+        let vouch = Vouch::sign(&backup_key, &ana.member(), &placeholder.device());
+        let (restored, mut new) = computer(&ana_key, "New laptop", None);
+        new.vouch = Some((backup.device(), Vouch::sign(&backup_key, &ana.member(), &restored.device())));
+        // A vouch for another device does not do.
+        let mut wrong = new.clone();
+        wrong.vouch = Some((backup.device(), vouch));
+        assert!(doc.add_device(&bob, &wrong, t(3)).is_err());
+        let mut bare = new.clone();
+        bare.vouch = None;
+        assert!(doc.add_device(&bob, &bare, t(3)).is_err());
+        let before = doc.clone();
+        let c = doc.add_device(&bob, &new, t(3)).unwrap();
+        verified(&before, &c).unwrap();
+        let m = Membership::read(doc.automerge());
+        assert!(m.current_key(restored.device_key()).is_some(), "the restored computer reads gossip");
+        assert_eq!(PeopleView::read(doc.automerge()).member_of_device(&restored.device()).map(|m| m.id), {
+            Some(ana.member())
+        });
+
+        // A forged change that adds a device for Ana without a vouch is refused by peers.
+        let mut forged = before.clone();
+        let (_, sneaky) = computer(&ana_key, "Thief", None);
+        let devices = root_map(forged.automerge(), "members")
+            .and_then(|all| child_map(forged.automerge(), &all, &ana.member().to_string()))
+            .and_then(|m| child_map(forged.automerge(), &m, "devices"))
+            .unwrap();
+        let c = forged
+            .write(&bob, t(4), |tx| {
+                Rec::new()
+                    .bytes("cert", &sneaky.cert.0)
+                    .timestamp("added_at", t(4).millis())
+                    .create(tx, &devices, &sneaky.device.to_string())
+                    .map(|_| ())
+            })
+            .unwrap();
+        assert!(matches!(verified(&before, &c), Err(VerifyError::NotAllowed { .. })));
+
+        // Once the backup is revoked, its vouch adds nothing.
+        doc.revoke_device(&ana, ana.member(), backup.device(), &DataKey::generate(), t(5)).unwrap();
+        let (later, mut again) = computer(&ana_key, "Another", None);
+        again.vouch = Some((backup.device(), Vouch::sign(&backup_key, &ana.member(), &later.device())));
+        assert!(doc.add_device(&bob, &again, t(6)).is_err());
     }
 }

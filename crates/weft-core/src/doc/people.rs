@@ -8,7 +8,8 @@
 //! sectors:   { <sector>: { name, essential, baseline (minutes/year), order, archived } }
 //! guilds:    { <guild>: { name, sector, description, archived, created_by } }
 //! members:   { <member>: { name, admitted_by, admitted_at,
-//!                          devices: { <device>: { cert, added_at } },
+//!                          devices: { <device>: { cert, added_at, label, kind, vouched_by, vouch,
+//!                                                 revoked: { by, at } } },
 //!                          profile: { skills: { <skill>: 1..5 }, interests: { <sector>: 0..5 },
 //!                                     hours_per_week (minutes), travel, learn: { <skill>: true } } } }
 //! removed, invites, epochs, crews: reserved for membership changes and crews
@@ -24,7 +25,10 @@ use super::read::{Field, Record, SchemaError, child_map, fields, records, root_m
 use super::{DocId, DocName, Document, PEOPLE_ROOTS, PEOPLE_SCHEMA, WriteError};
 use crate::id::{CommunityId, DeviceId, GuildId, MemberId, SectorId};
 use crate::identity::{DeviceCert, Identity, SignedChange};
-use crate::model::{Guild, Interest, Member, Profile, ProfileUpdate, Sector, SkillLevel, default_sectors};
+use crate::model::{
+    DeviceKind, DeviceRecord, Guild, Interest, Member, Profile, ProfileUpdate, Revocation, Sector, SkillLevel,
+    default_sectors,
+};
 use crate::time::{Minutes, Timestamp};
 use crate::validate::{self, ValidationError};
 
@@ -213,13 +217,19 @@ fn read_member(doc: &Automerge, key: &str, obj: &ObjId) -> Result<Member, Schema
     let id: MemberId = key.parse().map_err(|_| bad("id", "is not a member id"))?;
     let rec = Record::read(doc, obj, &name);
     let mut devices = BTreeMap::new();
+    let mut device_records = BTreeMap::new();
     for (dkey, dobj) in records(doc, rec.map("devices")?) {
         let Ok(device) = dkey.parse::<DeviceId>() else { continue };
         let drec = Record::read(doc, &dobj, &format!("{name}/devices/{dkey}"));
         // Certificates are checked when a change arrives (`verify`); only verified changes
         // are ever applied, so reading does not check them again (it would cost a signature
         // verification per device on every read).
-        devices.insert(device, DeviceCert(drec.bytes::<64>("cert")?));
+        let cert = DeviceCert(drec.bytes::<64>("cert")?);
+        let record = read_device(doc, &drec, &format!("{name}/devices/{dkey}"))?;
+        if record.revoked.is_none() {
+            devices.insert(device, cert);
+        }
+        device_records.insert(device, record);
     }
     let prec = Record::read(doc, rec.map("profile")?, &format!("{name}/profile"));
     let mut profile = Profile {
@@ -252,9 +262,51 @@ fn read_member(doc: &Automerge, key: &str, obj: &ObjId) -> Result<Member, Schema
         admitted_by: rec.parse("admitted_by")?,
         admitted_at: rec.timestamp("admitted_at")?,
         devices,
+        device_records,
         profile,
         removed: false,
     })
+}
+
+fn read_device(doc: &Automerge, drec: &Record, name: &str) -> Result<DeviceRecord, SchemaError> {
+    let kind = match drec.opt_str("kind")? {
+        None | Some("computer") => DeviceKind::Computer,
+        Some("backup") => DeviceKind::Backup,
+        Some(other) => {
+            return Err(SchemaError {
+                record: name.to_owned(),
+                field: "kind".into(),
+                problem: format!("has an unknown kind '{other}'"),
+            });
+        }
+    };
+    let revoked = if drec.has("revoked") {
+        let r = Record::read(doc, drec.map("revoked")?, &format!("{name}/revoked"));
+        Some(Revocation { by: r.parse("by")?, at: r.timestamp("at")? })
+    } else {
+        None
+    };
+    Ok(DeviceRecord {
+        label: drec.opt_str("label")?.unwrap_or_default().to_owned(),
+        kind,
+        added_at: drec.timestamp("added_at")?,
+        vouched_by: drec.opt_parse("vouched_by")?,
+        revoked,
+    })
+}
+
+/// Whether `device` acts for `member` now: the member is current, and the device is theirs
+/// and not revoked. Reads the document directly (verification asks it for one device).
+pub(crate) fn is_current_device(doc: &Automerge, member: &MemberId, device: &DeviceId) -> bool {
+    let key = member.to_string();
+    if root_map(doc, "removed").is_some_and(|r| child_map(doc, &r, &key).is_some()) {
+        return false;
+    }
+    root_map(doc, "members")
+        .and_then(|all| child_map(doc, &all, &key))
+        .and_then(|m| child_map(doc, &m, "devices"))
+        .and_then(|ds| child_map(doc, &ds, &device.to_string()))
+        .is_some_and(|d| child_map(doc, &d, "revoked").is_none())
 }
 
 fn sector_fields(rec: Rec, s: &Sector, name: &str) -> Rec {

@@ -96,6 +96,8 @@ pub enum Value {
     GatheringRef,
     /// A member's id (another member's, as a stand-in names whom they stand in for).
     MemberRef,
+    /// A device's id.
+    DeviceRef,
     /// A stance's round: 1 to `proposals::MAX_ROUNDS`, and the stance's time (path segment 4)
     /// no later than that round can run (`Proposal::latest_stance`) and no earlier than the
     /// proposal (segment 1).
@@ -197,9 +199,27 @@ pub const PEOPLE: &[Rule] = &[
     r(&[Lit("members"), M, Lit("admitted_by")], Value::Author, Who::AtCreation),
     r(&[Lit("members"), M, Lit("admitted_at")], Value::Timestamp, Who::AtCreation),
     r(&[Lit("members"), M, Lit("devices")], Value::Map, Who::AtCreation),
-    r(&[Lit("members"), M, Lit("devices"), Seg::Device], Value::Map, Who::MemberAt(1)),
+    // A device record is created by the member's own device, or by any member with the vouch
+    // of one of the member's current devices (a backup's key): `verify` checks which.
+    r(&[Lit("members"), M, Lit("devices"), Seg::Device], Value::Map, Who::Member),
     r(&[Lit("members"), M, Lit("devices"), Seg::Device, Lit("cert")], Value::Cert, Who::AtCreation),
     r(&[Lit("members"), M, Lit("devices"), Seg::Device, Lit("added_at")], Value::Timestamp, Who::AtCreation),
+    r(
+        &[Lit("members"), M, Lit("devices"), Seg::Device, Lit("label")],
+        Value::Text { min: 0, max: validate::NAME_MAX },
+        Who::MemberAt(1),
+    ),
+    r(
+        &[Lit("members"), M, Lit("devices"), Seg::Device, Lit("kind")],
+        Value::OneOf(&["computer", "backup"]),
+        Who::AtCreation,
+    ),
+    r(&[Lit("members"), M, Lit("devices"), Seg::Device, Lit("vouched_by")], Value::DeviceRef, Who::AtCreation),
+    r(&[Lit("members"), M, Lit("devices"), Seg::Device, Lit("vouch")], Value::Bytes(64), Who::AtCreation),
+    // Revoking: by any of the member's devices, or by the community (as removal is).
+    r(&[Lit("members"), M, Lit("devices"), Seg::Device, Lit("revoked")], Value::Map, Who::Member),
+    r(&[Lit("members"), M, Lit("devices"), Seg::Device, Lit("revoked"), Lit("by")], Value::Author, Who::AtCreation),
+    r(&[Lit("members"), M, Lit("devices"), Seg::Device, Lit("revoked"), Lit("at")], Value::Timestamp, Who::AtCreation),
     r(&[Lit("members"), M, Lit("profile")], Value::Map, Who::AtCreation),
     r(&[Lit("members"), M, Lit("profile"), Lit("skills")], Value::Map, Who::AtCreation),
     d(
