@@ -195,6 +195,8 @@ fn inbound(request: wire::Request) -> Inbound {
         wire::Request::Sync(f) => Inbound::Sync(read_frame(f)),
         wire::Request::Join(j) => Inbound::Join(j),
         wire::Request::Link(l) => Inbound::Link(l),
+        wire::Request::DeviceLink(l) => Inbound::DeviceLink(l),
+        wire::Request::Restore(x) => Inbound::Restore(x),
     }
 }
 
@@ -204,6 +206,10 @@ fn answer(response: wire::Response) -> Answer {
         wire::Response::Sync(f) => Answer::Sync(read_frame(f)),
         wire::Response::Joined { community } => Answer::Joined { community },
         wire::Response::Linked { community, evidence } => Answer::Linked { community, evidence },
+        wire::Response::DeviceLinked { member, member_key, name, communities } => {
+            Answer::DeviceLinked { member, member_key, name, communities }
+        }
+        wire::Response::Restored { communities } => Answer::Restored { communities },
         wire::Response::Refused(r) => Answer::Refused(r),
     }
 }

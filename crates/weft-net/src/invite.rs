@@ -5,8 +5,8 @@
 //!   secret and a checksum against typos. It is enough on a LAN, where mDNS finds members.
 //! - The **link** (`weft://join/<code>?c=<community>&k=neighbour&a=<address>…`) adds the
 //!   community, what the invitation is for (`k=neighbour`: linking another community, not
-//!   joining as a member; left out for a member's) and the inviter's addresses, for joining
-//!   across the internet.
+//!   joining as a member; `k=device`: linking another computer of the same member; left out
+//!   for a member's) and the inviter's addresses, for joining across the internet.
 //!
 //! Both are typed or pasted by people, so parsing is strict and every failure says what is
 //! wrong.
@@ -27,9 +27,22 @@ pub struct InviteCode {
     pub invite: [u8; 12],
     pub secret: [u8; 16],
     pub community: Option<CommunityId>,
-    /// A neighbour invitation (to link another community), as the link says.
-    pub neighbour: bool,
+    /// What the code is for, as the link says (a short code alone says nothing: the command
+    /// it is typed into does).
+    pub kind: CodeKind,
     pub addresses: Vec<Multiaddr>,
+}
+
+/// What a code is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CodeKind {
+    /// Joining a community as a member.
+    #[default]
+    Member,
+    /// Linking another community as a neighbour.
+    Neighbour,
+    /// Linking another computer of the same member (a pairing code, minutes long).
+    Device,
 }
 
 /// Why an invitation could not be read. In the API each is a `kind` of its own with its
@@ -85,8 +98,13 @@ impl InviteCode {
             out.push_str(&format!("{sep}c={c}"));
             sep = '&';
         }
-        if self.neighbour {
-            out.push_str(&format!("{sep}k=neighbour"));
+        let kind = match self.kind {
+            CodeKind::Member => None,
+            CodeKind::Neighbour => Some("neighbour"),
+            CodeKind::Device => Some("device"),
+        };
+        if let Some(kind) = kind {
+            out.push_str(&format!("{sep}k={kind}"));
             sep = '&';
         }
         for a in self.addresses.iter().take(MAX_ADDRESSES) {
@@ -119,14 +137,15 @@ impl InviteCode {
         invite.copy_from_slice(&bytes[..12]);
         let mut secret = [0u8; 16];
         secret.copy_from_slice(&bytes[12..28]);
-        let mut out = Self { invite, secret, community: None, neighbour: false, addresses: Vec::new() };
+        let mut out = Self { invite, secret, community: None, kind: CodeKind::Member, addresses: Vec::new() };
         for part in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
             match part.split_once('=') {
                 Some(("c", c)) => {
                     out.community = Some(c.parse().map_err(|_| InviteError::Community { community: c.to_owned() })?);
                 }
-                Some(("k", "neighbour")) => out.neighbour = true,
-                Some(("k", "member")) => out.neighbour = false,
+                Some(("k", "neighbour")) => out.kind = CodeKind::Neighbour,
+                Some(("k", "member")) => out.kind = CodeKind::Member,
+                Some(("k", "device")) => out.kind = CodeKind::Device,
                 Some(("a", a)) => {
                     if out.addresses.len() >= MAX_ADDRESSES {
                         return Err(InviteError::TooManyAddresses { max: MAX_ADDRESSES });
@@ -150,7 +169,7 @@ mod tests {
     fn a_neighbour_link_says_so_and_a_member_link_does_not() {
         let member = sample();
         assert!(!member.link().contains("k="));
-        let neighbour = InviteCode { neighbour: true, ..sample() };
+        let neighbour = InviteCode { kind: CodeKind::Neighbour, ..sample() };
         let link = neighbour.link();
         assert!(link.contains("&k=neighbour&"), "{link}");
         assert_eq!(InviteCode::parse(&link).unwrap(), neighbour);
@@ -166,7 +185,7 @@ mod tests {
             invite: [3; 12],
             secret: [9; 16],
             community: Some(CommunityId::from_bytes([1; 16])),
-            neighbour: false,
+            kind: CodeKind::Member,
             addresses: vec![
                 "/ip4/192.168.1.20/tcp/4001/p2p/12D3KooWRBhwfeP2Y4TCx1SM6s9rUoHhR5STiGwxBhgFRcw3UERE".parse().unwrap(),
             ],

@@ -108,6 +108,31 @@ pub struct JoinRequest {
     pub name: String,
 }
 
+/// A new computer asking one of a member's devices to link it, with the pairing code that
+/// device shows (the person confirms matching words on both screens first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceLinkRequest {
+    pub pairing: [u8; 12],
+    pub secret: [u8; 16],
+    pub device: DeviceId,
+    pub label: String,
+}
+
+/// A computer restored from a member's backup asking any member to add it: the member key's
+/// certificate of the new device, and the vouch of the backup's key (a device of the member).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestoreRequest {
+    pub member: MemberId,
+    pub device: DeviceId,
+    pub cert: [u8; 64],
+    pub vouched_by: DeviceId,
+    pub vouch: [u8; 64],
+    pub label: String,
+}
+
+/// The most communities a linked or restored device is told about at once.
+pub const MAX_COMMUNITIES: usize = 256;
+
 /// The most roster evidence (people changes that admit, certify and remove) a link carries.
 pub const MAX_EVIDENCE: usize = 20_000;
 
@@ -133,6 +158,8 @@ pub enum RefusalCode {
     Invalid,
     Busy,
     Internal,
+    /// Not yet: the person has not confirmed on their other computer (ask again shortly).
+    Pending,
 }
 
 impl RefusalCode {
@@ -146,6 +173,7 @@ impl RefusalCode {
             Self::Invalid => 6,
             Self::Busy => 7,
             Self::Internal => 8,
+            Self::Pending => 9,
         }
     }
     fn from_tag(tag: u8) -> Result<Self, WireError> {
@@ -158,6 +186,7 @@ impl RefusalCode {
             6 => Self::Invalid,
             7 => Self::Busy,
             8 => Self::Internal,
+            9 => Self::Pending,
             tag => return Err(WireError::Tag { what: "refusal", tag }),
         })
     }
@@ -176,6 +205,8 @@ pub enum Request {
     Sync(SyncFrame),
     Join(JoinRequest),
     Link(LinkRequest),
+    DeviceLink(DeviceLinkRequest),
+    Restore(RestoreRequest),
 }
 
 /// The answer to a [`Request`].
@@ -192,6 +223,19 @@ pub enum Response {
     Linked {
         community: CommunityId,
         evidence: Vec<WireChange>,
+    },
+    /// The member's device linked the asking computer: who it is now, and the communities whose
+    /// documents it may now sync. The member key travels only over this authenticated,
+    /// encrypted connection, to the device the person confirmed.
+    DeviceLinked {
+        member: MemberId,
+        member_key: [u8; 32],
+        name: String,
+        communities: Vec<CommunityId>,
+    },
+    /// The restored computer was added in these communities.
+    Restored {
+        communities: Vec<CommunityId>,
     },
     Refused(Refusal),
 }
@@ -492,6 +536,18 @@ fn read_join(r: &mut Reader<'_>) -> Result<JoinRequest, WireError> {
     })
 }
 
+fn write_communities(w: &mut Writer, communities: &[CommunityId]) {
+    w.len(communities.len());
+    for c in communities {
+        w.raw(c.as_bytes());
+    }
+}
+
+fn read_communities(r: &mut Reader<'_>) -> Result<Vec<CommunityId>, WireError> {
+    let n = r.count("community list", MAX_COMMUNITIES, 16)?;
+    (0..n).map(|_| r.community()).collect()
+}
+
 fn write_evidence(w: &mut Writer, evidence: &[WireChange]) {
     w.len(evidence.len());
     for c in evidence {
@@ -533,6 +589,22 @@ impl Request {
                 w.raw(l.community.as_bytes());
                 write_evidence(&mut w, &l.evidence);
             }
+            Self::DeviceLink(d) => {
+                w.u8(5);
+                w.raw(&d.pairing);
+                w.raw(&d.secret);
+                w.raw(d.device.as_bytes());
+                w.text(&d.label);
+            }
+            Self::Restore(x) => {
+                w.u8(6);
+                w.raw(x.member.as_bytes());
+                w.raw(x.device.as_bytes());
+                w.raw(&x.cert);
+                w.raw(x.vouched_by.as_bytes());
+                w.raw(&x.vouch);
+                w.text(&x.label);
+            }
         }
         w.0
     }
@@ -548,6 +620,20 @@ impl Request {
                 secret: r.array()?,
                 community: r.community()?,
                 evidence: read_evidence(&mut r)?,
+            }),
+            5 => Self::DeviceLink(DeviceLinkRequest {
+                pairing: r.array()?,
+                secret: r.array()?,
+                device: DeviceId::from_bytes(r.array()?),
+                label: r.text("device name")?,
+            }),
+            6 => Self::Restore(RestoreRequest {
+                member: MemberId::from_bytes(r.array()?),
+                device: DeviceId::from_bytes(r.array()?),
+                cert: r.array()?,
+                vouched_by: DeviceId::from_bytes(r.array()?),
+                vouch: r.array()?,
+                label: r.text("device name")?,
             }),
             tag => return Err(WireError::Tag { what: "request", tag }),
         };
@@ -582,6 +668,17 @@ impl Response {
                 w.raw(community.as_bytes());
                 write_evidence(&mut w, evidence);
             }
+            Self::DeviceLinked { member, member_key, name, communities } => {
+                w.u8(6);
+                w.raw(member.as_bytes());
+                w.raw(member_key);
+                w.text(name);
+                write_communities(&mut w, communities);
+            }
+            Self::Restored { communities } => {
+                w.u8(7);
+                write_communities(&mut w, communities);
+            }
         }
         w.0
     }
@@ -597,6 +694,13 @@ impl Response {
                 Self::Refused(Refusal { code, reason: r.text("reason")? })
             }
             5 => Self::Linked { community: r.community()?, evidence: read_evidence(&mut r)? },
+            6 => Self::DeviceLinked {
+                member: MemberId::from_bytes(r.array()?),
+                member_key: r.array()?,
+                name: r.text("name")?,
+                communities: read_communities(&mut r)?,
+            },
+            7 => Self::Restored { communities: read_communities(&mut r)? },
             tag => return Err(WireError::Tag { what: "response", tag }),
         };
         r.end()?;
@@ -695,6 +799,20 @@ mod tests {
                 community: community(),
                 evidence: vec![WireChange { bytes: vec![1, 2], signature: Some([3; 64]) }],
             }),
+            Request::DeviceLink(DeviceLinkRequest {
+                pairing: [4; 12],
+                secret: [5; 16],
+                device: DeviceId::from_bytes([6; 32]),
+                label: "Kitchen laptop".into(),
+            }),
+            Request::Restore(RestoreRequest {
+                member: MemberId::from_bytes([7; 32]),
+                device: DeviceId::from_bytes([8; 32]),
+                cert: [9; 64],
+                vouched_by: DeviceId::from_bytes([10; 32]),
+                vouch: [11; 64],
+                label: "New laptop".into(),
+            }),
         ];
         for r in requests {
             assert_eq!(Request::decode(&r.encode()), Ok(r));
@@ -703,6 +821,14 @@ mod tests {
             Response::Joined { community: community() },
             Response::Linked { community: community(), evidence: vec![WireChange { bytes: vec![4], signature: None }] },
             Response::Refused(Refusal { code: RefusalCode::InviteExpired, reason: "expired".into() }),
+            Response::Refused(Refusal { code: RefusalCode::Pending, reason: "confirm".into() }),
+            Response::DeviceLinked {
+                member: MemberId::from_bytes([7; 32]),
+                member_key: [12; 32],
+                name: "Ana".into(),
+                communities: vec![community(), community()],
+            },
+            Response::Restored { communities: vec![community()] },
             Response::Sync(SyncFrame {
                 community: community(),
                 doc: DocName::People,

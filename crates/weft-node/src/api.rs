@@ -55,6 +55,56 @@ pub enum Request {
         /// The name to go by, if this data directory has no identity yet.
         name: Option<String>,
     },
+    /// This member's computers and backups (as the people documents record them), and a
+    /// pairing in progress with the computers asking to be linked.
+    Devices,
+    /// Starts linking another computer: a pairing code (and link, for a QR code) that stays
+    /// valid `minutes` (default 10) and for one computer; needs the network.
+    DeviceAdd {
+        minutes: Option<u32>,
+    },
+    /// Confirms the computer asking with the pairing code, by the words both screens show (or
+    /// its id prefix): it is then linked when it next asks.
+    DeviceConfirm {
+        device: String,
+    },
+    /// On a new computer: the words to compare with the other computer's screen for this
+    /// pairing code.
+    DeviceLinkWords {
+        code: String,
+    },
+    /// On a new computer: becomes another computer of the member whose device shows the code
+    /// (needs the network; answers once the person confirmed there and the documents came).
+    DeviceLink {
+        code: String,
+        label: String,
+    },
+    /// Revokes one of the member's computers or backups (by its name or id prefix): what it
+    /// writes from now on is refused everywhere, and the data keys rotate.
+    DeviceRevoke {
+        device: String,
+    },
+    /// Names one of the member's computers (this one if `device` is none).
+    DeviceRename {
+        device: Option<String>,
+        label: String,
+    },
+    /// Makes an encrypted backup of this member's identity, protected by the passphrase: the
+    /// file's bytes and a printable recovery sheet. It registers a new backup key.
+    BackupCreate {
+        passphrase: String,
+    },
+    /// Restores a member's identity on this computer (whose data directory has none) from a
+    /// backup file (base64) or a recovery sheet's text, and gets the communities back from any
+    /// member's peer (needs the network). `revoke` names devices to revoke once back (the lost
+    /// laptop), or `all` for every other computer.
+    Restore {
+        backup: String,
+        passphrase: String,
+        label: String,
+        #[serde(default)]
+        revoke: Vec<String>,
+    },
     /// Invites a neighbouring community to link with one of ours: a code, a link.
     NeighbourInvite {
         community: Option<String>,
@@ -469,6 +519,11 @@ pub enum ExportFormatInput {
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
 pub enum Response {
     Identity(IdentityInfo),
+    Devices(DevicesInfo),
+    Pairing(PairingInfo),
+    LinkWords(Vec<String>),
+    Backup(BackupInfo),
+    Linked(LinkedInfo),
     Community(CommunityInfo),
     Communities(Vec<CommunityInfo>),
     Member(MemberInfo),
@@ -686,6 +741,82 @@ pub struct InviteInfo {
     pub addresses: Vec<String>,
     pub expires: Timestamp,
     pub uses: u32,
+}
+
+/// A member's computer or backup, as the people documents record it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DeviceInfo {
+    pub id: DeviceId,
+    pub label: String,
+    pub kind: weft_core::model::DeviceKind,
+    pub added_at: Timestamp,
+    /// The computer this node runs on.
+    pub this: bool,
+    /// Restored from a backup: which backup vouched for it.
+    pub vouched_by: Option<DeviceId>,
+    pub revoked: Option<RevokedInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RevokedInfo {
+    pub by: MemberId,
+    pub by_name: String,
+    pub at: Timestamp,
+}
+
+/// A computer asking to be linked with the pairing code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PendingDevice {
+    pub device: DeviceId,
+    pub label: String,
+    /// What its screen shows: the person compares before confirming.
+    pub words: Vec<String>,
+    pub asked_at: Timestamp,
+    pub confirmed: bool,
+}
+
+/// A pairing code in progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PairingInfo {
+    /// The short code (enough on the same network).
+    pub code: String,
+    /// The `weft://` link with this computer's addresses (for a QR code).
+    pub link: String,
+    pub addresses: Vec<String>,
+    pub expires: Timestamp,
+    /// A computer was linked with it (a code links one computer).
+    pub used: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DevicesInfo {
+    pub devices: Vec<DeviceInfo>,
+    pub pairing: Option<PairingInfo>,
+    pub asking: Vec<PendingDevice>,
+}
+
+/// A backup, made: the file's bytes and the recovery sheet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct BackupInfo {
+    /// The encrypted backup file, base64.
+    pub base64: String,
+    /// The same bytes as lines to print and type back.
+    pub sheet: Vec<String>,
+    /// A printable page: the lines and a QR code.
+    pub html: String,
+    /// The backup's own key, registered as one of the member's devices (revoke it to retire
+    /// the backup).
+    pub device: DeviceId,
+    pub made_at: Timestamp,
+}
+
+/// This computer now acts for the member: linked by another of their computers, or restored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LinkedInfo {
+    pub identity: IdentityInfo,
+    pub communities: Vec<CommunityInfo>,
+    /// Devices revoked on the way back (a restore that was asked to).
+    pub revoked: Vec<DeviceId>,
 }
 
 /// The network as this node sees it: who is connected, how they were found, and per
@@ -922,6 +1053,9 @@ pub enum Event {
     PeerIncident { peer: String, what: String },
     /// Peers came or went, or we listen somewhere new (`Request::Peers` tells the rest).
     NetworkChanged,
+    /// A computer asks to be linked with our pairing code, or one was linked
+    /// (`Request::Devices` tells the rest).
+    DevicesChanged,
 }
 
 /// A new proposal, as a member writes it; things it is about are named as people type them.

@@ -100,7 +100,7 @@ impl Core {
             invite: *new.invite.as_bytes(),
             secret: new.secret,
             community: Some(community),
-            neighbour: false,
+            kind: weft_net::invite::CodeKind::Member,
             addresses,
         })
     }
@@ -117,7 +117,7 @@ impl Core {
             invite: *new.invite.as_bytes(),
             secret: new.secret,
             community: Some(community),
-            neighbour: true,
+            kind: weft_net::invite::CodeKind::Neighbour,
             addresses,
         })
     }

@@ -188,6 +188,26 @@ pub enum Refusal {
          `weft neighbour accept` (or on the Neighbours screen)"
     )]
     NeighbourInviteToJoin,
+    #[error("no device '{reference}': `weft device list` shows them")]
+    NoSuchDevice { reference: String },
+    #[error("'{reference}' matches {matches} devices: give more of the id")]
+    AmbiguousDevice { reference: String, matches: u32 },
+    #[error("no pairing code is waiting here: start one with `weft device add` (or Settings → Devices)")]
+    NoPairing,
+    #[error("a pairing code lasts from 1 to {max} minutes, not {minutes}")]
+    PairingMinutes { minutes: u32, max: u32 },
+    #[error("this computer already acts for {name}: linking or restoring needs a data directory of its own")]
+    AlreadySomeone { name: String },
+    #[error("this is a pairing code, to link another computer of yours: use `weft device link` (or \"I already use Weft on another computer\")")]
+    DeviceCodeToJoin,
+    #[error("this is a code to join a community or link neighbours, not a pairing code from your other computer")]
+    NotAPairingCode,
+    #[error("the passphrase is wrong, or the backup was changed: try the passphrase again")]
+    BackupPassphrase,
+    #[error("this backup cannot be used: {why}")]
+    BackupUnreadable { why: String },
+    #[error("a backup's passphrase needs at least {min} characters (or three words): a short one is guessed quickly")]
+    BackupWeakPassphrase { min: u32 },
 }
 
 impl Refusal {
@@ -201,6 +221,8 @@ impl Refusal {
             | Self::NoSuchConcern { .. }
             | Self::NoSuchSeries { .. }
             | Self::NoSuchCrew { .. }
+            | Self::NoSuchDevice { .. }
+            | Self::NoPairing
             | Self::NoSuchGathering { .. }
             | Self::NoSuchGuild { .. }
             | Self::NoSuchMember { .. }
@@ -215,6 +237,7 @@ impl Refusal {
             | Self::AmbiguousConcern { .. }
             | Self::AmbiguousSeries { .. }
             | Self::AmbiguousCrew { .. }
+            | Self::AmbiguousDevice { .. }
             | Self::AmbiguousGathering { .. }
             | Self::AmbiguousGuild { .. }
             | Self::AmbiguousMember { .. } => ErrorCode::Ambiguous,

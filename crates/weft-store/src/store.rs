@@ -151,6 +151,51 @@ impl Store {
         Ok(StoredIdentity { identity, name: name.to_owned() })
     }
 
+    /// The device key of a computer that is waiting to be linked to a member (no identity yet):
+    /// made once and kept, so the peer id the other computer sees stays the same.
+    pub fn pending_device_key(&mut self) -> Result<SecretKey, StoreError> {
+        if let Some(existing) = self.identity()? {
+            return Err(StoreError::AlreadyInitialised { name: existing.name });
+        }
+        let key_dir = keys::key_dir(&self.dir);
+        if key_dir.join(DEVICE_KEY).exists() {
+            return keys::read_key(&key_dir, DEVICE_KEY);
+        }
+        let key = SecretKey::generate();
+        keys::write_key(&key_dir, DEVICE_KEY, &key)?;
+        Ok(key)
+    }
+
+    /// Makes this directory's identity from keys that exist already: a computer another of the
+    /// member's devices linked (its pending device key), or one restored from a backup, or a
+    /// directory whose database was set aside. The certificate is made again with the member
+    /// key (Ed25519 signatures are deterministic, so it is the one the people document holds).
+    pub fn restore_identity(
+        &mut self,
+        member_key: SecretKey,
+        device_key: SecretKey,
+        name: &str,
+    ) -> Result<StoredIdentity, StoreError> {
+        if let Some(existing) = self.identity()? {
+            return Err(StoreError::AlreadyInitialised { name: existing.name });
+        }
+        let identity = Identity::certify(&member_key, device_key);
+        let key_dir = keys::key_dir(&self.dir);
+        keys::write_key(&key_dir, MEMBER_KEY, &member_key)?;
+        keys::write_key(&key_dir, DEVICE_KEY, identity.device_key())?;
+        self.conn.execute(
+            "INSERT INTO identity (singleton, member, device, cert, name, created_at) VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+            params![
+                identity.member().to_string(),
+                identity.device().to_string(),
+                identity.cert().0.to_vec(),
+                name,
+                now_ms()
+            ],
+        )?;
+        Ok(StoredIdentity { identity, name: name.to_owned() })
+    }
+
     pub fn set_identity_name(&mut self, name: &str) -> Result<(), StoreError> {
         self.conn.execute("UPDATE identity SET name = ?1 WHERE singleton = 1", params![name])?;
         Ok(())

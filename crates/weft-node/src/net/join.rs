@@ -4,6 +4,8 @@
 use tokio::sync::oneshot;
 
 use super::Control;
+use weft_core::CommunityId;
+
 use crate::Node;
 use crate::error::NodeError;
 
@@ -28,7 +30,7 @@ impl Node {
             invite: *new.invite.as_bytes(),
             secret: new.secret,
             community: Some(c),
-            neighbour: false,
+            kind: weft_net::invite::CodeKind::Member,
             addresses: shared.clone(),
         };
         Ok(crate::api::Response::Invite(crate::api::InviteInfo {
@@ -46,7 +48,7 @@ impl Node {
     /// on the LAN), asks to be admitted, then syncs the community's documents from them.
     pub(crate) async fn join(&self, text: &str, name: Option<String>) -> Result<crate::api::Response, NodeError> {
         let code = weft_net::invite::InviteCode::parse(text)?;
-        if code.neighbour {
+        if code.kind != weft_net::invite::CodeKind::Member {
             return Err(crate::error::Refusal::NeighbourInviteToJoin.into());
         }
         let link = self.net_link().ok_or_else(|| {
@@ -54,10 +56,15 @@ impl Node {
         })?;
         let (reply, answer) = oneshot::channel();
         link.control.send(Control::Join { code, name, reply }).await.map_err(|_| NodeError::Stopped)?;
-        let community = answer.await.map_err(|_| NodeError::Stopped)??;
+        let community = first(answer.await.map_err(|_| NodeError::Stopped)??)?;
         let info = self.call(move |s| s.community_info(community)).await??;
         Ok(crate::api::Response::Community(info))
     }
+}
+
+/// The one community a join or a link brings.
+fn first(communities: Vec<CommunityId>) -> Result<CommunityId, NodeError> {
+    communities.into_iter().next().ok_or_else(|| NodeError::Network("a peer answered without a community".into()))
 }
 
 impl Node {
@@ -80,7 +87,7 @@ impl Node {
             invite: *new.invite.as_bytes(),
             secret: new.secret,
             community: Some(c),
-            neighbour: true,
+            kind: weft_net::invite::CodeKind::Neighbour,
             addresses: shared.clone(),
         };
         Ok(crate::api::Response::Invite(crate::api::InviteInfo {

@@ -62,9 +62,13 @@ impl Default for NetOptions {
 enum Control {
     Join { code: weft_net::invite::InviteCode, name: Option<String>, reply: oneshot::Sender<JoinResult> },
     Link { code: weft_net::invite::InviteCode, community: Option<String>, reply: oneshot::Sender<JoinResult> },
+    LinkDevice { code: weft_net::invite::InviteCode, label: String, reply: oneshot::Sender<JoinResult> },
+    Restore { code: weft_net::invite::InviteCode, request: weft_net::wire::RestoreRequest, reply: oneshot::Sender<JoinResult> },
 }
 
-type JoinResult = Result<CommunityId, NodeError>;
+/// The communities joined (one, or a member's every community for a linked or restored
+/// computer), or why not.
+type JoinResult = Result<Vec<CommunityId>, NodeError>;
 
 /// The running network, held by the node.
 #[derive(Debug, Clone)]
@@ -262,6 +266,16 @@ impl Driver {
                 Some(c) = control.recv() => match c {
                     Control::Join { code, name, reply } => self.join(code, name, reply).await,
                     Control::Link { code, community, reply } => self.link(code, community, reply).await,
+                    Control::LinkDevice { code, label, reply } => {
+                        self.start_joining(reply, move |s, ticket| {
+                            let request = s.device_link_request(&code, &label)?;
+                            Ok(Input::LinkDevice { ticket, code, request })
+                        })
+                        .await;
+                    }
+                    Control::Restore { code, request, reply } => {
+                        self.start_joining(reply, move |_, ticket| Ok(Input::Restore { ticket, code, request })).await;
+                    }
                 },
                 () = wake.notified() => self.post(None).await,
                 () = sleep_until(timer), if timer.is_some() => {
@@ -320,6 +334,13 @@ impl Driver {
                     }
                     Request::Link(l) => {
                         self.post(Some(Input::Request { peer: device, id, request: Inbound::Link(l) })).await;
+                    }
+                    Request::DeviceLink(l) => {
+                        let request = Inbound::DeviceLink(l);
+                        self.post(Some(Input::Request { peer: device, id, request })).await;
+                    }
+                    Request::Restore(x) => {
+                        self.post(Some(Input::Request { peer: device, id, request: Inbound::Restore(x) })).await;
                     }
                     Request::Sync(frame) => {
                         let answers = self.answers.clone();
@@ -482,6 +503,10 @@ impl Driver {
                     Ok(Response::Sync(frame)) => Ok(Answer::Sync(read_off_state_thread(frame).await)),
                     Ok(Response::Joined { community }) => Ok(Answer::Joined { community }),
                     Ok(Response::Linked { community, evidence }) => Ok(Answer::Linked { community, evidence }),
+                    Ok(Response::DeviceLinked { member, member_key, name, communities }) => {
+                        Ok(Answer::DeviceLinked { member, member_key, name, communities })
+                    }
+                    Ok(Response::Restored { communities }) => Ok(Answer::Restored { communities }),
                     Ok(Response::Refused(r)) => Ok(Answer::Refused(r)),
                     Err(e) => Err(e.to_string()),
                 },

@@ -64,8 +64,13 @@ impl State {
         Ok(self.community(c)?.info())
     }
 
-    pub(crate) fn device_key(&self) -> Result<[u8; 32], NodeError> {
-        Ok(self.identity()?.device_key().to_bytes())
+    /// This computer's device key: its identity's, or (waiting to be linked to a member) the
+    /// key it will be linked with.
+    pub(crate) fn device_key(&mut self) -> Result<[u8; 32], NodeError> {
+        match &self.identity {
+            Some(stored) => Ok(stored.identity.device_key().to_bytes()),
+            None => Ok(self.store.pending_device_key()?.to_bytes()),
+        }
     }
 
     pub(crate) fn member_name_of_device(&mut self, c: CommunityId, device: &DeviceId) -> Option<String> {

@@ -37,6 +37,7 @@ mod neighbours;
 mod net;
 mod people;
 mod replica;
+mod devices;
 mod resolve;
 mod series;
 mod write;
@@ -82,6 +83,8 @@ pub(crate) struct State {
     calendar_stale: bool,
     calendar_written: Option<weft_core::Date>,
     calendar_at: Mono,
+    /// A pairing code this computer made, to link another computer of the member's.
+    pairing: Option<devices::Pairing>,
 }
 
 impl State {
@@ -114,6 +117,7 @@ impl State {
             calendar_stale: true,
             calendar_written: None,
             calendar_at: Mono::ZERO,
+            pairing: None,
         };
         for row in state.store.communities()? {
             state.load_community(row.id)?;
@@ -246,8 +250,18 @@ impl State {
             Request::NoticeClose { notice } => self.close_notice(&notice),
             Request::Notices { community } => self.notices(community.as_deref()),
             Request::NoticeReply { community, notice, text } => self.reply_notice(community.as_deref(), &notice, &text),
+            // this member's computers
+            Request::DeviceConfirm { device } => self.confirm_device(&device),
+            Request::DeviceLinkWords { code } => self.link_words(&code),
+            Request::DeviceRevoke { device } => self.revoke_device(&device),
+            Request::DeviceRename { device, label } => self.rename_device(device.as_deref(), &label),
             // Carried out by the node itself (they need the network).
             Request::Invite { .. }
+            | Request::Devices
+            | Request::DeviceAdd { .. }
+            | Request::DeviceLink { .. }
+            | Request::BackupCreate { .. }
+            | Request::Restore { .. }
             | Request::Join { .. }
             | Request::NeighbourInvite { .. }
             | Request::NeighbourAccept { .. } => {

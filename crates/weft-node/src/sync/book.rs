@@ -136,6 +136,13 @@ impl Book {
         }
     }
 
+    /// A stranger may stay connected until at least `until` (one waiting for a person).
+    pub fn keep_stranger(&mut self, peer: &DeviceId, until: Mono) {
+        if let Some(p) = self.peers.get_mut(peer) {
+            p.stranger_until = Some(p.stranger_until.map_or(until, |t| t.max(until)));
+        }
+    }
+
     pub fn not_a_stranger(&mut self, peer: &DeviceId) {
         if let Some(p) = self.peers.get_mut(peer) {
             p.stranger_until = None;

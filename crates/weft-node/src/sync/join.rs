@@ -10,7 +10,7 @@ use tracing::debug;
 use weft_core::validate::ValidationError;
 use weft_core::{CommunityId, DeviceId, MemberId};
 use weft_net::invite::InviteCode;
-use weft_net::wire::{JoinRequest, LinkRequest, RefusalCode, Request};
+use weft_net::wire::{DeviceLinkRequest, JoinRequest, LinkRequest, RefusalCode, Request, RestoreRequest};
 
 use super::session::kind;
 use super::{Answer, Engine, Output, Replica, RequestId, Ticket};
@@ -19,6 +19,8 @@ use crate::error::NodeError;
 
 /// How long to wait before asking again a peer whose connection failed under the request.
 const ASK_AGAIN_AFTER: Duration = Duration::from_millis(500);
+/// How often a new computer asks again while the person confirms on their other computer.
+const ASK_PENDING_EVERY: Duration = Duration::from_secs(1);
 
 /// Who asks to join.
 #[derive(Debug, Clone)]
@@ -36,6 +38,17 @@ pub(super) enum Purpose {
     Member(JoinIdentity),
     /// Linking one of our communities to the invitation's, as neighbours.
     Neighbour(LinkRequest),
+    /// Becoming another computer of a member, with the pairing code their device shows.
+    Device(DeviceLinkRequest),
+    /// Being added back, restored from the member's backup (any member may add us).
+    Restore(RestoreRequest),
+}
+
+impl Purpose {
+    /// Whether it brings us every community of a member rather than one.
+    fn is_device(&self) -> bool {
+        matches!(self, Self::Device(_) | Self::Restore(_))
+    }
 }
 
 #[derive(Debug)]
@@ -45,7 +58,7 @@ pub(super) struct Joining {
     purpose: Purpose,
     asked: BTreeSet<DeviceId>,
     /// The member who admitted us, and to what.
-    admitted: Option<(DeviceId, CommunityId)>,
+    admitted: Option<(DeviceId, Vec<CommunityId>)>,
     deadline: Mono,
     ask_again_at: Option<Mono>,
     last_refusal: Option<String>,
@@ -109,6 +122,8 @@ impl Engine {
                 name: identity.name.clone(),
             }),
             Purpose::Neighbour(link) => Request::Link(link.clone()),
+            Purpose::Device(link) => Request::DeviceLink(link.clone()),
+            Purpose::Restore(restore) => Request::Restore(restore.clone()),
         };
         let id = RequestId(self.new_id());
         self.sessions.ask_join(peer, id, request.clone(), now);
@@ -135,7 +150,7 @@ impl Engine {
                 if let Err(e) = r.begin_join(community, peer) {
                     return self.finish_join(Err(e));
                 }
-                j.admitted = Some((peer, community));
+                j.admitted = Some((peer, vec![community]));
                 // From now on the deadline is for the documents to arrive.
                 j.deadline = now + self.config.join_timeout;
                 self.start_community(now, r, peer, community, true);
@@ -154,11 +169,34 @@ impl Engine {
                     j.last_refusal = Some(e.to_string());
                     return;
                 }
-                j.admitted = Some((peer, community));
+                j.admitted = Some((peer, vec![community]));
                 j.deadline = now + self.config.join_timeout;
                 self.identify(r, peer);
                 self.start_community(now, r, peer, community, true);
                 self.start_community(now, r, peer, ours, false);
+            }
+            Ok(Answer::DeviceLinked { member, member_key, name, communities }) => {
+                if !matches!(j.purpose, Purpose::Device(_)) {
+                    j.last_refusal = Some("a peer answered with a device link we did not ask for".into());
+                    return;
+                }
+                if let Err(e) = r.adopt_identity(member, member_key, &name) {
+                    return self.finish_join(Err(e));
+                }
+                self.admitted_to(now, r, peer, communities);
+            }
+            Ok(Answer::Restored { communities }) => {
+                if !matches!(j.purpose, Purpose::Restore(_)) {
+                    j.last_refusal = Some("a peer answered with a restore we did not ask for".into());
+                    return;
+                }
+                self.admitted_to(now, r, peer, communities);
+            }
+            Ok(Answer::Refused(refusal)) if refusal.code == RefusalCode::Pending => {
+                // The person has yet to confirm the words on their other computer: ask again.
+                j.last_refusal = Some(refusal.reason);
+                j.asked.remove(&peer);
+                j.ask_again_at = Some(now + ASK_PENDING_EVERY);
             }
             Ok(Answer::Refused(refusal)) => match refusal.code {
                 RefusalCode::InviteExpired => {
@@ -183,17 +221,24 @@ impl Engine {
     /// A sync with the member who admitted us is over: joined, or (until the deadline) another
     /// sync with them.
     pub(super) fn join_synced(&mut self, now: Mono, r: &mut impl Replica, peer: DeviceId, community: CommunityId) {
-        let Some((admitted, deadline)) = self.joining.as_ref().map(|j| (j.admitted, j.deadline)) else { return };
-        if admitted != Some((peer, community)) {
+        let Some((admitted, deadline)) = self.joining.as_ref().map(|j| (j.admitted.clone(), j.deadline)) else {
+            return;
+        };
+        let Some((admitter, communities)) = admitted else { return };
+        if admitter != peer || !communities.contains(&community) {
             return;
         }
         self.identify(r, peer);
-        let done = match self.joining.as_ref().map(|j| &j.purpose) {
-            Some(Purpose::Neighbour(_)) => r.is_linked(community),
-            _ => r.is_joined(community),
-        };
-        if done {
-            return self.finish_join(Ok(community));
+        let neighbour = matches!(self.joining.as_ref().map(|j| &j.purpose), Some(Purpose::Neighbour(_)));
+        let done = |r: &mut dyn FnMut(CommunityId) -> bool| communities.iter().all(|c| r(*c));
+        let all_done = if neighbour { done(&mut |c| r.is_linked(c)) } else { done(&mut |c| r.is_joined(c)) };
+        if all_done {
+            return self.finish_join(Ok(communities));
+        }
+        let this_done = if neighbour { r.is_linked(community) } else { r.is_joined(community) };
+        if this_done {
+            // Another of the member's communities is still on its way.
+            return;
         }
         if now < deadline && self.book.connected().contains(&peer) {
             debug!(peer = %peer.short(), "the community's documents are not all here yet; syncing again");
@@ -203,6 +248,10 @@ impl Engine {
             Some(Purpose::Neighbour(_)) => {
                 "the communities are linked but the neighbour's commons did not arrive; keep `weft serve` running and \
                  it will"
+            }
+            Some(Purpose::Device(_) | Purpose::Restore(_)) => {
+                "this computer was added, but the communities' documents did not all arrive; keep Weft running and \
+                 they will"
             }
             _ => {
                 "we were admitted but the community's documents did not arrive; keep `weft serve` running and they \
@@ -214,9 +263,11 @@ impl Engine {
 
     /// The member who admitted us left before the first sync was over.
     pub(super) fn join_peer_gone(&mut self, now: Mono, r: &mut impl Replica, peer: DeviceId) {
-        let Some((admitter, community)) = self.joining.as_ref().and_then(|j| j.admitted) else { return };
+        let Some((admitter, communities)) = self.joining.as_ref().and_then(|j| j.admitted.clone()) else { return };
         if admitter == peer {
-            self.join_synced(now, r, peer, community);
+            for community in communities {
+                self.join_synced(now, r, peer, community);
+            }
         }
     }
 
@@ -229,9 +280,14 @@ impl Engine {
             let refused = match j.purpose {
                 Purpose::Member(_) => "no member admitted us",
                 Purpose::Neighbour(_) => "no member of the neighbouring community linked us",
+                Purpose::Device(_) => "the other computer did not link this one",
+                Purpose::Restore(_) => "no member added this computer back",
             };
             let why = match j.last_refusal.take() {
                 Some(r) => format!("{refused}: {r}"),
+                None if j.purpose.is_device() => "none of your other computers or fellow members could be reached: \
+                                                  run Weft on one of them, on the same network or with its address"
+                    .into(),
                 None => "no member of the community could be reached: check the link's addresses, or join on the \
                          same network as a member running Weft"
                     .into(),
@@ -246,7 +302,28 @@ impl Engine {
         }
     }
 
-    fn finish_join(&mut self, result: Result<CommunityId, NodeError>) {
+    /// A member's device linked us, or a member added us back: every community of the
+    /// member's comes from that peer.
+    fn admitted_to(&mut self, now: Mono, r: &mut impl Replica, peer: DeviceId, communities: Vec<CommunityId>) {
+        for c in &communities {
+            if let Err(e) = r.begin_join(*c, peer) {
+                return self.finish_join(Err(e));
+            }
+        }
+        if communities.is_empty() {
+            return self.finish_join(Ok(communities));
+        }
+        if let Some(j) = self.joining.as_mut() {
+            j.admitted = Some((peer, communities.clone()));
+            j.deadline = now + self.config.join_timeout;
+        }
+        self.identify(r, peer);
+        for c in communities {
+            self.start_community(now, r, peer, c, true);
+        }
+    }
+
+    fn finish_join(&mut self, result: Result<Vec<CommunityId>, NodeError>) {
         if let Some(j) = self.joining.take() {
             self.out.push(Output::Joined { ticket: j.ticket, result });
         }

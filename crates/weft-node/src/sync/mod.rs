@@ -35,14 +35,17 @@ use weft_core::doc::{DocId, DocName};
 use weft_core::identity::SignedChange;
 use weft_core::{CommunityId, DeviceId};
 use weft_net::invite::InviteCode;
-use weft_net::wire::{JoinRequest, LinkRequest, MAX_GOSSIP, Manifest, Refusal, Request, Response, WireChange};
+use weft_net::wire::{
+    DeviceLinkRequest, JoinRequest, LinkRequest, MAX_GOSSIP, Manifest, Refusal, Request, Response, RestoreRequest,
+    WireChange,
+};
 use weft_net::{Discovery, Multiaddr, Verdict};
 
 pub use book::BookSnapshot;
 pub(crate) use frames::{Incoming, parse_wire};
 pub use frames::{ReadFrame, read_frame};
 pub use join::JoinIdentity;
-pub(crate) use replica::{Opened, Replica};
+pub(crate) use replica::{LinkedDevice, Opened, Replica};
 
 use crate::api::Event;
 use crate::clock::Mono;
@@ -173,6 +176,20 @@ pub enum Input {
         code: InviteCode,
         request: LinkRequest,
     },
+    /// Become another computer of a member, with the pairing code their device shows;
+    /// `Output::Joined` answers with the member's communities.
+    LinkDevice {
+        ticket: Ticket,
+        code: InviteCode,
+        request: DeviceLinkRequest,
+    },
+    /// Ask to be added back, restored from the member's backup (any member's device may);
+    /// `Output::Joined` answers with the member's communities. `code` carries where to look.
+    Restore {
+        ticket: Ticket,
+        code: InviteCode,
+        request: RestoreRequest,
+    },
     /// Time passed: whatever fell due (resyncs, resends, grace periods, bans).
     Tick,
 }
@@ -184,6 +201,8 @@ pub enum Inbound {
     Sync(Result<ReadFrame, Refusal>),
     Join(JoinRequest),
     Link(LinkRequest),
+    DeviceLink(DeviceLinkRequest),
+    Restore(RestoreRequest),
 }
 
 /// A peer's answer to one of our requests.
@@ -193,6 +212,8 @@ pub enum Answer {
     Sync(Result<ReadFrame, Refusal>),
     Joined { community: CommunityId },
     Linked { community: CommunityId, evidence: Vec<WireChange> },
+    DeviceLinked { member: weft_core::MemberId, member_key: [u8; 32], name: String, communities: Vec<CommunityId> },
+    Restored { communities: Vec<CommunityId> },
     Refused(Refusal),
 }
 
@@ -233,10 +254,11 @@ pub enum Output {
     Unban(DeviceId),
     /// Something for front ends (the node's event stream).
     Event(Event),
-    /// A join is over: the community we joined, or why not.
+    /// A join is over: the community we joined (a linked or restored computer: the member's
+    /// communities), or why not.
     Joined {
         ticket: Ticket,
-        result: Result<CommunityId, NodeError>,
+        result: Result<Vec<CommunityId>, NodeError>,
     },
 }
 
@@ -356,6 +378,12 @@ impl Engine {
             }
             Input::Link { ticket, code, request } => {
                 self.join(now, r, ticket, code, join::Purpose::Neighbour(request));
+            }
+            Input::LinkDevice { ticket, code, request } => {
+                self.join(now, r, ticket, code, join::Purpose::Device(request));
+            }
+            Input::Restore { ticket, code, request } => {
+                self.join(now, r, ticket, code, join::Purpose::Restore(request));
             }
             Input::Tick => self.tick(now, r),
         }

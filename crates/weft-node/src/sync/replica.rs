@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 
 use weft_core::doc::{DocId, DocName};
 use weft_core::{CommunityId, DeviceId};
-use weft_net::wire::{GossipFrame, JoinRequest, LinkRequest, Manifest, Refusal, SyncFrame, WireChange};
+use weft_net::wire::{
+    DeviceLinkRequest, GossipFrame, JoinRequest, LinkRequest, Manifest, Refusal, RestoreRequest, SyncFrame, WireChange,
+};
 
 use super::{Ingested, ReadFrame, Role};
 use crate::error::NodeError;
@@ -62,4 +64,22 @@ pub(crate) trait Replica {
     ) -> Result<(), NodeError>;
     /// Whether the commons of a neighbour we linked has arrived (its roster is proven).
     fn is_linked(&mut self, community: CommunityId) -> bool;
+    /// Links the computer `device` asking with a pairing code of ours, once the person
+    /// confirmed it here (`RefusalCode::Pending` until then): writes its device record in
+    /// each of our communities and returns what it needs to act as our member.
+    fn link_device(&mut self, device: DeviceId, request: DeviceLinkRequest) -> Result<LinkedDevice, Refusal>;
+    /// Adds back a member's computer restored from their backup, in each community here
+    /// where the backup's key is one of the member's current devices.
+    fn restore_device(&mut self, device: DeviceId, request: RestoreRequest) -> Result<Vec<CommunityId>, Refusal>;
+    /// A member's device linked us: from now on this computer acts for that member.
+    fn adopt_identity(&mut self, member: weft_core::MemberId, member_key: [u8; 32], name: &str) -> Result<(), NodeError>;
+}
+
+/// What a linked computer is told: who it now acts for, and the communities it may sync.
+#[derive(Debug, Clone)]
+pub struct LinkedDevice {
+    pub member: weft_core::MemberId,
+    pub member_key: [u8; 32],
+    pub name: String,
+    pub communities: Vec<CommunityId>,
 }

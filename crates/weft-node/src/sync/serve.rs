@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use weft_core::DeviceId;
 use weft_core::doc::DocId;
-use weft_net::wire::{JoinRequest, LinkRequest, Manifest, Refusal, RefusalCode, Response};
+use weft_net::wire::{
+    DeviceLinkRequest, JoinRequest, LinkRequest, Manifest, Refusal, RefusalCode, Response, RestoreRequest,
+};
 
 use super::{Engine, Inbound, InboundId, Output, ReadFrame, Replica, Role};
 use crate::clock::Mono;
@@ -50,6 +52,8 @@ impl Engine {
             Inbound::Sync(Err(refusal)) => Response::Refused(refusal),
             Inbound::Join(join) => self.serve_join(now, r, peer, join),
             Inbound::Link(link) => self.serve_link(now, r, peer, link),
+            Inbound::DeviceLink(link) => self.serve_device_link(now, r, peer, link),
+            Inbound::Restore(restore) => self.serve_restore(now, r, peer, restore),
         };
         self.out.push(Output::Respond { id, response });
     }
@@ -121,6 +125,44 @@ impl Engine {
                 Response::Linked { community, evidence }
             }
             Err(refusal) => Response::Refused(refusal),
+        }
+    }
+
+    fn serve_device_link(&mut self, now: Mono, r: &mut impl Replica, peer: DeviceId, link: DeviceLinkRequest) -> Response {
+        // The new computer drives the sync, as a newcomer does.
+        self.book.newcomer(peer, now + self.config.newcomer_drives);
+        match r.link_device(peer, link) {
+            Ok(linked) => {
+                self.identify(r, peer);
+                Response::DeviceLinked {
+                    member: linked.member,
+                    member_key: linked.member_key,
+                    name: linked.name,
+                    communities: linked.communities,
+                }
+            }
+            Err(refusal) => {
+                self.book.not_a_newcomer(&peer);
+                if refusal.code == RefusalCode::Pending {
+                    // It waits for the person: a stranger may stay while the code lasts.
+                    self.book.keep_stranger(&peer, now + self.config.stranger_grace);
+                }
+                Response::Refused(refusal)
+            }
+        }
+    }
+
+    fn serve_restore(&mut self, now: Mono, r: &mut impl Replica, peer: DeviceId, restore: RestoreRequest) -> Response {
+        self.book.newcomer(peer, now + self.config.newcomer_drives);
+        match r.restore_device(peer, restore) {
+            Ok(communities) => {
+                self.identify(r, peer);
+                Response::Restored { communities }
+            }
+            Err(refusal) => {
+                self.book.not_a_newcomer(&peer);
+                Response::Refused(refusal)
+            }
         }
     }
 

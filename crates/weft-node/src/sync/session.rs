@@ -608,6 +608,8 @@ pub(super) fn kind(a: &Answer) -> &'static str {
         Answer::Sync(_) => "a sync frame",
         Answer::Joined { .. } => "a join answer",
         Answer::Linked { .. } => "a link answer",
+        Answer::DeviceLinked { .. } => "a device link answer",
+        Answer::Restored { .. } => "a restore answer",
         Answer::Refused(_) => "a refusal",
     }
 }

@@ -111,6 +111,23 @@ impl Replica for Fake {
     fn begin_link(&mut self, _: CommunityId, _: CommunityId, _: DeviceId, _: Vec<WireChange>) -> Result<(), NodeError> {
         Ok(())
     }
+    fn link_device(
+        &mut self,
+        _: DeviceId,
+        _: weft_net::wire::DeviceLinkRequest,
+    ) -> Result<super::LinkedDevice, Refusal> {
+        Err(Refusal { code: weft_net::wire::RefusalCode::BadInvite, reason: "no".into() })
+    }
+    fn restore_device(
+        &mut self,
+        _: DeviceId,
+        _: weft_net::wire::RestoreRequest,
+    ) -> Result<Vec<CommunityId>, Refusal> {
+        Err(Refusal { code: weft_net::wire::RefusalCode::NotAMember, reason: "no".into() })
+    }
+    fn adopt_identity(&mut self, _: weft_core::MemberId, _: [u8; 32], _: &str) -> Result<(), NodeError> {
+        Ok(())
+    }
     fn is_linked(&mut self, _: CommunityId) -> bool {
         true
     }

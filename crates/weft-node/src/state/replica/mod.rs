@@ -459,6 +459,26 @@ impl Replica for State {
         self.admit_by_invite(device, join)
     }
 
+    fn link_device(
+        &mut self,
+        device: DeviceId,
+        request: weft_net::wire::DeviceLinkRequest,
+    ) -> Result<crate::sync::LinkedDevice, Refusal> {
+        self.answer_device_link(device, request)
+    }
+
+    fn restore_device(
+        &mut self,
+        device: DeviceId,
+        request: weft_net::wire::RestoreRequest,
+    ) -> Result<Vec<CommunityId>, Refusal> {
+        self.answer_restore(device, request)
+    }
+
+    fn adopt_identity(&mut self, member: weft_core::MemberId, member_key: [u8; 32], name: &str) -> Result<(), NodeError> {
+        State::adopt_identity(self, member, member_key, name)
+    }
+
     fn begin_join(&mut self, community: CommunityId, introducer: DeviceId) -> Result<(), NodeError> {
         State::begin_join(self, community, introducer)
     }
