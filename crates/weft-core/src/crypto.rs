@@ -48,6 +48,18 @@ impl DataKey {
         Self(random_bytes())
     }
 
+    /// A key from its 32 secret bytes, as [`DataKey::to_bytes`] gave them (a member's backup
+    /// carries the keys of their communities: `backup.rs`).
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// The key's 32 secret bytes. Only for encrypting them again (a member's backup): the key
+    /// otherwise travels sealed to a device, never in the clear.
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.0
+    }
+
     /// The key's public id: the first 8 bytes of its hash (no secret leaks from it).
     pub fn id(&self) -> [u8; 8] {
         let mut h = Sha256::new();

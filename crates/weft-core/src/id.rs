@@ -34,6 +34,11 @@ pub fn decode<const N: usize>(s: &str) -> Option<[u8; N]> {
     bytes.try_into().ok()
 }
 
+/// Decodes Weft's id alphabet into bytes of any length (a backup's recovery sheet).
+pub fn decode_bytes(s: &str) -> Option<Vec<u8>> {
+    BASE32.decode(s.as_bytes()).ok()
+}
+
 /// Fills a buffer from the operating system's random source.
 ///
 /// # Panics

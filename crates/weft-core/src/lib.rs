@@ -9,6 +9,7 @@
 //! bytes; it has no async runtime, no network, no database. Callers pass "now" in.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod backup;
 pub mod bundle_guard;
 pub mod calendar;
 pub mod cover;
