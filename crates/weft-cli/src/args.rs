@@ -218,6 +218,38 @@ pub enum Command {
         #[arg(long, value_name = "MULTIADDR", value_parser = parse_multiaddr)]
         connect: Vec<weft_net::Multiaddr>,
     },
+    /// Your computers: list them, link another one with a pairing code, revoke a lost one.
+    #[command(subcommand)]
+    Device(DeviceCmd),
+    /// Write an encrypted backup of your identity (to restore it on a new computer if this one
+    /// is lost). The passphrase comes from --passphrase-file, WEFT_PASSPHRASE, or is asked.
+    Backup {
+        /// The backup file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Also write a printable recovery sheet (the same backup as lines and a QR code).
+        #[arg(long, value_name = "FILE.html")]
+        sheet: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+    },
+    /// Become yourself again on this computer (a new data directory) from a backup file or a
+    /// recovery sheet, and get your communities back from any member's peer.
+    Restore {
+        /// The backup file, or a text file with the recovery sheet's lines.
+        file: PathBuf,
+        /// What to call this computer in your device list.
+        #[arg(long, default_value = "Restored computer")]
+        label: String,
+        /// Revoke a lost device once back (its name or id prefix; `all` for every other computer).
+        #[arg(long, value_name = "DEVICE")]
+        revoke: Vec<String>,
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+        /// More addresses to look for members at (besides the backup's and the LAN).
+        #[arg(long, value_name = "MULTIADDR", value_parser = parse_multiaddr)]
+        connect: Vec<weft_net::Multiaddr>,
+    },
     /// Manage members.
     #[command(subcommand)]
     Member(MemberCmd),
@@ -371,6 +403,44 @@ pub struct ProfileSetArgs {
     /// Something you no longer want to learn.
     #[arg(long = "unlearn", value_parser = parse_skill, value_name = "SKILL")]
     pub unlearn: Vec<SkillId>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeviceCmd {
+    /// Your computers and backups, and computers asking to be linked (with their words).
+    List,
+    /// Show a pairing code for another computer of yours (needs `weft serve` or the app
+    /// running on this data directory); confirm it with `weft device confirm` once it asks.
+    Add {
+        /// How long the code stays valid, in minutes.
+        #[arg(long, default_value_t = 10)]
+        minutes: u32,
+        /// Also write the code's link as a QR code to this PNG file.
+        #[arg(long, value_name = "FILE.png")]
+        qr: Option<PathBuf>,
+    },
+    /// Confirm the computer asking with the pairing code: the words both screens show (or its id).
+    Confirm { words: Vec<String> },
+    /// On a new computer (a fresh data directory): become another computer of yours, with the
+    /// pairing code your other computer shows.
+    Link {
+        code: String,
+        /// What to call this computer in your device list.
+        #[arg(long, default_value = "Computer")]
+        label: String,
+        /// More addresses to look for your other computer at (besides the link's and the LAN).
+        #[arg(long, value_name = "MULTIADDR", value_parser = parse_multiaddr)]
+        connect: Vec<weft_net::Multiaddr>,
+    },
+    /// Revoke one of your computers or backups (its name or id prefix): what it writes from
+    /// now on is refused everywhere, and the communities' data keys change.
+    Revoke { device: String },
+    /// Name one of your computers (this one unless --device says which).
+    Rename {
+        label: String,
+        #[arg(long)]
+        device: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -1281,6 +1351,38 @@ pub fn to_request(command: &Command) -> anyhow::Result<(Request, Option<PathBuf>
             Request::Invite { community: community.clone(), uses: *uses, hours: *expires }
         }
         Command::Join { code, name, connect: _ } => Request::Join { code: code.clone(), name: name.clone() },
+        Command::Device(DeviceCmd::List) => Request::Devices,
+        Command::Device(DeviceCmd::Add { minutes, qr: _ }) => Request::DeviceAdd { minutes: Some(*minutes) },
+        Command::Device(DeviceCmd::Confirm { words }) => Request::DeviceConfirm { device: words.join(" ") },
+        Command::Device(DeviceCmd::Link { code, label, connect: _ }) => {
+            Request::DeviceLink { code: code.clone(), label: label.clone() }
+        }
+        Command::Device(DeviceCmd::Revoke { device }) => Request::DeviceRevoke { device: device.clone() },
+        Command::Device(DeviceCmd::Rename { label, device }) => {
+            Request::DeviceRename { device: device.clone(), label: label.clone() }
+        }
+        Command::Backup { out, passphrase_file, sheet: _ } => {
+            return Ok((
+                Request::BackupCreate { passphrase: passphrase(passphrase_file.as_deref(), true)? },
+                Some(out.clone()),
+            ));
+        }
+        Command::Restore { file, label, revoke, passphrase_file, connect: _ } => {
+            let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("could not read {}: {e}", file.display()))?;
+            let backup = if bytes.starts_with(weft_core::backup::MAGIC) {
+                data_encoding::BASE64.encode(&bytes)
+            } else {
+                String::from_utf8(bytes).map_err(|_| {
+                    anyhow::anyhow!("{} is neither a Weft backup nor a recovery sheet's text", file.display())
+                })?
+            };
+            Request::Restore {
+                backup,
+                passphrase: passphrase(passphrase_file.as_deref(), false)?,
+                label: label.clone(),
+                revoke: revoke.clone(),
+            }
+        }
         Command::Member(MemberCmd::Remove { community, member }) => {
             Request::MemberRemove { community: community.clone(), member: member.clone() }
         }
@@ -1431,4 +1533,28 @@ fn gathering_request(cmd: &GatheringCmd) -> Request {
             },
         },
     }
+}
+
+/// A backup's passphrase: from a file, from `WEFT_PASSPHRASE`, or asked on the terminal
+/// (twice when it is new).
+fn passphrase(file: Option<&std::path::Path>, new: bool) -> anyhow::Result<String> {
+    if let Some(path) = file {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("could not read {}: {e}", path.display()))?;
+        return Ok(text.trim_end_matches(['\n', '\r']).to_owned());
+    }
+    if let Ok(p) = std::env::var("WEFT_PASSPHRASE") {
+        return Ok(p);
+    }
+    let ask = |prompt: &str| -> anyhow::Result<String> {
+        eprint!("{prompt}");
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+    };
+    let first = ask("Passphrase (it protects the backup; keep it apart from it): ")?;
+    if new && ask("The same passphrase again: ")? != first {
+        anyhow::bail!("the two passphrases differ: nothing was written");
+    }
+    Ok(first)
 }

@@ -188,7 +188,46 @@ async fn run(cli: Cli, offset: i32) -> anyhow::Result<()> {
             return Err(ApiError::from(e).into());
         }
     }
-    let result = backend.call(request).await;
+    // Linking this computer and restoring need the network too; linking shows the words.
+    if let Backend::Local(node) = &backend {
+        let connect = match &cli.command {
+            Command::Device(args::DeviceCmd::Link { connect, .. }) | Command::Restore { connect, .. } => {
+                Some(connect.clone())
+            }
+            Command::Device(args::DeviceCmd::Add { .. }) => Some(Vec::new()),
+            _ => None,
+        };
+        if let Some(connect) = connect {
+            let options = NetOptions { listen: default_listen(), connect, ..NetOptions::default() };
+            if let Err(e) = node.start_network(options).await {
+                backend.close().await;
+                return Err(ApiError::from(e).into());
+            }
+        }
+    }
+    if let Command::Device(args::DeviceCmd::Link { code, .. }) = &cli.command {
+        match backend.call(Request::DeviceLinkWords { code: code.clone() }).await {
+            Ok(Response::LinkWords(words)) => {
+                eprintln!(
+                    "Check that your other computer shows these words, then confirm there:\n\n    {}\n",
+                    words.join(" ")
+                );
+            }
+            Ok(_) => {}
+            Err(e) => {
+                backend.close().await;
+                return Err(e.into());
+            }
+        }
+    }
+    let result = match (&cli.command, &backend) {
+        // Nobody serves this directory: the pairing lives as long as this command, which waits
+        // for the other computer and asks here to confirm its words.
+        (Command::Device(args::DeviceCmd::Add { qr, .. }), Backend::Local(node)) => {
+            add_device_here(node, request, qr.as_deref()).await
+        }
+        _ => backend.call(request).await,
+    };
     if let Backend::Local(node) = &backend {
         node.stop_network().await;
     }
@@ -201,6 +240,31 @@ async fn run(cli: Cli, offset: i32) -> anyhow::Result<()> {
     {
         let png = qr::png(&invite.link)?;
         write_out(path, &png)?;
+    }
+    if let (Command::Device(args::DeviceCmd::Add { qr: Some(path), .. }), Response::Pairing(p)) =
+        (&cli.command, &response)
+    {
+        write_out(path, &qr::png(&p.link)?)?;
+    }
+    if let (Some(path), Response::Backup(made)) = (&out, &response) {
+        let bytes = data_encoding::BASE64
+            .decode(made.base64.as_bytes())
+            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("the backup came back damaged: {e}")))?;
+        write_out(path, &bytes)?;
+        if let Command::Backup { sheet: Some(sheet), .. } = &cli.command {
+            write_out(sheet, made.html.as_bytes())?;
+        }
+        if cli.json {
+            println!("{}", serde_json::json!({ "out": path, "bytes": bytes.len(), "device": made.device }));
+        } else {
+            println!(
+                "Wrote the backup to {} ({} bytes). Keep it, and its passphrase, apart from this computer.",
+                path.display(),
+                bytes.len()
+            );
+            println!("Its key is registered as device {}: revoke it to retire this backup.", made.device.short());
+        }
+        return Ok(());
     }
     if let (Some(path), Response::Export(data)) = (&out, &response) {
         let bytes = data_encoding::BASE64
@@ -312,4 +376,64 @@ async fn serve(dir: &Path, clock: Clock, opts: &args::ServeArgs) -> anyhow::Resu
     served?;
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// `weft device add` with nobody serving the directory: show the code, wait for the other
+/// computer to ask, ask here to confirm its words, and wait until it is linked.
+async fn add_device_here(node: &Node, request: Request, qr: Option<&Path>) -> Result<Response, ApiError> {
+    let mut events = node.subscribe();
+    let pairing = match node.execute(request).await? {
+        Response::Pairing(p) => p,
+        other => return Ok(other),
+    };
+    if let Some(path) = qr {
+        let png = qr::png(&pairing.link).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+        write_out(path, &png).map_err(|e| ApiError::new(ErrorCode::Storage, e.to_string()))?;
+    }
+    println!("On your other computer, run:\n\n    weft device link {}\n", pairing.code);
+    println!("(or with the link, from another network: {})\n\nWaiting for it…", pairing.link);
+    let expires = pairing.expires;
+    let mut asked: std::collections::BTreeSet<weft_core::DeviceId> = std::collections::BTreeSet::new();
+    loop {
+        let devices = match node.execute(Request::Devices).await? {
+            Response::Devices(d) => d,
+            _ => continue,
+        };
+        if devices.pairing.as_ref().is_some_and(|p| p.used) {
+            return Ok(Response::Devices(devices));
+        }
+        let new: Vec<_> = devices.asking.iter().filter(|a| !a.confirmed && !asked.contains(&a.device)).collect();
+        for asking in new {
+            asked.insert(asking.device);
+            print!(
+                "\"{}\" asks to be linked, showing: {}\nDo the words match? [y/N] ",
+                asking.label,
+                asking.words.join(" ")
+            );
+            std::io::stdout().flush().ok();
+            let mut line = String::new();
+            let answer = tokio::task::spawn_blocking(move || std::io::stdin().read_line(&mut line).map(|_| line))
+                .await
+                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
+                .unwrap_or_default();
+            if answer.trim().eq_ignore_ascii_case("y") || answer.trim().eq_ignore_ascii_case("yes") {
+                node.execute(Request::DeviceConfirm { device: asking.device.to_string() }).await?;
+                println!("Confirmed: linking…");
+            } else {
+                println!("Not linked.");
+            }
+        }
+        let wait = u64::try_from((expires.millis() - now_millis()).max(0)).unwrap_or(0);
+        if wait == 0 {
+            return Err(ApiError::new(ErrorCode::Invalid, "the pairing code expired: run `weft device add` again"));
+        }
+        // Woken by a computer asking or being linked; the code's end at the latest.
+        let _ = tokio::time::timeout(Duration::from_millis(wait), events.recv()).await;
+    }
+}
+
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

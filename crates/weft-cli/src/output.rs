@@ -353,6 +353,38 @@ fn notice(out: &mut impl Write, n: &weft_node::api::NoticeInfo) -> anyhow::Resul
     Ok(())
 }
 
+/// A moment as a date and a UTC time of day.
+fn utc_time(t: weft_core::Timestamp) -> String {
+    let minute = t.millis().rem_euclid(86_400_000) / 60_000;
+    format!("{} {:02}:{:02} UTC", t.date(), minute / 60, minute % 60)
+}
+
+fn devices(out: &mut impl Write, d: &weft_node::api::DevicesInfo) -> anyhow::Result<()> {
+    for device in &d.devices {
+        let label = if device.label.is_empty() { "(unnamed)" } else { device.label.as_str() };
+        let kind = match device.kind {
+            weft_core::model::DeviceKind::Computer => "computer",
+            weft_core::model::DeviceKind::Backup => "backup",
+        };
+        let this = if device.this { " — this computer" } else { "" };
+        let state = match &device.revoked {
+            Some(r) => format!(" — revoked by {} on {}", r.by_name, r.at.date()),
+            None => String::new(),
+        };
+        writeln!(out, "{}  {label} ({kind}, added {}){this}{state}", device.id.short(), device.added_at.date())?;
+    }
+    if let Some(p) = &d.pairing {
+        let state = if p.used { "used" } else { "waiting" };
+        writeln!(out)?;
+        writeln!(out, "Pairing code {state}, valid until {}: {}", utc_time(p.expires), p.code)?;
+    }
+    for a in &d.asking {
+        let state = if a.confirmed { "confirmed" } else { "asks to be linked" };
+        writeln!(out, "  \"{}\" ({}) {state}: {}", a.label, a.device.short(), a.words.join(" "))?;
+    }
+    Ok(())
+}
+
 /// Prints a response for a person.
 pub fn human(out: &mut impl Write, response: &Response) -> anyhow::Result<()> {
     match response {
@@ -709,6 +741,33 @@ pub fn human(out: &mut impl Write, response: &Response) -> anyhow::Result<()> {
             }
         }
         Response::Notice(n) => notice(out, n)?,
+        Response::Devices(d) => devices(out, d)?,
+        Response::Pairing(p) => {
+            writeln!(out, "Pairing code (valid until {}, for one computer):", utc_time(p.expires))?;
+            writeln!(out)?;
+            writeln!(out, "  code: {}", p.code)?;
+            writeln!(out, "  link: {}", p.link)?;
+            writeln!(out)?;
+            writeln!(out, "On the other computer: weft device link '<link>' --label \"Its name\"")?;
+            writeln!(
+                out,
+                "Then, once it asks: `weft device list` shows its words; `weft device confirm WORDS` links it."
+            )?;
+        }
+        Response::LinkWords(words) => writeln!(out, "{}", words.join(" "))?,
+        Response::Backup(b) => {
+            writeln!(out, "Backup made (its key is device {}).", b.device.short())?;
+        }
+        Response::Linked(l) => {
+            writeln!(out, "This computer now acts for {} ({}).", l.identity.name, l.identity.member.short())?;
+            writeln!(out, "device {}", l.identity.device)?;
+            for c in &l.communities {
+                writeln!(out, "  {} — {} members, {} open tasks", c.name, c.members, c.open_tasks)?;
+            }
+            for d in &l.revoked {
+                writeln!(out, "Revoked device {}.", d.short())?;
+            }
+        }
         Response::Invite(i) => {
             writeln!(
                 out,

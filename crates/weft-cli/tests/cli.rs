@@ -1049,3 +1049,129 @@ fn a_crew_and_a_gathering_from_the_command_line() {
         assert!(err.contains(words), "{args:?}: {err}");
     }
 }
+
+/// The address a `weft serve` listens on, read from its log.
+fn listening(log: &mut BufReader<std::process::ChildStderr>) -> String {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(log.read_line(&mut line).unwrap() > 0, "weft serve exited before listening");
+        if let Some(at) = line.find("/ip4/127.0.0.1/tcp/") {
+            return line[at..].split_whitespace().next().unwrap().trim_matches('"').to_owned();
+        }
+    }
+}
+
+fn weft_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_weft"));
+    c.arg("--data-dir").arg(dir).args(args).env_remove("WEFT_DATA_DIR").env("WEFT_LOG", "warn");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("the weft binary runs")
+}
+
+#[test]
+fn a_second_computer_a_backup_and_a_restore_after_losing_everything() {
+    let root = tempfile::tempdir().unwrap();
+    let a = root.path().join("ana");
+    ok(&a, &["init", "--name", "Ana"]);
+    json(&a, &["community", "create", "Riverside Commons"]);
+    json(&a, &["task", "add", "--title", "Soup for the gathering", "--sector", "food", "--slots", "4"]);
+    let (mut a_serve, mut a_log) = spawn_serve_with(&a, &["--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"]);
+    let _ = listening(&mut a_log);
+    // Bob joins, and keeps a peer running.
+    let link = json(&a, &["invite"])["link"].as_str().unwrap().to_owned();
+    let b_dir = tempfile::tempdir().unwrap();
+    let b = b_dir.path();
+    json(b, &["join", &link, "--name", "Bob"]);
+    let (mut b_serve, mut b_log) = spawn_serve_with(b, &["--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"]);
+    let bob_address = listening(&mut b_log);
+
+    // A second computer of Ana's, linked with a pairing code once the words are confirmed.
+    let pairing = json(&a, &["device", "add", "--minutes", "5"]);
+    let code = pairing["link"].as_str().unwrap().to_owned();
+    let laptop_dir = tempfile::tempdir().unwrap();
+    let laptop = laptop_dir.path().to_path_buf();
+    let mut linking = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .arg("--data-dir")
+        .arg(&laptop)
+        .args(["--json", "device", "link", &code, "--label", "Kitchen laptop"])
+        .env("WEFT_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let words = loop {
+        let devices = json(&a, &["device", "list"]);
+        if let Some(asking) = devices["asking"].as_array().and_then(|a| a.first()) {
+            break asking["words"].as_array().unwrap().iter().map(|w| w.as_str().unwrap().to_owned()).collect::<Vec<_>>();
+        }
+        assert!(Instant::now() < deadline, "the laptop never asked");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let mut confirm = vec!["device", "confirm"];
+    confirm.extend(words.iter().map(String::as_str));
+    ok(&a, &confirm);
+    let linked = linking.wait_with_output().unwrap();
+    assert!(linked.status.success(), "{}", String::from_utf8_lossy(&linked.stderr));
+    assert!(String::from_utf8_lossy(&linked.stderr).contains(&words.join(" ")), "the laptop showed the same words");
+    let whoami = json(&laptop, &["whoami"]);
+    assert_eq!(whoami["member"], json(&a, &["whoami"])["member"]);
+    assert_eq!(json(&laptop, &["task", "list"]).as_array().unwrap().len(), 1, "the board came over");
+    let listed = json(&a, &["device", "list"]);
+    assert_eq!(listed["devices"].as_array().unwrap().len(), 2);
+
+    // A backup, with a weak passphrase refused first.
+    let file = a.parent().unwrap().join("ana.weftbackup");
+    let sheet = a.parent().unwrap().join("ana-sheet.html");
+    let weak = weft_with(&a, &["backup", "--out", file.to_str().unwrap()], &[("WEFT_PASSPHRASE", "short")]);
+    assert!(!weak.status.success() && String::from_utf8_lossy(&weak.stderr).contains("at least 10"), "{weak:?}");
+    let pass = [("WEFT_PASSPHRASE", "correct horse battery staple")];
+    let made = weft_with(&a, &["backup", "--out", file.to_str().unwrap(), "--sheet", sheet.to_str().unwrap()], &pass);
+    assert!(made.status.success(), "{made:?}");
+    assert_eq!(&std::fs::read(&file).unwrap()[..7], b"WEFTBAK");
+    assert!(std::fs::read_to_string(&sheet).unwrap().contains("<svg"));
+
+    // Everything of Ana's first computer is lost.
+    let pid = a_serve.id().to_string();
+    assert!(Command::new("kill").args(["-KILL", &pid]).status().unwrap().success());
+    a_serve.wait().unwrap();
+    std::fs::remove_dir_all(&a).unwrap();
+
+    // A wrong passphrase and a changed backup are refused, clearly, and nothing is made.
+    let fresh = tempfile::tempdir().unwrap();
+    let restored = fresh.path().join("ana-again");
+    let args = ["restore", file.to_str().unwrap(), "--connect", &bob_address];
+    let wrong = weft_with(&restored, &args, &[("WEFT_PASSPHRASE", "wrong horse battery staple")]);
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("passphrase is wrong"), "{wrong:?}");
+    let mut bytes = std::fs::read(&file).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x40;
+    let tampered = fresh.path().join("tampered.weftbackup");
+    std::fs::write(&tampered, &bytes).unwrap();
+    let changed = weft_with(&restored, &["restore", tampered.to_str().unwrap()], &pass);
+    assert!(!changed.status.success(), "{changed:?}");
+    assert!(!weft(&restored, &["whoami"]).status.success(), "no identity was taken on");
+
+    // The right passphrase: Ana is back, the community comes from Bob, the laptop is revoked.
+    let mut args = args.to_vec();
+    args.extend(["--revoke", "Kitchen laptop", "--label", "New laptop"]);
+    let back = weft_with(&restored, &args, &pass);
+    assert!(back.status.success(), "{back:?}");
+    let said = String::from_utf8_lossy(&back.stdout);
+    assert!(said.contains("Riverside Commons") && said.contains("Revoked device"), "{said}");
+    assert_eq!(json(&restored, &["whoami"])["member"], whoami["member"]);
+    let tasks = json(&restored, &["task", "list"]);
+    assert_eq!(tasks[0]["title"], "Soup for the gathering");
+    let devices = json(&restored, &["device", "list"]);
+    let revoked: Vec<&Value> =
+        devices["devices"].as_array().unwrap().iter().filter(|d| !d["revoked"].is_null()).collect();
+    assert_eq!(revoked.len(), 1, "{devices}");
+    assert_eq!(revoked[0]["label"], "Kitchen laptop");
+
+    let pid = b_serve.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(b_serve.wait().unwrap().success());
+}

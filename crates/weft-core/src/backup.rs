@@ -231,6 +231,12 @@ fn normalize(passphrase: &str) -> Zeroizing<String> {
     out
 }
 
+/// Whether a passphrase is strong enough to seal a backup with (what [`seal`] requires):
+/// at least 10 characters (spaces not counted), or at least three words of three letters or more.
+pub fn check_passphrase(passphrase: &str) -> Result<(), BackupError> {
+    if strong_enough(&normalize(passphrase)) { Ok(()) } else { Err(BackupError::WeakPassphrase) }
+}
+
 fn strong_enough(passphrase: &str) -> bool {
     let chars = passphrase.chars().filter(|c| !c.is_whitespace()).count();
     let words = passphrase.split_whitespace().filter(|w| w.chars().count() >= 3).count();

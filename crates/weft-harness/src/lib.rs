@@ -165,7 +165,7 @@ pub struct Sim {
     /// Gossip a peer is judging: who sent it, on which topic.
     gossip: HashMap<(usize, GossipId), (usize, Topic, Vec<u8>)>,
     seen: HashSet<(usize, u64)>,
-    joins: HashMap<(usize, u64), Result<CommunityId, String>>,
+    joins: HashMap<(usize, u64), Result<Vec<CommunityId>, String>>,
     next_id: u64,
     /// Changes whose writes were reported done, with the peer that wrote them.
     written: Vec<(usize, DocId, ChangeHash)>,
@@ -325,6 +325,10 @@ impl Sim {
 
     /// Runs until `who`'s engine answers the join or link with `ticket`.
     fn joined(&mut self, who: usize, ticket: u64, what: &str) -> Result<CommunityId, String> {
+        self.joined_all(who, ticket, what)?.first().copied().ok_or_else(|| format!("{what}: no community"))
+    }
+
+    fn joined_all(&mut self, who: usize, ticket: u64, what: &str) -> Result<Vec<CommunityId>, String> {
         let limit = self.now + Duration::from_secs(600);
         while !self.joins.contains_key(&(who, ticket)) {
             if !self.step(limit) {
@@ -332,6 +336,83 @@ impl Sim {
             }
         }
         self.joins.remove(&(who, ticket)).unwrap_or_else(|| Err("lost".into()))
+    }
+
+    /// A peer with a data directory but no identity yet (a computer about to be linked to a
+    /// member, or restored from a backup), its sync engine running.
+    pub fn add_blank_peer(&mut self, name: &str) -> Result<usize, String> {
+        let dir = match &self.config.dir {
+            Some(base) => tempfile::tempdir_in(base),
+            None => tempfile::tempdir(),
+        }
+        .map_err(|e| format!("no directory for a peer: {e}"))?;
+        let mut core = Core::open(dir.path(), self.clock.clone()).map_err(|e| e.to_string())?;
+        let device = core.start_sync(self.config.sync.clone()).map_err(|e| e.to_string())?;
+        let index = self.peers.len();
+        let address: Multiaddr = format!("/memory/{index}").parse().map_err(|e| format!("{e}"))?;
+        self.peers.push(SimPeer {
+            core,
+            device,
+            name: name.into(),
+            address,
+            banned: BTreeSet::new(),
+            topics: BTreeSet::new(),
+            tick_at: None,
+            _dir: dir,
+        });
+        let outputs = self.peers[index].core.take_outputs();
+        self.route(index, outputs);
+        Ok(index)
+    }
+
+    /// The blank peer `who` becomes another computer of `via`'s member, with a pairing code
+    /// `via` makes: it asks, the person confirms on `via` (the words match), and every
+    /// community of the member comes over. Returns those communities.
+    pub fn link_device(&mut self, who: usize, via: usize, label: &str) -> Result<Vec<CommunityId>, String> {
+        let address = self.peers[via].address.clone();
+        let code = self.peers[via].core.pairing_code(vec![address]).map_err(|e| e.to_string())?;
+        let request = self.peers[who].core.device_link_request(&code, label).map_err(|e| e.to_string())?;
+        let words = match self.peers[who].core.execute(Request::DeviceLinkWords { code: code.link() }) {
+            Ok(Response::LinkWords(w)) => w,
+            other => return Err(format!("no words: {other:?}")),
+        };
+        let ticket = self.id();
+        self.deliver(who, Input::LinkDevice { ticket, code, request }, None);
+        // Until the other computer shows it asking, with the same words.
+        let limit = self.now + Duration::from_secs(60);
+        loop {
+            let asking = match self.peers[via].core.execute(Request::Devices) {
+                Ok(Response::Devices(d)) => d.asking,
+                _ => Vec::new(),
+            };
+            if let Some(a) = asking.iter().find(|a| a.words == words) {
+                let device = a.device.to_string();
+                self.peers[via].core.execute(Request::DeviceConfirm { device }).map_err(|e| e.message)?;
+                break;
+            }
+            if !self.step(limit) {
+                return Err(format!("{} never asked {} to be linked", self.peers[who].name, self.peers[via].name));
+            }
+        }
+        self.joined_all(who, ticket, "link as a device")
+    }
+
+    /// The blank peer `who` restores a member's identity from a backup (its file's base64, or
+    /// a sheet's text) and gets the communities back from `via`, revoking what `revoke` names.
+    pub fn restore(
+        &mut self,
+        who: usize,
+        backup: &str,
+        passphrase: &str,
+        via: usize,
+        revoke: Vec<weft_core::DeviceId>,
+    ) -> Result<Vec<CommunityId>, String> {
+        let address = self.peers[via].address.clone();
+        let (code, request) =
+            self.peers[who].core.restore_request(backup, passphrase, vec![address], revoke).map_err(|e| e.message)?;
+        let ticket = self.id();
+        self.deliver(who, Input::Restore { ticket, code, request }, None);
+        self.joined_all(who, ticket, "restore")
     }
 
     /// Opens a connection between two peers (and keeps it in the topology).

@@ -128,7 +128,13 @@ pub struct RestoreRequest {
     pub vouched_by: DeviceId,
     pub vouch: [u8; 64],
     pub label: String,
+    /// The member's devices to revoke as it is added (the lost laptop): the peer writes it,
+    /// online now, rather than the restored computer the next time it syncs.
+    pub revoke: Vec<DeviceId>,
 }
+
+/// The most devices a restore revokes at once.
+pub const MAX_REVOKE: usize = 100;
 
 /// The most communities a linked or restored device is told about at once.
 pub const MAX_COMMUNITIES: usize = 256;
@@ -604,6 +610,10 @@ impl Request {
                 w.raw(x.vouched_by.as_bytes());
                 w.raw(&x.vouch);
                 w.text(&x.label);
+                w.len(x.revoke.len());
+                for d in &x.revoke {
+                    w.raw(d.as_bytes());
+                }
             }
         }
         w.0
@@ -634,6 +644,10 @@ impl Request {
                 vouched_by: DeviceId::from_bytes(r.array()?),
                 vouch: r.array()?,
                 label: r.text("device name")?,
+                revoke: {
+                    let n = r.count("devices to revoke", MAX_REVOKE, 32)?;
+                    (0..n).map(|_| r.array().map(DeviceId::from_bytes)).collect::<Result<_, _>>()?
+                },
             }),
             tag => return Err(WireError::Tag { what: "request", tag }),
         };
@@ -812,6 +826,7 @@ mod tests {
                 vouched_by: DeviceId::from_bytes([10; 32]),
                 vouch: [11; 64],
                 label: "New laptop".into(),
+                revoke: vec![DeviceId::from_bytes([13; 32])],
             }),
         ];
         for r in requests {

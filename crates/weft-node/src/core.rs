@@ -83,6 +83,56 @@ impl Core {
         self.state.net_snapshot().unwrap_or_default()
     }
 
+    /// A pairing code of this member's that names these addresses (ten minutes, one
+    /// computer), as `weft device add` makes it.
+    pub fn pairing_code(&mut self, addresses: Vec<weft_net::Multiaddr>) -> Result<InviteCode, NodeError> {
+        let pairing = self.state.start_pairing(None)?;
+        Ok(InviteCode {
+            invite: pairing.id,
+            secret: pairing.secret,
+            community: None,
+            kind: weft_net::invite::CodeKind::Device,
+            addresses,
+        })
+    }
+
+    /// What a computer waiting to be linked sends with a pairing code (`Input::LinkDevice`).
+    pub fn device_link_request(
+        &mut self,
+        code: &InviteCode,
+        label: &str,
+    ) -> Result<weft_net::wire::DeviceLinkRequest, NodeError> {
+        self.state.device_link_request(code, label)
+    }
+
+    /// Opens a backup (file base64 or sheet text) and takes on its identity with a new
+    /// device: the code (these addresses) and request `Input::Restore` takes.
+    pub fn restore_request(
+        &mut self,
+        backup: &str,
+        passphrase: &str,
+        addresses: Vec<weft_net::Multiaddr>,
+        revoke: Vec<DeviceId>,
+    ) -> Result<(InviteCode, weft_net::wire::RestoreRequest), ApiError> {
+        let bytes = crate::net::backup_bytes(backup)?;
+        let opened = weft_core::backup::open(&bytes, passphrase).map_err(crate::net::backup_refusal)?;
+        let restoring = self.state.begin_restore(&opened, "Restored computer", revoke)?;
+        let code = InviteCode {
+            invite: [0; 12],
+            secret: [0; 16],
+            community: None,
+            kind: weft_net::invite::CodeKind::Device,
+            addresses,
+        };
+        Ok((code, restoring.request))
+    }
+
+    /// Makes a backup of this member's identity (registering its key), as `weft backup` does;
+    /// `addresses` are where the member's peers were seen.
+    pub fn backup(&mut self, passphrase: &str, addresses: Vec<String>) -> Result<crate::api::BackupInfo, ApiError> {
+        Ok(self.state.create_backup(passphrase, addresses)?)
+    }
+
     /// Who asks to join (created with `name` if this directory has no identity yet).
     pub fn join_identity(&mut self, name: Option<&str>) -> Result<JoinIdentity, NodeError> {
         self.state.identity_for_join(name)
@@ -125,6 +175,14 @@ impl Core {
     /// What accepting a neighbour invitation for our community sends (`Input::Link`'s request).
     pub fn link_request(&mut self, community: CommunityId, code: &InviteCode) -> Result<LinkRequest, NodeError> {
         self.state.link_request(Some(&community.to_string()), code)
+    }
+
+    /// A member's devices as this peer's people document of `community` records them:
+    /// (device, revoked).
+    pub fn devices_of(&mut self, community: CommunityId, member: weft_core::MemberId) -> Vec<(DeviceId, bool)> {
+        self.state.people_view(community).and_then(|p| p.members.get(&member)).map_or_else(Vec::new, |m| {
+            m.device_records.iter().map(|(d, r)| (*d, r.revoked.is_some())).collect()
+        })
     }
 
     /// The communities held here.

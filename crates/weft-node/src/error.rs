@@ -198,7 +198,9 @@ pub enum Refusal {
     PairingMinutes { minutes: u32, max: u32 },
     #[error("this computer already acts for {name}: linking or restoring needs a data directory of its own")]
     AlreadySomeone { name: String },
-    #[error("this is a pairing code, to link another computer of yours: use `weft device link` (or \"I already use Weft on another computer\")")]
+    #[error(
+        "this is a pairing code, to link another computer of yours: use `weft device link` (or \"I already use Weft on another computer\")"
+    )]
     DeviceCodeToJoin,
     #[error("this is a code to join a community or link neighbours, not a pairing code from your other computer")]
     NotAPairingCode,

@@ -153,6 +153,17 @@ impl Node {
         match request {
             Request::Peers => Ok(Response::Peers(self.peers().await)),
             Request::Invite { community, uses, hours } => self.invite(community, uses, hours).await,
+            Request::Devices => self.devices().await,
+            Request::DeviceConfirm { device } => {
+                self.call(move |s| s.confirm_device(&device)).await.and_then(|r| r).map_err(ApiError::from)?;
+                self.devices().await
+            }
+            Request::DeviceAdd { minutes } => self.device_add(minutes).await,
+            Request::DeviceLink { code, label } => self.device_link(&code, label).await.map_err(ApiError::from),
+            Request::BackupCreate { passphrase } => self.backup_create(passphrase).await,
+            Request::Restore { backup, passphrase, label, revoke } => {
+                self.restore(&backup, passphrase, label, revoke).await.map_err(ApiError::from)
+            }
             Request::Join { code, name } => self.join(&code, name).await.map_err(ApiError::from),
             Request::NeighbourInvite { community, hours } => self.neighbour_invite(community, hours).await,
             Request::NeighbourAccept { community, code } => {

@@ -48,8 +48,10 @@ impl Node {
     /// on the LAN), asks to be admitted, then syncs the community's documents from them.
     pub(crate) async fn join(&self, text: &str, name: Option<String>) -> Result<crate::api::Response, NodeError> {
         let code = weft_net::invite::InviteCode::parse(text)?;
-        if code.kind != weft_net::invite::CodeKind::Member {
-            return Err(crate::error::Refusal::NeighbourInviteToJoin.into());
+        match code.kind {
+            weft_net::invite::CodeKind::Member => {}
+            weft_net::invite::CodeKind::Neighbour => return Err(crate::error::Refusal::NeighbourInviteToJoin.into()),
+            weft_net::invite::CodeKind::Device => return Err(crate::error::Refusal::DeviceCodeToJoin.into()),
         }
         let link = self.net_link().ok_or_else(|| {
             NodeError::Network("joining needs the network: run `weft serve`, or `weft join` without it running".into())
@@ -122,7 +124,7 @@ impl Node {
 
     /// Our addresses worth putting in an invitation: loopback ones help nobody on another
     /// machine, so they go in only if there is nothing else (tests on one host).
-    async fn shared_addresses(&self) -> Vec<weft_net::Multiaddr> {
+    pub(super) async fn shared_addresses(&self) -> Vec<weft_net::Multiaddr> {
         let addresses = match self.net_link() {
             Some(link) => link.handle.addresses().await.unwrap_or_default(),
             None => Vec::new(),

@@ -9,7 +9,10 @@
 //! - The engine's timers run on the node's clock: the driver ticks it when the next one falls
 //!   due.
 
+mod devices;
 mod join;
+
+pub(crate) use devices::{BACKUP_KDF, Restoring, backup_bytes, backup_refusal, make_backup, restore_request};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -60,10 +63,26 @@ impl Default for NetOptions {
 
 /// What a caller asks of the driver.
 enum Control {
-    Join { code: weft_net::invite::InviteCode, name: Option<String>, reply: oneshot::Sender<JoinResult> },
-    Link { code: weft_net::invite::InviteCode, community: Option<String>, reply: oneshot::Sender<JoinResult> },
-    LinkDevice { code: weft_net::invite::InviteCode, label: String, reply: oneshot::Sender<JoinResult> },
-    Restore { code: weft_net::invite::InviteCode, request: weft_net::wire::RestoreRequest, reply: oneshot::Sender<JoinResult> },
+    Join {
+        code: weft_net::invite::InviteCode,
+        name: Option<String>,
+        reply: oneshot::Sender<JoinResult>,
+    },
+    Link {
+        code: weft_net::invite::InviteCode,
+        community: Option<String>,
+        reply: oneshot::Sender<JoinResult>,
+    },
+    LinkDevice {
+        code: weft_net::invite::InviteCode,
+        label: String,
+        reply: oneshot::Sender<JoinResult>,
+    },
+    Restore {
+        code: weft_net::invite::InviteCode,
+        request: weft_net::wire::RestoreRequest,
+        reply: oneshot::Sender<JoinResult>,
+    },
 }
 
 /// The communities joined (one, or a member's every community for a linked or restored

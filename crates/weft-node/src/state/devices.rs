@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 use tracing::info;
 use weft_core::crypto::DataKey;
-use weft_core::doc::membership::NewDevice;
 use weft_core::doc::WriteError;
+use weft_core::doc::membership::NewDevice;
 use weft_core::identity::{DeviceCert, Identity, SecretKey, Vouch};
 use weft_core::model::DeviceKind;
 use weft_core::validate::ValidationError;
@@ -25,7 +25,7 @@ use weft_net::wire::{DeviceLinkRequest, Refusal, RefusalCode, RestoreRequest};
 
 use super::State;
 use super::community::Touched;
-use crate::api::{DeviceInfo, DevicesInfo, PendingDevice, Response, RevokedInfo};
+use crate::api::{BackupInfo, DeviceInfo, DevicesInfo, PendingDevice, Response, RevokedInfo};
 use crate::error::{NodeError, Refusal as ApiRefusal};
 use crate::sync::LinkedDevice;
 
@@ -52,29 +52,262 @@ pub(crate) struct Asking {
 
 /// Few enough words to read at a glance, distinct enough not to be confused.
 const WORDS: [&str; 256] = [
-    "acorn", "amber", "anchor", "apple", "arrow", "aspen", "atlas", "autumn", "badger", "bamboo", "banjo", "barley",
-    "basil", "beacon", "beaver", "berry", "birch", "bison", "blossom", "bonfire", "bramble", "breeze", "brook",
-    "bucket", "butter", "cabin", "cactus", "camel", "canoe", "canyon", "carrot", "castle", "cedar", "cello",
-    "cherry", "chestnut", "cider", "clover", "cobalt", "comet", "copper", "coral", "cotton", "cradle", "crane",
-    "cricket", "crystal", "daisy", "delta", "denim", "desert", "dolphin", "dove", "dragon", "dune", "eagle",
-    "ember", "falcon", "fern", "fiddle", "fig", "finch", "fjord", "flint", "forest", "fossil", "fox", "garden",
-    "garlic", "gazelle", "geyser", "ginger", "glacier", "goose", "granite", "grape", "gravel", "harbor", "harvest",
-    "hazel", "heron", "hickory", "hive", "honey", "horizon", "husky", "igloo", "indigo", "iris", "island", "ivory",
-    "jade", "jasmine", "jelly", "juniper", "kayak", "kettle", "kiwi", "koala", "ladder", "lagoon", "lantern",
-    "lark", "lava", "lemon", "lilac", "lily", "linen", "lizard", "lotus", "lynx", "magnet", "mango", "maple",
-    "marble", "meadow", "melon", "mint", "mirror", "mocha", "moose", "moss", "mountain", "mulberry", "nectar",
-    "nest", "nettle", "nutmeg", "oak", "oasis", "ocean", "olive", "onion", "orbit", "orchid", "otter", "owl",
-    "oyster", "paddle", "panda", "papaya", "parrot", "peach", "pebble", "pelican", "pepper", "pine", "plum",
-    "pollen", "pond", "poppy", "prairie", "puffin", "pumpkin", "quail", "quartz", "quill", "rabbit", "radish",
-    "raven", "reef", "ribbon", "river", "robin", "rocket", "rose", "saddle", "saffron", "sage", "salmon", "sandal",
-    "sapphire", "sardine", "scarf", "seal", "sequoia", "shadow", "shell", "sierra", "silver", "sparrow", "spruce",
-    "squash", "squirrel", "star", "stone", "storm", "straw", "summit", "sunflower", "swan", "tangerine", "teapot",
-    "thistle", "thunder", "tiger", "timber", "tomato", "topaz", "tortoise", "tulip", "tundra", "turnip", "umber",
-    "valley", "vanilla", "velvet", "violet", "walnut", "walrus", "wave", "willow", "window", "winter", "wolf",
-    "yarrow", "zebra", "zephyr", "almond", "badge", "basket", "bell", "biscuit", "blanket", "bottle", "bridge",
-    "candle", "carpet", "chalk", "clock", "cloud", "compass", "cookie", "crayon", "drum", "feather", "flute",
-    "glove", "hammer", "helmet", "kite", "lamp", "lock", "map", "mitten", "needle", "notebook", "oar", "pencil",
-    "piano", "pillow", "rope", "sail", "shovel", "spoon", "tent",
+    "acorn",
+    "amber",
+    "anchor",
+    "apple",
+    "arrow",
+    "aspen",
+    "atlas",
+    "autumn",
+    "badger",
+    "bamboo",
+    "banjo",
+    "barley",
+    "basil",
+    "beacon",
+    "beaver",
+    "berry",
+    "birch",
+    "bison",
+    "blossom",
+    "bonfire",
+    "bramble",
+    "breeze",
+    "brook",
+    "bucket",
+    "butter",
+    "cabin",
+    "cactus",
+    "camel",
+    "canoe",
+    "canyon",
+    "carrot",
+    "castle",
+    "cedar",
+    "cello",
+    "cherry",
+    "chestnut",
+    "cider",
+    "clover",
+    "cobalt",
+    "comet",
+    "copper",
+    "coral",
+    "cotton",
+    "cradle",
+    "crane",
+    "cricket",
+    "crystal",
+    "daisy",
+    "delta",
+    "denim",
+    "desert",
+    "dolphin",
+    "dove",
+    "dragon",
+    "dune",
+    "eagle",
+    "ember",
+    "falcon",
+    "fern",
+    "fiddle",
+    "fig",
+    "finch",
+    "fjord",
+    "flint",
+    "forest",
+    "fossil",
+    "fox",
+    "garden",
+    "garlic",
+    "gazelle",
+    "geyser",
+    "ginger",
+    "glacier",
+    "goose",
+    "granite",
+    "grape",
+    "gravel",
+    "harbor",
+    "harvest",
+    "hazel",
+    "heron",
+    "hickory",
+    "hive",
+    "honey",
+    "horizon",
+    "husky",
+    "igloo",
+    "indigo",
+    "iris",
+    "island",
+    "ivory",
+    "jade",
+    "jasmine",
+    "jelly",
+    "juniper",
+    "kayak",
+    "kettle",
+    "kiwi",
+    "koala",
+    "ladder",
+    "lagoon",
+    "lantern",
+    "lark",
+    "lava",
+    "lemon",
+    "lilac",
+    "lily",
+    "linen",
+    "lizard",
+    "lotus",
+    "lynx",
+    "magnet",
+    "mango",
+    "maple",
+    "marble",
+    "meadow",
+    "melon",
+    "mint",
+    "mirror",
+    "mocha",
+    "moose",
+    "moss",
+    "mountain",
+    "mulberry",
+    "nectar",
+    "nest",
+    "nettle",
+    "nutmeg",
+    "oak",
+    "oasis",
+    "ocean",
+    "olive",
+    "onion",
+    "orbit",
+    "orchid",
+    "otter",
+    "owl",
+    "oyster",
+    "paddle",
+    "panda",
+    "papaya",
+    "parrot",
+    "peach",
+    "pebble",
+    "pelican",
+    "pepper",
+    "pine",
+    "plum",
+    "pollen",
+    "pond",
+    "poppy",
+    "prairie",
+    "puffin",
+    "pumpkin",
+    "quail",
+    "quartz",
+    "quill",
+    "rabbit",
+    "radish",
+    "raven",
+    "reef",
+    "ribbon",
+    "river",
+    "robin",
+    "rocket",
+    "rose",
+    "saddle",
+    "saffron",
+    "sage",
+    "salmon",
+    "sandal",
+    "sapphire",
+    "sardine",
+    "scarf",
+    "seal",
+    "sequoia",
+    "shadow",
+    "shell",
+    "sierra",
+    "silver",
+    "sparrow",
+    "spruce",
+    "squash",
+    "squirrel",
+    "star",
+    "stone",
+    "storm",
+    "straw",
+    "summit",
+    "sunflower",
+    "swan",
+    "tangerine",
+    "teapot",
+    "thistle",
+    "thunder",
+    "tiger",
+    "timber",
+    "tomato",
+    "topaz",
+    "tortoise",
+    "tulip",
+    "tundra",
+    "turnip",
+    "umber",
+    "valley",
+    "vanilla",
+    "velvet",
+    "violet",
+    "walnut",
+    "walrus",
+    "wave",
+    "willow",
+    "window",
+    "winter",
+    "wolf",
+    "yarrow",
+    "zebra",
+    "zephyr",
+    "almond",
+    "badge",
+    "basket",
+    "bell",
+    "biscuit",
+    "blanket",
+    "bottle",
+    "bridge",
+    "candle",
+    "carpet",
+    "chalk",
+    "clock",
+    "cloud",
+    "compass",
+    "cookie",
+    "crayon",
+    "drum",
+    "feather",
+    "flute",
+    "glove",
+    "hammer",
+    "helmet",
+    "kite",
+    "lamp",
+    "lock",
+    "map",
+    "mitten",
+    "needle",
+    "notebook",
+    "oar",
+    "pencil",
+    "piano",
+    "pillow",
+    "rope",
+    "sail",
+    "shovel",
+    "spoon",
+    "tent",
 ];
 
 /// The words both screens show for a pairing: a hash of its secret and the asking device.
@@ -354,10 +587,7 @@ impl State {
                 let _ = self.events.send(crate::api::Event::DevicesChanged);
                 info!(device = %peer.short(), "a computer asks to be linked: compare the words, then confirm");
             }
-            return Err(refusal(
-                RefusalCode::Pending,
-                "waiting for you to confirm the words on your other computer",
-            ));
+            return Err(refusal(RefusalCode::Pending, "waiting for you to confirm the words on your other computer"));
         }
         let internal = |e: &dyn std::fmt::Display| refusal(RefusalCode::Internal, e.to_string());
         let me = self.identity().map_err(|e| internal(&e))?.clone();
@@ -383,7 +613,11 @@ impl State {
 
     /// Answers a computer restored from a member's backup: adds it where the backup's key is a
     /// current device of that member.
-    pub(crate) fn answer_restore(&mut self, peer: DeviceId, request: RestoreRequest) -> Result<Vec<CommunityId>, Refusal> {
+    pub(crate) fn answer_restore(
+        &mut self,
+        peer: DeviceId,
+        request: RestoreRequest,
+    ) -> Result<Vec<CommunityId>, Refusal> {
         if request.device != peer {
             return Err(refusal(RefusalCode::Invalid, "a computer asks to be added back for itself only"));
         }
@@ -405,6 +639,30 @@ impl State {
         };
         let communities =
             self.add_device_everywhere(&new).map_err(|e| refusal(RefusalCode::Internal, e.to_string()))?;
+        // The lost laptop, revoked now by us who are online (the data key rotates with it).
+        for c in &communities {
+            for device in &request.revoke {
+                let current = self
+                    .community(*c)
+                    .ok()
+                    .and_then(|com| com.people().members.get(&request.member).map(|m| m.devices.contains_key(device)))
+                    .unwrap_or(false);
+                if !current || *device == request.vouched_by || *device == request.device {
+                    continue;
+                }
+                let member = request.member;
+                let revoked = self.write_people(*c, |people, w| {
+                    let change = people.revoke_device(&w.me, member, *device, &DataKey::generate(), w.now)?;
+                    Ok((change, [Touched::Member(member), Touched::Settings]))
+                });
+                if let Err(e) = revoked {
+                    tracing::warn!(%e, device = %device.short(), "could not revoke a device for a restored member");
+                }
+            }
+        }
+        if !request.revoke.is_empty() {
+            self.sync.keys.clear();
+        }
         if communities.is_empty() {
             return Err(refusal(
                 RefusalCode::NotAMember,
@@ -417,7 +675,11 @@ impl State {
     }
 
     /// The request a computer waiting to be linked sends with a pairing code.
-    pub(crate) fn device_link_request(&mut self, code: &InviteCode, label: &str) -> Result<DeviceLinkRequest, NodeError> {
+    pub(crate) fn device_link_request(
+        &mut self,
+        code: &InviteCode,
+        label: &str,
+    ) -> Result<DeviceLinkRequest, NodeError> {
         if let Some(stored) = &self.identity {
             return Err(ApiRefusal::AlreadySomeone { name: stored.name.clone() }.into());
         }
@@ -441,7 +703,12 @@ impl State {
     }
 
     /// A member's device linked us: this computer now acts for that member.
-    pub(crate) fn adopt_identity(&mut self, member: MemberId, member_key: [u8; 32], name: &str) -> Result<(), NodeError> {
+    pub(crate) fn adopt_identity(
+        &mut self,
+        member: MemberId,
+        member_key: [u8; 32],
+        name: &str,
+    ) -> Result<(), NodeError> {
         let member_key = SecretKey::from_bytes(member_key);
         if MemberId::from_bytes(member_key.public()) != member {
             return Err(NodeError::Network("the other computer sent a member key that is not the member's".into()));
@@ -451,5 +718,120 @@ impl State {
         info!(member = %member.short(), device = %stored.identity.device().short(), "this computer now acts for the member");
         self.identity = Some(stored);
         Ok(())
+    }
+
+    /// Makes a backup: registers a new backup key as a device of the member in every
+    /// community, then seals the member key, that key, the devices and the communities (with
+    /// their data keys and where peers were seen) with the passphrase.
+    pub(crate) fn create_backup(&mut self, passphrase: &str, addresses: Vec<String>) -> Result<BackupInfo, NodeError> {
+        let me = self.identity()?.clone();
+        let name = self.identity.as_ref().map(|s| s.name.clone()).unwrap_or_default();
+        let member_key = self.store.member_key()?;
+        // Refuse a weak passphrase before anything is written.
+        if weft_core::backup::check_passphrase(passphrase).is_err() {
+            return Err(ApiRefusal::BackupWeakPassphrase { min: 10 }.into());
+        }
+        let recovery_key = SecretKey::generate();
+        let recovery = Identity::certify(&member_key, recovery_key.clone());
+        let now = self.clock.now();
+        let label = format!("Backup of {}", self.clock.today());
+        let new = NewDevice {
+            member: me.member(),
+            device: recovery.device(),
+            cert: recovery.cert(),
+            label,
+            kind: DeviceKind::Backup,
+            vouch: None,
+        };
+        self.add_device_everywhere(&new).map_err(NodeError::from)?;
+        let devices = self
+            .devices()?
+            .devices
+            .into_iter()
+            .filter(|d| d.revoked.is_none())
+            .map(|d| (d.id, d.label))
+            .collect::<Vec<_>>();
+        let ids: Vec<CommunityId> = self.communities.keys().copied().collect();
+        let mut names = Vec::new();
+        for c in &ids {
+            names.push(self.community(*c)?.people().name.clone());
+        }
+        let communities = ids.iter().zip(names).map(|(c, n)| (*c, n, &self.communities[c].people)).collect::<Vec<_>>();
+        let backup =
+            crate::net::make_backup(&me, &member_key, &name, recovery_key, devices, communities, &addresses, now);
+        let bytes = weft_core::backup::seal(&backup, passphrase, crate::net::BACKUP_KDF).map_err(|e| match e {
+            weft_core::backup::BackupError::WeakPassphrase => {
+                NodeError::from(ApiRefusal::BackupWeakPassphrase { min: 10 })
+            }
+            other => NodeError::Internal(other.to_string()),
+        })?;
+        info!(device = %recovery.device().short(), bytes = bytes.len(), "backup made; its key is registered");
+        Ok(BackupInfo {
+            base64: data_encoding::BASE64.encode(&bytes),
+            sheet: weft_core::backup::sheet_lines(&bytes),
+            html: weft_core::backup::sheet_html(&bytes, &name, now),
+            device: recovery.device(),
+            made_at: now,
+        })
+    }
+
+    /// Takes on the identity of an opened backup (a new device key of the member's,
+    /// certified by the member key), and says what to ask of the network.
+    pub(crate) fn begin_restore(
+        &mut self,
+        backup: &weft_core::backup::Backup,
+        label: &str,
+        revoke: Vec<DeviceId>,
+    ) -> Result<crate::net::Restoring, NodeError> {
+        let label =
+            weft_core::validate::text(weft_core::validate::Field::DeviceLabel, label, weft_core::validate::NAME_MAX)?;
+        let identity = match &self.identity {
+            // Restoring again (the first try found nobody): the same new device.
+            Some(stored) if stored.identity.member() == backup.member => stored.identity.clone(),
+            Some(stored) => return Err(ApiRefusal::AlreadySomeone { name: stored.name.clone() }.into()),
+            None => {
+                // The key the network already runs with, if it started before the backup opened.
+                let device_key = self.store.pending_device_key()?;
+                let stored = self.store.restore_identity(backup.member_key.clone(), device_key, &backup.name)?;
+                let identity = stored.identity.clone();
+                self.identity = Some(stored);
+                identity
+            }
+        };
+        let addresses = backup
+            .communities
+            .iter()
+            .flat_map(|c| c.addresses.iter())
+            .filter_map(|a| a.parse::<weft_net::Multiaddr>().ok())
+            .fold(Vec::new(), |mut all, a| {
+                if !all.contains(&a) && all.len() < weft_net::invite::MAX_ADDRESSES {
+                    all.push(a);
+                }
+                all
+            });
+        info!(member = %backup.member.short(), device = %identity.device().short(), "restoring from a backup");
+        Ok(crate::net::Restoring { request: crate::net::restore_request(backup, &identity, &label, revoke), addresses })
+    }
+
+    /// After a restore: revokes the devices named (`all`: every other computer of the
+    /// member's), returning those revoked.
+    pub(crate) fn revoke_after_restore(&mut self, revoke: &[String]) -> Result<Vec<DeviceId>, NodeError> {
+        let this = self.device()?;
+        let listed = self.devices()?.devices;
+        let targets: Vec<DeviceId> = if revoke.iter().any(|r| r.trim().eq_ignore_ascii_case("all")) {
+            listed
+                .iter()
+                .filter(|d| d.id != this && d.revoked.is_none() && d.kind == DeviceKind::Computer)
+                .map(|d| d.id)
+                .collect()
+        } else {
+            revoke.iter().map(|r| self.resolve_device(r)).collect::<Result<_, _>>()?
+        };
+        let mut revoked = Vec::new();
+        for device in targets {
+            self.revoke_device(&device.to_string())?;
+            revoked.push(device);
+        }
+        Ok(revoked)
     }
 }

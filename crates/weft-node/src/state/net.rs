@@ -31,7 +31,8 @@ impl State {
     /// Starts the sync engine (the network is up): every community gets its data key if it
     /// has none yet. Returns this device's id.
     pub(crate) fn start_sync(&mut self, config: SyncConfig, wake: Wake) -> Result<DeviceId, NodeError> {
-        let me = self.identity()?.device();
+        // A computer waiting to be linked to a member syncs as the device it will be.
+        let me = DeviceId::from_bytes(weft_core::identity::SecretKey::from_bytes(self.device_key()?).public());
         let ids = self.community_ids();
         for c in &ids {
             if let Err(e) = self.ensure_epoch(*c) {

@@ -33,7 +33,7 @@ impl State {
         self.whoami().map(Response::Identity)
     }
 
-    pub(super) fn whoami(&self) -> Result<IdentityInfo, NodeError> {
+    pub(crate) fn whoami(&self) -> Result<IdentityInfo, NodeError> {
         let stored = self.identity.as_ref().ok_or(NodeError::NotInitialised)?;
         Ok(IdentityInfo {
             name: stored.name.clone(),

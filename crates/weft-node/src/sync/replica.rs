@@ -72,7 +72,12 @@ pub(crate) trait Replica {
     /// where the backup's key is one of the member's current devices.
     fn restore_device(&mut self, device: DeviceId, request: RestoreRequest) -> Result<Vec<CommunityId>, Refusal>;
     /// A member's device linked us: from now on this computer acts for that member.
-    fn adopt_identity(&mut self, member: weft_core::MemberId, member_key: [u8; 32], name: &str) -> Result<(), NodeError>;
+    fn adopt_identity(
+        &mut self,
+        member: weft_core::MemberId,
+        member_key: [u8; 32],
+        name: &str,
+    ) -> Result<(), NodeError>;
 }
 
 /// What a linked computer is told: who it now acts for, and the communities it may sync.

@@ -128,7 +128,13 @@ impl Engine {
         }
     }
 
-    fn serve_device_link(&mut self, now: Mono, r: &mut impl Replica, peer: DeviceId, link: DeviceLinkRequest) -> Response {
+    fn serve_device_link(
+        &mut self,
+        now: Mono,
+        r: &mut impl Replica,
+        peer: DeviceId,
+        link: DeviceLinkRequest,
+    ) -> Response {
         // The new computer drives the sync, as a newcomer does.
         self.book.newcomer(peer, now + self.config.newcomer_drives);
         match r.link_device(peer, link) {

@@ -118,11 +118,7 @@ impl Replica for Fake {
     ) -> Result<super::LinkedDevice, Refusal> {
         Err(Refusal { code: weft_net::wire::RefusalCode::BadInvite, reason: "no".into() })
     }
-    fn restore_device(
-        &mut self,
-        _: DeviceId,
-        _: weft_net::wire::RestoreRequest,
-    ) -> Result<Vec<CommunityId>, Refusal> {
+    fn restore_device(&mut self, _: DeviceId, _: weft_net::wire::RestoreRequest) -> Result<Vec<CommunityId>, Refusal> {
         Err(Refusal { code: weft_net::wire::RefusalCode::NotAMember, reason: "no".into() })
     }
     fn adopt_identity(&mut self, _: weft_core::MemberId, _: [u8; 32], _: &str) -> Result<(), NodeError> {

@@ -76,17 +76,42 @@ pub(super) fn causal_order(batch: Vec<Pending>) -> Vec<Pending> {
 
 /// Member ids a people change writes under (admissions, profiles, removals), so the cached
 /// view is refreshed for exactly those members.
-fn members_touched(change: &Change) -> BTreeSet<MemberId> {
-    use automerge::legacy::Key;
-    change
-        .decode()
-        .operations
-        .iter()
-        .filter_map(|op| match &op.key {
-            Key::Map(k) => k.parse().ok(),
-            _ => None,
-        })
-        .collect()
+/// The members whose records a people change (applied to `doc`) wrote into: a member's
+/// record made (its key), or anything inside one (a profile, a device, its revocation).
+fn members_touched(doc: &automerge::Automerge, change: &Change) -> BTreeSet<MemberId> {
+    use automerge::ReadDoc;
+    use automerge::legacy::{Key, ObjectId};
+    let mut out = BTreeSet::new();
+    let mut seen = HashSet::new();
+    for op in &change.decode().operations {
+        match &op.obj {
+            ObjectId::Root => {}
+            ObjectId::Id(id) => {
+                if !seen.insert(id.clone()) {
+                    continue;
+                }
+                let exid = automerge::ObjId::Id(id.counter(), id.actor().clone(), 0);
+                let Ok(parents) = doc.parents(&exid) else { continue };
+                let path: Vec<automerge::Prop> = parents.path().into_iter().map(|(_, p)| p).collect();
+                match path.as_slice() {
+                    [automerge::Prop::Map(root)] if root == "members" || root == "removed" => {
+                        if let Key::Map(k) = &op.key
+                            && let Ok(m) = k.parse()
+                        {
+                            out.insert(m);
+                        }
+                    }
+                    [automerge::Prop::Map(root), automerge::Prop::Map(m), ..] if root == "members" => {
+                        if let Ok(m) = m.parse() {
+                            out.insert(m);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The parents that changes of `doc` waiting in `pending` lack: neither in the document nor
@@ -236,7 +261,7 @@ impl State {
                             }
                             if let Some(view) = com.people_view.as_mut() {
                                 view.refresh_settings(com.people.automerge());
-                                for m in members_touched(&p.change) {
+                                for m in members_touched(com.people.automerge(), &p.change) {
                                     view.refresh_member(com.people.automerge(), m);
                                 }
                             }

@@ -475,7 +475,12 @@ impl Replica for State {
         self.answer_restore(device, request)
     }
 
-    fn adopt_identity(&mut self, member: weft_core::MemberId, member_key: [u8; 32], name: &str) -> Result<(), NodeError> {
+    fn adopt_identity(
+        &mut self,
+        member: weft_core::MemberId,
+        member_key: [u8; 32],
+        name: &str,
+    ) -> Result<(), NodeError> {
         State::adopt_identity(self, member, member_key, name)
     }
 
