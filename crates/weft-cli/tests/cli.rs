@@ -1106,7 +1106,12 @@ fn a_second_computer_a_backup_and_a_restore_after_losing_everything() {
     let words = loop {
         let devices = json(&a, &["device", "list"]);
         if let Some(asking) = devices["asking"].as_array().and_then(|a| a.first()) {
-            break asking["words"].as_array().unwrap().iter().map(|w| w.as_str().unwrap().to_owned()).collect::<Vec<_>>();
+            break asking["words"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|w| w.as_str().unwrap().to_owned())
+                .collect::<Vec<_>>();
         }
         assert!(Instant::now() < deadline, "the laptop never asked");
         std::thread::sleep(Duration::from_millis(200));

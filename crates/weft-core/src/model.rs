@@ -369,11 +369,35 @@ pub struct DeviceRecord {
     pub revoked: Option<Revocation>,
 }
 
-/// Who revoked a device, and when.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Who revoked a device, and when; and where the revocation cut its history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Revocation {
     pub by: MemberId,
     pub at: Timestamp,
+    /// Per document (by name), the device's last change the revoker held: what it wrote up to
+    /// there stays its member's, on every peer however late it arrives; anything after is
+    /// refused. A document not named: nothing of the device's is accepted there.
+    pub upto: BTreeMap<String, u64>,
+}
+
+impl Revocation {
+    /// Whether the revoked device's change number `seq` of `doc` falls before the cut.
+    pub fn covers(&self, doc: &str, seq: u64) -> bool {
+        self.upto.get(doc).is_some_and(|last| seq <= *last)
+    }
+
+    /// The cut as the people document keeps it: `board=12 people=3 ledger/2026=7`.
+    pub fn upto_text(upto: &BTreeMap<String, u64>) -> String {
+        upto.iter().map(|(doc, seq)| format!("{doc}={seq}")).collect::<Vec<_>>().join(" ")
+    }
+
+    /// Reads the cut back; parts that do not read are left out (they accept nothing).
+    pub fn parse_upto(text: &str) -> BTreeMap<String, u64> {
+        text.split_whitespace()
+            .filter_map(|part| part.split_once('='))
+            .filter_map(|(doc, seq)| Some((doc.to_owned(), seq.parse().ok()?)))
+            .collect()
+    }
 }
 
 /// A change to a profile: only the fields that are `Some` (or non-empty) are written.

@@ -529,7 +529,14 @@ mod tests {
         let restored = Identity::certify(&carol_key, SecretKey::generate());
         let vouch = Some((backup.device(), Vouch::sign(&backup_key, &carol.member(), &restored.device())));
         let by_bob = w.doc.add_device(&w.bob, &device(&restored, DeviceKind::Computer, vouch), t(6)).unwrap();
-        let revoked = w.doc.revoke_device(&restored, carol.member(), w.carol.device(), &DataKey::generate(), t(7));
+        let revoked = w.doc.revoke_device(
+            &restored,
+            carol.member(),
+            w.carol.device(),
+            &DataKey::generate(),
+            &BTreeMap::new(),
+            t(7),
+        );
         let revoked = revoked.unwrap();
         let all: Vec<Evidence> = [&linked, &registered, &by_bob, &revoked]
             .into_iter()

@@ -282,11 +282,21 @@ impl Verifier {
             match people.member_of_device(&device) {
                 Some(m) => m.id,
                 None => {
-                    return Err(match people.members.values().find(|m| m.device_records.contains_key(&device)) {
-                        Some(m) if m.removed => VerifyError::RemovedMember(m.id),
-                        Some(m) => VerifyError::RevokedDevice(device, m.id),
-                        None => VerifyError::UnknownDevice(device),
-                    });
+                    let holder = people.members.values().find(|m| m.device_records.contains_key(&device));
+                    match holder {
+                        Some(m) if m.removed => return Err(VerifyError::RemovedMember(m.id)),
+                        // Written before the revocation's cut: it stays its member's.
+                        Some(m)
+                            if m.device_records
+                                .get(&device)
+                                .and_then(|r| r.revoked.as_ref())
+                                .is_some_and(|r| r.covers(&self.doc.name.to_string(), change.seq())) =>
+                        {
+                            m.id
+                        }
+                        Some(m) => return Err(VerifyError::RevokedDevice(device, m.id)),
+                        None => return Err(VerifyError::UnknownDevice(device)),
+                    }
                 }
             }
         };

@@ -405,7 +405,7 @@ impl Sim {
         backup: &str,
         passphrase: &str,
         via: usize,
-        revoke: Vec<weft_core::DeviceId>,
+        revoke: Vec<DeviceId>,
     ) -> Result<Vec<CommunityId>, String> {
         let address = self.peers[via].address.clone();
         let (code, request) =

@@ -180,9 +180,10 @@ impl Core {
     /// A member's devices as this peer's people document of `community` records them:
     /// (device, revoked).
     pub fn devices_of(&mut self, community: CommunityId, member: weft_core::MemberId) -> Vec<(DeviceId, bool)> {
-        self.state.people_view(community).and_then(|p| p.members.get(&member)).map_or_else(Vec::new, |m| {
-            m.device_records.iter().map(|(d, r)| (*d, r.revoked.is_some())).collect()
-        })
+        self.state
+            .people_view(community)
+            .and_then(|p| p.members.get(&member))
+            .map_or_else(Vec::new, |m| m.device_records.iter().map(|(d, r)| (*d, r.revoked.is_some())).collect())
     }
 
     /// The communities held here.

@@ -374,14 +374,17 @@ impl Document {
         })
     }
 
-    /// Revokes a member's device: its new changes are refused from now on, and a new data key
-    /// is sealed to every other current device (as removing a member does).
+    /// Revokes a member's device: a new data key is sealed to every other current device (as
+    /// removing a member does), and `upto` (per document name, the device's last change number
+    /// this device holds) cuts its history: what it wrote up to there stays, on every peer; what
+    /// it writes after is refused.
     pub fn revoke_device(
         &mut self,
         me: &Identity,
         member: MemberId,
         device: DeviceId,
         new_key: &DataKey,
+        upto: &BTreeMap<String, u64>,
         now: Timestamp,
     ) -> Result<SignedChange, WriteError> {
         if device == me.device() {
@@ -412,6 +415,7 @@ impl Document {
             Rec::new()
                 .str("by", me.member().to_string())
                 .timestamp("at", now.millis())
+                .str("upto", crate::model::Revocation::upto_text(upto))
                 .create(tx, &record, "revoked")?;
             epoch_record(new_key, n, me, now, seals).create(tx, &epochs, &new_key.id_hex()).map(|_| ())
         })
@@ -585,12 +589,12 @@ mod tests {
         // The laptop is lost: revoked from the first computer, with a key it cannot open.
         let key1 = DataKey::generate();
         assert_eq!(
-            doc.revoke_device(&ana, ana.member(), ana.device(), &key1, t(5)).unwrap_err().to_string(),
+            doc.revoke_device(&ana, ana.member(), ana.device(), &key1, &BTreeMap::new(), t(5)).unwrap_err().to_string(),
             ValidationError::RevokeThisDevice.to_string()
         );
         let mut lost = doc.clone();
         let before = doc.clone();
-        let c = doc.revoke_device(&ana, ana.member(), laptop.device(), &key1, t(5)).unwrap();
+        let c = doc.revoke_device(&ana, ana.member(), laptop.device(), &key1, &BTreeMap::new(), t(5)).unwrap();
         verified(&before, &c).unwrap();
         let m = Membership::read(doc.automerge());
         assert_eq!(m.current_key(ana.device_key()), Some(key1));
@@ -604,7 +608,10 @@ mod tests {
         if let Ok(c) = c {
             assert_eq!(verified(&before, &c), Err(VerifyError::RevokedDevice(laptop.device(), ana.member())));
         }
-        assert!(doc.revoke_device(&ana, ana.member(), laptop.device(), &DataKey::generate(), t(7)).is_err());
+        assert!(
+            doc.revoke_device(&ana, ana.member(), laptop.device(), &DataKey::generate(), &BTreeMap::new(), t(7))
+                .is_err()
+        );
     }
 
     #[test]
@@ -671,7 +678,7 @@ mod tests {
         assert!(matches!(verified(&before, &c), Err(VerifyError::NotAllowed { .. })));
 
         // Once the backup is revoked, its vouch adds nothing.
-        doc.revoke_device(&ana, ana.member(), backup.device(), &DataKey::generate(), t(5)).unwrap();
+        doc.revoke_device(&ana, ana.member(), backup.device(), &DataKey::generate(), &BTreeMap::new(), t(5)).unwrap();
         let (later, mut again) = computer(&ana_key, "Another", None);
         again.vouch = Some((backup.device(), Vouch::sign(&backup_key, &ana.member(), &later.device())));
         assert!(doc.add_device(&bob, &again, t(6)).is_err());

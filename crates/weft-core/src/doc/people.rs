@@ -282,7 +282,8 @@ fn read_device(doc: &Automerge, drec: &Record, name: &str) -> Result<DeviceRecor
     };
     let revoked = if drec.has("revoked") {
         let r = Record::read(doc, drec.map("revoked")?, &format!("{name}/revoked"));
-        Some(Revocation { by: r.parse("by")?, at: r.timestamp("at")? })
+        let upto = r.opt_str("upto")?.map(Revocation::parse_upto).unwrap_or_default();
+        Some(Revocation { by: r.parse("by")?, at: r.timestamp("at")?, upto })
     } else {
         None
     };

@@ -220,6 +220,12 @@ pub const PEOPLE: &[Rule] = &[
     r(&[Lit("members"), M, Lit("devices"), Seg::Device, Lit("revoked")], Value::Map, Who::Member),
     r(&[Lit("members"), M, Lit("devices"), Seg::Device, Lit("revoked"), Lit("by")], Value::Author, Who::AtCreation),
     r(&[Lit("members"), M, Lit("devices"), Seg::Device, Lit("revoked"), Lit("at")], Value::Timestamp, Who::AtCreation),
+    // Where the revocation cuts the device's history, per document (`Revocation::upto_text`).
+    r(
+        &[Lit("members"), M, Lit("devices"), Seg::Device, Lit("revoked"), Lit("upto")],
+        Value::Text { min: 0, max: 4000 },
+        Who::AtCreation,
+    ),
     r(&[Lit("members"), M, Lit("profile")], Value::Map, Who::AtCreation),
     r(&[Lit("members"), M, Lit("profile"), Lit("skills")], Value::Map, Who::AtCreation),
     d(

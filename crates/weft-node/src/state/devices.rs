@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 use tracing::info;
 use weft_core::crypto::DataKey;
-use weft_core::doc::WriteError;
 use weft_core::doc::membership::NewDevice;
+use weft_core::doc::{DocName, WriteError};
 use weft_core::identity::{DeviceCert, Identity, SecretKey, Vouch};
 use weft_core::model::DeviceKind;
 use weft_core::validate::ValidationError;
@@ -390,7 +390,7 @@ impl State {
             let people = self.community(c)?.people();
             let Some(member) = people.members.get(&me.member()) else { continue };
             for (id, record) in &member.device_records {
-                let revoked = record.revoked.map(|r| RevokedInfo {
+                let revoked = record.revoked.as_ref().map(|r| RevokedInfo {
                     by: r.by,
                     by_name: people.members.get(&r.by).map(|m| m.name.clone()).unwrap_or_default(),
                     at: r.at,
@@ -486,8 +486,9 @@ impl State {
                 Some(r) if r.revoked.is_none() => {}
                 _ => continue,
             }
+            let cut = self.revocation_cut(c, device)?;
             self.write_people(c, |people, w| {
-                let change = people.revoke_device(&w.me, member, device, &DataKey::generate(), w.now)?;
+                let change = people.revoke_device(&w.me, member, device, &DataKey::generate(), &cut, w.now)?;
                 Ok((change, [Touched::Member(member), Touched::Settings]))
             })?;
             done += 1;
@@ -498,6 +499,32 @@ impl State {
         self.sync.keys.clear();
         info!(device = %device.short(), communities = done, "device revoked; data keys rotated");
         self.devices().map(Response::Devices)
+    }
+
+    /// Where a revocation of `device` cuts its history in community `c`: per document, the
+    /// device's last change number this peer holds.
+    fn revocation_cut(&mut self, c: CommunityId, device: DeviceId) -> Result<BTreeMap<String, u64>, NodeError> {
+        let actor = automerge::ActorId::from(device.as_bytes().as_slice());
+        let mut names = self.store.doc_names(c)?;
+        if !names.contains(&DocName::People) {
+            names.push(DocName::People);
+        }
+        let mut cut = BTreeMap::new();
+        for name in names {
+            match name {
+                DocName::Commons => continue,
+                DocName::Board => self.load_board(c)?,
+                DocName::Ledger(year) => self.load_ledger(c, year)?,
+                DocName::People => {}
+            }
+            let Some(doc) = self.community(c)?.doc(name) else { continue };
+            let last =
+                doc.automerge().get_changes(&[]).iter().filter(|ch| ch.actor_id() == &actor).map(|ch| ch.seq()).max();
+            if let Some(seq) = last {
+                cut.insert(name.to_string(), seq);
+            }
+        }
+        Ok(cut)
     }
 
     /// Names one of the member's devices (this one if none is named).
@@ -651,8 +678,15 @@ impl State {
                     continue;
                 }
                 let member = request.member;
+                let cut = match self.revocation_cut(*c, *device) {
+                    Ok(cut) => cut,
+                    Err(e) => {
+                        tracing::warn!(%e, "could not read where to cut a revoked device's history");
+                        continue;
+                    }
+                };
                 let revoked = self.write_people(*c, |people, w| {
-                    let change = people.revoke_device(&w.me, member, *device, &DataKey::generate(), w.now)?;
+                    let change = people.revoke_device(&w.me, member, *device, &DataKey::generate(), &cut, w.now)?;
                     Ok((change, [Touched::Member(member), Touched::Settings]))
                 });
                 if let Err(e) = revoked {

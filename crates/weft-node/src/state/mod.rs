@@ -251,13 +251,14 @@ impl State {
             Request::Notices { community } => self.notices(community.as_deref()),
             Request::NoticeReply { community, notice, text } => self.reply_notice(community.as_deref(), &notice, &text),
             // this member's computers
+            // (The node answers these itself, with the pairing code's addresses.)
+            Request::Devices => self.devices().map(Response::Devices),
             Request::DeviceConfirm { device } => self.confirm_device(&device),
             Request::DeviceLinkWords { code } => self.link_words(&code),
             Request::DeviceRevoke { device } => self.revoke_device(&device),
             Request::DeviceRename { device, label } => self.rename_device(device.as_deref(), &label),
             // Carried out by the node itself (they need the network).
             Request::Invite { .. }
-            | Request::Devices
             | Request::DeviceAdd { .. }
             | Request::DeviceLink { .. }
             | Request::BackupCreate { .. }
