@@ -86,12 +86,12 @@ pub fn set_aside(dir: &DataDir, lock: &DirLock) -> Result<SetAside, StoreError> 
     warn!(path = %target.display(), "the database is damaged: it was set aside; salvaging what can be read");
     let member = keys::read_keys(dir).ok().flatten().map(|(member, _)| MemberId::from_bytes(member.public()));
     let mut out = salvage(&target, member);
-    // Reading a database in WAL mode makes its -wal and -shm if they were not there; they
-    // hold nothing of the damaged copy.
-    for suffix in ["-wal", "-shm"] {
-        if !moved.contains(&suffix) {
-            let _ = fs::remove_file(with_suffix(&target, suffix));
-        }
+    // Opening a database in WAL mode makes its -wal and -shm if they were not there, and an
+    // empty WAL holds nothing of the damaged copy: neither is kept then.
+    let wal = with_suffix(&target, "-wal");
+    if !moved.contains(&"-wal") || fs::metadata(&wal).is_ok_and(|m| m.len() == 0) {
+        let _ = fs::remove_file(&wal);
+        let _ = fs::remove_file(with_suffix(&target, "-shm"));
     }
     out.path = target;
     info!(

@@ -58,6 +58,11 @@ impl Recovered {
 /// A database found damaged and set aside: what was salvaged, and what the damage was.
 pub(super) type Damaged = (SetAside, String);
 
+/// What was found wrong, on one line (SQLite's quick check lists its findings line by line).
+fn words(damage: &impl std::fmt::Display) -> String {
+    damage.to_string().lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ")
+}
+
 /// Opens the directory's database. One that is damaged (corrupt or not a database when it
 /// opens, or by its quick check) is set aside and a fresh one opened; the salvage is
 /// returned for [`State::recover`].
@@ -76,7 +81,7 @@ pub(super) fn open_store(dir: &DataDir, lock: &DirLock) -> Result<(Store, Option
     };
     warn!(%damage, "the database is damaged");
     let set_aside = weft_store::set_aside(dir, lock)?;
-    Ok((Store::open(dir, lock)?, Some((set_aside, damage.to_string()))))
+    Ok((Store::open(dir, lock)?, Some((set_aside, words(&damage)))))
 }
 
 /// Whether opening failed because a stored document or row could not be read back.
@@ -95,7 +100,7 @@ impl State {
         let store = Store::open(&dir, &lock)?;
         let mut state = State::new(dir, lock, store, clock, events);
         state.load()?;
-        Ok((state, (set_aside, damage.to_string())))
+        Ok((state, (set_aside, words(damage))))
     }
 
     /// Takes back what was salvaged from a damaged database into the fresh one: the identity
