@@ -1,7 +1,8 @@
 //! Data directories from before: one made by an earlier release opens and is migrated (the
 //! fixtures under `tests/fixtures/`), one made by a newer Weft is refused untouched, and a
 //! damaged database is set aside with what could be read taken back.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+// The tests print how long opening, checking and recovering took, and what was recovered.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
 mod common;
 
