@@ -795,6 +795,18 @@ pub fn human(out: &mut impl Write, response: &Response) -> anyhow::Result<()> {
                 Some(i) => writeln!(out, "identity:       {} ({})", i.name, i.member.short())?,
                 None => writeln!(out, "identity:       none yet (`weft init --name NAME`)")?,
             }
+            if let Some(r) = &s.recovered {
+                writeln!(out, "recovered:      the database was found damaged when this Weft started ({})", r.damage)?;
+                writeln!(out, "                set aside (kept) as {}", r.set_aside)?;
+                writeln!(
+                    out,
+                    "                {} changes saved from it; other members' peers bring the rest",
+                    r.changes_saved
+                )?;
+                for what in &r.unreadable {
+                    writeln!(out, "                not saved: {what}")?;
+                }
+            }
             for d in &s.documents {
                 writeln!(
                     out,

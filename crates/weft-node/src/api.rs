@@ -1038,6 +1038,32 @@ pub struct StatusInfo {
     pub disk_bytes: u64,
     pub identity: Option<IdentityInfo>,
     pub documents: Vec<DocStatus>,
+    /// Set when the database was found damaged as this node opened (until the node stops).
+    #[serde(default)]
+    pub recovered: Option<RecoveryInfo>,
+}
+
+/// A damaged database found on opening: set aside (never deleted) and replaced by a fresh
+/// one, into which what could still be read was taken back, verified as a peer's changes are.
+/// What was lost comes back from other members' peers as they sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RecoveryInfo {
+    /// Where the damaged database is now.
+    pub set_aside: String,
+    /// What was found wrong with it, as SQLite or the store said it.
+    pub damage: String,
+    /// The communities taken back.
+    pub communities: Vec<RecoveredCommunity>,
+    /// Changes read from the damaged database, verified and stored again.
+    pub changes_saved: u64,
+    /// What could not be read or taken back, in words.
+    pub unreadable: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RecoveredCommunity {
+    pub community: CommunityId,
+    pub name: String,
 }
 
 /// Something changed that a front end may want to show.

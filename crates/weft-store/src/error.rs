@@ -11,7 +11,10 @@ pub enum StoreError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("the database failed: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("the database was written by a newer Weft (schema {found}; this one knows up to {known}): update Weft")]
+    #[error(
+        "this data directory was last opened by a newer Weft (database schema {found}; this Weft knows up to {known}): \
+         it was left as it is; open it with that newer Weft, or update this one"
+    )]
     NewerSchema { found: i64, known: i64 },
     #[error("this data directory already has an identity ({name})")]
     AlreadyInitialised { name: String },
@@ -24,6 +27,20 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether this says the database file itself is damaged (SQLite finds it corrupt or not a
+    /// database at all, or what it holds cannot be read back), as opposed to a busy directory,
+    /// a full disk or a newer schema. A damaged database is set aside ([`crate::set_aside`]).
+    pub fn is_corrupt(&self) -> bool {
+        match self {
+            Self::Corrupt(_) | Self::Document(_) => true,
+            Self::Sqlite(e) => matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+            ),
+            _ => false,
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.into();
         move |source| Self::Io { path, source }

@@ -10,6 +10,9 @@ use weft_core::identity::SecretKey;
 use crate::dir::private_dir;
 use crate::error::StoreError;
 
+pub(crate) const MEMBER_KEY: &str = "member.key";
+pub(crate) const DEVICE_KEY: &str = "device.key";
+
 pub(crate) fn key_dir(data: &Path) -> PathBuf {
     data.join("identity")
 }
@@ -44,4 +47,21 @@ pub(crate) fn read_key(dir: &Path, name: &str) -> Result<SecretKey, StoreError> 
         .try_into()
         .map_err(|_| StoreError::BadIdentity { path: path.clone(), why: format!("{name} is not a 32-byte key") })?;
     Ok(SecretKey::from_bytes(bytes))
+}
+
+/// The member key and the device key of a data directory, if `weft init` ever ran there.
+/// They live in their own files, apart from the database, so they outlive a damaged one
+/// (see [`crate::set_aside`] and [`crate::Store::restore_identity`]). One key without the
+/// other is refused: the identity cannot be used half.
+pub fn read_keys(dir: &crate::DataDir) -> Result<Option<(SecretKey, SecretKey)>, StoreError> {
+    let key_dir = key_dir(dir.path());
+    let (member, device) = (key_dir.join(MEMBER_KEY), key_dir.join(DEVICE_KEY));
+    match (member.exists(), device.exists()) {
+        (false, false) => Ok(None),
+        (true, true) => Ok(Some((read_key(&key_dir, MEMBER_KEY)?, read_key(&key_dir, DEVICE_KEY)?))),
+        (has_member, _) => Err(StoreError::BadIdentity {
+            path: key_dir.clone(),
+            why: format!("{} is missing", if has_member { DEVICE_KEY } else { MEMBER_KEY }),
+        }),
+    }
 }

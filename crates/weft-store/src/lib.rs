@@ -4,6 +4,8 @@
 //! <data dir>/            mode 0700
 //!   weft.lock            held (flock) by the one process that writes this directory
 //!   weft.sqlite3 (+wal)  identity (public parts), communities, documents, changes, signatures
+//!   weft.sqlite3.damaged-<UTC time> (+wal, +shm)
+//!                        a database found damaged, set aside (see `set_aside`), never deleted
 //!   identity/            mode 0700
 //!     member.key         32 secret bytes, mode 0600
 //!     device.key         32 secret bytes, mode 0600
@@ -19,8 +21,11 @@
 mod dir;
 mod error;
 mod keys;
+mod salvage;
 mod store;
 
 pub use dir::{DataDir, DirLock};
 pub use error::StoreError;
-pub use store::{Batch, CommunityRow, ReadModelRow, Store, StoredIdentity};
+pub use keys::read_keys;
+pub use salvage::{SetAside, set_aside};
+pub use store::{Batch, CommunityRow, ReadModelRow, SCHEMA_VERSION, Store, StoredIdentity};

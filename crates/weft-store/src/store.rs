@@ -23,8 +23,10 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_read_models.sql"),
 ];
 
-const MEMBER_KEY: &str = "member.key";
-const DEVICE_KEY: &str = "device.key";
+use crate::keys::{DEVICE_KEY, MEMBER_KEY};
+
+/// The database's file name in the data directory (its WAL and shared memory beside it).
+pub(crate) const DB_FILE: &str = "weft.sqlite3";
 
 /// The local identity: a member's device, and the name it goes by.
 #[derive(Debug, Clone)]
@@ -85,12 +87,18 @@ impl Store {
     /// Opens the directory's database (the caller holds the lock), migrating it if needed.
     pub fn open(dir: &DataDir, lock: &DirLock) -> Result<Self, StoreError> {
         debug_assert_eq!(lock.dir(), dir.path());
-        let path = dir.path().join("weft.sqlite3");
+        let path = dir.path().join(DB_FILE);
         let mut conn = Connection::open(&path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // A database from a newer Weft is refused before anything here writes to it (setting
+        // the journal mode would).
+        let version = refuse_newer(&conn)?;
         // Pages freed by compaction go back to the file system (settable only while the
-        // database is empty, so it takes effect on a new data directory).
-        conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+        // database is empty, so it takes effect on a new data directory; on another it would
+        // only write the file's header).
+        if version == 0 {
+            conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+        }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "journal_size_limit", 4 << 20)?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -166,10 +174,12 @@ impl Store {
         Ok(key)
     }
 
-    /// Makes this directory's identity from keys that exist already: a computer another of the
-    /// member's devices linked (its pending device key), or one restored from a backup, or a
-    /// directory whose database was set aside. The certificate is made again with the member
-    /// key (Ed25519 signatures are deterministic, so it is the one the people document holds).
+    /// Makes this directory's identity from keys: a computer another of the member's devices
+    /// linked (its pending device key), one restored from a backup, or a directory whose
+    /// database was set aside ([`crate::set_aside`]). The certificate is made again from the
+    /// keys (Ed25519 signatures are deterministic, so it is the very certificate peers know).
+    /// Refused if an identity is stored, or if the key files hold other keys (a missing key
+    /// file is written).
     pub fn restore_identity(
         &mut self,
         member_key: SecretKey,
@@ -179,10 +189,23 @@ impl Store {
         if let Some(existing) = self.identity()? {
             return Err(StoreError::AlreadyInitialised { name: existing.name });
         }
-        let identity = Identity::certify(&member_key, device_key);
         let key_dir = keys::key_dir(&self.dir);
-        keys::write_key(&key_dir, MEMBER_KEY, &member_key)?;
-        keys::write_key(&key_dir, DEVICE_KEY, identity.device_key())?;
+        for (file, key) in [(MEMBER_KEY, &member_key), (DEVICE_KEY, &device_key)] {
+            match keys::read_key(&key_dir, file) {
+                Ok(held) if held.to_bytes() == key.to_bytes() => {}
+                Ok(_) => {
+                    return Err(StoreError::BadIdentity {
+                        path: key_dir.clone(),
+                        why: format!("{file} holds another key than the one to restore"),
+                    });
+                }
+                Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                    keys::write_key(&key_dir, file, key)?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let identity = Identity::certify(&member_key, device_key);
         self.conn.execute(
             "INSERT INTO identity (singleton, member, device, cert, name, created_at) VALUES (1, ?1, ?2, ?3, ?4, ?5)",
             params![
@@ -495,9 +518,9 @@ impl Store {
     pub fn disk_usage(&self) -> Result<u64, StoreError> {
         let mut total = 0;
         let key_dir = keys::key_dir(&self.dir);
-        let files = ["weft.sqlite3", "weft.sqlite3-wal", "weft.sqlite3-shm"]
+        let files = ["", "-wal", "-shm"]
             .iter()
-            .map(|f| self.dir.join(f))
+            .map(|suffix| self.dir.join(format!("{DB_FILE}{suffix}")))
             .chain([key_dir.join(MEMBER_KEY), key_dir.join(DEVICE_KEY)]);
         for path in files {
             match std::fs::metadata(&path) {
@@ -509,6 +532,27 @@ impl Store {
         Ok(total)
     }
 
+    /// SQLite's quick check of the whole file (every page and b-tree is readable and well
+    /// formed; it does not compare indexes with their tables). A damaged database fails with
+    /// an error that [`StoreError::is_corrupt`].
+    pub fn quick_check(&self) -> Result<(), StoreError> {
+        let mut stmt = self.conn.prepare("PRAGMA quick_check")?;
+        let found = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+        match found.as_slice() {
+            [ok] if ok == "ok" => Ok(()),
+            problems => Err(corrupt(problems.join("; "))),
+        }
+    }
+
+    /// Closes the database without folding its WAL into the database file, as before a
+    /// damaged database is set aside ([`crate::set_aside`]): the file keeps what it held, and
+    /// what this process wrote stays in the WAL, which is moved with it.
+    pub fn close_damaged(self) {
+        if let Err(e) = self.conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true) {
+            tracing::warn!(%e, "the damaged database may be checkpointed as it closes");
+        }
+    }
+
     /// SQLite's own integrity check.
     pub fn check_integrity(&self) -> Result<(), StoreError> {
         let result: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
@@ -516,12 +560,22 @@ impl Store {
     }
 }
 
-fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let known = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
+/// How many migrations this build knows: the schema version of a database it made or
+/// migrated (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Refuses a database whose schema is newer than this build's: a newer Weft wrote it, and
+/// this one would misread or damage it. Nothing is written to it.
+fn refuse_newer(conn: &Connection) -> Result<i64, StoreError> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    if version > known {
-        return Err(StoreError::NewerSchema { found: version, known });
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema { found: version, known: SCHEMA_VERSION });
     }
+    Ok(version)
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let version = refuse_newer(conn)?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(version).unwrap_or(0)) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;

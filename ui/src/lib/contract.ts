@@ -696,6 +696,35 @@ facts: Facts,
  */
 text: string, };
 
+export type RecoveredCommunity = { community: CommunityId, name: string, };
+
+/**
+ * A damaged database found on opening: set aside (never deleted) and replaced by a fresh
+ * one, into which what could still be read was taken back, verified as a peer's changes are.
+ * What was lost comes back from other members' peers as they sync.
+ */
+export type RecoveryInfo = { 
+/**
+ * Where the damaged database is now.
+ */
+set_aside: string, 
+/**
+ * What was found wrong with it, as SQLite or the store said it.
+ */
+damage: string, 
+/**
+ * The communities taken back.
+ */
+communities: Array<RecoveredCommunity>, 
+/**
+ * Changes read from the damaged database, verified and stored again.
+ */
+changes_saved: number, 
+/**
+ * What could not be read or taken back, in words.
+ */
+unreadable: Array<string>, };
+
 /**
  * A request the node refuses as it stands: what it names does not exist or is not unique,
  * or what it asks is outside what the node does.
@@ -977,7 +1006,11 @@ export type Stance = "consent" | "objection" | "agree" | "abstain" | "disagree" 
  */
 export type StanceInfo = { member: MemberId, name: string, stance: Stance, reason: string | null, at: Timestamp, round: number, };
 
-export type StatusInfo = { data_dir: string, disk_bytes: number, identity: IdentityInfo | null, documents: Array<DocStatus>, };
+export type StatusInfo = { data_dir: string, disk_bytes: number, identity: IdentityInfo | null, documents: Array<DocStatus>, 
+/**
+ * Set when the database was found damaged as this node opened (until the node stops).
+ */
+recovered: RecoveryInfo | null, };
 
 export type Suggestion = { task: TaskId, title: string, sector: SectorId, minutes: number, urgency: Urgency, 
 /**

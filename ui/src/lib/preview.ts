@@ -212,7 +212,10 @@ function fixtureTransport(): Transport {
         return { kind: 'notice', data: n };
       }
       case 'status':
-        return { kind: 'status', data: { data_dir: '~/.local/share/weft', disk_bytes: 4_200_000, identity: null, documents: [] } };
+        return {
+          kind: 'status',
+          data: { data_dir: '~/.local/share/weft', disk_bytes: 4_200_000, identity: null, documents: [], recovered: null },
+        };
       default:
         throw { code: 'invalid', message: `the preview does not do '${r.op}'` };
     }

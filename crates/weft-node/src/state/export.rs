@@ -128,6 +128,7 @@ impl State {
             disk_bytes: self.store.disk_usage()?,
             identity: self.whoami().ok(),
             documents,
+            recovered: self.recovered.as_ref().map(super::recovery::Recovered::info),
         })
     }
 }

@@ -9,7 +9,8 @@
 //! (loading documents for reads and writes), `write` (the write context and persisting),
 //! `housekeeping` (resting documents, compaction), `resolve` (what people type → ids), and one
 //! handler module per area of the API (`people`, `board`, `ledger`, `matching`, `export`,
-//! `demo`, `membership`), besides the state thread's half of sync (`sync`).
+//! `demo`, `membership`), besides the state thread's half of sync (`sync`) and what opening
+//! does with a damaged database (`recovery`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -37,6 +38,7 @@ mod membership;
 mod neighbours;
 mod net;
 mod people;
+mod recovery;
 mod replica;
 mod resolve;
 mod series;
@@ -85,6 +87,9 @@ pub(crate) struct State {
     calendar_at: Mono,
     /// A pairing code this computer made, to link another computer of the member's.
     pairing: Option<devices::Pairing>,
+    /// A damaged database found when this directory opened: where it was set aside and what
+    /// was taken back from it (`recovery`), for the status.
+    recovered: Option<recovery::Recovered>,
 }
 
 impl State {
@@ -94,13 +99,36 @@ impl State {
         clock: Clock,
         events: broadcast::Sender<crate::api::Event>,
     ) -> Result<Self, NodeError> {
-        let store = Store::open(&dir, &lock)?;
-        let identity = store.identity()?;
-        let mut state = Self {
+        // A damaged database is set aside and what it held taken back (see `recovery`).
+        let (store, mut damaged) = recovery::open_store(&dir, &lock)?;
+        let mut state = Self::new(dir, lock, store, clock, events);
+        if let Err(e) = state.load() {
+            if damaged.is_some() || !recovery::is_damage(&e) {
+                return Err(e);
+            }
+            let (fresh, set_aside) = state.reopen_damaged(&e)?;
+            state = fresh;
+            damaged = Some(set_aside);
+        }
+        if let Some(damaged) = damaged {
+            state.recover(damaged);
+        }
+        info!(dir = %state.dir.path().display(), communities = state.communities.len(), "data directory open");
+        Ok(state)
+    }
+
+    fn new(
+        dir: DataDir,
+        lock: DirLock,
+        store: Store,
+        clock: Clock,
+        events: broadcast::Sender<crate::api::Event>,
+    ) -> Self {
+        Self {
             dir,
             _lock: lock,
             store,
-            identity,
+            identity: None,
             communities: BTreeMap::new(),
             commons: BTreeMap::new(),
             commons_due: BTreeMap::new(),
@@ -118,13 +146,17 @@ impl State {
             calendar_written: None,
             calendar_at: Mono::ZERO,
             pairing: None,
-        };
-        for row in state.store.communities()? {
-            state.load_community(row.id)?;
+            recovered: None,
         }
-        state.load_commons()?;
-        info!(dir = %state.dir.path().display(), communities = state.communities.len(), "data directory open");
-        Ok(state)
+    }
+
+    /// Reads the identity and opens every community and commons stored.
+    fn load(&mut self) -> Result<(), NodeError> {
+        self.identity = self.store.identity()?;
+        for row in self.store.communities()? {
+            self.load_community(row.id)?;
+        }
+        self.load_commons()
     }
 
     /// Carries out one request, in the handler of its area.
