@@ -106,6 +106,7 @@ export function depsOf(request: Request, answer?: unknown): Dep[] | null {
       return [doc(request.community, 'people')];
     case 'community_list':
     case 'whoami':
+    case 'devices':
       return [doc(null, 'people')];
     case 'suggest':
     case 'plan':
@@ -142,6 +143,7 @@ export function depsOf(request: Request, answer?: unknown): Dep[] | null {
 /** Every op, by what it does: the compiler checks that each one is sorted. */
 const KIND_OF_OP: Record<Request['op'], 'read' | 'write' | 'all'> = {
   whoami: 'read',
+  devices: 'read',
   community_list: 'read',
   peers: 'read',
   profile_show: 'read',
@@ -170,6 +172,8 @@ const KIND_OF_OP: Record<Request['op'], 'read' | 'write' | 'all'> = {
   crew_show: 'read',
   gatherings: 'read',
   gathering_show: 'read',
+  // Words computed from a pairing code: nothing stored.
+  device_link_words: 'read',
   invite: 'write',
   member_remove: 'write',
   community_rename: 'write',
@@ -209,6 +213,15 @@ const KIND_OF_OP: Record<Request['op'], 'read' | 'write' | 'all'> = {
   gathering_edit: 'write',
   attend: 'write',
   gathering_task: 'write',
+  // A member's devices are in every community's people document.
+  device_revoke: 'write',
+  device_rename: 'write',
+  backup_create: 'write',
+  // A pairing in progress (held in memory), or a new identity: everything may change.
+  device_add: 'all',
+  device_confirm: 'all',
+  device_link: 'all',
+  restore: 'all',
   // A new identity or community: everything may change.
   init: 'all',
   community_create: 'all',
@@ -265,8 +278,9 @@ export function writesOf(request: Request): DocDep[] | 'all' | null {
     case 'decline':
       return [doc(c, 'ledger')];
     default:
-      // invite, member_remove, community_rename, profile_set, sector_set, guild_add, and
-      // crews (crew_create, crew_edit, crew_join, crew_leave, crew_invite, crew_note)
+      // invite, member_remove, community_rename, profile_set, sector_set, guild_add, crews
+      // (crew_create, crew_edit, crew_join, crew_leave, crew_invite, crew_note), and devices
+      // (device_revoke, device_rename, backup_create: every community's, as they name none)
       return [doc(c, 'people')];
   }
 }

@@ -37,6 +37,28 @@ pendingLink: string | null,
 error: ApiError | null, };
 
 /**
+ * A backup, made: the file's bytes and the recovery sheet.
+ */
+export type BackupInfo = { 
+/**
+ * The encrypted backup file, base64.
+ */
+base64: string, 
+/**
+ * The same bytes as lines to print and type back.
+ */
+sheet: Array<string>, 
+/**
+ * A printable page: the lines and a QR code.
+ */
+html: string, 
+/**
+ * The backup's own key, registered as one of the member's devices (revoke it to retire
+ * the backup).
+ */
+device: DeviceId, made_at: Timestamp, };
+
+/**
  * The calendar file this device keeps up to date.
  */
 export type CalendarFileInfo = { 
@@ -193,6 +215,26 @@ export type DemoInfo = { community: CommunityInfo, members: number, guilds: numb
 export type DeviceId = string;
 
 /**
+ * A member's computer or backup, as the people documents record it.
+ */
+export type DeviceInfo = { id: DeviceId, label: string, kind: DeviceKind, added_at: Timestamp, 
+/**
+ * The computer this node runs on.
+ */
+this: boolean, 
+/**
+ * Restored from a backup: which backup vouched for it.
+ */
+vouched_by: DeviceId | null, revoked: RevokedInfo | null, };
+
+/**
+ * What a device record stands for.
+ */
+export type DeviceKind = "computer" | "backup";
+
+export type DevicesInfo = { devices: Array<DeviceInfo>, pairing: PairingInfo | null, asking: Array<PendingDevice>, };
+
+/**
  * Which document of a community. In JSON: `people`, `board`, `ledger/2026`.
  */
 export type DocName = string;
@@ -258,7 +300,7 @@ export type FeedbackInfo = { task: TaskId, title: string, verdict: Verdict, };
  * A text field that validation names: a stable identifier in the API (`community_name`),
  * and words in messages ("community name").
  */
-export type Field = "title" | "description" | "location" | "note" | "concern" | "name" | "member_name" | "newcomer_name" | "community_name" | "guild_name" | "sector_name" | "details" | "reason" | "outcome" | "crew_name" | "purpose";
+export type Field = "title" | "description" | "location" | "note" | "concern" | "name" | "member_name" | "newcomer_name" | "community_name" | "guild_name" | "sector_name" | "details" | "reason" | "outcome" | "crew_name" | "purpose" | "device_label";
 
 /**
  * A concern raised about a task or an imbalance.
@@ -326,6 +368,15 @@ code: string,
  * The `weft://` link with the addresses to reach this peer.
  */
 link: string, addresses: Array<string>, expires: Timestamp, uses: number, };
+
+/**
+ * This computer now acts for the member: linked by another of their computers, or restored.
+ */
+export type LinkedInfo = { identity: IdentityInfo, communities: Array<CommunityInfo>, 
+/**
+ * Devices revoked on the way back (a restore that was asked to).
+ */
+revoked: Array<DeviceId>, };
 
 /**
  * A member: their Ed25519 identity public key.
@@ -433,7 +484,7 @@ ends: DateStr | null, place: string | null, };
 /**
  * Something changed that a front end may want to show.
  */
-export type NodeEvent = { "event": "document_changed", community: CommunityId, doc: DocName, } | { "event": "community_added", community: CommunityId, } | { "event": "peer_incident", peer: string, what: string, } | { "event": "network_changed" };
+export type NodeEvent = { "event": "document_changed", community: CommunityId, doc: DocName, } | { "event": "community_added", community: CommunityId, } | { "event": "peer_incident", peer: string, what: string, } | { "event": "network_changed" } | { "event": "devices_changed" };
 
 /**
  * What a crew's note records.
@@ -484,6 +535,23 @@ detached: boolean, };
  */
 export type OutcomeInfo = { text: string, by: MemberId, by_name: string, at: Timestamp, review: DateStr | null, };
 
+/**
+ * A pairing code in progress.
+ */
+export type PairingInfo = { 
+/**
+ * The short code (enough on the same network).
+ */
+code: string, 
+/**
+ * The `weft://` link with this computer's addresses (for a QR code).
+ */
+link: string, addresses: Array<string>, expires: Timestamp, 
+/**
+ * A computer was linked with it (a code links one computer).
+ */
+used: boolean, };
+
 export type PeerStatus = { peer_id: string, device: DeviceId | null, 
 /**
  * The member behind the device, as far as our people documents know.
@@ -511,6 +579,15 @@ online: boolean, peer_id: string | null, listening: Array<string>, peers: Array<
  * Recent problems with peers that may be gone (e.g. disconnected for invalid changes).
  */
 incidents: Array<string>, };
+
+/**
+ * A computer asking to be linked with the pairing code.
+ */
+export type PendingDevice = { device: DeviceId, label: string, 
+/**
+ * What its screen shows: the person compares before confirming.
+ */
+words: Array<string>, asked_at: Timestamp, confirmed: boolean, };
 
 export type PendingInfo = { 
 /**
@@ -729,7 +806,7 @@ unreadable: Array<string>, };
  * A request the node refuses as it stands: what it names does not exist or is not unique,
  * or what it asks is outside what the node does.
  */
-export type Refusal = { "kind": "no_community_yet" } | { "kind": "which_community", known: Array<string>, } | { "kind": "unknown_community", reference: string, known: Array<string>, } | { "kind": "ambiguous_community", reference: string, } | { "kind": "short_reference", reference: string, thing: Thing, min: number, } | { "kind": "no_such_task", reference: string, } | { "kind": "ambiguous_task", reference: string, matches: number, } | { "kind": "no_such_entry", reference: string, } | { "kind": "ambiguous_entry", reference: string, matches: number, } | { "kind": "no_such_proposal", reference: string, } | { "kind": "ambiguous_proposal", reference: string, matches: number, } | { "kind": "no_such_series", reference: string, } | { "kind": "ambiguous_series", reference: string, matches: number, } | { "kind": "no_such_crew", reference: string, } | { "kind": "ambiguous_crew", reference: string, matches: number, } | { "kind": "no_such_gathering", reference: string, } | { "kind": "ambiguous_gathering", reference: string, matches: number, } | { "kind": "no_such_concern", reference: string, } | { "kind": "ambiguous_concern", reference: string, matches: number, } | { "kind": "no_such_guild", reference: string, known: Array<string>, } | { "kind": "ambiguous_guild", reference: string, } | { "kind": "no_such_member", reference: string, community: string, } | { "kind": "ambiguous_member", reference: string, } | { "kind": "not_yours_to_suggest", community: string, } | { "kind": "not_a_current_member", member: string, community: string, } | { "kind": "suggestion_limit", limit: number, max: number, } | { "kind": "task_in_other_community" } | { "kind": "not_open_to_neighbours", title: string, } | { "kind": "valueflows_whole_community" } | { "kind": "export_doc_needed" } | { "kind": "no_such_document", doc: DocName, } | { "kind": "demo_members", members: number, min: number, max: number, } | { "kind": "demo_exists" } | { "kind": "invite_hours", hours: number, max: number, } | { "kind": "join_name_needed" } | { "kind": "already_joining" } | { "kind": "neighbour_invite_to_join" };
+export type Refusal = { "kind": "no_community_yet" } | { "kind": "which_community", known: Array<string>, } | { "kind": "unknown_community", reference: string, known: Array<string>, } | { "kind": "ambiguous_community", reference: string, } | { "kind": "short_reference", reference: string, thing: Thing, min: number, } | { "kind": "no_such_task", reference: string, } | { "kind": "ambiguous_task", reference: string, matches: number, } | { "kind": "no_such_entry", reference: string, } | { "kind": "ambiguous_entry", reference: string, matches: number, } | { "kind": "no_such_proposal", reference: string, } | { "kind": "ambiguous_proposal", reference: string, matches: number, } | { "kind": "no_such_series", reference: string, } | { "kind": "ambiguous_series", reference: string, matches: number, } | { "kind": "no_such_crew", reference: string, } | { "kind": "ambiguous_crew", reference: string, matches: number, } | { "kind": "no_such_gathering", reference: string, } | { "kind": "ambiguous_gathering", reference: string, matches: number, } | { "kind": "no_such_concern", reference: string, } | { "kind": "ambiguous_concern", reference: string, matches: number, } | { "kind": "no_such_guild", reference: string, known: Array<string>, } | { "kind": "ambiguous_guild", reference: string, } | { "kind": "no_such_member", reference: string, community: string, } | { "kind": "ambiguous_member", reference: string, } | { "kind": "not_yours_to_suggest", community: string, } | { "kind": "not_a_current_member", member: string, community: string, } | { "kind": "suggestion_limit", limit: number, max: number, } | { "kind": "task_in_other_community" } | { "kind": "not_open_to_neighbours", title: string, } | { "kind": "valueflows_whole_community" } | { "kind": "export_doc_needed" } | { "kind": "no_such_document", doc: DocName, } | { "kind": "demo_members", members: number, min: number, max: number, } | { "kind": "demo_exists" } | { "kind": "invite_hours", hours: number, max: number, } | { "kind": "join_name_needed" } | { "kind": "already_joining" } | { "kind": "neighbour_invite_to_join" } | { "kind": "no_such_device", reference: string, } | { "kind": "ambiguous_device", reference: string, matches: number, } | { "kind": "no_pairing" } | { "kind": "pairing_minutes", minutes: number, max: number, } | { "kind": "already_someone", name: string, } | { "kind": "device_code_to_join" } | { "kind": "not_a_pairing_code" } | { "kind": "backup_passphrase" } | { "kind": "backup_unreadable", why: string, } | { "kind": "backup_weak_passphrase", min: number, };
 
 /**
  * When a series comes round.
@@ -772,7 +849,7 @@ hours: number, } | { "op": "join", code: string,
 /**
  * The name to go by, if this data directory has no identity yet.
  */
-name: string | null, } | { "op": "neighbour_invite", community: string | null, 
+name: string | null, } | { "op": "devices" } | { "op": "device_add", minutes: number | null, } | { "op": "device_confirm", device: string, } | { "op": "device_link_words", code: string, } | { "op": "device_link", code: string, label: string, } | { "op": "device_revoke", device: string, } | { "op": "device_rename", device: string | null, label: string, } | { "op": "backup_create", passphrase: string, } | { "op": "restore", backup: string, passphrase: string, label: string, revoke: Array<string>, } | { "op": "neighbour_invite", community: string | null, 
 /**
  * How long the invitation is valid, in hours.
  */
@@ -793,12 +870,14 @@ limit: number, } | { "op": "plan", community: string | null, } | { "op": "declin
 /**
  * What the node answers.
  */
-export type Response = { "kind": "identity", "data": IdentityInfo } | { "kind": "community", "data": CommunityInfo } | { "kind": "communities", "data": Array<CommunityInfo> } | { "kind": "member", "data": MemberInfo } | { "kind": "members", "data": Array<MemberInfo> } | { "kind": "sectors", "data": Array<Sector> } | { "kind": "guild", "data": Guild } | { "kind": "guilds", "data": Array<Guild> } | { "kind": "task", "data": TaskDetail } | { "kind": "tasks", "data": Array<TaskSummary> } | { "kind": "pledge", "data": PledgeInfo } | { "kind": "entry", "data": EntryInfo } | { "kind": "pending", "data": PendingInfo } | { "kind": "feedback", "data": FeedbackInfo } | { "kind": "flag", "data": { id: FlagId, } } | { "kind": "series", "data": SeriesInfo } | { "kind": "series_list", "data": Array<SeriesInfo> } | { "kind": "crew", "data": CrewInfo } | { "kind": "crews", "data": Array<CrewInfo> } | { "kind": "gathering", "data": GatheringInfo } | { "kind": "gatherings", "data": Array<GatheringInfo> } | { "kind": "proposal", "data": ProposalInfo } | { "kind": "proposals", "data": Array<ProposalInfo> } | { "kind": "progress", "data": Progress } | { "kind": "hours", "data": MemberYear } | { "kind": "export", "data": ExportData } | { "kind": "calendar", "data": CalendarInfo } | { "kind": "calendar_file", "data": CalendarFileInfo } | { "kind": "demo", "data": DemoInfo } | { "kind": "status", "data": StatusInfo } | { "kind": "peers", "data": PeersInfo } | { "kind": "invite", "data": InviteInfo } | { "kind": "suggestions", "data": SuggestionsInfo } | { "kind": "plan", "data": PlanInfo } | { "kind": "declined", "data": { task: TaskId, title: string, } } | { "kind": "neighbours", "data": NeighboursInfo } | { "kind": "neighbour", "data": NeighbourInfo } | { "kind": "calls", "data": Array<CallInfo> } | { "kind": "call", "data": CallInfo } | { "kind": "notices", "data": Array<NoticeInfo> } | { "kind": "notice", "data": NoticeInfo };
+export type Response = { "kind": "identity", "data": IdentityInfo } | { "kind": "devices", "data": DevicesInfo } | { "kind": "pairing", "data": PairingInfo } | { "kind": "link_words", "data": Array<string> } | { "kind": "backup", "data": BackupInfo } | { "kind": "linked", "data": LinkedInfo } | { "kind": "community", "data": CommunityInfo } | { "kind": "communities", "data": Array<CommunityInfo> } | { "kind": "member", "data": MemberInfo } | { "kind": "members", "data": Array<MemberInfo> } | { "kind": "sectors", "data": Array<Sector> } | { "kind": "guild", "data": Guild } | { "kind": "guilds", "data": Array<Guild> } | { "kind": "task", "data": TaskDetail } | { "kind": "tasks", "data": Array<TaskSummary> } | { "kind": "pledge", "data": PledgeInfo } | { "kind": "entry", "data": EntryInfo } | { "kind": "pending", "data": PendingInfo } | { "kind": "feedback", "data": FeedbackInfo } | { "kind": "flag", "data": { id: FlagId, } } | { "kind": "series", "data": SeriesInfo } | { "kind": "series_list", "data": Array<SeriesInfo> } | { "kind": "crew", "data": CrewInfo } | { "kind": "crews", "data": Array<CrewInfo> } | { "kind": "gathering", "data": GatheringInfo } | { "kind": "gatherings", "data": Array<GatheringInfo> } | { "kind": "proposal", "data": ProposalInfo } | { "kind": "proposals", "data": Array<ProposalInfo> } | { "kind": "progress", "data": Progress } | { "kind": "hours", "data": MemberYear } | { "kind": "export", "data": ExportData } | { "kind": "calendar", "data": CalendarInfo } | { "kind": "calendar_file", "data": CalendarFileInfo } | { "kind": "demo", "data": DemoInfo } | { "kind": "status", "data": StatusInfo } | { "kind": "peers", "data": PeersInfo } | { "kind": "invite", "data": InviteInfo } | { "kind": "suggestions", "data": SuggestionsInfo } | { "kind": "plan", "data": PlanInfo } | { "kind": "declined", "data": { task: TaskId, title: string, } } | { "kind": "neighbours", "data": NeighboursInfo } | { "kind": "neighbour", "data": NeighbourInfo } | { "kind": "calls", "data": Array<CallInfo> } | { "kind": "call", "data": CallInfo } | { "kind": "notices", "data": Array<NoticeInfo> } | { "kind": "notice", "data": NoticeInfo };
 
 /**
  * Why a member gets no suggestions right now.
  */
 export type Resting = { "why": "no_hours" } | { "why": "week_full", load: number, week: number, };
+
+export type RevokedInfo = { by: MemberId, by_name: string, at: Timestamp, };
 
 /**
  * When a crew meets: a day rhythm as a series has, a time of day and how long.
@@ -1163,7 +1242,7 @@ export type Urgency = "normal" | "soon" | "urgent";
  * In the API (and so to the desktop UI) each refusal is its own `kind` with its values, so a
  * front end words it in the member's language; the English message is the `Display`.
  */
-export type ValidationError = { "kind": "empty", field: Field, } | { "kind": "too_long", field: Field, len: number, max: number, } | { "kind": "unknown_sector", sector: SectorId, known: Array<SectorId>, } | { "kind": "unknown_guild", guild: GuildId, } | { "kind": "guild_in_other_sector", guild: string, guild_sector: SectorId, sector: SectorId, } | { "kind": "entry_hours", minutes: Minutes, max: Minutes, } | { "kind": "task_hours", minutes: Minutes, max: Minutes, } | { "kind": "slots", slots: number, max: number, } | { "kind": "week_hours", hours: Minutes, max: Minutes, } | { "kind": "date_in_future", date: DateStr, today: DateStr, } | { "kind": "date_too_old", date: DateStr, max_days: number, } | { "kind": "deadline_in_past", date: DateStr, today: DateStr, } | { "kind": "deadline_too_far", date: DateStr, } | { "kind": "unknown_task", task: TaskId, } | { "kind": "task_closed", title: string, } | { "kind": "task_full", title: string, slots: number, } | { "kind": "already_pledged", title: string, } | { "kind": "not_pledged", title: string, } | { "kind": "unknown_entry", entry: EntryId, } | { "kind": "own_entry" } | { "kind": "already_confirmed" } | { "kind": "retracted" } | { "kind": "not_your_entry" } | { "kind": "not_a_member" } | { "kind": "already_member", name: string, } | { "kind": "invite_unknown" } | { "kind": "invite_expired" } | { "kind": "invite_used_up" } | { "kind": "invite_mismatch" } | { "kind": "already_removed", name: string, } | { "kind": "not_a_member_named", name: string, } | { "kind": "no_sector_or_task" } | { "kind": "archived_sector", sector: SectorId, } | { "kind": "baseline", baseline: Minutes, max: Minutes, } | { "kind": "duplicate_guild", name: string, } | { "kind": "unknown_proposal", proposal: ProposalId, } | { "kind": "unknown_flag", flag: FlagId, } | { "kind": "proposal_not_open", title: string, } | { "kind": "stance_not_for_kind", stance: string, proposal_kind: string, choices: Array<string>, } | { "kind": "reason_needed", stance: string, } | { "kind": "not_proposal_author", title: string, } | { "kind": "not_decided", title: string, } | { "kind": "outcome_written", title: string, } | { "kind": "round_length", hours: number, min: number, max: number, } | { "kind": "review_in_past", date: DateStr, today: DateStr, } | { "kind": "unknown_series", series: SeriesId, } | { "kind": "repeat", repeat: string, } | { "kind": "ahead_days", days: number, min: number, max: number, } | { "kind": "starts_in_past", date: DateStr, today: DateStr, } | { "kind": "ends_before_start", until: DateStr, starts: DateStr, } | { "kind": "not_an_occurrence", date: DateStr, repeat: string, } | { "kind": "no_stand_in_wanted", title: string, } | { "kind": "handed_over", by: string, } | { "kind": "pledge_day_past", date: DateStr, today: DateStr, } | { "kind": "meeting_time", time: number, } | { "kind": "meeting_length", minutes: number, min: number, max: number, } | { "kind": "unknown_crew", crew: CrewId, } | { "kind": "not_in_crew", name: string, } | { "kind": "crew_ended", name: string, } | { "kind": "already_in_crew", name: string, } | { "kind": "crew_by_invitation", name: string, } | { "kind": "crew_full", name: string, max: number, } | { "kind": "unknown_gathering", gathering: GatheringId, } | { "kind": "gathering_cancelled", title: string, } | { "kind": "gathering_too_long", days: number, max: number, };
+export type ValidationError = { "kind": "empty", field: Field, } | { "kind": "too_long", field: Field, len: number, max: number, } | { "kind": "unknown_sector", sector: SectorId, known: Array<SectorId>, } | { "kind": "unknown_guild", guild: GuildId, } | { "kind": "guild_in_other_sector", guild: string, guild_sector: SectorId, sector: SectorId, } | { "kind": "entry_hours", minutes: Minutes, max: Minutes, } | { "kind": "task_hours", minutes: Minutes, max: Minutes, } | { "kind": "slots", slots: number, max: number, } | { "kind": "week_hours", hours: Minutes, max: Minutes, } | { "kind": "date_in_future", date: DateStr, today: DateStr, } | { "kind": "date_too_old", date: DateStr, max_days: number, } | { "kind": "deadline_in_past", date: DateStr, today: DateStr, } | { "kind": "deadline_too_far", date: DateStr, } | { "kind": "unknown_task", task: TaskId, } | { "kind": "task_closed", title: string, } | { "kind": "task_full", title: string, slots: number, } | { "kind": "already_pledged", title: string, } | { "kind": "not_pledged", title: string, } | { "kind": "unknown_entry", entry: EntryId, } | { "kind": "own_entry" } | { "kind": "already_confirmed" } | { "kind": "retracted" } | { "kind": "not_your_entry" } | { "kind": "not_a_member" } | { "kind": "already_member", name: string, } | { "kind": "invite_unknown" } | { "kind": "invite_expired" } | { "kind": "invite_used_up" } | { "kind": "invite_mismatch" } | { "kind": "already_removed", name: string, } | { "kind": "not_a_member_named", name: string, } | { "kind": "unknown_device", device: string, } | { "kind": "device_revoked", device: string, } | { "kind": "device_known", device: string, } | { "kind": "device_cert_mismatch" } | { "kind": "revoke_this_device" } | { "kind": "no_sector_or_task" } | { "kind": "archived_sector", sector: SectorId, } | { "kind": "baseline", baseline: Minutes, max: Minutes, } | { "kind": "duplicate_guild", name: string, } | { "kind": "unknown_proposal", proposal: ProposalId, } | { "kind": "unknown_flag", flag: FlagId, } | { "kind": "proposal_not_open", title: string, } | { "kind": "stance_not_for_kind", stance: string, proposal_kind: string, choices: Array<string>, } | { "kind": "reason_needed", stance: string, } | { "kind": "not_proposal_author", title: string, } | { "kind": "not_decided", title: string, } | { "kind": "outcome_written", title: string, } | { "kind": "round_length", hours: number, min: number, max: number, } | { "kind": "review_in_past", date: DateStr, today: DateStr, } | { "kind": "unknown_series", series: SeriesId, } | { "kind": "repeat", repeat: string, } | { "kind": "ahead_days", days: number, min: number, max: number, } | { "kind": "starts_in_past", date: DateStr, today: DateStr, } | { "kind": "ends_before_start", until: DateStr, starts: DateStr, } | { "kind": "not_an_occurrence", date: DateStr, repeat: string, } | { "kind": "no_stand_in_wanted", title: string, } | { "kind": "handed_over", by: string, } | { "kind": "pledge_day_past", date: DateStr, today: DateStr, } | { "kind": "meeting_time", time: number, } | { "kind": "meeting_length", minutes: number, min: number, max: number, } | { "kind": "unknown_crew", crew: CrewId, } | { "kind": "not_in_crew", name: string, } | { "kind": "crew_ended", name: string, } | { "kind": "already_in_crew", name: string, } | { "kind": "crew_by_invitation", name: string, } | { "kind": "crew_full", name: string, max: number, } | { "kind": "unknown_gathering", gathering: GatheringId, } | { "kind": "gathering_cancelled", title: string, } | { "kind": "gathering_too_long", days: number, max: number, };
 
 /**
  * What a member says about a task afterwards; the matcher learns from it.
@@ -1184,10 +1263,10 @@ export type Week = { available: number, logged: number, committed: number, };
 export const ERROR_CODES = ["not_initialised", "already_initialised", "not_found", "ambiguous", "invalid", "busy", "storage", "network", "internal"] as const satisfies readonly ErrorCode[];
 
 /** Every kind of error detail (`ApiError.detail.kind`): the UI has words for each. */
-export const ERROR_DETAIL_KINDS = ["empty", "too_long", "unknown_sector", "unknown_guild", "guild_in_other_sector", "entry_hours", "task_hours", "slots", "week_hours", "date_in_future", "date_too_old", "deadline_in_past", "deadline_too_far", "unknown_task", "task_closed", "task_full", "already_pledged", "not_pledged", "unknown_entry", "own_entry", "already_confirmed", "retracted", "not_your_entry", "not_a_member", "already_member", "invite_unknown", "invite_expired", "invite_used_up", "invite_mismatch", "already_removed", "not_a_member_named", "no_sector_or_task", "archived_sector", "baseline", "duplicate_guild", "unknown_proposal", "unknown_flag", "proposal_not_open", "stance_not_for_kind", "reason_needed", "not_proposal_author", "not_decided", "outcome_written", "round_length", "review_in_past", "unknown_series", "repeat", "ahead_days", "starts_in_past", "ends_before_start", "not_an_occurrence", "no_stand_in_wanted", "handed_over", "pledge_day_past", "meeting_time", "meeting_length", "unknown_crew", "not_in_crew", "crew_ended", "already_in_crew", "crew_by_invitation", "crew_full", "unknown_gathering", "gathering_cancelled", "gathering_too_long", "no_community_yet", "which_community", "unknown_community", "ambiguous_community", "short_reference", "no_such_task", "ambiguous_task", "no_such_entry", "ambiguous_entry", "no_such_proposal", "ambiguous_proposal", "no_such_series", "ambiguous_series", "no_such_crew", "ambiguous_crew", "no_such_gathering", "ambiguous_gathering", "no_such_concern", "ambiguous_concern", "no_such_guild", "ambiguous_guild", "no_such_member", "ambiguous_member", "not_yours_to_suggest", "not_a_current_member", "suggestion_limit", "task_in_other_community", "not_open_to_neighbours", "valueflows_whole_community", "export_doc_needed", "no_such_document", "demo_members", "demo_exists", "invite_hours", "join_name_needed", "already_joining", "neighbour_invite_to_join", "invite_code_length", "invite_code_alphabet", "invite_code_checksum", "invite_link_community", "invite_link_address", "invite_link_too_many_addresses", "invite_link_unknown_part"] as const satisfies readonly ErrorDetail['kind'][];
+export const ERROR_DETAIL_KINDS = ["empty", "too_long", "unknown_sector", "unknown_guild", "guild_in_other_sector", "entry_hours", "task_hours", "slots", "week_hours", "date_in_future", "date_too_old", "deadline_in_past", "deadline_too_far", "unknown_task", "task_closed", "task_full", "already_pledged", "not_pledged", "unknown_entry", "own_entry", "already_confirmed", "retracted", "not_your_entry", "not_a_member", "already_member", "invite_unknown", "invite_expired", "invite_used_up", "invite_mismatch", "already_removed", "not_a_member_named", "unknown_device", "device_revoked", "device_known", "device_cert_mismatch", "revoke_this_device", "no_sector_or_task", "archived_sector", "baseline", "duplicate_guild", "unknown_proposal", "unknown_flag", "proposal_not_open", "stance_not_for_kind", "reason_needed", "not_proposal_author", "not_decided", "outcome_written", "round_length", "review_in_past", "unknown_series", "repeat", "ahead_days", "starts_in_past", "ends_before_start", "not_an_occurrence", "no_stand_in_wanted", "handed_over", "pledge_day_past", "meeting_time", "meeting_length", "unknown_crew", "not_in_crew", "crew_ended", "already_in_crew", "crew_by_invitation", "crew_full", "unknown_gathering", "gathering_cancelled", "gathering_too_long", "no_community_yet", "which_community", "unknown_community", "ambiguous_community", "short_reference", "no_such_task", "ambiguous_task", "no_such_entry", "ambiguous_entry", "no_such_proposal", "ambiguous_proposal", "no_such_series", "ambiguous_series", "no_such_crew", "ambiguous_crew", "no_such_gathering", "ambiguous_gathering", "no_such_concern", "ambiguous_concern", "no_such_guild", "ambiguous_guild", "no_such_member", "ambiguous_member", "not_yours_to_suggest", "not_a_current_member", "suggestion_limit", "task_in_other_community", "not_open_to_neighbours", "valueflows_whole_community", "export_doc_needed", "no_such_document", "demo_members", "demo_exists", "invite_hours", "join_name_needed", "already_joining", "neighbour_invite_to_join", "no_such_device", "ambiguous_device", "no_pairing", "pairing_minutes", "already_someone", "device_code_to_join", "not_a_pairing_code", "backup_passphrase", "backup_unreadable", "backup_weak_passphrase", "invite_code_length", "invite_code_alphabet", "invite_code_checksum", "invite_link_community", "invite_link_address", "invite_link_too_many_addresses", "invite_link_unknown_part"] as const satisfies readonly ErrorDetail['kind'][];
 
 /** Every field an error detail names. */
-export const FIELDS = ["title", "description", "location", "note", "concern", "name", "member_name", "newcomer_name", "community_name", "guild_name", "sector_name", "details", "reason", "outcome", "crew_name", "purpose"] as const satisfies readonly Field[];
+export const FIELDS = ["title", "description", "location", "note", "concern", "name", "member_name", "newcomer_name", "community_name", "guild_name", "sector_name", "details", "reason", "outcome", "crew_name", "purpose", "device_label"] as const satisfies readonly Field[];
 
 /** Every thing an error detail names. */
 export const THINGS = ["task", "entry", "proposal", "concern", "series", "crew", "gathering"] as const satisfies readonly Thing[];

@@ -23,6 +23,7 @@ const COUNT: Partial<Record<Kind, string>> = {
   ambiguous_series: 'matches',
   ambiguous_crew: 'matches',
   ambiguous_gathering: 'matches',
+  ambiguous_device: 'matches',
   invite_code_length: 'len',
 };
 
