@@ -1093,7 +1093,7 @@ fn a_second_computer_a_backup_and_a_restore_after_losing_everything() {
     let code = pairing["link"].as_str().unwrap().to_owned();
     let laptop_dir = tempfile::tempdir().unwrap();
     let laptop = laptop_dir.path().to_path_buf();
-    let mut linking = Command::new(env!("CARGO_BIN_EXE_weft"))
+    let linking = Command::new(env!("CARGO_BIN_EXE_weft"))
         .arg("--data-dir")
         .arg(&laptop)
         .args(["--json", "device", "link", &code, "--label", "Kitchen laptop"])

@@ -196,7 +196,7 @@ fn inbound(request: wire::Request) -> Inbound {
         wire::Request::Join(j) => Inbound::Join(j),
         wire::Request::Link(l) => Inbound::Link(l),
         wire::Request::DeviceLink(l) => Inbound::DeviceLink(l),
-        wire::Request::Restore(x) => Inbound::Restore(x),
+        wire::Request::Restore(x) => Inbound::Restore(*x),
     }
 }
 

@@ -212,7 +212,7 @@ pub enum Request {
     Join(JoinRequest),
     Link(LinkRequest),
     DeviceLink(DeviceLinkRequest),
-    Restore(RestoreRequest),
+    Restore(Box<RestoreRequest>),
 }
 
 /// The answer to a [`Request`].
@@ -637,7 +637,7 @@ impl Request {
                 device: DeviceId::from_bytes(r.array()?),
                 label: r.text("device name")?,
             }),
-            6 => Self::Restore(RestoreRequest {
+            6 => Self::Restore(Box::new(RestoreRequest {
                 member: MemberId::from_bytes(r.array()?),
                 device: DeviceId::from_bytes(r.array()?),
                 cert: r.array()?,
@@ -648,7 +648,7 @@ impl Request {
                     let n = r.count("devices to revoke", MAX_REVOKE, 32)?;
                     (0..n).map(|_| r.array().map(DeviceId::from_bytes)).collect::<Result<_, _>>()?
                 },
-            }),
+            })),
             tag => return Err(WireError::Tag { what: "request", tag }),
         };
         r.end()?;
@@ -819,7 +819,7 @@ mod tests {
                 device: DeviceId::from_bytes([6; 32]),
                 label: "Kitchen laptop".into(),
             }),
-            Request::Restore(RestoreRequest {
+            Request::Restore(Box::new(RestoreRequest {
                 member: MemberId::from_bytes([7; 32]),
                 device: DeviceId::from_bytes([8; 32]),
                 cert: [9; 64],
@@ -827,7 +827,7 @@ mod tests {
                 vouch: [11; 64],
                 label: "New laptop".into(),
                 revoke: vec![DeviceId::from_bytes([13; 32])],
-            }),
+            })),
         ];
         for r in requests {
             assert_eq!(Request::decode(&r.encode()), Ok(r));

@@ -378,6 +378,7 @@ fn task_change_unchecked(who: &Identity, people: &Document, board: &mut Document
             admitted_by: who.member(),
             admitted_at: Timestamp(0),
             devices: [(who.device(), who.cert())].into(),
+            device_records: Default::default(),
             profile: Default::default(),
             removed: false,
         },

@@ -157,7 +157,10 @@ impl Node {
         let (reply, answer) = oneshot::channel();
         let request = restoring.request;
         let restoring_revoked = request.revoke.clone();
-        link.control.send(Control::Restore { code, request, reply }).await.map_err(|_| NodeError::Stopped)?;
+        link.control
+            .send(Control::Restore { code, request: Box::new(request), reply })
+            .await
+            .map_err(|_| NodeError::Stopped)?;
         let communities = answer.await.map_err(|_| NodeError::Stopped)??;
         let mut revoked = restoring_revoked;
         revoked.extend(self.call(move |s| s.revoke_after_restore(&later)).await??);
@@ -166,6 +169,7 @@ impl Node {
 }
 
 /// The backup of a member, as the state thread makes it.
+#[allow(clippy::too_many_arguments)] // the backup's parts, each of its own kind
 pub(crate) fn make_backup(
     me: &Identity,
     member_key: &SecretKey,

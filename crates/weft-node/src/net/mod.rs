@@ -80,7 +80,7 @@ enum Control {
     },
     Restore {
         code: weft_net::invite::InviteCode,
-        request: weft_net::wire::RestoreRequest,
+        request: Box<weft_net::wire::RestoreRequest>,
         reply: oneshot::Sender<JoinResult>,
     },
 }
@@ -293,7 +293,7 @@ impl Driver {
                         .await;
                     }
                     Control::Restore { code, request, reply } => {
-                        self.start_joining(reply, move |_, ticket| Ok(Input::Restore { ticket, code, request })).await;
+                        self.start_joining(reply, move |_, ticket| Ok(Input::Restore { ticket, code, request: *request })).await;
                     }
                 },
                 () = wake.notified() => self.post(None).await,
@@ -359,7 +359,7 @@ impl Driver {
                         self.post(Some(Input::Request { peer: device, id, request })).await;
                     }
                     Request::Restore(x) => {
-                        self.post(Some(Input::Request { peer: device, id, request: Inbound::Restore(x) })).await;
+                        self.post(Some(Input::Request { peer: device, id, request: Inbound::Restore(*x) })).await;
                     }
                     Request::Sync(frame) => {
                         let answers = self.answers.clone();

@@ -410,20 +410,15 @@ impl State {
                 }
             }
         }
-        if !devices.contains_key(&me.device()) {
-            devices.insert(
-                me.device(),
-                DeviceInfo {
-                    id: me.device(),
-                    label: String::new(),
-                    kind: DeviceKind::Computer,
-                    added_at: Timestamp(0),
-                    this: true,
-                    vouched_by: None,
-                    revoked: None,
-                },
-            );
-        }
+        devices.entry(me.device()).or_insert_with(|| DeviceInfo {
+            id: me.device(),
+            label: String::new(),
+            kind: DeviceKind::Computer,
+            added_at: Timestamp(0),
+            this: true,
+            vouched_by: None,
+            revoked: None,
+        });
         let mut list: Vec<DeviceInfo> = devices.into_values().collect();
         list.sort_by(|a, b| b.this.cmp(&a.this).then(a.added_at.cmp(&b.added_at)).then(a.id.cmp(&b.id)));
         let (pairing, asking) = match self.pairing() {

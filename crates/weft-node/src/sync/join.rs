@@ -123,7 +123,7 @@ impl Engine {
             }),
             Purpose::Neighbour(link) => Request::Link(link.clone()),
             Purpose::Device(link) => Request::DeviceLink(link.clone()),
-            Purpose::Restore(restore) => Request::Restore(restore.clone()),
+            Purpose::Restore(restore) => Request::Restore(Box::new(restore.clone())),
         };
         let id = RequestId(self.new_id());
         self.sessions.ask_join(peer, id, request.clone(), now);

@@ -9,8 +9,8 @@ use automerge::sync::{ChunkList, Message, MessageVersion};
 use weft_core::doc::{DocId, DocName};
 use weft_core::{CommunityId, DeviceId};
 use weft_net::wire::{
-    DocSummary, GossipFrame, JoinRequest, LinkRequest, Manifest, Refusal, RefusalCode, Request, Response, SyncFrame,
-    WireChange,
+    DeviceLinkRequest, DocSummary, GossipFrame, JoinRequest, LinkRequest, Manifest, Refusal, RefusalCode, Request,
+    Response, RestoreRequest, SyncFrame, WireChange,
 };
 
 use super::*;
@@ -111,15 +111,11 @@ impl Replica for Fake {
     fn begin_link(&mut self, _: CommunityId, _: CommunityId, _: DeviceId, _: Vec<WireChange>) -> Result<(), NodeError> {
         Ok(())
     }
-    fn link_device(
-        &mut self,
-        _: DeviceId,
-        _: weft_net::wire::DeviceLinkRequest,
-    ) -> Result<super::LinkedDevice, Refusal> {
-        Err(Refusal { code: weft_net::wire::RefusalCode::BadInvite, reason: "no".into() })
+    fn link_device(&mut self, _: DeviceId, _: DeviceLinkRequest) -> Result<LinkedDevice, Refusal> {
+        Err(Refusal { code: RefusalCode::BadInvite, reason: "no".into() })
     }
-    fn restore_device(&mut self, _: DeviceId, _: weft_net::wire::RestoreRequest) -> Result<Vec<CommunityId>, Refusal> {
-        Err(Refusal { code: weft_net::wire::RefusalCode::NotAMember, reason: "no".into() })
+    fn restore_device(&mut self, _: DeviceId, _: RestoreRequest) -> Result<Vec<CommunityId>, Refusal> {
+        Err(Refusal { code: RefusalCode::NotAMember, reason: "no".into() })
     }
     fn adopt_identity(&mut self, _: weft_core::MemberId, _: [u8; 32], _: &str) -> Result<(), NodeError> {
         Ok(())
