@@ -197,6 +197,7 @@ fn inbound(request: wire::Request) -> Inbound {
         wire::Request::Link(l) => Inbound::Link(l),
         wire::Request::DeviceLink(l) => Inbound::DeviceLink(l),
         wire::Request::Restore(x) => Inbound::Restore(*x),
+        wire::Request::Rebuild => Inbound::Rebuild,
     }
 }
 

@@ -213,6 +213,9 @@ pub enum Request {
     Link(LinkRequest),
     DeviceLink(DeviceLinkRequest),
     Restore(Box<RestoreRequest>),
+    /// Which of your communities is the asking device (authenticated by the connection) a
+    /// current device of? A computer whose database was lost asks, to get them back.
+    Rebuild,
 }
 
 /// The answer to a [`Request`].
@@ -615,6 +618,7 @@ impl Request {
                     w.raw(d.as_bytes());
                 }
             }
+            Self::Rebuild => w.u8(7),
         }
         w.0
     }
@@ -649,6 +653,7 @@ impl Request {
                     (0..n).map(|_| r.array().map(DeviceId::from_bytes)).collect::<Result<_, _>>()?
                 },
             })),
+            7 => Self::Rebuild,
             tag => return Err(WireError::Tag { what: "request", tag }),
         };
         r.end()?;
@@ -828,6 +833,7 @@ mod tests {
                 label: "New laptop".into(),
                 revoke: vec![DeviceId::from_bytes([13; 32])],
             })),
+            Request::Rebuild,
         ];
         for r in requests {
             assert_eq!(Request::decode(&r.encode()), Ok(r));

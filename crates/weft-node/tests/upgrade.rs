@@ -536,13 +536,10 @@ async fn a_member_whose_board_was_damaged_gets_every_task_back_from_a_peer() {
 }
 
 /// The strongest case: nothing of A's database can be read, only its key files are left. A
-/// knows neither its communities nor their members, so getting them back needs a peer that
-/// recognises A's device to offer A the communities A holds none of, and A to take a
-/// community's people document from whichever member's peer answers (a community rebuilt
-/// from peers). The node does not do that yet: recovery leaves A with its identity and
-/// nothing else, and B's sessions find no community in common.
+/// knows neither its communities nor their members: it asks each peer that connects which
+/// communities its device is a current device of (`Request::Rebuild`), and takes each from
+/// whichever member's peer answered (a community rebuilt from peers).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "needs rebuild from peers"]
 async fn a_member_whose_database_was_destroyed_gets_everything_back_from_a_peer() {
     let mut peers = common::community(2).await;
     let b = peers.pop().unwrap();

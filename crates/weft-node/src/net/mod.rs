@@ -358,6 +358,9 @@ impl Driver {
                         let request = Inbound::DeviceLink(l);
                         self.post(Some(Input::Request { peer: device, id, request })).await;
                     }
+                    Request::Rebuild => {
+                        self.post(Some(Input::Request { peer: device, id, request: Inbound::Rebuild })).await;
+                    }
                     Request::Restore(x) => {
                         self.post(Some(Input::Request { peer: device, id, request: Inbound::Restore(*x) })).await;
                     }

@@ -130,6 +130,30 @@ impl Engine {
         self.out.push(Output::Request { peer, id, request });
     }
 
+    /// Asks a peer that connected which of its communities we are a current device of, when
+    /// we lost ours (or hold none): once per connection, and never while joining.
+    pub(super) fn rebuild_ask(&mut self, now: Mono, r: &mut impl Replica, peer: DeviceId) {
+        if self.joining.is_some() || self.rebuild_asked.contains(&peer) || !r.wants_rebuild() {
+            return;
+        }
+        self.rebuild_asked.insert(peer);
+        let id = RequestId(self.new_id());
+        self.sessions.ask_join(peer, id, Request::Rebuild, now);
+        self.out.push(Output::Request { peer, id, request: Request::Rebuild });
+    }
+
+    /// A peer told us the communities we are a device of: those we lack come from it.
+    fn rebuild_from(&mut self, now: Mono, r: &mut impl Replica, peer: DeviceId, communities: Vec<CommunityId>) {
+        let held = r.communities();
+        for c in communities.into_iter().filter(|c| !held.contains(c)) {
+            debug!(community = %c.short(), peer = %peer.short(), "rebuilding a community from a peer");
+            match r.begin_join(c, peer) {
+                Ok(()) => self.start_community(now, r, peer, c, true),
+                Err(e) => debug!(%e, "could not start rebuilding a community"),
+            }
+        }
+    }
+
     pub(super) fn join_answered(
         &mut self,
         now: Mono,
@@ -137,7 +161,12 @@ impl Engine {
         peer: DeviceId,
         answer: Result<Answer, String>,
     ) {
-        let Some(j) = self.joining.as_mut() else { return };
+        let Some(j) = self.joining.as_mut() else {
+            if let Ok(Answer::Restored { communities }) = answer {
+                self.rebuild_from(now, r, peer, communities);
+            }
+            return;
+        };
         if j.admitted.is_some() {
             return;
         }

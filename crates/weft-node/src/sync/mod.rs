@@ -203,6 +203,7 @@ pub enum Inbound {
     Link(LinkRequest),
     DeviceLink(DeviceLinkRequest),
     Restore(RestoreRequest),
+    Rebuild,
 }
 
 /// A peer's answer to one of our requests.
@@ -315,6 +316,8 @@ pub(crate) struct Engine {
     sessions: session::Sessions,
     served: serve::Served,
     joining: Option<join::Joining>,
+    /// Peers asked, on this connection, which communities we are a device of.
+    rebuild_asked: BTreeSet<DeviceId>,
     next_id: u64,
     resync_at: Mono,
     out: Vec<Output>,
@@ -337,6 +340,7 @@ impl Engine {
             sessions: session::Sessions::default(),
             served: serve::Served::default(),
             joining: None,
+            rebuild_asked: BTreeSet::new(),
             next_id: 1,
             resync_at,
             out: communities
@@ -426,6 +430,7 @@ impl Engine {
         self.book.connect(peer, how, address);
         self.out.push(Output::Event(Event::NetworkChanged));
         self.join_ask(now, peer);
+        self.rebuild_ask(now, r, peer);
         // One side starts the sessions of a new connection (both would send everything twice);
         // the other only finds out who it is. The periodic round covers both.
         self.meet(now, r, peer, self.me < peer);
@@ -437,6 +442,7 @@ impl Engine {
         }
         self.sessions.drop_peer(&peer);
         self.served.drop_peer(&peer);
+        self.rebuild_asked.remove(&peer);
         r.forget(peer);
         self.join_peer_gone(now, r, peer);
     }

@@ -71,6 +71,11 @@ pub(crate) trait Replica {
     /// Adds back a member's computer restored from their backup, in each community here
     /// where the backup's key is one of the member's current devices.
     fn restore_device(&mut self, device: DeviceId, request: RestoreRequest) -> Result<Vec<CommunityId>, Refusal>;
+    /// Whether this computer lost communities it should get back from peers (its database
+    /// was set aside), or holds none yet: it then asks each peer that connects.
+    fn wants_rebuild(&mut self) -> bool;
+    /// Our communities where `device` is a current device of a member.
+    fn member_communities_of(&mut self, device: &DeviceId) -> Vec<CommunityId>;
     /// A member's device linked us: from now on this computer acts for that member.
     fn adopt_identity(
         &mut self,

@@ -54,6 +54,7 @@ impl Engine {
             Inbound::Link(link) => self.serve_link(now, r, peer, link),
             Inbound::DeviceLink(link) => self.serve_device_link(now, r, peer, link),
             Inbound::Restore(restore) => self.serve_restore(now, r, peer, restore),
+            Inbound::Rebuild => Response::Restored { communities: r.member_communities_of(&peer) },
         };
         self.out.push(Output::Respond { id, response });
     }

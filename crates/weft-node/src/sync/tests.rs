@@ -117,6 +117,12 @@ impl Replica for Fake {
     fn restore_device(&mut self, _: DeviceId, _: RestoreRequest) -> Result<Vec<CommunityId>, Refusal> {
         Err(Refusal { code: RefusalCode::NotAMember, reason: "no".into() })
     }
+    fn wants_rebuild(&mut self) -> bool {
+        false
+    }
+    fn member_communities_of(&mut self, _: &DeviceId) -> Vec<CommunityId> {
+        Vec::new()
+    }
     fn adopt_identity(&mut self, _: weft_core::MemberId, _: [u8; 32], _: &str) -> Result<(), NodeError> {
         Ok(())
     }

@@ -475,6 +475,17 @@ impl Replica for State {
         self.answer_restore(device, request)
     }
 
+    fn wants_rebuild(&mut self) -> bool {
+        self.identity.is_some() && (self.communities.is_empty() || self.recovered.is_some())
+    }
+
+    fn member_communities_of(&mut self, device: &DeviceId) -> Vec<CommunityId> {
+        let ids: Vec<CommunityId> = self.communities.keys().copied().collect();
+        ids.into_iter()
+            .filter(|c| self.communities.get_mut(c).is_some_and(|com| com.people().member_of_device(device).is_some()))
+            .collect()
+    }
+
     fn adopt_identity(
         &mut self,
         member: weft_core::MemberId,
