@@ -138,12 +138,22 @@ impl Engine {
         }
         self.rebuild_asked.insert(peer);
         let id = RequestId(self.new_id());
-        self.sessions.ask_join(peer, id, Request::Rebuild, now);
+        self.sessions.ask_rebuild(peer, id, now);
         self.out.push(Output::Request { peer, id, request: Request::Rebuild });
     }
 
     /// A peer told us the communities we are a device of: those we lack come from it.
-    fn rebuild_from(&mut self, now: Mono, r: &mut impl Replica, peer: DeviceId, communities: Vec<CommunityId>) {
+    pub(super) fn rebuild_answered(
+        &mut self,
+        now: Mono,
+        r: &mut impl Replica,
+        peer: DeviceId,
+        answer: Result<Answer, String>,
+    ) {
+        let Ok(Answer::Restored { communities }) = answer else { return };
+        if self.joining.is_some() {
+            return;
+        }
         let held = r.communities();
         for c in communities.into_iter().filter(|c| !held.contains(c)) {
             debug!(community = %c.short(), peer = %peer.short(), "rebuilding a community from a peer");
@@ -161,12 +171,7 @@ impl Engine {
         peer: DeviceId,
         answer: Result<Answer, String>,
     ) {
-        let Some(j) = self.joining.as_mut() else {
-            if let Ok(Answer::Restored { communities }) = answer {
-                self.rebuild_from(now, r, peer, communities);
-            }
-            return;
-        };
+        let Some(j) = self.joining.as_mut() else { return };
         if j.admitted.is_some() {
             return;
         }

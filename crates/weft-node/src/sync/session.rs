@@ -30,6 +30,8 @@ pub(super) enum Target {
     Doc(DeviceId, DocId),
     Manifest(DeviceId, CommunityId),
     Join(DeviceId),
+    /// Which of a peer's communities we are a device of (`Request::Rebuild`).
+    Rebuild(DeviceId),
 }
 
 /// A request waiting for its answer: every id it was sent under, and the request itself, to
@@ -105,6 +107,8 @@ pub(super) struct Sessions {
     pulls: BTreeMap<DeviceId, Pull>,
     /// Join requests waiting for an answer, by the peer asked.
     joins: BTreeMap<DeviceId, InFlight>,
+    /// Rebuild requests waiting for an answer, by the peer asked.
+    rebuilds: BTreeMap<DeviceId, InFlight>,
 }
 
 impl Sessions {
@@ -113,6 +117,7 @@ impl Sessions {
             Target::Doc(peer, doc) => self.docs.get_mut(&(peer, doc))?.in_flight.as_mut(),
             Target::Manifest(peer, c) => self.communities.get_mut(&(peer, c))?.in_flight.as_mut(),
             Target::Join(peer) => self.joins.get_mut(&peer),
+            Target::Rebuild(peer) => self.rebuilds.get_mut(&peer),
         }
     }
 
@@ -122,6 +127,7 @@ impl Sessions {
             Target::Doc(peer, doc) => self.docs.get_mut(&(peer, doc)).and_then(|s| s.in_flight.take()),
             Target::Manifest(peer, c) => self.communities.get_mut(&(peer, c)).and_then(|s| s.in_flight.take()),
             Target::Join(peer) => self.joins.remove(&peer),
+            Target::Rebuild(peer) => self.rebuilds.remove(&peer),
         };
         for id in flight.into_iter().flat_map(|f| f.ids) {
             self.outbound.remove(&id);
@@ -133,13 +139,20 @@ impl Sessions {
         let communities =
             self.communities.iter().filter_map(|((p, c), s)| Some((Target::Manifest(*p, *c), s.in_flight.as_ref()?)));
         let joins = self.joins.iter().map(|(p, f)| (Target::Join(*p), f));
-        docs.chain(communities).chain(joins)
+        let rebuilds = self.rebuilds.iter().map(|(p, f)| (Target::Rebuild(*p), f));
+        docs.chain(communities).chain(joins).chain(rebuilds)
     }
 
     /// A join request to `peer`, in flight.
     pub fn ask_join(&mut self, peer: DeviceId, id: RequestId, request: Request, now: Mono) {
         self.outbound.insert(id, Target::Join(peer));
         self.joins.insert(peer, InFlight::new(id, request, now));
+    }
+
+    /// A rebuild request to `peer`, in flight.
+    pub fn ask_rebuild(&mut self, peer: DeviceId, id: RequestId, now: Mono) {
+        self.outbound.insert(id, Target::Rebuild(peer));
+        self.rebuilds.insert(peer, InFlight::new(id, Request::Rebuild, now));
     }
 
     pub fn next_timer(&self, timeout: Duration) -> Option<Mono> {
@@ -152,8 +165,9 @@ impl Sessions {
         self.communities.retain(|(p, _), _| p != peer);
         self.pulls.remove(peer);
         self.joins.remove(peer);
+        self.rebuilds.remove(peer);
         self.outbound.retain(|_, t| match t {
-            Target::Doc(p, _) | Target::Manifest(p, _) | Target::Join(p) => p != peer,
+            Target::Doc(p, _) | Target::Manifest(p, _) | Target::Join(p) | Target::Rebuild(p) => p != peer,
         });
     }
 }
@@ -294,6 +308,7 @@ impl Engine {
             Target::Doc(peer, doc) => self.doc_answered(now, r, peer, doc, answer),
             Target::Manifest(peer, c) => self.manifest_answered(now, r, peer, c, answer),
             Target::Join(peer) => self.join_answered(now, r, peer, answer),
+            Target::Rebuild(peer) => self.rebuild_answered(now, r, peer, answer),
         }
     }
 
@@ -306,7 +321,7 @@ impl Engine {
         flight.sent = now;
         let request = flight.request.clone();
         let peer = match target {
-            Target::Doc(p, _) | Target::Manifest(p, _) | Target::Join(p) => p,
+            Target::Doc(p, _) | Target::Manifest(p, _) | Target::Join(p) | Target::Rebuild(p) => p,
         };
         self.sessions.outbound.insert(id, target);
         self.out.push(Output::Request { peer, id, request });
