@@ -1050,16 +1050,11 @@ fn a_crew_and_a_gathering_from_the_command_line() {
     }
 }
 
-/// The address a `weft serve` listens on, read from its log.
-fn listening(log: &mut BufReader<std::process::ChildStderr>) -> String {
-    let mut line = String::new();
-    loop {
-        line.clear();
-        assert!(log.read_line(&mut line).unwrap() > 0, "weft serve exited before listening");
-        if let Some(at) = line.find("/ip4/127.0.0.1/tcp/") {
-            return line[at..].split_whitespace().next().unwrap().trim_matches('"').to_owned();
-        }
-    }
+/// The loopback address a running `weft serve` listens on, as `weft peers` says.
+fn listening(dir: &Path) -> String {
+    let peers = json(dir, &["peers"]);
+    let all = peers["listening"].as_array().unwrap();
+    all.iter().filter_map(Value::as_str).find(|a| a.starts_with("/ip4/127.0.0.1/tcp/")).unwrap().to_owned()
 }
 
 fn weft_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -1078,15 +1073,16 @@ fn a_second_computer_a_backup_and_a_restore_after_losing_everything() {
     ok(&a, &["init", "--name", "Ana"]);
     json(&a, &["community", "create", "Riverside Commons"]);
     json(&a, &["task", "add", "--title", "Soup for the gathering", "--sector", "food", "--slots", "4"]);
-    let (mut a_serve, mut a_log) = spawn_serve_with(&a, &["--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"]);
-    let _ = listening(&mut a_log);
+    let (mut a_serve, _a_log) = spawn_serve_with(&a, &["--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"]);
     // Bob joins, and keeps a peer running.
     let link = json(&a, &["invite"])["link"].as_str().unwrap().to_owned();
     let b_dir = tempfile::tempdir().unwrap();
     let b = b_dir.path();
     json(b, &["join", &link, "--name", "Bob"]);
-    let (mut b_serve, mut b_log) = spawn_serve_with(b, &["--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"]);
-    let bob_address = listening(&mut b_log);
+    let ana_address = listening(&a);
+    let (mut b_serve, _b_log) =
+        spawn_serve_with(b, &["--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns", "--connect", &ana_address]);
+    let bob_address = listening(b);
 
     // A second computer of Ana's, linked with a pairing code once the words are confirmed.
     let pairing = json(&a, &["device", "add", "--minutes", "5"]);
@@ -1138,6 +1134,14 @@ fn a_second_computer_a_backup_and_a_restore_after_losing_everything() {
     assert!(made.status.success(), "{made:?}");
     assert_eq!(&std::fs::read(&file).unwrap()[..7], b"WEFTBAK");
     assert!(std::fs::read_to_string(&sheet).unwrap().contains("<svg"));
+
+    // The backup's key is known once a peer holds its registration (a restore needs one that
+    // does): Bob's peer lists Ana's three devices.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while json(b, &["members"]).as_array().unwrap().iter().find(|m| m["name"] == "Ana").unwrap()["devices"] != 3 {
+        assert!(Instant::now() < deadline, "the backup's registration never reached Bob");
+        std::thread::sleep(Duration::from_millis(200));
+    }
 
     // Everything of Ana's first computer is lost.
     let pid = a_serve.id().to_string();
