@@ -3,12 +3,16 @@
 
 import { saveFile } from './api';
 
-/** UTF-8 text as base64 (for `save_file`), in chunks so a long text fits the call stack. */
-export function base64OfText(text: string): string {
-  const bytes = new TextEncoder().encode(text);
+/** Bytes as base64 (for `save_file`), in chunks so a large file fits the call stack. */
+export function base64OfBytes(bytes: Uint8Array): string {
   let binary = '';
   for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(binary);
+}
+
+/** UTF-8 text as base64. */
+export function base64OfText(text: string): string {
+  return base64OfBytes(new TextEncoder().encode(text));
 }
 
 /** Asks where to save (`title` on the dialog) and saves there: the path, or null if the member cancelled. */
@@ -18,4 +22,32 @@ export async function saveWithDialog(suggestedName: string, base64: string, titl
   if (!path) return null;
   await saveFile(path, base64);
   return path;
+}
+
+/**
+ * Prints a page (the recovery sheet): loaded into a hidden frame, printed from there with the
+ * system's print dialog, then taken away. False if the page could not be printed here.
+ */
+export function printPage(html: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const frame = document.createElement('iframe');
+    frame.setAttribute('aria-hidden', 'true');
+    frame.style.cssText = 'position:fixed;width:0;height:0;border:0;left:-1000px';
+    frame.onload = () => {
+      const w = frame.contentWindow;
+      if (!w) return resolve(false);
+      try {
+        w.focus();
+        w.print();
+        resolve(true);
+      } catch {
+        resolve(false);
+      } finally {
+        // The dialog holds the page while open; it is only needed until then.
+        setTimeout(() => frame.remove(), 60_000);
+      }
+    };
+    frame.srcdoc = html;
+    document.body.appendChild(frame);
+  });
 }
