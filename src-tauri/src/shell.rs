@@ -458,8 +458,7 @@ mod tests {
         };
         let (b, _) = shell(b_dir.path());
         assert!(!b.app_info().await.online);
-        let words =
-            b.execute(serde_json::json!({ "op": "device_link_words", "code": pairing.link })).await.unwrap();
+        let words = b.execute(serde_json::json!({ "op": "device_link_words", "code": pairing.link })).await.unwrap();
         assert!(matches!(words, Response::LinkWords(w) if w.len() == 4));
         assert!(b.app_info().await.online, "linking needs the network before there is an identity");
 
