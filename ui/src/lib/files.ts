@@ -23,31 +23,3 @@ export async function saveWithDialog(suggestedName: string, base64: string, titl
   await saveFile(path, base64);
   return path;
 }
-
-/**
- * Prints a page (the recovery sheet): loaded into a hidden frame, printed from there with the
- * system's print dialog, then taken away. False if the page could not be printed here.
- */
-export function printPage(html: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const frame = document.createElement('iframe');
-    frame.setAttribute('aria-hidden', 'true');
-    frame.style.cssText = 'position:fixed;width:0;height:0;border:0;left:-1000px';
-    frame.onload = () => {
-      const w = frame.contentWindow;
-      if (!w) return resolve(false);
-      try {
-        w.focus();
-        w.print();
-        resolve(true);
-      } catch {
-        resolve(false);
-      } finally {
-        // The dialog holds the page while open; it is only needed until then.
-        setTimeout(() => frame.remove(), 60_000);
-      }
-    };
-    frame.srcdoc = html;
-    document.body.appendChild(frame);
-  });
-}
