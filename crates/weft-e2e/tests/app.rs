@@ -1181,6 +1181,33 @@ async fn a_second_app_instance_is_linked_by_its_code() -> Result<()> {
     scroll_to(&app_a, "devices-list").await?;
     app_a.screenshot_alone("devices-linked", &[&app_b]).await?;
     app_b.close().await?;
+
+    // Ana names this computer, then revokes the other one, told first what that does.
+    app_a.click("pairing-done").await?;
+    app_a.by_testid("device-add").await?;
+    app_a.click("device-rename").await?;
+    app_a.fill("device-rename-input", "Desk").await?;
+    app_a.click("device-rename-save").await?;
+    let desk = "[data-testid=\"device\"][data-label=\"Desk\"][data-this=\"true\"]";
+    app_a.wait_css(desk, SHORT).await?;
+    let laptop = "[data-testid=\"device\"][data-label=\"Kitchen laptop\"]";
+    app_a.wait_css(&format!("{laptop} [data-testid=\"device-revoke\"]"), SHORT).await?.click().await?;
+    let asked = app_a.testid_text("device-revoke-ask").await?;
+    ensure!(asked.contains("refused") && asked.contains("cannot be undone"), "the confirmation says {asked:?}");
+    scroll_to(&app_a, "device-revoke-ask").await?;
+    app_a.screenshot("devices-revoke-ask").await?;
+    app_a.click("device-revoke-confirm").await?;
+    app_a.wait_css(&format!("{laptop}[data-revoked=\"true\"]"), SHORT).await?;
+    let said = css_text(&app_a, &format!("{laptop} [data-testid=\"device-revoked\"]")).await?;
+    ensure!(said.starts_with("Revoked by Ana on"), "the revoked computer says {said:?}");
+    let devices = weft_json(&a, &["device", "list"])?;
+    let listed = devices["devices"].as_array().context("no devices")?;
+    ensure!(
+        listed.iter().any(|d| d["label"] == "Kitchen laptop" && !d["revoked"].is_null())
+            && listed.iter().any(|d| d["label"] == "Desk" && d["this"] == true),
+        "the node lists {devices}"
+    );
+    app_a.screenshot("devices-revoked").await?;
     app_a.close().await
 }
 
