@@ -1,8 +1,9 @@
 //! The shell's state and the work behind its three commands. Nothing here knows what a task
 //! or an hour is: requests go to weft-node as they came, answers and errors come back as the
 //! node gave them, and node events go out to the window. What the shell adds is lifecycle:
-//! opening the data directory, starting the network once there is an identity, serving the
-//! control socket (so `weft` commands work while the app runs), and closing cleanly.
+//! opening the data directory, starting the network once there is an identity (or, on a
+//! computer being linked or restored, as the device it will be), serving the control socket
+//! (so `weft` commands work while the app runs), and closing cleanly.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -233,22 +234,42 @@ impl Shell {
         let node = self.node().await?;
         match request {
             Request::Init { .. } => {
+                self.stop_pending_network(node).await;
                 let response = node.execute(request).await?;
                 self.start_network(node).await;
                 Ok(response)
             }
-            Request::Join { ref name, .. } if !self.online(node) => {
+            Request::Join { ref name, .. } => {
                 // Joining needs the network, which needs an identity: as `weft join --name`.
                 if let (Some(name), Err(e)) = (name, node.execute(Request::Whoami).await) {
                     if e.code != ErrorCode::NotInitialised {
                         return Err(e);
                     }
+                    self.stop_pending_network(node).await;
                     node.execute(Request::Init { name: name.clone() }).await?;
                 }
                 self.start_network(node).await;
                 node.execute(request).await
             }
+            // Linking this computer to a member's other one, or restoring it from a backup,
+            // needs the network before there is an identity: it runs as the device this
+            // computer will be (its pending key), as `weft device link` and `weft restore` do.
+            Request::DeviceLinkWords { .. } | Request::DeviceLink { .. } | Request::Restore { .. } => {
+                self.start_network(node).await;
+                node.execute(request).await
+            }
             request => node.execute(request).await,
+        }
+    }
+
+    /// Stops a network that runs on a pending device key (this computer was about to be
+    /// linked, then the person chose to start afresh): `init` makes another device key, and
+    /// the peer id must be that one.
+    async fn stop_pending_network(&self, node: &Node) {
+        let mut started = self.network.lock().await;
+        if *started && node.execute(Request::Whoami).await.is_err() {
+            node.stop_network().await;
+            *started = false;
         }
     }
 
@@ -423,6 +444,33 @@ mod tests {
         shell.shutdown().await;
         // The directory is free again.
         assert!(hold(dir.path()).is_ok());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_computer_being_linked_goes_online_as_the_device_it_will_be() {
+        let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (a, _) = shell(a_dir.path());
+        a.execute(serde_json::json!({ "op": "init", "name": "Ana" })).await.unwrap();
+        let Response::Pairing(pairing) =
+            a.execute(serde_json::json!({ "op": "device_add", "minutes": 5 })).await.unwrap()
+        else {
+            panic!("no pairing code")
+        };
+        let (b, _) = shell(b_dir.path());
+        assert!(!b.app_info().await.online);
+        let words = b.execute(serde_json::json!({ "op": "device_link_words", "code": pairing.link })).await.unwrap();
+        assert!(matches!(words, Response::LinkWords(w) if w.len() == 4));
+        assert!(b.app_info().await.online, "linking needs the network before there is an identity");
+
+        // The person starts afresh instead: the network goes on as the new identity's device.
+        let Response::Identity(me) = b.execute(serde_json::json!({ "op": "init", "name": "Bea" })).await.unwrap()
+        else {
+            panic!("no identity")
+        };
+        let node = b.node().await.unwrap();
+        assert_eq!(node.peer_id(), weft_net::peer_of(&me.device));
+        a.shutdown().await;
+        b.shutdown().await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

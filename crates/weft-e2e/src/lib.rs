@@ -30,6 +30,8 @@ pub const LAUNCH: Duration = Duration::from_secs(60);
 pub const SHORT: Duration = Duration::from_secs(15);
 /// How long a change may take to travel from another peer.
 pub const SYNC: Duration = Duration::from_secs(60);
+/// How far right of its place a window is moved to be off the display (wider than any test's).
+const OFF_DISPLAY: u32 = 10_000;
 /// How often waits look again.
 const POLL: Duration = Duration::from_millis(50);
 /// How long a screenshot (and the frames before it) may take.
@@ -502,6 +504,24 @@ impl App {
             bail!("scrot could not take the screenshot '{name}': {}", why.trim());
         }
         Ok(path)
+    }
+
+    /// [`App::screenshot`] of this window while `others` (apps on the same display, whose
+    /// windows may lie over this one: there is no window manager to raise it) are moved off the
+    /// display; they are put back where they were after.
+    pub async fn screenshot_alone(&self, name: &str, others: &[&App]) -> Result<PathBuf> {
+        let mut moved = Vec::new();
+        for other in others {
+            let (x, y, _, _) = other.client.get_window_rect().await?;
+            let (x, y) = (u32::try_from(x)?, u32::try_from(y)?);
+            other.client.set_window_position(x + OFF_DISPLAY, y).await?;
+            moved.push((other, x, y));
+        }
+        let shot = self.screenshot(name).await;
+        for (other, x, y) in moved {
+            other.client.set_window_position(x, y).await?;
+        }
+        shot
     }
 
     /// The app's process id (found by its command line), once it runs.

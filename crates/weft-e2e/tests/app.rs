@@ -1087,3 +1087,200 @@ async fn crews_and_gatherings_in_the_app() -> Result<()> {
     app.screenshot("task-of-gathering").await?;
     app.close().await
 }
+
+/// Ana's community with one task on its board, as the CLI makes them.
+fn founded_with_a_task(dir: &Path) -> Result<()> {
+    founded(dir)?;
+    weft(
+        dir,
+        &["task", "add", "--title", "Soup for the gathering", "--sector", "food", "--hours", "2", "--slots", "4"],
+    )?;
+    Ok(())
+}
+
+/// The computers and backups an app's Settings list, as `(label, kind, revoked)`.
+async fn devices_listed(app: &App) -> Result<Vec<(String, String, bool)>> {
+    let mut out = Vec::new();
+    for row in app.client.find_all(fantoccini_css("[data-testid=\"device\"]")).await? {
+        out.push((
+            row.attr("data-label").await?.unwrap_or_default(),
+            row.attr("data-kind").await?.unwrap_or_default(),
+            row.attr("data-revoked").await?.as_deref() == Some("true"),
+        ));
+    }
+    Ok(out)
+}
+
+/// The words an element shows (`data-words` of `LinkWords`), once it is there.
+async fn words_of(app: &App, testid: &str) -> Result<String> {
+    let element = app.wait_css(&format!("[data-testid=\"{testid}\"]"), SYNC).await?;
+    Ok(element.attr("data-words").await?.unwrap_or_default())
+}
+
+#[tokio::test]
+#[ignore = "drives the built app: needs Xvfb and tauri-driver (scripts/test.sh runs it)"]
+async fn a_second_app_instance_is_linked_by_its_code() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let (a, b) = (data.path().join("a"), data.path().join("b"));
+    founded_with_a_task(&a)?;
+    let app_a = App::launch(&a, &loopback_args(free_port()?)).await?;
+    app_a.wait_text("Soup for the gathering", LAUNCH).await?;
+
+    // Ana's first computer makes a pairing code: the code, its link as a QR code, the time left.
+    app_a.click("nav-settings").await?;
+    app_a.by_testid("device-this").await?;
+    app_a.click("device-add").await?;
+    let link = app_a.testid_text("pairing-link").await?;
+    ensure!(link.starts_with("weft://join/") && link.contains("k=device"), "the pairing link is {link:?}");
+    ensure!(!app_a.testid_text("pairing-code").await?.is_empty());
+    app_a.by_testid("pairing-qr").await?;
+    ensure!(app_a.testid_text("pairing-expires").await?.contains("valid for"));
+    app_a.by_testid("pairing-waiting").await?;
+    scroll_to(&app_a, "pairing").await?;
+    app_a.screenshot("devices-pairing-code").await?;
+
+    // A second app, on a fresh directory, alongside: "I already use Weft on another computer".
+    let app_b = App::launch(&b, &loopback_args(free_port()?)).await?;
+    app_b.wait_text("Welcome to Weft", LAUNCH).await?;
+    app_b.click("first-other").await?;
+    app_b.fill("pair-code", link.trim()).await?;
+    app_b.fill("pair-label", "Kitchen laptop").await?;
+    app_b.click("pair-submit").await?;
+    let b_words = words_of(&app_b, "pair-words").await?;
+    ensure!(b_words.split(' ').count() == 4, "the new computer shows {b_words:?}");
+    app_b.by_testid("pair-waiting").await?;
+    app_b.screenshot("first-run-link-words").await?;
+
+    // The first computer shows the same words, with the new computer's name; the words match.
+    let a_words = words_of(&app_a, "pairing-words").await?;
+    ensure!(a_words == b_words, "the first computer shows {a_words:?}, the new one {b_words:?}");
+    app_a.wait_text("“Kitchen laptop” asks to be linked", SHORT).await?;
+    scroll_to(&app_a, "pairing-asking").await?;
+    app_a.screenshot_alone("devices-asking", &[&app_b]).await?;
+    app_a.click("pairing-match").await?;
+
+    // The new computer lands in the app as Ana, with the community's tasks.
+    app_b.wait_text("Soup for the gathering", SYNC).await?;
+    ensure!(app_b.testid_text("nav-profile").await?.contains("Ana"), "the new computer is not Ana's");
+    app_b.screenshot("linked-board").await?;
+    let whoami_a = weft_json(&a, &["whoami"])?;
+    let whoami_b = weft_json(&b, &["whoami"])?;
+    ensure!(whoami_a["member"] == whoami_b["member"], "two members: {whoami_a} and {whoami_b}");
+    ensure!(whoami_a["device"] != whoami_b["device"], "one device for two computers");
+
+    // The first computer says so, and lists two computers, this one first.
+    app_a.by_testid("pairing-linked").await?;
+    app_a
+        .wait_until("two computers in the list", SYNC, async || {
+            let listed = devices_listed(&app_a).await?;
+            Ok(listed.iter().filter(|(_, kind, revoked)| kind == "computer" && !revoked).count() == 2)
+        })
+        .await?;
+    let listed = devices_listed(&app_a).await?;
+    ensure!(listed.iter().any(|(label, _, _)| label == "Kitchen laptop"), "the list is {listed:?}");
+    scroll_to(&app_a, "devices-list").await?;
+    app_a.screenshot_alone("devices-linked", &[&app_b]).await?;
+    app_b.close().await?;
+
+    // Ana names this computer, then revokes the other one, told first what that does.
+    app_a.click("pairing-done").await?;
+    app_a.by_testid("device-add").await?;
+    app_a.click("device-rename").await?;
+    app_a.fill("device-rename-input", "Desk").await?;
+    app_a.click("device-rename-save").await?;
+    let desk = "[data-testid=\"device\"][data-label=\"Desk\"][data-this=\"true\"]";
+    app_a.wait_css(desk, SHORT).await?;
+    let laptop = "[data-testid=\"device\"][data-label=\"Kitchen laptop\"]";
+    app_a.wait_css(&format!("{laptop} [data-testid=\"device-revoke\"]"), SHORT).await?.click().await?;
+    let asked = app_a.testid_text("device-revoke-ask").await?;
+    ensure!(asked.contains("refused") && asked.contains("cannot be undone"), "the confirmation says {asked:?}");
+    scroll_to(&app_a, "device-revoke-ask").await?;
+    app_a.screenshot("devices-revoke-ask").await?;
+    app_a.click("device-revoke-confirm").await?;
+    app_a.wait_css(&format!("{laptop}[data-revoked=\"true\"]"), SHORT).await?;
+    let said = css_text(&app_a, &format!("{laptop} [data-testid=\"device-revoked\"]")).await?;
+    ensure!(said.starts_with("Revoked by Ana on"), "the revoked computer says {said:?}");
+    let devices = weft_json(&a, &["device", "list"])?;
+    let listed = devices["devices"].as_array().context("no devices")?;
+    ensure!(
+        listed.iter().any(|d| d["label"] == "Kitchen laptop" && !d["revoked"].is_null())
+            && listed.iter().any(|d| d["label"] == "Desk" && d["this"] == true),
+        "the node lists {devices}"
+    );
+    app_a.screenshot("devices-revoked").await?;
+    app_a.close().await
+}
+
+/// Scrolls the element with `data-testid="id"` to the middle of the window (for a screenshot).
+async fn scroll_to(app: &App, testid: &str) -> Result<()> {
+    let element = app.by_testid(testid).await?;
+    app.client
+        .execute("arguments[0].scrollIntoView({ block: 'center' })", vec![serde_json::to_value(&element)?])
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "drives the built app: needs Xvfb and tauri-driver (scripts/test.sh runs it)"]
+async fn a_backup_made_in_the_app_restores_the_member_on_a_new_computer() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let (a, c) = (data.path().join("a"), data.path().join("c"));
+    founded_with_a_task(&a)?;
+    let app_a = App::launch(&a, &loopback_args(free_port()?)).await?;
+    app_a.wait_text("Soup for the gathering", LAUNCH).await?;
+
+    // Ana makes a backup: a weak passphrase is refused before anything is sent, then a good one
+    // typed twice.
+    app_a.click("nav-settings").await?;
+    app_a.fill("backup-pass", "short").await?;
+    wait_attr(&app_a, "backup-strength", "data-strength", "weak").await?;
+    app_a.click("backup-submit").await?;
+    app_a.by_testid("backup-pass-error").await?;
+    let pass = "correct horse battery staple";
+    app_a.fill("backup-pass", pass).await?;
+    app_a.fill("backup-again", pass).await?;
+    wait_attr(&app_a, "backup-strength", "data-strength", "strong").await?;
+    app_a.click("backup-submit").await?;
+    app_a.by_testid("backup-made").await?;
+    app_a.click("backup-lines-show").await?;
+    let sheet = app_a.testid_text("backup-lines").await?;
+    ensure!(sheet.lines().count() > 3, "the recovery sheet is {sheet:?}");
+    scroll_to(&app_a, "backup-made").await?;
+    app_a.screenshot("backup-made").await?;
+    // Its key is listed among her devices, as a backup.
+    app_a
+        .wait_until("the backup among the devices", SHORT, async || {
+            Ok(devices_listed(&app_a).await?.iter().any(|(_, kind, revoked)| kind == "backup" && !revoked))
+        })
+        .await?;
+
+    // A new computer: restore, with the recovery sheet's lines typed back. A wrong passphrase is
+    // refused in words; the right one brings Ana back with her community's tasks.
+    let app_c = App::launch(&c, &loopback_args(free_port()?)).await?;
+    app_c.wait_text("Welcome to Weft", LAUNCH).await?;
+    app_c.click("first-other").await?;
+    app_c.click("other-backup").await?;
+    app_c.set_value("restore-sheet", &sheet).await?;
+    app_c.fill("restore-pass", "wrong horse battery staple").await?;
+    app_c.fill("restore-label", "New laptop").await?;
+    app_c.click("restore-submit").await?;
+    wait_attr(&app_c, "restore-error", "data-kind", "backup_passphrase").await?;
+    ensure!(app_c.testid_text("restore-error").await?.contains("passphrase is wrong"));
+    app_c.screenshot("restore-wrong-passphrase").await?;
+    app_c.fill("restore-pass", pass).await?;
+    app_c.click("restore-submit").await?;
+    app_c.wait_text("Soup for the gathering", SYNC).await?;
+    ensure!(weft_json(&c, &["whoami"])?["member"] == weft_json(&a, &["whoami"])?["member"], "not Ana again");
+    app_c.screenshot("restored-board").await?;
+
+    // Ana's first computer lists the restored one.
+    app_a
+        .wait_until("the restored computer in the list", SYNC, async || {
+            Ok(devices_listed(&app_a).await?.iter().any(|(label, kind, _)| label == "New laptop" && kind == "computer"))
+        })
+        .await?;
+    scroll_to(&app_a, "devices-list").await?;
+    app_a.screenshot_alone("devices-after-restore", &[&app_c]).await?;
+    app_c.close().await?;
+    app_a.close().await
+}

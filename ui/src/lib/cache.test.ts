@@ -149,6 +149,33 @@ describe('the read cache', () => {
     expect(node.sent).toHaveLength(4);
   });
 
+  it('shows the devices again at once when a computer asks with the pairing code, and on any people document', async () => {
+    const devices: Request = { op: 'devices' };
+    let shown = 0;
+    const stop = cache.watch(devices, 'devices', () => shown++);
+    await tick();
+    expect(shown).toBe(1);
+    // At once: a person waits for the words.
+    cache.event({ event: 'devices_changed' });
+    await tick();
+    expect(node.ops()).toEqual(['devices', 'devices']);
+    cache.event(changed('board'));
+    cache.event({ event: 'network_changed' });
+    await tick(GATHER_MS);
+    expect(node.sent).toHaveLength(2);
+    // A device record written by a peer (a computer linked, a key revoked).
+    cache.event(changed('people', OTHER));
+    await tick(GATHER_MS);
+    expect(node.sent).toHaveLength(3);
+    expect(shown).toBe(3);
+    stop();
+    // Nothing else depends on the pairing.
+    await cache.read(peers, 'peers');
+    cache.event({ event: 'devices_changed' });
+    await cache.read(peers, 'peers');
+    expect(node.ops()).toEqual(['devices', 'devices', 'devices', 'peers']);
+  });
+
   it("shows neighbours' calls again when any commons changes (a neighbour's too), not on the board", async () => {
     const calls: Request = { op: 'calls', community: C };
     let shown = 0;
@@ -386,6 +413,7 @@ describe('what depends on what', () => {
     expect(depsOf({ op: 'progress', community: C, month: '2025-11' })).toContainEqual({ community: C, doc: 'ledger/2025' });
     expect(depsOf({ op: 'my_hours', community: C, year: 2024 })).toContainEqual({ community: C, doc: 'ledger/2024' });
     expect(depsOf({ op: 'community_list' })).toEqual([{ community: null, doc: 'people' }]);
+    expect(depsOf({ op: 'devices' })).toEqual([{ community: null, doc: 'people' }, 'pairing']);
     expect(depsOf(suggest)).toEqual([{ community: null, doc: null }]);
     expect(depsOf(peers)).toEqual(['network']);
     for (const op of ['neighbours', 'calls', 'notices'] as const)

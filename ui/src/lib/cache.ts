@@ -34,8 +34,9 @@ export interface DocDep {
   readonly doc: string | null;
 }
 
-/** What an answer depends on: documents, or the network (peers, sync states). */
-export type Dep = DocDep | 'network';
+/** What an answer depends on: documents, the network (peers, sync states), or a pairing in
+ *  progress (held by the node in memory: `devices_changed` says when it moves). */
+export type Dep = DocDep | 'network' | 'pairing';
 
 /** The node's events as the cache reads them (`lagged` comes from the shell). */
 export type CacheEvent =
@@ -43,6 +44,7 @@ export type CacheEvent =
   | { event: 'community_added'; community: string }
   | { event: 'network_changed' }
   | { event: 'peer_incident' }
+  | { event: 'devices_changed' }
   | { event: 'lagged'; missed?: number }
   | { event: string };
 
@@ -67,6 +69,8 @@ const answerCommunity = (answer: unknown): string | null =>
  * - members, sectors, guilds, profile_show → people;
  * - community_list, whoami → people of every community (names; the UI reads only the names
  *   and ids from community_list: its counts of open tasks are not kept fresh by the board);
+ * - devices → people of every community (the member's devices are recorded in each), and the
+ *   pairing in progress (`devices_changed`: a computer asked with the code, or was linked);
  * - suggest, plan → every document of every community (the matcher also reads the other
  *   communities' calls to neighbours);
  * - neighbours, calls, notices → the commons of every community (ours and our neighbours'
@@ -106,8 +110,9 @@ export function depsOf(request: Request, answer?: unknown): Dep[] | null {
       return [doc(request.community, 'people')];
     case 'community_list':
     case 'whoami':
-    case 'devices':
       return [doc(null, 'people')];
+    case 'devices':
+      return [doc(null, 'people'), 'pairing'];
     case 'suggest':
     case 'plan':
       return [doc(null, null)];
@@ -399,6 +404,10 @@ export class ReadCache implements RequestObserver<Write | 'all' | null> {
       case 'peer_incident':
         for (const entry of this.entries.values()) if (entry.deps.includes('network')) this.invalidate(entry, false);
         return 'other';
+      case 'devices_changed':
+        // A person waits for the words of the computer that asked: at once.
+        for (const entry of this.entries.values()) if (entry.deps.includes('pairing')) this.invalidate(entry, true);
+        return 'other';
       case 'lagged':
         this.dropAll();
         return 'other';
@@ -542,14 +551,14 @@ export class ReadCache implements RequestObserver<Write | 'all' | null> {
   private *matching(community: string | null, name: string | null): Iterable<Entry> {
     for (const entry of [...this.entries.values()])
       for (const d of entry.deps)
-        if (d !== 'network' && (community === null ? overlaps(d, { community, doc: name }) : docMatches(d, community, name))) {
+        if (typeof d !== 'string' && (community === null ? overlaps(d, { community, doc: name }) : docMatches(d, community, name))) {
           yield entry;
           break;
         }
   }
 
   private dependsOnAny(entry: Entry, docs: DocDep[]): boolean {
-    return entry.deps.some((d) => d !== 'network' && docs.some((w) => overlaps(d, w)));
+    return entry.deps.some((d) => typeof d !== 'string' && docs.some((w) => overlaps(d, w)));
   }
 
   /** An answer may be out of date: read again if shown (now, or after gathering), else forgotten. */

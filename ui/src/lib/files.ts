@@ -3,12 +3,16 @@
 
 import { saveFile } from './api';
 
-/** UTF-8 text as base64 (for `save_file`), in chunks so a long text fits the call stack. */
-export function base64OfText(text: string): string {
-  const bytes = new TextEncoder().encode(text);
+/** Bytes as base64 (for `save_file`), in chunks so a large file fits the call stack. */
+export function base64OfBytes(bytes: Uint8Array): string {
   let binary = '';
   for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(binary);
+}
+
+/** UTF-8 text as base64. */
+export function base64OfText(text: string): string {
+  return base64OfBytes(new TextEncoder().encode(text));
 }
 
 /** Asks where to save (`title` on the dialog) and saves there: the path, or null if the member cancelled. */

@@ -12,6 +12,12 @@ export function isNeighbourLink(link: string): boolean {
   return query.split('&').includes('k=neighbour');
 }
 
+/** Whether a link is a pairing code of the member's other computer (to link this one). */
+export function isDeviceLink(link: string): boolean {
+  const query = link.split('?')[1] ?? '';
+  return query.split('&').includes('k=device');
+}
+
 /** Text a QR code or a paste gave: a link inside it, else the text itself trimmed. */
 export function invitationFrom(text: string): string {
   return findJoinLink(text) ?? text.trim();

@@ -55,19 +55,52 @@ export function checkCommunityName(name: string): Msg | null {
   return required(name, LIMITS.name, 'errors.communityNameEmpty');
 }
 
-/** An invitation: a 48-letter code (dashes and spaces allowed) or a `weft://join/` link. */
-export function checkInvite(text: string): Msg | null {
+/** What is wrong with a code, in words for what the code is for. */
+interface CodeWords {
+  empty: string;
+  link: string;
+  alphabet: string;
+  length: string;
+}
+
+/** A code of 48 letters (dashes and spaces allowed) or its `weft://join/` link. */
+function checkCode(text: string, words: CodeWords): Msg | null {
   const t = text.trim();
-  if (!t) return msg('errors.inviteEmpty');
+  if (!t) return msg(words.empty);
   if (/^weft:\/\//i.test(t)) {
-    if (!/^weft:\/\/join\/[A-Za-z2-7-]+(\?.*)?$/.test(t)) return msg('errors.inviteLink');
+    if (!/^weft:\/\/join\/[A-Za-z2-7-]+(\?.*)?$/.test(t)) return msg(words.link);
     const code = t.slice('weft://join/'.length).split('?')[0].replace(/-/g, '');
-    return code.length === 48 ? null : msg('errors.inviteLength', { count: code.length });
+    return code.length === 48 ? null : msg(words.length, { count: code.length });
   }
   const compact = t.replace(/[-\s]/g, '');
-  if (!/^[A-Za-z2-7]*$/.test(compact)) return msg('errors.inviteAlphabet');
-  if (compact.length !== 48) return msg('errors.inviteLength', { count: compact.length });
+  if (!/^[A-Za-z2-7]*$/.test(compact)) return msg(words.alphabet);
+  if (compact.length !== 48) return msg(words.length, { count: compact.length });
   return null;
+}
+
+/** An invitation: a 48-letter code (dashes and spaces allowed) or a `weft://join/` link. */
+export function checkInvite(text: string): Msg | null {
+  return checkCode(text, {
+    empty: 'errors.inviteEmpty',
+    link: 'errors.inviteLink',
+    alphabet: 'errors.inviteAlphabet',
+    length: 'errors.inviteLength',
+  });
+}
+
+/** A pairing code from the member's other computer (the same form as an invitation's). */
+export function checkPairingCode(text: string): Msg | null {
+  return checkCode(text, {
+    empty: 'errors.pairingEmpty',
+    link: 'errors.pairingLink',
+    alphabet: 'errors.pairingAlphabet',
+    length: 'errors.pairingLength',
+  });
+}
+
+/** A name for one of the member's computers. */
+export function checkDeviceLabel(label: string): Msg | null {
+  return required(label, LIMITS.name, 'errors.deviceLabelEmpty');
 }
 
 // ---- tasks ----
