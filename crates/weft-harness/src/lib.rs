@@ -258,29 +258,7 @@ impl Sim {
 
     /// A new peer with its own data directory and identity, its sync engine running.
     pub fn add_peer(&mut self, name: &str) -> Result<usize, String> {
-        let dir = match &self.config.dir {
-            Some(base) => tempfile::tempdir_in(base),
-            None => tempfile::tempdir(),
-        }
-        .map_err(|e| format!("no directory for a peer: {e}"))?;
-        let mut core = Core::open(dir.path(), self.clock.clone()).map_err(|e| e.to_string())?;
-        core.execute(Request::Init { name: name.into() }).map_err(|e| e.message)?;
-        let device = core.start_sync(self.config.sync.clone()).map_err(|e| e.to_string())?;
-        let index = self.peers.len();
-        let address: Multiaddr = format!("/memory/{index}").parse().map_err(|e| format!("{e}"))?;
-        self.peers.push(SimPeer {
-            core,
-            device,
-            name: name.into(),
-            address,
-            banned: BTreeSet::new(),
-            topics: BTreeSet::new(),
-            tick_at: None,
-            _dir: dir,
-        });
-        let outputs = self.peers[index].core.take_outputs();
-        self.route(index, outputs);
-        Ok(index)
+        self.new_peer(name, true)
     }
 
     /// `founder` founds a community.
@@ -342,12 +320,21 @@ impl Sim {
     /// A peer with a data directory but no identity yet (a computer about to be linked to a
     /// member, or restored from a backup), its sync engine running.
     pub fn add_blank_peer(&mut self, name: &str) -> Result<usize, String> {
+        self.new_peer(name, false)
+    }
+
+    /// A new peer, with an identity named `name` if `init` (made before the engine starts: the
+    /// device key is the engine's id), its sync engine running.
+    fn new_peer(&mut self, name: &str, init: bool) -> Result<usize, String> {
         let dir = match &self.config.dir {
             Some(base) => tempfile::tempdir_in(base),
             None => tempfile::tempdir(),
         }
         .map_err(|e| format!("no directory for a peer: {e}"))?;
         let mut core = Core::open(dir.path(), self.clock.clone()).map_err(|e| e.to_string())?;
+        if init {
+            core.execute(Request::Init { name: name.into() }).map_err(|e| e.message)?;
+        }
         let device = core.start_sync(self.config.sync.clone()).map_err(|e| e.to_string())?;
         let index = self.peers.len();
         let address: Multiaddr = format!("/memory/{index}").parse().map_err(|e| format!("{e}"))?;

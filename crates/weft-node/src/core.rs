@@ -117,14 +117,7 @@ impl Core {
         let bytes = crate::net::backup_bytes(backup)?;
         let opened = weft_core::backup::open(&bytes, passphrase).map_err(crate::net::backup_refusal)?;
         let restoring = self.state.begin_restore(&opened, "Restored computer", revoke)?;
-        let code = InviteCode {
-            invite: [0; 12],
-            secret: [0; 16],
-            community: None,
-            kind: weft_net::invite::CodeKind::Device,
-            addresses,
-        };
-        Ok((code, restoring.request))
+        Ok((crate::net::restore_code(addresses), restoring.request))
     }
 
     /// Makes a backup of this member's identity (registering its key), as `weft backup` does;

@@ -146,17 +146,7 @@ impl Store {
         let key_dir = keys::key_dir(&self.dir);
         keys::write_key(&key_dir, MEMBER_KEY, &member_key)?;
         keys::write_key(&key_dir, DEVICE_KEY, identity.device_key())?;
-        self.conn.execute(
-            "INSERT INTO identity (singleton, member, device, cert, name, created_at) VALUES (1, ?1, ?2, ?3, ?4, ?5)",
-            params![
-                identity.member().to_string(),
-                identity.device().to_string(),
-                identity.cert().0.to_vec(),
-                name,
-                now_ms()
-            ],
-        )?;
-        Ok(StoredIdentity { identity, name: name.to_owned() })
+        self.insert_identity(identity, name)
     }
 
     /// The device key of a computer that is waiting to be linked to a member (no identity yet):
@@ -206,6 +196,11 @@ impl Store {
             }
         }
         let identity = Identity::certify(&member_key, device_key);
+        self.insert_identity(identity, name)
+    }
+
+    /// The identity row, for keys already written.
+    fn insert_identity(&mut self, identity: Identity, name: &str) -> Result<StoredIdentity, StoreError> {
         self.conn.execute(
             "INSERT INTO identity (singleton, member, device, cert, name, created_at) VALUES (1, ?1, ?2, ?3, ?4, ?5)",
             params![

@@ -352,9 +352,7 @@ impl Document {
                 .and_then(|e| child_map(&self.doc, &e, "seals")),
             None => None,
         };
-        let devices = root_map(&self.doc, "members")
-            .and_then(|all| child_map(&self.doc, &all, &new.member.to_string()))
-            .and_then(|m| child_map(&self.doc, &m, "devices"))
+        let devices = super::people::devices_map(&self.doc, &new.member)
             .ok_or_else(|| WriteError::Other("the member's record has no devices".into()))?;
         self.write(me, now, |tx| {
             use automerge::transaction::Transactable;
@@ -405,10 +403,7 @@ impl Document {
         let remaining: Vec<DeviceId> = current_devices(&view).into_iter().filter(|d| *d != device).collect();
         let n = Membership::read(&self.doc).current().map_or(0, |e| e.n + 1);
         let seals = seal_all(new_key, &remaining)?;
-        let record = root_map(&self.doc, "members")
-            .and_then(|all| child_map(&self.doc, &all, &member.to_string()))
-            .and_then(|m| child_map(&self.doc, &m, "devices"))
-            .and_then(|ds| child_map(&self.doc, &ds, &device.to_string()))
+        let record = super::people::device_record(&self.doc, &member, &device)
             .ok_or_else(|| ValidationError::UnknownDevice { device: device.short() })?;
         let epochs = root_container(&self.doc, "epochs")?;
         self.write(me, now, |tx| {
@@ -430,10 +425,7 @@ impl Document {
         now: Timestamp,
     ) -> Result<SignedChange, WriteError> {
         let label = crate::validate::text(crate::validate::Field::DeviceLabel, label, crate::validate::NAME_MAX)?;
-        let record = root_map(&self.doc, "members")
-            .and_then(|all| child_map(&self.doc, &all, &me.member().to_string()))
-            .and_then(|m| child_map(&self.doc, &m, "devices"))
-            .and_then(|ds| child_map(&self.doc, &ds, &device.to_string()))
+        let record = super::people::device_record(&self.doc, &me.member(), &device)
             .ok_or_else(|| ValidationError::UnknownDevice { device: device.short() })?;
         self.write(me, now, |tx| {
             use automerge::transaction::Transactable;

@@ -303,11 +303,19 @@ pub(crate) fn is_current_device(doc: &Automerge, member: &MemberId, device: &Dev
     if root_map(doc, "removed").is_some_and(|r| child_map(doc, &r, &key).is_some()) {
         return false;
     }
+    device_record(doc, member, device).is_some_and(|d| child_map(doc, &d, "revoked").is_none())
+}
+
+/// A member's `devices` map.
+pub(crate) fn devices_map(doc: &Automerge, member: &MemberId) -> Option<ObjId> {
     root_map(doc, "members")
-        .and_then(|all| child_map(doc, &all, &key))
+        .and_then(|all| child_map(doc, &all, &member.to_string()))
         .and_then(|m| child_map(doc, &m, "devices"))
-        .and_then(|ds| child_map(doc, &ds, &device.to_string()))
-        .is_some_and(|d| child_map(doc, &d, "revoked").is_none())
+}
+
+/// A member's device record.
+pub(crate) fn device_record(doc: &Automerge, member: &MemberId, device: &DeviceId) -> Option<ObjId> {
+    devices_map(doc, member).and_then(|ds| child_map(doc, &ds, &device.to_string()))
 }
 
 fn sector_fields(rec: Rec, s: &Sector, name: &str) -> Rec {

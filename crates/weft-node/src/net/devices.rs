@@ -147,13 +147,7 @@ impl Node {
         let link = self.net_link().ok_or_else(|| {
             NodeError::Network("restoring needs the network: run `weft restore` without `weft serve` running".into())
         })?;
-        let code = InviteCode {
-            invite: [0; 12],
-            secret: [0; 16],
-            community: None,
-            kind: CodeKind::Device,
-            addresses: restoring.addresses,
-        };
+        let code = restore_code(restoring.addresses);
         let (reply, answer) = oneshot::channel();
         let request = restoring.request;
         let restoring_revoked = request.revoke.clone();
@@ -166,6 +160,12 @@ impl Node {
         revoked.extend(self.call(move |s| s.revoke_after_restore(&later)).await??);
         self.linked(communities, revoked).await
     }
+}
+
+/// What a restore hands the join machinery: no secret (the backup's vouch is the proof),
+/// only where to look for the member's peers.
+pub(crate) fn restore_code(addresses: Vec<weft_net::Multiaddr>) -> InviteCode {
+    InviteCode { invite: [0; 12], secret: [0; 16], community: None, kind: CodeKind::Device, addresses }
 }
 
 /// The backup of a member, as the state thread makes it.

@@ -12,7 +12,9 @@
 mod devices;
 mod join;
 
-pub(crate) use devices::{BACKUP_KDF, Restoring, backup_bytes, backup_refusal, make_backup, restore_request};
+pub(crate) use devices::{
+    BACKUP_KDF, Restoring, backup_bytes, backup_refusal, make_backup, restore_code, restore_request,
+};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
