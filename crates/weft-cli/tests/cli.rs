@@ -1073,7 +1073,7 @@ fn a_second_computer_a_backup_and_a_restore_after_losing_everything() {
     ok(&a, &["init", "--name", "Ana"]);
     json(&a, &["community", "create", "Riverside Commons"]);
     json(&a, &["task", "add", "--title", "Soup for the gathering", "--sector", "food", "--slots", "4"]);
-    let (mut a_serve, _a_log) = spawn_serve_with(&a, &["--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"]);
+    let (mut a_serve, mut a_log) = spawn_serve_with(&a, &["--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"]);
     // Bob joins, and keeps a peer running.
     let link = json(&a, &["invite"])["link"].as_str().unwrap().to_owned();
     let b_dir = tempfile::tempdir().unwrap();
@@ -1098,20 +1098,15 @@ fn a_second_computer_a_backup_and_a_restore_after_losing_everything() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let words = loop {
-        let devices = json(&a, &["device", "list"]);
-        if let Some(asking) = devices["asking"].as_array().and_then(|a| a.first()) {
-            break asking["words"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|w| w.as_str().unwrap().to_owned())
-                .collect::<Vec<_>>();
-        }
-        assert!(Instant::now() < deadline, "the laptop never asked");
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    // Wait for the event in Ana's log: the laptop asks.
+    let mut line = String::new();
+    while !line.contains("asks to be linked") {
+        line.clear();
+        assert!(a_log.read_line(&mut line).unwrap() > 0, "weft serve exited before the laptop asked");
+    }
+    let devices = json(&a, &["device", "list"]);
+    let words: Vec<String> =
+        devices["asking"][0]["words"].as_array().unwrap().iter().map(|w| w.as_str().unwrap().to_owned()).collect();
     let mut confirm = vec!["device", "confirm"];
     confirm.extend(words.iter().map(String::as_str));
     ok(&a, &confirm);
