@@ -1161,18 +1161,6 @@ mod tests {
         assert!(sheet_html(&huge, "Ana", Timestamp(0)).contains("too large for a code"));
     }
 
-    /// What the recommended stretching costs a member, sealing or opening: run with
-    /// `--ignored --nocapture` (in a release build for the figure members see).
-    #[test]
-    #[ignore = "a measurement, not a check"]
-    fn recommended_stretching_cost() {
-        let bytes = seal(&sample(), PASS, Kdf::TEST).unwrap();
-        let header = read_header(&bytes).unwrap();
-        let start = std::time::Instant::now();
-        derive_key(PASS, &header.salt, Kdf::RECOMMENDED).unwrap();
-        println!("Argon2id {:?}: {:?}", Kdf::RECOMMENDED, start.elapsed());
-    }
-
     mod hostile {
         use super::*;
         use proptest::prelude::*;
