@@ -450,7 +450,8 @@ fn evidence_in(doc: &Document, change: &Change) -> Vec<Evidence> {
         .collect()
 }
 
-pub(crate) fn device_of(actor: &ActorId) -> Option<DeviceId> {
+/// The device a change's actor names (every device writes as its own id).
+pub fn device_of(actor: &ActorId) -> Option<DeviceId> {
     let bytes: [u8; 32] = actor.to_bytes().try_into().ok()?;
     Some(DeviceId::from_bytes(bytes))
 }

@@ -15,6 +15,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 mod rng;
+pub mod soak;
 pub mod workload;
 
 use std::cmp::Reverse;
@@ -91,6 +92,9 @@ pub struct Stats {
     pub repeats_answered_differently: u64,
     /// Ticks the peers took (their engines' timers and their work between jobs).
     pub ticks: u64,
+    /// Peers killed (their process state gone, their data directory kept) and started again.
+    pub kills: u64,
+    pub restarts: u64,
 }
 
 /// One simulated peer.
@@ -104,7 +108,14 @@ pub struct SimPeer {
     topics: BTreeSet<Topic>,
     /// When its engine's next tick is scheduled.
     tick_at: Option<Mono>,
-    _dir: tempfile::TempDir,
+    /// Killed and not started again: nothing reaches it, it sends nothing, and `core` is an
+    /// empty stand-in while its data directory waits.
+    down: bool,
+    /// The stand-in's own directory while the peer is down.
+    stand_in: Option<tempfile::TempDir>,
+    /// How far its wall clock is off, in milliseconds (see [`Sim::skew_clock`]).
+    skew_ms: i64,
+    dir: tempfile::TempDir,
 }
 
 impl std::fmt::Debug for SimPeer {
@@ -326,11 +337,7 @@ impl Sim {
     /// A new peer, with an identity named `name` if `init` (made before the engine starts: the
     /// device key is the engine's id), its sync engine running.
     fn new_peer(&mut self, name: &str, init: bool) -> Result<usize, String> {
-        let dir = match &self.config.dir {
-            Some(base) => tempfile::tempdir_in(base),
-            None => tempfile::tempdir(),
-        }
-        .map_err(|e| format!("no directory for a peer: {e}"))?;
+        let dir = self.scratch_dir()?;
         let mut core = Core::open(dir.path(), self.clock.clone()).map_err(|e| e.to_string())?;
         if init {
             core.execute(Request::Init { name: name.into() }).map_err(|e| e.message)?;
@@ -346,7 +353,10 @@ impl Sim {
             banned: BTreeSet::new(),
             topics: BTreeSet::new(),
             tick_at: None,
-            _dir: dir,
+            down: false,
+            stand_in: None,
+            skew_ms: 0,
+            dir,
         });
         let outputs = self.peers[index].core.take_outputs();
         self.route(index, outputs);
@@ -411,6 +421,8 @@ impl Sim {
 
     fn open(&mut self, a: usize, b: usize) {
         if a == b
+            || self.peers[a].down
+            || self.peers[b].down
             || self.links.contains_key(&pair(a, b))
             || self.peers[a].banned.contains(&b)
             || self.peers[b].banned.contains(&a)
@@ -464,9 +476,135 @@ impl Sim {
         }
     }
 
+    /// Kills a peer as SIGKILL kills a process: its engine (sessions, changes waiting for
+    /// their parents, timers, bans, the gossip it has seen) is gone, its connections drop (the
+    /// other side is told, as a TCP reset tells it), and what is on its way to it is lost. Its
+    /// data directory stays as the last committed transaction left it: what it reported done
+    /// is there. (No destructor of ours does anything a kill would skip: the store commits
+    /// each write before answering.)
+    pub fn kill(&mut self, peer: usize) -> Result<(), String> {
+        if self.peers[peer].down {
+            return Ok(());
+        }
+        let linked: Vec<usize> = self
+            .links
+            .keys()
+            .filter_map(|&(a, b)| {
+                if a == peer {
+                    Some(b)
+                } else if b == peer {
+                    Some(a)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let gone = self.peers[peer].device;
+        for other in linked {
+            self.links.remove(&pair(peer, other));
+            self.deliver(other, Input::Disconnected { peer: gone }, None);
+        }
+        // What was queued for it, and what it was in the middle of, goes with it.
+        let doomed: Vec<u64> = self
+            .events
+            .iter()
+            .filter(|(_, e)| match e {
+                Event::Deliver { to, .. } => *to == peer,
+                Event::Tick { peer: p } => *p == peer,
+            })
+            .map(|(seq, _)| *seq)
+            .collect();
+        for seq in doomed {
+            self.events.remove(&seq);
+        }
+        self.asked.retain(|(to, _), _| *to != peer);
+        self.twin_answers.retain(|(to, _), _| *to != peer);
+        self.gossip.retain(|(to, _), _| *to != peer);
+        self.seen.retain(|(to, _)| *to != peer);
+        self.joins.retain(|(to, _), _| *to != peer);
+        let stand_in = self.scratch_dir()?;
+        let core = Core::open(stand_in.path(), self.clock.clone()).map_err(|e| e.to_string())?;
+        let p = &mut self.peers[peer];
+        // The old core is dropped here, its store closed without a word more.
+        p.core = core;
+        p.stand_in = Some(stand_in);
+        p.down = true;
+        p.tick_at = None;
+        p.banned.clear();
+        p.topics.clear();
+        self.stats.kills += 1;
+        debug!(peer, "killed");
+        Ok(())
+    }
+
+    /// Starts a killed peer again from its data directory: the store opens (recovering what
+    /// the kill interrupted), the engine starts, and its connections open again.
+    pub fn restart(&mut self, peer: usize) -> Result<(), String> {
+        if !self.peers[peer].down {
+            return Ok(());
+        }
+        let clock = self.peer_clock(peer);
+        let dir = self.peers[peer].dir.path().to_path_buf();
+        // The stand-in goes first (as the process it stood for is gone), then the real store.
+        let stand_in = self.peers[peer].stand_in.take();
+        let mut core = Core::open(&dir, clock).map_err(|e| format!("{} does not start: {e}", self.peers[peer].name))?;
+        drop(stand_in);
+        let device = core.start_sync(self.config.sync.clone()).map_err(|e| e.to_string())?;
+        if device != self.peers[peer].device {
+            return Err(format!("{} came back as another device", self.peers[peer].name));
+        }
+        self.peers[peer].core = core;
+        self.peers[peer].down = false;
+        self.stats.restarts += 1;
+        let outputs = self.peers[peer].core.take_outputs();
+        self.route(peer, outputs);
+        let wanted: Vec<(usize, usize)> =
+            self.topology.iter().copied().filter(|&(a, b)| a == peer || b == peer).collect();
+        for (a, b) in wanted {
+            self.open(a, b);
+        }
+        debug!(peer, "started again");
+        Ok(())
+    }
+
+    /// Whether a peer is down (killed, not started again).
+    pub fn is_down(&self, peer: usize) -> bool {
+        self.peers[peer].down
+    }
+
+    /// Sets how far a peer's wall clock is off (positive: ahead), from now on: the peer is
+    /// stopped and started again with it, as a computer whose clock was set wrong. Its
+    /// timers are unaffected (they run on the monotonic clock).
+    pub fn skew_clock(&mut self, peer: usize, ms: i64) -> Result<(), String> {
+        self.kill(peer)?;
+        self.stats.kills -= 1;
+        self.peers[peer].skew_ms = ms;
+        self.restart(peer)?;
+        self.stats.restarts -= 1;
+        Ok(())
+    }
+
+    fn peer_clock(&self, peer: usize) -> Clock {
+        match self.peers[peer].skew_ms {
+            0 => self.clock.clone(),
+            ms => self.clock.skewed(ms),
+        }
+    }
+
+    fn scratch_dir(&self) -> Result<tempfile::TempDir, String> {
+        match &self.config.dir {
+            Some(base) => tempfile::tempdir_in(base),
+            None => tempfile::tempdir(),
+        }
+        .map_err(|e| format!("no directory for a peer: {e}"))
+    }
+
     /// A peer carries out a request (a member at the keyboard). For a write, `doc` names the
     /// document it changes: the change is remembered, and must be on every peer in the end.
     pub fn write(&mut self, peer: usize, request: Request, doc: Option<DocName>) -> Result<Response, ApiError> {
+        if self.peers[peer].down {
+            return Err(ApiError::from(weft_node::NodeError::Stopped));
+        }
         let span = tracing::debug_span!("peer", n = peer).entered();
         let response = self.peers[peer].core.execute(request)?;
         drop(span);
@@ -490,6 +628,13 @@ impl Sim {
         let outputs = self.peers[peer].core.take_outputs();
         self.route(peer, outputs);
         Ok(response)
+    }
+
+    /// Moves the clock on without running the network (laptops asleep overnight): whatever
+    /// was due meanwhile happens late, at once, when the network runs again.
+    pub fn skip(&mut self, d: Duration) {
+        let until = self.now + d;
+        self.advance_to(until);
     }
 
     /// Runs the network for a while of simulated time.
@@ -585,19 +730,30 @@ impl Sim {
     /// simulated time. Looks every `CHECK_EVERY` of simulated time, and whenever nothing is on
     /// its way. Returns the simulated time it took.
     pub fn run_until_converged(&mut self, community: CommunityId, limit: Duration) -> Result<Duration, String> {
+        let all: Vec<usize> = (0..self.peers.len()).collect();
+        self.run_until_converged_among(community, &all, limit)
+    }
+
+    /// [`Sim::run_until_converged`] among `peers` only (a community's, beside its neighbours').
+    pub fn run_until_converged_among(
+        &mut self,
+        community: CommunityId,
+        peers: &[usize],
+        limit: Duration,
+    ) -> Result<Duration, String> {
         const CHECK_EVERY: Duration = Duration::from_millis(250);
         let start = self.now;
         let until = self.now + limit;
         let mut next_check = self.now;
         loop {
-            if (self.now >= next_check || !self.in_flight()) && self.converged(community) {
+            if (self.now >= next_check || !self.in_flight()) && self.converged_among(community, peers) {
                 return Ok(self.now.since(start));
             }
             if self.now >= next_check {
                 next_check = self.now + CHECK_EVERY;
             }
             if !self.step(until) {
-                if self.converged(community) {
+                if self.converged_among(community, peers) {
                     return Ok(self.now.since(start));
                 }
                 return Err(format!(
@@ -621,8 +777,14 @@ impl Sim {
 
     /// Whether every peer holds the same heads of every document of `community`.
     pub fn converged(&mut self, community: CommunityId) -> bool {
+        let all: Vec<usize> = (0..self.peers.len()).collect();
+        self.converged_among(community, &all)
+    }
+
+    /// Whether every peer of `peers` holds the same heads of every document of `community`.
+    pub fn converged_among(&mut self, community: CommunityId, peers: &[usize]) -> bool {
         let heads: Vec<Option<Heads>> =
-            self.manifests(community).into_iter().map(|m| m.map(|m| heads_of(&m))).collect();
+            peers.iter().map(|p| self.peers[*p].core.manifest(community).ok().map(|m| heads_of(&m))).collect();
         heads.windows(2).all(|w| w[0].is_some() && w[0] == w[1])
     }
 

@@ -830,6 +830,8 @@ pub struct PeersInfo {
     pub peers: Vec<PeerStatus>,
     /// Recent problems with peers that may be gone (e.g. disconnected for invalid changes).
     pub incidents: Vec<String>,
+    /// Computers whose clocks are off, in words (their dates are flagged).
+    pub clocks: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -955,6 +957,9 @@ pub struct EntryInfo {
     pub note: String,
     pub confirmed_by: Vec<String>,
     pub retracted: bool,
+    /// Set when the entry's date may be wrong: written on a computer whose clock is off, or
+    /// dated after today. In words.
+    pub clock: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -61,6 +61,8 @@ enum Source {
 pub struct Clock {
     source: Source,
     utc_offset_seconds: i32,
+    /// How far the wall clock is off (a computer whose clock was set wrong), in milliseconds.
+    skew_ms: i64,
 }
 
 /// Moves a manual clock (see [`Clock::manual`]). It counts nanoseconds, so many small steps
@@ -85,23 +87,35 @@ fn system_mono() -> Mono {
 impl Clock {
     /// The system clock, with the local UTC offset the caller read at start-up.
     pub fn system(utc_offset_seconds: i32) -> Self {
-        Self { source: Source::System, utc_offset_seconds }
+        Self { source: Source::System, utc_offset_seconds, skew_ms: 0 }
     }
 
     /// A wall clock stopped at one instant (tests, benchmarks, reproducible demos); timers
     /// still run in real time.
     pub fn fixed(at: Timestamp) -> Self {
-        Self { source: Source::Fixed(at), utc_offset_seconds: 0 }
+        Self { source: Source::Fixed(at), utc_offset_seconds: 0, skew_ms: 0 }
     }
 
     /// A clock that starts at `at` and moves only when its hand moves it: tests advance time
     /// instead of waiting for it.
     pub fn manual(at: Timestamp) -> (Self, TimeHand) {
         let hand = Arc::new(AtomicU64::new(0));
-        (Self { source: Source::Manual(hand.clone(), at), utc_offset_seconds: 0 }, TimeHand(hand))
+        (Self { source: Source::Manual(hand.clone(), at), utc_offset_seconds: 0, skew_ms: 0 }, TimeHand(hand))
+    }
+
+    /// The same clock with its wall reading off by `ms` milliseconds (ahead if positive): a
+    /// computer whose clock is wrong, in tests of what its dates do to others. Timers, on the
+    /// monotonic reading, are unaffected.
+    pub fn skewed(&self, ms: i64) -> Self {
+        Self { skew_ms: ms, ..self.clone() }
     }
 
     pub fn now(&self) -> Timestamp {
+        let Timestamp(ms) = self.true_now();
+        Timestamp(ms.saturating_add(self.skew_ms))
+    }
+
+    fn true_now(&self) -> Timestamp {
         match &self.source {
             Source::System => {
                 let ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);

@@ -83,6 +83,11 @@ impl Core {
         self.state.net_snapshot().unwrap_or_default()
     }
 
+    /// Computers whose clocks are off, in words, as `weft peers` shows them.
+    pub fn clocks(&self) -> Vec<String> {
+        self.state.clock_words()
+    }
+
     /// A pairing code of this member's that names these addresses (ten minutes, one
     /// computer), as `weft device add` makes it.
     pub fn pairing_code(&mut self, addresses: Vec<weft_net::Multiaddr>) -> Result<InviteCode, NodeError> {

@@ -254,7 +254,12 @@ export type DocSyncStatus = { community: CommunityId, doc: DocName, state: SyncS
  */
 export type EntryId = string;
 
-export type EntryInfo = { id: EntryId, community: CommunityId, member: MemberId, member_name: string, task: TaskId | null, task_title: string | null, sector: SectorId, minutes: Minutes, date: DateStr, note: string, confirmed_by: Array<string>, retracted: boolean, };
+export type EntryInfo = { id: EntryId, community: CommunityId, member: MemberId, member_name: string, task: TaskId | null, task_title: string | null, sector: SectorId, minutes: Minutes, date: DateStr, note: string, confirmed_by: Array<string>, retracted: boolean, 
+/**
+ * Set when the entry's date may be wrong: written on a computer whose clock is off, or
+ * dated after today. In words.
+ */
+clock: string | null, };
 
 /**
  * What kind of failure, for front ends to branch on.
@@ -578,7 +583,11 @@ online: boolean, peer_id: string | null, listening: Array<string>, peers: Array<
 /**
  * Recent problems with peers that may be gone (e.g. disconnected for invalid changes).
  */
-incidents: Array<string>, };
+incidents: Array<string>, 
+/**
+ * Computers whose clocks are off, in words (their dates are flagged).
+ */
+clocks: Array<string>, };
 
 /**
  * A computer asking to be linked with the pairing code.

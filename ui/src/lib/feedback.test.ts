@@ -34,6 +34,7 @@ const entry = (over: Partial<EntryInfo>): EntryInfo => ({
   note: '',
   confirmed_by: [],
   retracted: false,
+  clock: null,
   ...over,
 });
 

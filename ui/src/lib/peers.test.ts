@@ -48,6 +48,7 @@ describe('sync in words', () => {
       peer_id: null,
       listening: [],
       incidents: [],
+      clocks: [],
       peers: [
         peer([{ community: 'c', doc: 'board', state: { state: 'behind', changes: 5 } }]),
         peer([
@@ -60,7 +61,7 @@ describe('sync in words', () => {
     expect(networkAdvice(info)).toBeNull();
   });
   it('says what to do when offline, alone, or failing', () => {
-    const base: PeersInfo = { online: false, peer_id: null, listening: [], peers: [], incidents: [] };
+    const base: PeersInfo = { online: false, peer_id: null, listening: [], peers: [], incidents: [], clocks: [] };
     expect(networkAdvice(base)?.key).toBe('peers.advice.offline');
     expect(networkAdvice({ ...base, online: true })?.key).toBe('peers.advice.alone');
     expect(

@@ -191,7 +191,7 @@ function fixtureTransport(): Transport {
         c.visitor_minutes += r.minutes;
         return {
           kind: 'entry',
-          data: { id: `e${Date.now()}`, community: us.id, member: 'me', member_name: 'You', task: null, task_title: null, sector: c.sector, minutes: r.minutes, date: r.date ?? new Date().toISOString().slice(0, 10), note: `visiting ${c.community_name}: ${c.title}`, confirmed_by: [], retracted: false },
+          data: { id: `e${Date.now()}`, community: us.id, member: 'me', member_name: 'You', task: null, task_title: null, sector: c.sector, minutes: r.minutes, date: r.date ?? new Date().toISOString().slice(0, 10), note: `visiting ${c.community_name}: ${c.title}`, confirmed_by: [], retracted: false, clock: null },
         };
       }
       case 'notices':

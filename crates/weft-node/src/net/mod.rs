@@ -197,6 +197,7 @@ impl Node {
 
     /// Who is connected, how they were found, and how each document stands with them.
     pub(crate) async fn peers(&self) -> PeersInfo {
+        let clocks = self.call(|s| s.clock_words()).await.unwrap_or_default();
         let Some(link) = self.net_link() else {
             return PeersInfo {
                 online: false,
@@ -204,6 +205,7 @@ impl Node {
                 listening: Vec::new(),
                 peers: Vec::new(),
                 incidents: Vec::new(),
+                clocks,
             };
         };
         // The swarm's view is live (a hole punch's direct address, the last ping); the book's
@@ -240,6 +242,7 @@ impl Node {
             listening: link.listening.borrow().clone(),
             peers,
             incidents: book.incidents,
+            clocks,
         }
     }
 }

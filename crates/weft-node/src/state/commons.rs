@@ -467,11 +467,28 @@ impl State {
         if !self.communities.get_mut(&c).is_some_and(|com| com.people().is_current_member(&me)) {
             return Ok(0);
         }
-        let (now, today) = (self.clock.now(), self.clock.today());
+        // Waiting is counted on the time the others agree on (this computer's clock may be off).
+        let (now, today) = self.agreed_now();
         let view = self.held(c)?.view().clone();
         let has_neighbours = view.live_links().next().is_some();
+        let off = self.members_clock_off();
         let steps = {
             let board = self.community(c)?.board();
+            // A task from a computer whose clock is off has waited as long as its corrected
+            // time says, not its written one.
+            let corrected;
+            let board = if off.is_empty() {
+                board
+            } else {
+                let mut b = board.clone();
+                for t in b.tasks.values_mut() {
+                    if let Some(at) = super::clocks::corrected(t, &off) {
+                        t.created_at = at;
+                    }
+                }
+                corrected = b;
+                &corrected
+            };
             escalation::steps(board, &view, &Rule::of(&view), now, today)
         };
         let mut done = 0;

@@ -60,10 +60,11 @@ impl State {
 
     fn entry_info(&mut self, c: CommunityId, year: i32, id: EntryId) -> Result<EntryInfo, NodeError> {
         self.read_ledger(c, year)?;
+        let clocks = EntryClocks { off: self.members_clock_off(), today: self.clock.today() };
         let v = self.community(c)?.views();
         let ledger = v.ledgers.get(&year).ok_or_else(|| NodeError::NotFound(format!("no ledger for {year}")))?;
         let e = ledger.entries.get(&id).ok_or_else(|| NodeError::NotFound(format!("no entry {}", id.short())))?;
-        Ok(to_entry_info(c, e, v.people, v.board))
+        Ok(to_entry_info(c, e, v.people, v.board, &clocks))
     }
 
     /// Confirms another member's entry, or retracts one's own.
@@ -86,13 +87,14 @@ impl State {
         let me = self.me()?;
         let year = self.clock.today().year();
         self.read_ledger(c, year)?;
+        let clocks = EntryClocks { off: self.members_clock_off(), today: self.clock.today() };
         let v = self.community(c)?.views();
         let empty = LedgerView::default();
         let ledger = v.ledgers.get(&year).unwrap_or(&empty);
         let (others, mine) = views::awaiting_confirmation(ledger, me);
         Ok(Response::Pending(PendingInfo {
-            to_confirm: others.into_iter().take(100).map(|e| to_entry_info(c, e, v.people, v.board)).collect(),
-            mine_unconfirmed: mine.into_iter().map(|e| to_entry_info(c, e, v.people, v.board)).collect(),
+            to_confirm: others.into_iter().take(100).map(|e| to_entry_info(c, e, v.people, v.board, &clocks)).collect(),
+            mine_unconfirmed: mine.into_iter().map(|e| to_entry_info(c, e, v.people, v.board, &clocks)).collect(),
         }))
     }
 
@@ -145,8 +147,39 @@ impl State {
     }
 }
 
-fn to_entry_info(c: CommunityId, e: &HourEntry, people: &PeopleView, board: &BoardView) -> EntryInfo {
+/// What the entries' dates are weighed against: the computers whose clocks are off, and today.
+struct EntryClocks {
+    off: std::collections::HashMap<weft_core::id::MemberId, i64>,
+    today: Date,
+}
+
+impl EntryClocks {
+    /// Words flagging an entry whose date may be wrong: its writer's clock is off, or it is
+    /// dated after today (which no right clock allows).
+    fn flag(&self, e: &HourEntry) -> Option<String> {
+        match self.off.get(&e.member) {
+            Some(off) => Some(format!(
+                "logged on a computer whose clock is about {} {}: its date may be wrong",
+                super::clocks::about(off.unsigned_abs()),
+                if *off > 0 { "ahead" } else { "behind" }
+            )),
+            None if e.date > self.today => {
+                Some("dated after today: the computer it was logged on has its clock ahead".to_owned())
+            }
+            None => None,
+        }
+    }
+}
+
+fn to_entry_info(
+    c: CommunityId,
+    e: &HourEntry,
+    people: &PeopleView,
+    board: &BoardView,
+    clocks: &EntryClocks,
+) -> EntryInfo {
     EntryInfo {
+        clock: clocks.flag(e),
         id: e.id,
         community: c,
         member: e.member,

@@ -72,6 +72,15 @@ impl State {
             .collect();
         let ledgers = years.iter().filter_map(|y| this.ledgers.get(y));
         let mut input = weft_match::Input::from_views(this.people, this.board, ledgers, &neighbours, today);
+        // Tasks from a computer whose clock is off: posted when a right clock says.
+        let off = self.members_clock_off();
+        if !off.is_empty() {
+            for (id, t) in &mut input.tasks {
+                if let Some(at) = this.board.tasks.get(id).and_then(|task| super::clocks::corrected(task, &off)) {
+                    t.posted = at.date();
+                }
+            }
+        }
         // Linked neighbours' calls, from their commons.
         let commons = self.neighbour_commons(c)?;
         let calls: Vec<weft_match::CommonsCalls<'_>> =

@@ -23,6 +23,7 @@ use weft_store::{DataDir, DirLock, Store, StoredIdentity};
 
 mod board;
 mod calendar;
+mod clocks;
 mod commons;
 mod community;
 mod crews;
@@ -90,6 +91,8 @@ pub(crate) struct State {
     /// A damaged database found when this directory opened: where it was set aside and what
     /// was taken back from it (`recovery`), for the status.
     recovered: Option<recovery::Recovered>,
+    /// Other computers' clocks, as their gossip shows them (`clocks`).
+    clocks: clocks::Clocks,
 }
 
 impl State {
@@ -147,6 +150,7 @@ impl State {
             calendar_at: Mono::ZERO,
             pairing: None,
             recovered: None,
+            clocks: clocks::Clocks::default(),
         }
     }
 
@@ -307,6 +311,7 @@ impl State {
                 listening: Vec::new(),
                 peers: Vec::new(),
                 incidents: Vec::new(),
+                clocks: self.clock_words(),
             })),
         }
     }

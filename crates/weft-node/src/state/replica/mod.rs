@@ -450,7 +450,13 @@ impl Replica for State {
     fn ingest(&mut self, community: CommunityId, doc: DocName, changes: Vec<WireChange>) -> Result<Ingested, String> {
         let mut unparsed = Ingested::default();
         let changes = parse_wire(doc, changes, &mut unparsed);
+        // Gossip is fresh: what its changes say the time was tells their writers' clocks.
+        let written: Vec<(Option<DeviceId>, i64)> =
+            changes.iter().map(|c| (weft_core::verify::device_of(c.change.actor_id()), c.change.timestamp())).collect();
         let mut report = State::ingest(self, community, doc, changes).map_err(|e| e.to_string())?;
+        if report.rejected.is_empty() && unparsed.rejected.is_empty() {
+            self.note_clocks(community, &written);
+        }
         report.rejected.extend(unparsed.rejected);
         Ok(report)
     }
