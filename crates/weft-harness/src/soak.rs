@@ -39,8 +39,8 @@ pub struct SoakConfig {
 }
 
 impl SoakConfig {
-    /// A month of a 120-member community on 20 peers, with about 1,000 kills and 100
-    /// partitions.
+    /// A month of a 120-member community on 20 peers: about 1,350 changes, 830 kills and 100
+    /// partitions healed.
     pub fn month(seed: u64) -> Self {
         Self {
             seed,
