@@ -34,6 +34,8 @@ pub struct SoakConfig {
     pub kills_per_day: u32,
     /// Partitions per simulated day, on average (each heals within the day).
     pub partitions_per_day: u32,
+    /// Peers whose clocks are wrong: the last ones, alternately days ahead and behind.
+    pub wrong_clocks: usize,
     /// How much simulated time the end of a week may take to converge before it is a failure.
     pub converge_within: Duration,
 }
@@ -51,6 +53,7 @@ impl SoakConfig {
             duplicate: 10,
             kills_per_day: 54,
             partitions_per_day: 6,
+            wrong_clocks: 2,
             converge_within: Duration::from_secs(3_600),
         }
     }
@@ -111,6 +114,11 @@ pub fn run(config: &SoakConfig) -> Result<SoakReport, SoakFailure> {
     let community = workload::community(&mut sim, config.peers, 2, config.seed).map_err(|e| fail(e, &report))?;
     let mut rng = Rng::new(config.seed ^ 0x50a6);
     let n = config.peers;
+    for (k, p) in (n.saturating_sub(config.wrong_clocks)..n).enumerate() {
+        let days = 2 + i64::try_from(k / 2).unwrap_or(0);
+        let ms = days * 86_400_000 * if k % 2 == 0 { 1 } else { -1 };
+        sim.skew_clock(p, ms).map_err(|e| fail(e, &report))?;
+    }
     // Writes a day: members × (about 0.35 sittings logged, and as many pledges, posts and
     // edits between them).
     let writes_per_day = (config.members * 7).div_ceil(10);

@@ -1,6 +1,7 @@
-//! The soak, short: twenty peers carry a week of a 120-member community's work while they are
-//! killed and started again, partitioned and healed, over lossy links. At the week's end every
-//! peer holds the same documents and every change reported done. (`scripts/soak.sh --hours N`
+//! The soak, short: twenty peers (two with clocks days off) carry a week of a 120-member
+//! community's work while they are killed and started again, partitioned and healed, over
+//! lossy links. At the week's end every peer holds the same documents and every change
+//! reported done. (`scripts/soak.sh --hours N`
 //! runs months of it.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -18,5 +19,5 @@ fn a_week_of_kills_partitions_and_loss_loses_nothing_and_converges() {
     assert_eq!((report.lost, report.divergent), (0, 0));
     assert!(report.kills >= u64::from(days) * 20, "{} kills", report.kills);
     assert!(report.partitions_healed >= u64::from(days), "{} partitions healed", report.partitions_healed);
-    assert!(report.writes >= days as usize * 50, "{} writes", report.writes);
+    assert!(report.writes >= days as usize * 40, "{} writes", report.writes);
 }
