@@ -63,7 +63,7 @@ impl From<rusqlite::Error> for StoreError {
     /// A full disk is a failure of its own: the member can do something about it.
     fn from(e: rusqlite::Error) -> Self {
         if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
-            tracing::warn!(%e, "SQLite found no room left on the disk");
+            tracing::debug!(%e, "SQLite found no room left on the disk");
             return Self::DiskFull;
         }
         Self::Sqlite(e)
