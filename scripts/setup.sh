@@ -3,7 +3,8 @@
 # only what is missing: the WebKitGTK and GTK headers Tauri builds against, Debian's WebDriver
 # for WebKitGTK with Xvfb (the end-to-end tests; a private D-Bus session bus and its monitor
 # for the notification test; the desktop's tools that check the Debian package's menu entry
-# and link handler), the UI's npm packages, and tauri-driver.
+# and link handler; `mount` for the full-disk test's tmpfs), the UI's npm packages, and
+# tauri-driver.
 # Called by scripts/test.sh and scripts/demo.sh; safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +13,7 @@ packages=(
   libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev librsvg2-dev libayatana-appindicator3-dev
   libjavascriptcoregtk-4.1-dev libxdo-dev libssl-dev build-essential pkg-config file
   webkit2gtk-driver xvfb xauth scrot iproute2 dbus-daemon dbus-bin dbus-session-bus-common
-  desktop-file-utils xdg-utils
+  desktop-file-utils xdg-utils mount
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -72,11 +72,14 @@ if ip netns add weft-probe 2>/dev/null; then
     WEFT=target/debug/weft bash tests/netns/nat.sh
     step "neighbouring communities on two LANs, linked over a routed link: the commons crosses, nothing else"
     WEFT=target/debug/weft bash tests/netns/neighbours.sh
+    step "a real full disk (a small tmpfs) under a running peer: refused in words, nothing lost, works once freed"
+    WEFT=target/debug/weft bash tests/faults/disk-full.sh
 elif [[ "${CI:-}" == "true" ]]; then
     echo "network namespaces are not available here (needs root and CAP_NET_ADMIN)" >&2
     exit 1
 else
     echo "SKIPPED: network namespaces need root; run as root to include this test"
+    echo "SKIPPED: the full-disk test mounts a tmpfs, which needs root; run as root to include it"
 fi
 
 step "desktop app end to end: the built app driven through WebDriver under Xvfb"

@@ -195,6 +195,13 @@ impl Core {
         self.state.manifest(community, &me).map_err(|r| NodeError::Network(r.reason))
     }
 
+    /// Fault injection for tests: the data directory's database may grow by at most `pages`
+    /// more pages from now on (`None`: as much as the disk holds), and fails beyond that as on
+    /// a full disk (SQLite's own `SQLITE_FULL`; see `weft_store::Store::limit_growth`).
+    pub fn limit_store_growth(&mut self, pages: Option<u32>) -> Result<(), NodeError> {
+        self.state.limit_store_growth(pages)
+    }
+
     /// Whether this node holds a change of a document.
     pub fn holds(&mut self, doc: DocId, hash: &ChangeHash) -> bool {
         self.state.holds_change(doc, hash)

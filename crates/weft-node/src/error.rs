@@ -210,6 +210,10 @@ pub enum Refusal {
     BackupUnreadable { why: String },
     #[error("a backup's passphrase needs at least {min} characters (or three words): a short one is guessed quickly")]
     BackupWeakPassphrase { min: u32 },
+    /// The disk holding the data directory is full (`weft_store::StoreError::DiskFull`): the
+    /// write was rolled back whole, in memory too, and was not sent to peers.
+    #[error("the disk is full: this was not saved. Free some space and try again; nothing saved before is lost")]
+    DiskFull,
 }
 
 impl Refusal {
@@ -243,6 +247,7 @@ impl Refusal {
             | Self::AmbiguousGathering { .. }
             | Self::AmbiguousGuild { .. }
             | Self::AmbiguousMember { .. } => ErrorCode::Ambiguous,
+            Self::DiskFull => ErrorCode::Storage,
             _ => ErrorCode::Invalid,
         }
     }
@@ -324,6 +329,7 @@ impl NodeError {
             Self::Invalid(v) => Some(ErrorDetail::Invalid(v.clone())),
             Self::Refused(r) => Some(ErrorDetail::Refused(r.clone())),
             Self::Invite(i) => Some(ErrorDetail::Invite(i.clone())),
+            Self::Store(StoreError::DiskFull) => Some(ErrorDetail::Refused(Refusal::DiskFull)),
             _ => None,
         }
     }
@@ -373,6 +379,20 @@ mod tests {
         assert_eq!(json["detail"], serde_json::Value::Null);
         let old: ApiError = serde_json::from_str(r#"{"code":"busy","message":"busy"}"#).unwrap();
         assert_eq!(old.detail, None);
+    }
+
+    #[test]
+    fn a_full_disk_is_a_storage_error_with_its_own_detail_and_words() {
+        let api = ApiError::from(NodeError::Store(StoreError::DiskFull));
+        assert_eq!(api.code, ErrorCode::Storage);
+        assert_eq!(api.detail, Some(ErrorDetail::Refused(Refusal::DiskFull)));
+        assert_eq!(serde_json::to_value(&api.detail).unwrap(), serde_json::json!({ "kind": "disk_full" }));
+        assert_eq!(
+            api.message,
+            "the disk is full: this was not saved. Free some space and try again; nothing saved before is lost"
+        );
+        assert_eq!(api.message, Refusal::DiskFull.to_string(), "the store's words and the refusal's are one");
+        assert_eq!(Refusal::DiskFull.code(), ErrorCode::Storage);
     }
 
     #[test]

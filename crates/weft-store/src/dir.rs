@@ -87,7 +87,11 @@ impl DataDir {
             write!(f, "{}", std::process::id())?;
             f.flush()
         };
-        write_pid(&mut file).map_err(StoreError::io(&path))?;
+        // Only for messages: a full disk must not keep the member from opening (and reading)
+        // their data directory.
+        if let Err(e) = write_pid(&mut file) {
+            tracing::warn!(path = %path.display(), %e, "could not note our pid in the lock file");
+        }
         Ok(DirLock { _file: file, path: self.path.clone() })
     }
 }

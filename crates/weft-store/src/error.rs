@@ -5,12 +5,18 @@ use std::path::PathBuf;
 /// A storage failure. Nothing half-written is ever left behind: each write is one transaction.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The disk holding the data directory has no room left (SQLite's `SQLITE_FULL`, which it
+    /// also gives for `ENOSPC` on the database or its WAL; `ENOSPC`/`EDQUOT` on a file of
+    /// ours). The write it stopped was rolled back whole: nothing of it is stored, and nothing
+    /// stored before is touched.
+    #[error("the disk is full: this was not saved. Free some space and try again; nothing saved before is lost")]
+    DiskFull,
     #[error("the data directory {} is used by another Weft process{}", .path.display(), .pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
     Busy { path: PathBuf, pid: Option<u32> },
     #[error("{}: {source}", .path.display())]
     Io { path: PathBuf, source: std::io::Error },
     #[error("the database failed: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
     #[error(
         "this data directory was last opened by a newer Weft (database schema {found}; this Weft knows up to {known}): \
          it was left as it is; open it with that newer Weft, or update this one"
@@ -43,6 +49,23 @@ impl StoreError {
 
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.into();
-        move |source| Self::Io { path, source }
+        move |source| {
+            if matches!(source.kind(), std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded) {
+                tracing::warn!(path = %path.display(), %source, "no room left on the disk");
+                return Self::DiskFull;
+            }
+            Self::Io { path, source }
+        }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    /// A full disk is a failure of its own: the member can do something about it.
+    fn from(e: rusqlite::Error) -> Self {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+            tracing::debug!(%e, "SQLite found no room left on the disk");
+            return Self::DiskFull;
+        }
+        Self::Sqlite(e)
     }
 }

@@ -29,7 +29,12 @@ pub(crate) fn write_key(dir: &Path, name: &str, key: &SecretKey) -> Result<(), S
         fs::rename(&tmp, &path)?;
         File::open(dir)?.sync_all()
     };
-    write().map_err(StoreError::io(&path))
+    write().map_err(|e| {
+        // A full disk leaves a temporary file behind, empty or short: it holds no key anyone
+        // uses, and would keep the space the member is freeing.
+        let _ = fs::remove_file(&tmp);
+        StoreError::io(&path)(e)
+    })
 }
 
 /// Reads a key, tightening its mode if someone loosened it.

@@ -20,12 +20,14 @@
 
 mod dir;
 mod error;
+pub mod fault;
 mod keys;
 mod salvage;
 mod store;
 
 pub use dir::{DataDir, DirLock};
 pub use error::StoreError;
+pub use fault::crash_point;
 pub use keys::read_keys;
 pub use salvage::{SetAside, set_aside};
 pub use store::{Batch, CommunityRow, ReadModelRow, SCHEMA_VERSION, Store, StoredIdentity};

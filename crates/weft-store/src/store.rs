@@ -13,6 +13,7 @@ use weft_core::{CommunityId, DeviceId, MemberId};
 
 use crate::dir::{DataDir, DirLock};
 use crate::error::StoreError;
+use crate::fault::{crash_point, points};
 use crate::keys;
 
 /// The schema migrations, in order. `PRAGMA user_version` is how many have run.
@@ -264,7 +265,20 @@ impl Store {
 
     /// Writes a batch in one transaction; durable when this returns. Changes already stored
     /// (also those folded into a snapshot) are skipped, so a batch may be committed twice.
+    /// On a full disk it fails with [`StoreError::DiskFull`] and nothing of the batch is stored.
     pub fn commit(&mut self, batch: &Batch) -> Result<(), StoreError> {
+        self.write_batch(batch, false)
+    }
+
+    /// As [`Store::commit`], for changes received from a peer: the same one transaction, with
+    /// crash points of its own (half of the batch written, all of it before the commit), so a
+    /// test can kill the process in the middle of taking in a sync batch.
+    pub fn commit_received(&mut self, batch: &Batch) -> Result<(), StoreError> {
+        self.write_batch(batch, true)
+    }
+
+    fn write_batch(&mut self, batch: &Batch, received: bool) -> Result<(), StoreError> {
+        let half = batch.changes.len().div_ceil(2);
         let tx = self.conn.transaction()?;
         let now = now_ms();
         {
@@ -288,7 +302,10 @@ impl Store {
             let mut outdate = tx.prepare_cached("DELETE FROM read_models WHERE doc = ?1")?;
             let mut outdated = Vec::new();
             let mut last: Option<(DocId, i64)> = None;
-            for (doc, change) in &batch.changes {
+            for (i, (doc, change)) in batch.changes.iter().enumerate() {
+                if received && i == half {
+                    crash_point(points::SYNC_BATCH_HALF_STORED);
+                }
                 let row = match last {
                     Some((d, row)) if d == *doc => row,
                     _ => {
@@ -308,6 +325,9 @@ impl Store {
                     outdated.push(row);
                 }
             }
+        }
+        if received {
+            crash_point(points::SYNC_BATCH_BEFORE_COMMIT);
         }
         tx.commit()?;
         Ok(())
@@ -476,6 +496,7 @@ impl Store {
             params![id.community.to_string(), id.name.to_string(), snapshot, encode_heads(&doc.heads()), now_ms()],
             |r| r.get(0),
         )?;
+        crash_point(points::COMPACTION_SNAPSHOT_WRITTEN);
         let logged: Vec<(i64, Vec<u8>)> = {
             let mut stmt = tx.prepare_cached("SELECT seq, hash FROM changes WHERE doc = ?1")?;
             let rows = stmt.query_map(params![row], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -491,7 +512,9 @@ impl Store {
                 }
             }
         }
+        crash_point(points::COMPACTION_LOG_DELETED);
         tx.commit()?;
+        crash_point(points::COMPACTION_COMMITTED);
         // Give the log's pages back and keep the WAL small; a failure here costs only space.
         if let Err(e) = self.reclaim_space() {
             tracing::warn!(%e, "could not reclaim space after compaction");
@@ -506,7 +529,35 @@ impl Store {
         let mut stmt = self.conn.prepare("PRAGMA incremental_vacuum")?;
         let mut rows = stmt.query([])?;
         while rows.next()?.is_some() {}
+        drop(rows);
+        crash_point(points::COMPACTION_VACUUMED);
         self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+    }
+
+    /// A full disk on demand, for tests: from now on the database may grow by at most `pages`
+    /// more pages (`None` lifts the limit). SQLite's `max_page_count` makes it refuse the page
+    /// after that with `SQLITE_FULL` — the very error it gives when the file system says
+    /// `ENOSPC` — from inside the statement that needed it, so the whole write path (the
+    /// transaction rolled back, [`StoreError::DiskFull`], what the node does about it) runs as
+    /// on a full disk, deterministically, with no file system to fill.
+    ///
+    /// A method rather than an environment variable read at open: the limit is per data
+    /// directory (a test holds several stores in one process), it can be raised while the store
+    /// stays open (space freed under a running node, which must then simply work again), and a
+    /// test needs no `set_var` in a multi-threaded test binary. Only tests call it; a real full
+    /// disk is tested by `tests/faults/disk-full.sh` on a small tmpfs.
+    pub fn limit_growth(&self, pages: Option<u32>) -> Result<(), StoreError> {
+        let max: i64 = match pages {
+            Some(n) => {
+                let now: i64 = self.conn.pragma_query_value(None, "page_count", |r| r.get(0))?;
+                now + i64::from(n)
+            }
+            // SQLite clamps this to its own largest page count.
+            None => i64::from(u32::MAX),
+        };
+        let set: i64 = self.conn.pragma_update_and_check(None, "max_page_count", max, |r| r.get(0))?;
+        debug!(max_pages = set, "the database's growth is limited");
+        Ok(())
     }
 
     /// The data directory's size on disk: database, its WAL, and the key files.

@@ -128,9 +128,16 @@ impl State {
         };
         let path = self.kept_path();
         let tmp = path.with_extension("ics.new");
-        std::fs::write(&tmp, info.ics.as_bytes())
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|e| NodeError::Write(format!("the calendar file {} could not be written: {e}", path.display())))?;
+        if let Err(e) = std::fs::write(&tmp, info.ics.as_bytes()).and_then(|()| std::fs::rename(&tmp, &path)) {
+            // The old file stays whole; the new one, cut short by a full disk, would only keep
+            // the space the member is freeing.
+            let _ = std::fs::remove_file(&tmp);
+            if matches!(e.kind(), std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded) {
+                tracing::warn!(path = %path.display(), %e, "no room left for the calendar file");
+                return Err(weft_store::StoreError::DiskFull.into());
+            }
+            return Err(NodeError::Write(format!("the calendar file {} could not be written: {e}", path.display())));
+        }
         self.calendar_stale = false;
         self.calendar_written = Some(self.clock.today());
         Ok(info.events)

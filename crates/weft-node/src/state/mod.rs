@@ -362,6 +362,11 @@ impl State {
         self.communities.keys().copied().collect()
     }
 
+    /// A full disk on demand, for tests (`weft_store::Store::limit_growth`).
+    pub(crate) fn limit_store_growth(&self, pages: Option<u32>) -> Result<(), NodeError> {
+        Ok(self.store.limit_growth(pages)?)
+    }
+
     fn community(&mut self, id: CommunityId) -> Result<&mut Community, NodeError> {
         self.communities.get_mut(&id).ok_or_else(|| NodeError::NotFound(format!("no community {}", id.short())))
     }

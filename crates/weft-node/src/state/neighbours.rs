@@ -128,6 +128,9 @@ impl State {
         }
     }
 
+    /// How long after tending failed it is tried again.
+    const TEND_AGAIN_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
+
     /// Tends the commons and escalates where it is due by the clock.
     pub(crate) fn run_commons_due(&mut self) {
         let now = self.clock.mono();
@@ -135,7 +138,11 @@ impl State {
         for c in due {
             self.commons_due.remove(&c);
             if let Err(e) = self.tend_commons(c) {
-                tracing::warn!(%e, community = %c.short(), "could not tend the commons");
+                // Tried again later: nothing else asks for it until the next people change, and
+                // until our evidence is written, peers' own tending may wait on it (a full disk
+                // that is freed must not leave the commons stuck).
+                tracing::warn!(%e, community = %c.short(), "could not tend the commons; trying again in a while");
+                self.commons_due.insert(c, now + Self::TEND_AGAIN_AFTER);
             }
         }
         if self.escalate_at <= now && self.net.is_some() {

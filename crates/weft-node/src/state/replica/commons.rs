@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use automerge::ChangeHash;
-use tracing::debug;
+use tracing::{debug, warn};
 use weft_core::CommunityId;
 use weft_core::doc::{DocId, DocName};
 use weft_core::identity::SignedChange;
@@ -122,11 +122,20 @@ impl State {
         if batch.is_empty() {
             return Ok(report);
         }
-        if !self.communities.contains_key(&c) {
-            let name = self.commons.get_mut(&c).and_then(|h| h.view().directory.name.clone());
-            self.store.add_neighbour(c, name.as_deref().unwrap_or("(neighbour)"))?;
+        let neighbour = if self.communities.contains_key(&c) {
+            None
+        } else {
+            Some(self.commons.get_mut(&c).and_then(|h| h.view().directory.name.clone()))
+        };
+        // Either failing (a full disk) leaves applied changes in memory that are not stored:
+        // the commons is loaded again from disk, and the peer sends them again later.
+        let stored = match neighbour {
+            Some(name) => self.store.add_neighbour(c, name.as_deref().unwrap_or("(neighbour)")),
+            None => Ok(()),
         }
-        if let Err(e) = self.store.commit(&Batch { communities: Vec::new(), changes: batch }) {
+        .and_then(|()| self.store.commit_received(&Batch { communities: Vec::new(), changes: batch }));
+        if let Err(e) = stored {
+            warn!(%e, "storing received commons changes failed; loading the commons again from disk");
             self.commons.remove(&c);
             self.ensure_commons(c)?;
             return Err(e.into());

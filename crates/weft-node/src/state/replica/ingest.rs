@@ -312,12 +312,17 @@ impl State {
         if batch.is_empty() {
             return Ok(report);
         }
-        if let Err(e) = self.store.commit(&Batch { communities: Vec::new(), changes: batch }) {
+        weft_store::crash_point(weft_store::fault::points::SYNC_BATCH_APPLIED);
+        // Stored before it is acknowledged: on failure (a full disk) the community is loaded
+        // again from disk, so nothing of the batch stays in memory, and the frame is refused
+        // (the peer sends the changes again in a later session).
+        if let Err(e) = self.store.commit_received(&Batch { communities: Vec::new(), changes: batch }) {
             warn!(%e, "storing received changes failed; reloading the community from disk");
             self.communities.remove(&community);
             self.load_community(community)?;
             return Err(e.into());
         }
+        weft_store::crash_point(weft_store::fault::points::SYNC_BATCH_STORED);
         if let Some(c) = self.communities.get_mut(&community) {
             for name in &touched_docs {
                 if *name != DocName::People {

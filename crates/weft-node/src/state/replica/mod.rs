@@ -170,7 +170,14 @@ impl State {
                 let (_, genesis) = self.ledger_for_write(doc.community, year).map_err(internal)?;
                 if let Some(genesis) = genesis {
                     let batch = Batch { communities: Vec::new(), changes: vec![(doc, genesis)] };
-                    self.store.commit(&batch).map_err(internal)?;
+                    if let Err(e) = self.store.commit(&batch) {
+                        // The genesis is in memory only: dropped, or the next local write to
+                        // this ledger would be stored without it (and not load again).
+                        if let Some(com) = self.communities.get_mut(&doc.community) {
+                            com.ledgers.remove(&year);
+                        }
+                        return Err(internal(e));
+                    }
                 }
                 Ok(())
             }
