@@ -98,7 +98,9 @@ impl FromStr for DocName {
             "commons" => Ok(Self::Commons),
             other => {
                 let year = other.strip_prefix("ledger/").ok_or_else(|| ParseDocNameError(s.to_owned()))?;
-                if year.len() != 4 {
+                // Exactly the four digits `Display` writes: "0585", "+585" or "-585" would name
+                // a year whose name reads back as no document at all ("ledger/585").
+                if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) || year.starts_with('0') {
                     return Err(ParseDocNameError(s.to_owned()));
                 }
                 year.parse().map(Self::Ledger).map_err(|_| ParseDocNameError(s.to_owned()))
@@ -454,6 +456,10 @@ mod tests {
         }
         assert!("ledger/26".parse::<DocName>().is_err());
         assert!("tasks".parse::<DocName>().is_err());
+        // Only the name a ledger's year is written as (one a peer sent once read back as none).
+        for other in ["ledger/0585", "ledger/+585", "ledger/-585", "ledger/ 585"] {
+            assert!(other.parse::<DocName>().is_err(), "{other}");
+        }
     }
 
     #[test]
