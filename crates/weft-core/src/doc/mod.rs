@@ -196,6 +196,8 @@ pub enum LoadError {
     Change(#[from] automerge::LoadChangeError),
     #[error("the saved document is damaged: Automerge could not read it")]
     Unreadable,
+    #[error("the saved document is damaged: {0}")]
+    NotADocument(#[from] crate::bundle_guard::GuardError),
 }
 
 fn genesis_actor(community: &CommunityId, name: DocName) -> ActorId {
@@ -296,8 +298,12 @@ impl Document {
     /// A document from a saved snapshot (or nothing) plus the changes logged after it.
     /// Automerge 0.12 panics on some damaged documents (an `unwrap` in its column decoder):
     /// that is caught and reported as damage, which the store acts on (it sets the database
-    /// aside and salvages it) instead of the program stopping.
+    /// aside and salvages it) instead of the program stopping. And a snapshot must be one
+    /// whole-document chunk, as [`Self::save`] writes it ([`crate::bundle_guard::check_document`]).
     pub fn load(id: DocId, snapshot: Option<&[u8]>, changes: &[Vec<u8>]) -> Result<Self, LoadError> {
+        if let Some(bytes) = snapshot {
+            crate::bundle_guard::check_document(bytes)?;
+        }
         let load = || -> Result<Automerge, LoadError> {
             let mut doc = match snapshot {
                 Some(bytes) => Automerge::load(bytes)?,
@@ -472,7 +478,8 @@ mod tests {
     }
 
     /// A damaged snapshot on which Automerge 0.12 panics (found by the snapshot fuzz target)
-    /// is reported as damage.
+    /// is reported as damage. (Its chunk is a bundle: the guard now refuses it before
+    /// Automerge reads it.)
     #[test]
     fn a_snapshot_automerge_panics_on_is_an_error() {
         let bytes: &[u8] = &[
@@ -483,7 +490,7 @@ mod tests {
             132, 18, 30, 60, 46, 18, 105, 107, 60, 87, 35, 129, 166, 65, 77, 213, 102, 133, 111, 205, 74, 131, 39,
         ];
         let id = DocId { community: CommunityId::from_bytes([7; 16]), name: DocName::Board };
-        assert!(matches!(Document::load(id, Some(bytes), &[]), Err(LoadError::Unreadable)));
+        assert!(matches!(Document::load(id, Some(bytes), &[]), Err(LoadError::NotADocument(_))));
     }
 
     #[test]
