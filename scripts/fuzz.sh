@@ -5,9 +5,8 @@
 #   scripts/fuzz.sh [--runs N] [--seconds N] [--cmin] [target...]
 #
 # Default: every target in fuzz/fuzz_targets, 10,000,000 runs each (with --seconds alone, that
-# long each; with both, whichever comes first). New inputs that reach new
-# code are added to fuzz/corpus/<target>; --cmin minimises each corpus afterwards (commit it
-# then). A crash stops the run with a non-zero exit and names the input cargo-fuzz kept
+# long each; with both, whichever comes first). New inputs that reach new code are added to
+# fuzz/corpus/<target>; --cmin minimises each corpus afterwards (commit it then). A crash stops the run with a non-zero exit and names the input cargo-fuzz kept
 # (fuzz/artifacts/<target>/crash-*): fix the decoder, copy the input to
 # fuzz/regressions/<target>/, and the ordinary test run replays it from then on.
 #
@@ -71,7 +70,7 @@ for t in "${targets[@]}"; do
     fi
     stat() { grep -m1 "^stat::$1:" "$log" | awk '{print $2}'; }
     files=$(find "fuzz/corpus/$t" -type f | wc -l)
-    size=$(du -sh "fuzz/corpus/$t" | cut -f1)
+    size=$(du -sh --apparent-size "fuzz/corpus/$t" | cut -f1)
     line=$(printf '%-14s executions %10s  crashes %d  exec/s %7s  corpus %5d files %6s' "$t" \
         "$(stat number_of_executed_units)" "$crashed" "$(stat average_exec_per_sec)" "$files" "$size")
     echo "$line"
@@ -85,7 +84,7 @@ for t in "${targets[@]}"; do
     if $cmin; then
         echo "== $t: minimising the corpus"
         nice -n 19 cargo +nightly fuzz cmin "$t" "fuzz/corpus/$t" >"$logs/$t.cmin.log" 2>&1
-        echo "   now $(find "fuzz/corpus/$t" -type f | wc -l) files, $(du -sh "fuzz/corpus/$t" | cut -f1)"
+        echo "   now $(find "fuzz/corpus/$t" -type f | wc -l) files, $(du -sh --apparent-size "fuzz/corpus/$t" | cut -f1)"
     fi
 done
 

@@ -37,7 +37,7 @@ pub mod seal;
 pub const GOSSIP_KEY: [u8; 32] = [0x5a; 32];
 /// The passphrase the backup target opens backups with (the corpus generator seals with it).
 pub const BACKUP_PASSPHRASE: &str = "fuzzing red fox tea";
-/// The community the document targets apply changes in.
+/// The community the views read a document as (its roster in a commons).
 pub const COMMUNITY: [u8; 16] = [7; 16];
 
 thread_local! {
