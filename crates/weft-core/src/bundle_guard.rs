@@ -96,7 +96,8 @@ pub const MAX_BUNDLE_ROWS: u64 = 1 << 20;
 pub const MAX_COLUMNS: usize = 64;
 
 const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
-/// Automerge's chunk types (a whole document is 0).
+/// Automerge's chunk types.
+const CHUNK_TYPE_DOCUMENT: u8 = 0;
 const CHUNK_TYPE_CHANGE: u8 = 1;
 const CHUNK_TYPE_COMPRESSED_CHANGE: u8 = 2;
 const CHUNK_TYPE_BUNDLE: u8 = 3;
@@ -178,6 +179,18 @@ pub fn check(bytes: &[u8]) -> Result<Shape, GuardError> {
 /// Checks a change chunk (compressed or not) against [`Limits::DEFAULT`].
 pub fn check_change(bytes: &[u8]) -> Result<Shape, GuardError> {
     inspect_change(bytes, Limits::DEFAULT)
+}
+
+/// Checks that a saved document is one whole-document chunk (type 0) and nothing else, as
+/// `Automerge::save` writes it. `Automerge::load` reads any run of chunks, bundles and changes
+/// among them, which it expands without the limits above (a 239-byte bundle in a damaged
+/// snapshot made it allocate 2 GiB): those are refused here. The document's own columns are
+/// not walked.
+pub fn check_document(bytes: &[u8]) -> Result<(), GuardError> {
+    match chunk(bytes)? {
+        (CHUNK_TYPE_DOCUMENT, _) => Ok(()),
+        (found, _) => Err(GuardError::WrongChunkType { found, wanted: "a whole document (0)" }),
+    }
 }
 
 /// Walks a bundle: its shape, or why it is refused (malformed, or past a limit).
@@ -768,6 +781,21 @@ mod tests {
         let all = board.get_changes(&[]);
         let bundle = board.bundle(all.iter().map(|c| c.hash())).unwrap().bytes().to_vec();
         (bundle, all)
+    }
+
+    #[test]
+    fn a_saved_document_is_one_document_chunk_and_nothing_else() {
+        let (bundle, changes) = board();
+        let mut doc = automerge::Automerge::new();
+        doc.apply_changes(changes.iter().cloned()).unwrap();
+        let saved = doc.save();
+        assert_eq!(check_document(&saved), Ok(()));
+        assert_eq!(check_document(&automerge::Automerge::new().save()), Ok(()));
+        assert!(matches!(check_document(bundle), Err(GuardError::WrongChunkType { found: 3, .. })));
+        assert!(matches!(check_document(changes[0].raw_bytes()), Err(GuardError::WrongChunkType { found: 1, .. })));
+        let two = [saved.clone(), bundle.clone()].concat();
+        assert!(matches!(check_document(&two), Err(GuardError::TrailingBytes(_))));
+        assert!(check_document(&saved[..saved.len() - 1]).is_err());
     }
 
     /// The board, made once, shared by the tests that read it and the tests that damage it.
