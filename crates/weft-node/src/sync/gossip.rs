@@ -68,6 +68,12 @@ impl Engine {
                     self.start_doc(now, r, source, doc, Role::Initiator);
                     return Verdict::Ignore;
                 }
+                if report.applied == 0 {
+                    // Nothing new: old changes sent again (they came by sync first, or a peer
+                    // replays them under a new seal). Not forwarded, so a replay goes no
+                    // further than us; not penalised, since a copy is not a crime.
+                    return Verdict::Ignore;
+                }
                 Verdict::Accept
             }
             Err(e) => {

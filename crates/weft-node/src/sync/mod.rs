@@ -92,8 +92,12 @@ pub struct SyncConfig {
 
 /// How often connected members are synced even when gossip seems to carry everything.
 pub const RESYNC_EVERY: Duration = Duration::from_secs(30);
-/// The most request/response rounds one document's sync session may take.
-pub const MAX_ROUNDS: u32 = 2_000;
+/// The most request/response rounds one document's sync session may take. An honest session
+/// takes a handful: a round carries up to 6 MiB or 65,536 changes, and one that carries nothing
+/// new either way for `IDLE_ROUNDS` ends the session. What the cap bounds is a hostile peer
+/// that asks by hash for one change at a time (each round then sends something): 200 rounds
+/// of that cost milliseconds each.
+pub const MAX_ROUNDS: u32 = 200;
 /// How long a peer that is not a member may stay connected (to join).
 pub const STRANGER_GRACE: Duration = Duration::from_secs(60);
 /// How long a peer that sent invalid changes is refused.
@@ -192,6 +196,11 @@ pub enum Input {
     },
     /// Time passed: whatever fell due (resyncs, resends, grace periods, bans).
     Tick,
+    /// A peer sent bytes on the sync protocol that are not a frame (the network refused them).
+    Malformed {
+        peer: DeviceId,
+        why: String,
+    },
 }
 
 /// A peer's request, as the engine takes it (a sync frame already read, or why it could not be).
@@ -390,6 +399,7 @@ impl Engine {
                 self.join(now, r, ticket, code, join::Purpose::Restore(request));
             }
             Input::Tick => self.tick(now, r),
+            Input::Malformed { peer, why } => self.malformed(now, peer, &why),
         }
     }
 
@@ -464,6 +474,7 @@ impl Engine {
         for peer in self.book.bans_over(now) {
             self.out.push(Output::Unban(peer));
         }
+        self.book.forget_strikes(now, self.config.ban_for);
         self.resend_overdue(now, r);
         self.served.expire(now, self.config.request_timeout * 2);
         self.join_tick(now, r);
@@ -520,12 +531,48 @@ impl Engine {
     /// Disconnects and refuses a peer that sent changes failing verification.
     fn penalise(&mut self, now: Mono, peer: DeviceId, why: &str) {
         tracing::warn!(peer = %peer.short(), %why, "peer sent invalid changes; disconnecting it");
-        let what = format!("disconnected: it sent a change that failed verification ({why})");
+        self.ban(now, peer, format!("disconnected: it sent a change that failed verification ({why})"));
+    }
+
+    /// Disconnects a peer and refuses it for `ban_for`, with an incident in words.
+    fn ban(&mut self, now: Mono, peer: DeviceId, what: String) {
         self.book.incident(peer, what.clone(), now + self.config.ban_for);
-        let peer_id = weft_net::peer_of(&peer).map_or_else(|| peer.to_string(), |p| p.to_string());
-        self.out.push(Output::Event(Event::PeerIncident { peer: peer_id, what }));
+        self.out.push(Output::Event(Event::PeerIncident { peer: peer_id(&peer), what }));
         self.out.push(Output::Ban(peer));
     }
+
+    /// Notes an incident in words; the peer stays connected.
+    fn note(&mut self, peer: DeviceId, kind: &'static str, what: String) {
+        if self.book.note(peer, kind, what.clone()) {
+            self.out.push(Output::Event(Event::PeerIncident { peer: peer_id(&peer), what }));
+        }
+    }
+
+    /// A peer sent a frame that could not be read. Once may be a bug (ours or its), so it is
+    /// noted; `MALFORMED_STRIKES` within `ban_for` is a peer making us parse garbage, and it is
+    /// refused for a while.
+    fn malformed(&mut self, now: Mono, peer: DeviceId, why: &str) {
+        let strikes = self.book.strike(peer, now, self.config.ban_for);
+        if strikes >= MALFORMED_STRIKES {
+            tracing::warn!(peer = %peer.short(), %why, strikes, "peer keeps sending unreadable frames; disconnecting it");
+            self.ban(
+                now,
+                peer,
+                format!("disconnected: it sent {strikes} frames that could not be read, the last: {why}"),
+            );
+        } else {
+            debug!(peer = %peer.short(), %why, "an unreadable frame");
+            self.note(peer, "unreadable", format!("it sent a frame that could not be read: {why}"));
+        }
+    }
+}
+
+/// How many unreadable frames a peer may send within `ban_for` before it is refused for a while.
+const MALFORMED_STRIKES: u32 = 3;
+
+/// A device's libp2p peer id in words (its device id if it has none).
+fn peer_id(peer: &DeviceId) -> String {
+    weft_net::peer_of(peer).map_or_else(|| peer.to_string(), |p| p.to_string())
 }
 
 #[cfg(test)]
