@@ -50,6 +50,8 @@ pub struct NetOptions {
     /// How long a request to a peer may go unanswered before it is sent again (twice), and
     /// then its session fails.
     pub request_timeout: Duration,
+    /// How much each member's computers may send us that is new, per hour (see `Quota`).
+    pub quota: sync::Quota,
 }
 
 impl Default for NetOptions {
@@ -63,6 +65,7 @@ impl Default for NetOptions {
             gossip_limit: MAX_GOSSIP,
             auto_relay: true,
             request_timeout: SyncConfig::default().request_timeout,
+            quota: sync::Quota::default(),
         }
     }
 }
@@ -126,6 +129,7 @@ impl Node {
             resync_every: options.resync_every,
             gossip_limit: options.gossip_limit,
             request_timeout: options.request_timeout,
+            quota: options.quota,
             ..SyncConfig::default()
         };
         let wake = Arc::new(Notify::new());

@@ -63,6 +63,11 @@ impl Engine {
                     self.penalise(now, source, &words);
                     return Verdict::Reject;
                 }
+                if let Some(words) = report.quota {
+                    // Not forwarded, not penalised: the changes over quota come again by sync.
+                    self.over_quota(source, &words);
+                    return Verdict::Ignore;
+                }
                 if report.waiting > 0 {
                     // Its parents or author are unknown here: the peer that sent it has them.
                     self.start_doc(now, r, source, doc, Role::Initiator);

@@ -22,6 +22,7 @@ mod book;
 mod frames;
 mod gossip;
 mod join;
+mod quota;
 mod replica;
 mod serve;
 mod session;
@@ -45,6 +46,8 @@ pub use book::BookSnapshot;
 pub(crate) use frames::{Incoming, parse_wire};
 pub use frames::{ReadFrame, read_frame};
 pub use join::JoinIdentity;
+pub use quota::Quota;
+pub(crate) use quota::{Author, Quotas};
 pub(crate) use replica::{LinkedDevice, Opened, Replica};
 
 use crate::api::Event;
@@ -88,6 +91,8 @@ pub struct SyncConfig {
     pub gossip_limit: usize,
     /// How long joining looks for a member who admits us.
     pub join_timeout: Duration,
+    /// How much new each member's computers may bring us in a while (the rest waits).
+    pub quota: Quota,
 }
 
 /// How often connected members are synced even when gossip seems to carry everything.
@@ -117,6 +122,7 @@ impl Default for SyncConfig {
             ban_for: BAN_FOR,
             gossip_limit: MAX_GOSSIP,
             join_timeout: JOIN_TIMEOUT,
+            quota: Quota::default(),
         }
     }
 }
@@ -299,6 +305,10 @@ pub(crate) struct Ingested {
     pub already: usize,
     pub waiting: usize,
     pub rejected: Vec<Rejection>,
+    /// Changes turned away because their author brought more than their quota (they come
+    /// again later), and why, in words.
+    pub deferred: usize,
+    pub quota: Option<String>,
 }
 
 impl Ingested {
@@ -564,6 +574,15 @@ impl Engine {
             debug!(peer = %peer.short(), %why, "an unreadable frame");
             self.note(peer, "unreadable", format!("it sent a frame that could not be read: {why}"));
         }
+    }
+}
+
+impl Engine {
+    /// A peer brought changes of a member over their quota: they were set aside (the peer offers
+    /// them again later), and `weft peers` says so.
+    fn over_quota(&mut self, peer: DeviceId, words: &str) {
+        debug!(peer = %peer.short(), %words, "changes over quota set aside");
+        self.note(peer, "quota", words.to_owned());
     }
 }
 

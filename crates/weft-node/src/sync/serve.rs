@@ -130,6 +130,11 @@ impl Engine {
         if report.applied > 0 {
             self.sync_with_members(now, r, doc, Some(peer));
         }
+        if let Some(words) = report.quota {
+            // Busy: what was over is taken when the peer's next session offers it again.
+            self.over_quota(peer, &words);
+            return refused(RefusalCode::Busy, words);
+        }
         let mut reply = match r.generate(peer, doc, Role::Responder, false) {
             Ok(f) => f,
             Err(refusal) => return Response::Refused(refusal),

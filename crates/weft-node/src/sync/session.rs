@@ -476,6 +476,11 @@ impl Engine {
             // What arrived by sync (not gossip, which forwards by itself) goes on to the others.
             self.sync_with_members(now, r, doc, Some(peer));
         }
+        if let Some(words) = report.quota {
+            // The rest is taken at the next resync, if the member's quota has room again.
+            self.over_quota(peer, &words);
+            return self.finish_doc(now, r, peer, doc, Err(words));
+        }
         let Some(s) = self.sessions.docs.get_mut(&(peer, doc)) else { return };
         s.their_last_empty = their_empty;
         s.round += 1;

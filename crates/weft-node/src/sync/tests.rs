@@ -467,3 +467,32 @@ fn unreadable_frames_are_noted_and_the_third_bans() {
     e.handle(at(11) + config().ban_for * 2, Input::Malformed { peer: device(2), why: "x".into() }, &mut fake);
     assert!(!e.take_outputs().iter().any(|o| matches!(o, Output::Ban(_))));
 }
+
+/// Changes over their author's quota: a sync frame is refused as busy with the words, gossip
+/// ignored (not forwarded, not penalised); the sender is noted, never banned.
+#[test]
+fn changes_over_quota_are_refused_as_busy_in_words_and_nobody_is_banned() {
+    let words = "Mallory's computers sent 40 MB of new changes in the last hour, more than the 16 MB one member may; \
+                 the rest will be taken later";
+    let report = Ingested { applied: 3, deferred: 7, quota: Some(words.into()), ..Ingested::default() };
+    let payload = weft_net::wire::GossipPayload { community: C, doc: DocName::Board, changes: Vec::new() }.encode();
+    let mut fake = Fake { report, opens: Some((C, None, payload)), ..Fake::default() };
+    let mut e = met(&mut fake);
+    e.take_outputs();
+    let request = Inbound::Sync(read_frame(frame_with(5, 0, Vec::new())));
+    e.handle(at(1), Input::Request { peer: device(2), id: InboundId(1), request }, &mut fake);
+    let out = e.take_outputs();
+    let answer = out.iter().find_map(|o| match o {
+        Output::Respond { response: Response::Refused(r), .. } => Some(r.clone()),
+        _ => None,
+    });
+    assert_eq!(answer, Some(Refusal { code: RefusalCode::Busy, reason: words.into() }));
+    assert!(!out.iter().any(|o| matches!(o, Output::Ban(_))));
+    let gossip = GossipFrame { key_id: [1; 8], nonce: [0; 24], sealed: vec![0; 40] }.encode();
+    e.handle(at(2), Input::Gossip { source: device(2), id: GossipId(1), data: gossip }, &mut fake);
+    let out = e.take_outputs();
+    assert!(out.iter().any(|o| matches!(o, Output::Judge { verdict: Verdict::Ignore, .. })), "{out:?}");
+    assert!(!out.iter().any(|o| matches!(o, Output::Ban(_))));
+    let snapshot = e.snapshot();
+    assert_eq!(snapshot.incidents, vec![format!("Bea: {words} (2 times)")]);
+}

@@ -11,6 +11,7 @@
 mod commons;
 mod frames;
 mod ingest;
+mod quota;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -52,6 +53,8 @@ pub(crate) struct SyncBook {
     asked: HashMap<(DeviceId, DocId, Role), std::collections::HashSet<ChangeHash>>,
     /// Commons changes waiting for their parents or their author's roster, by commons.
     commons_pending: HashMap<CommunityId, Vec<Pending>>,
+    /// What each member's computers brought us lately (see `crate::sync::Quotas`).
+    pub(super) quotas: crate::sync::Quotas,
 }
 
 fn refuse(code: RefusalCode, reason: impl Into<String>) -> Refusal {
@@ -378,6 +381,8 @@ impl State {
         report.already = ingested.already;
         report.waiting = ingested.waiting;
         report.rejected.extend(ingested.rejected);
+        report.deferred = ingested.deferred;
+        report.quota = ingested.quota;
         let mut state = self.sync_state(peer, doc, role, false);
         let target = self.held_doc_mut(doc).ok_or_else(|| internal("the document is not loaded"))?;
         let received = target.receive_sync(&mut state, message);
