@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
 
-use crate::wire::{MAX_FRAME, Request, Response};
+use crate::wire::{MAX_FRAME, Request, Response, WireError};
 
 /// The protocol name. The version changes whenever the frames do.
 pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/weft/sync/1");
@@ -24,20 +24,54 @@ pub struct Codec {
     pub traffic: Arc<Traffic>,
 }
 
-async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T) -> io::Result<Vec<u8>> {
+/// What a peer's request stream held: a request, or bytes that are none. libp2p drops a
+/// request the codec fails to read without a word to anyone, so the codec reads such bytes as
+/// `Unreadable`: the swarm refuses them in words and tells the node of a peer at fault.
+#[derive(Debug, Clone)]
+pub enum Framed {
+    Request(Request),
+    /// Not a frame we read; `fault` is false for a frame of another version (no fault of the
+    /// peer's, and nothing to hold against it).
+    Unreadable {
+        why: String,
+        fault: bool,
+    },
+}
+
+/// Reads a frame's length, refusing one over the limit before anything else is read.
+async fn read_len<T: AsyncRead + Unpin + Send>(io: &mut T) -> io::Result<Result<usize, String>> {
     let mut len = [0u8; 4];
     io.read_exact(&mut len).await?;
     let len = u32::from_le_bytes(len) as usize;
     if len > MAX_FRAME {
+        return Ok(Err(format!("a frame of {len} bytes is over the limit of {MAX_FRAME}")));
+    }
+    Ok(Ok(len))
+}
+
+async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T) -> io::Result<Vec<u8>> {
+    match read_len(io).await? {
+        Ok(len) => read_body(io, len).await,
+        Err(why) => Err(io::Error::new(io::ErrorKind::InvalidData, why)),
+    }
+}
+
+async fn read_body<T: AsyncRead + Unpin + Send>(io: &mut T, len: usize) -> io::Result<Vec<u8>> {
+    // The buffer grows with the bytes that actually come, never to the length a peer claims:
+    // a peer that announces 8 MiB and sends a few bytes holds a few bytes of ours.
+    let mut buf = Vec::with_capacity(len.min(READ_AHEAD));
+    io.take(len as u64).read_to_end(&mut buf).await?;
+    if buf.len() < len {
         return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("a frame of {len} bytes is over the limit of {MAX_FRAME}"),
+            io::ErrorKind::UnexpectedEof,
+            format!("the frame ended after {} of {len} bytes", buf.len()),
         ));
     }
-    let mut buf = vec![0u8; len];
-    io.read_exact(&mut buf).await?;
     Ok(buf)
 }
+
+/// What is set aside for a frame before its bytes come.
+const READ_AHEAD: usize = 64 << 10;
 
 async fn write_frame<T: AsyncWrite + Unpin + Send>(io: &mut T, bytes: Vec<u8>) -> io::Result<()> {
     let len = u32::try_from(bytes.len())
@@ -49,23 +83,32 @@ async fn write_frame<T: AsyncWrite + Unpin + Send>(io: &mut T, bytes: Vec<u8>) -
     io.close().await
 }
 
-fn invalid(e: crate::wire::WireError) -> io::Error {
+fn invalid(e: WireError) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, e)
 }
 
 impl libp2p::request_response::Codec for Codec {
     type Protocol = StreamProtocol;
-    type Request = Request;
+    type Request = Framed;
     type Response = Response;
 
     async fn read_request<T: AsyncRead + Unpin + Send>(
         &mut self,
         _: &StreamProtocol,
         io: &mut T,
-    ) -> io::Result<Request> {
-        let frame = read_frame(io).await?;
+    ) -> io::Result<Framed> {
+        let len = match read_len(io).await? {
+            Ok(len) => len,
+            // Refused from its length alone: not a byte more is read.
+            Err(why) => return Ok(Framed::Unreadable { why, fault: true }),
+        };
+        let frame = read_body(io, len).await?;
         self.traffic.received.fetch_add(frame.len() as u64 + 4, Ordering::Relaxed);
-        Request::decode(&frame).map_err(invalid)
+        Ok(match Request::decode(&frame) {
+            Ok(request) => Framed::Request(request),
+            Err(e @ WireError::Version(_)) => Framed::Unreadable { why: e.to_string(), fault: false },
+            Err(e) => Framed::Unreadable { why: e.to_string(), fault: true },
+        })
     }
 
     async fn read_response<T: AsyncRead + Unpin + Send>(
@@ -82,8 +125,11 @@ impl libp2p::request_response::Codec for Codec {
         &mut self,
         _: &StreamProtocol,
         io: &mut T,
-        req: Request,
+        req: Framed,
     ) -> io::Result<()> {
+        let Framed::Request(req) = req else {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "only a request is sent"));
+        };
         let frame = req.encode();
         self.traffic.sent.fetch_add(frame.len() as u64 + 4, Ordering::Relaxed);
         write_frame(io, frame).await

@@ -119,6 +119,12 @@ pub enum NetEvent {
         peer: PeerId,
         topic: String,
     },
+    /// A peer sent a request on the sync protocol that is not a frame we can read (not one of
+    /// another version: that is no fault of the peer's). It was refused in words.
+    Malformed {
+        peer: PeerId,
+        why: String,
+    },
 }
 
 /// Why a network operation failed, in words for the person at the keyboard.

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
-use crate::codec::{Codec, SYNC_PROTOCOL};
+use crate::codec::{Codec, Framed, SYNC_PROTOCOL};
 use crate::wire::{MAX_GOSSIP, Response};
 use crate::{Command, Discovery, NetConfig, NetError, NetEvent, NetHandle, PeerInfo, device_of};
 
@@ -213,6 +213,10 @@ struct Outbound {
 /// sides then have the direct one before either closes the relayed one).
 const RELAYED_GRACE: Duration = Duration::from_secs(2);
 
+/// The most requests of one peer we read and answer at once (an honest peer has one per
+/// document it syncs with us in flight, and a manifest per community).
+const MAX_INBOUND: usize = 32;
+
 /// How long a banned peer's connection stays open after its last answer.
 const HANG_UP_AFTER: Duration = Duration::from_millis(500);
 
@@ -291,7 +295,7 @@ impl Task {
                 }
                 let again = (self.relayed.contains_key(&peer) && !matches!(request, crate::wire::Request::Join(_)))
                     .then(|| request.clone());
-                let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
+                let id = self.swarm.behaviour_mut().sync.send_request(&peer, Framed::Request(request));
                 self.outbound.insert(id, Outbound { reply, again });
             }
             Command::Publish { topic, data, reply } => {
@@ -676,6 +680,32 @@ impl Task {
                         let _ = self.swarm.behaviour_mut().sync.send_response(channel, refusal);
                         return;
                     }
+                    let request = match request {
+                        Framed::Request(request) => request,
+                        Framed::Unreadable { why, fault } => {
+                            debug!(%peer, %why, "refusing bytes that are no frame");
+                            let refusal = Response::Refused(crate::wire::Refusal {
+                                code: crate::wire::RefusalCode::Invalid,
+                                reason: why.clone(),
+                            });
+                            let _ = self.swarm.behaviour_mut().sync.send_response(channel, refusal);
+                            if fault {
+                                emit(&self.events, NetEvent::Malformed { peer, why }).await;
+                            }
+                            return;
+                        }
+                    };
+                    if self.inbound.get(&peer).is_some_and(|n| *n > MAX_INBOUND) {
+                        // An honest peer has one request per document in flight; more is a peer
+                        // trying to keep every core of ours busy reading its frames.
+                        debug!(%peer, "too many requests at once; refusing");
+                        let refusal = Response::Refused(crate::wire::Refusal {
+                            code: crate::wire::RefusalCode::Busy,
+                            reason: format!("more than {MAX_INBOUND} of your requests at once: ask again later"),
+                        });
+                        let _ = self.swarm.behaviour_mut().sync.send_response(channel, refusal);
+                        return;
+                    }
                     let (tx, rx) = oneshot::channel();
                     emit(&self.events, NetEvent::Request { peer, request, reply: tx }).await;
                     self.answering.push(Box::pin(async move { (channel, rx.await.ok()) }));
@@ -693,7 +723,7 @@ impl Task {
                         && self.swarm.is_connected(&peer)
                     {
                         debug!(%peer, "a request's connection closed; sending it again on another");
-                        let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
+                        let id = self.swarm.behaviour_mut().sync.send_request(&peer, Framed::Request(request));
                         self.outbound.insert(id, Outbound { reply: out.reply, again: None });
                         return;
                     }

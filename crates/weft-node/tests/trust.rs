@@ -6,190 +6,16 @@
 
 mod common;
 
-use automerge::sync::{ChunkList, Message, MessageVersion};
+use common::evil::*;
 use common::*;
-use tokio::sync::mpsc;
 use weft_core::doc::membership::Membership;
 use weft_core::doc::people::PeopleView;
-use weft_core::doc::{DocId, DocName, Document};
+use weft_core::doc::{DocName, Document};
 use weft_core::identity::{Identity, SignedChange};
-use weft_core::model::{NewTask, Urgency};
-use weft_core::{CommunityId, Minutes, TaskId, Timestamp};
-use weft_net::invite::InviteCode;
-use weft_net::wire::{GossipFrame, GossipPayload, JoinRequest, RefusalCode, SyncFrame, WireChange};
-use weft_net::{NetConfig, NetEvent, NetHandle, Request as Wire, Response as WireResponse, topic_for};
-use weft_node::api::ExportFormatInput;
-use weft_node::{Event, Node, Request, Response};
-
-struct Evil {
-    id: Identity,
-    net: NetHandle,
-    events: mpsc::Receiver<NetEvent>,
-}
-
-/// A raw peer with a fresh identity, connected to `target`.
-async fn evil(target: &Peer) -> Evil {
-    let (_, id) = Identity::generate();
-    let mut config = NetConfig::new(id.device_key().to_bytes());
-    config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()];
-    config.mdns = false;
-    let (net, mut events) = weft_net::spawn(config).unwrap();
-    net.dial(target.address.clone()).await.unwrap();
-    loop {
-        match tokio::time::timeout(WAIT, events.recv()).await.expect("connected in time") {
-            Some(NetEvent::Connected(_)) => break,
-            Some(_) => {}
-            None => panic!("the evil peer's network stopped"),
-        }
-    }
-    Evil { id, net, events }
-}
-
-impl Evil {
-    /// Joins with the invitation, as any newcomer would.
-    async fn join(&self, link: &str, founder: &Peer) {
-        let code = InviteCode::parse(link).unwrap();
-        let request = Wire::Join(JoinRequest {
-            invite: code.invite,
-            secret: code.secret,
-            member: self.id.member(),
-            device: self.id.device(),
-            cert: self.id.cert().0,
-            name: "Mallory".into(),
-        });
-        let peer = founder.node.peer_id().unwrap();
-        match self.net.request(peer, request).await.unwrap() {
-            WireResponse::Joined { .. } => {}
-            other => panic!("{other:?}"),
-        }
-    }
-
-    async fn wait_subscribed(&mut self, topic: &str) {
-        loop {
-            match tokio::time::timeout(WAIT, self.events.recv()).await.expect("subscription in time") {
-                Some(NetEvent::Subscribed { topic: t, .. }) if t == topic => return,
-                Some(_) => {}
-                None => panic!("the evil peer's network stopped"),
-            }
-        }
-    }
-
-    /// Publishes changes on the community's topic, sealed with `people`'s current data key as
-    /// this peer can open it.
-    async fn gossip(&mut self, community: CommunityId, people: &Document, changes: Vec<WireChange>) {
-        let key = Membership::read(people.automerge()).current_key(self.id.device_key()).expect("holds the key");
-        let payload = GossipPayload { community, doc: DocName::Board, changes }.encode();
-        let (nonce, sealed) = key.seal(&payload).unwrap();
-        let frame = GossipFrame { key_id: key.id(), nonce, sealed };
-        self.net.publish(topic_for(&community), frame.encode()).await.unwrap();
-    }
-
-    /// Sends changes to `peer` as one round of the sync protocol.
-    async fn sync(
-        &self,
-        founder: &Peer,
-        community: CommunityId,
-        board: &Document,
-        change: &WireChange,
-    ) -> WireResponse {
-        let message = Message {
-            heads: board.heads(),
-            need: Vec::new(),
-            have: Vec::new(),
-            changes: ChunkList::from(vec![change.bytes.clone()]),
-            flags: None,
-            version: MessageVersion::V1,
-        };
-        let hash = automerge::Change::from_bytes(change.bytes.clone()).map(|c| c.hash());
-        let frame = SyncFrame {
-            community,
-            doc: DocName::Board,
-            session: 1,
-            round: 0,
-            message: Some(message.encode()),
-            bundle: None,
-            signatures: match (hash, change.signature) {
-                (Ok(hash), Some(sig)) => vec![(hash, sig)],
-                _ => Vec::new(),
-            },
-            changes: 1,
-        };
-        self.net.request(founder.node.peer_id().unwrap(), Wire::Sync(frame)).await.unwrap()
-    }
-
-    /// Sends changes to `peer` as one round of the sync protocol, in a bundle, with the given
-    /// signatures.
-    async fn sync_bundle(
-        &self,
-        founder: &Peer,
-        community: CommunityId,
-        board: &Document,
-        bundle: Vec<u8>,
-        signatures: Vec<(automerge::ChangeHash, [u8; 64])>,
-    ) -> WireResponse {
-        let message = Message {
-            heads: board.heads(),
-            need: Vec::new(),
-            have: Vec::new(),
-            changes: ChunkList::empty(),
-            flags: None,
-            version: MessageVersion::V1,
-        };
-        let frame = SyncFrame {
-            community,
-            doc: DocName::Board,
-            session: 1,
-            round: 0,
-            message: Some(message.encode()),
-            bundle: Some(bundle),
-            signatures,
-            changes: 2,
-        };
-        self.net.request(founder.node.peer_id().unwrap(), Wire::Sync(frame)).await.unwrap()
-    }
-}
-
-async fn export(node: &Node, doc: DocName, community: CommunityId) -> Document {
-    let data = match node
-        .execute(Request::Export { community: None, format: ExportFormatInput::Automerge, doc: Some(doc) })
-        .await
-        .unwrap()
-    {
-        Response::Export(d) => d,
-        other => panic!("{other:?}"),
-    };
-    let bytes = data_encoding::BASE64.decode(data.base64.as_bytes()).unwrap();
-    Document::load(DocId { community, name: doc }, Some(&bytes), &[]).unwrap()
-}
-
-/// A task written by `who` on top of the documents as exported, signed properly.
-fn task_change(who: &Identity, people: &Document, board: &mut Document, title: &str) -> SignedChange {
-    let view = PeopleView::read(people.automerge());
-    let now = Timestamp(1_790_000_000_000);
-    board.add_task(TaskId::random(), who, &new_task(title), &view, now.date(), now).unwrap()
-}
-
-fn wire(change: &SignedChange) -> WireChange {
-    WireChange { bytes: change.bytes.clone(), signature: change.signature.map(|s| s.0) }
-}
-
-/// Waits for the node to report an incident whose words contain `words`.
-async fn until_incident(events: &mut tokio::sync::broadcast::Receiver<Event>, words: &str) -> String {
-    loop {
-        match tokio::time::timeout(WAIT, events.recv()).await.expect("an incident in time") {
-            Ok(Event::PeerIncident { what, .. }) if what.contains(words) => return what,
-            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-            Err(e) => panic!("{e}"),
-        }
-    }
-}
-
-async fn community_id(node: &Node) -> CommunityId {
-    match node.execute(Request::CommunityList).await.unwrap() {
-        Response::Communities(c) => c[0].id,
-        other => panic!("{other:?}"),
-    }
-}
+use weft_core::{CommunityId, TaskId, Timestamp};
+use weft_net::wire::{GossipFrame, RefusalCode};
+use weft_net::{NetEvent, Response as WireResponse, topic_for};
+use weft_node::{Request, Response};
 
 /// The founder A and a member C who is connected to A only; C must never see what A refused.
 async fn setup() -> (Peer, Peer, String, CommunityId) {
@@ -386,20 +212,4 @@ fn task_change_unchecked(who: &Identity, people: &Document, board: &mut Document
     let task = new_task(title);
     let now = Timestamp(1_790_000_000_000);
     board.add_task(TaskId::random(), who, &task, &view, now.date(), now).unwrap()
-}
-
-fn new_task(title: &str) -> NewTask {
-    NewTask {
-        title: title.into(),
-        description: String::new(),
-        sector: "food".parse().unwrap(),
-        guild: None,
-        skills: Default::default(),
-        hours: Minutes::from_hours(1),
-        slots: 1,
-        urgency: Urgency::Normal,
-        deadline: None,
-        location: None,
-        open_to_neighbours: false,
-    }
 }

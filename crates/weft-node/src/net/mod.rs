@@ -47,6 +47,11 @@ pub struct NetOptions {
     pub gossip_limit: usize,
     /// Reserve a slot on peers that relay, while we have no public address.
     pub auto_relay: bool,
+    /// How long a request to a peer may go unanswered before it is sent again (twice), and
+    /// then its session fails.
+    pub request_timeout: Duration,
+    /// How much each member's computers may send us that is new, per hour (see `Quota`).
+    pub quota: sync::Quota,
 }
 
 impl Default for NetOptions {
@@ -59,6 +64,8 @@ impl Default for NetOptions {
             resync_every: RESYNC_EVERY,
             gossip_limit: MAX_GOSSIP,
             auto_relay: true,
+            request_timeout: SyncConfig::default().request_timeout,
+            quota: sync::Quota::default(),
         }
     }
 }
@@ -121,6 +128,8 @@ impl Node {
         let sync = SyncConfig {
             resync_every: options.resync_every,
             gossip_limit: options.gossip_limit,
+            request_timeout: options.request_timeout,
+            quota: options.quota,
             ..SyncConfig::default()
         };
         let wake = Arc::new(Notify::new());
@@ -389,6 +398,11 @@ impl Driver {
                 // One at a time, in the order they came: a new member's or a new key's change
                 // usually comes just before the changes that need it.
                 self.post(Some(Input::Gossip { source: device, id: gossip, data })).await;
+            }
+            NetEvent::Malformed { peer, why } => {
+                if let Some(peer) = weft_net::device_of(&peer) {
+                    self.post(Some(Input::Malformed { peer, why })).await;
+                }
             }
             NetEvent::DialFailed { address, error } => warn!(?address, %error, "could not connect"),
             NetEvent::Subscribed { .. } => {}

@@ -40,6 +40,7 @@ impl State {
             }
         }
         let commons = self.commons_ids();
+        self.sync.quotas = crate::sync::Quotas::new(config.quota);
         let engine = Engine::new(config, me, &ids, &commons, self.clock.mono());
         self.net = Some(NetSide {
             engine: Some(Box::new(engine)),

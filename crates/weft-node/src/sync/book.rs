@@ -29,7 +29,11 @@ struct Peer {
 struct Incident {
     peer: DeviceId,
     member: Option<String>,
+    /// What kind of thing it is: the same kind again from the same peer is counted on the
+    /// same line (a flood is one line, not the whole list).
+    kind: &'static str,
     what: String,
+    times: u32,
 }
 
 #[derive(Debug, Default)]
@@ -41,6 +45,8 @@ pub(super) struct Book {
     /// Peers we just admitted, until then: they start the sessions that bring them everything,
     /// and ours would send it all a second time.
     newcomers: BTreeMap<DeviceId, Mono>,
+    /// Frames a peer sent that could not be read, and since when we count them.
+    strikes: BTreeMap<DeviceId, (u32, Mono)>,
 }
 
 /// One peer as `weft peers` shows it.
@@ -107,13 +113,44 @@ impl Book {
     /// A peer broke the rules: the problem is noted, kept as an incident, and the peer is
     /// refused until `until`.
     pub fn incident(&mut self, peer: DeviceId, what: String, until: Mono) {
+        self.note(peer, "refused", what);
+        self.banned.insert(peer, until);
+    }
+
+    /// Something a peer did that `weft peers` should show, kept as an incident; the peer stays.
+    /// The same kind of thing again from the same peer, with nothing else in between, counts on
+    /// the same line (in the latest words). Returns whether it is a new line.
+    pub fn note(&mut self, peer: DeviceId, kind: &'static str, what: String) -> bool {
         let member = self.peers.get(&peer).and_then(|p| p.member.clone());
         self.set_problem(&peer, Some(what.clone()));
+        if let Some(last) = self.incidents.back_mut()
+            && last.peer == peer
+            && last.kind == kind
+        {
+            last.times = last.times.saturating_add(1);
+            last.what = what;
+            return false;
+        }
         if self.incidents.len() >= INCIDENTS {
             self.incidents.pop_front();
         }
-        self.incidents.push_back(Incident { peer, member, what });
-        self.banned.insert(peer, until);
+        self.incidents.push_back(Incident { peer, member, kind, what, times: 1 });
+        true
+    }
+
+    /// Forgets strikes counted more than `window` ago.
+    pub fn forget_strikes(&mut self, now: Mono, window: std::time::Duration) {
+        self.strikes.retain(|_, (_, since)| now.since(*since) < window);
+    }
+
+    /// One more frame of `peer` that could not be read; how many within `window` of the first.
+    pub fn strike(&mut self, peer: DeviceId, now: Mono, window: std::time::Duration) -> u32 {
+        let entry = self.strikes.entry(peer).or_insert((0, now));
+        if now.since(entry.1) >= window {
+            *entry = (0, now);
+        }
+        entry.0 = entry.0.saturating_add(1);
+        entry.0
     }
 
     pub fn is_banned(&self, peer: &DeviceId, now: Mono) -> bool {
@@ -200,7 +237,10 @@ impl Book {
                         let peer = weft_net::peer_of(&i.peer).map_or_else(|| i.peer.to_string(), |p| p.to_string());
                         format!("peer {peer}")
                     });
-                    format!("{who}: {}", i.what)
+                    match i.times {
+                        1 => format!("{who}: {}", i.what),
+                        n => format!("{who}: {} ({n} times)", i.what),
+                    }
                 })
                 .collect(),
         }

@@ -70,6 +70,77 @@ impl ReadFrame {
     }
 }
 
+/// The most Bloom filters ("have"s) a message may carry: Automerge sends one.
+const MAX_HAVES: usize = 4;
+/// The most probes per hash and bits per entry a Bloom filter may ask for: Automerge uses 7 and
+/// 10.
+const MAX_PROBES: u64 = 32;
+const MAX_BITS_PER_ENTRY: u64 = 64;
+
+/// Checks what Automerge's sync protocol would otherwise trust in a peer's message. Its Bloom
+/// filters name their own number of probes, which Automerge loops over (and allocates) for
+/// each of our changes it looks up — four billion of them is a process out of memory — and
+/// their own bits per entry: zero, with entries, leaves no bits and Automerge divides by zero,
+/// a panic on the thread that holds the documents. Heads, needs and last-sync lists are
+/// bounded like a manifest's.
+fn check_message(message: &Message) -> Result<(), String> {
+    use weft_net::wire::{MAX_CHANGES, MAX_HEADS};
+    if message.heads.len() > MAX_HEADS {
+        return Err(format!("the sync message names {} heads (at most {MAX_HEADS})", message.heads.len()));
+    }
+    if message.need.len() > MAX_CHANGES {
+        return Err(format!("the sync message asks for {} changes (at most {MAX_CHANGES})", message.need.len()));
+    }
+    if message.have.len() > MAX_HAVES {
+        return Err(format!("the sync message has {} Bloom filters (at most {MAX_HAVES})", message.have.len()));
+    }
+    for have in &message.have {
+        if have.last_sync.len() > MAX_HEADS {
+            return Err(format!(
+                "a Bloom filter's last sync names {} heads (at most {MAX_HEADS})",
+                have.last_sync.len()
+            ));
+        }
+        check_bloom(&have.bloom.to_bytes())?;
+    }
+    Ok(())
+}
+
+/// A Bloom filter as Automerge writes it: nothing, or its number of entries, bits per entry
+/// and probes (LEB128), then its bits.
+fn check_bloom(bytes: &[u8]) -> Result<(), String> {
+    fn uleb(bytes: &[u8], at: &mut usize) -> Option<u64> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *bytes.get(*at)?;
+            *at += 1;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Some(value);
+            }
+        }
+        None
+    }
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    let mut at = 0;
+    let (Some(entries), Some(bits_per_entry), Some(probes)) =
+        (uleb(bytes, &mut at), uleb(bytes, &mut at), uleb(bytes, &mut at))
+    else {
+        return Err("a Bloom filter could not be read".into());
+    };
+    if !(1..=MAX_PROBES).contains(&probes) || !(1..=MAX_BITS_PER_ENTRY).contains(&bits_per_entry) {
+        return Err(format!(
+            "a Bloom filter asks for {probes} probes of {bits_per_entry} bits per entry (at most {MAX_PROBES} and              {MAX_BITS_PER_ENTRY}, at least 1)"
+        ));
+    }
+    if entries > 0 && at >= bytes.len() {
+        return Err("a Bloom filter with entries has no bits".into());
+    }
+    Ok(())
+}
+
 fn refuse(reason: impl Into<String>) -> Refusal {
     Refusal { code: RefusalCode::Invalid, reason: reason.into() }
 }
@@ -92,6 +163,7 @@ pub fn read_frame(frame: SyncFrame) -> Result<ReadFrame, Refusal> {
     if message.version != MessageVersion::V1 {
         return Err(refuse("whole-document sync messages are not accepted"));
     }
+    check_message(&message).map_err(refuse)?;
     let mut report = Ingested::default();
     let mut changes: Vec<Change> =
         message.changes.iter().filter_map(|chunk| parse_or_reject(frame.doc, chunk, &mut report)).collect();

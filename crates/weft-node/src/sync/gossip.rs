@@ -63,9 +63,20 @@ impl Engine {
                     self.penalise(now, source, &words);
                     return Verdict::Reject;
                 }
+                if let Some(words) = report.quota {
+                    // Not forwarded, not penalised: the changes over quota come again by sync.
+                    self.over_quota(source, &words);
+                    return Verdict::Ignore;
+                }
                 if report.waiting > 0 {
                     // Its parents or author are unknown here: the peer that sent it has them.
                     self.start_doc(now, r, source, doc, Role::Initiator);
+                    return Verdict::Ignore;
+                }
+                if report.applied == 0 {
+                    // Nothing new: old changes sent again (they came by sync first, or a peer
+                    // replays them under a new seal). Not forwarded, so a replay goes no
+                    // further than us; not penalised, since a copy is not a crime.
                     return Verdict::Ignore;
                 }
                 Verdict::Accept

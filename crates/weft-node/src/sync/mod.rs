@@ -22,6 +22,7 @@ mod book;
 mod frames;
 mod gossip;
 mod join;
+mod quota;
 mod replica;
 mod serve;
 mod session;
@@ -45,6 +46,8 @@ pub use book::BookSnapshot;
 pub(crate) use frames::{Incoming, parse_wire};
 pub use frames::{ReadFrame, read_frame};
 pub use join::JoinIdentity;
+pub use quota::Quota;
+pub(crate) use quota::{Author, Quotas};
 pub(crate) use replica::{LinkedDevice, Opened, Replica};
 
 use crate::api::Event;
@@ -88,12 +91,18 @@ pub struct SyncConfig {
     pub gossip_limit: usize,
     /// How long joining looks for a member who admits us.
     pub join_timeout: Duration,
+    /// How much new each member's computers may bring us in a while (the rest waits).
+    pub quota: Quota,
 }
 
 /// How often connected members are synced even when gossip seems to carry everything.
 pub const RESYNC_EVERY: Duration = Duration::from_secs(30);
-/// The most request/response rounds one document's sync session may take.
-pub const MAX_ROUNDS: u32 = 2_000;
+/// The most request/response rounds one document's sync session may take. An honest session
+/// takes a handful: a round carries up to 6 MiB or 65,536 changes, and one that carries nothing
+/// new either way for `IDLE_ROUNDS` ends the session. What the cap bounds is a hostile peer
+/// that asks by hash for one change at a time (each round then sends something): 200 rounds
+/// of that cost milliseconds each.
+pub const MAX_ROUNDS: u32 = 200;
 /// How long a peer that is not a member may stay connected (to join).
 pub const STRANGER_GRACE: Duration = Duration::from_secs(60);
 /// How long a peer that sent invalid changes is refused.
@@ -113,6 +122,7 @@ impl Default for SyncConfig {
             ban_for: BAN_FOR,
             gossip_limit: MAX_GOSSIP,
             join_timeout: JOIN_TIMEOUT,
+            quota: Quota::default(),
         }
     }
 }
@@ -192,6 +202,11 @@ pub enum Input {
     },
     /// Time passed: whatever fell due (resyncs, resends, grace periods, bans).
     Tick,
+    /// A peer sent bytes on the sync protocol that are not a frame (the network refused them).
+    Malformed {
+        peer: DeviceId,
+        why: String,
+    },
 }
 
 /// A peer's request, as the engine takes it (a sync frame already read, or why it could not be).
@@ -290,6 +305,10 @@ pub(crate) struct Ingested {
     pub already: usize,
     pub waiting: usize,
     pub rejected: Vec<Rejection>,
+    /// Changes turned away because their author brought more than their quota (they come
+    /// again later), and why, in words.
+    pub deferred: usize,
+    pub quota: Option<String>,
 }
 
 impl Ingested {
@@ -390,6 +409,7 @@ impl Engine {
                 self.join(now, r, ticket, code, join::Purpose::Restore(request));
             }
             Input::Tick => self.tick(now, r),
+            Input::Malformed { peer, why } => self.malformed(now, peer, &why),
         }
     }
 
@@ -464,6 +484,7 @@ impl Engine {
         for peer in self.book.bans_over(now) {
             self.out.push(Output::Unban(peer));
         }
+        self.book.forget_strikes(now, self.config.ban_for);
         self.resend_overdue(now, r);
         self.served.expire(now, self.config.request_timeout * 2);
         self.join_tick(now, r);
@@ -520,12 +541,57 @@ impl Engine {
     /// Disconnects and refuses a peer that sent changes failing verification.
     fn penalise(&mut self, now: Mono, peer: DeviceId, why: &str) {
         tracing::warn!(peer = %peer.short(), %why, "peer sent invalid changes; disconnecting it");
-        let what = format!("disconnected: it sent a change that failed verification ({why})");
+        self.ban(now, peer, format!("disconnected: it sent a change that failed verification ({why})"));
+    }
+
+    /// Disconnects a peer and refuses it for `ban_for`, with an incident in words.
+    fn ban(&mut self, now: Mono, peer: DeviceId, what: String) {
         self.book.incident(peer, what.clone(), now + self.config.ban_for);
-        let peer_id = weft_net::peer_of(&peer).map_or_else(|| peer.to_string(), |p| p.to_string());
-        self.out.push(Output::Event(Event::PeerIncident { peer: peer_id, what }));
+        self.out.push(Output::Event(Event::PeerIncident { peer: peer_id(&peer), what }));
         self.out.push(Output::Ban(peer));
     }
+
+    /// Notes an incident in words; the peer stays connected.
+    fn note(&mut self, peer: DeviceId, kind: &'static str, what: String) {
+        if self.book.note(peer, kind, what.clone()) {
+            self.out.push(Output::Event(Event::PeerIncident { peer: peer_id(&peer), what }));
+        }
+    }
+
+    /// A peer sent a frame that could not be read. Once may be a bug (ours or its), so it is
+    /// noted; `MALFORMED_STRIKES` within `ban_for` is a peer making us parse garbage, and it is
+    /// refused for a while.
+    fn malformed(&mut self, now: Mono, peer: DeviceId, why: &str) {
+        let strikes = self.book.strike(peer, now, self.config.ban_for);
+        if strikes >= MALFORMED_STRIKES {
+            tracing::warn!(peer = %peer.short(), %why, strikes, "peer keeps sending unreadable frames; disconnecting it");
+            self.ban(
+                now,
+                peer,
+                format!("disconnected: it sent {strikes} frames that could not be read, the last: {why}"),
+            );
+        } else {
+            debug!(peer = %peer.short(), %why, "an unreadable frame");
+            self.note(peer, "unreadable", format!("it sent a frame that could not be read: {why}"));
+        }
+    }
+}
+
+impl Engine {
+    /// A peer brought changes of a member over their quota: they were set aside (the peer offers
+    /// them again later), and `weft peers` says so.
+    fn over_quota(&mut self, peer: DeviceId, words: &str) {
+        debug!(peer = %peer.short(), %words, "changes over quota set aside");
+        self.note(peer, "quota", words.to_owned());
+    }
+}
+
+/// How many unreadable frames a peer may send within `ban_for` before it is refused for a while.
+const MALFORMED_STRIKES: u32 = 3;
+
+/// A device's libp2p peer id in words (its device id if it has none).
+fn peer_id(peer: &DeviceId) -> String {
+    weft_net::peer_of(peer).map_or_else(|| peer.to_string(), |p| p.to_string())
 }
 
 #[cfg(test)]

@@ -22,7 +22,15 @@ struct Last {
     round: u32,
     response: Response,
     at: Mono,
+    /// Frames of this session we took in, and how many in a row brought nothing new and took
+    /// nothing back: a peer's session is capped here as ours are where we start them.
+    rounds: u32,
+    idle: u32,
 }
+
+/// Rounds in a row with nothing new either way after which we refuse to go on with a peer's
+/// session. Well above the `IDLE_ROUNDS` after which an honest peer ends it itself.
+const SERVED_IDLE: u32 = 4 * super::session::IDLE_ROUNDS;
 
 #[derive(Debug, Default)]
 pub(super) struct Served {
@@ -49,7 +57,12 @@ impl Engine {
         let response = match request {
             Inbound::Manifest(theirs) => self.serve_manifest(r, peer, &theirs),
             Inbound::Sync(Ok(frame)) => self.serve_sync(now, r, peer, frame),
-            Inbound::Sync(Err(refusal)) => Response::Refused(refusal),
+            Inbound::Sync(Err(refusal)) => {
+                if refusal.code == RefusalCode::Invalid {
+                    self.malformed(now, peer, &refusal.reason);
+                }
+                Response::Refused(refusal)
+            }
             Inbound::Join(join) => self.serve_join(now, r, peer, join),
             Inbound::Link(link) => self.serve_link(now, r, peer, link),
             Inbound::DeviceLink(link) => self.serve_device_link(now, r, peer, link),
@@ -81,6 +94,7 @@ impl Engine {
     fn serve_sync(&mut self, now: Mono, r: &mut impl Replica, peer: DeviceId, frame: ReadFrame) -> Response {
         let doc = DocId { community: frame.community, name: frame.doc };
         let (session, round) = (frame.session, frame.round);
+        let (mut rounds, mut idle) = (1, 0);
         if let Some(last) = self.served.last.get(&(peer, doc))
             && last.session == session
         {
@@ -92,6 +106,18 @@ impl Engine {
                 // A copy of an earlier round, late: its sender no longer waits for it.
                 return refused(RefusalCode::Invalid, "a frame of a round already answered");
             }
+            (rounds, idle) = (last.rounds.saturating_add(1), last.idle);
+        }
+        if rounds > self.config.max_rounds || idle >= SERVED_IDLE {
+            // A session that goes on this long is not syncing anything: a hostile peer keeping
+            // us busy (its heads never meet ours, its Bloom filter claims nothing or everything).
+            let why = if idle >= SERVED_IDLE {
+                format!("its sync session of {doc} brought nothing new either way for {idle} rounds")
+            } else {
+                format!("its sync session of {doc} went on for more than {} rounds", self.config.max_rounds)
+            };
+            self.note(peer, "endless session", format!("{why}; refused to go on"));
+            return refused(RefusalCode::Busy, format!("{why}: start again later"));
         }
         let report = match r.receive(peer, frame, Role::Responder) {
             Ok(report) => report,
@@ -104,14 +130,22 @@ impl Engine {
         if report.applied > 0 {
             self.sync_with_members(now, r, doc, Some(peer));
         }
+        if let Some(words) = report.quota {
+            // Busy: what was over is taken when the peer's next session offers it again.
+            self.over_quota(peer, &words);
+            return refused(RefusalCode::Busy, words);
+        }
         let mut reply = match r.generate(peer, doc, Role::Responder, false) {
             Ok(f) => f,
             Err(refusal) => return Response::Refused(refusal),
         };
         reply.session = session;
         reply.round = round;
+        let sent = reply.bundle.is_some() || !reply.signatures.is_empty();
+        idle = if sent || report.applied > 0 { 0 } else { idle + 1 };
         let response = Response::Sync(reply);
-        self.served.last.insert((peer, doc), Last { session, round, response: response.clone(), at: now });
+        let last = Last { session, round, response: response.clone(), at: now, rounds, idle };
+        self.served.last.insert((peer, doc), last);
         response
     }
 

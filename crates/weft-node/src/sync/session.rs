@@ -173,7 +173,7 @@ impl Sessions {
 }
 
 /// Rounds in a row with no change either way after which a session ends.
-const IDLE_ROUNDS: u32 = 4;
+pub(super) const IDLE_ROUNDS: u32 = 4;
 
 impl Engine {
     /// Syncs a community with a peer: manifests, then each document whose heads differ. If a
@@ -445,7 +445,12 @@ impl Engine {
             Ok(Answer::Sync(Ok(_))) => {
                 return self.finish_doc(now, r, peer, doc, Err("the peer answered another frame than ours".into()));
             }
-            Ok(Answer::Sync(Err(refusal))) => return self.finish_doc(now, r, peer, doc, Err(refusal.reason)),
+            Ok(Answer::Sync(Err(refusal))) => {
+                if refusal.code == weft_net::wire::RefusalCode::Invalid {
+                    self.malformed(now, peer, &refusal.reason);
+                }
+                return self.finish_doc(now, r, peer, doc, Err(refusal.reason));
+            }
             Ok(Answer::Refused(refusal)) => {
                 return self.finish_doc(now, r, peer, doc, Err(format!("the peer refused: {}", refusal.reason)));
             }
@@ -456,7 +461,6 @@ impl Engine {
             Err(e) => return self.finish_doc(now, r, peer, doc, Err(e)),
         };
         let their_empty = theirs.is_empty();
-        let they_sent = theirs.carries_changes();
         if theirs.changes > mine && role != Role::Pull {
             self.set_doc(peer, doc, SyncStatus::Behind { changes: theirs.changes - mine });
         }
@@ -472,13 +476,22 @@ impl Engine {
             // What arrived by sync (not gossip, which forwards by itself) goes on to the others.
             self.sync_with_members(now, r, doc, Some(peer));
         }
+        if let Some(words) = report.quota {
+            // The rest is taken at the next resync, if the member's quota has room again.
+            self.over_quota(peer, &words);
+            return self.finish_doc(now, r, peer, doc, Err(words));
+        }
         let Some(s) = self.sessions.docs.get_mut(&(peer, doc)) else { return };
         s.their_last_empty = their_empty;
         s.round += 1;
         // Heads that never meet: one side holds a change the other can never take in (written
         // by a neighbour's member before they learnt their link ended, say). Once rounds carry
-        // nothing either way, more rounds would only go on forever.
-        s.idle = if they_sent || s.sent_changes || report.applied > 0 { 0 } else { s.idle + 1 };
+        // nothing new either way, more rounds would only go on forever. Only what is new counts:
+        // changes we hold already (a hostile peer could send the same one every round, with a
+        // Bloom filter that claims nothing or everything and heads that never meet) and changes
+        // waiting for parents nobody sends keep nothing going; what we sent counts, since a
+        // session sends each change once.
+        s.idle = if s.sent_changes || report.applied > 0 { 0 } else { s.idle + 1 };
         if s.idle >= IDLE_ROUNDS {
             let result = if report.waiting > 0 {
                 Err("the peer holds changes we cannot take in (their author may not write here any more)".into())

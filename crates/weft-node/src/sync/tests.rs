@@ -30,6 +30,10 @@ struct Fake {
     talk: u32,
     said: u32,
     received: u32,
+    /// What taking in a frame or gossip reports.
+    report: Ingested,
+    /// What a gossip frame opens to.
+    opens: Option<Opened>,
 }
 
 fn empty_message() -> Vec<u8> {
@@ -84,17 +88,17 @@ impl Replica for Fake {
     }
     fn receive(&mut self, _: DeviceId, _: ReadFrame, _: Role) -> Result<Ingested, Refusal> {
         self.received += 1;
-        Ok(Ingested::default())
+        Ok(self.report.clone())
     }
     fn forget(&mut self, _: DeviceId) {}
     fn seal(&mut self, _: CommunityId, _: DocName, _: &[u8]) -> Result<GossipFrame, String> {
         Err("no key".into())
     }
     fn open(&mut self, _: &GossipFrame) -> Result<Option<Opened>, String> {
-        Ok(None)
+        Ok(self.opens.clone())
     }
     fn ingest(&mut self, _: CommunityId, _: DocName, _: Vec<WireChange>) -> Result<Ingested, String> {
-        Ok(Ingested::default())
+        Ok(self.report.clone())
     }
     fn admit(&mut self, _: DeviceId, _: JoinRequest) -> Result<CommunityId, Refusal> {
         Err(Refusal { code: RefusalCode::BadInvite, reason: "no".into() })
@@ -326,4 +330,169 @@ fn a_peer_that_sends_garbage_is_banned_for_a_while_on_the_clock() {
     assert!(e.take_outputs().iter().any(|o| matches!(o, Output::Disconnect(_))));
     e.handle(at(1) + config().ban_for, Input::Tick, &mut fake);
     assert!(e.take_outputs().iter().any(|o| matches!(o, Output::Unban(d) if *d == device(2))));
+}
+
+/// A frame of the board whose message carries `changes` (bytes of real changes).
+fn frame_with(session: u64, round: u32, changes: Vec<Vec<u8>>) -> SyncFrame {
+    let message = Message {
+        heads: vec![ChangeHash([0xEE; 32])],
+        need: vec![ChangeHash([0xDD; 32])],
+        have: Vec::new(),
+        changes: ChunkList::from(changes),
+        flags: None,
+        version: MessageVersion::V1,
+    };
+    SyncFrame { session, round, message: Some(message.encode()), ..frame(DocName::Board, true) }
+}
+
+/// A change every peer holds: the board's deterministic genesis.
+fn known_change() -> Vec<u8> {
+    weft_core::doc::deterministic_genesis(&C, DocName::Board).unwrap().raw_bytes().to_vec()
+}
+
+#[test]
+fn a_peer_that_answers_with_changes_we_hold_every_round_cannot_keep_our_session_going() {
+    // Each answer carries a change we hold already (and heads that never meet ours): nothing
+    // new either way, so four rounds end it, far below the cap.
+    let mut fake = Fake { talk: u32::MAX, report: Ingested { already: 1, ..Ingested::default() }, ..Fake::default() };
+    fake.members.insert(device(2));
+    let config = SyncConfig { max_rounds: 100, ..config() };
+    let mut e = Engine::new(config, device(1), &[C], &[], at(0));
+    e.handle(at(0), Input::Connected { peer: device(2), how: Discovery::Address, address: "x".into() }, &mut fake);
+    let mut out = board_session(&mut e, &mut fake);
+    let mut rounds = 0;
+    while let Some((id, Request::Sync(f))) = requests(&out).into_iter().next() {
+        rounds += 1;
+        let answer = Answer::Sync(read_frame(frame_with(f.session, f.round, vec![known_change()])));
+        e.handle(at(1), Input::Answer { id, answer: Ok(answer) }, &mut fake);
+        out = e.take_outputs();
+        assert!(rounds < 100, "the session never ends");
+    }
+    assert_eq!(rounds, 4);
+    assert!(e.snapshot().incidents.is_empty(), "a copy is no crime");
+}
+
+/// A peer's session that brings nothing new either way is refused after a while, in words;
+/// the peer is noted, not banned.
+#[test]
+fn a_peers_session_that_goes_nowhere_is_refused_in_words() {
+    let mut fake = Fake { report: Ingested { already: 1, ..Ingested::default() }, ..Fake::default() };
+    fake.members.insert(device(2));
+    let mut e = Engine::new(SyncConfig { max_rounds: 100, ..config() }, device(1), &[C], &[], at(0));
+    e.take_outputs();
+    let mut refused = None;
+    for round in 0..100 {
+        let request = Inbound::Sync(read_frame(frame_with(9, round, vec![known_change()])));
+        e.handle(at(1), Input::Request { peer: device(2), id: InboundId(u64::from(round)), request }, &mut fake);
+        let answer = e.take_outputs().into_iter().find_map(|o| match o {
+            Output::Respond { response, .. } => Some(response),
+            _ => None,
+        });
+        if let Some(Response::Refused(r)) = answer {
+            refused = Some((round, r));
+            break;
+        }
+    }
+    let (round, r) = refused.expect("refused at some round");
+    assert_eq!(r.code, RefusalCode::Busy);
+    assert_eq!(round, 16, "{r:?}");
+    assert!(r.reason.contains("nothing new either way for 16 rounds"), "{r:?}");
+    assert!(e.snapshot().incidents[0].contains("refused to go on"), "{:?}", e.snapshot());
+    // A new session starts afresh.
+    let request = Inbound::Sync(read_frame(frame_with(10, 0, Vec::new())));
+    e.handle(at(2), Input::Request { peer: device(2), id: InboundId(1000), request }, &mut fake);
+    assert!(e.take_outputs().iter().any(|o| matches!(o, Output::Respond { response: Response::Sync(_), .. })));
+}
+
+/// Automerge trusts a Bloom filter's own numbers: no bits for an entry is a division by zero
+/// on the thread that holds the documents, four billion probes a loop (and an allocation) per
+/// change. Such a message is refused before Automerge reads it.
+#[test]
+fn bloom_filters_that_lie_about_themselves_are_refused_before_automerge_reads_them() {
+    use automerge::sync::{BloomFilter, Have};
+    let bloom = |bytes: &[u8]| BloomFilter::try_from(bytes).unwrap();
+    let liars = [
+        bloom(&[1, 0, 7]),
+        bloom(&[1, 8, 0xFF, 0xFF, 0xFF, 0xFF, 0x07, 0xFF]),
+        bloom(&[3, 1, 0, 0xFF]),
+        // 200 bits per entry (LEB128), 7 probes, 25 bytes of bits.
+        bloom(&[[1, 0xC8, 0x01, 7].as_slice(), &[0xFF; 25]].concat()),
+    ];
+    for bloom in liars {
+        let message = Message {
+            heads: Vec::new(),
+            need: Vec::new(),
+            have: vec![Have { last_sync: Vec::new(), bloom }],
+            changes: ChunkList::empty(),
+            flags: None,
+            version: MessageVersion::V1,
+        };
+        let frame = SyncFrame { message: Some(message.encode()), ..frame(DocName::Board, true) };
+        let refusal = read_frame(frame).expect_err("refused");
+        assert_eq!(refusal.code, RefusalCode::Invalid);
+        assert!(refusal.reason.contains("Bloom filter"), "{refusal:?}");
+    }
+    // Automerge's own filters pass.
+    let honest = BloomFilter::from_hashes([ChangeHash([1; 32]), ChangeHash([2; 32])].iter());
+    let message = Message {
+        heads: Vec::new(),
+        need: Vec::new(),
+        have: vec![Have { last_sync: Vec::new(), bloom: honest }],
+        changes: ChunkList::empty(),
+        flags: None,
+        version: MessageVersion::V1,
+    };
+    assert!(read_frame(SyncFrame { message: Some(message.encode()), ..frame(DocName::Board, true) }).is_ok());
+}
+
+/// A frame that cannot be read is noted (it may be a bug); the third within `ban_for` costs
+/// the peer its connection for a while.
+#[test]
+fn unreadable_frames_are_noted_and_the_third_bans() {
+    let mut fake = Fake::default();
+    let mut e = met(&mut fake);
+    e.take_outputs();
+    for n in 1..=3u64 {
+        e.handle(at(n), Input::Malformed { peer: device(2), why: "unknown request tag 138".into() }, &mut fake);
+        let banned = e.take_outputs().iter().any(|o| matches!(o, Output::Ban(d) if *d == device(2)));
+        assert_eq!(banned, n == 3, "frame {n}");
+    }
+    let incidents = e.snapshot().incidents;
+    assert_eq!(incidents.len(), 2, "two frames noted on one line, then the ban: {incidents:?}");
+    assert!(incidents[0].ends_with("(2 times)"), "{incidents:?}");
+    assert!(incidents[1].contains("3 frames that could not be read"), "{incidents:?}");
+    // Strikes are forgotten after `ban_for`: one more, much later, is only noted.
+    e.handle(at(10) + config().ban_for * 2, Input::Tick, &mut fake);
+    e.take_outputs();
+    e.handle(at(11) + config().ban_for * 2, Input::Malformed { peer: device(2), why: "x".into() }, &mut fake);
+    assert!(!e.take_outputs().iter().any(|o| matches!(o, Output::Ban(_))));
+}
+
+/// Changes over their author's quota: a sync frame is refused as busy with the words, gossip
+/// ignored (not forwarded, not penalised); the sender is noted, never banned.
+#[test]
+fn changes_over_quota_are_refused_as_busy_in_words_and_nobody_is_banned() {
+    let words = "Mallory's computers sent 40 MB of new changes in the last hour, more than the 16 MB one member may; \
+                 the rest will be taken later";
+    let report = Ingested { applied: 3, deferred: 7, quota: Some(words.into()), ..Ingested::default() };
+    let payload = weft_net::wire::GossipPayload { community: C, doc: DocName::Board, changes: Vec::new() }.encode();
+    let mut fake = Fake { report, opens: Some((C, None, payload)), ..Fake::default() };
+    let mut e = met(&mut fake);
+    e.take_outputs();
+    let request = Inbound::Sync(read_frame(frame_with(5, 0, Vec::new())));
+    e.handle(at(1), Input::Request { peer: device(2), id: InboundId(1), request }, &mut fake);
+    let out = e.take_outputs();
+    let answer = out.iter().find_map(|o| match o {
+        Output::Respond { response: Response::Refused(r), .. } => Some(r.clone()),
+        _ => None,
+    });
+    assert_eq!(answer, Some(Refusal { code: RefusalCode::Busy, reason: words.into() }));
+    assert!(!out.iter().any(|o| matches!(o, Output::Ban(_))));
+    let gossip = GossipFrame { key_id: [1; 8], nonce: [0; 24], sealed: vec![0; 40] }.encode();
+    e.handle(at(2), Input::Gossip { source: device(2), id: GossipId(1), data: gossip }, &mut fake);
+    let out = e.take_outputs();
+    assert!(out.iter().any(|o| matches!(o, Output::Judge { verdict: Verdict::Ignore, .. })), "{out:?}");
+    assert!(!out.iter().any(|o| matches!(o, Output::Ban(_))));
+    let snapshot = e.snapshot();
+    assert_eq!(snapshot.incidents, vec![format!("Bea: {words} (2 times)")]);
 }

@@ -3,6 +3,9 @@
 //! timeout.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
+pub mod evil;
+pub mod raw;
+
 use std::future::Future;
 use std::time::Duration;
 

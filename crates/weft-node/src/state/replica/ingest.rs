@@ -163,7 +163,7 @@ impl State {
         queue.extend(waiting.into_iter().filter(|p| seen.insert(p.change.hash())));
         // Parents before children: a sync message lists changes in no particular order, and
         // verifying in arrival order would retry the whole batch once per generation.
-        let mut queue = causal_order(queue);
+        let queue = causal_order(queue);
         let docs: BTreeSet<DocName> = queue.iter().map(|p| p.doc).collect();
         for name in &docs {
             if *name != DocName::People {
@@ -171,8 +171,10 @@ impl State {
                     .map_err(|r| crate::error::NodeError::Write(r.reason))?;
             }
         }
+        let (wall, mono) = (self.clock.now(), self.clock.mono());
         let com = self.communities.get_mut(&community).ok_or_else(|| crate::error::NodeError::Stopped)?;
         com.people();
+        let (mut queue, gate) = super::quota::gate(&mut self.sync.quotas, com, queue, wall, mono);
         let mut verifiers: HashMap<DocName, Verifier> = HashMap::new();
         // Every signature of the batch at once, on all cores; each change's own check then
         // skips it.
@@ -292,6 +294,9 @@ impl State {
         }
         // A change that Automerge refused when its run was applied is not stored either.
         batch.retain(|(_, c)| !rejected.contains(&c.hash));
+        report.deferred = gate.deferred;
+        let applied: HashSet<ChangeHash> = batch.iter().map(|(_, c)| c.hash).collect();
+        report.quota = super::quota::settle(&mut self.sync.quotas, gate, &applied);
         report.applied =
             report.applied.saturating_sub(report.rejected.iter().filter(|r| r.why.starts_with("apply:")).count());
         // What is still waiting stays, within bounds (the oldest go first; sync brings them

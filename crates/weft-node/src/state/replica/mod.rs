@@ -11,6 +11,7 @@
 mod commons;
 mod frames;
 mod ingest;
+mod quota;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -52,6 +53,8 @@ pub(crate) struct SyncBook {
     asked: HashMap<(DeviceId, DocId, Role), std::collections::HashSet<ChangeHash>>,
     /// Commons changes waiting for their parents or their author's roster, by commons.
     commons_pending: HashMap<CommunityId, Vec<Pending>>,
+    /// What each member's computers brought us lately (see `crate::sync::Quotas`).
+    pub(super) quotas: crate::sync::Quotas,
 }
 
 fn refuse(code: RefusalCode, reason: impl Into<String>) -> Refusal {
@@ -167,6 +170,7 @@ impl State {
             }
             DocName::Board => self.load_board(doc.community).map_err(internal),
             DocName::Ledger(year) => {
+                self.ledger_may_start(doc.community, year)?;
                 let (_, genesis) = self.ledger_for_write(doc.community, year).map_err(internal)?;
                 if let Some(genesis) = genesis {
                     let batch = Batch { communities: Vec::new(), changes: vec![(doc, genesis)] };
@@ -188,6 +192,31 @@ impl State {
                 self.load_commons_doc(doc.community).map(|_| ()).map_err(internal)
             }
         }
+    }
+
+    /// Whether a peer may make us start a year's ledger we do not hold: only a year whose
+    /// hours could have been logged, from two years before the community was founded (hours
+    /// go 400 days back) to next year. Any four characters name a year to a parser, and every
+    /// ledger started is stored, loaded and listed in each manifest, so without this a peer
+    /// could make us keep thousands (a manifest of more than 1,024 documents is then refused by
+    /// every peer, and sync with everyone stops).
+    fn ledger_may_start(&mut self, community: CommunityId, year: i32) -> Result<(), Refusal> {
+        let today = self.clock.today().year();
+        let Some(com) = self.communities.get_mut(&community) else {
+            return Err(refuse(RefusalCode::UnknownCommunity, "this peer does not hold that community"));
+        };
+        if com.ledgers.contains_key(&year) || com.unloaded.contains(&year) {
+            return Ok(());
+        }
+        let from = com.people().created_at.date().year().saturating_sub(2);
+        let to = today.saturating_add(1);
+        if (from..=to).contains(&year) {
+            return Ok(());
+        }
+        Err(refuse(
+            RefusalCode::Invalid,
+            format!("no ledger of {year} can exist: this community's hours date from {from} to {to}"),
+        ))
     }
 
     fn sync_state(&mut self, peer: DeviceId, doc: DocId, role: Role, fresh: bool) -> SyncState {
@@ -359,6 +388,8 @@ impl State {
         report.already = ingested.already;
         report.waiting = ingested.waiting;
         report.rejected.extend(ingested.rejected);
+        report.deferred = ingested.deferred;
+        report.quota = ingested.quota;
         let mut state = self.sync_state(peer, doc, role, false);
         let target = self.held_doc_mut(doc).ok_or_else(|| internal("the document is not loaded"))?;
         let received = target.receive_sync(&mut state, message);
