@@ -30,7 +30,7 @@ use weft_core::doc::{DocId, DocName};
 use weft_core::{CommunityId, DeviceId, Timestamp};
 use weft_net::wire::{self, Manifest};
 use weft_net::{Discovery, Multiaddr, Verdict};
-use weft_node::sync::{Answer, GossipId, Inbound, InboundId, Input, Output, RequestId, SyncConfig, read_frame};
+use weft_node::sync::{Answer, GossipId, Inbound, InboundId, Input, Output, RequestId, SyncConfig};
 use weft_node::{ApiError, Clock, Core, Mono, Request, Response, TimeHand};
 
 pub use rng::Rng;
@@ -197,33 +197,6 @@ fn hash_of(bytes: &[u8]) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     bytes.hash(&mut h);
     h.finish()
-}
-
-/// A request as the receiving engine takes it (a frame read as the driver would read it).
-fn inbound(request: wire::Request) -> Inbound {
-    match request {
-        wire::Request::Manifest(m) => Inbound::Manifest(m),
-        wire::Request::Sync(f) => Inbound::Sync(read_frame(f)),
-        wire::Request::Join(j) => Inbound::Join(j),
-        wire::Request::Link(l) => Inbound::Link(l),
-        wire::Request::DeviceLink(l) => Inbound::DeviceLink(l),
-        wire::Request::Restore(x) => Inbound::Restore(*x),
-        wire::Request::Rebuild => Inbound::Rebuild,
-    }
-}
-
-fn answer(response: wire::Response) -> Answer {
-    match response {
-        wire::Response::Manifest(m) => Answer::Manifest(m),
-        wire::Response::Sync(f) => Answer::Sync(read_frame(f)),
-        wire::Response::Joined { community } => Answer::Joined { community },
-        wire::Response::Linked { community, evidence } => Answer::Linked { community, evidence },
-        wire::Response::DeviceLinked { member, member_key, name, communities } => {
-            Answer::DeviceLinked { member, member_key, name, communities }
-        }
-        wire::Response::Restored { communities } => Answer::Restored { communities },
-        wire::Response::Refused(r) => Answer::Refused(r),
-    }
 }
 
 impl Sim {
@@ -1035,7 +1008,8 @@ impl Sim {
             };
             let twin = if compare { ids.get(1 - n).copied() } else { None };
             self.asked.insert((to, inbound_id), Asked { from, id, twin });
-            let input = Input::Request { peer: self.peers[from].device, id: inbound_id, request: inbound(request) };
+            let input =
+                Input::Request { peer: self.peers[from].device, id: inbound_id, request: Inbound::from(request) };
             self.send(Some(from), to, input);
         }
         if copies == 2 {
@@ -1070,7 +1044,7 @@ impl Sim {
         }
         self.stats.answers += 1;
         let answer = match wire::Response::decode(&bytes) {
-            Ok(response) => Ok(answer(response)),
+            Ok(response) => Ok(Answer::from(response)),
             Err(e) => {
                 tracing::warn!(from, to = asked.from, %e, "an answer does not decode");
                 Err(format!("the answer could not be read: {e}"))

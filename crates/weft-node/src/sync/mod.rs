@@ -233,6 +233,38 @@ pub enum Answer {
     Refused(Refusal),
 }
 
+impl From<Request> for Inbound {
+    /// A request as the engine takes it: a sync frame is read (checked) here.
+    fn from(request: Request) -> Self {
+        match request {
+            Request::Manifest(m) => Self::Manifest(m),
+            Request::Sync(f) => Self::Sync(read_frame(f)),
+            Request::Join(j) => Self::Join(j),
+            Request::Link(l) => Self::Link(l),
+            Request::DeviceLink(l) => Self::DeviceLink(l),
+            Request::Restore(x) => Self::Restore(*x),
+            Request::Rebuild => Self::Rebuild,
+        }
+    }
+}
+
+impl From<Response> for Answer {
+    /// An answer as the engine takes it: a sync frame is read (checked) here.
+    fn from(response: Response) -> Self {
+        match response {
+            Response::Manifest(m) => Self::Manifest(m),
+            Response::Sync(f) => Self::Sync(read_frame(f)),
+            Response::Joined { community } => Self::Joined { community },
+            Response::Linked { community, evidence } => Self::Linked { community, evidence },
+            Response::DeviceLinked { member, member_key, name, communities } => {
+                Self::DeviceLinked { member, member_key, name, communities }
+            }
+            Response::Restored { communities } => Self::Restored { communities },
+            Response::Refused(r) => Self::Refused(r),
+        }
+    }
+}
+
 /// What the engine asks of the driver.
 #[derive(Debug)]
 pub enum Output {

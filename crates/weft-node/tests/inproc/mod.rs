@@ -14,7 +14,7 @@ use weft_core::{CommunityId, DeviceId, Timestamp};
 use weft_net::wire;
 use weft_net::{Discovery, Multiaddr};
 use weft_node::api::EntryInfo;
-use weft_node::sync::{Answer, GossipId, Inbound, InboundId, Input, Output, RequestId, SyncConfig, read_frame};
+use weft_node::sync::{Answer, GossipId, Inbound, InboundId, Input, Output, RequestId, SyncConfig};
 use weft_node::{ApiError, Clock, Core, Mono, Request, Response, TimeHand};
 
 /// A wall clock in the middle of a year, so ledgers and weeks look ordinary.
@@ -46,32 +46,6 @@ pub struct Net {
 
 fn pair(a: usize, b: usize) -> (usize, usize) {
     (a.min(b), a.max(b))
-}
-
-fn inbound(request: wire::Request) -> Inbound {
-    match request {
-        wire::Request::Manifest(m) => Inbound::Manifest(m),
-        wire::Request::Sync(f) => Inbound::Sync(read_frame(f)),
-        wire::Request::Join(j) => Inbound::Join(j),
-        wire::Request::Link(l) => Inbound::Link(l),
-        wire::Request::DeviceLink(l) => Inbound::DeviceLink(l),
-        wire::Request::Restore(x) => Inbound::Restore(*x),
-        wire::Request::Rebuild => Inbound::Rebuild,
-    }
-}
-
-fn answer(response: wire::Response) -> Answer {
-    match response {
-        wire::Response::Manifest(m) => Answer::Manifest(m),
-        wire::Response::Sync(f) => Answer::Sync(read_frame(f)),
-        wire::Response::Joined { community } => Answer::Joined { community },
-        wire::Response::Linked { community, evidence } => Answer::Linked { community, evidence },
-        wire::Response::DeviceLinked { member, member_key, name, communities } => {
-            Answer::DeviceLinked { member, member_key, name, communities }
-        }
-        wire::Response::Restored { communities } => Answer::Restored { communities },
-        wire::Response::Refused(r) => Answer::Refused(r),
-    }
 }
 
 impl Net {
@@ -301,12 +275,16 @@ impl Net {
                     let inbound_id = InboundId(self.id());
                     self.asked.insert((to, inbound_id), (from, id));
                     let device = self.peers[from].device;
-                    self.send(from, to, Input::Request { peer: device, id: inbound_id, request: inbound(request) });
+                    self.send(
+                        from,
+                        to,
+                        Input::Request { peer: device, id: inbound_id, request: Inbound::from(request) },
+                    );
                 }
                 Output::Respond { id, response } => {
                     let Some((to, asked)) = self.asked.remove(&(from, id)) else { continue };
                     let response = wire::Response::decode(&response.encode()).expect("an answer decodes");
-                    self.send(from, to, Input::Answer { id: asked, answer: Ok(answer(response)) });
+                    self.send(from, to, Input::Answer { id: asked, answer: Ok(Answer::from(response)) });
                 }
                 Output::Publish { community, doc, data } => {
                     let others: Vec<usize> = self
