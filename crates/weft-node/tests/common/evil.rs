@@ -309,7 +309,7 @@ impl Poison {
         Message {
             heads: vec![self.bogus(1), self.bogus(2)],
             need,
-            have: vec![Have { last_sync: vec![self.bogus(3)], bloom: bloom(n % 2 == 0, 1000) }],
+            have: vec![Have { last_sync: vec![self.bogus(3)], bloom: bloom(n.is_multiple_of(2), 1000) }],
             changes: ChunkList::from(if board { vec![self.known[0].1.clone()] } else { Vec::new() }),
             flags: None,
             version: MessageVersion::V1,
