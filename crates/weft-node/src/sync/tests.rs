@@ -521,3 +521,15 @@ fn changes_over_quota_are_refused_as_busy_in_words_and_nobody_is_banned() {
     let snapshot = e.snapshot();
     assert_eq!(snapshot.incidents, vec![format!("Bea: {words} (2 times)")]);
 }
+
+/// A peer the network saw flooding gossip (it dropped what went over the rate) is let go for
+/// a while, in words.
+#[test]
+fn a_peer_flooding_gossip_is_let_go() {
+    let mut fake = Fake::default();
+    let mut e = met(&mut fake);
+    e.take_outputs();
+    e.handle(at(2), Input::GossipFlood { peer: device(2), dropped: 1000 }, &mut fake);
+    assert!(e.take_outputs().iter().any(|o| matches!(o, Output::Ban(d) if *d == device(2))));
+    assert!(e.snapshot().incidents[0].contains("gossip without pause"), "{:?}", e.snapshot());
+}
