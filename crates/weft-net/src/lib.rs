@@ -15,6 +15,7 @@
 
 mod codec;
 pub mod invite;
+mod rate;
 mod swarm;
 pub mod wire;
 
@@ -27,6 +28,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
 use weft_core::id::{CommunityId, DeviceId};
 
+pub use rate::GossipRate;
 pub use swarm::spawn;
 pub use wire::{Request, Response};
 
@@ -119,6 +121,12 @@ pub enum NetEvent {
         peer: PeerId,
         topic: String,
     },
+    /// A peer handed us gossip over its rate for so long that `dropped` messages were dropped
+    /// unread (see [`GossipRate`]).
+    GossipFlood {
+        peer: PeerId,
+        dropped: u32,
+    },
     /// A peer sent a request on the sync protocol that is not a frame we can read (not one of
     /// another version: that is no fault of the peer's). It was refused in words.
     Malformed {
@@ -172,6 +180,8 @@ pub struct NetConfig {
     /// Reserve a slot on up to two connected peers that offer to relay, while we know of no
     /// public address of our own, so peers behind NAT can reach us through them.
     pub auto_relay: bool,
+    /// How much gossip one peer may hand us (the rest is dropped unread).
+    pub gossip_rate: GossipRate,
 }
 
 impl NetConfig {
@@ -186,6 +196,7 @@ impl NetConfig {
             request_timeout: Duration::from_secs(60),
             heartbeat: Duration::from_millis(700),
             auto_relay: true,
+            gossip_rate: GossipRate::default(),
         }
     }
 }
@@ -280,8 +291,14 @@ impl NetHandle {
     }
 
     /// Reports the node's verdict on a gossip message.
+    /// Reports a verdict on a gossip message. It never waits: the swarm may be waiting for the
+    /// caller to take its next event, and a verdict lost when its queue is full only means the
+    /// message is not forwarded (gossipsub forgets it; sync brings what it held).
     pub async fn judge(&self, id: MessageId, source: PeerId, verdict: Verdict) -> Result<(), NetError> {
-        self.send(Command::Judge { id, source, verdict }).await
+        self.commands.try_send(Command::Judge { id, source, verdict }).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => NetError::Publish("too many verdicts at once".into()),
+            mpsc::error::TrySendError::Closed(_) => NetError::Stopped,
+        })
     }
 
     pub async fn dial(&self, address: Multiaddr) -> Result<(), NetError> {

@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
 use crate::codec::{Codec, Framed, SYNC_PROTOCOL};
+use crate::rate::{Admit, GossipRates};
 use crate::wire::{MAX_GOSSIP, Response};
 use crate::{Command, Discovery, NetConfig, NetError, NetEvent, NetHandle, PeerInfo, device_of};
 
@@ -144,6 +145,7 @@ pub fn spawn(config: NetConfig) -> Result<(NetHandle, mpsc::Receiver<NetEvent>),
         redialing: FuturesUnordered::new(),
         relays: HashSet::new(),
         relayed: HashMap::new(),
+        rates: GossipRates::new(config.gossip_rate),
     };
     let (events_tx, events_rx) = mpsc::channel(1024);
     task.events = events_tx;
@@ -198,6 +200,8 @@ struct Task {
     retiring: FuturesUnordered<futures::future::BoxFuture<'static, libp2p::swarm::ConnectionId>>,
     /// Open relayed connections, by peer.
     relayed: HashMap<PeerId, HashSet<libp2p::swarm::ConnectionId>>,
+    /// How much gossip each peer handed us lately (over the rate, it is dropped unread).
+    rates: GossipRates,
 }
 
 /// A request waiting for its answer.
@@ -588,6 +592,7 @@ impl Task {
                 }
                 if num_established == 0 {
                     self.relays.remove(&peer_id);
+                    self.rates.forget(&peer_id);
                     let lost: Vec<Multiaddr> = self
                         .persistent
                         .keys()
@@ -663,8 +668,34 @@ impl Task {
                 }
             }
             BehaviourEvent::Gossipsub(gossipsub::Event::Message { propagation_source, message_id, message }) => {
-                emit(&self.events, NetEvent::Gossip { source: propagation_source, id: message_id, data: message.data })
-                    .await;
+                // Never waited for: a peer flooding gossip would otherwise hold this task (and
+                // every connection, request and answer it serves) until the node caught up,
+                // and the node, sending its verdicts here, waits for this task. Gossip dropped
+                // is ignored (not forwarded); sync brings what it held.
+                let ignore = |swarm: &mut Swarm<Behaviour>| {
+                    swarm.behaviour_mut().gossipsub.report_message_validation_result(
+                        &message_id,
+                        &propagation_source,
+                        gossipsub::MessageAcceptance::Ignore,
+                    )
+                };
+                match self.rates.admit(propagation_source, std::time::Instant::now()) {
+                    Admit::Take => {}
+                    Admit::Drop => {
+                        ignore(&mut self.swarm);
+                        return;
+                    }
+                    Admit::Flood(dropped) => {
+                        ignore(&mut self.swarm);
+                        emit(&self.events, NetEvent::GossipFlood { peer: propagation_source, dropped }).await;
+                        return;
+                    }
+                }
+                let event = NetEvent::Gossip { source: propagation_source, id: message_id.clone(), data: message.data };
+                if let Err(mpsc::error::TrySendError::Full(_)) = self.events.try_send(event) {
+                    debug!(peer = %propagation_source, "the node is behind on gossip; dropping a message");
+                    ignore(&mut self.swarm);
+                }
             }
             BehaviourEvent::Gossipsub(gossipsub::Event::Subscribed { peer_id, topic }) => {
                 emit(&self.events, NetEvent::Subscribed { peer: peer_id, topic: topic.into_string() }).await;

@@ -177,10 +177,10 @@ async fn poisoned_answers_end_our_sessions_well_within_the_cap() {
     probe.finish("poisoned answers").await;
     let rounds = asked.most_rounds();
     println!("a poisoned session of Ana's took {rounds} rounds (cap {MAX_ROUNDS}); {} board changes", known.len());
-    // Each change Ana holds is sent once per session (asked for by hash, one a round), then
-    // four rounds with nothing new either way end it.
-    assert!(rounds <= known.len() as u64 + 6, "{rounds} rounds for {} changes", known.len());
-    assert!(rounds < u64::from(MAX_ROUNDS) / 10);
+    // Sending what she asks for by hash is progress for sixteen rounds at most, and four rounds
+    // with nothing new either way end a session: however many changes Ana holds.
+    assert!(rounds <= 16 + 4 + 1, "{rounds} rounds for {} changes", known.len());
+    assert!(rounds < u64::from(MAX_ROUNDS) / 5);
 }
 
 /// Mallory starts sessions herself, with the same poison and worse: one endless session, a
@@ -288,12 +288,14 @@ async fn a_poisoning_peer_is_refused_and_cannot_crash_us() {
     probe.finish("a poisoning peer").await;
 }
 
-/// A member floods the topic with gossip that looks right: sealed with a key nobody holds,
-/// then old changes under fresh seals. Both are dropped at the cost of opening them, neither
-/// is forwarded nor held against her; then gossip sealed with the community's key that does not
-/// open, for which she is disconnected, as the design says of invalid gossip.
+/// A member floods the topic with gossip that looks right: sealed with a key nobody holds, and
+/// old changes under fresh seals. Past a burst and a steady rate, it is dropped unread (the
+/// state thread never sees it, so honest gossip and requests do not queue behind it); none of
+/// it is forwarded or taken in; and a peer that keeps it up is let go for a while. (Gossip that
+/// lies — sealed under the community's key and not opening, or changes that fail verification
+/// — is rejected and its sender let go at once: trust.rs.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_gossip_flood_is_dropped_cheaply_and_a_lie_in_it_banned() {
+async fn a_gossip_flood_is_dropped_unread_and_its_sender_let_go() {
     let (a, c, link, community) = founded(opts()).await;
     let mut incidents = a.node.subscribe();
     let mut m = evil(&a).await;
@@ -304,31 +306,27 @@ async fn a_gossip_flood_is_dropped_cheaply_and_a_lie_in_it_banned() {
     let old = task_change(&m.id, &people, &mut board, "Mallory's one task");
     m.gossip(community, &people, vec![wire(&old)]).await;
     until_has(&c.node, "Mallory's one task").await;
+    let replays: Vec<Vec<u8>> = (0..1000).map(|_| m.seal(community, &people, vec![wire(&old)])).collect();
     let net = m.net.clone();
-    let seal = |changes: Vec<WireChange>| m.seal(community, &people, changes);
-    let replays: Vec<Vec<u8>> = (0..500).map(|_| seal(vec![wire(&old)])).collect();
     m.answer(Answering::Never);
     let before = counts(&a.node).await;
     let probe = Probe::start(&a.node);
     let topic = topic_for(&community);
-    for i in 0..500u32 {
-        // A key id nobody has, a payload nobody can open.
-        let frame = GossipFrame { key_id: [0xAB; 8], nonce: [i as u8; 24], sealed: vec![7; 4096 + i as usize] };
-        net.publish(topic.clone(), frame.encode()).await.unwrap();
+    for (i, replay) in replays.into_iter().enumerate() {
+        // A key id nobody has, a payload nobody can open; then an old change, sealed anew.
+        let frame = GossipFrame { key_id: [0xAB; 8], nonce: [i as u8; 24], sealed: vec![7; 4096 + i] };
+        if net.publish(topic.clone(), frame.encode()).await.is_err()
+            || net.publish(topic.clone(), replay).await.is_err()
+        {
+            break;
+        }
     }
-    for data in replays {
-        net.publish(topic.clone(), data).await.unwrap();
-    }
+    let what = until_incident(&mut incidents, "gossip without pause").await;
+    println!("{what}");
     converge(&a, &c, "a gossip flood").await;
     assert_eq!(board_count(&counts(&a.node).await), board_count(&before) + 2, "only the two tasks written meanwhile");
-    assert!(peers_of(&a.node).await.incidents.is_empty(), "a copy or a stranger's key is no crime");
-    // Now the community's key id on bytes that do not open: a lie, and she is let go.
-    let key = Membership::read(people.automerge()).current_key(m.id.device_key()).unwrap();
-    let lie = GossipFrame { key_id: key.id(), nonce: [1; 24], sealed: vec![0; 64] };
-    net.publish(topic.clone(), lie.encode()).await.unwrap();
-    let what = until_incident(&mut incidents, "disconnected").await;
-    println!("{what}");
-    converge(&a, &c, "after the ban").await;
+    let incidents = peers_of(&a.node).await.incidents;
+    assert_eq!(incidents.len(), 1, "a copy or a stranger's key is no crime, only the flood: {incidents:?}");
     probe.finish("a gossip flood").await;
 }
 

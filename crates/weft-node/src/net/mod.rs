@@ -399,6 +399,11 @@ impl Driver {
                 // usually comes just before the changes that need it.
                 self.post(Some(Input::Gossip { source: device, id: gossip, data })).await;
             }
+            NetEvent::GossipFlood { peer, dropped } => {
+                if let Some(peer) = weft_net::device_of(&peer) {
+                    self.post(Some(Input::GossipFlood { peer, dropped })).await;
+                }
+            }
             NetEvent::Malformed { peer, why } => {
                 if let Some(peer) = weft_net::device_of(&peer) {
                     self.post(Some(Input::Malformed { peer, why })).await;

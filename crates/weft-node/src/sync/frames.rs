@@ -68,6 +68,11 @@ impl ReadFrame {
     pub fn is_first(&self) -> bool {
         self.round == 0
     }
+
+    /// Whether the sender asks for changes by hash.
+    pub fn asks(&self) -> bool {
+        self.message.as_ref().is_some_and(|m| !m.need.is_empty())
+    }
 }
 
 /// The most Bloom filters ("have"s) a message may carry: Automerge sends one.

@@ -19,6 +19,15 @@ use crate::clock::Mono;
 const GOSSIP_OVERHEAD: usize = weft_core::crypto::SEAL_OVERHEAD + 64;
 
 impl Engine {
+    /// A peer flooded us with gossip (the network dropped `dropped` messages over its rate
+    /// unread): it is let go for a while.
+    pub(super) fn gossip_flood(&mut self, now: Mono, peer: DeviceId, dropped: u32) {
+        warn!(peer = %peer.short(), dropped, "peer floods gossip; disconnecting it");
+        let what =
+            format!("disconnected: it sent gossip without pause ({dropped} messages over the rate were dropped)");
+        self.ban(now, peer, what);
+    }
+
     pub(super) fn gossip_in(&mut self, now: Mono, r: &mut impl Replica, source: DeviceId, id: GossipId, data: &[u8]) {
         let verdict = self.judge(now, r, source, data);
         self.out.push(Output::Judge { id, source, verdict });

@@ -207,6 +207,11 @@ pub enum Input {
         peer: DeviceId,
         why: String,
     },
+    /// A peer sent gossip without pause: this many messages over the rate were dropped.
+    GossipFlood {
+        peer: DeviceId,
+        dropped: u32,
+    },
 }
 
 /// A peer's request, as the engine takes it (a sync frame already read, or why it could not be).
@@ -442,6 +447,7 @@ impl Engine {
             }
             Input::Tick => self.tick(now, r),
             Input::Malformed { peer, why } => self.malformed(now, peer, &why),
+            Input::GossipFlood { peer, dropped } => self.gossip_flood(now, peer, dropped),
         }
     }
 

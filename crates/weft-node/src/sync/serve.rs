@@ -26,6 +26,8 @@ struct Last {
     /// nothing back: a peer's session is capped here as ours are where we start them.
     rounds: u32,
     idle: u32,
+    /// Frames of this session that asked for changes by hash and brought nothing new.
+    asked: u32,
 }
 
 /// Rounds in a row with nothing new either way after which we refuse to go on with a peer's
@@ -94,7 +96,7 @@ impl Engine {
     fn serve_sync(&mut self, now: Mono, r: &mut impl Replica, peer: DeviceId, frame: ReadFrame) -> Response {
         let doc = DocId { community: frame.community, name: frame.doc };
         let (session, round) = (frame.session, frame.round);
-        let (mut rounds, mut idle) = (1, 0);
+        let (mut rounds, mut idle, mut asked) = (1, 0, 0);
         if let Some(last) = self.served.last.get(&(peer, doc))
             && last.session == session
         {
@@ -106,19 +108,25 @@ impl Engine {
                 // A copy of an earlier round, late: its sender no longer waits for it.
                 return refused(RefusalCode::Invalid, "a frame of a round already answered");
             }
-            (rounds, idle) = (last.rounds.saturating_add(1), last.idle);
+            (rounds, idle, asked) = (last.rounds.saturating_add(1), last.idle, last.asked);
         }
-        if rounds > self.config.max_rounds || idle >= SERVED_IDLE {
+        if rounds > self.config.max_rounds || idle >= SERVED_IDLE || asked > super::session::ASKED_ROUNDS {
             // A session that goes on this long is not syncing anything: a hostile peer keeping
-            // us busy (its heads never meet ours, its Bloom filter claims nothing or everything).
+            // us busy (its heads never meet ours, its Bloom filter claims nothing or everything,
+            // it asks for our changes one at a time).
             let why = if idle >= SERVED_IDLE {
                 format!("its sync session of {doc} brought nothing new either way for {idle} rounds")
+            } else if asked > super::session::ASKED_ROUNDS {
+                format!(
+                    "its sync session of {doc} asked for changes by hash for {asked} rounds and brought nothing new"
+                )
             } else {
                 format!("its sync session of {doc} went on for more than {} rounds", self.config.max_rounds)
             };
             self.note(peer, "endless session", format!("{why}; refused to go on"));
             return refused(RefusalCode::Busy, format!("{why}: start again later"));
         }
+        let asks = frame.asks();
         let report = match r.receive(peer, frame, Role::Responder) {
             Ok(report) => report,
             Err(refusal) => return Response::Refused(refusal),
@@ -143,8 +151,11 @@ impl Engine {
         reply.round = round;
         let sent = reply.bundle.is_some() || !reply.signatures.is_empty();
         idle = if sent || report.applied > 0 { 0 } else { idle + 1 };
+        if asks && report.applied == 0 {
+            asked += 1;
+        }
         let response = Response::Sync(reply);
-        let last = Last { session, round, response: response.clone(), at: now, rounds, idle };
+        let last = Last { session, round, response: response.clone(), at: now, rounds, idle, asked };
         self.served.last.insert((peer, doc), last);
         response
     }

@@ -72,6 +72,8 @@ struct DocSession {
     sent_changes: bool,
     /// Rounds in a row in which no change went either way and none was taken in.
     idle: u32,
+    /// Rounds in which the peer asked for changes by hash and brought nothing new.
+    asked: u32,
     in_flight: Option<InFlight>,
     /// Another run, asked for while this one runs (an initiator's, if anyone asked for one).
     again: Option<Role>,
@@ -175,6 +177,12 @@ impl Sessions {
 /// Rounds in a row with no change either way after which a session ends.
 pub(super) const IDLE_ROUNDS: u32 = 4;
 
+/// Rounds of a session in which the peer asks for changes by hash and brings nothing new,
+/// after which the session ends. A peer catching up asks for our heads every round, but a round
+/// carries up to 6 MiB: sixteen are years of a large community. A hostile peer asking for one
+/// change a round would otherwise go on to the round cap.
+pub(super) const ASKED_ROUNDS: u32 = 16;
+
 impl Engine {
     /// Syncs a community with a peer: manifests, then each document whose heads differ. If a
     /// session with the peer for it runs, it goes round once more when it ends.
@@ -244,6 +252,7 @@ impl Engine {
             mine: 0,
             sent_changes: false,
             idle: 0,
+            asked: 0,
             in_flight: None,
             again: None,
             waiters: waiter.into_iter().collect(),
@@ -461,6 +470,7 @@ impl Engine {
             Err(e) => return self.finish_doc(now, r, peer, doc, Err(e)),
         };
         let their_empty = theirs.is_empty();
+        let they_ask = theirs.asks();
         if theirs.changes > mine && role != Role::Pull {
             self.set_doc(peer, doc, SyncStatus::Behind { changes: theirs.changes - mine });
         }
@@ -492,6 +502,15 @@ impl Engine {
         // waiting for parents nobody sends keep nothing going; what we sent counts, since a
         // session sends each change once.
         s.idle = if s.sent_changes || report.applied > 0 { 0 } else { s.idle + 1 };
+        // Sending what the peer asks for by hash is progress — unless it asks round after round
+        // and sends nothing new: one change at a time, a session would go on to the cap.
+        if they_ask && report.applied == 0 {
+            s.asked += 1;
+        }
+        if s.asked > ASKED_ROUNDS {
+            let why = format!("the peer asked for changes by hash for {} rounds and sent nothing new", s.asked);
+            return self.finish_doc(now, r, peer, doc, Err(why));
+        }
         if s.idle >= IDLE_ROUNDS {
             let result = if report.waiting > 0 {
                 Err("the peer holds changes we cannot take in (their author may not write here any more)".into())

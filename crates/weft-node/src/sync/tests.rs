@@ -34,6 +34,8 @@ struct Fake {
     report: Ingested,
     /// What a gossip frame opens to.
     opens: Option<Opened>,
+    /// Whether our frames carry changes (a signature stands for them).
+    sends: bool,
 }
 
 fn empty_message() -> Vec<u8> {
@@ -84,7 +86,8 @@ impl Replica for Fake {
     fn generate(&mut self, _: DeviceId, doc: DocId, _: Role, _: bool) -> Result<SyncFrame, Refusal> {
         let talk = self.said < self.talk;
         self.said += 1;
-        Ok(frame(doc.name, talk))
+        let signatures = if self.sends { vec![(ChangeHash([3; 32]), [0; 64])] } else { Vec::new() };
+        Ok(SyncFrame { signatures, ..frame(doc.name, talk) })
     }
     fn receive(&mut self, _: DeviceId, _: ReadFrame, _: Role) -> Result<Ingested, Refusal> {
         self.received += 1;
@@ -372,6 +375,28 @@ fn a_peer_that_answers_with_changes_we_hold_every_round_cannot_keep_our_session_
     assert!(e.snapshot().incidents.is_empty(), "a copy is no crime");
 }
 
+/// A peer that asks for our changes by hash round after round (one at a time, say) and sends
+/// nothing new: our sending is progress for a while, then the session ends, far below the cap.
+#[test]
+fn a_peer_that_only_ever_asks_by_hash_cannot_keep_our_session_going() {
+    let mut fake = Fake { talk: u32::MAX, sends: true, ..Fake::default() };
+    fake.members.insert(device(2));
+    let mut e = Engine::new(SyncConfig { max_rounds: 100, ..config() }, device(1), &[C], &[], at(0));
+    e.handle(at(0), Input::Connected { peer: device(2), how: Discovery::Address, address: "x".into() }, &mut fake);
+    let mut out = board_session(&mut e, &mut fake);
+    let mut rounds = 0;
+    while let Some((id, Request::Sync(f))) = requests(&out).into_iter().next() {
+        rounds += 1;
+        let answer = Answer::Sync(read_frame(frame_with(f.session, f.round, Vec::new())));
+        e.handle(at(1), Input::Answer { id, answer: Ok(answer) }, &mut fake);
+        out = e.take_outputs();
+        assert!(rounds < 100, "the session never ends");
+    }
+    assert_eq!(rounds, 17);
+    let Some(SyncStatus::Failed { reason }) = status(&e, DocName::Board) else { panic!("{:?}", e.snapshot()) };
+    assert!(reason.contains("asked for changes by hash for 17 rounds"), "{reason}");
+}
+
 /// A peer's session that brings nothing new either way is refused after a while, in words;
 /// the peer is noted, not banned.
 #[test]
@@ -495,4 +520,16 @@ fn changes_over_quota_are_refused_as_busy_in_words_and_nobody_is_banned() {
     assert!(!out.iter().any(|o| matches!(o, Output::Ban(_))));
     let snapshot = e.snapshot();
     assert_eq!(snapshot.incidents, vec![format!("Bea: {words} (2 times)")]);
+}
+
+/// A peer the network saw flooding gossip (it dropped what went over the rate) is let go for
+/// a while, in words.
+#[test]
+fn a_peer_flooding_gossip_is_let_go() {
+    let mut fake = Fake::default();
+    let mut e = met(&mut fake);
+    e.take_outputs();
+    e.handle(at(2), Input::GossipFlood { peer: device(2), dropped: 1000 }, &mut fake);
+    assert!(e.take_outputs().iter().any(|o| matches!(o, Output::Ban(d) if *d == device(2))));
+    assert!(e.snapshot().incidents[0].contains("gossip without pause"), "{:?}", e.snapshot());
 }
