@@ -64,12 +64,16 @@ impl VerifyError {
 
 /// Parses a change received from a peer, strictly: Automerge's own checks, plus the chunk's
 /// checksum (Automerge recomputes the hash from the contents and would accept a wrong
-/// checksum), and no bytes beyond the change.
+/// checksum), and no bytes beyond the change. Automerge's change reader panics on some
+/// damaged changes (an op's object counter past `u32::MAX`): caught, like a bundle's, and
+/// reported as damaged bytes.
 pub fn parse_change(bytes: &[u8]) -> Result<Change, VerifyError> {
     // Automerge trusts the run lengths in a change's columns (and inflates a compressed one, or
     // reads a bundle or document handed to it, without a limit): bound those first.
     crate::bundle_guard::check_change(bytes).map_err(|e| VerifyError::Malformed(e.to_string()))?;
-    let change = Change::from_bytes(bytes.to_vec()).map_err(|e| VerifyError::Malformed(e.to_string()))?;
+    let change = std::panic::catch_unwind(|| Change::from_bytes(bytes.to_vec()))
+        .map_err(|_| VerifyError::Malformed("the change could not be read".into()))?
+        .map_err(|e| VerifyError::Malformed(e.to_string()))?;
     let checksum = bytes.get(4..8).ok_or_else(|| VerifyError::Malformed("too short".into()))?;
     if checksum != &change.hash().0[..4] {
         return Err(VerifyError::Malformed("the checksum does not match the contents".into()));

@@ -239,8 +239,9 @@ fn main() {
     }
     out.put("invite", "spaced", format!("  {}  ", codes[0].short().to_uppercase().replace('-', " ")).as_bytes());
 
-    // ---- changes and bundles (first byte: mod 3 the format, 0 bundle, 1 change, 2 roster
-    // evidence; divided by 3 the context's document). The changes `me` wrote next in each
+    // ---- changes and bundles (first byte: mod 4 the format, 0 bundle, 1 change, 2 change
+    // with its checksum set by the harness, 3 roster evidence; divided by 4 the context's
+    // document). The changes `me` wrote next in each
     // document of the fuzzing context, which verify and apply there, and one by another member.
     let ctx = weft_fuzz::context();
     for (k, (doc, _)) in ctx.docs.iter().enumerate() {
@@ -253,7 +254,7 @@ fn main() {
             .take_while(|c| c.actor_id() == &ctx.me.actor())
             .take(12)
             .collect();
-        let mode = u8::try_from(3 * k).unwrap();
+        let mode = u8::try_from(4 * k).unwrap();
         if !mine.is_empty() {
             let mut full = doc.automerge().clone();
             full.apply_changes(mine.clone()).unwrap();
@@ -262,6 +263,7 @@ fn main() {
         }
         for (j, c) in mine.iter().take(3).enumerate() {
             out.put_mode("bundle", &format!("change-{name}-{j}"), mode + 1, c.raw_bytes());
+            out.put_mode("bundle", &format!("checksummed-{name}-{j}"), mode + 2, c.raw_bytes());
         }
         if let Some(other) =
             later.iter().find(|c| Change::from_bytes(c.bytes.clone()).unwrap().actor_id() != &ctx.me.actor())
@@ -270,7 +272,7 @@ fn main() {
         }
     }
     let people_hashes: Vec<ChangeHash> = people.1.iter().map(|c| c.hash).collect();
-    out.put_mode("bundle", "roster", 2, people.2.bundle(people_hashes).unwrap().bytes());
+    out.put_mode("bundle", "roster", 3, people.2.bundle(people_hashes).unwrap().bytes());
 
     // ---- backups (mode 0 file, 1 plaintext, 2 sheet, 3 QR code)
     let recovery = SecretKey::generate();

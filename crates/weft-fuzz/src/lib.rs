@@ -18,6 +18,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::{Once, OnceLock};
 
 use automerge::{Automerge, Change};
+use sha2::{Digest, Sha256};
 use weft_core::backup::{self, Kdf};
 use weft_core::crypto::DataKey;
 use weft_core::doc::commons::{self, CommonsView, ReadModel};
@@ -235,9 +236,11 @@ pub fn context() -> &'static Context {
     }
 }
 
-/// Changes as a peer sends them. First byte: mod 3 the format (0, the rest is a bundle; 1, a
-/// single change; 2, a bundle read as roster evidence, as a linked neighbour's commons stores
-/// it), divided by 3 the document of the [`context`] to take the changes into. A change that
+/// Changes as a peer sends them. First byte: mod 4 the format (0, the rest is a bundle; 1, a
+/// single change; 2, a single change whose checksum the harness sets right first, so that a
+/// mutated change gets past `parse_change`'s checksum to verification, as a hostile peer's
+/// would; 3, a bundle read as roster evidence, as a linked neighbour's commons stores it),
+/// divided by 4 the document of the [`context`] to take the changes into. A change that
 /// parses is signed by the context's member and verified as sync verifies it; the ones that
 /// pass are applied, and the document is read through every view.
 pub fn bundle(data: &[u8]) {
@@ -247,8 +250,8 @@ pub fn bundle(data: &[u8]) {
 fn bundle_inner(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else { return };
     let ctx = context();
-    let Some((doc, people)) = ctx.docs.get(usize::from(mode / 3) % ctx.docs.len().max(1)) else { return };
-    match mode % 3 {
+    let Some((doc, people)) = ctx.docs.get(usize::from(mode / 4) % ctx.docs.len().max(1)) else { return };
+    match mode % 4 {
         0 => {
             let guarded = bundle_guard::check(rest);
             let parsed = parse_bundle(rest);
@@ -257,9 +260,13 @@ fn bundle_inner(data: &[u8]) {
                 verify_apply_read(&ctx.me, doc, people, changes);
             }
         }
-        1 => {
-            let guarded = bundle_guard::check_change(rest);
-            let parsed = parse_change(rest);
+        1 | 2 => {
+            let mut bytes = rest.to_vec();
+            if mode % 4 == 2 {
+                set_checksum(&mut bytes);
+            }
+            let guarded = bundle_guard::check_change(&bytes);
+            let parsed = parse_change(&bytes);
             assert!(guarded.is_ok() || parsed.is_err(), "a change the guard refuses parses");
             if let Ok(change) = parsed {
                 verify_apply_read(&ctx.me, doc, people, vec![change]);
@@ -274,6 +281,15 @@ fn bundle_inner(data: &[u8]) {
                 let _ = Roster::read_verified(community, founding, &evidence);
             }
         }
+    }
+}
+
+/// Sets an (uncompressed) change chunk's checksum to what its contents hash to: the first 4
+/// bytes of the SHA-256 of its type, length and data, after the magic bytes and the checksum.
+pub fn set_checksum(chunk: &mut [u8]) {
+    if chunk.len() >= 9 {
+        let hash = Sha256::digest(&chunk[8..]);
+        chunk[4..8].copy_from_slice(&hash[..4]);
     }
 }
 

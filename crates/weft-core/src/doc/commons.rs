@@ -233,9 +233,10 @@ pub fn evidence(doc: &Automerge) -> Vec<Evidence> {
                     _ => {}
                 }
             }
-            // The signature is checked first: it is cheap, and parsing the change is not.
+            // The signature is checked first: it is cheap, and parsing the change is not. Parsed
+            // as strictly as from a peer: the stored document may be damaged.
             let signature = ChangeSignature(signature?);
-            Some(Evidence { change: Change::from_bytes(change?).ok()?, signature })
+            Some(Evidence { change: crate::verify::parse_change(&change?).ok()?, signature })
         })
         .collect()
 }
