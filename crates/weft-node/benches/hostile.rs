@@ -16,8 +16,10 @@
 //! - oversized frames: a peer writes frames that claim 8 MiB and more (a new identity each time
 //!   it is let go).
 //! - never answering: a member takes every request and answers none.
-//! - huge changes: a member's modified client writes tasks with the longest descriptions in a
-//!   tight loop (Ana's quota is the default one).
+//! - huge changes: a member's modified client wrote 2,000 tasks with the longest descriptions
+//!   and offers them all in one frame, again and again (Ana's quota is the default one).
+//! - huge, written live: the same written by a member's node in this process as fast as it can
+//!   (its writing takes the cores Ana runs on: the figure shows that too).
 //!
 //! The attackers run in this process, on the same cores as Ana: the figures include the CPU
 //! they burn. Honest nodes resync every second here (30 s in the app), so Ana's sessions with an
@@ -25,7 +27,7 @@
 //!
 //! `cargo bench -p weft-node --bench hostile` runs it in full (a 60-member community, 600
 //! requests an attack); `cargo test --benches` runs a small version, to keep it working.
-//! `WEFT_BENCH_ONLY=bloom,gossip,oversized,silent,huge` picks attacks; `WEFT_BENCH_KINDS=1`
+//! `WEFT_BENCH_ONLY=bloom,gossip,oversized,silent,huge,live` picks attacks; `WEFT_BENCH_KINDS=1`
 //! prints the latencies of each kind of request too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -185,7 +187,7 @@ where
 }
 
 /// Whether to run an attack: all of them, or those `WEFT_BENCH_ONLY` names (bloom, gossip,
-/// oversized, silent, huge; comma-separated).
+/// oversized, silent, huge, live; comma-separated).
 fn only(attack: &str) -> bool {
     std::env::var("WEFT_BENCH_ONLY").map_or(true, |only| only.split(',').any(|a| a.trim() == attack))
 }
@@ -354,8 +356,69 @@ async fn run(size: Size) {
         report("never answering", &samples, &format!("{} of Ana's requests unanswered", asked.requests()));
     }
 
-    // Huge changes, honest ones.
+    // Huge changes, honest ones, written beforehand by a member's modified client and offered
+    // to Ana all at once, again and again (what Ana takes in, without the writing's CPU here).
     if only("huge") {
+        let flood = 2_000;
+        let m = evil(&a).await;
+        m.join(&link, &a).await;
+        let people = export(&a.node, DocName::People, community).await;
+        let mut board = export(&a.node, DocName::Board, community).await;
+        let view = weft_core::doc::people::PeopleView::read(people.automerge());
+        let long = "x".repeat(weft_core::validate::DESCRIPTION_MAX);
+        let written: Vec<weft_core::SignedChange> = (0..flood)
+            .map(|i| {
+                let mut t = new_task(&format!("flood {i}"));
+                t.description = long.clone();
+                let now = now();
+                board.add_task(weft_core::TaskId::random(), &m.id, &t, &view, now.date(), now).unwrap()
+            })
+            .collect();
+        let hashes: Vec<automerge::ChangeHash> = written.iter().map(|c| c.hash).collect();
+        let bundle = board.automerge().bundle(hashes.iter().copied()).unwrap().bytes().to_vec();
+        let last = written.last().unwrap();
+        let signatures = vec![(last.hash, last.signature.unwrap().0)];
+        let message = Message {
+            heads: board.heads(),
+            need: Vec::new(),
+            have: Vec::new(),
+            changes: ChunkList::empty(),
+            flags: None,
+            version: MessageVersion::V1,
+        };
+        let (net, to) = (m.net.clone(), a.node.peer_id().unwrap());
+        let stop = Arc::new(AtomicBool::new(false));
+        let busy = Arc::new(AtomicU64::new(0));
+        let attacker = {
+            let busy = busy.clone();
+            spawn_loop(&stop, move |i| {
+                let (net, busy) = (net.clone(), busy.clone());
+                let mut f = frame(community, DocName::Board, 1 + i, 0, message.clone());
+                f.bundle = Some(bundle.clone());
+                f.signatures = signatures.clone();
+                async move {
+                    if let Ok(WireResponse::Refused(_)) = net.request(to, Wire::Sync(f)).await {
+                        busy.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        };
+        let samples = measure(&a, &c, n).await;
+        stop.store(true, Ordering::Relaxed);
+        attacker.abort();
+        let taken = match a.node.execute(Request::TaskList { community: None, sector: None, open_only: false }).await {
+            Ok(Response::Tasks(t)) => t.iter().filter(|t| t.task.title.starts_with("flood ")).count(),
+            _ => 0,
+        };
+        let what = format!(
+            "{flood} tasks of 4,000 characters offered in one frame, {} times refused as over quota; Ana took {taken}",
+            busy.load(Ordering::Relaxed)
+        );
+        report("huge changes", &samples, &what);
+    }
+
+    // The same, written live by a member's node in this process, as fast as it can.
+    if only("live") {
         let mallory = honest("Mallory").await;
         join(&mallory, &link, "Mallory").await;
         let stop = Arc::new(AtomicBool::new(false));
@@ -366,7 +429,7 @@ async fn run(size: Size) {
             spawn_loop(&stop, move |i| {
                 let (node, written, long) = (node.clone(), written.clone(), long.clone());
                 async move {
-                    let mut request = task(&format!("flood {i}"));
+                    let mut request = task(&format!("live {i}"));
                     if let Request::TaskAdd { task, .. } = &mut request {
                         task.task.description = long;
                     }
@@ -390,13 +453,13 @@ async fn run(size: Size) {
             .unwrap_or_else(|| "within the quota".into());
         let flood = incidents.iter().any(|i| i.contains("gossip without pause"));
         let taken = match a.node.execute(Request::TaskList { community: None, sector: None, open_only: false }).await {
-            Ok(Response::Tasks(t)) => t.iter().filter(|t| t.task.title.starts_with("flood ")).count(),
+            Ok(Response::Tasks(t)) => t.iter().filter(|t| t.task.title.starts_with("live ")).count(),
             _ => 0,
         };
         let flood = if flood { " (then she was let go for flooding gossip)" } else { "" };
         let quota = format!("Ana took {taken}{flood}; {quota}");
         report(
-            "huge changes",
+            "huge, written live",
             &samples,
             &format!("{} tasks of 4,000 characters written; {quota}", written.load(Ordering::Relaxed)),
         );

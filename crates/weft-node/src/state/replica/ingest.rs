@@ -163,7 +163,7 @@ impl State {
         queue.extend(waiting.into_iter().filter(|p| seen.insert(p.change.hash())));
         // Parents before children: a sync message lists changes in no particular order, and
         // verifying in arrival order would retry the whole batch once per generation.
-        let queue = causal_order(queue);
+        let mut queue = causal_order(queue);
         let docs: BTreeSet<DocName> = queue.iter().map(|p| p.doc).collect();
         for name in &docs {
             if *name != DocName::People {
@@ -174,7 +174,6 @@ impl State {
         let (wall, mono) = (self.clock.now(), self.clock.mono());
         let com = self.communities.get_mut(&community).ok_or_else(|| crate::error::NodeError::Stopped)?;
         com.people();
-        let (mut queue, gate) = super::quota::gate(&mut self.sync.quotas, com, queue, wall, mono);
         let mut verifiers: HashMap<DocName, Verifier> = HashMap::new();
         // Every signature of the batch at once, on all cores; each change's own check then
         // skips it.
@@ -184,6 +183,9 @@ impl State {
             verifier.presign(queue.iter().filter(|p| p.doc == *name).map(|p| (&p.change, p.signature.as_ref())));
         }
         let mut verify_time = t.elapsed();
+        // After the signatures: a change vouched for by a signed one set aside stays vouched for.
+        let gate;
+        (queue, gate) = super::quota::gate(&mut self.sync.quotas, com, queue, wall, mono);
         let mut rejected: HashSet<ChangeHash> = HashSet::new();
         let mut batch = Vec::new();
         let mut touched_docs = BTreeSet::new();

@@ -1,7 +1,9 @@
-//! The quota gate on peers' changes (the rules are in [`crate::sync::Quotas`]): before a
-//! batch is verified, changes that are new and recent are charged to their author, and those
-//! over the author's quota are set aside with everything that builds on them; once the batch
-//! is applied, what was charged and not applied is given back.
+//! The quota gate on peers' changes (the rules are in [`crate::sync::Quotas`]): once a batch's
+//! signatures are checked (so a change a signed change vouches for stays vouched for when that
+//! one is set aside) and before its changes are verified, those that are new and recent are
+//! charged to their author, and those that do not fit in the author's quota are set aside with
+//! everything that builds on them; once the batch is applied, what was charged and not
+//! applied is given back.
 
 use std::collections::{HashMap, HashSet};
 
@@ -23,9 +25,9 @@ pub(super) struct Gate {
     over: Option<(Author, String)>,
 }
 
-/// Charges the new, recent changes of `queue` (in causal order) to their authors and takes
-/// out those of authors over quota — with every change that builds on one of them, and every
-/// other change of the same devices in the batch (whose signature may be on a change taken out).
+/// Charges the new, recent changes of `queue` (in causal order, signatures already checked) to
+/// their authors, and takes out what does not fit in an author's quota — taken in order while
+/// they fit — with every change that builds on one taken out.
 pub(super) fn gate(
     quotas: &mut Quotas,
     com: &mut Community,
@@ -39,7 +41,8 @@ pub(super) fn gate(
     // The new changes: whose, how large, whether recent.
     let mut times: HashMap<ChangeHash, i64> = HashMap::new();
     let mut new: HashMap<ChangeHash, (Author, u64, bool)> = HashMap::new();
-    let mut room: HashMap<Author, bool> = HashMap::new();
+    // What each author brought in this batch so far (new and recent only).
+    let mut brought: HashMap<Author, (u64, u64)> = HashMap::new();
     let mut set_aside: HashSet<ChangeHash> = HashSet::new();
     for p in &queue {
         let hash = p.change.hash();
@@ -47,6 +50,13 @@ pub(super) fn gate(
             continue;
         }
         let author = author(com, p);
+        let bytes = p.change.raw_bytes().len() as u64;
+        if p.change.deps().iter().any(|d| set_aside.contains(d)) {
+            // Builds on a change set aside: it waits with it (uncounted).
+            new.insert(hash, (author, bytes, false));
+            set_aside.insert(hash);
+            continue;
+        }
         let doc = com.doc(p.doc);
         // As recent as its newest parent: a backdated change on today's heads is today's.
         let time = p.change.deps().iter().fold(p.change.timestamp(), |t, d| {
@@ -58,35 +68,18 @@ pub(super) fn gate(
         });
         times.insert(hash, time);
         let recent = time >= recent_from;
-        new.insert(hash, (author, p.change.raw_bytes().len() as u64, recent));
-        if recent && !*room.entry(author).or_insert_with(|| quotas.has_room(author, mono)) {
+        new.insert(hash, (author, bytes, recent));
+        if !recent {
+            continue;
+        }
+        let (b, n) = brought.entry(author).or_default();
+        let (b2, n2) = (b.saturating_add(bytes), *n + 1);
+        if quotas.fits(author, b2, n2, mono) {
+            (*b, *n) = (b2, n2);
+        } else {
             set_aside.insert(hash);
             if gate.over.is_none() {
                 gate.over = Some((author, name(com, author)));
-            }
-        }
-    }
-    if !set_aside.is_empty() {
-        // What builds on a change set aside, and the rest of its devices' runs, go with it
-        // (a bounded fixpoint: each pass sets aside more, or ends).
-        for _ in 0..=queue.len() {
-            let devices: HashSet<Vec<u8>> = queue
-                .iter()
-                .filter(|p| set_aside.contains(&p.change.hash()))
-                .map(|p| p.change.actor_id().to_bytes().to_vec())
-                .collect();
-            let before = set_aside.len();
-            for p in &queue {
-                let hash = p.change.hash();
-                if new.contains_key(&hash)
-                    && (p.change.deps().iter().any(|d| set_aside.contains(d))
-                        || devices.contains(p.change.actor_id().to_bytes()))
-                {
-                    set_aside.insert(hash);
-                }
-            }
-            if set_aside.len() == before {
-                break;
             }
         }
     }
@@ -95,7 +88,7 @@ pub(super) fn gate(
         let hash = p.change.hash();
         match new.get(&hash) {
             Some(&(author, bytes, _)) if set_aside.contains(&hash) => {
-                quotas.defer(author, bytes, mono);
+                quotas.defer(author, hash, bytes, mono);
                 gate.deferred += 1;
             }
             Some(&(author, bytes, true)) => {
