@@ -125,6 +125,8 @@ pub struct Verifier {
 #[derive(Debug, Default)]
 pub struct Run {
     hashes: std::collections::HashSet<ChangeHash>,
+    /// The authors of the run's changes.
+    actors: std::collections::HashSet<ActorId>,
     created: HashMap<OpId, Vec<String>>,
     /// `None` when two changes of the run created the same entry: then the entry is read from
     /// the document, after the run is applied.
@@ -144,6 +146,7 @@ impl Run {
     }
     pub fn clear(&mut self) {
         self.hashes.clear();
+        self.actors.clear();
         self.created.clear();
         self.entries.clear();
     }
@@ -222,6 +225,7 @@ impl Verifier {
     ) -> Result<Verified, VerifyError> {
         let checked = self.check(doc, people, change, signature, Some(run))?;
         run.hashes.insert(change.hash());
+        run.actors.insert(change.actor_id().clone());
         run.created.extend(checked.created);
         for (key, member) in checked.entries {
             run.entries.entry(key).and_modify(|m| *m = None).or_insert(Some(member));
@@ -255,6 +259,7 @@ impl Verifier {
         if self.upgrades.contains(&hash) {
             return Ok(None);
         }
+        names_known_actors(doc, change, run)?;
         let device = device_of(change.actor_id()).ok_or(VerifyError::BadActor)?;
         if !self.signed.contains(&hash) && !signature.ok_or(VerifyError::Unsigned)?.verify(&device, &self.doc, &hash) {
             return Err(VerifyError::BadSignature);
@@ -452,6 +457,30 @@ fn evidence_in(doc: &Document, change: &Change) -> Vec<Evidence> {
             Some(Evidence { change: parse_change(&bytes?).ok()?, signature: ChangeSignature(sig?) })
         })
         .collect()
+}
+
+/// Whether every actor a change names is one Automerge will know when it applies the change:
+/// the author of a change of the document or of the run, or its own author on its first
+/// change (sequence 1). A change names its author and the actors of the operations it refers
+/// to, which wrote changes it descends from: so an honest change always passes. Automerge
+/// trusts the list, and panics on applying a change that names an actor it has not seen (a
+/// hostile member could stop every peer with one such change, found by fuzzing). And no
+/// Automerge author field: Weft never writes one.
+fn names_known_actors(doc: &Document, change: &Change, run: Option<&Run>) -> Result<(), VerifyError> {
+    if change.author().is_some() {
+        return Err(VerifyError::Malformed("it carries an Automerge author, which Weft never writes".into()));
+    }
+    let own = change.actor_id();
+    let known = |actor: &ActorId| {
+        (actor == own && change.seq() == 1) || doc.knows_actor(actor) || run.is_some_and(|r| r.actors.contains(actor))
+    };
+    match change.actors().find(|a| !known(a)) {
+        None => Ok(()),
+        Some(actor) => Err(VerifyError::Malformed(format!(
+            "it names actor {}, which wrote nothing this document holds",
+            actor.to_hex_string().get(..12).unwrap_or_default()
+        ))),
+    }
 }
 
 /// The device a change's actor names (every device writes as its own id).
@@ -1354,6 +1383,38 @@ mod tests {
             tx.put(&e, "date", "2025-12-31")
         });
         denied(w.check(&w.ledger, &change), "/date");
+    }
+
+    /// Automerge learns an actor from its first change and panics applying a change that
+    /// names one it has not seen: such a change is refused as damaged before it is applied.
+    #[test]
+    fn a_change_naming_an_actor_the_document_never_saw_is_refused_before_automerge_applies_it() {
+        let w = world();
+        let view = w.view();
+        let sign = |c: Change| SignedChange {
+            hash: c.hash(),
+            bytes: c.raw_bytes().to_vec(),
+            signature: Some(w.bob.sign_change(&w.board.id(), &c.hash())),
+        };
+        let honest = w.board.clone().set_pledge(&w.bob, w.task, PledgeAction::Pledge, &view, w.now).unwrap();
+        assert!(w.check(&w.board, &honest).is_ok(), "Bob's first change on the board names only himself");
+        let mut expanded = parse_change(&honest.bytes).unwrap().decode();
+        // Bob's second change where the board has none of his: an actor Automerge never saw.
+        expanded.seq = 2;
+        let second = Change::from(expanded.clone());
+        // Bob's first change, overwriting a value as if some unknown actor had written it.
+        expanded.seq = 1;
+        let ghost = ActorId::from(vec![0x78; 16]);
+        for op in &mut expanded.operations {
+            op.pred = SortedVec::from(vec![OpId::new(7, &ghost)]);
+        }
+        let ghostly = Change::from(expanded);
+        for change in [second, ghostly] {
+            let panicked = std::panic::catch_unwind(|| w.board.clone().apply([change.clone()])).is_err();
+            assert!(panicked, "Automerge panics applying it (what this check keeps away)");
+            let err = w.check(&w.board, &sign(change)).unwrap_err();
+            assert!(matches!(&err, VerifyError::Malformed(why) if why.contains("names actor")), "{err}");
+        }
     }
 
     #[test]

@@ -226,6 +226,10 @@ pub fn context() -> &'static Context {
             docs.push(Document::load(id, None, &prefix).ok()?);
             later.extend(changes[cut..].iter().map(|c| (id, (*c).clone())));
         }
+        // Learn each document's actors now, so that every input's copy starts with them.
+        docs.iter().for_each(|d| {
+            d.knows_actor(&me.actor());
+        });
         let people = PeopleView::read(docs.iter().find(|d| d.id().name == DocName::People)?.automerge());
         let docs = docs.into_iter().map(|d| (d, people.clone())).collect();
         Some(Context { me, community: demo.community, docs, later })

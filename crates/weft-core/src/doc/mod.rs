@@ -28,8 +28,10 @@ pub(crate) mod read;
 pub mod schema;
 pub mod series;
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use automerge::transaction::{CommitOptions, Transactable, Transaction};
 use automerge::{ActorId, Automerge, AutomergeError, Change, ChangeHash, ChangeMetadata, ObjType, ROOT, ReadDoc};
@@ -268,6 +270,9 @@ pub fn deterministic_upgrades(community: &CommunityId, name: DocName) -> Vec<Cha
 pub struct Document {
     id: DocId,
     doc: Automerge,
+    /// The actors that wrote a change of the document, once asked for
+    /// ([`Self::knows_actor`]); kept up to date by every change taken in after that.
+    actors: OnceLock<BTreeSet<ActorId>>,
 }
 
 impl Document {
@@ -277,7 +282,7 @@ impl Document {
         let signed = SignedChange { hash: change.hash(), bytes: change.raw_bytes().to_vec(), signature: None };
         let mut doc = Automerge::new();
         doc.apply_changes([change]).ok()?;
-        Some((Self { id, doc }, signed))
+        Some((Self { id, doc, actors: OnceLock::new() }, signed))
     }
 
     /// Applies the deterministic upgrades this document lacks (see [`deterministic_upgrades`]);
@@ -291,7 +296,7 @@ impl Document {
             .iter()
             .map(|c| SignedChange { hash: c.hash(), bytes: c.raw_bytes().to_vec(), signature: None })
             .collect();
-        self.doc.apply_changes(missing)?;
+        self.apply(missing)?;
         Ok(out)
     }
 
@@ -314,7 +319,7 @@ impl Document {
             Ok(doc)
         };
         let doc = std::panic::catch_unwind(load).map_err(|_| LoadError::Unreadable)??;
-        Ok(Self { id, doc })
+        Ok(Self { id, doc, actors: OnceLock::new() })
     }
 
     pub fn id(&self) -> DocId {
@@ -340,7 +345,34 @@ impl Document {
     /// Applies changes that were verified (or that this device wrote itself).
     pub fn apply(&mut self, changes: impl IntoIterator<Item = Change>) -> Result<(), AutomergeError> {
         let changes: Vec<Change> = changes.into_iter().collect();
-        self.doc.apply_changes(changes)
+        let authors: Vec<ActorId> = changes.iter().map(|c| c.actor_id().clone()).collect();
+        match self.doc.apply_changes(changes) {
+            Ok(()) => {
+                self.took(authors);
+                Ok(())
+            }
+            Err(e) => {
+                // Some may have been taken: learn the actors again when next asked.
+                self.actors = OnceLock::new();
+                Err(e)
+            }
+        }
+    }
+
+    /// Whether `actor` wrote a change of this document. Automerge panics when it applies a
+    /// change that names an actor it does not know (it only learns an actor from its first
+    /// change): verification asks this first ([`crate::verify`]).
+    pub fn knows_actor(&self, actor: &ActorId) -> bool {
+        self.actors
+            .get_or_init(|| self.doc.get_changes_meta(&[]).into_iter().map(|m| m.actor.into_owned()).collect())
+            .contains(actor)
+    }
+
+    /// Notes the authors of changes taken in, if the actors are known already.
+    fn took(&mut self, actors: impl IntoIterator<Item = ActorId>) {
+        if let Some(known) = self.actors.get_mut() {
+            known.extend(actors);
+        }
     }
 
     /// The next message of Automerge's sync protocol for a peer, or `None` when there is
@@ -451,6 +483,7 @@ impl Document {
         }
         let (hash, _) = tx.commit_with(CommitOptions::default().with_time(now.millis()));
         let hash = hash.ok_or(WriteError::Empty)?;
+        self.took([identity.actor()]);
         let change = self.doc.get_change_by_hash(&hash).ok_or(WriteError::Empty)?;
         Ok(SignedChange {
             hash,
@@ -518,6 +551,7 @@ mod tests {
             Document {
                 id: DocId { community: CommunityId::from_bytes([5; 16]), name: DocName::Board },
                 doc: Automerge::new(),
+                actors: OnceLock::new(),
             }
         }
 

@@ -418,7 +418,7 @@ pub fn found(
     let id = DocId { community, name: DocName::People };
     let signed =
         SignedChange { hash, bytes: change.raw_bytes().to_vec(), signature: Some(founder.sign_change(&id, &hash)) };
-    Ok((community, Document { id, doc }, signed))
+    Ok((community, Document { id, doc, actors: std::sync::OnceLock::new() }, signed))
 }
 
 impl Document {
