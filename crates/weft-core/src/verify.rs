@@ -125,8 +125,8 @@ pub struct Verifier {
 #[derive(Debug, Default)]
 pub struct Run {
     hashes: std::collections::HashSet<ChangeHash>,
-    /// The authors of the run's changes.
-    actors: std::collections::HashSet<ActorId>,
+    /// The authors of the run's changes, with the last sequence number of each.
+    actors: HashMap<ActorId, u64>,
     created: HashMap<OpId, Vec<String>>,
     /// `None` when two changes of the run created the same entry: then the entry is read from
     /// the document, after the run is applied.
@@ -225,7 +225,8 @@ impl Verifier {
     ) -> Result<Verified, VerifyError> {
         let checked = self.check(doc, people, change, signature, Some(run))?;
         run.hashes.insert(change.hash());
-        run.actors.insert(change.actor_id().clone());
+        let last = run.actors.entry(change.actor_id().clone()).or_insert(0);
+        *last = change.seq().max(*last);
         run.created.extend(checked.created);
         for (key, member) in checked.entries {
             run.entries.entry(key).and_modify(|m| *m = None).or_insert(Some(member));
@@ -459,22 +460,29 @@ fn evidence_in(doc: &Document, change: &Change) -> Vec<Evidence> {
         .collect()
 }
 
-/// Whether every actor a change names is one Automerge will know when it applies the change:
-/// the author of a change of the document or of the run, or its own author on its first
-/// change (sequence 1). A change names its author and the actors of the operations it refers
-/// to, which wrote changes it descends from: so an honest change always passes. Automerge
-/// trusts the list, and panics on applying a change that names an actor it has not seen (a
-/// hostile member could stop every peer with one such change, found by fuzzing). And no
-/// Automerge author field: Weft never writes one.
+/// Whether the actors a change names are as Automerge expects them when it applies the
+/// change: each other actor wrote a change of the document or of the run, and its author's
+/// sequence number follows that author's last change there (1 for a first change). An honest
+/// change passes: it names the actors of changes it descends from, and its device's previous
+/// change is among them. Automerge trusts the list and panics applying a change that names an
+/// actor it has not seen (a member could stop every peer with one such change: found by
+/// fuzzing), and refuses a sequence number taken twice only when applying. And no Automerge
+/// author field: Weft never writes one.
 fn names_known_actors(doc: &Document, change: &Change, run: Option<&Run>) -> Result<(), VerifyError> {
     if change.author().is_some() {
         return Err(VerifyError::Malformed("it carries an Automerge author, which Weft never writes".into()));
     }
+    let last = |actor: &ActorId| doc.last_seq(actor).max(run.and_then(|r| r.actors.get(actor).copied()));
     let own = change.actor_id();
-    let known = |actor: &ActorId| {
-        (actor == own && change.seq() == 1) || doc.knows_actor(actor) || run.is_some_and(|r| r.actors.contains(actor))
-    };
-    match change.actors().find(|a| !known(a)) {
+    let expected = last(own).unwrap_or(0).saturating_add(1);
+    if change.seq() != expected {
+        return Err(VerifyError::Malformed(format!(
+            "it is change {} of its device, which has {} here",
+            change.seq(),
+            expected - 1
+        )));
+    }
+    match change.other_actor_ids().iter().find(|a| last(a).is_none()) {
         None => Ok(()),
         Some(actor) => Err(VerifyError::Malformed(format!(
             "it names actor {}, which wrote nothing this document holds",
@@ -1386,18 +1394,19 @@ mod tests {
     }
 
     /// Automerge learns an actor from its first change and panics applying a change that
-    /// names one it has not seen: such a change is refused as damaged before it is applied.
+    /// names one it has not seen, and refuses a sequence number taken twice: such changes are
+    /// refused as damaged before they are applied.
     #[test]
-    fn a_change_naming_an_actor_the_document_never_saw_is_refused_before_automerge_applies_it() {
+    fn a_change_naming_an_actor_or_a_sequence_automerge_does_not_expect_is_refused() {
         let w = world();
         let view = w.view();
-        let sign = |c: Change| SignedChange {
+        let signed = |who: &Identity, c: Change| SignedChange {
             hash: c.hash(),
             bytes: c.raw_bytes().to_vec(),
-            signature: Some(w.bob.sign_change(&w.board.id(), &c.hash())),
+            signature: Some(who.sign_change(&w.board.id(), &c.hash())),
         };
         let honest = w.board.clone().set_pledge(&w.bob, w.task, PledgeAction::Pledge, &view, w.now).unwrap();
-        assert!(w.check(&w.board, &honest).is_ok(), "Bob's first change on the board names only himself");
+        assert!(w.check(&w.board, &honest).is_ok(), "Bob's first change on the board");
         let mut expanded = parse_change(&honest.bytes).unwrap().decode();
         // Bob's second change where the board has none of his: an actor Automerge never saw.
         expanded.seq = 2;
@@ -1409,12 +1418,22 @@ mod tests {
             op.pred = SortedVec::from(vec![OpId::new(7, &ghost)]);
         }
         let ghostly = Change::from(expanded);
-        for change in [second, ghostly] {
-            let panicked = std::panic::catch_unwind(|| w.board.clone().apply([change.clone()])).is_err();
-            assert!(panicked, "Automerge panics applying it (what this check keeps away)");
-            let err = w.check(&w.board, &sign(change)).unwrap_err();
-            assert!(matches!(&err, VerifyError::Malformed(why) if why.contains("names actor")), "{err}");
+        for (change, why) in [(second, "change 2 of its device, which has 0 here"), (ghostly, "names actor 787878")] {
+            let panicked =
+                std::panic::catch_unwind(|| w.board.clone().automerge().clone().apply_changes([change.clone()]));
+            assert!(panicked.is_err(), "Automerge panics applying it (what this check keeps away)");
+            assert!(w.board.clone().apply([change.clone()]).is_err(), "Document::apply refuses it too");
+            let err = w.check(&w.board, &signed(&w.bob, change)).unwrap_err();
+            assert!(matches!(&err, VerifyError::Malformed(m) if m.contains(why)), "{err}");
         }
+        // Ana's next change numbered as her first: Automerge refuses it when applying.
+        let ana_next = w.board.clone().set_pledge(&w.ana, w.task, PledgeAction::Withdraw, &view, w.now).unwrap();
+        let mut expanded = parse_change(&ana_next.bytes).unwrap().decode();
+        expanded.seq = 1;
+        let again = Change::from(expanded);
+        assert!(w.board.clone().apply([again.clone()]).is_err());
+        let err = w.check(&w.board, &signed(&w.ana, again)).unwrap_err();
+        assert!(matches!(&err, VerifyError::Malformed(m) if m.contains("change 1 of its device")), "{err}");
     }
 
     #[test]

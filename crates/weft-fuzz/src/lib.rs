@@ -228,7 +228,7 @@ pub fn context() -> &'static Context {
         }
         // Learn each document's actors now, so that every input's copy starts with them.
         docs.iter().for_each(|d| {
-            d.knows_actor(&me.actor());
+            d.last_seq(&me.actor());
         });
         let people = PeopleView::read(docs.iter().find(|d| d.id().name == DocName::People)?.automerge());
         let docs = docs.into_iter().map(|d| (d, people.clone())).collect();

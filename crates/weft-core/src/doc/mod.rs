@@ -28,7 +28,7 @@ pub(crate) mod read;
 pub mod schema;
 pub mod series;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
 use std::str::FromStr;
 use std::sync::OnceLock;
@@ -270,9 +270,9 @@ pub fn deterministic_upgrades(community: &CommunityId, name: DocName) -> Vec<Cha
 pub struct Document {
     id: DocId,
     doc: Automerge,
-    /// The actors that wrote a change of the document, once asked for
-    /// ([`Self::knows_actor`]); kept up to date by every change taken in after that.
-    actors: OnceLock<BTreeSet<ActorId>>,
+    /// Each actor that wrote a change of the document, with its last sequence number, once
+    /// asked for ([`Self::last_seq`]); kept up to date by every change taken in after that.
+    actors: OnceLock<BTreeMap<ActorId, u64>>,
 }
 
 impl Document {
@@ -345,7 +345,21 @@ impl Document {
     /// Applies changes that were verified (or that this device wrote itself).
     pub fn apply(&mut self, changes: impl IntoIterator<Item = Change>) -> Result<(), AutomergeError> {
         let changes: Vec<Change> = changes.into_iter().collect();
-        let authors: Vec<ActorId> = changes.iter().map(|c| c.actor_id().clone()).collect();
+        // Automerge panics on a change naming an actor it does not know (verification
+        // refuses those; this keeps any other caller from stopping the program).
+        let new: BTreeSet<&ActorId> = changes.iter().filter(|c| c.seq() == 1).map(Change::actor_id).collect();
+        if let Some(actor) =
+            changes.iter().flat_map(Change::actors).find(|a| !new.contains(a) && self.last_seq(a).is_none())
+        {
+            return Err(AutomergeError::InvalidActorId(format!("{actor}: it wrote nothing this document holds")));
+        }
+        // Automerge keeps a change whose parents are missing aside, unapplied, and applies it
+        // whenever they come: it would slip past what this document knows of its actors.
+        // Verification takes only changes whose parents are here; so must every caller.
+        if let Some(hash) = self.waiting(&changes) {
+            return Err(AutomergeError::MissingHash(hash));
+        }
+        let authors: Vec<(ActorId, u64)> = changes.iter().map(|c| (c.actor_id().clone(), c.seq())).collect();
         match self.doc.apply_changes(changes) {
             Ok(()) => {
                 self.took(authors);
@@ -359,19 +373,51 @@ impl Document {
         }
     }
 
-    /// Whether `actor` wrote a change of this document. Automerge panics when it applies a
-    /// change that names an actor it does not know (it only learns an actor from its first
-    /// change): verification asks this first ([`crate::verify`]).
-    pub fn knows_actor(&self, actor: &ActorId) -> bool {
+    /// A change of `changes` that Automerge would keep waiting: a parent is neither in the
+    /// document nor among `changes` (or is one of them that waits itself).
+    fn waiting(&self, changes: &[Change]) -> Option<ChangeHash> {
+        let mut ready: HashSet<ChangeHash> = HashSet::new();
+        let mut left: Vec<&Change> = changes.iter().collect();
+        loop {
+            let before = left.len();
+            left.retain(|c| {
+                let here = c.deps().iter().all(|d| ready.contains(d) || self.doc.get_change_meta_by_hash(d).is_some());
+                if here {
+                    ready.insert(c.hash());
+                }
+                !here
+            });
+            if left.is_empty() || left.len() == before {
+                return left.first().map(|c| c.hash());
+            }
+        }
+    }
+
+    /// The sequence number of `actor`'s last change in this document, if it wrote any.
+    /// Automerge learns an actor from its first change and panics applying a change that
+    /// names one it does not know; it refuses a sequence number taken twice. Verification
+    /// asks this first ([`crate::verify`]).
+    pub fn last_seq(&self, actor: &ActorId) -> Option<u64> {
         self.actors
-            .get_or_init(|| self.doc.get_changes_meta(&[]).into_iter().map(|m| m.actor.into_owned()).collect())
-            .contains(actor)
+            .get_or_init(|| {
+                let mut last = BTreeMap::new();
+                for m in self.doc.get_changes_meta(&[]) {
+                    let seq = last.entry(m.actor.into_owned()).or_insert(0);
+                    *seq = m.seq.max(*seq);
+                }
+                last
+            })
+            .get(actor)
+            .copied()
     }
 
     /// Notes the authors of changes taken in, if the actors are known already.
-    fn took(&mut self, actors: impl IntoIterator<Item = ActorId>) {
+    fn took(&mut self, authors: impl IntoIterator<Item = (ActorId, u64)>) {
         if let Some(known) = self.actors.get_mut() {
-            known.extend(actors);
+            for (actor, seq) in authors {
+                let last = known.entry(actor).or_insert(0);
+                *last = seq.max(*last);
+            }
         }
     }
 
@@ -483,8 +529,8 @@ impl Document {
         }
         let (hash, _) = tx.commit_with(CommitOptions::default().with_time(now.millis()));
         let hash = hash.ok_or(WriteError::Empty)?;
-        self.took([identity.actor()]);
         let change = self.doc.get_change_by_hash(&hash).ok_or(WriteError::Empty)?;
+        self.took([(identity.actor(), change.seq())]);
         Ok(SignedChange {
             hash,
             bytes: change.raw_bytes().to_vec(),
@@ -560,6 +606,7 @@ mod tests {
             let mut tx = doc.doc.transaction();
             tx.put(ROOT, format!("k{key}"), i64::from(key)).unwrap();
             tx.commit();
+            doc.actors = OnceLock::new();
         }
 
         /// One side's next message both ways: Automerge's own, and the lean one; they must
@@ -588,10 +635,19 @@ mod tests {
             full
         }
 
-        fn deliver(to: &mut Document, state: &mut State, message: automerge::sync::Message) {
-            let changes: Vec<Change> =
-                message.changes.iter().map(|c| Change::from_bytes(c.to_vec()).unwrap()).collect();
-            to.apply(changes).unwrap();
+        /// Takes in a message as Weft does: a change whose parents have not come yet waits in
+        /// `pending` (a Bloom filter's false positive can hold back a parent for a round).
+        fn deliver(to: &mut Document, state: &mut State, message: automerge::sync::Message, pending: &mut Vec<Change>) {
+            pending.extend(message.changes.iter().map(|c| Change::from_bytes(c.to_vec()).unwrap()));
+            loop {
+                let (ready, waiting): (Vec<Change>, Vec<Change>) =
+                    pending.drain(..).partition(|c| c.deps().iter().all(|d| to.has_change(d)));
+                *pending = waiting;
+                if ready.is_empty() {
+                    break;
+                }
+                to.apply(ready).unwrap();
+            }
             to.receive_sync(state, message).unwrap();
         }
 
@@ -621,17 +677,18 @@ mod tests {
                 }
                 // A second session starts from what the first one shared.
                 let (mut sa, mut sb) = (State::new(), State::new());
+                let (mut pa, mut pb) = (Vec::new(), Vec::new());
                 for _ in 0..sessions {
                     for _ in 0..20 {
                         let m1 = both_ways(&a, &mut sa);
                         let sent = m1.is_some();
                         if let Some(m) = m1 {
-                            deliver(&mut b, &mut sb, m);
+                            deliver(&mut b, &mut sb, m, &mut pb);
                         }
                         let m2 = both_ways(&b, &mut sb);
                         let answered = m2.is_some();
                         if let Some(m) = m2 {
-                            deliver(&mut a, &mut sa, m);
+                            deliver(&mut a, &mut sa, m, &mut pa);
                         }
                         if !sent && !answered {
                             break;
