@@ -276,7 +276,7 @@ impl Verifier {
         if self.upgrades.contains(&hash) {
             return Ok(None);
         }
-        names_known_actors(doc, change, run)?;
+        as_automerge_expects(doc, change, run)?;
         let device = device_of(change.actor_id()).ok_or(VerifyError::BadActor)?;
         if !self.signed.contains(&hash) && !signature.ok_or(VerifyError::Unsigned)?.verify(&device, &self.doc, &hash) {
             return Err(VerifyError::BadSignature);
@@ -484,7 +484,7 @@ fn evidence_in(doc: &Document, change: &Change) -> Vec<Evidence> {
 /// actor it has not seen (a member could stop every peer with one such change: found by
 /// fuzzing), and refuses a sequence number taken twice only when applying. And no Automerge
 /// author field: Weft never writes one.
-fn names_known_actors(doc: &Document, change: &Change, run: Option<&Run>) -> Result<(), VerifyError> {
+fn as_automerge_expects(doc: &Document, change: &Change, run: Option<&Run>) -> Result<(), VerifyError> {
     if change.author().is_some() {
         return Err(VerifyError::Malformed("it carries an Automerge author, which Weft never writes".into()));
     }

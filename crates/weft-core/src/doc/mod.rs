@@ -374,23 +374,18 @@ impl Document {
     }
 
     /// A change of `changes` that Automerge would keep waiting: a parent is neither in the
-    /// document nor among `changes` (or is one of them that waits itself).
+    /// document nor among `changes` before it, in causal order (or it is in a hash cycle).
     fn waiting(&self, changes: &[Change]) -> Option<ChangeHash> {
+        let refs: Vec<&Change> = changes.iter().collect();
         let mut ready: HashSet<ChangeHash> = HashSet::new();
-        let mut left: Vec<&Change> = changes.iter().collect();
-        loop {
-            let before = left.len();
-            left.retain(|c| {
-                let here = c.deps().iter().all(|d| ready.contains(d) || self.doc.get_change_meta_by_hash(d).is_some());
-                if here {
-                    ready.insert(c.hash());
-                }
-                !here
-            });
-            if left.is_empty() || left.len() == before {
-                return left.first().map(|c| c.hash());
+        for i in crate::cover::causal_order(&refs) {
+            let change = refs[i];
+            if !change.deps().iter().all(|d| ready.contains(d) || self.doc.get_change_meta_by_hash(d).is_some()) {
+                return Some(change.hash());
             }
+            ready.insert(change.hash());
         }
+        None
     }
 
     /// The sequence number of `actor`'s last change in this document, if it wrote any.
